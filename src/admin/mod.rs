@@ -1,0 +1,40 @@
+//! The admin operations and their rules — the hosted-PBX portal behaviour — used alike by the
+//! CLI, the REST API and the portal. Each operation validates its input into model types, checks
+//! the rules against the store, and writes through the store (which bumps the revision). Knows
+//! nothing of HTTP.
+
+mod devices;
+mod directory;
+mod sites;
+mod users;
+
+use std::sync::Arc;
+
+pub use devices::{DeviceInput, LoginResult};
+pub use sites::{NumberInput, SiteInput};
+pub use users::{UserInput, UserUpdate};
+
+use crate::config::SiteDefaults;
+use crate::render::Catalog;
+use crate::store::Store;
+
+#[derive(Clone)]
+pub struct Admin {
+    store: Store,
+    catalog: Arc<Catalog>,
+    defaults: SiteDefaults,
+}
+
+impl Admin {
+    pub fn new(store: Store, catalog: Arc<Catalog>, defaults: SiteDefaults) -> Admin {
+        Admin {
+            store,
+            catalog,
+            defaults,
+        }
+    }
+
+    pub fn store(&self) -> &Store {
+        &self.store
+    }
+}

@@ -1,0 +1,136 @@
+//! Tenants, sites and the numbers allocated to them.
+
+use super::Admin;
+use crate::error::{Error, Result};
+use crate::model::{
+    parse_host, parse_label, Number, NumberStatus, SipSettings, Site, Tenant, TenantId,
+    TimeZoneFacts, Transport, E164,
+};
+use crate::store::{NewNumber, NewSite};
+
+/// A new site as typed; anything left out comes from the configured defaults.
+#[derive(Clone, Debug, Default)]
+pub struct SiteInput {
+    pub name: String,
+    pub time_zone: Option<String>,
+    pub ntp_server: Option<String>,
+    pub sip_domain: Option<String>,
+    pub sip_proxy: Option<String>,
+    pub sip_port: Option<u16>,
+    pub sip_transport: Option<String>,
+}
+
+#[derive(Clone, Debug, Default)]
+pub struct NumberInput {
+    pub number: String,
+    /// Site id or name; the tenant's default site when absent.
+    pub site: Option<String>,
+    /// `reserved` (default), `active` or `pending`.
+    pub status: Option<String>,
+    pub main: bool,
+}
+
+impl Admin {
+    pub async fn tenant_add(&self, name: &str) -> Result<Tenant> {
+        let name = parse_label("name", name)?;
+        if self.store.tenant_by_name(&name).await?.is_some() {
+            return Err(Error::Conflict(format!(
+                "a tenant named {name:?} already exists"
+            )));
+        }
+        self.store.tenant_create(&name).await
+    }
+
+    pub async fn tenant_list(&self) -> Result<Vec<Tenant>> {
+        self.store.tenant_list().await
+    }
+
+    pub async fn site_add(&self, tenant: TenantId, input: &SiteInput) -> Result<Site> {
+        let name = parse_label("name", &input.name)?;
+        let time_zone = input
+            .time_zone
+            .clone()
+            .unwrap_or_else(|| self.defaults.time_zone.clone());
+        // Refuses names the tz database does not know.
+        TimeZoneFacts::new(&time_zone, jiff::Timestamp::now())?;
+        let ntp_server = match &input.ntp_server {
+            Some(host) => parse_host("ntp_server", host)?,
+            None => self.defaults.ntp_server.clone(),
+        };
+        let domain =
+            match (&input.sip_domain, &self.defaults.sip_domain) {
+                (Some(host), _) => parse_host("sip_domain", host)?,
+                (None, Some(host)) => host.clone(),
+                (None, None) => return Err(Error::invalid(
+                    "sip_domain",
+                    "the site needs a SIP registrar: give --sip-domain, or set defaults.sip_domain",
+                )),
+            };
+        let proxy = input
+            .sip_proxy
+            .as_deref()
+            .map(|p| parse_host("sip_proxy", p))
+            .transpose()?;
+        let transport: Transport = match &input.sip_transport {
+            Some(t) => t.parse()?,
+            None => self.defaults.sip_transport,
+        };
+        let port = match input.sip_port {
+            Some(0) => return Err(Error::invalid("sip_port", "0 is not a port")),
+            Some(port) => port,
+            None => transport.default_port(),
+        };
+        if self.store.site_by_name(tenant, &name).await?.is_some() {
+            return Err(Error::Conflict(format!(
+                "this tenant already has a site named {name:?}"
+            )));
+        }
+        self.store
+            .site_create(&NewSite {
+                tenant_id: tenant,
+                name,
+                time_zone,
+                ntp_server,
+                sip: SipSettings {
+                    domain,
+                    proxy,
+                    port,
+                    transport,
+                },
+            })
+            .await
+    }
+
+    pub async fn site_list(&self, tenant: TenantId) -> Result<Vec<Site>> {
+        self.store.site_list(tenant).await
+    }
+
+    /// Allocates a number to a tenant's site. A site has at most one main number.
+    pub async fn number_add(&self, tenant: TenantId, input: &NumberInput) -> Result<Number> {
+        let e164: E164 = input.number.parse()?;
+        let status: NumberStatus = match &input.status {
+            Some(s) => s.parse()?,
+            None => NumberStatus::Reserved,
+        };
+        let site = self.site(tenant, input.site.as_deref()).await?;
+        if input.main && self.store.site_has_main_number(site.id).await? {
+            return Err(Error::Conflict(format!(
+                "site {:?} already has a main number",
+                site.name
+            )));
+        }
+        self.store
+            .number_create(&NewNumber {
+                tenant_id: tenant,
+                site_id: site.id,
+                e164,
+                status,
+                is_main: input.main,
+            })
+            .await
+    }
+
+    pub async fn number_list(&self, tenant: TenantId) -> Result<Vec<Number>> {
+        self.store.number_list(tenant).await
+    }
+}

@@ -1,0 +1,154 @@
+//! Users: names within the portal's limits, a default extension from the number, and the
+//! life cycle that starts at `pending`.
+
+use super::Admin;
+use crate::error::{Error, Result};
+use crate::model::{
+    parse_email, parse_extension, FirstName, LastName, Number, NumberStatus, TenantId, User,
+    UserId, UserState, E164,
+};
+use crate::store::{NewUser, UserPatch};
+
+#[derive(Clone, Debug, Default)]
+pub struct UserInput {
+    pub first_name: String,
+    pub last_name: String,
+    pub email: Option<String>,
+    /// An active, unassigned, non-main number of the tenant.
+    pub number: Option<String>,
+    /// Defaults to the last four digits of the number.
+    pub extension: Option<String>,
+}
+
+/// Profile changes; `None` keeps the field. An empty e-mail clears it.
+#[derive(Clone, Debug, Default)]
+pub struct UserUpdate {
+    pub first_name: Option<String>,
+    pub last_name: Option<String>,
+    pub email: Option<String>,
+    pub extension: Option<String>,
+}
+
+impl Admin {
+    /// Creates a user in the `pending` state (can call out, cannot be reached until activated).
+    pub async fn user_add(&self, tenant: TenantId, input: &UserInput) -> Result<User> {
+        let first_name = FirstName::parse(&input.first_name)?;
+        let last_name = LastName::parse(&input.last_name)?;
+        let email = input.email.as_deref().map(parse_email).transpose()?;
+        let number = match &input.number {
+            Some(n) => Some(self.assignable_number(tenant, n).await?),
+            None => None,
+        };
+        let extension = match (&input.extension, &number) {
+            (Some(ext), _) => Some(parse_extension(ext)?),
+            (None, Some(n)) => Some(n.e164.default_extension()),
+            (None, None) => None,
+        };
+        if let Some(ext) = &extension {
+            self.check_extension_free(tenant, ext, None).await?;
+        }
+        self.store
+            .user_create(&NewUser {
+                tenant_id: tenant,
+                first_name,
+                last_name,
+                email,
+                number_id: number.map(|n| n.id),
+                extension,
+            })
+            .await
+    }
+
+    pub async fn user_update(
+        &self,
+        tenant: TenantId,
+        user: UserId,
+        input: &UserUpdate,
+    ) -> Result<User> {
+        let patch = UserPatch {
+            first_name: input
+                .first_name
+                .as_deref()
+                .map(FirstName::parse)
+                .transpose()?,
+            last_name: input
+                .last_name
+                .as_deref()
+                .map(LastName::parse)
+                .transpose()?,
+            email: match input.email.as_deref().map(str::trim) {
+                None => None,
+                Some("") => Some(None),
+                Some(e) => Some(Some(parse_email(e)?)),
+            },
+            extension: input
+                .extension
+                .as_deref()
+                .map(parse_extension)
+                .transpose()?,
+        };
+        if let Some(ext) = &patch.extension {
+            self.check_extension_free(tenant, ext, Some(user)).await?;
+        }
+        self.store.user_update(tenant, user, &patch).await
+    }
+
+    /// Moves a user to `active`: from `pending` or `failed` (the operator's activation) or from
+    /// `deactivated` (reactivation).
+    pub async fn user_activate(&self, tenant: TenantId, user: UserId) -> Result<User> {
+        let current = self.store.user_get(tenant, user).await?;
+        if current.state == UserState::Active {
+            return Err(Error::Conflict(format!(
+                "user {} is already active",
+                current.display_name()
+            )));
+        }
+        self.store
+            .user_set_state(tenant, user, UserState::Active)
+            .await
+    }
+
+    pub async fn user_list(&self, tenant: TenantId) -> Result<Vec<User>> {
+        self.store.user_list(tenant).await
+    }
+
+    /// A number a user may be given: the tenant's, active, not the site's main number, and not
+    /// someone else's already.
+    async fn assignable_number(&self, tenant: TenantId, number: &str) -> Result<Number> {
+        let e164: E164 = number.parse()?;
+        let number = self.store.number_by_e164(tenant, &e164).await?;
+        if number.status != NumberStatus::Active {
+            return Err(Error::Conflict(format!(
+                "{e164} is {}; only an active number can be assigned",
+                number.status
+            )));
+        }
+        if number.is_main {
+            return Err(Error::Conflict(format!(
+                "{e164} is its site's main number and cannot be assigned to a user"
+            )));
+        }
+        if let Some(holder) = self.store.user_by_number(number.id).await? {
+            return Err(Error::Conflict(format!(
+                "{e164} is already assigned to {}",
+                holder.display_name()
+            )));
+        }
+        Ok(number)
+    }
+
+    async fn check_extension_free(
+        &self,
+        tenant: TenantId,
+        ext: &str,
+        except: Option<UserId>,
+    ) -> Result<()> {
+        match self.store.user_by_extension(tenant, ext).await? {
+            Some(holder) if Some(holder.id) != except => Err(Error::Conflict(format!(
+                "extension {ext} is already used by {}; choose another with --extension",
+                holder.display_name()
+            ))),
+            _ => Ok(()),
+        }
+    }
+}

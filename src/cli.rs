@@ -1,0 +1,577 @@
+//! Command-line interface (see interface.md): `serve` and the admin commands. Admin commands go
+//! through `autoprov::admin`, straight to the store, so they work with the server stopped or
+//! running (a running server sees the change within `store.poll_ms`). Every command takes
+//! `--json`.
+
+#![allow(clippy::print_stdout)]
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::Context as _;
+use autoprov::admin::{DeviceInput, NumberInput, SiteInput, UserInput, UserUpdate};
+use autoprov::config::{self, LogFormat, Settings, Sources};
+use autoprov::{App, Listeners};
+use clap::{Args, Parser, Subcommand};
+use serde::Serialize;
+use tokio_util::sync::CancellationToken;
+
+#[derive(Parser, Debug)]
+#[command(
+    name = "autoprov",
+    version,
+    about = "Provisioning server for SIP desk phones"
+)]
+struct Cli {
+    /// Data folder (SQLite file, generated certificates, static files) [default: ./data]
+    #[arg(long, global = true, value_name = "DIR")]
+    data: Option<PathBuf>,
+    /// sqlite://PATH or postgres://… [default: sqlite://<data>/autoprov.db]
+    #[arg(long, global = true, value_name = "URL")]
+    database: Option<String>,
+    /// TOML configuration file
+    #[arg(long, global = true, value_name = "FILE")]
+    config: Option<PathBuf>,
+    /// Log format: human or json
+    #[arg(long, global = true, value_name = "FORMAT")]
+    log_format: Option<String>,
+    /// Machine-readable output
+    #[arg(long, global = true)]
+    json: bool,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+enum Command {
+    /// Run the server
+    Serve(ServeArgs),
+    /// Tenants (organisations)
+    #[command(subcommand)]
+    Tenant(TenantCmd),
+    /// A tenant's sites
+    #[command(subcommand)]
+    Site(SiteCmd),
+    /// Phone numbers
+    #[command(subcommand)]
+    Number(NumberCmd),
+    /// Users
+    #[command(subcommand)]
+    User(UserCmd),
+    /// Handsets
+    #[command(subcommand)]
+    Device(DeviceCmd),
+    /// Print what a phone would receive
+    Render {
+        /// The phone's MAC
+        mac: String,
+        /// A file name; the device's main file when left out
+        file: Option<String>,
+    },
+}
+
+#[derive(Args, Debug)]
+struct ServeArgs {
+    /// HTTP address [default: 0.0.0.0:8080]; off to disable
+    #[arg(long, value_name = "ADDR")]
+    http: Option<String>,
+    /// HTTPS address (not available yet: off)
+    #[arg(long, value_name = "ADDR")]
+    https: Option<String>,
+    /// TFTP address (not available yet: off)
+    #[arg(long, value_name = "ADDR")]
+    tftp: Option<String>,
+    /// SIP PnP address (not available yet: off)
+    #[arg(long, value_name = "ADDR")]
+    pnp: Option<String>,
+}
+
+#[derive(Args, Debug)]
+struct TenantArg {
+    /// Tenant id or name
+    #[arg(long)]
+    tenant: String,
+}
+
+#[derive(Subcommand, Debug)]
+enum TenantCmd {
+    /// Add a tenant
+    Add { name: String },
+    /// List tenants
+    List,
+}
+
+#[derive(Subcommand, Debug)]
+enum SiteCmd {
+    /// Add a site to a tenant
+    Add {
+        #[command(flatten)]
+        tenant: TenantArg,
+        name: String,
+        /// IANA time zone, e.g. Europe/Berlin [default: defaults.time_zone]
+        #[arg(long)]
+        time_zone: Option<String>,
+        /// NTP server [default: defaults.ntp_server]
+        #[arg(long)]
+        ntp_server: Option<String>,
+        /// SIP registrar domain or address [default: defaults.sip_domain]
+        #[arg(long)]
+        sip_domain: Option<String>,
+        /// Outbound proxy
+        #[arg(long)]
+        sip_proxy: Option<String>,
+        /// Registrar port [default: 5060, 5061 for TLS]
+        #[arg(long)]
+        sip_port: Option<u16>,
+        /// udp, tcp or tls [default: defaults.sip_transport]
+        #[arg(long)]
+        sip_transport: Option<String>,
+    },
+    /// List a tenant's sites
+    List {
+        #[command(flatten)]
+        tenant: TenantArg,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+enum NumberCmd {
+    /// Allocate a number to a tenant's site
+    Add {
+        #[command(flatten)]
+        tenant: TenantArg,
+        /// E.164 number, e.g. +4930123456
+        number: String,
+        /// Site id or name [default: the tenant's first site]
+        #[arg(long)]
+        site: Option<String>,
+        /// reserved, active or pending [default: reserved]
+        #[arg(long)]
+        status: Option<String>,
+        /// The site's main number
+        #[arg(long)]
+        main: bool,
+    },
+    /// List a tenant's numbers
+    List {
+        #[command(flatten)]
+        tenant: TenantArg,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+enum UserCmd {
+    /// Add a user (created pending)
+    Add {
+        #[command(flatten)]
+        tenant: TenantArg,
+        /// First name (at most 23 characters)
+        #[arg(long)]
+        first: String,
+        /// Last name (at most 30 characters)
+        #[arg(long)]
+        last: String,
+        #[arg(long)]
+        email: Option<String>,
+        /// An active number of the tenant
+        #[arg(long)]
+        number: Option<String>,
+        /// [default: the last four digits of the number]
+        #[arg(long)]
+        extension: Option<String>,
+    },
+    /// Change a user's profile
+    Update {
+        #[command(flatten)]
+        tenant: TenantArg,
+        /// User id, e-mail, number or "First Last"
+        user: String,
+        #[arg(long)]
+        first: Option<String>,
+        #[arg(long)]
+        last: Option<String>,
+        /// An empty value clears it
+        #[arg(long)]
+        email: Option<String>,
+        #[arg(long)]
+        extension: Option<String>,
+    },
+    /// Activate a pending, failed or deactivated user
+    Activate {
+        #[command(flatten)]
+        tenant: TenantArg,
+        /// User id, e-mail, number or "First Last"
+        user: String,
+    },
+    /// List a tenant's users
+    List {
+        #[command(flatten)]
+        tenant: TenantArg,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+enum DeviceCmd {
+    /// Register a handset
+    Add {
+        #[command(flatten)]
+        tenant: TenantArg,
+        #[arg(long)]
+        mac: String,
+        /// Model, e.g. T54W
+        #[arg(long)]
+        model: String,
+        /// Site id or name [default: the tenant's first site]
+        #[arg(long)]
+        site: Option<String>,
+    },
+    /// Log a number in to a handset
+    Login {
+        #[command(flatten)]
+        tenant: TenantArg,
+        #[arg(long)]
+        mac: String,
+        #[arg(long)]
+        number: String,
+    },
+}
+
+pub(crate) fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let json = cli.json;
+    let settings = match settings(&cli) {
+        Ok(s) => s,
+        Err(e) => return fail(json, &e),
+    };
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            return fail(
+                json,
+                &anyhow::Error::from(e).context("starting the runtime"),
+            )
+        }
+    };
+    match runtime.block_on(execute(cli, settings)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => fail(json, &e),
+    }
+}
+
+fn fail(json: bool, e: &anyhow::Error) -> ExitCode {
+    if json {
+        let body = serde_json::json!({ "error": format!("{e:#}") });
+        eprintln!("{body}");
+    } else {
+        eprintln!("error: {e:#}");
+    }
+    ExitCode::FAILURE
+}
+
+/// Loads settings and starts logging (serve logs at info, admin commands at warn).
+fn settings(cli: &Cli) -> anyhow::Result<Settings> {
+    let mut flags: Vec<(&'static str, String)> = Vec::new();
+    if let Some(d) = &cli.data {
+        flags.push(("data", d.display().to_string()));
+    }
+    if let Some(d) = &cli.database {
+        flags.push(("database", d.clone()));
+    }
+    if let Some(f) = &cli.log_format {
+        flags.push(("log_format", f.clone()));
+    }
+    if let Command::Serve(args) = &cli.command {
+        for (key, value) in [
+            ("listen.http", &args.http),
+            ("listen.https", &args.https),
+            ("listen.tftp", &args.tftp),
+            ("listen.pnp", &args.pnp),
+        ] {
+            if let Some(v) = value {
+                flags.push((key, v.clone()));
+            }
+        }
+    }
+    let sources = Sources {
+        config_file: cli.config.clone(),
+        read_env: true,
+        flags,
+    };
+    let (settings, warnings) = config::load(&sources)?;
+    let default_level = match cli.command {
+        Command::Serve(_) => "autoprov=info",
+        _ => "autoprov=warn",
+    };
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default_level));
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
+    match settings.log_format {
+        LogFormat::Json => builder.json().init(),
+        LogFormat::Human => builder.init(),
+    }
+    for warning in warnings {
+        tracing::warn!("{warning}");
+    }
+    Ok(settings)
+}
+
+async fn execute(cli: Cli, settings: Settings) -> anyhow::Result<()> {
+    if let Command::Serve(_) = cli.command {
+        return serve(settings).await;
+    }
+    let app = App::open(settings).await?;
+    let admin = &app.admin;
+    let out = Output { json: cli.json };
+    match cli.command {
+        Command::Serve(_) => unreachable!("handled above"),
+        Command::Tenant(TenantCmd::Add { name }) => {
+            let t = admin.tenant_add(&name).await?;
+            out.one(&t, format!("tenant {} added (id {})", t.name, t.id));
+        }
+        Command::Tenant(TenantCmd::List) => {
+            let list = admin.tenant_list().await?;
+            out.list(&list, |t| format!("{}\t{}", t.id, t.name));
+        }
+        Command::Site(SiteCmd::Add {
+            tenant,
+            name,
+            time_zone,
+            ntp_server,
+            sip_domain,
+            sip_proxy,
+            sip_port,
+            sip_transport,
+        }) => {
+            let tenant = admin.tenant(&tenant.tenant).await?;
+            let input = SiteInput {
+                name,
+                time_zone,
+                ntp_server,
+                sip_domain,
+                sip_proxy,
+                sip_port,
+                sip_transport,
+            };
+            let s = admin.site_add(tenant.id, &input).await?;
+            out.one(
+                &s,
+                format!("site {} added to {} (id {})", s.name, tenant.name, s.id),
+            );
+        }
+        Command::Site(SiteCmd::List { tenant }) => {
+            let tenant = admin.tenant(&tenant.tenant).await?;
+            let list = admin.site_list(tenant.id).await?;
+            out.list(&list, |s| {
+                format!("{}\t{}\t{}\t{}", s.id, s.name, s.time_zone, s.sip.domain)
+            });
+        }
+        Command::Number(NumberCmd::Add {
+            tenant,
+            number,
+            site,
+            status,
+            main,
+        }) => {
+            let tenant = admin.tenant(&tenant.tenant).await?;
+            let input = NumberInput {
+                number,
+                site,
+                status,
+                main,
+            };
+            let n = admin.number_add(tenant.id, &input).await?;
+            out.one(&n, format!("number {} added ({})", n.e164, n.status));
+        }
+        Command::Number(NumberCmd::List { tenant }) => {
+            let tenant = admin.tenant(&tenant.tenant).await?;
+            let list = admin.number_list(tenant.id).await?;
+            out.list(&list, |n| {
+                format!(
+                    "{}\t{}{}",
+                    n.e164,
+                    n.status,
+                    if n.is_main { "\tmain" } else { "" }
+                )
+            });
+        }
+        Command::User(UserCmd::Add {
+            tenant,
+            first,
+            last,
+            email,
+            number,
+            extension,
+        }) => {
+            let tenant = admin.tenant(&tenant.tenant).await?;
+            let input = UserInput {
+                first_name: first,
+                last_name: last,
+                email,
+                number,
+                extension,
+            };
+            let u = admin.user_add(tenant.id, &input).await?;
+            out.one(
+                &u,
+                format!("user {} added (id {}, {})", u.display_name(), u.id, u.state),
+            );
+        }
+        Command::User(UserCmd::Update {
+            tenant,
+            user,
+            first,
+            last,
+            email,
+            extension,
+        }) => {
+            let tenant = admin.tenant(&tenant.tenant).await?;
+            let user = admin.user(tenant.id, &user).await?;
+            let input = UserUpdate {
+                first_name: first,
+                last_name: last,
+                email,
+                extension,
+            };
+            let u = admin.user_update(tenant.id, user.id, &input).await?;
+            out.one(
+                &u,
+                format!("user {} updated (id {})", u.display_name(), u.id),
+            );
+        }
+        Command::User(UserCmd::Activate { tenant, user }) => {
+            let tenant = admin.tenant(&tenant.tenant).await?;
+            let user = admin.user(tenant.id, &user).await?;
+            let u = admin.user_activate(tenant.id, user.id).await?;
+            out.one(&u, format!("user {} is {}", u.display_name(), u.state));
+        }
+        Command::User(UserCmd::List { tenant }) => {
+            let tenant = admin.tenant(&tenant.tenant).await?;
+            let list = admin.user_list(tenant.id).await?;
+            out.list(&list, |u| {
+                format!(
+                    "{}\t{}\t{}\t{}",
+                    u.id,
+                    u.display_name(),
+                    u.state,
+                    u.number.as_ref().map(|n| n.to_string()).unwrap_or_default()
+                )
+            });
+        }
+        Command::Device(DeviceCmd::Add {
+            tenant,
+            mac,
+            model,
+            site,
+        }) => {
+            let tenant = admin.tenant(&tenant.tenant).await?;
+            let input = DeviceInput { mac, model, site };
+            let d = admin.device_add(tenant.id, &input).await?;
+            out.one(
+                &d,
+                format!("device {} ({} {}) added", d.mac, d.family, d.model),
+            );
+        }
+        Command::Device(DeviceCmd::Login {
+            tenant,
+            mac,
+            number,
+        }) => {
+            let tenant = admin.tenant(&tenant.tenant).await?;
+            let r = admin.device_login(tenant.id, &mac, &number).await?;
+            out.one(
+                &r,
+                format!(
+                    "{} logged in to {} as account {} (SIP user {})",
+                    r.number, r.mac, r.position, r.sip_user
+                ),
+            );
+        }
+        Command::Render { mac, file } => {
+            let mac = mac.parse()?;
+            let rendered = app.provisioner.preview(mac, file.as_deref()).await?;
+            if cli.json {
+                let body = String::from_utf8_lossy(&rendered.body);
+                out.one(
+                    &serde_json::json!({
+                        "content_type": rendered.content_type,
+                        "etag": rendered.etag,
+                        "body": body,
+                    }),
+                    String::new(),
+                );
+            } else {
+                use std::io::Write as _;
+                std::io::stdout()
+                    .write_all(&rendered.body)
+                    .context("writing the file")?;
+            }
+        }
+    }
+    app.store.close().await;
+    Ok(())
+}
+
+async fn serve(settings: Settings) -> anyhow::Result<()> {
+    let listeners = Listeners::bind(&settings).await?;
+    let app = App::open(settings).await?;
+    let shutdown = CancellationToken::new();
+    let on_signal = shutdown.clone();
+    tokio::spawn(async move {
+        wait_for_signal().await;
+        tracing::info!("shutting down");
+        on_signal.cancel();
+    });
+    autoprov::run(app, listeners, shutdown).await?;
+    Ok(())
+}
+
+async fn wait_for_signal() {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{signal, SignalKind};
+        match signal(SignalKind::terminate()) {
+            Ok(mut term) => {
+                tokio::select! {
+                    _ = tokio::signal::ctrl_c() => {}
+                    _ = term.recv() => {}
+                }
+            }
+            Err(_) => {
+                let _ = tokio::signal::ctrl_c().await;
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = tokio::signal::ctrl_c().await;
+    }
+}
+
+struct Output {
+    json: bool,
+}
+
+impl Output {
+    fn one<T: Serialize>(&self, value: &T, human: String) {
+        if self.json {
+            println!("{}", serde_json::to_string(value).unwrap_or_default());
+        } else if !human.is_empty() {
+            println!("{human}");
+        }
+    }
+
+    fn list<T: Serialize>(&self, values: &[T], human: impl Fn(&T) -> String) {
+        if self.json {
+            println!("{}", serde_json::to_string(values).unwrap_or_default());
+        } else {
+            for v in values {
+                println!("{}", human(v));
+            }
+        }
+    }
+}

@@ -1,0 +1,533 @@
+//! Server configuration: defaults < TOML file < `AUTOPROV_*` environment < command-line flags,
+//! merged as one TOML table and validated once into [`Settings`]. An unknown key in the file is
+//! an error naming the key; an unknown `AUTOPROV_` variable is a warning naming the variable.
+//! This is the only module that reads the environment.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use serde::{Deserialize, Serialize};
+use toml::{Table, Value};
+
+use crate::error::{Error, Result};
+use crate::model::{parse_host, Transport};
+
+/// The raw, layered form; every key has a default, so the defaults double as the list of keys.
+#[derive(Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Raw {
+    /// Data folder: the SQLite file, generated certificates, static files.
+    data: String,
+    /// `sqlite://PATH` or `postgres://…`; empty means `sqlite://<data>/autoprov.db`.
+    database: String,
+    /// `human` or `json`.
+    log_format: String,
+    listen: RawListen,
+    provisioning: RawProvisioning,
+    templates: RawTemplates,
+    cache: RawCache,
+    store: RawStore,
+    defaults: RawDefaults,
+}
+
+#[derive(Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawListen {
+    http: String,
+    https: String,
+    tftp: String,
+    pnp: String,
+}
+
+#[derive(Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawProvisioning {
+    /// The URL phones come back to; empty means derived from the HTTP address.
+    public_url: String,
+    recheck_minutes: i64,
+}
+
+#[derive(Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawTemplates {
+    /// Folder of `<family>/manifest.toml` and templates; empty means the shipped ones.
+    dir: String,
+}
+
+#[derive(Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawCache {
+    max_mib: i64,
+}
+
+#[derive(Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawStore {
+    /// How often the server looks for changes made by other processes.
+    poll_ms: i64,
+}
+
+#[derive(Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawDefaults {
+    time_zone: String,
+    ntp_server: String,
+    sip_domain: String,
+    sip_transport: String,
+}
+
+impl Default for Raw {
+    fn default() -> Self {
+        Raw {
+            data: "./data".into(),
+            database: String::new(),
+            log_format: "human".into(),
+            listen: RawListen {
+                http: "0.0.0.0:8080".into(),
+                https: "off".into(),
+                tftp: "off".into(),
+                pnp: "off".into(),
+            },
+            provisioning: RawProvisioning {
+                public_url: String::new(),
+                recheck_minutes: 1440,
+            },
+            templates: RawTemplates { dir: String::new() },
+            cache: RawCache { max_mib: 256 },
+            store: RawStore { poll_ms: 250 },
+            defaults: RawDefaults {
+                time_zone: "UTC".into(),
+                ntp_server: "pool.ntp.org".into(),
+                sip_domain: String::new(),
+                sip_transport: "udp".into(),
+            },
+        }
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum LogFormat {
+    Human,
+    Json,
+}
+
+/// Defaults for new sites.
+#[derive(Clone, Debug)]
+pub struct SiteDefaults {
+    pub time_zone: String,
+    pub ntp_server: String,
+    /// No default registrar unless configured: `site add` then asks for one.
+    pub sip_domain: Option<String>,
+    pub sip_transport: Transport,
+}
+
+/// Validated settings, passed explicitly to whatever needs them.
+#[derive(Clone, Debug)]
+pub struct Settings {
+    pub data_dir: PathBuf,
+    pub database_url: String,
+    pub log_format: LogFormat,
+    pub http: Option<SocketAddr>,
+    pub https: Option<SocketAddr>,
+    pub tftp: Option<SocketAddr>,
+    pub pnp: Option<SocketAddr>,
+    pub public_url: String,
+    pub recheck_minutes: u32,
+    pub templates_dir: PathBuf,
+    pub cache_max_bytes: u64,
+    pub revision_poll: Duration,
+    pub defaults: SiteDefaults,
+}
+
+/// Where settings come from, besides the defaults.
+#[derive(Clone, Debug, Default)]
+pub struct Sources {
+    /// `--config FILE`; without it, `AUTOPROV_CONFIG`.
+    pub config_file: Option<PathBuf>,
+    /// Whether to read `AUTOPROV_*` variables (tests pass `false` to stay hermetic).
+    pub read_env: bool,
+    /// Flags as (dotted key, value), highest precedence.
+    pub flags: Vec<(&'static str, String)>,
+}
+
+/// Settings and the warnings met while loading them (printed once logging is up).
+pub fn load(sources: &Sources) -> Result<(Settings, Vec<String>)> {
+    let mut warnings = Vec::new();
+    let mut table = match Value::try_from(Raw::default()) {
+        Ok(Value::Table(t)) => t,
+        _ => return Err(Error::Config("built-in defaults do not serialise".into())),
+    };
+    let env: Vec<(String, String)> = if sources.read_env {
+        std::env::vars()
+            .filter(|(k, _)| k.starts_with("AUTOPROV_"))
+            .collect()
+    } else {
+        Vec::new()
+    };
+    let config_file = sources.config_file.clone().or_else(|| {
+        env.iter()
+            .find(|(k, _)| k == "AUTOPROV_CONFIG")
+            .map(|(_, v)| PathBuf::from(v))
+    });
+    if let Some(path) = &config_file {
+        let text = std::fs::read_to_string(path)
+            .map_err(|e| Error::Config(format!("reading {}: {e}", path.display())))?;
+        let file: Table =
+            toml::from_str(&text).map_err(|e| Error::Config(format!("{}: {e}", path.display())))?;
+        merge(&mut table, file, "", &path.display().to_string())?;
+    }
+    for (name, value) in &env {
+        let Some(key) = env_key(name) else {
+            continue;
+        };
+        match set(&mut table, &key, value) {
+            Ok(()) => {}
+            Err(SetError::Unknown) => warnings.push(format!(
+                "ignoring unknown environment variable {name} (no setting {key})"
+            )),
+            Err(SetError::Type(expected)) => {
+                return Err(Error::Config(format!(
+                    "{name}: {value:?} is not {expected}"
+                )))
+            }
+        }
+    }
+    for (key, value) in &sources.flags {
+        match set(&mut table, key, value) {
+            Ok(()) => {}
+            Err(SetError::Unknown) => {
+                return Err(Error::Config(format!("unknown setting {key}")));
+            }
+            Err(SetError::Type(expected)) => {
+                return Err(Error::Config(format!("{key}: {value:?} is not {expected}")))
+            }
+        }
+    }
+    let raw: Raw = Value::Table(table)
+        .try_into()
+        .map_err(|e: toml::de::Error| Error::Config(e.message().to_owned()))?;
+    Ok((validate(raw)?, warnings))
+}
+
+/// `AUTOPROV_HTTP` → `listen.http`; `AUTOPROV_CACHE__MAX_MIB` → `cache.max_mib`. `None` for
+/// variables that are not settings (the config path itself, test-only variables).
+fn env_key(name: &str) -> Option<String> {
+    let rest = name.strip_prefix("AUTOPROV_")?;
+    let key = match rest {
+        "CONFIG" => return None,
+        _ if rest.starts_with("TEST_") => return None,
+        "DATA" => "data".to_owned(),
+        "DATABASE_URL" => "database".to_owned(),
+        "HTTP" | "HTTPS" | "TFTP" | "PNP" => format!("listen.{}", rest.to_ascii_lowercase()),
+        _ => rest.to_ascii_lowercase().replace("__", "."),
+    };
+    Some(key)
+}
+
+/// Merges a config file's table into the defaults, refusing keys the defaults do not have.
+fn merge(into: &mut Table, from: Table, prefix: &str, file: &str) -> Result<()> {
+    for (key, value) in from {
+        let path = if prefix.is_empty() {
+            key.clone()
+        } else {
+            format!("{prefix}.{key}")
+        };
+        match (into.get_mut(&key), value) {
+            (None, _) => {
+                return Err(Error::Config(format!("{file}: unknown key {path}")));
+            }
+            (Some(Value::Table(inner)), Value::Table(value)) => merge(inner, value, &path, file)?,
+            (Some(Value::Table(_)), _) => {
+                return Err(Error::Config(format!("{file}: {path} must be a table")));
+            }
+            (Some(slot), value) => {
+                if slot.type_str() != value.type_str() {
+                    return Err(Error::Config(format!(
+                        "{file}: {path} must be of type {}, not {}",
+                        slot.type_str(),
+                        value.type_str()
+                    )));
+                }
+                *slot = value;
+            }
+        }
+    }
+    Ok(())
+}
+
+enum SetError {
+    Unknown,
+    Type(&'static str),
+}
+
+/// Sets a dotted key from text, typed like its default.
+fn set(table: &mut Table, key: &str, text: &str) -> Result<(), SetError> {
+    let mut parts = key.split('.').peekable();
+    let mut current = table;
+    while let Some(part) = parts.next() {
+        let slot = current.get_mut(part).ok_or(SetError::Unknown)?;
+        if parts.peek().is_none() {
+            *slot = match slot {
+                Value::Integer(_) => Value::Integer(
+                    text.trim()
+                        .parse()
+                        .map_err(|_| SetError::Type("a whole number"))?,
+                ),
+                Value::Boolean(_) => Value::Boolean(
+                    text.trim()
+                        .parse()
+                        .map_err(|_| SetError::Type("true or false"))?,
+                ),
+                Value::String(_) => Value::String(text.to_owned()),
+                _ => return Err(SetError::Unknown),
+            };
+            return Ok(());
+        }
+        current = match slot {
+            Value::Table(t) => t,
+            _ => return Err(SetError::Unknown),
+        };
+    }
+    Err(SetError::Unknown)
+}
+
+fn listen(key: &str, value: &str) -> Result<Option<SocketAddr>> {
+    if value.eq_ignore_ascii_case("off") || value.is_empty() {
+        return Ok(None);
+    }
+    value.parse().map(Some).map_err(|_| {
+        Error::Config(format!(
+            "listen.{key}: {value:?} is not an address like 0.0.0.0:8080 (or off)"
+        ))
+    })
+}
+
+fn validate(raw: Raw) -> Result<Settings> {
+    let data_dir = PathBuf::from(&raw.data);
+    let database_url = if raw.database.is_empty() {
+        format!("sqlite://{}", data_dir.join("autoprov.db").display())
+    } else {
+        raw.database.clone()
+    };
+    let log_format = match raw.log_format.as_str() {
+        "human" => LogFormat::Human,
+        "json" => LogFormat::Json,
+        other => {
+            return Err(Error::Config(format!(
+                "log_format: {other:?} is not human or json"
+            )))
+        }
+    };
+    let http = listen("http", &raw.listen.http)?;
+    let https = listen("https", &raw.listen.https)?;
+    let tftp = listen("tftp", &raw.listen.tftp)?;
+    let pnp = listen("pnp", &raw.listen.pnp)?;
+    for (key, addr) in [("https", https), ("tftp", tftp), ("pnp", pnp)] {
+        if addr.is_some() {
+            return Err(Error::Config(format!(
+                "listen.{key}: this version of autoprov has no {key} listener yet; set it to off"
+            )));
+        }
+    }
+    let public_url = if raw.provisioning.public_url.is_empty() {
+        let addr = http.unwrap_or_else(|| SocketAddr::from(([127, 0, 0, 1], 8080)));
+        let host = if addr.ip().is_unspecified() {
+            "127.0.0.1".to_owned()
+        } else {
+            addr.ip().to_string()
+        };
+        format!("http://{host}:{}/", addr.port())
+    } else {
+        let url = raw.provisioning.public_url.clone();
+        if !(url.starts_with("http://") || url.starts_with("https://"))
+            || url.chars().any(|c| c.is_whitespace() || c.is_control())
+        {
+            return Err(Error::Config(format!(
+                "provisioning.public_url: {url:?} is not an http:// or https:// URL"
+            )));
+        }
+        if url.ends_with('/') {
+            url
+        } else {
+            format!("{url}/")
+        }
+    };
+    let recheck_minutes = u32::try_from(raw.provisioning.recheck_minutes)
+        .ok()
+        .filter(|m| (5..=43_200).contains(m))
+        .ok_or_else(|| {
+            Error::Config(format!(
+                "provisioning.recheck_minutes: {} is not between 5 and 43200",
+                raw.provisioning.recheck_minutes
+            ))
+        })?;
+    let cache_max_bytes = u64::try_from(raw.cache.max_mib)
+        .ok()
+        .filter(|m| (1..=65_536).contains(m))
+        .ok_or_else(|| {
+            Error::Config(format!(
+                "cache.max_mib: {} is not between 1 and 65536",
+                raw.cache.max_mib
+            ))
+        })?
+        * 1024
+        * 1024;
+    let poll_ms = u64::try_from(raw.store.poll_ms)
+        .ok()
+        .filter(|m| (10..=60_000).contains(m))
+        .ok_or_else(|| {
+            Error::Config(format!(
+                "store.poll_ms: {} is not between 10 and 60000",
+                raw.store.poll_ms
+            ))
+        })?;
+    let templates_dir = if raw.templates.dir.is_empty() {
+        crate::render::default_dir()
+    } else {
+        PathBuf::from(&raw.templates.dir)
+    };
+    if !Path::new(&templates_dir).is_dir() {
+        return Err(Error::Config(format!(
+            "templates.dir: {} is not a folder",
+            templates_dir.display()
+        )));
+    }
+    crate::model::TimeZoneFacts::new(&raw.defaults.time_zone, jiff::Timestamp::now())
+        .map_err(|e| Error::Config(format!("defaults.{e}")))?;
+    let sip_domain = if raw.defaults.sip_domain.is_empty() {
+        None
+    } else {
+        Some(
+            parse_host("sip_domain", &raw.defaults.sip_domain)
+                .map_err(|e| Error::Config(format!("defaults.{e}")))?,
+        )
+    };
+    let ntp_server = parse_host("ntp_server", &raw.defaults.ntp_server)
+        .map_err(|e| Error::Config(format!("defaults.{e}")))?;
+    let sip_transport = raw
+        .defaults
+        .sip_transport
+        .parse()
+        .map_err(|e| Error::Config(format!("defaults.sip_{e}")))?;
+    Ok(Settings {
+        data_dir,
+        database_url,
+        log_format,
+        http,
+        https,
+        tftp,
+        pnp,
+        public_url,
+        recheck_minutes,
+        templates_dir,
+        cache_max_bytes,
+        revision_poll: Duration::from_millis(poll_ms),
+        defaults: SiteDefaults {
+            time_zone: raw.defaults.time_zone,
+            ntp_server,
+            sip_domain,
+            sip_transport,
+        },
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn flags(list: &[(&'static str, &str)]) -> Sources {
+        Sources {
+            config_file: None,
+            read_env: false,
+            flags: list.iter().map(|(k, v)| (*k, v.to_string())).collect(),
+        }
+    }
+
+    #[test]
+    fn defaults_validate() {
+        let (s, warnings) = load(&flags(&[])).unwrap();
+        assert!(warnings.is_empty());
+        assert_eq!(s.http, Some("0.0.0.0:8080".parse().unwrap()));
+        assert_eq!(s.https, None);
+        assert_eq!(s.public_url, "http://127.0.0.1:8080/");
+        assert_eq!(s.database_url, "sqlite://./data/autoprov.db");
+        assert_eq!(s.revision_poll, Duration::from_millis(250));
+    }
+
+    #[test]
+    fn file_then_flags_override() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("autoprov.toml");
+        std::fs::write(
+            &path,
+            "data = \"/srv/ap\"\n[listen]\nhttp = \"127.0.0.1:9000\"\n[cache]\nmax_mib = 8\n",
+        )
+        .unwrap();
+        let mut sources = flags(&[("listen.http", "127.0.0.1:9100")]);
+        sources.config_file = Some(path);
+        let (s, _) = load(&sources).unwrap();
+        assert_eq!(s.data_dir, PathBuf::from("/srv/ap"));
+        assert_eq!(s.http, Some("127.0.0.1:9100".parse().unwrap()));
+        assert_eq!(s.cache_max_bytes, 8 * 1024 * 1024);
+        assert_eq!(s.public_url, "http://127.0.0.1:9100/");
+    }
+
+    #[test]
+    fn unknown_and_mistyped_keys_are_named() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("bad.toml");
+        std::fs::write(&path, "[listen]\nhttps = \"off\"\nhtp = \"x\"\n").unwrap();
+        let mut sources = flags(&[]);
+        sources.config_file = Some(path.clone());
+        let err = load(&sources).unwrap_err().to_string();
+        assert!(err.contains("unknown key listen.htp"), "{err}");
+
+        std::fs::write(&path, "[cache]\nmax_mib = \"big\"\n").unwrap();
+        let err = load(&sources).unwrap_err().to_string();
+        assert!(
+            err.contains("cache.max_mib must be of type integer, not string"),
+            "{err}"
+        );
+
+        let err = load(&flags(&[("listen.http", "nowhere")]))
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("listen.http") && err.contains("nowhere"),
+            "{err}"
+        );
+        let err = load(&flags(&[("store.poll_ms", "5")]))
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("store.poll_ms"), "{err}");
+    }
+
+    #[test]
+    fn env_names_map_to_keys() {
+        assert_eq!(env_key("AUTOPROV_HTTP").as_deref(), Some("listen.http"));
+        assert_eq!(
+            env_key("AUTOPROV_DATABASE_URL").as_deref(),
+            Some("database")
+        );
+        assert_eq!(
+            env_key("AUTOPROV_CACHE__MAX_MIB").as_deref(),
+            Some("cache.max_mib")
+        );
+        assert_eq!(env_key("AUTOPROV_TEST_PG_URL"), None);
+        assert_eq!(env_key("AUTOPROV_CONFIG"), None);
+        let mut table = match Value::try_from(Raw::default()).unwrap() {
+            Value::Table(t) => t,
+            _ => unreachable!(),
+        };
+        assert!(matches!(
+            set(&mut table, "cache.max_mib", "x"),
+            Err(SetError::Type(_))
+        ));
+        assert!(matches!(
+            set(&mut table, "cache.nope", "1"),
+            Err(SetError::Unknown)
+        ));
+        assert!(set(&mut table, "cache.max_mib", "12").is_ok());
+    }
+}

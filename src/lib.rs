@@ -1,0 +1,106 @@
+//! autoprov: a provisioning and auto-configuration server for SIP desk phones.
+//!
+//! Layout (see ARCHITECTURE.md for the map and its invariants):
+//!
+//! - `config` — `Settings` from defaults, TOML, `AUTOPROV_*` environment and flags;
+//! - `model` — domain types (`Mac`, `E164`, names, states, typed ids) and records;
+//! - `store` — every SQL statement, SQLite or PostgreSQL, revisions and change log;
+//! - `admin` — the portal rules, used alike by the CLI and the API;
+//! - `render` — device-template manifests and the minijinja environment;
+//! - `provision` — the phone-facing entry point shared by all transports, and its cache;
+//! - `http` — the HTTP listener;
+//! - `app` — `App`, the parts above opened once and shared.
+
+pub mod admin;
+pub mod app;
+pub mod config;
+pub mod error;
+pub mod http;
+pub mod model;
+pub mod provision;
+pub mod render;
+pub mod store;
+
+use std::net::SocketAddr;
+
+use tokio::net::TcpListener;
+use tokio_util::sync::CancellationToken;
+use tokio_util::task::TaskTracker;
+
+pub use app::App;
+pub use error::{Error, Result};
+
+/// Sockets bound by the caller (so tests can bind port 0 and read the address back).
+#[derive(Debug, Default)]
+pub struct Listeners {
+    pub http: Option<TcpListener>,
+}
+
+impl Listeners {
+    /// Binds every listener `settings` asks for.
+    pub async fn bind(settings: &config::Settings) -> Result<Listeners> {
+        let http = match settings.http {
+            Some(addr) => Some(
+                TcpListener::bind(addr)
+                    .await
+                    .map_err(|e| Error::Config(format!("listen.http: cannot bind {addr}: {e}")))?,
+            ),
+            None => None,
+        };
+        Ok(Listeners { http })
+    }
+}
+
+/// Runs the server until `shutdown` is cancelled: the HTTP listener, and the task that watches
+/// the store for changes made by other processes.
+pub async fn run(app: App, listeners: Listeners, shutdown: CancellationToken) -> Result<()> {
+    let tracker = TaskTracker::new();
+
+    let poll_store = app.store.clone();
+    let poll_every = app.settings.revision_poll;
+    let poll_stop = shutdown.clone();
+    tracker.spawn(async move {
+        let mut ticks = tokio::time::interval(poll_every);
+        ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            tokio::select! {
+                _ = poll_stop.cancelled() => break,
+                _ = ticks.tick() => {
+                    if let Err(e) = poll_store.refresh_revisions().await {
+                        tracing::warn!(error = %e, "cannot read store revisions");
+                    }
+                }
+            }
+        }
+    });
+
+    if let Some(listener) = listeners.http {
+        let addr = listener.local_addr()?;
+        tracing::info!(protocol = "http", %addr, "listening");
+        let router = http::router(app.clone());
+        let stop = shutdown.clone();
+        tracker.spawn(async move {
+            let served = axum::serve(
+                listener,
+                router.into_make_service_with_connect_info::<SocketAddr>(),
+            )
+            .with_graceful_shutdown(stop.cancelled_owned())
+            .await;
+            if let Err(e) = served {
+                tracing::error!(error = %e, "http listener failed");
+            }
+        });
+    }
+
+    tracker.close();
+    shutdown.cancelled().await;
+    // Open keep-alive connections may hold the HTTP task; draining is bounded.
+    if tokio::time::timeout(std::time::Duration::from_secs(5), tracker.wait())
+        .await
+        .is_err()
+    {
+        tracing::warn!("some connections were still open after 5 s; closing anyway");
+    }
+    app.store.close().await;
+    Ok(())
+}

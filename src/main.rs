@@ -1,0 +1,7 @@
+//! The `autoprov` binary: parse arguments, load settings, start logging, hand over to `cli`.
+
+mod cli;
+
+fn main() -> std::process::ExitCode {
+    cli::main()
+}

@@ -1,0 +1,184 @@
+//! Domain types and their validation. Parsing happens here, once, at the edge; nothing in this
+//! module does IO.
+
+mod e164;
+mod ids;
+mod mac;
+mod names;
+mod records;
+mod secret;
+mod timezone;
+
+use std::fmt;
+use std::str::FromStr;
+
+pub use e164::E164;
+pub use ids::{DeviceId, NumberId, SiteId, TenantId, UserId};
+pub use mac::Mac;
+pub use names::{parse_label, FirstName, LastName, FIRST_NAME_MAX, LAST_NAME_MAX};
+pub use records::{Device, DeviceLine, DeviceRecord, Number, SipSettings, Site, Tenant, User};
+pub use secret::Secret;
+pub use timezone::{DstRule, TimeZoneFacts, Transition};
+
+use crate::error::Error;
+
+/// Closed sets of names stored as text: one macro gives each its parse, display and serde form,
+/// and an error that lists the allowed values.
+macro_rules! text_enum {
+    ($(#[$meta:meta])* $name:ident, $field:literal { $($variant:ident = $text:literal),+ $(,)? }) => {
+        $(#[$meta])*
+        #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+        pub enum $name { $($variant),+ }
+
+        impl $name {
+            pub const ALL: &'static [$name] = &[$($name::$variant),+];
+
+            pub fn as_str(self) -> &'static str {
+                match self { $($name::$variant => $text),+ }
+            }
+        }
+
+        impl FromStr for $name {
+            type Err = Error;
+            fn from_str(input: &str) -> Result<Self, Error> {
+                match input.to_ascii_lowercase().as_str() {
+                    $($text => Ok($name::$variant),)+
+                    _ => Err(Error::invalid(
+                        $field,
+                        format!(
+                            "{input:?} is not one of: {}",
+                            [$($text),+].join(", ")
+                        ),
+                    )),
+                }
+            }
+        }
+
+        impl fmt::Display for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str(self.as_str())
+            }
+        }
+
+        impl serde::Serialize for $name {
+            fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+                s.serialize_str(self.as_str())
+            }
+        }
+    };
+}
+
+text_enum!(
+    /// A user's life cycle: created `pending` (can call out, cannot be reached), moved by the
+    /// operator to `active` or `failed`; `active` and `deactivated` alternate.
+    UserState, "state" {
+        Pending = "pending",
+        Active = "active",
+        Failed = "failed",
+        Deactivated = "deactivated",
+    }
+);
+
+text_enum!(
+    /// A number's status: `reserved` (allocated, not live), `active`, `pending` (being changed).
+    NumberStatus, "status" {
+        Reserved = "reserved",
+        Active = "active",
+        Pending = "pending",
+    }
+);
+
+text_enum!(
+    /// SIP transport of a site's registrar.
+    Transport, "transport" {
+        Udp = "udp",
+        Tcp = "tcp",
+        Tls = "tls",
+    }
+);
+
+impl Transport {
+    pub fn default_port(self) -> u16 {
+        match self {
+            Transport::Udp | Transport::Tcp => 5060,
+            Transport::Tls => 5061,
+        }
+    }
+}
+
+/// A SIP host name or address as a site's registrar or proxy: letters, digits, `.`, `-`, `:`
+/// and `[]` (IPv6), nothing that could break out of a file's value.
+pub fn parse_host(field: &'static str, input: &str) -> Result<String, Error> {
+    let value = input.trim();
+    let ok = !value.is_empty()
+        && value.len() <= 253
+        && value.bytes().all(|b| {
+            b.is_ascii_alphanumeric() || matches!(b, b'.' | b'-' | b':' | b'[' | b']' | b'_')
+        });
+    if !ok {
+        return Err(Error::invalid(
+            field,
+            format!("{value:?} is not a host name or address"),
+        ));
+    }
+    Ok(value.to_ascii_lowercase())
+}
+
+/// An extension: 2–8 digits, unique in its tenant.
+pub fn parse_extension(input: &str) -> Result<String, Error> {
+    let value = input.trim();
+    if !(2..=8).contains(&value.len()) || !value.bytes().all(|b| b.is_ascii_digit()) {
+        return Err(Error::invalid(
+            "extension",
+            format!("{value:?} is not an extension: 2 to 8 digits"),
+        ));
+    }
+    Ok(value.to_owned())
+}
+
+/// An e-mail address, checked for shape only: one `@`, text on both sides, a dot in the domain,
+/// no spaces or control characters.
+pub fn parse_email(input: &str) -> Result<String, Error> {
+    let value = input.trim();
+    let bad = || Error::invalid("email", format!("{value:?} is not an e-mail address"));
+    let (local, domain) = value.split_once('@').ok_or_else(bad)?;
+    if local.is_empty()
+        || domain.len() < 3
+        || !domain.contains('.')
+        || domain.contains('@')
+        || value.len() > 254
+        || value.chars().any(|c| c.is_whitespace() || c.is_control())
+    {
+        return Err(bad());
+    }
+    Ok(value.to_owned())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn enums_parse_and_name_the_choices() {
+        assert_eq!("ACTIVE".parse::<UserState>().unwrap(), UserState::Active);
+        let err = "on".parse::<NumberStatus>().unwrap_err().to_string();
+        assert!(err.contains("reserved, active, pending"), "{err}");
+        assert_eq!(Transport::Tls.default_port(), 5061);
+    }
+
+    #[test]
+    fn hosts_extensions_emails() {
+        assert_eq!(
+            parse_host("sip_domain", "SIP.Example.com").unwrap(),
+            "sip.example.com"
+        );
+        assert!(parse_host("sip_domain", "a b").is_err());
+        assert!(parse_host("sip_domain", "x\ny").is_err());
+        assert!(parse_extension("3456").is_ok());
+        assert!(parse_extension("1").is_err());
+        assert!(parse_extension("12a4").is_err());
+        assert!(parse_email("ann@example.com").is_ok());
+        assert!(parse_email("ann@example").is_err());
+        assert!(parse_email("ann example.com").is_err());
+    }
+}

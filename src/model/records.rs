@@ -1,0 +1,107 @@
+//! The records the store hands out: plain data, already validated, with secrets wrapped.
+
+use serde::Serialize;
+
+use super::{
+    DeviceId, FirstName, LastName, Mac, NumberId, NumberStatus, Secret, SiteId, TenantId,
+    Transport, UserId, UserState, E164,
+};
+
+#[derive(Clone, Debug, Serialize)]
+pub struct Tenant {
+    pub id: TenantId,
+    pub name: String,
+    /// The store revision of this tenant's last change.
+    pub revision: i64,
+}
+
+/// Where a site's phones register.
+#[derive(Clone, Debug, Serialize)]
+pub struct SipSettings {
+    pub domain: String,
+    pub proxy: Option<String>,
+    pub port: u16,
+    pub transport: Transport,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct Site {
+    pub id: SiteId,
+    pub tenant_id: TenantId,
+    pub name: String,
+    /// IANA name, checked against the tz database when set.
+    pub time_zone: String,
+    pub ntp_server: String,
+    pub sip: SipSettings,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct Number {
+    pub id: NumberId,
+    pub tenant_id: TenantId,
+    pub site_id: SiteId,
+    pub e164: E164,
+    pub status: NumberStatus,
+    pub is_main: bool,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct User {
+    pub id: UserId,
+    pub tenant_id: TenantId,
+    #[serde(serialize_with = "as_str")]
+    pub first_name: FirstName,
+    #[serde(serialize_with = "as_str")]
+    pub last_name: LastName,
+    pub email: Option<String>,
+    pub state: UserState,
+    pub number_id: Option<NumberId>,
+    pub number: Option<E164>,
+    pub extension: Option<String>,
+}
+
+impl User {
+    pub fn display_name(&self) -> String {
+        format!("{} {}", self.first_name, self.last_name)
+    }
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct Device {
+    pub id: DeviceId,
+    pub tenant_id: TenantId,
+    pub site_id: SiteId,
+    pub mac: Mac,
+    pub family: String,
+    pub model: String,
+    /// The phone's own web-admin password: random per device, never a vendor default.
+    #[serde(skip)]
+    pub admin_password: Secret,
+}
+
+/// A number logged in to a handset, with the SIP account created for it.
+#[derive(Clone, Debug, Serialize)]
+pub struct DeviceLine {
+    /// 1-based account slot on the phone.
+    pub position: u16,
+    pub number_id: NumberId,
+    pub number: E164,
+    pub sip_user: String,
+    #[serde(skip)]
+    pub sip_password: Secret,
+    /// The user the number is assigned to, if any.
+    pub user: Option<User>,
+}
+
+/// Everything the store knows that one phone's files are made from.
+#[derive(Clone, Debug)]
+pub struct DeviceRecord {
+    pub tenant: Tenant,
+    pub site: Site,
+    pub device: Device,
+    pub lines: Vec<DeviceLine>,
+}
+
+fn as_str<T: std::fmt::Display, S: serde::Serializer>(v: &T, s: S) -> Result<S::Ok, S::Error> {
+    s.collect_str(v)
+}

@@ -1,0 +1,205 @@
+//! `FileContext`: what a template sees. Built from a `DeviceRecord` and the family's manifest;
+//! the only place where store records become template variables, so the names documented for
+//! template authors are the field names here.
+
+use serde::Serialize;
+
+use super::ProvisionSettings;
+use crate::error::Result;
+use crate::model::{DeviceRecord, TimeZoneFacts};
+use crate::render::Family;
+
+#[derive(Debug, Serialize)]
+pub struct FileContext {
+    /// Absent in shared (common and model) files.
+    pub device: Option<DeviceView>,
+    /// Absent when neither the file name nor the User-Agent names a model.
+    pub model: Option<ModelView>,
+    pub site: Option<SiteView>,
+    pub sip: Option<SipView>,
+    pub time_zone: Option<TimeZoneView>,
+    /// Every number logged in to the handset, in account order.
+    pub lines: Vec<LineView>,
+    /// Account slots of the model with no line in them (to switch off what was there before).
+    pub unused_accounts: Vec<u16>,
+    pub provisioning: ProvisioningView,
+}
+
+#[derive(Debug, Serialize)]
+pub struct DeviceView {
+    /// 12 lowercase hex digits.
+    pub mac: String,
+    pub mac_upper: String,
+    pub mac_colon: String,
+    /// The phone's web-admin password.
+    pub admin_password: String,
+}
+
+#[derive(Debug, Serialize)]
+pub struct ModelView {
+    pub name: String,
+    pub code: Option<u32>,
+    pub accounts: u16,
+    pub line_keys: u16,
+}
+
+#[derive(Debug, Serialize)]
+pub struct SiteView {
+    pub name: String,
+    pub ntp_server: String,
+}
+
+#[derive(Debug, Serialize)]
+pub struct SipView {
+    pub domain: String,
+    pub proxy: Option<String>,
+    pub port: u16,
+    /// `udp`, `tcp` or `tls`.
+    pub transport: String,
+    /// The family's own code for the transport (manifest `[transport]`).
+    pub transport_code: String,
+}
+
+#[derive(Debug, Serialize)]
+pub struct TimeZoneView {
+    #[serde(flatten)]
+    pub facts: TimeZoneFacts,
+    /// The family's own name for the zone (manifest `[time_zone_names]`), if it has one.
+    pub vendor_name: Option<String>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct LineView {
+    pub position: u16,
+    /// E.164, with `+`.
+    pub number: String,
+    pub extension: Option<String>,
+    /// Short text on the phone's line key: the extension, else the number.
+    pub label: String,
+    /// Caller name: the user's name, else the number.
+    pub display_name: String,
+    pub user_name: String,
+    pub auth_name: String,
+    pub password: String,
+}
+
+#[derive(Debug, Serialize)]
+pub struct ProvisioningView {
+    /// Base URL phones fetch from, ending in `/`.
+    pub url: String,
+    pub recheck_minutes: u32,
+}
+
+impl FileContext {
+    pub fn for_device(
+        family: &Family,
+        record: &DeviceRecord,
+        settings: &ProvisionSettings,
+    ) -> Result<FileContext> {
+        let manifest = &family.manifest;
+        let model = ModelView::of(family, &record.device.model, None);
+        let site = &record.site;
+        let facts = TimeZoneFacts::new(&site.time_zone, jiff::Timestamp::now())?;
+        let vendor_name = manifest.time_zone_names.get(&facts.iana).cloned();
+        let transport = site.sip.transport.as_str();
+        let lines: Vec<LineView> = record
+            .lines
+            .iter()
+            .filter(|line| line.position <= model.accounts)
+            .map(|line| {
+                let user = line.user.as_ref();
+                let extension = user.and_then(|u| u.extension.clone());
+                LineView {
+                    position: line.position,
+                    number: line.number.to_string(),
+                    label: extension.clone().unwrap_or_else(|| line.number.to_string()),
+                    extension,
+                    display_name: user
+                        .map(|u| u.display_name())
+                        .unwrap_or_else(|| line.number.to_string()),
+                    user_name: line.sip_user.clone(),
+                    auth_name: line.sip_user.clone(),
+                    password: line.sip_password.expose().to_owned(),
+                }
+            })
+            .collect();
+        let unused_accounts = (1..=model.accounts)
+            .filter(|p| !lines.iter().any(|l| l.position == *p))
+            .collect();
+        Ok(FileContext {
+            device: Some(DeviceView {
+                mac: record.device.mac.to_string(),
+                mac_upper: record.device.mac.upper(),
+                mac_colon: record.device.mac.colon(),
+                admin_password: record.device.admin_password.expose().to_owned(),
+            }),
+            model: Some(model),
+            site: Some(SiteView {
+                name: site.name.clone(),
+                ntp_server: site.ntp_server.clone(),
+            }),
+            sip: Some(SipView {
+                domain: site.sip.domain.clone(),
+                proxy: site.sip.proxy.clone(),
+                port: site.sip.port,
+                transport: transport.to_owned(),
+                transport_code: manifest
+                    .transport
+                    .get(transport)
+                    .cloned()
+                    .unwrap_or_else(|| transport.to_owned()),
+            }),
+            time_zone: Some(TimeZoneView { facts, vendor_name }),
+            lines,
+            unused_accounts,
+            provisioning: provisioning(settings),
+        })
+    }
+
+    /// The context of a file with no device in it: only the model (if known) and provisioning.
+    pub fn shared(
+        family: &Family,
+        model: Option<&str>,
+        code: Option<u32>,
+        settings: &ProvisionSettings,
+    ) -> FileContext {
+        let model = model.map(|name| ModelView::of(family, name, code));
+        FileContext {
+            device: None,
+            model,
+            site: None,
+            sip: None,
+            time_zone: None,
+            lines: Vec::new(),
+            unused_accounts: Vec::new(),
+            provisioning: provisioning(settings),
+        }
+    }
+}
+
+impl ModelView {
+    /// The manifest's entry for `name`, or the family's defaults for a model it does not list.
+    fn of(family: &Family, name: &str, code: Option<u32>) -> ModelView {
+        match family.model(name) {
+            Some(m) => ModelView {
+                name: m.name.clone(),
+                code: m.code,
+                accounts: m.accounts,
+                line_keys: m.line_keys,
+            },
+            None => ModelView {
+                name: name.to_owned(),
+                code,
+                accounts: family.manifest.defaults.accounts,
+                line_keys: family.manifest.defaults.line_keys,
+            },
+        }
+    }
+}
+
+fn provisioning(settings: &ProvisionSettings) -> ProvisioningView {
+    ProvisioningView {
+        url: settings.public_url.clone(),
+        recheck_minutes: settings.recheck_minutes,
+    }
+}

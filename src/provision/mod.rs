@@ -1,0 +1,394 @@
+//! The phone-facing entry point shared by every transport: a [`FileRequest`] goes in, the file's
+//! bytes (or a uniform "not found") come out.
+//!
+//! One request walks: file name → family, model and MAC (file-name patterns, User-Agent) → the
+//! registered device → cache lookup keyed by device, file and the tenant's revision → on a miss,
+//! one [`DeviceRecord`] from the store rendered through the family's template.
+//!
+//! The tenant revision is read *before* the record is loaded: if a write lands in between, the
+//! newer content is cached under the older key and the next request misses and re-renders, so a
+//! stale file is never cached under a current revision. This module knows no sockets and no SQL.
+
+mod context;
+
+use std::net::IpAddr;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+
+use moka::sync::Cache;
+use sha2::{Digest, Sha256};
+
+use crate::error::{Error, Result};
+use crate::model::{DeviceId, Mac, TenantId};
+use crate::render::{Catalog, FileMatch};
+use crate::store::Store;
+
+pub use context::FileContext;
+
+/// How the request arrived; transports pass it, trust decisions (later) depend on it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Protocol {
+    Http,
+    Https,
+    Tftp,
+}
+
+impl Protocol {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Protocol::Http => "http",
+            Protocol::Https => "https",
+            Protocol::Tftp => "tftp",
+        }
+    }
+}
+
+/// A phone asking for a file.
+#[derive(Clone, Debug)]
+pub struct FileRequest<'a> {
+    /// The path as requested; any prefix before the last `/` is ignored.
+    pub path: &'a str,
+    pub user_agent: Option<&'a str>,
+    pub protocol: Protocol,
+    pub peer: Option<IpAddr>,
+}
+
+/// A rendered file, shared by every request that hits the same cache entry.
+#[derive(Debug)]
+pub struct RenderedFile {
+    pub body: Vec<u8>,
+    /// Strong validator: a hash of the body, so an unrelated change elsewhere in the tenant does
+    /// not make phones download the same bytes again.
+    pub etag: String,
+    pub content_type: String,
+}
+
+/// What became of a request. `NotFound` covers every refusal alike: the transport answers all of
+/// them with the same bytes, and only the log tells the reason.
+#[derive(Debug)]
+pub enum Outcome {
+    Found(Arc<RenderedFile>),
+    NotFound(&'static str),
+    /// The store failed; the transport answers with a bare server error.
+    Unavailable,
+}
+
+#[derive(Debug)]
+pub struct Served {
+    pub outcome: Outcome,
+    pub mac: Option<Mac>,
+    /// The file name as requested (without prefix), for the log.
+    pub file: String,
+}
+
+/// Settings the provisioning path needs, taken from `Settings` at start.
+#[derive(Clone, Debug)]
+pub struct ProvisionSettings {
+    /// Where phones come back to, e.g. `http://prov.example.com:8080/`.
+    pub public_url: String,
+    pub recheck_minutes: u32,
+    pub cache_max_bytes: u64,
+}
+
+#[derive(Clone, Hash, PartialEq, Eq)]
+enum FileKey {
+    Device {
+        device: DeviceId,
+        file: String,
+        revision: i64,
+    },
+    /// Files with no device in them, which depend only on the templates and the model.
+    Shared {
+        family: usize,
+        file: String,
+        model: Option<String>,
+    },
+}
+
+/// A MAC resolved against the store, valid while the global revision is unchanged (any write,
+/// including adding or moving a device, moves it).
+#[derive(Clone, Copy, Debug)]
+struct Lookup {
+    global: i64,
+    device: Option<(DeviceId, TenantId, usize)>,
+}
+
+/// Counters for `/metrics`.
+#[derive(Debug, Default)]
+pub struct Metrics {
+    pub found: AtomicU64,
+    pub not_found: AtomicU64,
+    pub unavailable: AtomicU64,
+    pub renders: AtomicU64,
+    pub render_errors: AtomicU64,
+}
+
+pub struct Provisioner {
+    store: Store,
+    catalog: Arc<Catalog>,
+    settings: ProvisionSettings,
+    files: Cache<FileKey, Arc<RenderedFile>>,
+    devices: Cache<Mac, Lookup>,
+    pub metrics: Metrics,
+}
+
+/// Longest file name we look at; anything longer is nobody's file.
+const MAX_NAME: usize = 128;
+
+impl Provisioner {
+    pub fn new(store: Store, catalog: Arc<Catalog>, settings: ProvisionSettings) -> Provisioner {
+        let files = Cache::builder()
+            .max_capacity(settings.cache_max_bytes)
+            .weigher(|_key: &FileKey, file: &Arc<RenderedFile>| {
+                u32::try_from(file.body.len() + 64).unwrap_or(u32::MAX)
+            })
+            .time_to_idle(Duration::from_secs(24 * 3600))
+            .build();
+        let devices = Cache::builder().max_capacity(200_000).build();
+        Provisioner {
+            store,
+            catalog,
+            settings,
+            files,
+            devices,
+            metrics: Metrics::default(),
+        }
+    }
+
+    pub fn catalog(&self) -> &Catalog {
+        &self.catalog
+    }
+
+    /// Serves one request. Never fails: every refusal is `NotFound` with its reason.
+    pub async fn serve(&self, request: &FileRequest<'_>) -> Served {
+        let file = request.path.rsplit('/').next().unwrap_or_default();
+        let (outcome, mac) = match self.find(file, request).await {
+            Ok((outcome, mac)) => (outcome, mac),
+            Err(e) => {
+                tracing::error!(file, error = %e, "provisioning failed");
+                (Outcome::Unavailable, None)
+            }
+        };
+        let counter = match &outcome {
+            Outcome::Found(_) => &self.metrics.found,
+            Outcome::NotFound(_) => &self.metrics.not_found,
+            Outcome::Unavailable => &self.metrics.unavailable,
+        };
+        counter.fetch_add(1, Ordering::Relaxed);
+        Served {
+            outcome,
+            mac,
+            file: file.chars().take(MAX_NAME).collect(),
+        }
+    }
+
+    async fn find(&self, file: &str, request: &FileRequest<'_>) -> Result<(Outcome, Option<Mac>)> {
+        if !valid_name(file) {
+            return Ok((Outcome::NotFound("invalid file name"), None));
+        }
+        let ua = request
+            .user_agent
+            .and_then(|ua| self.catalog.identify_user_agent(ua));
+        let mut matches = self.catalog.match_file(file);
+        if let Some(ua) = &ua {
+            matches.retain(|m| m.family == ua.family);
+        }
+        let Some(first) = matches.first().cloned() else {
+            return Ok((Outcome::NotFound("no family has this file"), None));
+        };
+        let Some(mac) = first.mac else {
+            let model = ua.map(|ua| ua.model);
+            return Ok((self.shared_file(&first, file, model)?, None));
+        };
+        if let Some(ua_mac) = ua.as_ref().and_then(|ua| ua.mac) {
+            if ua_mac != mac {
+                tracing::warn!(%mac, %ua_mac, file, peer = ?request.peer, "user-agent MAC differs from the file's MAC; refused");
+                return Ok((
+                    Outcome::NotFound("user-agent MAC differs from file MAC"),
+                    Some(mac),
+                ));
+            }
+        }
+        let Some((device, tenant, family)) = self.lookup(mac).await? else {
+            return Ok((Outcome::NotFound("unknown MAC"), Some(mac)));
+        };
+        let Some(matched) = matches.into_iter().find(|m| m.family == family) else {
+            return Ok((Outcome::NotFound("file of another family"), Some(mac)));
+        };
+        // Read the revision before loading (see the module docs).
+        let revision = self.store.revisions().tenant(tenant);
+        let key = FileKey::Device {
+            device,
+            file: file.to_ascii_lowercase(),
+            revision,
+        };
+        if let Some(hit) = self.files.get(&key) {
+            return Ok((Outcome::Found(hit), Some(mac)));
+        }
+        let record = match self.store.device_record(device).await {
+            Ok(record) => record,
+            // Deleted between lookup and load: as unknown as any other MAC.
+            Err(Error::NotFound { .. }) => {
+                return Ok((Outcome::NotFound("unknown MAC"), Some(mac)))
+            }
+            Err(e) => return Err(e),
+        };
+        let family_spec = self.catalog.family(family);
+        let context = FileContext::for_device(family_spec, &record, &self.settings)?;
+        Ok((self.render(key, &matched, &context), Some(mac)))
+    }
+
+    fn shared_file(
+        &self,
+        matched: &FileMatch,
+        file: &str,
+        ua_model: Option<String>,
+    ) -> Result<Outcome> {
+        let family = self.catalog.family(matched.family);
+        let model = match matched.model_code {
+            Some(code) => Some(
+                family
+                    .model_by_code(code)
+                    .map(|m| m.name.clone())
+                    .unwrap_or_else(|| format!("code {code}")),
+            ),
+            None => ua_model,
+        };
+        let key = FileKey::Shared {
+            family: matched.family,
+            file: file.to_ascii_lowercase(),
+            model: model.clone(),
+        };
+        if let Some(hit) = self.files.get(&key) {
+            return Ok(Outcome::Found(hit));
+        }
+        let context =
+            FileContext::shared(family, model.as_deref(), matched.model_code, &self.settings);
+        Ok(self.render(key, matched, &context))
+    }
+
+    fn render(&self, key: FileKey, matched: &FileMatch, context: &FileContext) -> Outcome {
+        self.metrics.renders.fetch_add(1, Ordering::Relaxed);
+        let spec = self.catalog.family(matched.family).file(matched.file);
+        match self.catalog.render(matched.family, matched.file, context) {
+            Ok(body) => {
+                let file = Arc::new(RenderedFile {
+                    etag: etag(body.as_bytes()),
+                    body: body.into_bytes(),
+                    content_type: spec.content_type.clone(),
+                });
+                self.files.insert(key, file.clone());
+                Outcome::Found(file)
+            }
+            Err(e) => {
+                self.metrics.render_errors.fetch_add(1, Ordering::Relaxed);
+                tracing::error!(error = %e, "rendering failed");
+                Outcome::NotFound("template failed to render")
+            }
+        }
+    }
+
+    /// The registered device behind a MAC: `(device, tenant, family index)`.
+    async fn lookup(&self, mac: Mac) -> Result<Option<(DeviceId, TenantId, usize)>> {
+        let global = self.store.revisions().global();
+        if let Some(hit) = self.devices.get(&mac) {
+            if hit.global == global {
+                return Ok(hit.device);
+            }
+        }
+        let device = self.store.device_by_mac(mac).await?.and_then(|d| {
+            let family = self.catalog.family_by_name(&d.family)?;
+            Some((d.id, d.tenant_id, family))
+        });
+        self.devices.insert(mac, Lookup { global, device });
+        Ok(device)
+    }
+
+    /// What `mac` would receive for `file` (default: its family's main file), through the same
+    /// path as a phone's request; for `autoprov render`.
+    pub async fn preview(&self, mac: Mac, file: Option<&str>) -> Result<Arc<RenderedFile>> {
+        let device = self
+            .store
+            .device_by_mac(mac)
+            .await?
+            .ok_or_else(|| Error::not_found("device", mac))?;
+        let name = match file {
+            Some(file) => file.to_owned(),
+            None => {
+                let family = self
+                    .catalog
+                    .family_by_name(&device.family)
+                    .ok_or_else(|| Error::not_found("device family", &device.family))?;
+                let pattern = &self.catalog.family(family).manifest.device_file;
+                pattern
+                    .replace("{mac}", &mac.to_string())
+                    .replace("{MAC}", &mac.upper())
+            }
+        };
+        let request = FileRequest {
+            path: &name,
+            user_agent: None,
+            protocol: Protocol::Http,
+            peer: None,
+        };
+        let served = self.serve(&request).await;
+        match served.outcome {
+            Outcome::Found(file) if served.mac.is_none_or(|m| m == mac) => Ok(file),
+            Outcome::Found(_) => Err(Error::invalid(
+                "file",
+                format!("{name} is another device's file"),
+            )),
+            Outcome::NotFound(reason) => {
+                Err(Error::not_found("file", format!("{name} ({reason})")))
+            }
+            Outcome::Unavailable => Err(Error::Store("the store failed; see the log".to_owned())),
+        }
+    }
+}
+
+/// Vendor file names use letters, digits, `.`, `-` and `_`, and never start with a dot.
+fn valid_name(name: &str) -> bool {
+    !name.is_empty()
+        && name.len() <= MAX_NAME
+        && !name.starts_with('.')
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'-' | b'_'))
+}
+
+fn etag(body: &[u8]) -> String {
+    let digest = Sha256::digest(body);
+    let hex: String = digest[..16].iter().map(|b| format!("{b:02x}")).collect();
+    format!("\"{hex}\"")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names() {
+        assert!(valid_name("001565a1b2c3.cfg"));
+        assert!(valid_name("y000000000000.boot"));
+        for bad in [
+            "",
+            ".hidden",
+            "..",
+            "a/b",
+            "a\0b",
+            "a b",
+            "%2e%2e",
+            &"a".repeat(129),
+        ] {
+            assert!(!valid_name(bad), "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn etag_is_quoted_and_content_based() {
+        assert_eq!(etag(b"a"), etag(b"a"));
+        assert_ne!(etag(b"a"), etag(b"b"));
+        assert!(etag(b"a").starts_with('"') && etag(b"a").ends_with('"'));
+    }
+}

@@ -1,0 +1,76 @@
+//! The manifest of a device family (`device-templates/<family>/manifest.toml`): what the family's
+//! phones request, how to recognise them, and what each model has. Data, not code: a template
+//! author adds a model by adding a `[[models]]` entry.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Manifest {
+    /// Folder name and the family's id in the store, e.g. `yealink`.
+    pub family: String,
+    pub vendor: String,
+    /// A regex over the User-Agent with named groups `model`, and optionally `version`, `mac`.
+    pub user_agent: String,
+    /// The device's main file, `{mac}` or `{MAC}` standing for its MAC: what `autoprov render MAC`
+    /// shows.
+    pub device_file: String,
+    /// SIP transport (`udp`, `tcp`, `tls`) to the family's own code for it.
+    #[serde(default)]
+    pub transport: BTreeMap<String, String>,
+    /// IANA zone to the family's own zone name, where it has a list of names.
+    #[serde(default)]
+    pub time_zone_names: BTreeMap<String, String>,
+    /// What an unknown model of this family gets.
+    pub defaults: ModelDefaults,
+    #[serde(default)]
+    pub models: Vec<ModelSpec>,
+    pub files: Vec<FileSpec>,
+}
+
+#[derive(Clone, Debug, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct ModelDefaults {
+    pub accounts: u16,
+    pub line_keys: u16,
+}
+
+#[derive(Clone, Debug, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct ModelSpec {
+    /// As the User-Agent names it, e.g. `T54W`.
+    pub name: String,
+    /// The vendor's numeric model code, where files are named by it (Yealink `y0000000000NN`).
+    #[serde(default)]
+    pub code: Option<u32>,
+    /// SIP accounts the model can register.
+    pub accounts: u16,
+    /// Programmable line/DSS keys on the phone itself.
+    pub line_keys: u16,
+}
+
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FileSpec {
+    /// A regex over the requested file name, matched case-insensitively and whole. Named groups:
+    /// `mac` (the file is a device's), `model_code` (the file is a model's).
+    #[serde(rename = "match")]
+    pub pattern: String,
+    /// Template file in the family folder.
+    pub template: String,
+    pub format: Format,
+    pub content_type: String,
+}
+
+/// How values are escaped in a file: the renderer escapes every `{{ value }}` for the file's
+/// format, so a template cannot forget to.
+#[derive(Clone, Copy, Debug, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum Format {
+    /// `key = value` lines: values lose control characters (no value can add a line).
+    Kv,
+    /// XML: `& < > " '` become entities (no value can add an element or attribute).
+    Xml,
+}

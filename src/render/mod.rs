@@ -1,0 +1,284 @@
+//! Device templates: the family manifests and their minijinja templates, loaded from
+//! `device-templates/` at start, and the one function that renders a file.
+//!
+//! Escaping is the environment's job, not the template author's: every `{{ value }}` goes through
+//! a formatter chosen by the file's declared [`Format`]. This module reads no store; it is given
+//! a serialisable context.
+
+mod manifest;
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use minijinja::{AutoEscape, Environment, UndefinedBehavior};
+use regex::{Regex, RegexBuilder};
+use serde::Serialize;
+
+pub use manifest::{FileSpec, Format, Manifest, ModelDefaults, ModelSpec};
+
+use crate::error::{Error, Result};
+use crate::model::Mac;
+
+/// One loaded family: its manifest with the patterns compiled.
+#[derive(Debug)]
+pub struct Family {
+    pub manifest: Manifest,
+    user_agent: Regex,
+    files: Vec<Regex>,
+}
+
+/// What a User-Agent said about the phone.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct UaInfo {
+    pub family: usize,
+    pub model: String,
+    pub version: Option<String>,
+    pub mac: Option<Mac>,
+}
+
+/// A file name that one family's manifest claims.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct FileMatch {
+    pub family: usize,
+    pub file: usize,
+    pub mac: Option<Mac>,
+    pub model_code: Option<u32>,
+}
+
+/// All families and their compiled templates.
+pub struct Catalog {
+    families: Vec<Family>,
+    env: Environment<'static>,
+    dir: PathBuf,
+}
+
+impl std::fmt::Debug for Catalog {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Catalog")
+            .field("dir", &self.dir)
+            .field("families", &self.families.len())
+            .finish()
+    }
+}
+
+const KV: &str = "kv";
+
+impl Catalog {
+    /// Loads every `<family>/manifest.toml` under `dir` with its templates. Any broken manifest,
+    /// pattern or template is an error naming the file (and line, for templates).
+    pub fn load(dir: &Path) -> Result<Catalog> {
+        let mut entries: Vec<PathBuf> = std::fs::read_dir(dir)
+            .map_err(|e| Error::Config(format!("device templates folder {}: {e}", dir.display())))?
+            .filter_map(|entry| entry.ok().map(|e| e.path()))
+            .filter(|p| p.join("manifest.toml").is_file())
+            .collect();
+        entries.sort();
+        if entries.is_empty() {
+            return Err(Error::Config(format!(
+                "device templates folder {} holds no <family>/manifest.toml",
+                dir.display()
+            )));
+        }
+        let mut env = Environment::new();
+        env.set_undefined_behavior(UndefinedBehavior::SemiStrict);
+        env.set_keep_trailing_newline(true);
+        env.set_trim_blocks(true);
+        env.set_lstrip_blocks(true);
+        let mut formats: HashMap<String, Format> = HashMap::new();
+        let mut families = Vec::new();
+        for folder in entries {
+            let manifest_path = folder.join("manifest.toml");
+            let text = std::fs::read_to_string(&manifest_path)?;
+            let manifest: Manifest = toml::from_str(&text).map_err(|e| Error::Template {
+                name: manifest_path.display().to_string(),
+                message: e.to_string(),
+            })?;
+            let regex = |pattern: &str| {
+                RegexBuilder::new(pattern)
+                    .case_insensitive(true)
+                    .build()
+                    .map_err(|e| Error::Template {
+                        name: manifest_path.display().to_string(),
+                        message: format!("pattern {pattern:?}: {e}"),
+                    })
+            };
+            let user_agent = regex(&manifest.user_agent)?;
+            let mut files = Vec::new();
+            for spec in &manifest.files {
+                files.push(regex(&format!("^(?:{})$", spec.pattern))?);
+                let name = template_name(&manifest.family, &spec.template);
+                if env.get_template(&name).is_err() {
+                    let path = folder.join(&spec.template);
+                    let source = std::fs::read_to_string(&path).map_err(|e| Error::Template {
+                        name: path.display().to_string(),
+                        message: e.to_string(),
+                    })?;
+                    env.add_template_owned(name.clone(), source)
+                        .map_err(|e| template_error(&path.display().to_string(), &e))?;
+                }
+                formats.insert(name, spec.format);
+            }
+            families.push(Family {
+                manifest,
+                user_agent,
+                files,
+            });
+        }
+        env.set_auto_escape_callback(move |name| match formats.get(name) {
+            Some(Format::Xml) => AutoEscape::Html,
+            Some(Format::Kv) | None => AutoEscape::Custom(KV),
+        });
+        env.set_formatter(|out, state, value| match state.auto_escape() {
+            AutoEscape::Custom(KV) => {
+                // A key=value value must stay on its line: drop every control character.
+                let text = value.to_string();
+                let clean: String = text.chars().filter(|c| !c.is_control()).collect();
+                out.write_str(&clean).map_err(|e| {
+                    minijinja::Error::new(minijinja::ErrorKind::WriteFailure, e.to_string())
+                })
+            }
+            _ => minijinja::escape_formatter(out, state, value),
+        });
+        Ok(Catalog {
+            families,
+            env,
+            dir: dir.to_owned(),
+        })
+    }
+
+    pub fn families(&self) -> &[Family] {
+        &self.families
+    }
+
+    pub fn family(&self, index: usize) -> &Family {
+        &self.families[index]
+    }
+
+    pub fn family_by_name(&self, name: &str) -> Option<usize> {
+        self.families.iter().position(|f| f.manifest.family == name)
+    }
+
+    /// Recognises a phone by its User-Agent, trying each family's pattern in turn.
+    pub fn identify_user_agent(&self, user_agent: &str) -> Option<UaInfo> {
+        self.families
+            .iter()
+            .enumerate()
+            .find_map(|(index, family)| {
+                let caps = family.user_agent.captures(user_agent)?;
+                Some(UaInfo {
+                    family: index,
+                    model: caps.name("model")?.as_str().to_owned(),
+                    version: caps.name("version").map(|m| m.as_str().to_owned()),
+                    mac: caps.name("mac").and_then(|m| m.as_str().parse().ok()),
+                })
+            })
+    }
+
+    /// Every family's file that `name` matches (several families may share a pattern).
+    pub fn match_file(&self, name: &str) -> Vec<FileMatch> {
+        let mut found = Vec::new();
+        for (family_index, family) in self.families.iter().enumerate() {
+            for (file_index, pattern) in family.files.iter().enumerate() {
+                let Some(caps) = pattern.captures(name) else {
+                    continue;
+                };
+                let mac = match caps.name("mac") {
+                    Some(m) => match m.as_str().parse::<Mac>() {
+                        Ok(mac) => Some(mac),
+                        Err(_) => continue,
+                    },
+                    None => None,
+                };
+                let model_code = match caps.name("model_code") {
+                    Some(m) => match m.as_str().parse::<u32>() {
+                        Ok(code) => Some(code),
+                        Err(_) => continue,
+                    },
+                    None => None,
+                };
+                found.push(FileMatch {
+                    family: family_index,
+                    file: file_index,
+                    mac,
+                    model_code,
+                });
+                break;
+            }
+        }
+        found
+    }
+
+    /// A model by name across all families (case-insensitive): `(family, model)`.
+    pub fn find_model(&self, name: &str) -> Option<(usize, &ModelSpec)> {
+        self.families
+            .iter()
+            .enumerate()
+            .find_map(|(index, family)| family.model(name).map(|model| (index, model)))
+    }
+
+    /// Renders `file` of `family` with `context`.
+    pub fn render(&self, family: usize, file: usize, context: &impl Serialize) -> Result<String> {
+        let family = &self.families[family];
+        let spec = &family.manifest.files[file];
+        let name = template_name(&family.manifest.family, &spec.template);
+        let template = self
+            .env
+            .get_template(&name)
+            .map_err(|e| template_error(&name, &e))?;
+        template
+            .render(context)
+            .map_err(|e| template_error(&name, &e))
+    }
+}
+
+impl Family {
+    pub fn model(&self, name: &str) -> Option<&ModelSpec> {
+        self.manifest
+            .models
+            .iter()
+            .find(|m| m.name.eq_ignore_ascii_case(name))
+    }
+
+    pub fn model_by_code(&self, code: u32) -> Option<&ModelSpec> {
+        self.manifest.models.iter().find(|m| m.code == Some(code))
+    }
+
+    pub fn file(&self, index: usize) -> &FileSpec {
+        &self.manifest.files[index]
+    }
+}
+
+fn template_name(family: &str, template: &str) -> String {
+    format!("{family}/{template}")
+}
+
+/// A template error with the file and line it happened at, and no Rust debug noise.
+fn template_error(name: &str, e: &minijinja::Error) -> Error {
+    let mut message = e.kind().to_string();
+    if let Some(detail) = e.detail() {
+        message = format!("{message}: {detail}");
+    }
+    let name = match e.line() {
+        Some(line) => format!("{name}:{line}"),
+        None => name.to_owned(),
+    };
+    Error::Template { name, message }
+}
+
+/// The shipped templates folder: `./device-templates` when it exists (a checkout or an install
+/// next to the data), else the one this binary was built from.
+pub fn default_dir() -> PathBuf {
+    let local = PathBuf::from("device-templates");
+    if local.join("yealink").is_dir() {
+        local
+    } else {
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("device-templates")
+    }
+}
+
+/// Shared handle: the catalog is read-only once loaded.
+pub type SharedCatalog = Arc<Catalog>;
+
+#[cfg(test)]
+mod tests;

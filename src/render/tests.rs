@@ -1,0 +1,133 @@
+use super::*;
+
+fn catalog() -> Catalog {
+    Catalog::load(&default_dir()).expect("shipped templates load")
+}
+
+#[track_caller]
+fn check_ua(catalog: &Catalog, ua: &str, model: &str, version: Option<&str>, mac: Option<&str>) {
+    let info = catalog
+        .identify_user_agent(ua)
+        .unwrap_or_else(|| panic!("not recognised: {ua:?}"));
+    assert_eq!(catalog.family(info.family).manifest.family, "yealink");
+    assert_eq!(info.model, model, "{ua:?}");
+    assert_eq!(info.version.as_deref(), version, "{ua:?}");
+    assert_eq!(info.mac.map(|m| m.to_string()).as_deref(), mac, "{ua:?}");
+}
+
+#[test]
+fn yealink_user_agents() {
+    let c = catalog();
+    check_ua(
+        &c,
+        "Yealink SIP-T46G 28.72.0.1 00:15:65:4a:a9:37",
+        "T46G",
+        Some("28.72.0.1"),
+        Some("0015654aa937"),
+    );
+    check_ua(
+        &c,
+        "Yealink SIP VP-T49G 51.80.0.10 00:15:65:4a:a9:38",
+        "T49G",
+        Some("51.80.0.10"),
+        Some("0015654aa938"),
+    );
+    check_ua(
+        &c,
+        "Yealink W52P 25.80.0.15 00:15:65:4a:a9:39",
+        "W52P",
+        Some("25.80.0.15"),
+        Some("0015654aa939"),
+    );
+    // No MAC: the trailing hardware version must not be taken for one.
+    check_ua(
+        &c,
+        "Yealink-T46G 28.71.0.81 28.1.0.128.0.0.0",
+        "T46G",
+        Some("28.71.0.81"),
+        None,
+    );
+    // Two spaces and a bare MAC (T5x).
+    check_ua(
+        &c,
+        "Yealink SIP-T56A  58.80.0.25 001565f429a4",
+        "T56A",
+        Some("58.80.0.25"),
+        Some("001565f429a4"),
+    );
+    check_ua(
+        &c,
+        "Yealink SIP-T54W 96.86.0.100 00:15:65:a1:b2:c3",
+        "T54W",
+        Some("96.86.0.100"),
+        Some("001565a1b2c3"),
+    );
+    assert!(c.identify_user_agent("curl/8.5.0").is_none());
+    assert!(c.identify_user_agent("Mozilla/5.0 Yealink").is_none());
+}
+
+#[test]
+fn yealink_file_names() {
+    let c = catalog();
+    let m = c.match_file("001565A1B2C3.cfg");
+    assert_eq!(m.len(), 1);
+    assert_eq!(
+        m[0].mac.map(|m| m.to_string()).as_deref(),
+        Some("001565a1b2c3")
+    );
+    let m = c.match_file("y000000000096.cfg");
+    assert_eq!(m[0].model_code, Some(96));
+    assert_eq!(m[0].mac, None);
+    assert_eq!(c.match_file("y000000000000.boot")[0].mac, None);
+    assert!(c.match_file("001565a1b2c3.cfg.bak").is_empty());
+    assert!(c.match_file("../001565a1b2c3.cfg").is_empty());
+    assert!(c.match_file("00156.cfg").is_empty());
+}
+
+#[test]
+fn models_resolve_by_name_and_code() {
+    let c = catalog();
+    let (family, model) = c.find_model("t54w").unwrap();
+    assert_eq!(model.name, "T54W");
+    assert_eq!(
+        c.family(family).model_by_code(96).map(|m| m.name.as_str()),
+        Some("T54W")
+    );
+    assert!(c.find_model("T99X").is_none());
+}
+
+#[test]
+fn key_value_output_cannot_gain_a_line() {
+    let c = catalog();
+    let family = c.family_by_name("yealink").unwrap();
+    let file = c
+        .family(family)
+        .manifest
+        .files
+        .iter()
+        .position(|f| f.template == "y000000000000.boot.j2")
+        .unwrap();
+    // The model name reaches the file; a newline in it must not start a new parameter.
+    let ctx = serde_json::json!({
+        "model": { "name": "x\nstatic.security.user_password = admin:owned", "code": 96 },
+    });
+    let out = c.render(family, file, &ctx).unwrap();
+    assert!(
+        !out.lines().any(|l| l.starts_with("static.security")),
+        "{out}"
+    );
+}
+
+#[test]
+fn a_broken_template_is_reported_with_file_and_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let family = dir.path().join("yealink");
+    std::fs::create_dir(&family).unwrap();
+    for entry in std::fs::read_dir(default_dir().join("yealink")).unwrap() {
+        let path = entry.unwrap().path();
+        std::fs::copy(&path, family.join(path.file_name().unwrap())).unwrap();
+    }
+    std::fs::write(family.join("mac.cfg.j2"), "line one\n{% if %}\n").unwrap();
+    let err = Catalog::load(dir.path()).unwrap_err().to_string();
+    assert!(err.contains("mac.cfg.j2:2"), "{err}");
+}

@@ -1,0 +1,175 @@
+//! Handsets and the numbers logged in to them.
+
+use sqlx::any::AnyRow;
+
+use super::tenants::site_from;
+use super::users::user_from;
+use super::{corrupt, get, now, store_err, unique_or_store, Store};
+use crate::error::{Error, Result};
+use crate::model::{
+    Device, DeviceId, DeviceLine, DeviceRecord, Mac, NumberId, Secret, SiteId, TenantId,
+};
+
+#[derive(Clone, Debug)]
+pub struct NewDevice {
+    pub tenant_id: TenantId,
+    pub site_id: SiteId,
+    pub mac: Mac,
+    pub family: String,
+    pub model: String,
+    pub admin_password: Secret,
+}
+
+const COLUMNS: &str = "id, tenant_id, site_id, mac, family, model, admin_password";
+
+impl Store {
+    pub async fn device_create(&self, device: &NewDevice) -> Result<Device> {
+        let mut tx = self.begin_write().await?;
+        let id: i64 = sqlx::query_scalar(
+            "INSERT INTO devices (tenant_id, site_id, mac, family, model, admin_password, \
+             created_at) VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id",
+        )
+        .bind(device.tenant_id.0)
+        .bind(device.site_id.0)
+        .bind(device.mac.to_string())
+        .bind(&device.family)
+        .bind(&device.model)
+        .bind(device.admin_password.expose())
+        .bind(now())
+        .fetch_one(tx.conn())
+        .await
+        .map_err(|e| {
+            unique_or_store(e, || {
+                format!("a device with MAC {} is already registered", device.mac)
+            })
+        })?;
+        tx.commit(device.tenant_id, "device", id, "create").await?;
+        Ok(Device {
+            id: DeviceId(id),
+            tenant_id: device.tenant_id,
+            site_id: device.site_id,
+            mac: device.mac,
+            family: device.family.clone(),
+            model: device.model.clone(),
+            admin_password: device.admin_password.clone(),
+        })
+    }
+
+    /// The device with this MAC, whatever its tenant (MACs are unique platform-wide).
+    pub async fn device_by_mac(&self, mac: Mac) -> Result<Option<Device>> {
+        let row = sqlx::query(&format!("SELECT {COLUMNS} FROM devices WHERE mac = $1"))
+            .bind(mac.to_string())
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(store_err)?;
+        row.as_ref().map(device_from).transpose()
+    }
+
+    /// Logs `number` in to `device` in the next free account slot, with a new SIP account.
+    /// Returns the slot.
+    pub async fn device_login(
+        &self,
+        device: &Device,
+        number: NumberId,
+        sip_user: &str,
+        sip_password: &Secret,
+    ) -> Result<u16> {
+        let mut tx = self.begin_write().await?;
+        let position: i64 = sqlx::query_scalar(
+            "SELECT COALESCE(MAX(position), 0) + 1 FROM device_lines WHERE device_id = $1",
+        )
+        .bind(device.id.0)
+        .fetch_one(tx.conn())
+        .await
+        .map_err(store_err)?;
+        sqlx::query(
+            "INSERT INTO device_lines (device_id, number_id, position, sip_user, sip_password, \
+             created_at) VALUES ($1, $2, $3, $4, $5, $6)",
+        )
+        .bind(device.id.0)
+        .bind(number.0)
+        .bind(position)
+        .bind(sip_user)
+        .bind(sip_password.expose())
+        .bind(now())
+        .execute(tx.conn())
+        .await
+        .map_err(|e| {
+            unique_or_store(e, || {
+                "the number is already logged in to a handset".to_owned()
+            })
+        })?;
+        tx.commit(device.tenant_id, "device", device.id.0, "login")
+            .await?;
+        u16::try_from(position)
+            .map_err(|_| Error::Store(format!("line position {position} is out of range")))
+    }
+
+    /// Everything one phone's files are made from, in four indexed reads.
+    pub async fn device_record(&self, id: DeviceId) -> Result<DeviceRecord> {
+        let row = sqlx::query(&format!("SELECT {COLUMNS} FROM devices WHERE id = $1"))
+            .bind(id.0)
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(store_err)?
+            .ok_or_else(|| Error::not_found("device", id))?;
+        let device = device_from(&row)?;
+        let tenant = self.tenant_get(device.tenant_id).await?;
+        let site_row = sqlx::query(
+            "SELECT id, tenant_id, name, time_zone, ntp_server, sip_domain, sip_proxy, sip_port, \
+             sip_transport FROM sites WHERE id = $1",
+        )
+        .bind(device.site_id.0)
+        .fetch_one(&self.pool)
+        .await
+        .map_err(store_err)?;
+        let site = site_from(&site_row)?;
+        let rows = sqlx::query(
+            "SELECT l.position, l.number_id AS line_number_id, l.sip_user, l.sip_password, \
+             n.e164 AS line_e164, u.id, u.tenant_id, u.first_name, u.last_name, u.email, \
+             u.state, u.number_id, n.e164, u.extension \
+             FROM device_lines l JOIN numbers n ON n.id = l.number_id \
+             LEFT JOIN users u ON u.number_id = l.number_id \
+             WHERE l.device_id = $1 ORDER BY l.position",
+        )
+        .bind(device.id.0)
+        .fetch_all(&self.pool)
+        .await
+        .map_err(store_err)?;
+        let mut lines = Vec::with_capacity(rows.len());
+        for row in &rows {
+            let position: i64 = get(row, "position")?;
+            let e164: String = get(row, "line_e164")?;
+            let user_id: Option<i64> = get(row, "id")?;
+            lines.push(DeviceLine {
+                position: u16::try_from(position).map_err(|_| {
+                    Error::Store(format!("line position {position} is out of range"))
+                })?,
+                number_id: NumberId(get(row, "line_number_id")?),
+                number: e164.parse().map_err(|e| corrupt("number", e))?,
+                sip_user: get(row, "sip_user")?,
+                sip_password: Secret::new(get(row, "sip_password")?),
+                user: user_id.map(|_| user_from(row)).transpose()?,
+            });
+        }
+        Ok(DeviceRecord {
+            tenant,
+            site,
+            device,
+            lines,
+        })
+    }
+}
+
+fn device_from(row: &AnyRow) -> Result<Device> {
+    let mac: String = get(row, "mac")?;
+    Ok(Device {
+        id: DeviceId(get(row, "id")?),
+        tenant_id: TenantId(get(row, "tenant_id")?),
+        site_id: SiteId(get(row, "site_id")?),
+        mac: mac.parse().map_err(|e| corrupt("mac", e))?,
+        family: get(row, "family")?,
+        model: get(row, "model")?,
+        admin_password: Secret::new(get(row, "admin_password")?),
+    })
+}

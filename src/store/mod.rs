@@ -1,0 +1,270 @@
+//! Every SQL statement of autoprov, over SQLite (embedded default) or PostgreSQL.
+//!
+//! One concrete [`Store`] wraps an sqlx `AnyPool`, so each statement is written once: the SQL is
+//! the common subset of both backends (`$1` placeholders, `RETURNING`, BIGINT/INTEGER ids, 0/1
+//! flags, Unix-second timestamps). Backend quirks (connection pragmas, migrations) stay in this
+//! file. The store returns domain records from `model`, never rows.
+//!
+//! Writes go through [`WriteTx`]: its first statement bumps the global revision, which takes the
+//! write lock on both backends (SQLite's database lock, PostgreSQL's row lock on `revision`), so
+//! revisions commit in order; its commit stamps the tenant's revision and the change log in the
+//! same transaction, then tells the in-process [`Revisions`].
+
+mod devices;
+mod numbers;
+mod revisions;
+mod tenants;
+mod users;
+
+use std::path::Path;
+use std::sync::Arc;
+use std::time::Duration;
+
+use sqlx::any::{AnyConnectOptions, AnyPoolOptions, AnyRow};
+use sqlx::{Any, AnyPool, ConnectOptions, Executor, Row, Transaction};
+
+pub use devices::NewDevice;
+pub use numbers::NewNumber;
+pub use revisions::Revisions;
+pub use tenants::NewSite;
+pub use users::{NewUser, UserPatch};
+
+use crate::error::{Error, Result};
+use crate::model::TenantId;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+#[derive(Clone)]
+pub struct Store {
+    pool: AnyPool,
+    backend: Backend,
+    revisions: Arc<Revisions>,
+}
+
+static SQLITE_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("migrations/sqlite");
+static POSTGRES_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("migrations/postgres");
+
+impl Store {
+    /// Opens (creating if needed) the database at `url`, `sqlite://PATH` or `postgres://…`, and
+    /// brings its schema up to date.
+    pub async fn connect(url: &str) -> Result<Store> {
+        sqlx::any::install_default_drivers();
+        let backend = if url.starts_with("sqlite:") {
+            Backend::Sqlite
+        } else if url.starts_with("postgres:") || url.starts_with("postgresql:") {
+            Backend::Postgres
+        } else {
+            return Err(Error::Config(format!(
+                "database URL must start with sqlite:// or postgres:// (got {:?})",
+                url.split(':').next().unwrap_or_default()
+            )));
+        };
+        let url = match backend {
+            // Create the file on first start.
+            Backend::Sqlite if !url.contains("mode=") => {
+                let sep = if url.contains('?') { '&' } else { '?' };
+                format!("{url}{sep}mode=rwc")
+            }
+            _ => url.to_owned(),
+        };
+        if backend == Backend::Sqlite {
+            if let Some(path) = url
+                .strip_prefix("sqlite://")
+                .and_then(|rest| rest.split('?').next())
+                .and_then(|p| Path::new(p).parent())
+            {
+                if !path.as_os_str().is_empty() {
+                    std::fs::create_dir_all(path)?;
+                }
+            }
+        }
+        let options: AnyConnectOptions = url
+            .parse::<AnyConnectOptions>()
+            .map_err(|e| Error::Config(format!("database URL: {e}")))?
+            .disable_statement_logging();
+        let pool = AnyPoolOptions::new()
+            .max_connections(match backend {
+                Backend::Sqlite => 4,
+                Backend::Postgres => 16,
+            })
+            .acquire_timeout(Duration::from_secs(10))
+            .after_connect(move |conn, _meta| {
+                Box::pin(async move {
+                    if backend == Backend::Sqlite {
+                        // WAL lets phones read while an admin writes; a busy timeout makes a
+                        // second process (the CLI) wait for the lock instead of failing.
+                        conn.execute("PRAGMA journal_mode = WAL").await?;
+                        conn.execute("PRAGMA foreign_keys = ON").await?;
+                        conn.execute("PRAGMA busy_timeout = 10000").await?;
+                        conn.execute("PRAGMA synchronous = NORMAL").await?;
+                    }
+                    Ok(())
+                })
+            })
+            .connect_with(options)
+            .await
+            .map_err(|e| Error::Store(format!("cannot open the database: {e}")))?;
+        let migrator = match backend {
+            Backend::Sqlite => &SQLITE_MIGRATIONS,
+            Backend::Postgres => &POSTGRES_MIGRATIONS,
+        };
+        migrator
+            .run(&pool)
+            .await
+            .map_err(|e| Error::Store(format!("migrating the database: {e}")))?;
+        let store = Store {
+            pool,
+            backend,
+            revisions: Arc::new(Revisions::default()),
+        };
+        store.refresh_revisions().await?;
+        Ok(store)
+    }
+
+    pub fn backend(&self) -> Backend {
+        self.backend
+    }
+
+    /// The in-memory view of revisions, shared with the cache.
+    pub fn revisions(&self) -> &Arc<Revisions> {
+        &self.revisions
+    }
+
+    /// Checks that the database answers.
+    pub async fn ping(&self) -> Result<()> {
+        sqlx::query("SELECT 1")
+            .execute(&self.pool)
+            .await
+            .map_err(store_err)?;
+        Ok(())
+    }
+
+    pub async fn close(&self) {
+        self.pool.close().await;
+    }
+
+    /// Reads the global revision and, if it moved, every tenant revision past what this process
+    /// has seen: how changes made by other processes (the CLI, other nodes) become visible.
+    pub async fn refresh_revisions(&self) -> Result<()> {
+        let global: i64 = sqlx::query_scalar("SELECT value FROM revision WHERE id = 1")
+            .fetch_one(&self.pool)
+            .await
+            .map_err(store_err)?;
+        let seen = self.revisions.global();
+        if global <= seen {
+            return Ok(());
+        }
+        let rows = sqlx::query("SELECT id, revision FROM tenants WHERE revision > $1")
+            .bind(seen)
+            .fetch_all(&self.pool)
+            .await
+            .map_err(store_err)?;
+        for row in rows {
+            self.revisions
+                .observe(TenantId(get(&row, "id")?), get(&row, "revision")?);
+        }
+        self.revisions.observe_global(global);
+        Ok(())
+    }
+
+    /// Starts a write: the revision bump comes first so the transaction holds the write lock from
+    /// its first statement (no lock upgrade that could fail under a concurrent writer).
+    async fn begin_write(&self) -> Result<WriteTx<'_>> {
+        let mut tx = self.pool.begin().await.map_err(store_err)?;
+        let revision: i64 = sqlx::query_scalar(
+            "UPDATE revision SET value = value + 1 WHERE id = 1 RETURNING value",
+        )
+        .fetch_one(&mut *tx)
+        .await
+        .map_err(store_err)?;
+        Ok(WriteTx {
+            tx,
+            revision,
+            store: self,
+        })
+    }
+}
+
+/// An open write transaction that has already taken the next revision.
+struct WriteTx<'s> {
+    tx: Transaction<'static, Any>,
+    revision: i64,
+    store: &'s Store,
+}
+
+impl WriteTx<'_> {
+    fn conn(&mut self) -> &mut sqlx::AnyConnection {
+        &mut self.tx
+    }
+
+    /// Stamps the tenant with this revision, appends to the change log, commits, and only then
+    /// publishes the revision in memory (a reader never sees a revision before its data).
+    async fn commit(
+        mut self,
+        tenant: TenantId,
+        entity: &str,
+        entity_id: i64,
+        action: &str,
+    ) -> Result<i64> {
+        sqlx::query("UPDATE tenants SET revision = $1 WHERE id = $2")
+            .bind(self.revision)
+            .bind(tenant.0)
+            .execute(&mut *self.tx)
+            .await
+            .map_err(store_err)?;
+        sqlx::query(
+            "INSERT INTO change_log (revision, tenant_id, entity, entity_id, action, at) \
+             VALUES ($1, $2, $3, $4, $5, $6)",
+        )
+        .bind(self.revision)
+        .bind(tenant.0)
+        .bind(entity)
+        .bind(entity_id)
+        .bind(action)
+        .bind(now())
+        .execute(&mut *self.tx)
+        .await
+        .map_err(store_err)?;
+        self.tx.commit().await.map_err(store_err)?;
+        self.store.revisions.observe(tenant, self.revision);
+        self.store.revisions.observe_global(self.revision);
+        Ok(self.revision)
+    }
+}
+
+fn now() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs() as i64)
+        .unwrap_or(0)
+}
+
+/// A database failure the caller cannot fix by changing its input.
+fn store_err(e: sqlx::Error) -> Error {
+    Error::Store(e.to_string())
+}
+
+/// Maps a unique-constraint violation to a `Conflict` with `message`; anything else is a store
+/// error. The admin layer checks first for a friendlier answer; this catches the race.
+fn unique_or_store(e: sqlx::Error, message: impl FnOnce() -> String) -> Error {
+    match &e {
+        sqlx::Error::Database(db) if db.is_unique_violation() => Error::Conflict(message()),
+        _ => store_err(e),
+    }
+}
+
+fn get<'r, T>(row: &'r AnyRow, column: &str) -> Result<T>
+where
+    T: sqlx::Decode<'r, Any> + sqlx::Type<Any>,
+{
+    row.try_get(column).map_err(store_err)
+}
+
+/// A stored value that no longer parses: the database was edited behind our back.
+fn corrupt(what: &str, e: Error) -> Error {
+    Error::Store(format!("stored {what} is invalid: {e}"))
+}

@@ -1,0 +1,38 @@
+//! The in-memory view of store revisions, read on every phone request to build cache keys.
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicI64, Ordering};
+use std::sync::RwLock;
+
+use crate::model::TenantId;
+
+/// Revisions only move forward: `observe` keeps the larger value, so a late poll result never
+/// takes a revision back.
+#[derive(Debug, Default)]
+pub struct Revisions {
+    global: AtomicI64,
+    tenants: RwLock<HashMap<TenantId, i64>>,
+}
+
+impl Revisions {
+    pub fn global(&self) -> i64 {
+        self.global.load(Ordering::Acquire)
+    }
+
+    /// The tenant's revision as this process knows it; 0 for a tenant it has not seen yet.
+    pub fn tenant(&self, tenant: TenantId) -> i64 {
+        // A poisoned lock only means a panic elsewhere while holding it; the map is still valid.
+        let map = self.tenants.read().unwrap_or_else(|e| e.into_inner());
+        map.get(&tenant).copied().unwrap_or(0)
+    }
+
+    pub(super) fn observe(&self, tenant: TenantId, revision: i64) {
+        let mut map = self.tenants.write().unwrap_or_else(|e| e.into_inner());
+        let entry = map.entry(tenant).or_insert(revision);
+        *entry = (*entry).max(revision);
+    }
+
+    pub(super) fn observe_global(&self, revision: i64) {
+        self.global.fetch_max(revision, Ordering::AcqRel);
+    }
+}

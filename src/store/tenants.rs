@@ -1,0 +1,171 @@
+//! Tenants and their sites.
+
+use sqlx::any::AnyRow;
+
+use super::{corrupt, get, now, store_err, unique_or_store, Store};
+use crate::error::{Error, Result};
+use crate::model::{SipSettings, Site, SiteId, Tenant, TenantId, Transport};
+
+/// A validated site, ready to insert.
+#[derive(Clone, Debug)]
+pub struct NewSite {
+    pub tenant_id: TenantId,
+    pub name: String,
+    pub time_zone: String,
+    pub ntp_server: String,
+    pub sip: SipSettings,
+}
+
+const SITE_COLUMNS: &str =
+    "id, tenant_id, name, time_zone, ntp_server, sip_domain, sip_proxy, sip_port, sip_transport";
+
+impl Store {
+    pub async fn tenant_create(&self, name: &str) -> Result<Tenant> {
+        let mut tx = self.begin_write().await?;
+        let revision = tx.revision;
+        let id: i64 = sqlx::query_scalar(
+            "INSERT INTO tenants (name, revision, created_at) VALUES ($1, $2, $3) RETURNING id",
+        )
+        .bind(name)
+        .bind(revision)
+        .bind(now())
+        .fetch_one(tx.conn())
+        .await
+        .map_err(|e| unique_or_store(e, || format!("a tenant named {name:?} already exists")))?;
+        let id = TenantId(id);
+        tx.commit(id, "tenant", id.0, "create").await?;
+        Ok(Tenant {
+            id,
+            name: name.to_owned(),
+            revision,
+        })
+    }
+
+    pub async fn tenant_get(&self, id: TenantId) -> Result<Tenant> {
+        let row = sqlx::query("SELECT id, name, revision FROM tenants WHERE id = $1")
+            .bind(id.0)
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(store_err)?
+            .ok_or_else(|| Error::not_found("tenant", id))?;
+        tenant_from(&row)
+    }
+
+    pub async fn tenant_by_name(&self, name: &str) -> Result<Option<Tenant>> {
+        let row = sqlx::query("SELECT id, name, revision FROM tenants WHERE name = $1")
+            .bind(name)
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(store_err)?;
+        row.as_ref().map(tenant_from).transpose()
+    }
+
+    pub async fn tenant_list(&self) -> Result<Vec<Tenant>> {
+        let rows = sqlx::query("SELECT id, name, revision FROM tenants ORDER BY name")
+            .fetch_all(&self.pool)
+            .await
+            .map_err(store_err)?;
+        rows.iter().map(tenant_from).collect()
+    }
+
+    pub async fn site_create(&self, site: &NewSite) -> Result<Site> {
+        let mut tx = self.begin_write().await?;
+        let id: i64 = sqlx::query_scalar(
+            "INSERT INTO sites (tenant_id, name, time_zone, ntp_server, sip_domain, sip_proxy, \
+             sip_port, sip_transport, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) \
+             RETURNING id",
+        )
+        .bind(site.tenant_id.0)
+        .bind(&site.name)
+        .bind(&site.time_zone)
+        .bind(&site.ntp_server)
+        .bind(&site.sip.domain)
+        .bind(site.sip.proxy.as_deref())
+        .bind(i64::from(site.sip.port))
+        .bind(site.sip.transport.as_str())
+        .bind(now())
+        .fetch_one(tx.conn())
+        .await
+        .map_err(|e| {
+            unique_or_store(e, || {
+                format!("this tenant already has a site named {:?}", site.name)
+            })
+        })?;
+        tx.commit(site.tenant_id, "site", id, "create").await?;
+        Ok(Site {
+            id: SiteId(id),
+            tenant_id: site.tenant_id,
+            name: site.name.clone(),
+            time_zone: site.time_zone.clone(),
+            ntp_server: site.ntp_server.clone(),
+            sip: site.sip.clone(),
+        })
+    }
+
+    /// A site of `tenant` (a site of another tenant is "not found").
+    pub async fn site_get(&self, tenant: TenantId, id: SiteId) -> Result<Site> {
+        let row = sqlx::query(&format!(
+            "SELECT {SITE_COLUMNS} FROM sites WHERE id = $1 AND tenant_id = $2"
+        ))
+        .bind(id.0)
+        .bind(tenant.0)
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(store_err)?
+        .ok_or_else(|| Error::not_found("site", id))?;
+        site_from(&row)
+    }
+
+    pub async fn site_by_name(&self, tenant: TenantId, name: &str) -> Result<Option<Site>> {
+        let row = sqlx::query(&format!(
+            "SELECT {SITE_COLUMNS} FROM sites WHERE name = $1 AND tenant_id = $2"
+        ))
+        .bind(name)
+        .bind(tenant.0)
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(store_err)?;
+        row.as_ref().map(site_from).transpose()
+    }
+
+    /// The tenant's sites, alphabetically (the first is the default site).
+    pub async fn site_list(&self, tenant: TenantId) -> Result<Vec<Site>> {
+        let rows = sqlx::query(&format!(
+            "SELECT {SITE_COLUMNS} FROM sites WHERE tenant_id = $1 ORDER BY name, id"
+        ))
+        .bind(tenant.0)
+        .fetch_all(&self.pool)
+        .await
+        .map_err(store_err)?;
+        rows.iter().map(site_from).collect()
+    }
+}
+
+fn tenant_from(row: &AnyRow) -> Result<Tenant> {
+    Ok(Tenant {
+        id: TenantId(get(row, "id")?),
+        name: get(row, "name")?,
+        revision: get(row, "revision")?,
+    })
+}
+
+pub(super) fn site_from(row: &AnyRow) -> Result<Site> {
+    let transport: String = get(row, "sip_transport")?;
+    let port: i64 = get(row, "sip_port")?;
+    Ok(Site {
+        id: SiteId(get(row, "id")?),
+        tenant_id: TenantId(get(row, "tenant_id")?),
+        name: get(row, "name")?,
+        time_zone: get(row, "time_zone")?,
+        ntp_server: get(row, "ntp_server")?,
+        sip: SipSettings {
+            domain: get(row, "sip_domain")?,
+            proxy: get(row, "sip_proxy")?,
+            port: u16::try_from(port)
+                .map_err(|_| Error::Store(format!("stored sip_port {port} is out of range")))?,
+            transport: transport
+                .parse::<Transport>()
+                .map_err(|e| corrupt("sip_transport", e))?,
+        },
+    })
+}
