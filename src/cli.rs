@@ -518,6 +518,10 @@ async fn execute(cli: Cli, settings: Settings) -> anyhow::Result<()> {
 
 async fn serve(settings: Settings) -> anyhow::Result<()> {
     let listeners = Listeners::bind(&settings).await?;
+    let settings = match listeners.http.as_ref().map(|l| l.local_addr()) {
+        Some(Ok(addr)) => settings.with_bound_http(addr),
+        _ => settings,
+    };
     let app = App::open(settings).await?;
     let shutdown = CancellationToken::new();
     let on_signal = shutdown.clone();

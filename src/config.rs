@@ -132,7 +132,10 @@ pub struct Settings {
     pub https: Option<SocketAddr>,
     pub tftp: Option<SocketAddr>,
     pub pnp: Option<SocketAddr>,
+    /// Where phones come back to, ending in `/`.
     pub public_url: String,
+    /// Whether `public_url` was derived from the HTTP address (and so follows the bound port).
+    public_url_derived: bool,
     pub recheck_minutes: u32,
     pub templates_dir: PathBuf,
     pub cache_max_bytes: u64,
@@ -303,6 +306,28 @@ fn listen(key: &str, value: &str) -> Result<Option<SocketAddr>> {
     })
 }
 
+/// `http://HOST:PORT/` for a listening address; an unspecified address becomes 127.0.0.1, which
+/// only suits a trial on one machine (set `provisioning.public_url` for real phones).
+fn derived_url(addr: SocketAddr) -> String {
+    let host = if addr.ip().is_unspecified() {
+        "127.0.0.1".to_owned()
+    } else {
+        addr.ip().to_string()
+    };
+    format!("http://{host}:{}/", addr.port())
+}
+
+impl Settings {
+    /// Settings once the HTTP listener is bound: a derived public URL follows the real port (which
+    /// differs from the configured one when that was 0).
+    pub fn with_bound_http(mut self, addr: SocketAddr) -> Settings {
+        if self.public_url_derived {
+            self.public_url = derived_url(addr);
+        }
+        self
+    }
+}
+
 fn validate(raw: Raw) -> Result<Settings> {
     let data_dir = PathBuf::from(&raw.data);
     let database_url = if raw.database.is_empty() {
@@ -330,14 +355,9 @@ fn validate(raw: Raw) -> Result<Settings> {
             )));
         }
     }
-    let public_url = if raw.provisioning.public_url.is_empty() {
-        let addr = http.unwrap_or_else(|| SocketAddr::from(([127, 0, 0, 1], 8080)));
-        let host = if addr.ip().is_unspecified() {
-            "127.0.0.1".to_owned()
-        } else {
-            addr.ip().to_string()
-        };
-        format!("http://{host}:{}/", addr.port())
+    let public_url_derived = raw.provisioning.public_url.is_empty();
+    let public_url = if public_url_derived {
+        derived_url(http.unwrap_or_else(|| SocketAddr::from(([127, 0, 0, 1], 8080))))
     } else {
         let url = raw.provisioning.public_url.clone();
         if !(url.starts_with("http://") || url.starts_with("https://"))
@@ -419,6 +439,7 @@ fn validate(raw: Raw) -> Result<Settings> {
         tftp,
         pnp,
         public_url,
+        public_url_derived,
         recheck_minutes,
         templates_dir,
         cache_max_bytes,

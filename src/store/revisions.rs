@@ -4,14 +4,28 @@ use std::collections::HashMap;
 use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::RwLock;
 
+use tokio::sync::watch;
+
 use crate::model::TenantId;
 
 /// Revisions only move forward: `observe` keeps the larger value, so a late poll result never
 /// takes a revision back.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub struct Revisions {
     global: AtomicI64,
     tenants: RwLock<HashMap<TenantId, i64>>,
+    /// Announces each new global revision, for whoever wants to await a change.
+    changes: watch::Sender<i64>,
+}
+
+impl Default for Revisions {
+    fn default() -> Self {
+        Revisions {
+            global: AtomicI64::new(0),
+            tenants: RwLock::default(),
+            changes: watch::Sender::new(0),
+        }
+    }
 }
 
 impl Revisions {
@@ -32,7 +46,16 @@ impl Revisions {
         *entry = (*entry).max(revision);
     }
 
+    /// Observes a global revision. Called after the tenant revisions it covers are in place.
     pub(super) fn observe_global(&self, revision: i64) {
-        self.global.fetch_max(revision, Ordering::AcqRel);
+        let before = self.global.fetch_max(revision, Ordering::AcqRel);
+        if revision > before {
+            self.changes.send_replace(revision);
+        }
+    }
+
+    /// A receiver that sees each new global revision this process learns of.
+    pub fn subscribe(&self) -> watch::Receiver<i64> {
+        self.changes.subscribe()
     }
 }

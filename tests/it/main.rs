@@ -1,1 +1,9 @@
+//! The one integration test binary: a module per surface, `support` for the in-process server.
 
+#![allow(unreachable_pub)]
+
+mod admin;
+mod cli;
+mod provisioning;
+mod store;
+mod support;

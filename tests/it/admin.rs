@@ -1,0 +1,253 @@
+//! Admin rules through the same code the CLI and API use: clear errors, nothing written.
+
+use autoprov::admin::{DeviceInput, NumberInput, SiteInput, UserInput};
+use autoprov::Error;
+
+use crate::support::{walkthrough, TestServer, NUMBER};
+
+#[tokio::test]
+async fn invalid_input_writes_nothing() {
+    let server = TestServer::start().await;
+    walkthrough(&server.app).await;
+    let admin = &server.app.admin;
+    let tenant = admin.tenant("Acme").await.unwrap();
+    let before = server.app.store.revisions().global();
+
+    for mac in ["00:15:65:a1:b2", "0015:65a1:b2c3", "zz1565a1b2c3", ""] {
+        let e = admin
+            .device_add(
+                tenant.id,
+                &DeviceInput {
+                    mac: mac.into(),
+                    model: "T54W".into(),
+                    site: None,
+                },
+            )
+            .await
+            .unwrap_err();
+        assert!(
+            matches!(e, Error::Invalid(ref f) if f.field == "mac"),
+            "{e}"
+        );
+        assert!(e.to_string().contains(&format!("{mac:?}")), "{e}");
+    }
+    let e = admin
+        .user_add(
+            tenant.id,
+            &UserInput {
+                first_name: "Maximilianus-Alexandrius".into(),
+                last_name: "X".into(),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap_err();
+    assert!(e.to_string().contains("first_name"), "{e}");
+    let e = admin
+        .user_add(
+            tenant.id,
+            &UserInput {
+                first_name: "Ann".into(),
+                last_name: "L".repeat(31),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap_err();
+    assert!(e.to_string().contains("last_name"), "{e}");
+    for bad in ["4930123456", "+49 30 1234", "+0301234", "+4930123456789012"] {
+        let e = admin
+            .number_add(
+                tenant.id,
+                &NumberInput {
+                    number: bad.into(),
+                    ..Default::default()
+                },
+            )
+            .await
+            .unwrap_err();
+        assert!(
+            matches!(e, Error::Invalid(ref f) if f.field == "number"),
+            "{e}"
+        );
+    }
+    assert_eq!(
+        server.app.store.revisions().global(),
+        before,
+        "nothing was written"
+    );
+    assert_eq!(admin.user_list(tenant.id).await.unwrap().len(), 1);
+}
+
+#[tokio::test]
+async fn state_rules() {
+    let server = TestServer::start().await;
+    walkthrough(&server.app).await;
+    let admin = &server.app.admin;
+    let tenant = admin.tenant("Acme").await.unwrap();
+
+    // A number already assigned, a duplicate extension, a duplicate MAC, an active user.
+    let e = admin
+        .user_add(
+            tenant.id,
+            &UserInput {
+                first_name: "Bob".into(),
+                last_name: "B".into(),
+                number: Some(NUMBER.into()),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap_err();
+    assert!(
+        e.to_string().contains("already assigned to Ada Lovelace"),
+        "{e}"
+    );
+    let e = admin
+        .user_add(
+            tenant.id,
+            &UserInput {
+                first_name: "Bob".into(),
+                last_name: "B".into(),
+                extension: Some("3456".into()),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(e, Error::Conflict(_)) && e.to_string().contains("extension 3456"),
+        "{e}"
+    );
+    let e = admin
+        .device_add(
+            tenant.id,
+            &DeviceInput {
+                mac: "001565A1B2C3".into(),
+                model: "T46S".into(),
+                site: None,
+            },
+        )
+        .await
+        .unwrap_err();
+    assert!(e.to_string().contains("already registered"), "{e}");
+    let ada = admin.user(tenant.id, "Ada Lovelace").await.unwrap();
+    assert!(matches!(
+        admin.user_activate(tenant.id, ada.id).await,
+        Err(Error::Conflict(_))
+    ));
+
+    // A reserved number cannot be assigned; a site has one main number.
+    admin
+        .number_add(
+            tenant.id,
+            &NumberInput {
+                number: "+4930999".into(),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+    let e = admin
+        .user_add(
+            tenant.id,
+            &UserInput {
+                first_name: "Bob".into(),
+                last_name: "B".into(),
+                number: Some("+4930999".into()),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap_err();
+    assert!(e.to_string().contains("+4930999 is reserved"), "{e}");
+    let main = NumberInput {
+        number: "+4930000".into(),
+        status: Some("active".into()),
+        main: true,
+        ..Default::default()
+    };
+    admin.number_add(tenant.id, &main).await.unwrap();
+    let e = admin
+        .number_add(
+            tenant.id,
+            &NumberInput {
+                number: "+4930001".into(),
+                ..main.clone()
+            },
+        )
+        .await
+        .unwrap_err();
+    assert!(e.to_string().contains("already has a main number"), "{e}");
+
+    // A pending user's number cannot be logged in to a handset.
+    admin
+        .number_add(
+            tenant.id,
+            &NumberInput {
+                number: "+4930777".into(),
+                status: Some("active".into()),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+    admin
+        .user_add(
+            tenant.id,
+            &UserInput {
+                first_name: "Bob".into(),
+                last_name: "B".into(),
+                number: Some("+4930777".into()),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+    let e = admin
+        .device_login(tenant.id, "001565a1b2c3", "+4930777")
+        .await
+        .unwrap_err();
+    assert!(e.to_string().contains("pending"), "{e}");
+    // The same number twice.
+    let e = admin
+        .device_login(tenant.id, "001565a1b2c3", NUMBER)
+        .await
+        .unwrap_err();
+    assert!(e.to_string().contains("already logged in"), "{e}");
+}
+
+#[tokio::test]
+async fn another_tenants_objects_are_not_found() {
+    let server = TestServer::start().await;
+    walkthrough(&server.app).await;
+    let admin = &server.app.admin;
+    let other = admin.tenant_add("Other").await.unwrap();
+    admin
+        .site_add(
+            other.id,
+            &SiteInput {
+                name: "Paris".into(),
+                sip_domain: Some("sip.other.example".into()),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+    assert!(matches!(
+        admin.device(other.id, "001565a1b2c3").await,
+        Err(Error::NotFound { .. })
+    ));
+    assert!(matches!(
+        admin.user(other.id, NUMBER).await,
+        Err(Error::NotFound { .. })
+    ));
+    assert!(matches!(
+        admin.device_login(other.id, "001565a1b2c3", NUMBER).await,
+        Err(Error::NotFound { .. })
+    ));
+    assert!(matches!(
+        admin.site(other.id, Some("Berlin")).await,
+        Err(Error::NotFound { .. })
+    ));
+}

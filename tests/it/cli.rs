@@ -1,0 +1,328 @@
+//! The `autoprov` binary in another process, on the same data dir as the test.
+
+use std::path::Path;
+use std::process::Output;
+
+use tokio::process::Command;
+
+/// `autoprov --data DIR` with a clean environment for our settings.
+pub fn autoprov(data: &Path) -> Command {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_autoprov"));
+    for (key, _) in std::env::vars() {
+        if key.starts_with("AUTOPROV_") || key == "RUST_LOG" {
+            cmd.env_remove(key);
+        }
+    }
+    cmd.arg("--data").arg(data);
+    cmd
+}
+
+async fn run(data: &Path, args: &[&str]) -> Output {
+    autoprov(data)
+        .args(args)
+        .output()
+        .await
+        .expect("run autoprov")
+}
+
+#[track_caller]
+fn ok(output: &Output) -> String {
+    assert!(
+        output.status.success(),
+        "failed: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    String::from_utf8_lossy(&output.stdout).into_owned()
+}
+
+#[track_caller]
+fn err(output: &Output) -> String {
+    assert!(!output.status.success(), "unexpected success");
+    String::from_utf8_lossy(&output.stderr).into_owned()
+}
+
+#[tokio::test]
+async fn walkthrough_through_the_cli() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    ok(&run(d, &["tenant", "add", "Acme"]).await);
+    ok(&run(
+        d,
+        &[
+            "site",
+            "add",
+            "--tenant",
+            "Acme",
+            "Berlin",
+            "--time-zone",
+            "Europe/Berlin",
+            "--sip-domain",
+            "sip.example.com",
+        ],
+    )
+    .await);
+    ok(&run(
+        d,
+        &[
+            "number",
+            "add",
+            "--tenant",
+            "Acme",
+            "+4930123456",
+            "--status",
+            "active",
+        ],
+    )
+    .await);
+    let out = ok(&run(
+        d,
+        &[
+            "--json",
+            "user",
+            "add",
+            "--tenant",
+            "Acme",
+            "--first",
+            "Ada",
+            "--last",
+            "Lovelace",
+            "--number",
+            "+4930123456",
+        ],
+    )
+    .await);
+    let user: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(user["state"], "pending");
+    assert_eq!(user["extension"], "3456");
+    let out = ok(&run(
+        d,
+        &[
+            "--json",
+            "user",
+            "activate",
+            "--tenant",
+            "Acme",
+            "Ada Lovelace",
+        ],
+    )
+    .await);
+    let user: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(user["state"], "active");
+    ok(&run(
+        d,
+        &[
+            "device",
+            "add",
+            "--tenant",
+            "Acme",
+            "--mac",
+            "00:15:65:a1:b2:c3",
+            "--model",
+            "T54W",
+        ],
+    )
+    .await);
+    let out = ok(&run(
+        d,
+        &[
+            "--json",
+            "device",
+            "login",
+            "--tenant",
+            "Acme",
+            "--mac",
+            "001565A1B2C3",
+            "--number",
+            "+4930123456",
+        ],
+    )
+    .await);
+    let login: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(login["position"], 1);
+    assert!(login.get("sip_password").is_none() && !out.contains("password"));
+
+    let out = ok(&run(d, &["render", "0015.65a1.b2c3"]).await);
+    assert!(
+        out.contains("account.1.display_name = Ada Lovelace"),
+        "{out}"
+    );
+    let out = ok(&run(d, &["render", "00-15-65-A1-B2-C3", "001565a1b2c3.boot"]).await);
+    assert!(out.starts_with("#!version:1.0.0.1\n"), "{out}");
+    let out = ok(&run(d, &["--json", "render", "001565a1b2c3"]).await);
+    let file: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(file["content_type"], "text/plain");
+
+    ok(&run(
+        d,
+        &[
+            "user",
+            "update",
+            "--tenant",
+            "Acme",
+            "+4930123456",
+            "--first",
+            "Grace",
+        ],
+    )
+    .await);
+    let out = ok(&run(d, &["render", "001565a1b2c3"]).await);
+    assert!(
+        out.contains("account.1.display_name = Grace Lovelace"),
+        "{out}"
+    );
+    let list = ok(&run(d, &["--json", "user", "list", "--tenant", "1"]).await);
+    let list: serde_json::Value = serde_json::from_str(&list).unwrap();
+    assert_eq!(list.as_array().map(|a| a.len()), Some(1));
+}
+
+#[tokio::test]
+async fn bad_input_is_named_and_nothing_is_written() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    ok(&run(d, &["tenant", "add", "Acme"]).await);
+    ok(&run(
+        d,
+        &[
+            "site",
+            "add",
+            "--tenant",
+            "Acme",
+            "HQ",
+            "--sip-domain",
+            "sip.example.com",
+        ],
+    )
+    .await);
+    ok(&run(
+        d,
+        &[
+            "number",
+            "add",
+            "--tenant",
+            "Acme",
+            "+4930123456",
+            "--status",
+            "active",
+        ],
+    )
+    .await);
+
+    let e = err(&run(
+        d,
+        &[
+            "device",
+            "add",
+            "--tenant",
+            "Acme",
+            "--mac",
+            "00:15:65:a1:b2",
+            "--model",
+            "T54W",
+        ],
+    )
+    .await);
+    assert!(e.contains("\"00:15:65:a1:b2\" is not a MAC address"), "{e}");
+    let e = err(&run(
+        d,
+        &[
+            "device",
+            "add",
+            "--tenant",
+            "Acme",
+            "--mac",
+            "001565a1b2c3",
+            "--model",
+            "T99X",
+        ],
+    )
+    .await);
+    assert!(e.contains("\"T99X\" is not a known model"), "{e}");
+    let e = err(&run(
+        d,
+        &[
+            "user",
+            "add",
+            "--tenant",
+            "Acme",
+            "--first",
+            &"A".repeat(24),
+            "--last",
+            "B",
+        ],
+    )
+    .await);
+    assert!(
+        e.contains("first_name") && e.contains("24 characters"),
+        "{e}"
+    );
+    let e = err(&run(d, &["number", "add", "--tenant", "Acme", "030123456"]).await);
+    assert!(e.contains("\"030123456\" is not an E.164 number"), "{e}");
+    let e = err(&run(
+        d,
+        &[
+            "--json", "user", "add", "--tenant", "Acme", "--first", "A", "--last", "B", "--number",
+            "+49301",
+        ],
+    )
+    .await);
+    let body: serde_json::Value = serde_json::from_str(e.trim()).expect("JSON error");
+    assert!(
+        body["error"]
+            .as_str()
+            .unwrap()
+            .contains("number not found: +49301"),
+        "{e}"
+    );
+    let e = err(&run(
+        d,
+        &[
+            "site",
+            "add",
+            "--tenant",
+            "Acme",
+            "Paris",
+            "--sip-domain",
+            "x",
+            "--time-zone",
+            "Europe/Atlantis",
+        ],
+    )
+    .await);
+    assert!(e.contains("Europe/Atlantis"), "{e}");
+    let e = err(&run(d, &["user", "list", "--tenant", "Nobody"]).await);
+    assert!(e.contains("tenant not found: Nobody"), "{e}");
+
+    for kind in ["user", "site"] {
+        let out = ok(&run(d, &["--json", kind, "list", "--tenant", "Acme"]).await);
+        let list: serde_json::Value = serde_json::from_str(&out).unwrap();
+        let expected = if kind == "site" { 1 } else { 0 };
+        assert_eq!(list.as_array().unwrap().len(), expected, "{kind}: {out}");
+    }
+}
+
+#[tokio::test]
+async fn configuration_errors_name_the_key() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("autoprov.toml");
+    std::fs::write(
+        &config,
+        "[listen]\nhttp = \"127.0.0.1:0\"\ncolour = \"blue\"\n",
+    )
+    .unwrap();
+    let e = err(&autoprov(dir.path())
+        .arg("--config")
+        .arg(&config)
+        .args(["tenant", "list"])
+        .output()
+        .await
+        .unwrap());
+    assert!(e.contains("unknown key listen.colour"), "{e}");
+
+    let e = err(&autoprov(dir.path())
+        .env("AUTOPROV_CACHE__MAX_MIB", "lots")
+        .args(["tenant", "list"])
+        .output()
+        .await
+        .unwrap());
+    assert!(e.contains("AUTOPROV_CACHE__MAX_MIB"), "{e}");
+}

@@ -1,0 +1,274 @@
+//! A Yealink phone (simulated with HTTP requests) fetching its files from the in-process server.
+
+use std::time::Duration;
+
+use autoprov::admin::UserUpdate;
+
+use crate::support::{walkthrough, TestServer, MAC, NUMBER, UA};
+
+#[tokio::test]
+async fn mac_cfg_carries_the_logged_in_users_account() {
+    let server = TestServer::start().await;
+    walkthrough(&server.app).await;
+    let (status, headers, body) = server.fetch("/001565a1b2c3.cfg", Some(UA)).await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(headers["content-type"], "text/plain");
+    assert!(body.starts_with("#!version:1.0.0.1\n"), "{body}");
+    for line in [
+        "account.1.enable = 1",
+        "account.1.label = 3456",
+        "account.1.display_name = Ada Lovelace",
+        "account.1.user_name = 4930123456",
+        "account.1.auth_name = 4930123456",
+        "account.1.sip_server.1.address = sip.example.com",
+        "account.1.sip_server.1.port = 5060",
+        "account.1.sip_server.1.transport_type = 0",
+        "account.2.enable = 0",
+        "local_time.time_zone = +1",
+        "local_time.time_zone_name = Germany(Berlin)",
+        "local_time.ntp_server1 = pool.ntp.org",
+        "static.auto_provision.repeat.minutes = 1440",
+    ] {
+        assert!(
+            body.lines().any(|l| l == line),
+            "missing {line:?} in\n{body}"
+        );
+    }
+    let password = body
+        .lines()
+        .find_map(|l| l.strip_prefix("account.1.password = "))
+        .expect("a password line");
+    assert!(password.len() >= 20 && password.chars().all(|c| c.is_ascii_alphanumeric()));
+    // The public URL follows the bound port when it is not configured.
+    let url = format!("static.auto_provision.server.url = http://{}/", server.addr);
+    assert!(body.lines().any(|l| l == url), "{body}");
+}
+
+#[tokio::test]
+async fn boot_files_start_with_the_version_line_and_include_the_model_file() {
+    let server = TestServer::start().await;
+    walkthrough(&server.app).await;
+    for path in [
+        "/y000000000000.boot",
+        "/001565a1b2c3.boot",
+        "/some/prefix/001565A1B2C3.boot",
+    ] {
+        let (status, _, body) = server.fetch(path, Some(UA)).await;
+        assert_eq!(status, 200, "{path}");
+        assert_eq!(body.lines().next(), Some("#!version:1.0.0.1"), "{path}");
+        assert!(
+            body.contains("include:config \"y000000000096.cfg\""),
+            "{path}: {body}"
+        );
+    }
+    let (_, _, body) = server.fetch("/001565a1b2c3.boot", Some(UA)).await;
+    assert!(
+        body.contains("include:config \"001565a1b2c3.cfg\""),
+        "{body}"
+    );
+    let (status, _, body) = server.fetch("/y000000000096.cfg", Some(UA)).await;
+    assert_eq!(status, 200);
+    assert!(
+        !body.contains("password =")
+            && !body.contains("user_password")
+            && !body.contains("account."),
+        "the common file holds no secret: {body}"
+    );
+}
+
+#[tokio::test]
+async fn renaming_the_user_changes_the_very_next_fetch() {
+    let server = TestServer::start().await;
+    walkthrough(&server.app).await;
+    let (_, _, before) = server.fetch("/001565a1b2c3.cfg", Some(UA)).await;
+    assert!(before.contains("display_name = Ada Lovelace"));
+    let admin = &server.app.admin;
+    let tenant = admin.tenant("Acme").await.unwrap();
+    let user = admin.user(tenant.id, NUMBER).await.unwrap();
+    admin
+        .user_update(
+            tenant.id,
+            user.id,
+            &UserUpdate {
+                first_name: Some("Grace".into()),
+                last_name: Some("Hopper".into()),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+    let (_, _, after) = server.fetch("/001565a1b2c3.cfg", Some(UA)).await;
+    assert!(after.contains("display_name = Grace Hopper"), "{after}");
+}
+
+#[tokio::test]
+async fn a_cli_change_in_another_process_is_served_within_a_second() {
+    let server = TestServer::start().await;
+    walkthrough(&server.app).await;
+    let (_, _, before) = server.fetch("/001565a1b2c3.cfg", Some(UA)).await;
+    assert!(before.contains("display_name = Ada Lovelace"));
+    let mut changes = server.app.store.revisions().subscribe();
+    let seen = *changes.borrow_and_update();
+
+    let output = crate::cli::autoprov(&server.data_dir())
+        .args([
+            "user", "update", "--tenant", "Acme", NUMBER, "--last", "Byron",
+        ])
+        .output()
+        .await
+        .expect("run the CLI");
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+
+    // The server polls the store; await its next revision, no longer than a second.
+    tokio::time::timeout(Duration::from_secs(1), changes.wait_for(|r| *r > seen))
+        .await
+        .expect("the server saw the CLI's change within a second")
+        .expect("revision channel open");
+    let (_, _, after) = server.fetch("/001565a1b2c3.cfg", Some(UA)).await;
+    assert!(after.contains("display_name = Ada Byron"), "{after}");
+}
+
+#[tokio::test]
+async fn unknown_mac_looks_like_any_unknown_file() {
+    let server = TestServer::start().await;
+    walkthrough(&server.app).await;
+    let (status, headers, body) = server.fetch("/001565ffffff.cfg", None).await;
+    let (status2, headers2, body2) = server.fetch("/no-such-file.txt", None).await;
+    let (status3, headers3, body3) = server.fetch("/..%2f..%2fetc%2fpasswd", None).await;
+    assert_eq!((status, status2, status3), (404, 404, 404));
+    assert_eq!(body, body2);
+    assert_eq!(body, body3);
+    for h in [&headers2, &headers3] {
+        assert_eq!(headers.get("content-type"), h.get("content-type"));
+        assert_eq!(headers.get("content-length"), h.get("content-length"));
+    }
+    assert!(headers.get("etag").is_none());
+}
+
+#[tokio::test]
+async fn if_none_match_with_the_current_etag_gets_304() {
+    let server = TestServer::start().await;
+    walkthrough(&server.app).await;
+    let (_, headers, _) = server.fetch("/001565a1b2c3.cfg", Some(UA)).await;
+    let etag = headers["etag"].to_str().unwrap().to_owned();
+    let resp = server
+        .client
+        .get(server.url("/001565a1b2c3.cfg"))
+        .header("User-Agent", UA)
+        .header("If-None-Match", &etag)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status().as_u16(), 304);
+    assert_eq!(resp.headers()["etag"].to_str().unwrap(), etag);
+    assert!(resp.text().await.unwrap().is_empty());
+
+    let resp = server
+        .client
+        .get(server.url("/001565a1b2c3.cfg"))
+        .header("If-None-Match", "\"stale\"")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status().as_u16(), 200);
+}
+
+#[tokio::test]
+async fn a_user_agent_whose_mac_differs_from_the_files_is_refused() {
+    let server = TestServer::start().await;
+    walkthrough(&server.app).await;
+    let other = "Yealink SIP-T54W 96.86.0.100 00:15:65:00:00:01";
+    let (status, _, body) = server.fetch("/001565a1b2c3.cfg", Some(other)).await;
+    assert_eq!(status, 404);
+    assert_eq!(body, "not found\n");
+    // The same UA without a MAC is accepted.
+    let (status, _, _) = server
+        .fetch("/001565a1b2c3.cfg", Some("Yealink-T54W 96.86.0.100"))
+        .await;
+    assert_eq!(status, 200);
+}
+
+#[tokio::test]
+async fn another_familys_user_agent_or_method_gets_404() {
+    let server = TestServer::start().await;
+    walkthrough(&server.app).await;
+    let resp = server
+        .client
+        .post(server.url("/001565a1b2c3.cfg"))
+        .body("x")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status().as_u16(), 404);
+    let (status, _, _) = server
+        .fetch(&format!("/{}.cfg", "a".repeat(200)), None)
+        .await;
+    assert_eq!(status, 404);
+}
+
+#[tokio::test]
+async fn operations_endpoints() {
+    let server = TestServer::start().await;
+    walkthrough(&server.app).await;
+    assert_eq!(server.fetch("/healthz", None).await.0, 200);
+    assert_eq!(server.fetch("/readyz", None).await.0, 200);
+    server.fetch("/001565a1b2c3.cfg", None).await;
+    server.fetch("/001565ffffff.cfg", None).await;
+    let (status, _, body) = server.fetch("/metrics", None).await;
+    assert_eq!(status, 200);
+    assert!(
+        body.contains("autoprov_files_total{outcome=\"found\"} 1"),
+        "{body}"
+    );
+    assert!(
+        body.contains("autoprov_files_total{outcome=\"not_found\"} 1"),
+        "{body}"
+    );
+}
+
+#[tokio::test]
+async fn cached_files_are_reused_until_the_tenant_changes() {
+    let server = TestServer::start().await;
+    walkthrough(&server.app).await;
+    let renders = || {
+        server
+            .app
+            .provisioner
+            .metrics
+            .renders
+            .load(std::sync::atomic::Ordering::Relaxed)
+    };
+    server.fetch("/001565a1b2c3.cfg", Some(UA)).await;
+    let after_first = renders();
+    server.fetch("/001565a1b2c3.cfg", Some(UA)).await;
+    assert_eq!(renders(), after_first, "second fetch comes from the cache");
+    let admin = &server.app.admin;
+    let tenant = admin.tenant("Acme").await.unwrap();
+    admin.tenant_add("Other").await.unwrap();
+    server.fetch("/001565a1b2c3.cfg", Some(UA)).await;
+    assert_eq!(
+        renders(),
+        after_first,
+        "another tenant's change does not invalidate"
+    );
+    let user = admin.user(tenant.id, NUMBER).await.unwrap();
+    admin
+        .user_update(
+            tenant.id,
+            user.id,
+            &UserUpdate {
+                extension: Some("77".into()),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+    let (_, _, body) = server.fetch("/001565a1b2c3.cfg", Some(UA)).await;
+    assert_eq!(renders(), after_first + 1);
+    assert!(body.contains("account.1.label = 77"), "{body}");
+    let _ = MAC;
+}

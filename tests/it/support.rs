@@ -1,0 +1,151 @@
+//! `TestServer`: the whole server in-process on port 0 with a temp data dir; cancelled on drop.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+use autoprov::config::{self, Settings, Sources};
+use autoprov::{App, Listeners};
+use tokio_util::sync::CancellationToken;
+
+pub struct TestServer {
+    pub app: App,
+    pub addr: SocketAddr,
+    pub dir: tempfile::TempDir,
+    shutdown: CancellationToken,
+    pub client: reqwest::Client,
+}
+
+/// Settings for a temp data dir, through the same layering as the binary (flags only).
+pub fn settings(data: &Path, extra: &[(&'static str, &str)]) -> Settings {
+    let mut flags: Vec<(&'static str, String)> = vec![
+        ("data", data.display().to_string()),
+        ("listen.http", "127.0.0.1:0".to_owned()),
+    ];
+    flags.extend(extra.iter().map(|(k, v)| (*k, v.to_string())));
+    let (settings, _) = config::load(&Sources {
+        config_file: None,
+        read_env: false,
+        flags,
+    })
+    .expect("test settings are valid");
+    settings
+}
+
+impl TestServer {
+    pub async fn start() -> TestServer {
+        Self::start_with(&[]).await
+    }
+
+    pub async fn start_with(extra: &[(&'static str, &str)]) -> TestServer {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let settings = settings(dir.path(), extra);
+        let listeners = Listeners::bind(&settings).await.expect("bind port 0");
+        let addr = listeners
+            .http
+            .as_ref()
+            .and_then(|l| l.local_addr().ok())
+            .expect("http address");
+        let app = App::open(settings.with_bound_http(addr))
+            .await
+            .expect("app opens");
+        let shutdown = CancellationToken::new();
+        tokio::spawn(autoprov::run(app.clone(), listeners, shutdown.clone()));
+        TestServer {
+            app,
+            addr,
+            dir,
+            shutdown,
+            client: reqwest::Client::new(),
+        }
+    }
+
+    pub fn data_dir(&self) -> PathBuf {
+        self.dir.path().to_owned()
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("http://{}{path}", self.addr)
+    }
+
+    /// GET as a phone with this User-Agent: (status, headers, body).
+    pub async fn fetch(
+        &self,
+        path: &str,
+        ua: Option<&str>,
+    ) -> (u16, reqwest::header::HeaderMap, String) {
+        let mut req = self.client.get(self.url(path));
+        if let Some(ua) = ua {
+            req = req.header("User-Agent", ua);
+        }
+        let resp = req.send().await.expect("request");
+        let status = resp.status().as_u16();
+        let headers = resp.headers().clone();
+        (status, headers, resp.text().await.expect("body"))
+    }
+}
+
+impl Drop for TestServer {
+    fn drop(&mut self) {
+        self.shutdown.cancel();
+    }
+}
+
+pub const MAC: &str = "00:15:65:a1:b2:c3";
+pub const UA: &str = "Yealink SIP-T54W 96.86.0.100 00:15:65:a1:b2:c3";
+pub const NUMBER: &str = "+4930123456";
+
+/// The README walkthrough: tenant Acme, site Berlin, an active number, Ada Lovelace activated,
+/// a T54W with the number logged in.
+pub async fn walkthrough(app: &App) {
+    use autoprov::admin::{DeviceInput, NumberInput, SiteInput, UserInput};
+    let admin = &app.admin;
+    let tenant = admin.tenant_add("Acme").await.unwrap();
+    admin
+        .site_add(
+            tenant.id,
+            &SiteInput {
+                name: "Berlin".into(),
+                time_zone: Some("Europe/Berlin".into()),
+                sip_domain: Some("sip.example.com".into()),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+    admin
+        .number_add(
+            tenant.id,
+            &NumberInput {
+                number: NUMBER.into(),
+                status: Some("active".into()),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+    let user = admin
+        .user_add(
+            tenant.id,
+            &UserInput {
+                first_name: "Ada".into(),
+                last_name: "Lovelace".into(),
+                number: Some(NUMBER.into()),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+    admin.user_activate(tenant.id, user.id).await.unwrap();
+    admin
+        .device_add(
+            tenant.id,
+            &DeviceInput {
+                mac: MAC.into(),
+                model: "T54W".into(),
+                site: None,
+            },
+        )
+        .await
+        .unwrap();
+    admin.device_login(tenant.id, MAC, NUMBER).await.unwrap();
+}
