@@ -239,7 +239,7 @@ enum DeviceCmd {
 pub(crate) fn main() -> ExitCode {
     let cli = Cli::parse();
     let json = cli.json;
-    let settings = match settings(&cli) {
+    let (settings, _log_guard) = match settings(&cli) {
         Ok(s) => s,
         Err(e) => return fail(json, &e),
     };
@@ -271,8 +271,9 @@ fn fail(json: bool, e: &anyhow::Error) -> ExitCode {
     ExitCode::FAILURE
 }
 
-/// Loads settings and starts logging (serve logs at info, admin commands at warn).
-fn settings(cli: &Cli) -> anyhow::Result<Settings> {
+/// Loads settings and starts logging (serve logs at info, admin commands at warn). The returned
+/// guard flushes the log writer when dropped at exit.
+fn settings(cli: &Cli) -> anyhow::Result<(Settings, tracing_appender::non_blocking::WorkerGuard)> {
     let mut flags: Vec<(&'static str, String)> = Vec::new();
     if let Some(d) = &cli.data {
         flags.push(("data", d.display().to_string()));
@@ -307,9 +308,15 @@ fn settings(cli: &Cli) -> anyhow::Result<Settings> {
     };
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default_level));
+    // One log line per served file: a background thread does the writing, so a slow terminal or
+    // disk never holds a request. Lines are never dropped (the queue blocks when full).
+    let (writer, guard) = tracing_appender::non_blocking::NonBlockingBuilder::default()
+        .lossy(false)
+        .finish(std::io::stderr());
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
-        .with_writer(std::io::stderr);
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
+        .with_writer(writer);
     match settings.log_format {
         LogFormat::Json => builder.json().init(),
         LogFormat::Human => builder.init(),
@@ -317,7 +324,7 @@ fn settings(cli: &Cli) -> anyhow::Result<Settings> {
     for warning in warnings {
         tracing::warn!("{warning}");
     }
-    Ok(settings)
+    Ok((settings, guard))
 }
 
 async fn execute(cli: Cli, settings: Settings) -> anyhow::Result<()> {

@@ -119,7 +119,7 @@ async fn phone_file(
                 let body = if method == axum::http::Method::HEAD {
                     Body::empty()
                 } else {
-                    Body::from(file.body.clone())
+                    Body::from(file.body.clone()) // a reference-count bump
                 };
                 let mut r = Response::new(body);
                 if let Ok(ct) = HeaderValue::from_str(&file.content_type) {

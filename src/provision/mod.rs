@@ -16,6 +16,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
+use bytes::Bytes;
 use moka::sync::Cache;
 use sha2::{Digest, Sha256};
 
@@ -57,7 +58,8 @@ pub struct FileRequest<'a> {
 /// A rendered file, shared by every request that hits the same cache entry.
 #[derive(Debug)]
 pub struct RenderedFile {
-    pub body: Vec<u8>,
+    /// Reference-counted, so serving a cached file copies no bytes.
+    pub body: Bytes,
     /// Strong validator: a hash of the body, so an unrelated change elsewhere in the tenant does
     /// not make phones download the same bytes again.
     pub etag: String,
@@ -275,7 +277,7 @@ impl Provisioner {
             Ok(body) => {
                 let file = Arc::new(RenderedFile {
                     etag: etag(body.as_bytes()),
-                    body: body.into_bytes(),
+                    body: Bytes::from(body),
                     content_type: spec.content_type.clone(),
                 });
                 self.files.insert(key, file.clone());

@@ -1,0 +1,10 @@
+-- wrk script: each request asks for a random phone's <mac>.cfg with that phone's User-Agent.
+-- MACS_LUA (environment) names a file defining `macs = { {"001565000000", "00:15:65:00:00:00"}, ... }`.
+dofile(os.getenv("MACS_LUA"))
+math.randomseed(42)
+
+request = function()
+  local m = macs[math.random(#macs)]
+  local headers = { ["User-Agent"] = "Yealink SIP-T54W 96.86.0.100 " .. m[2] }
+  return wrk.format("GET", "/" .. m[1] .. ".cfg", headers)
+end

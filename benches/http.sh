@@ -1,0 +1,107 @@
+#!/usr/bin/env bash
+# HTTP provisioning benchmark: autoprov against nginx serving the same bytes as static files.
+#
+# 1,000 registered Yealink T54W phones (seeded through the admin code); wrk picks a random phone
+# per request and sends its User-Agent. Both servers run on loopback on this machine, one after
+# the other, with the same wrk settings; the script prints requests/s and latency percentiles of
+# each and the ratio autoprov/nginx.
+#
+#   benches/http.sh                 # defaults: 1000 devices, 10 s, 2 threads, 64 connections
+#   DEVICES=5000 DURATION=20s CONNECTIONS=128 benches/http.sh
+#
+# Needs wrk and nginx (Debian: apt-get install wrk nginx).
+set -euo pipefail
+
+DEVICES=${DEVICES:-1000}
+DURATION=${DURATION:-10s}
+THREADS=${THREADS:-2}
+CONNECTIONS=${CONNECTIONS:-64}
+AP_PORT=${AP_PORT:-18080}
+NGINX_PORT=${NGINX_PORT:-18081}
+
+# Seeder and server must render the same provisioning URL.
+export AUTOPROV_PROVISIONING__PUBLIC_URL=http://prov.example.com/
+
+root=$(cd "$(dirname "$0")/.." && pwd)
+for tool in wrk nginx; do
+  command -v "$tool" >/dev/null || { echo "benches/http.sh needs $tool (apt-get install wrk nginx)" >&2; exit 1; }
+done
+
+work=$(mktemp -d)
+chmod 755 "$work"
+ap_pid=""; nginx_started=""
+cleanup() {
+  [ -n "$ap_pid" ] && kill "$ap_pid" 2>/dev/null || true
+  [ -n "$nginx_started" ] && nginx -p "$work/nginx" -c "$work/nginx/nginx.conf" -s stop 2>/dev/null || true
+  rm -rf "$work"
+}
+trap cleanup EXIT
+
+cd "$root"
+cargo build --release --quiet --bin autoprov --example bench_seed
+echo "seeding $DEVICES devices..."
+target/release/examples/bench_seed "$work/data" "$work/static" "$DEVICES" >/dev/null
+chmod -R a+rX "$work/static"
+
+RUST_LOG=${AP_LOG:-autoprov=info} target/release/autoprov --data "$work/data" serve --http "127.0.0.1:$AP_PORT" 2>"$work/autoprov.log" &
+ap_pid=$!
+
+mkdir -p "$work/nginx/logs"
+cat >"$work/nginx/nginx.conf" <<NGINX
+worker_processes auto;
+daemon on;
+pid $work/nginx/nginx.pid;
+error_log $work/nginx/logs/error.log warn;
+events { worker_connections 4096; }
+http {
+  access_log off;
+  sendfile on;
+  default_type text/plain;
+  server {
+    listen 127.0.0.1:$NGINX_PORT;
+    root $work/static;
+    etag on;
+  }
+}
+NGINX
+nginx -p "$work/nginx" -c "$work/nginx/nginx.conf"
+nginx_started=1
+
+for _ in $(seq 100); do
+  curl -fs "http://127.0.0.1:$AP_PORT/healthz" >/dev/null && break
+  sleep 0.1
+done
+
+first_mac=$(grep -m1 -o '"[0-9a-f]\{12\}"' "$work/static/macs.lua" | tr -d '"')
+if ! cmp -s <(curl -fs "http://127.0.0.1:$AP_PORT/$first_mac.cfg") <(curl -fs "http://127.0.0.1:$NGINX_PORT/$first_mac.cfg"); then
+  echo "autoprov and nginx do not serve the same bytes for $first_mac.cfg" >&2
+  exit 1
+fi
+
+run() { # name port
+  MACS_LUA="$work/static/macs.lua" wrk -t"$THREADS" -c"$CONNECTIONS" -d"$DURATION" --latency \
+    -s "$root/benches/http.lua" "http://127.0.0.1:$2" >"$work/$1.txt"
+}
+field() { # file pattern -> value in ms (or the raw number for Requests/sec)
+  awk -v p="$2" '$1 == p { v = $2; if (v ~ /us$/) { sub(/us$/, "", v); v = v / 1000 } else if (v ~ /ms$/) { sub(/ms$/, "", v) } else if (v ~ /s$/) { sub(/s$/, "", v); v = v * 1000 } print v; exit }' "$1"
+}
+
+# Warm both (autoprov renders each file once, then serves it from its cache).
+MACS_LUA="$work/static/macs.lua" wrk -t1 -c8 -d2s -s "$root/benches/http.lua" "http://127.0.0.1:$AP_PORT" >/dev/null
+MACS_LUA="$work/static/macs.lua" wrk -t1 -c8 -d2s -s "$root/benches/http.lua" "http://127.0.0.1:$NGINX_PORT" >/dev/null
+run autoprov "$AP_PORT"
+run nginx "$NGINX_PORT"
+
+printf '%-10s %12s %10s %10s %10s %10s\n' server "requests/s" "p50 ms" "p75 ms" "p90 ms" "p99 ms"
+for s in autoprov nginx; do
+  rps=$(awk '/^Requests\/sec:/ { print $2 }' "$work/$s.txt")
+  printf '%-10s %12s %10s %10s %10s %10s\n' "$s" "$rps" \
+    "$(field "$work/$s.txt" 50%)" "$(field "$work/$s.txt" 75%)" "$(field "$work/$s.txt" 90%)" "$(field "$work/$s.txt" 99%)"
+  grep -q "Non-2xx" "$work/$s.txt" && { echo "$s answered non-2xx:"; grep "Non-2xx" "$work/$s.txt"; }
+done
+a=$(awk '/^Requests\/sec:/ { print $2 }' "$work/autoprov.txt")
+b=$(awk '/^Requests\/sec:/ { print $2 }' "$work/nginx.txt")
+awk -v a="$a" -v b="$b" 'BEGIN { printf "ratio autoprov/nginx requests/s: %.2f\n", a / b }'
+a=$(field "$work/autoprov.txt" 99%); b=$(field "$work/nginx.txt" 99%)
+awk -v a="$a" -v b="$b" 'BEGIN { printf "ratio autoprov/nginx p99 latency: %.2f\n", a / b }'
+echo "devices=$DEVICES duration=$DURATION threads=$THREADS connections=$CONNECTIONS"
