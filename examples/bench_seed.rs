@@ -89,7 +89,7 @@ async fn main() -> anyhow::Result<()> {
     lua.push_str("}\n");
     for i in 0..n {
         let mac: Mac = format!("0015650{i:05x}").parse()?;
-        let file = app.provisioner.preview(mac, None).await?;
+        let file = app.provisioner.preview(mac, None, true).await?;
         std::fs::write(out.join(format!("{mac}.cfg")), &file.body)?;
     }
     std::fs::write(out.join("macs.lua"), lua)?;

@@ -67,6 +67,9 @@ enum Command {
         mac: String,
         /// A file name; the device's main file when left out
         file: Option<String>,
+        /// Show passwords instead of ********
+        #[arg(long)]
+        show_secrets: bool,
     },
 }
 
@@ -306,10 +309,14 @@ fn settings(cli: &Cli) -> anyhow::Result<(Settings, tracing_appender::non_blocki
         Command::Serve(_) => "autoprov=info",
         _ => "autoprov=warn",
     };
-    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default_level));
-    // One log line per served file: a background thread does the writing, so a slow terminal or
-    // disk never holds a request. Lines are never dropped (the queue blocks when full).
+    let filter = settings
+        .log_filter
+        .as_deref()
+        .and_then(|f| tracing_subscriber::EnvFilter::try_new(f).ok())
+        .unwrap_or_else(|| tracing_subscriber::EnvFilter::new(default_level));
+    // One log line per served file: a background thread does the writing, so requests do not
+    // wait for the terminal or disk. Lines are never dropped: only a full queue (128k lines)
+    // makes a request wait.
     let (writer, guard) = tracing_appender::non_blocking::NonBlockingBuilder::default()
         .lossy(false)
         .finish(std::io::stderr());
@@ -498,23 +505,22 @@ async fn execute(cli: Cli, settings: Settings) -> anyhow::Result<()> {
                 ),
             );
         }
-        Command::Render { mac, file } => {
+        Command::Render {
+            mac,
+            file,
+            show_secrets,
+        } => {
             let mac = mac.parse()?;
-            let rendered = app.provisioner.preview(mac, file.as_deref()).await?;
+            let preview = app
+                .provisioner
+                .preview(mac, file.as_deref(), show_secrets)
+                .await?;
             if cli.json {
-                let body = String::from_utf8_lossy(&rendered.body);
-                out.one(
-                    &serde_json::json!({
-                        "content_type": rendered.content_type,
-                        "etag": rendered.etag,
-                        "body": body,
-                    }),
-                    String::new(),
-                );
+                out.one(&preview, String::new());
             } else {
                 use std::io::Write as _;
                 std::io::stdout()
-                    .write_all(&rendered.body)
+                    .write_all(preview.body.as_bytes())
                     .context("writing the file")?;
             }
         }
@@ -529,6 +535,12 @@ async fn serve(settings: Settings) -> anyhow::Result<()> {
         Some(Ok(addr)) => settings.with_bound_http(addr),
         _ => settings,
     };
+    if settings.public_url_is_local_guess() {
+        tracing::warn!(
+            url = %settings.public_url,
+            "phones are told to come back to a loopback URL; set provisioning.public_url to an address they can reach"
+        );
+    }
     let app = App::open(settings).await?;
     let shutdown = CancellationToken::new();
     let on_signal = shutdown.clone();

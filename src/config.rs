@@ -11,7 +11,7 @@ use serde::{Deserialize, Serialize};
 use toml::{Table, Value};
 
 use crate::error::{Error, Result};
-use crate::model::{parse_host, Transport};
+use crate::model::{parse_host, SiteDefaults};
 
 /// The raw, layered form; every key has a default, so the defaults double as the list of keys.
 #[derive(Debug, Serialize, Deserialize)]
@@ -112,22 +112,14 @@ pub enum LogFormat {
     Json,
 }
 
-/// Defaults for new sites.
-#[derive(Clone, Debug)]
-pub struct SiteDefaults {
-    pub time_zone: String,
-    pub ntp_server: String,
-    /// No default registrar unless configured: `site add` then asks for one.
-    pub sip_domain: Option<String>,
-    pub sip_transport: Transport,
-}
-
 /// Validated settings, passed explicitly to whatever needs them.
 #[derive(Clone, Debug)]
 pub struct Settings {
     pub data_dir: PathBuf,
     pub database_url: String,
     pub log_format: LogFormat,
+    /// `RUST_LOG`, when set: the tracing filter.
+    pub log_filter: Option<String>,
     pub http: Option<SocketAddr>,
     pub https: Option<SocketAddr>,
     pub tftp: Option<SocketAddr>,
@@ -161,12 +153,26 @@ pub fn load(sources: &Sources) -> Result<(Settings, Vec<String>)> {
         Ok(Value::Table(t)) => t,
         _ => return Err(Error::Config("built-in defaults do not serialise".into())),
     };
+    // vars_os: a variable that is not UTF-8 must not panic here; ours must be UTF-8.
     let env: Vec<(String, String)> = if sources.read_env {
-        std::env::vars()
-            .filter(|(k, _)| k.starts_with("AUTOPROV_"))
-            .collect()
+        let mut env = Vec::new();
+        for (key, value) in std::env::vars_os() {
+            let Some(key) = key.to_str().filter(|k| k.starts_with("AUTOPROV_")) else {
+                continue;
+            };
+            let value = value
+                .into_string()
+                .map_err(|_| Error::Config(format!("{key} is not valid UTF-8")))?;
+            env.push((key.to_owned(), value));
+        }
+        env
     } else {
         Vec::new()
+    };
+    let log_filter = if sources.read_env {
+        std::env::var("RUST_LOG").ok()
+    } else {
+        None
     };
     let config_file = sources.config_file.clone().or_else(|| {
         env.iter()
@@ -210,7 +216,9 @@ pub fn load(sources: &Sources) -> Result<(Settings, Vec<String>)> {
     let raw: Raw = Value::Table(table)
         .try_into()
         .map_err(|e: toml::de::Error| Error::Config(e.message().to_owned()))?;
-    Ok((validate(raw)?, warnings))
+    let mut settings = validate(raw)?;
+    settings.log_filter = log_filter;
+    Ok((settings, warnings))
 }
 
 /// `AUTOPROV_HTTP` → `listen.http`; `AUTOPROV_CACHE__MAX_MIB` → `cache.max_mib`. `None` for
@@ -309,15 +317,21 @@ fn listen(key: &str, value: &str) -> Result<Option<SocketAddr>> {
 /// `http://HOST:PORT/` for a listening address; an unspecified address becomes 127.0.0.1, which
 /// only suits a trial on one machine (set `provisioning.public_url` for real phones).
 fn derived_url(addr: SocketAddr) -> String {
-    let host = if addr.ip().is_unspecified() {
-        "127.0.0.1".to_owned()
-    } else {
-        addr.ip().to_string()
+    let host = match addr.ip() {
+        ip if ip.is_unspecified() => "127.0.0.1".to_owned(),
+        std::net::IpAddr::V6(ip) => format!("[{ip}]"),
+        ip => ip.to_string(),
     };
     format!("http://{host}:{}/", addr.port())
 }
 
 impl Settings {
+    /// Whether phones are told a URL that only works on this machine: derived from an
+    /// unspecified listening address (0.0.0.0). `serve` warns about it.
+    pub fn public_url_is_local_guess(&self) -> bool {
+        self.public_url_derived && self.http.is_some_and(|a| a.ip().is_unspecified())
+    }
+
     /// Settings once the HTTP listener is bound: a derived public URL follows the real port (which
     /// differs from the configured one when that was 0).
     pub fn with_bound_http(mut self, addr: SocketAddr) -> Settings {
@@ -325,6 +339,17 @@ impl Settings {
             self.public_url = derived_url(addr);
         }
         self
+    }
+}
+
+/// The shipped templates folder: `./device-templates` when it exists (a checkout or an install
+/// next to the data), else the one this binary was built from.
+fn default_templates_dir() -> PathBuf {
+    let local = PathBuf::from("device-templates");
+    if local.join("yealink").is_dir() {
+        local
+    } else {
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("device-templates")
     }
 }
 
@@ -403,7 +428,7 @@ fn validate(raw: Raw) -> Result<Settings> {
             ))
         })?;
     let templates_dir = if raw.templates.dir.is_empty() {
-        crate::render::default_dir()
+        default_templates_dir()
     } else {
         PathBuf::from(&raw.templates.dir)
     };
@@ -434,6 +459,7 @@ fn validate(raw: Raw) -> Result<Settings> {
         data_dir,
         database_url,
         log_format,
+        log_filter: None,
         http,
         https,
         tftp,
@@ -522,6 +548,27 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(err.contains("store.poll_ms"), "{err}");
+    }
+
+    #[test]
+    fn derived_urls() {
+        assert_eq!(
+            derived_url("[::1]:8080".parse().unwrap()),
+            "http://[::1]:8080/"
+        );
+        assert_eq!(
+            derived_url("0.0.0.0:80".parse().unwrap()),
+            "http://127.0.0.1:80/"
+        );
+        let (s, _) = load(&flags(&[])).unwrap();
+        assert!(s.public_url_is_local_guess());
+        let (s, _) = load(&flags(&[(
+            "provisioning.public_url",
+            "http://prov.example.com",
+        )]))
+        .unwrap();
+        assert_eq!(s.public_url, "http://prov.example.com/");
+        assert!(!s.public_url_is_local_guess());
     }
 
     #[test]

@@ -80,6 +80,11 @@ impl Admin {
                 number.status
             )));
         }
+        if number.is_main {
+            return Err(Error::Conflict(format!(
+                "{e164} is its site's main number and cannot be logged in to a handset"
+            )));
+        }
         if let Some(user) = self.store.user_by_number(number.id).await? {
             if user.state == UserState::Pending {
                 return Err(Error::Conflict(format!(

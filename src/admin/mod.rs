@@ -14,7 +14,7 @@ pub use devices::{DeviceInput, LoginResult};
 pub use sites::{NumberInput, SiteInput};
 pub use users::{UserInput, UserUpdate};
 
-use crate::config::SiteDefaults;
+use crate::model::SiteDefaults;
 use crate::render::Catalog;
 use crate::store::Store;
 

@@ -116,12 +116,18 @@ async fn phone_file(
             let mut response = if fresh {
                 StatusCode::NOT_MODIFIED.into_response()
             } else {
-                let body = if method == axum::http::Method::HEAD {
+                let head = method == axum::http::Method::HEAD;
+                let body = if head {
                     Body::empty()
                 } else {
                     Body::from(file.body.clone()) // a reference-count bump
                 };
                 let mut r = Response::new(body);
+                if head {
+                    // What GET would send, as RFC 9110 asks of HEAD.
+                    r.headers_mut()
+                        .insert(header::CONTENT_LENGTH, HeaderValue::from(file.body.len()));
+                }
                 if let Ok(ct) = HeaderValue::from_str(&file.content_type) {
                     r.headers_mut().insert(header::CONTENT_TYPE, ct);
                 }

@@ -106,6 +106,16 @@ impl Transport {
     }
 }
 
+/// What a new site gets for anything its creator leaves out (from the configuration).
+#[derive(Clone, Debug)]
+pub struct SiteDefaults {
+    pub time_zone: String,
+    pub ntp_server: String,
+    /// No default registrar unless configured: adding a site then asks for one.
+    pub sip_domain: Option<String>,
+    pub sip_transport: Transport,
+}
+
 /// A SIP host name or address as a site's registrar or proxy: letters, digits, `.`, `-`, `:`
 /// and `[]` (IPv6), nothing that could break out of a file's value.
 pub fn parse_host(field: &'static str, input: &str) -> Result<String, Error> {

@@ -6,7 +6,7 @@ use serde::Serialize;
 
 use super::ProvisionSettings;
 use crate::error::Result;
-use crate::model::{DeviceRecord, TimeZoneFacts};
+use crate::model::{DeviceRecord, Secret, TimeZoneFacts};
 use crate::render::Family;
 
 #[derive(Debug, Serialize)]
@@ -32,7 +32,8 @@ pub struct DeviceView {
     pub mac_upper: String,
     pub mac_colon: String,
     /// The phone's web-admin password.
-    pub admin_password: String,
+    #[serde(serialize_with = "expose")]
+    pub admin_password: Secret,
 }
 
 #[derive(Debug, Serialize)]
@@ -80,7 +81,8 @@ pub struct LineView {
     pub display_name: String,
     pub user_name: String,
     pub auth_name: String,
-    pub password: String,
+    #[serde(serialize_with = "expose")]
+    pub password: Secret,
 }
 
 #[derive(Debug, Serialize)]
@@ -97,7 +99,7 @@ impl FileContext {
         settings: &ProvisionSettings,
     ) -> Result<FileContext> {
         let manifest = &family.manifest;
-        let model = ModelView::of(family, &record.device.model, None);
+        let model = ModelView::of(family, &record.device.model);
         let site = &record.site;
         let facts = TimeZoneFacts::new(&site.time_zone, jiff::Timestamp::now())?;
         let vendor_name = manifest.time_zone_names.get(&facts.iana).cloned();
@@ -119,7 +121,7 @@ impl FileContext {
                         .unwrap_or_else(|| line.number.to_string()),
                     user_name: line.sip_user.clone(),
                     auth_name: line.sip_user.clone(),
-                    password: line.sip_password.expose().to_owned(),
+                    password: line.sip_password.clone(),
                 }
             })
             .collect();
@@ -131,7 +133,7 @@ impl FileContext {
                 mac: record.device.mac.to_string(),
                 mac_upper: record.device.mac.upper(),
                 mac_colon: record.device.mac.colon(),
-                admin_password: record.device.admin_password.expose().to_owned(),
+                admin_password: record.device.admin_password.clone(),
             }),
             model: Some(model),
             site: Some(SiteView {
@@ -160,10 +162,9 @@ impl FileContext {
     pub fn shared(
         family: &Family,
         model: Option<&str>,
-        code: Option<u32>,
         settings: &ProvisionSettings,
     ) -> FileContext {
-        let model = model.map(|name| ModelView::of(family, name, code));
+        let model = model.map(|name| ModelView::of(family, name));
         FileContext {
             device: None,
             model,
@@ -179,7 +180,7 @@ impl FileContext {
 
 impl ModelView {
     /// The manifest's entry for `name`, or the family's defaults for a model it does not list.
-    fn of(family: &Family, name: &str, code: Option<u32>) -> ModelView {
+    fn of(family: &Family, name: &str) -> ModelView {
         match family.model(name) {
             Some(m) => ModelView {
                 name: m.name.clone(),
@@ -189,7 +190,7 @@ impl ModelView {
             },
             None => ModelView {
                 name: name.to_owned(),
-                code,
+                code: None,
                 accounts: family.manifest.defaults.accounts,
                 line_keys: family.manifest.defaults.line_keys,
             },
@@ -202,4 +203,9 @@ fn provisioning(settings: &ProvisionSettings) -> ProvisioningView {
         url: settings.public_url.clone(),
         recheck_minutes: settings.recheck_minutes,
     }
+}
+
+/// Templates see a secret's value (that is what they are for); `Debug` of the context does not.
+fn expose<S: serde::Serializer>(secret: &Secret, s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_str(secret.expose())
 }

@@ -241,6 +241,9 @@ impl Provisioner {
         Ok((self.render(key, &matched, &context), Some(mac)))
     }
 
+    /// A file with no device in it. Its model comes from the file name's model code or else the
+    /// User-Agent, and only a model the manifest lists counts: an unknown code is an unknown file,
+    /// and an unknown User-Agent model adds no cache entry of its own.
     fn shared_file(
         &self,
         matched: &FileMatch,
@@ -249,13 +252,11 @@ impl Provisioner {
     ) -> Result<Outcome> {
         let family = self.catalog.family(matched.family);
         let model = match matched.model_code {
-            Some(code) => Some(
-                family
-                    .model_by_code(code)
-                    .map(|m| m.name.clone())
-                    .unwrap_or_else(|| format!("code {code}")),
-            ),
-            None => ua_model,
+            Some(code) => match family.model_by_code(code) {
+                Some(m) => Some(m.name.clone()),
+                None => return Ok(Outcome::NotFound("unknown model code")),
+            },
+            None => ua_model.and_then(|name| family.model(&name).map(|m| m.name.clone())),
         };
         let key = FileKey::Shared {
             family: matched.family,
@@ -265,8 +266,7 @@ impl Provisioner {
         if let Some(hit) = self.files.get(&key) {
             return Ok(Outcome::Found(hit));
         }
-        let context =
-            FileContext::shared(family, model.as_deref(), matched.model_code, &self.settings);
+        let context = FileContext::shared(family, model.as_deref(), &self.settings);
         Ok(self.render(key, matched, &context))
     }
 
@@ -308,8 +308,9 @@ impl Provisioner {
     }
 
     /// What `mac` would receive for `file` (default: its family's main file), through the same
-    /// path as a phone's request; for `autoprov render`.
-    pub async fn preview(&self, mac: Mac, file: Option<&str>) -> Result<Arc<RenderedFile>> {
+    /// path as a phone's request; for `autoprov render`. Unless `reveal`, every secret of the
+    /// device (SIP and web-admin passwords) is replaced by `********`.
+    pub async fn preview(&self, mac: Mac, file: Option<&str>, reveal: bool) -> Result<Preview> {
         let device = self
             .store
             .device_by_mac(mac)
@@ -335,18 +336,46 @@ impl Provisioner {
             peer: None,
         };
         let served = self.serve(&request).await;
-        match served.outcome {
-            Outcome::Found(file) if served.mac.is_none_or(|m| m == mac) => Ok(file),
-            Outcome::Found(_) => Err(Error::invalid(
-                "file",
-                format!("{name} is another device's file"),
-            )),
-            Outcome::NotFound(reason) => {
-                Err(Error::not_found("file", format!("{name} ({reason})")))
+        let file = match served.outcome {
+            Outcome::Found(file) if served.mac.is_none_or(|m| m == mac) => file,
+            Outcome::Found(_) => {
+                return Err(Error::invalid(
+                    "file",
+                    format!("{name} is another device's file"),
+                ))
             }
-            Outcome::Unavailable => Err(Error::Store("the store failed; see the log".to_owned())),
+            Outcome::NotFound(reason) => {
+                return Err(Error::not_found("file", format!("{name} ({reason})")))
+            }
+            Outcome::Unavailable => {
+                return Err(Error::Store("the store failed; see the log".to_owned()))
+            }
+        };
+        let mut body = String::from_utf8_lossy(&file.body).into_owned();
+        if !reveal {
+            let record = self.store.device_record(device.id).await?;
+            let secrets = std::iter::once(&record.device.admin_password)
+                .chain(record.lines.iter().map(|l| &l.sip_password));
+            for secret in secrets {
+                if !secret.expose().is_empty() {
+                    body = body.replace(secret.expose(), "********");
+                }
+            }
         }
+        Ok(Preview {
+            body,
+            content_type: file.content_type.clone(),
+            etag: file.etag.clone(),
+        })
     }
+}
+
+/// A file as `autoprov render` shows it.
+#[derive(Debug, serde::Serialize)]
+pub struct Preview {
+    pub body: String,
+    pub content_type: String,
+    pub etag: String,
 }
 
 /// Vendor file names use letters, digits, `.`, `-` and `_`, and never start with a dot.

@@ -9,6 +9,7 @@ mod manifest;
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
+
 use std::sync::Arc;
 
 use minijinja::{AutoEscape, Environment, UndefinedBehavior};
@@ -80,12 +81,10 @@ impl Catalog {
                 dir.display()
             )));
         }
-        let mut env = Environment::new();
-        env.set_undefined_behavior(UndefinedBehavior::SemiStrict);
-        env.set_keep_trailing_newline(true);
-        env.set_trim_blocks(true);
-        env.set_lstrip_blocks(true);
+        // First every manifest, so the escaping of each template is known before any template is
+        // compiled: minijinja fixes a template's auto-escape mode when it compiles it.
         let mut formats: HashMap<String, Format> = HashMap::new();
+        let mut sources: Vec<(String, PathBuf)> = Vec::new();
         let mut families = Vec::new();
         for folder in entries {
             let manifest_path = folder.join("manifest.toml");
@@ -94,30 +93,40 @@ impl Catalog {
                 name: manifest_path.display().to_string(),
                 message: e.to_string(),
             })?;
+            let manifest_error = |message: String| Error::Template {
+                name: manifest_path.display().to_string(),
+                message,
+            };
+            if families
+                .iter()
+                .any(|f: &Family| f.manifest.family == manifest.family)
+            {
+                return Err(manifest_error(format!(
+                    "family {:?} is declared twice",
+                    manifest.family
+                )));
+            }
             let regex = |pattern: &str| {
                 RegexBuilder::new(pattern)
                     .case_insensitive(true)
                     .build()
-                    .map_err(|e| Error::Template {
-                        name: manifest_path.display().to_string(),
-                        message: format!("pattern {pattern:?}: {e}"),
-                    })
+                    .map_err(|e| manifest_error(format!("pattern {pattern:?}: {e}")))
             };
             let user_agent = regex(&manifest.user_agent)?;
             let mut files = Vec::new();
             for spec in &manifest.files {
                 files.push(regex(&format!("^(?:{})$", spec.pattern))?);
                 let name = template_name(&manifest.family, &spec.template);
-                if env.get_template(&name).is_err() {
-                    let path = folder.join(&spec.template);
-                    let source = std::fs::read_to_string(&path).map_err(|e| Error::Template {
-                        name: path.display().to_string(),
-                        message: e.to_string(),
-                    })?;
-                    env.add_template_owned(name.clone(), source)
-                        .map_err(|e| template_error(&path.display().to_string(), &e))?;
+                match formats.insert(name.clone(), spec.format) {
+                    None => sources.push((name, folder.join(&spec.template))),
+                    Some(format) if format == spec.format => {}
+                    Some(_) => {
+                        return Err(manifest_error(format!(
+                            "template {} is used with two formats",
+                            spec.template
+                        )))
+                    }
                 }
-                formats.insert(name, spec.format);
             }
             families.push(Family {
                 manifest,
@@ -125,6 +134,12 @@ impl Catalog {
                 files,
             });
         }
+
+        let mut env = Environment::new();
+        env.set_undefined_behavior(UndefinedBehavior::SemiStrict);
+        env.set_keep_trailing_newline(true);
+        env.set_trim_blocks(true);
+        env.set_lstrip_blocks(true);
         env.set_auto_escape_callback(move |name| match formats.get(name) {
             Some(Format::Xml) => AutoEscape::Html,
             Some(Format::Kv) | None => AutoEscape::Custom(KV),
@@ -140,6 +155,14 @@ impl Catalog {
             }
             _ => minijinja::escape_formatter(out, state, value),
         });
+        for (name, path) in sources {
+            let source = std::fs::read_to_string(&path).map_err(|e| Error::Template {
+                name: path.display().to_string(),
+                message: e.to_string(),
+            })?;
+            env.add_template_owned(name, source)
+                .map_err(|e| template_error(&path.display().to_string(), &e))?;
+        }
         Ok(Catalog {
             families,
             env,
@@ -264,17 +287,6 @@ fn template_error(name: &str, e: &minijinja::Error) -> Error {
         None => name.to_owned(),
     };
     Error::Template { name, message }
-}
-
-/// The shipped templates folder: `./device-templates` when it exists (a checkout or an install
-/// next to the data), else the one this binary was built from.
-pub fn default_dir() -> PathBuf {
-    let local = PathBuf::from("device-templates");
-    if local.join("yealink").is_dir() {
-        local
-    } else {
-        Path::new(env!("CARGO_MANIFEST_DIR")).join("device-templates")
-    }
 }
 
 /// Shared handle: the catalog is read-only once loaded.

@@ -1,5 +1,9 @@
 use super::*;
 
+fn default_dir() -> std::path::PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("device-templates")
+}
+
 fn catalog() -> Catalog {
     Catalog::load(&default_dir()).expect("shipped templates load")
 }
@@ -96,26 +100,69 @@ fn models_resolve_by_name_and_code() {
     assert!(c.find_model("T99X").is_none());
 }
 
+/// A context for `mac.cfg.j2` with `hostile` in every text a user or admin controls.
+fn hostile_device_context(hostile: &str) -> serde_json::Value {
+    serde_json::json!({
+        "device": { "mac": "001565a1b2c3", "mac_upper": "001565A1B2C3", "mac_colon": "00:15:65:a1:b2:c3", "admin_password": "pw" },
+        "model": { "name": hostile, "code": 96, "accounts": 2, "line_keys": 0 },
+        "site": { "name": hostile, "ntp_server": hostile },
+        "sip": { "domain": hostile, "proxy": hostile, "port": 5060, "transport": "udp", "transport_code": hostile },
+        "time_zone": { "std_offset_hours": hostile, "vendor_name": hostile },
+        "lines": [{
+            "position": 1, "number": hostile, "extension": hostile, "label": hostile,
+            "display_name": hostile, "user_name": hostile, "auth_name": hostile, "password": hostile
+        }],
+        "unused_accounts": [2],
+        "provisioning": { "url": hostile, "recheck_minutes": 60 },
+    })
+}
+
 #[test]
 fn key_value_output_cannot_gain_a_line() {
     let c = catalog();
     let family = c.family_by_name("yealink").unwrap();
-    let file = c
-        .family(family)
-        .manifest
-        .files
-        .iter()
-        .position(|f| f.template == "y000000000000.boot.j2")
+    let files = &c.family(family).manifest.files;
+    let hostile = "x\nstatic.security.user_password = admin:owned\r\naccount.9.enable = 1\u{0}";
+    let clean = catalog()
+        .render(
+            family,
+            files
+                .iter()
+                .position(|f| f.template == "mac.cfg.j2")
+                .unwrap(),
+            &hostile_device_context("x"),
+        )
         .unwrap();
-    // The model name reaches the file; a newline in it must not start a new parameter.
-    let ctx = serde_json::json!({
-        "model": { "name": "x\nstatic.security.user_password = admin:owned", "code": 96 },
-    });
-    let out = c.render(family, file, &ctx).unwrap();
-    assert!(
-        !out.lines().any(|l| l.starts_with("static.security")),
-        "{out}"
-    );
+    for (index, spec) in files.iter().enumerate() {
+        let out = c
+            .render(family, index, &hostile_device_context(hostile))
+            .unwrap();
+        assert!(
+            !out.lines().any(
+                |l| l.starts_with("static.security.user_password = admin:owned")
+                    || l.starts_with("account.9")
+            ),
+            "{}: {out}",
+            spec.template
+        );
+        assert!(
+            !out.contains('\r') && !out.contains('\0'),
+            "{}",
+            spec.template
+        );
+    }
+    // The hostile text stays on the lines it was put on: the same line count as a clean render.
+    let out = c
+        .render(
+            family,
+            files
+                .iter()
+                .position(|f| f.template == "mac.cfg.j2")
+                .unwrap(),
+            &hostile_device_context(hostile),
+        )
+        .unwrap();
+    assert_eq!(out.lines().count(), clean.lines().count(), "{out}");
 }
 
 #[test]

@@ -154,7 +154,7 @@ impl Store {
             .fetch_one(&self.pool)
             .await
             .map_err(store_err)?;
-        let seen = self.revisions.global();
+        let seen = self.revisions.polled();
         if global <= seen {
             return Ok(());
         }
@@ -168,6 +168,7 @@ impl Store {
                 .observe(TenantId(get(&row, "id")?), get(&row, "revision")?);
         }
         self.revisions.observe_global(global);
+        self.revisions.set_polled(global);
         Ok(())
     }
 

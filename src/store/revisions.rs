@@ -13,6 +13,10 @@ use crate::model::TenantId;
 #[derive(Debug)]
 pub struct Revisions {
     global: AtomicI64,
+    /// The global revision the poller last read from the database. Kept apart from `global`,
+    /// which this process's own commits also move: a commit here must not make the poller skip
+    /// another process's earlier, lower revision.
+    polled: AtomicI64,
     tenants: RwLock<HashMap<TenantId, i64>>,
     /// Announces each new global revision, for whoever wants to await a change.
     changes: watch::Sender<i64>,
@@ -22,6 +26,7 @@ impl Default for Revisions {
     fn default() -> Self {
         Revisions {
             global: AtomicI64::new(0),
+            polled: AtomicI64::new(0),
             tenants: RwLock::default(),
             changes: watch::Sender::new(0),
         }
@@ -52,6 +57,14 @@ impl Revisions {
         if revision > before {
             self.changes.send_replace(revision);
         }
+    }
+
+    pub(super) fn polled(&self) -> i64 {
+        self.polled.load(Ordering::Acquire)
+    }
+
+    pub(super) fn set_polled(&self, revision: i64) {
+        self.polled.fetch_max(revision, Ordering::AcqRel);
     }
 
     /// A receiver that sees each new global revision this process learns of.

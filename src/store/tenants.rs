@@ -61,11 +61,13 @@ impl Store {
     }
 
     pub async fn tenant_list(&self) -> Result<Vec<Tenant>> {
-        let rows = sqlx::query("SELECT id, name, revision FROM tenants ORDER BY name")
+        let rows = sqlx::query("SELECT id, name, revision FROM tenants")
             .fetch_all(&self.pool)
             .await
             .map_err(store_err)?;
-        rows.iter().map(tenant_from).collect()
+        let mut tenants = rows.iter().map(tenant_from).collect::<Result<Vec<_>>>()?;
+        tenants.sort_by(|a, b| a.name.cmp(&b.name));
+        Ok(tenants)
     }
 
     pub async fn site_create(&self, site: &NewSite) -> Result<Site> {
@@ -128,16 +130,19 @@ impl Store {
         row.as_ref().map(site_from).transpose()
     }
 
-    /// The tenant's sites, alphabetically (the first is the default site).
+    /// The tenant's sites, alphabetically (the first is the default site). Sorted here, by
+    /// bytes, because the backends' collations differ (PostgreSQL's follows the locale).
     pub async fn site_list(&self, tenant: TenantId) -> Result<Vec<Site>> {
         let rows = sqlx::query(&format!(
-            "SELECT {SITE_COLUMNS} FROM sites WHERE tenant_id = $1 ORDER BY name, id"
+            "SELECT {SITE_COLUMNS} FROM sites WHERE tenant_id = $1"
         ))
         .bind(tenant.0)
         .fetch_all(&self.pool)
         .await
         .map_err(store_err)?;
-        rows.iter().map(site_from).collect()
+        let mut sites = rows.iter().map(site_from).collect::<Result<Vec<_>>>()?;
+        sites.sort_by(|a, b| a.name.cmp(&b.name).then(a.id.cmp(&b.id)));
+        Ok(sites)
     }
 }
 

@@ -61,31 +61,34 @@ impl Store {
         self.user_get(user.tenant_id, UserId(id)).await
     }
 
+    /// Applies `patch` in one statement, so a concurrent update of other fields is not lost.
     pub async fn user_update(
         &self,
         tenant: TenantId,
         id: UserId,
         patch: &UserPatch,
     ) -> Result<User> {
-        let current = self.user_get(tenant, id).await?;
-        let first = patch.first_name.as_ref().unwrap_or(&current.first_name);
-        let last = patch.last_name.as_ref().unwrap_or(&current.last_name);
-        let email = patch.email.clone().unwrap_or(current.email.clone());
-        let extension = patch.extension.clone().or(current.extension.clone());
         let mut tx = self.begin_write().await?;
-        sqlx::query(
-            "UPDATE users SET first_name = $1, last_name = $2, email = $3, extension = $4 \
-             WHERE id = $5 AND tenant_id = $6",
+        let done = sqlx::query(
+            "UPDATE users SET first_name = COALESCE($1, first_name), \
+             last_name = COALESCE($2, last_name), \
+             email = CASE WHEN $3 = 1 THEN $4 ELSE email END, \
+             extension = COALESCE($5, extension) \
+             WHERE id = $6 AND tenant_id = $7",
         )
-        .bind(first.as_str())
-        .bind(last.as_str())
-        .bind(email.as_deref())
-        .bind(extension.as_deref())
+        .bind(patch.first_name.as_ref().map(|n| n.as_str()))
+        .bind(patch.last_name.as_ref().map(|n| n.as_str()))
+        .bind(i64::from(patch.email.is_some()))
+        .bind(patch.email.clone().flatten())
+        .bind(patch.extension.as_deref())
         .bind(id.0)
         .bind(tenant.0)
         .execute(tx.conn())
         .await
-        .map_err(|e| unique_or_store(e, || extension_taken(extension.as_deref())))?;
+        .map_err(|e| unique_or_store(e, || extension_taken(patch.extension.as_deref())))?;
+        if done.rows_affected() == 0 {
+            return Err(Error::not_found("user", id));
+        }
         tx.commit(tenant, "user", id.0, "update").await?;
         self.user_get(tenant, id).await
     }

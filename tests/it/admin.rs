@@ -251,3 +251,107 @@ async fn another_tenants_objects_are_not_found() {
         Err(Error::NotFound { .. })
     ));
 }
+
+#[tokio::test]
+async fn handsets_have_as_many_accounts_as_their_model() {
+    let server = TestServer::start().await;
+    walkthrough(&server.app).await;
+    let admin = &server.app.admin;
+    let tenant = admin.tenant("Acme").await.unwrap();
+    admin
+        .device_add(
+            tenant.id,
+            &DeviceInput {
+                mac: "001565000009".into(),
+                model: "T19P_E2".into(),
+                site: None,
+            },
+        )
+        .await
+        .unwrap();
+    for n in ["+4930500", "+4930501"] {
+        admin
+            .number_add(
+                tenant.id,
+                &NumberInput {
+                    number: n.into(),
+                    status: Some("active".into()),
+                    ..Default::default()
+                },
+            )
+            .await
+            .unwrap();
+    }
+    admin
+        .device_login(tenant.id, "001565000009", "+4930500")
+        .await
+        .unwrap();
+    let e = admin
+        .device_login(tenant.id, "001565000009", "+4930501")
+        .await
+        .unwrap_err();
+    assert!(
+        e.to_string()
+            .contains("all 1 accounts of this T19P_E2 are in use"),
+        "{e}"
+    );
+}
+
+#[tokio::test]
+async fn main_numbers_stay_off_handsets_and_names_can_be_ambiguous() {
+    let server = TestServer::start().await;
+    walkthrough(&server.app).await;
+    let admin = &server.app.admin;
+    let tenant = admin.tenant("Acme").await.unwrap();
+    admin
+        .number_add(
+            tenant.id,
+            &NumberInput {
+                number: "+4930000".into(),
+                status: Some("active".into()),
+                main: true,
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+    let e = admin
+        .device_login(tenant.id, "001565a1b2c3", "+4930000")
+        .await
+        .unwrap_err();
+    assert!(e.to_string().contains("main number"), "{e}");
+
+    for email in ["a1@example.com", "a2@example.com"] {
+        admin
+            .user_add(
+                tenant.id,
+                &UserInput {
+                    first_name: "Sam".into(),
+                    last_name: "Smith".into(),
+                    email: Some(email.into()),
+                    ..Default::default()
+                },
+            )
+            .await
+            .unwrap();
+    }
+    let e = admin.user(tenant.id, "Sam Smith").await.unwrap_err();
+    assert!(
+        matches!(e, Error::Conflict(_)) && e.to_string().contains("2 users match"),
+        "{e}"
+    );
+    let sam = admin.user(tenant.id, "a2@example.com").await.unwrap();
+    let cleared = admin
+        .user_update(
+            tenant.id,
+            sam.id,
+            &autoprov::admin::UserUpdate {
+                email: Some(String::new()),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+    assert_eq!(cleared.email, None);
+    assert_eq!(cleared.first_name.as_str(), "Sam", "other fields kept");
+}

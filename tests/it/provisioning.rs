@@ -270,5 +270,216 @@ async fn cached_files_are_reused_until_the_tenant_changes() {
     let (_, _, body) = server.fetch("/001565a1b2c3.cfg", Some(UA)).await;
     assert_eq!(renders(), after_first + 1);
     assert!(body.contains("account.1.label = 77"), "{body}");
+}
+
+#[tokio::test]
+async fn a_remote_change_is_not_hidden_by_a_later_local_one() {
+    // Polling only by hand, so the order of events is ours to choose.
+    let server = TestServer::start_with(&[("store.poll_ms", "60000")]).await;
+    walkthrough(&server.app).await;
+    server.app.store.refresh_revisions().await.unwrap();
+    let (_, _, before) = server.fetch("/001565a1b2c3.cfg", Some(UA)).await;
+    assert!(before.contains("display_name = Ada Lovelace"));
+    // Another process changes tenant Acme ...
+    let output = crate::cli::autoprov(&server.data_dir())
+        .args([
+            "user", "update", "--tenant", "Acme", NUMBER, "--last", "Byron",
+        ])
+        .output()
+        .await
+        .unwrap();
+    assert!(output.status.success());
+    // ... then this process writes to another tenant, with a higher revision ...
+    server.app.admin.tenant_add("Other").await.unwrap();
+    // ... and the next poll must still pick up Acme's change.
+    server.app.store.refresh_revisions().await.unwrap();
+    let (_, _, after) = server.fetch("/001565a1b2c3.cfg", Some(UA)).await;
+    assert!(after.contains("display_name = Ada Byron"), "{after}");
+}
+
+#[tokio::test]
+async fn a_mac_unknown_at_first_is_served_once_registered() {
+    let server = TestServer::start().await;
+    let (status, _, _) = server.fetch("/001565a1b2c3.cfg", Some(UA)).await;
+    assert_eq!(status, 404);
+    walkthrough(&server.app).await;
+    let (status, _, _) = server.fetch("/001565a1b2c3.cfg", Some(UA)).await;
+    assert_eq!(status, 200);
+}
+
+#[tokio::test]
+async fn head_validators_and_cache_control() {
+    let server = TestServer::start().await;
+    walkthrough(&server.app).await;
+    let get = server
+        .client
+        .get(server.url("/001565a1b2c3.cfg"))
+        .send()
+        .await
+        .unwrap();
+    let etag = get.headers()["etag"].to_str().unwrap().to_owned();
+    assert_eq!(get.headers()["cache-control"], "private, no-cache");
+    let length = get.text().await.unwrap().len();
+    let head = server
+        .client
+        .head(server.url("/001565a1b2c3.cfg"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(head.status().as_u16(), 200);
+    assert_eq!(
+        head.headers()["content-length"].to_str().unwrap(),
+        length.to_string()
+    );
+    assert_eq!(head.headers()["etag"].to_str().unwrap(), etag);
+    for validator in [
+        format!("W/{etag}"),
+        format!("\"other\", {etag}"),
+        "*".to_owned(),
+    ] {
+        let resp = server
+            .client
+            .get(server.url("/001565a1b2c3.cfg"))
+            .header("If-None-Match", &validator)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(resp.status().as_u16(), 304, "{validator}");
+    }
+}
+
+#[tokio::test]
+async fn every_refusal_has_the_same_headers() {
+    let server = TestServer::start().await;
+    walkthrough(&server.app).await;
+    let mismatch = "Yealink SIP-T54W 96.86.0.100 00:15:65:00:00:01";
+    let answers = [
+        server.fetch("/001565a1b2c3.cfg", Some(mismatch)).await,
+        server.fetch("/001565ffffff.cfg", Some(UA)).await,
+        server.fetch("/nothing.bin", None).await,
+        server.fetch("/y000000000123.cfg", Some(UA)).await,
+    ];
+    let names = |h: &reqwest::header::HeaderMap| {
+        let mut v: Vec<String> = h
+            .iter()
+            .filter(|(k, _)| *k != "date")
+            .map(|(k, v)| format!("{k}: {v:?}"))
+            .collect();
+        v.sort();
+        v
+    };
+    for (status, headers, body) in &answers {
+        assert_eq!(*status, 404);
+        assert_eq!(body, &answers[0].2);
+        assert_eq!(names(headers), names(&answers[0].1));
+    }
+}
+
+#[tokio::test]
+async fn time_zone_and_transport_variants() {
+    use autoprov::admin::{DeviceInput, NumberInput, SiteInput};
+    let server = TestServer::start().await;
+    walkthrough(&server.app).await;
+    let admin = &server.app.admin;
+    let tenant = admin.tenant("Acme").await.unwrap();
+    for (site, zone, transport, proxy, mac, number) in [
+        (
+            "Sydney",
+            "Australia/Sydney",
+            "tls",
+            Some("edge.example.com"),
+            "001565000001",
+            "+61200000001",
+        ),
+        (
+            "Pune",
+            "Asia/Kolkata",
+            "tcp",
+            None,
+            "001565000002",
+            "+912000000002",
+        ),
+    ] {
+        admin
+            .site_add(
+                tenant.id,
+                &SiteInput {
+                    name: site.into(),
+                    time_zone: Some(zone.into()),
+                    sip_domain: Some("sip.example.com".into()),
+                    sip_proxy: proxy.map(Into::into),
+                    sip_transport: Some(transport.into()),
+                    ..Default::default()
+                },
+            )
+            .await
+            .unwrap();
+        admin
+            .number_add(
+                tenant.id,
+                &NumberInput {
+                    number: number.into(),
+                    site: Some(site.into()),
+                    status: Some("active".into()),
+                    ..Default::default()
+                },
+            )
+            .await
+            .unwrap();
+        admin
+            .device_add(
+                tenant.id,
+                &DeviceInput {
+                    mac: mac.into(),
+                    model: "T46S".into(),
+                    site: Some(site.into()),
+                },
+            )
+            .await
+            .unwrap();
+        admin.device_login(tenant.id, mac, number).await.unwrap();
+    }
+    let (_, _, sydney) = server.fetch("/001565000001.cfg", None).await;
+    for line in [
+        "local_time.time_zone = +10",
+        "local_time.summer_time = 1",
+        "local_time.dst_time_type = 1",
+        "local_time.start_time = 10/1/7/2",
+        "local_time.end_time = 4/1/7/3",
+        "local_time.offset_time = 60",
+        "account.1.sip_server.1.transport_type = 2",
+        "account.1.sip_server.1.port = 5061",
+        "account.1.outbound_proxy_enable = 1",
+        "account.1.outbound_proxy.1.address = edge.example.com",
+        "account.1.display_name = +61200000001",
+    ] {
+        assert!(
+            sydney.lines().any(|l| l == line),
+            "missing {line:?} in\n{sydney}"
+        );
+    }
+    assert!(!sydney.contains("time_zone_name"), "{sydney}");
+    let (_, _, pune) = server.fetch("/001565000002.cfg", None).await;
+    for line in [
+        "local_time.time_zone = +5:30",
+        "local_time.summer_time = 0",
+        "account.1.sip_server.1.transport_type = 1",
+    ] {
+        assert!(
+            pune.lines().any(|l| l == line),
+            "missing {line:?} in\n{pune}"
+        );
+    }
+    assert!(!pune.contains("outbound_proxy"), "{pune}");
+}
+
+#[tokio::test]
+async fn unknown_model_codes_are_unknown_files() {
+    let server = TestServer::start().await;
+    let (status, _, _) = server.fetch("/y000000000123.cfg", None).await;
+    assert_eq!(status, 404);
+    let (status, _, body) = server.fetch("/y000000000150.cfg", None).await;
+    assert_eq!(status, 200);
+    assert!(body.contains("T58W"), "{body}");
     let _ = MAC;
 }
