@@ -6,7 +6,7 @@ use std::sync::Arc;
 use crate::admin::Admin;
 use crate::config::Settings;
 use crate::error::Result;
-use crate::provision::{ProvisionSettings, Provisioner};
+use crate::provision::{ProvisionSettings, Provisioner, StaticFiles};
 use crate::render::Catalog;
 use crate::store::Store;
 
@@ -17,6 +17,9 @@ pub struct App {
     pub catalog: Arc<Catalog>,
     pub admin: Admin,
     pub provisioner: Arc<Provisioner>,
+    /// `<data>/files/`: firmware, ring tones and the like, over HTTP and TFTP.
+    pub files: StaticFiles,
+    pub tftp_metrics: Arc<crate::tftp::Metrics>,
 }
 
 impl App {
@@ -34,7 +37,10 @@ impl App {
                 cache_max_bytes: settings.cache_max_bytes,
             },
         ));
+        let files = StaticFiles::new(settings.data_dir.join("files"));
         Ok(App {
+            files,
+            tftp_metrics: Arc::default(),
             settings: Arc::new(settings),
             store,
             catalog,

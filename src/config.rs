@@ -28,7 +28,19 @@ struct Raw {
     templates: RawTemplates,
     cache: RawCache,
     store: RawStore,
+    tftp: RawTftp,
     defaults: RawDefaults,
+}
+
+#[derive(Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawTftp {
+    max_blksize: i64,
+    max_windowsize: i64,
+    timeout_ms: i64,
+    retries: i64,
+    max_transfers: i64,
+    max_per_source: i64,
 }
 
 #[derive(Debug, Serialize, Deserialize)]
@@ -86,7 +98,7 @@ impl Default for Raw {
             listen: RawListen {
                 http: "0.0.0.0:8080".into(),
                 https: "off".into(),
-                tftp: "off".into(),
+                tftp: "0.0.0.0:6969".into(),
                 pnp: "off".into(),
             },
             provisioning: RawProvisioning {
@@ -96,6 +108,14 @@ impl Default for Raw {
             templates: RawTemplates { dir: String::new() },
             cache: RawCache { max_mib: 256 },
             store: RawStore { poll_ms: 250 },
+            tftp: RawTftp {
+                max_blksize: 65464,
+                max_windowsize: 64,
+                timeout_ms: 1000,
+                retries: 5,
+                max_transfers: 512,
+                max_per_source: 16,
+            },
             defaults: RawDefaults {
                 time_zone: "UTC".into(),
                 ntp_server: "pool.ntp.org".into(),
@@ -110,6 +130,23 @@ impl Default for Raw {
 pub enum LogFormat {
     Human,
     Json,
+}
+
+/// TFTP limits (see `tftp`).
+#[derive(Clone, Debug)]
+pub struct TftpLimits {
+    /// Largest block size agreed to (a client asking more gets this); 8–65464.
+    pub max_blksize: usize,
+    /// Largest window agreed to (RFC 7440).
+    pub max_windowsize: u16,
+    /// Wait for an ACK before the first resend (doubles on each resend).
+    pub timeout: Duration,
+    /// Resends before a transfer is given up.
+    pub retries: u32,
+    /// Transfers at once; the next request gets a "busy" error.
+    pub max_transfers: usize,
+    /// Transfers at once from one address.
+    pub max_per_source: usize,
 }
 
 /// Validated settings, passed explicitly to whatever needs them.
@@ -132,6 +169,7 @@ pub struct Settings {
     pub templates_dir: PathBuf,
     pub cache_max_bytes: u64,
     pub revision_poll: Duration,
+    pub tftp_limits: TftpLimits,
     pub defaults: SiteDefaults,
 }
 
@@ -373,7 +411,7 @@ fn validate(raw: Raw) -> Result<Settings> {
     let https = listen("https", &raw.listen.https)?;
     let tftp = listen("tftp", &raw.listen.tftp)?;
     let pnp = listen("pnp", &raw.listen.pnp)?;
-    for (key, addr) in [("https", https), ("tftp", tftp), ("pnp", pnp)] {
+    for (key, addr) in [("https", https), ("pnp", pnp)] {
         if addr.is_some() {
             return Err(Error::Config(format!(
                 "listen.{key}: this version of autoprov has no {key} listener yet; set it to off"
@@ -427,6 +465,28 @@ fn validate(raw: Raw) -> Result<Settings> {
                 raw.store.poll_ms
             ))
         })?;
+    let ranged = |key: &str, value: i64, range: std::ops::RangeInclusive<i64>| {
+        if range.contains(&value) {
+            Ok(value)
+        } else {
+            Err(Error::Config(format!(
+                "{key}: {value} is not between {} and {}",
+                range.start(),
+                range.end()
+            )))
+        }
+    };
+    let t = &raw.tftp;
+    let tftp_limits = TftpLimits {
+        max_blksize: ranged("tftp.max_blksize", t.max_blksize, 512..=65464)? as usize,
+        max_windowsize: ranged("tftp.max_windowsize", t.max_windowsize, 1..=65535)? as u16,
+        timeout: Duration::from_millis(
+            ranged("tftp.timeout_ms", t.timeout_ms, 10..=255_000)? as u64
+        ),
+        retries: ranged("tftp.retries", t.retries, 0..=20)? as u32,
+        max_transfers: ranged("tftp.max_transfers", t.max_transfers, 1..=100_000)? as usize,
+        max_per_source: ranged("tftp.max_per_source", t.max_per_source, 1..=100_000)? as usize,
+    };
     let templates_dir = if raw.templates.dir.is_empty() {
         default_templates_dir()
     } else {
@@ -470,6 +530,7 @@ fn validate(raw: Raw) -> Result<Settings> {
         templates_dir,
         cache_max_bytes,
         revision_poll: Duration::from_millis(poll_ms),
+        tftp_limits,
         defaults: SiteDefaults {
             time_zone: raw.defaults.time_zone,
             ntp_server,
@@ -497,6 +558,8 @@ mod tests {
         assert!(warnings.is_empty());
         assert_eq!(s.http, Some("0.0.0.0:8080".parse().unwrap()));
         assert_eq!(s.https, None);
+        assert_eq!(s.tftp, Some("0.0.0.0:6969".parse().unwrap()));
+        assert_eq!(s.tftp_limits.max_blksize, 65464);
         assert_eq!(s.public_url, "http://127.0.0.1:8080/");
         assert_eq!(s.database_url, "sqlite://./data/autoprov.db");
         assert_eq!(s.revision_poll, Duration::from_millis(250));

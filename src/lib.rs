@@ -9,6 +9,7 @@
 //! - `render` — device-template manifests and the minijinja environment;
 //! - `provision` — the phone-facing entry point shared by all transports, and its cache;
 //! - `http` — the HTTP listener;
+//! - `tftp` — the TFTP listener (packet codec, transfers);
 //! - `app` — `App`, the parts above opened once and shared.
 
 pub mod admin;
@@ -20,10 +21,11 @@ pub mod model;
 pub mod provision;
 pub mod render;
 pub mod store;
+pub mod tftp;
 
 use std::net::SocketAddr;
 
-use tokio::net::TcpListener;
+use tokio::net::{TcpListener, UdpSocket};
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
@@ -34,6 +36,7 @@ pub use error::{Error, Result};
 #[derive(Debug, Default)]
 pub struct Listeners {
     pub http: Option<TcpListener>,
+    pub tftp: Option<UdpSocket>,
 }
 
 impl Listeners {
@@ -47,7 +50,15 @@ impl Listeners {
             ),
             None => None,
         };
-        Ok(Listeners { http })
+        let tftp = match settings.tftp {
+            Some(addr) => Some(
+                UdpSocket::bind(addr)
+                    .await
+                    .map_err(|e| Error::Config(format!("listen.tftp: cannot bind {addr}: {e}")))?,
+            ),
+            None => None,
+        };
+        Ok(Listeners { http, tftp })
     }
 }
 
@@ -90,6 +101,18 @@ pub async fn run(app: App, listeners: Listeners, shutdown: CancellationToken) ->
                 tracing::error!(error = %e, "http listener failed");
             }
         });
+    }
+
+    if let Some(socket) = listeners.tftp {
+        let addr = socket.local_addr()?;
+        tracing::info!(protocol = "tftp", %addr, "listening");
+        let server = std::sync::Arc::new(tftp::Server::new(
+            app.provisioner.clone(),
+            app.files.clone(),
+            app.settings.tftp_limits.clone(),
+            app.tftp_metrics.clone(),
+        ));
+        tracker.spawn(server.run(socket, shutdown.clone(), tracker.clone()));
     }
 
     tracker.close();

@@ -8,7 +8,7 @@ use std::time::Instant;
 
 use axum::body::Body;
 use axum::extract::{ConnectInfo, State};
-use axum::http::{header, HeaderMap, HeaderValue, StatusCode, Uri};
+use axum::http::{header, HeaderMap, HeaderValue, Method, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::Router;
@@ -66,6 +66,32 @@ async fn metrics(State(app): State<App>) -> Response {
         "autoprov_render_errors_total {}",
         m.render_errors.load(Ordering::Relaxed)
     );
+    let t = &app.tftp_metrics;
+    let _ = writeln!(out, "# TYPE autoprov_tftp_transfers_total counter");
+    for (outcome, counter) in [
+        ("started", &t.started),
+        ("completed", &t.completed),
+        ("failed", &t.failed),
+        ("refused", &t.refused),
+    ] {
+        let _ = writeln!(
+            out,
+            "autoprov_tftp_transfers_total{{outcome=\"{outcome}\"}} {}",
+            counter.load(Ordering::Relaxed)
+        );
+    }
+    let _ = writeln!(out, "# TYPE autoprov_tftp_bytes_total counter");
+    let _ = writeln!(
+        out,
+        "autoprov_tftp_bytes_total {}",
+        t.bytes.load(Ordering::Relaxed)
+    );
+    let _ = writeln!(out, "# TYPE autoprov_tftp_transfer_seconds_total counter");
+    let _ = writeln!(
+        out,
+        "autoprov_tftp_transfer_seconds_total {}",
+        t.duration_us.load(Ordering::Relaxed) as f64 / 1e6
+    );
     let _ = writeln!(out, "# TYPE autoprov_store_revision gauge");
     let _ = writeln!(
         out,
@@ -88,12 +114,12 @@ fn not_found() -> Response {
 async fn phone_file(
     State(app): State<App>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
-    method: axum::http::Method,
+    method: Method,
     uri: Uri,
     headers: HeaderMap,
 ) -> Response {
     let started = Instant::now();
-    if method != axum::http::Method::GET && method != axum::http::Method::HEAD {
+    if method != Method::GET && method != Method::HEAD {
         return not_found();
     }
     let user_agent = headers
@@ -116,7 +142,7 @@ async fn phone_file(
             let mut response = if fresh {
                 StatusCode::NOT_MODIFIED.into_response()
             } else {
-                let head = method == axum::http::Method::HEAD;
+                let head = method == Method::HEAD;
                 let body = if head {
                     Body::empty()
                 } else {
@@ -143,7 +169,10 @@ async fn phone_file(
             );
             (response, "")
         }
-        Outcome::NotFound(reason) => (not_found(), reason),
+        Outcome::NotFound(reason) => match static_file(&app, &method, &headers, uri.path()).await {
+            Some(response) => (response, "static file"),
+            None => (not_found(), reason),
+        },
         Outcome::Unavailable => (
             StatusCode::SERVICE_UNAVAILABLE.into_response(),
             "store unavailable",
@@ -172,4 +201,143 @@ fn if_none_match(headers: &HeaderMap, etag: &HeaderValue) -> bool {
         .flat_map(|v| v.split(','))
         .map(str::trim)
         .any(|tag| tag == "*" || tag.trim_start_matches("W/").as_bytes() == ours)
+}
+
+/// A file from `<data>/files/`, with `Range` support (one range; anything else gets the whole
+/// file, and an unsatisfiable range 416). `None` when there is no such file.
+async fn static_file(
+    app: &App,
+    method: &Method,
+    headers: &HeaderMap,
+    path: &str,
+) -> Option<Response> {
+    use std::io::SeekFrom;
+    use tokio::io::{AsyncReadExt, AsyncSeekExt};
+
+    let files = app.files.clone();
+    let request = path.to_owned();
+    let found = tokio::task::spawn_blocking(move || files.open(&request))
+        .await
+        .ok()
+        .flatten()?;
+    let etag = HeaderValue::from_str(&found.etag).ok()?;
+    let mut response = if if_none_match(headers, &etag) {
+        StatusCode::NOT_MODIFIED.into_response()
+    } else {
+        let range = headers
+            .get(header::RANGE)
+            .and_then(|v| v.to_str().ok())
+            .map(|v| byte_range(v, found.len))
+            .unwrap_or(ByteRange::Whole);
+        let (status, start, len) = match range {
+            ByteRange::Whole => (StatusCode::OK, 0, found.len),
+            ByteRange::Part(start, end) => (StatusCode::PARTIAL_CONTENT, start, end - start + 1),
+            ByteRange::Unsatisfiable => {
+                let mut r = StatusCode::RANGE_NOT_SATISFIABLE.into_response();
+                if let Ok(v) = HeaderValue::from_str(&format!("bytes */{}", found.len)) {
+                    r.headers_mut().insert(header::CONTENT_RANGE, v);
+                }
+                return Some(r);
+            }
+        };
+        let body = if method == Method::HEAD {
+            Body::empty()
+        } else {
+            let mut file = tokio::fs::File::from_std(found.file);
+            file.seek(SeekFrom::Start(start)).await.ok()?;
+            Body::from_stream(tokio_util::io::ReaderStream::new(file.take(len)))
+        };
+        let mut r = Response::new(body);
+        *r.status_mut() = status;
+        let h = r.headers_mut();
+        h.insert(header::CONTENT_LENGTH, HeaderValue::from(len));
+        if status == StatusCode::PARTIAL_CONTENT {
+            if let Ok(v) =
+                HeaderValue::from_str(&format!("bytes {start}-{}/{}", start + len - 1, found.len))
+            {
+                h.insert(header::CONTENT_RANGE, v);
+            }
+        }
+        h.insert(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("application/octet-stream"),
+        );
+        r
+    };
+    let h = response.headers_mut();
+    h.insert(header::ETAG, etag);
+    h.insert(header::ACCEPT_RANGES, HeaderValue::from_static("bytes"));
+    Some(response)
+}
+
+#[derive(Debug, PartialEq, Eq)]
+enum ByteRange {
+    Whole,
+    /// First and last byte, inclusive.
+    Part(u64, u64),
+    Unsatisfiable,
+}
+
+/// One `bytes=` range of RFC 9110 against a file of `len` bytes. Several ranges, or a header we
+/// do not understand, mean the whole file (which RFC 9110 allows).
+fn byte_range(header: &str, len: u64) -> ByteRange {
+    let Some(spec) = header.trim().strip_prefix("bytes=") else {
+        return ByteRange::Whole;
+    };
+    if spec.contains(',') {
+        return ByteRange::Whole;
+    }
+    let Some((first, last)) = spec.trim().split_once('-') else {
+        return ByteRange::Whole;
+    };
+    let (first, last) = (first.trim(), last.trim());
+    let parse = |s: &str| s.parse::<u64>().ok();
+    match (first.is_empty(), last.is_empty()) {
+        // bytes=-N: the last N bytes.
+        (true, false) => match parse(last) {
+            Some(0) => ByteRange::Unsatisfiable,
+            Some(_) if len == 0 => ByteRange::Unsatisfiable,
+            Some(n) => ByteRange::Part(len.saturating_sub(n), len - 1),
+            None => ByteRange::Whole,
+        },
+        // bytes=A-: from A to the end.
+        (false, true) => match parse(first) {
+            Some(a) if a < len => ByteRange::Part(a, len - 1),
+            Some(_) => ByteRange::Unsatisfiable,
+            None => ByteRange::Whole,
+        },
+        (false, false) => match (parse(first), parse(last)) {
+            (Some(a), Some(b)) if a <= b && a < len => ByteRange::Part(a, b.min(len - 1)),
+            (Some(a), Some(b)) if a <= b => ByteRange::Unsatisfiable,
+            _ => ByteRange::Whole,
+        },
+        (true, true) => ByteRange::Whole,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ranges() {
+        use ByteRange::*;
+        for (header, expected) in [
+            ("bytes=0-99", Part(0, 99)),
+            ("bytes=100-", Part(100, 999)),
+            ("bytes=-100", Part(900, 999)),
+            ("bytes=-5000", Part(0, 999)),
+            ("bytes=990-2000", Part(990, 999)),
+            ("bytes=1000-", Unsatisfiable),
+            ("bytes=1000-1001", Unsatisfiable),
+            ("bytes=-0", Unsatisfiable),
+            ("bytes=5-1", Whole),
+            ("bytes=0-1,5-6", Whole),
+            ("items=0-1", Whole),
+            ("bytes=x-1", Whole),
+        ] {
+            assert_eq!(byte_range(header, 1000), expected, "{header}");
+        }
+        assert_eq!(byte_range("bytes=-1", 0), Unsatisfiable);
+    }
 }

@@ -10,6 +10,7 @@
 //! stale file is never cached under a current revision. This module knows no sockets and no SQL.
 
 mod context;
+mod files;
 
 use std::net::IpAddr;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -26,6 +27,7 @@ use crate::render::{Catalog, FileMatch};
 use crate::store::Store;
 
 pub use context::FileContext;
+pub use files::{StaticFile, StaticFiles};
 
 /// How the request arrived; transports pass it, trust decisions (later) depend on it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -132,6 +134,9 @@ pub struct Provisioner {
     settings: ProvisionSettings,
     files: Cache<FileKey, Arc<RenderedFile>>,
     devices: Cache<Mac, Lookup>,
+    /// Devices whose last-seen record was written lately, with the address written: at most one
+    /// write a minute per device (unless it moves), so a boot storm does not become a write storm.
+    seen: Cache<DeviceId, (IpAddr, Protocol)>,
     pub metrics: Metrics,
 }
 
@@ -148,12 +153,17 @@ impl Provisioner {
             .time_to_idle(Duration::from_secs(24 * 3600))
             .build();
         let devices = Cache::builder().max_capacity(200_000).build();
+        let seen = Cache::builder()
+            .max_capacity(200_000)
+            .time_to_live(Duration::from_secs(60))
+            .build();
         Provisioner {
             store,
             catalog,
             settings,
             files,
             devices,
+            seen,
             metrics: Metrics::default(),
         }
     }
@@ -218,6 +228,7 @@ impl Provisioner {
         let Some(matched) = matches.into_iter().find(|m| m.family == family) else {
             return Ok((Outcome::NotFound("file of another family"), Some(mac)));
         };
+        self.record_seen(device, request);
         // Read the revision before loading (see the module docs).
         let revision = self.store.revisions().tenant(tenant);
         let key = FileKey::Device {
@@ -289,6 +300,25 @@ impl Provisioner {
                 Outcome::NotFound("template failed to render")
             }
         }
+    }
+
+    /// Records the device's address in the background (see `seen`).
+    fn record_seen(&self, device: DeviceId, request: &FileRequest<'_>) {
+        let Some(peer) = request.peer else {
+            return;
+        };
+        let now = (peer, request.protocol);
+        if self.seen.get(&device) == Some(now) {
+            return;
+        }
+        self.seen.insert(device, now);
+        let store = self.store.clone();
+        let protocol = request.protocol.as_str();
+        tokio::spawn(async move {
+            if let Err(e) = store.device_seen(device, &peer.to_string(), protocol).await {
+                tracing::warn!(error = %e, "cannot record where a device was seen");
+            }
+        });
     }
 
     /// The registered device behind a MAC: `(device, tenant, family index)`.

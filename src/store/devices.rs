@@ -20,6 +20,16 @@ pub struct NewDevice {
     pub admin_password: Secret,
 }
 
+/// The last fetch of a device.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+pub struct LastSeen {
+    /// Unix seconds.
+    pub at: i64,
+    pub addr: String,
+    /// `http`, `https` or `tftp`.
+    pub protocol: String,
+}
+
 const COLUMNS: &str = "id, tenant_id, site_id, mac, family, model, admin_password";
 
 impl Store {
@@ -63,6 +73,44 @@ impl Store {
             .await
             .map_err(store_err)?;
         row.as_ref().map(device_from).transpose()
+    }
+
+    /// Records where and when the device last fetched a file. Not a configuration change: no
+    /// revision moves, no cache entry goes stale.
+    pub async fn device_seen(&self, id: DeviceId, addr: &str, protocol: &str) -> Result<()> {
+        sqlx::query(
+            "UPDATE devices SET last_seen_at = $1, last_seen_addr = $2, last_seen_protocol = $3 \
+             WHERE id = $4",
+        )
+        .bind(now())
+        .bind(addr)
+        .bind(protocol)
+        .bind(id.0)
+        .execute(&self.pool)
+        .await
+        .map_err(store_err)?;
+        Ok(())
+    }
+
+    /// When, from where and how the device last fetched a file, if it ever did.
+    pub async fn device_last_seen(&self, id: DeviceId) -> Result<Option<LastSeen>> {
+        let row = sqlx::query(
+            "SELECT last_seen_at, last_seen_addr, last_seen_protocol FROM devices WHERE id = $1",
+        )
+        .bind(id.0)
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(store_err)?
+        .ok_or_else(|| Error::not_found("device", id))?;
+        let at: Option<i64> = get(&row, "last_seen_at")?;
+        Ok(match at {
+            Some(at) => Some(LastSeen {
+                at,
+                addr: get::<Option<String>>(&row, "last_seen_addr")?.unwrap_or_default(),
+                protocol: get::<Option<String>>(&row, "last_seen_protocol")?.unwrap_or_default(),
+            }),
+            None => None,
+        })
     }
 
     /// Logs `number` in to `device` in the next free account slot, with a new SIP account.

@@ -7,3 +7,4 @@ mod cli;
 mod provisioning;
 mod store;
 mod support;
+mod tftp;

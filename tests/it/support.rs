@@ -10,6 +10,7 @@ use tokio_util::sync::CancellationToken;
 pub struct TestServer {
     pub app: App,
     pub addr: SocketAddr,
+    pub tftp_addr: SocketAddr,
     pub dir: tempfile::TempDir,
     shutdown: CancellationToken,
     pub client: reqwest::Client,
@@ -20,6 +21,7 @@ pub fn settings(data: &Path, extra: &[(&'static str, &str)]) -> Settings {
     let mut flags: Vec<(&'static str, String)> = vec![
         ("data", data.display().to_string()),
         ("listen.http", "127.0.0.1:0".to_owned()),
+        ("listen.tftp", "127.0.0.1:0".to_owned()),
     ];
     flags.extend(extra.iter().map(|(k, v)| (*k, v.to_string())));
     let (settings, _) = config::load(&Sources {
@@ -45,6 +47,11 @@ impl TestServer {
             .as_ref()
             .and_then(|l| l.local_addr().ok())
             .expect("http address");
+        let tftp_addr = listeners
+            .tftp
+            .as_ref()
+            .and_then(|s| s.local_addr().ok())
+            .expect("tftp address");
         let app = App::open(settings.with_bound_http(addr))
             .await
             .expect("app opens");
@@ -53,6 +60,7 @@ impl TestServer {
         TestServer {
             app,
             addr,
+            tftp_addr,
             dir,
             shutdown,
             client: reqwest::Client::new(),

@@ -1,0 +1,281 @@
+//! Read-only TFTP server (RFC 1350, options 2347/2348/2349/7440) on tokio UDP.
+//!
+//! `packet` is the pure codec; `transfer` runs one transfer from a socket of its own; this file
+//! holds the listener: it parses requests, admits them (a global cap and a per-source cap), asks
+//! `provision` for the file — the same entry point as HTTP, so the bytes are the same — and
+//! spawns one task per transfer. A malformed or unexpected packet is answered (or ignored) and
+//! never stops the listener. It renders nothing itself.
+
+pub mod packet;
+pub mod transfer;
+
+use std::collections::HashMap;
+use std::net::{IpAddr, SocketAddr};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Instant;
+
+use tokio::net::UdpSocket;
+use tokio::sync::Semaphore;
+use tokio_util::sync::CancellationToken;
+use tokio_util::task::TaskTracker;
+
+pub use crate::config::TftpLimits as Limits;
+use crate::provision::{FileRequest, Outcome, Protocol, Provisioner, StaticFiles};
+use packet::{ErrorCode, Mode, Packet};
+use transfer::{negotiate, Source, Transfer};
+
+/// Counters for `/metrics`.
+#[derive(Debug, Default)]
+pub struct Metrics {
+    pub started: AtomicU64,
+    pub completed: AtomicU64,
+    pub failed: AtomicU64,
+    /// Requests refused before a transfer: not found, busy, write requests, malformed.
+    pub refused: AtomicU64,
+    pub bytes: AtomicU64,
+    /// Sum of the durations of finished transfers, in microseconds.
+    pub duration_us: AtomicU64,
+}
+
+/// Largest netascii conversion done in memory.
+const MAX_NETASCII: u64 = 16 * 1024 * 1024;
+
+pub struct Server {
+    provisioner: Arc<Provisioner>,
+    files: StaticFiles,
+    limits: Limits,
+    metrics: Arc<Metrics>,
+    slots: Arc<Semaphore>,
+    per_source: Arc<Mutex<HashMap<IpAddr, usize>>>,
+}
+
+/// Holds one per-source slot; gives it back when the transfer ends, however it ends.
+struct SourceSlot {
+    map: Arc<Mutex<HashMap<IpAddr, usize>>>,
+    ip: IpAddr,
+}
+
+impl Drop for SourceSlot {
+    fn drop(&mut self) {
+        let mut map = self.map.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(n) = map.get_mut(&self.ip) {
+            *n -= 1;
+            if *n == 0 {
+                map.remove(&self.ip);
+            }
+        }
+    }
+}
+
+impl Server {
+    pub fn new(
+        provisioner: Arc<Provisioner>,
+        files: StaticFiles,
+        limits: Limits,
+        metrics: Arc<Metrics>,
+    ) -> Server {
+        Server {
+            provisioner,
+            files,
+            slots: Arc::new(Semaphore::new(limits.max_transfers)),
+            limits,
+            metrics,
+            per_source: Arc::default(),
+        }
+    }
+
+    /// Serves requests arriving on `socket` until `shutdown`; transfers run on `tracker`.
+    pub async fn run(
+        self: Arc<Self>,
+        socket: UdpSocket,
+        shutdown: CancellationToken,
+        tracker: TaskTracker,
+    ) {
+        let socket = Arc::new(socket);
+        let mut buf = vec![0u8; 65536];
+        loop {
+            let (n, peer) = tokio::select! {
+                _ = shutdown.cancelled() => break,
+                received = socket.recv_from(&mut buf) => match received {
+                    Ok(r) => r,
+                    Err(e) => {
+                        // E.g. an ICMP port-unreachable surfacing as an error: keep serving.
+                        tracing::debug!(error = %e, "tftp receive failed");
+                        continue;
+                    }
+                },
+            };
+            self.handle(&socket, &buf[..n], peer, &tracker, &shutdown)
+                .await;
+        }
+    }
+
+    async fn handle(
+        self: &Arc<Self>,
+        socket: &Arc<UdpSocket>,
+        datagram: &[u8],
+        peer: SocketAddr,
+        tracker: &TaskTracker,
+        shutdown: &CancellationToken,
+    ) {
+        let refuse = |code: ErrorCode, message: &'static str| {
+            self.metrics.refused.fetch_add(1, Ordering::Relaxed);
+            send_error(socket, peer, code, message)
+        };
+        let request = match packet::parse(datagram) {
+            Ok(Packet::Rrq(request)) => request,
+            Ok(Packet::Wrq(request)) => {
+                tracing::info!(%peer, file = %request.filename, "tftp write request refused");
+                return refuse(
+                    ErrorCode::AccessViolation,
+                    "write requests are not accepted",
+                )
+                .await;
+            }
+            // DATA, ACK, ERROR or OACK on the listening port belong to no transfer.
+            Ok(_) => return,
+            Err(e) => {
+                tracing::debug!(%peer, error = %e, "malformed tftp request");
+                return refuse(ErrorCode::IllegalOperation, "malformed request").await;
+            }
+        };
+        if request.mode == Mode::Mail {
+            return refuse(ErrorCode::IllegalOperation, "mail mode is not supported").await;
+        }
+        let Ok(permit) = self.slots.clone().try_acquire_owned() else {
+            tracing::warn!(%peer, "tftp busy: transfer limit reached");
+            return refuse(ErrorCode::NotDefined, "server busy, try again later").await;
+        };
+        let slot = {
+            let mut map = self.per_source.lock().unwrap_or_else(|e| e.into_inner());
+            let n = map.entry(peer.ip()).or_insert(0);
+            if *n >= self.limits.max_per_source {
+                None
+            } else {
+                *n += 1;
+                Some(SourceSlot {
+                    map: self.per_source.clone(),
+                    ip: peer.ip(),
+                })
+            }
+        };
+        let Some(slot) = slot else {
+            tracing::warn!(%peer, "tftp busy: per-source limit reached");
+            return refuse(
+                ErrorCode::NotDefined,
+                "too many transfers from your address",
+            )
+            .await;
+        };
+        let server = self.clone();
+        let local_ip = socket.local_addr().map(|a| a.ip()).ok();
+        let shutdown = shutdown.clone();
+        tracker.spawn(async move {
+            let _held = (permit, slot);
+            tokio::select! {
+                _ = shutdown.cancelled() => {}
+                _ = server.transfer(local_ip, peer, request) => {}
+            }
+        });
+    }
+
+    async fn transfer(&self, local_ip: Option<IpAddr>, peer: SocketAddr, request: packet::Request) {
+        let started = Instant::now();
+        let bind_ip = local_ip.unwrap_or(IpAddr::from([0, 0, 0, 0]));
+        // A new port for each transfer: its transfer ID.
+        let socket = match UdpSocket::bind(SocketAddr::new(bind_ip, 0)).await {
+            Ok(s) => s,
+            Err(e) => {
+                tracing::error!(error = %e, "cannot open a tftp transfer socket");
+                return;
+            }
+        };
+        let error =
+            |code: ErrorCode, message: &'static str| send_error(&socket, peer, code, message);
+        let file_request = FileRequest {
+            path: &request.filename,
+            user_agent: None,
+            protocol: Protocol::Tftp,
+            peer: Some(peer.ip()),
+        };
+        let served = self.provisioner.serve(&file_request).await;
+        let mac = served.mac;
+        let source = match served.outcome {
+            Outcome::Found(file) => Some(Source::Memory(file.body.clone())),
+            Outcome::NotFound(_) => self.files.open(&request.filename).map(|f| Source::File {
+                len: f.len,
+                file: Arc::new(f.file),
+            }),
+            Outcome::Unavailable => {
+                self.metrics.refused.fetch_add(1, Ordering::Relaxed);
+                return error(ErrorCode::NotDefined, "temporarily unavailable").await;
+            }
+        };
+        let Some(mut source) = source else {
+            self.metrics.refused.fetch_add(1, Ordering::Relaxed);
+            tracing::info!(%peer, file = %request.filename, "tftp file not found");
+            return error(ErrorCode::FileNotFound, "file not found").await;
+        };
+        if request.mode == Mode::Netascii {
+            source = match source {
+                Source::Memory(b) => Source::Memory(transfer::to_netascii(&b)),
+                Source::File { file, len } if len <= MAX_NETASCII => {
+                    let mut bytes = Vec::new();
+                    let read = tokio::task::spawn_blocking(move || {
+                        use std::io::Read;
+                        (&*file).read_to_end(&mut bytes).map(|_| bytes)
+                    })
+                    .await;
+                    match read {
+                        Ok(Ok(bytes)) => Source::Memory(transfer::to_netascii(&bytes)),
+                        _ => return error(ErrorCode::NotDefined, "read failed").await,
+                    }
+                }
+                Source::File { .. } => {
+                    return error(
+                        ErrorCode::IllegalOperation,
+                        "file too large for netascii; use octet",
+                    )
+                    .await
+                }
+            };
+        }
+        let agreed = negotiate(&request.options, source.len(), &self.limits);
+        self.metrics.started.fetch_add(1, Ordering::Relaxed);
+        let result = Transfer {
+            socket: &socket,
+            peer,
+            source,
+            agreed,
+            retries: self.limits.retries,
+        }
+        .run()
+        .await;
+        let elapsed = started.elapsed();
+        self.metrics
+            .duration_us
+            .fetch_add(elapsed.as_micros() as u64, Ordering::Relaxed);
+        let mac = mac.map(|m| m.to_string()).unwrap_or_default();
+        match result {
+            Ok(bytes) => {
+                self.metrics.completed.fetch_add(1, Ordering::Relaxed);
+                self.metrics.bytes.fetch_add(bytes, Ordering::Relaxed);
+                tracing::info!(%peer, mac, file = %request.filename, bytes, ms = elapsed.as_secs_f64() * 1000.0, "tftp transfer completed");
+            }
+            Err(e) => {
+                self.metrics.failed.fetch_add(1, Ordering::Relaxed);
+                tracing::info!(%peer, mac, file = %request.filename, reason = %e, ms = elapsed.as_secs_f64() * 1000.0, "tftp transfer failed");
+            }
+        }
+    }
+}
+
+async fn send_error(socket: &UdpSocket, peer: SocketAddr, code: ErrorCode, message: &str) {
+    let bytes = Packet::Error {
+        code,
+        message: message.to_owned(),
+    }
+    .to_bytes();
+    let _ = socket.send_to(&bytes, peer).await;
+}

@@ -1,0 +1,379 @@
+//! One read transfer: option negotiation (pure), then DATA blocks in windows of `windowsize`
+//! (RFC 7440; 1 is RFC 1350's lock-step) from a port of its own, until the last block is
+//! acknowledged, the peer gives up, or the retries run out.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use bytes::Bytes;
+use tokio::net::UdpSocket;
+use tokio::time::Instant;
+
+use super::packet::{self, ErrorCode, Packet};
+use super::Limits;
+
+/// Where the bytes come from.
+#[derive(Clone, Debug)]
+pub enum Source {
+    Memory(Bytes),
+    File { file: Arc<std::fs::File>, len: u64 },
+}
+
+impl Source {
+    pub fn len(&self) -> u64 {
+        match self {
+            Source::Memory(b) => b.len() as u64,
+            Source::File { len, .. } => *len,
+        }
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Up to `len` bytes from `offset`.
+    async fn read(&self, offset: u64, len: usize) -> std::io::Result<Bytes> {
+        match self {
+            Source::Memory(b) => {
+                let start = usize::try_from(offset).unwrap_or(usize::MAX).min(b.len());
+                let end = start.saturating_add(len).min(b.len());
+                Ok(b.slice(start..end))
+            }
+            Source::File { file, len: size } => {
+                let file = file.clone();
+                let want = usize::try_from((*size).saturating_sub(offset))
+                    .unwrap_or(usize::MAX)
+                    .min(len);
+                tokio::task::spawn_blocking(move || {
+                    let mut buf = vec![0u8; want];
+                    let mut filled = 0;
+                    while filled < want {
+                        let n = read_at(&file, &mut buf[filled..], offset + filled as u64)?;
+                        if n == 0 {
+                            break;
+                        }
+                        filled += n;
+                    }
+                    buf.truncate(filled);
+                    Ok(Bytes::from(buf))
+                })
+                .await
+                .map_err(std::io::Error::other)?
+            }
+        }
+    }
+}
+
+/// Reads a `Source` ahead in large chunks, so a file is not read (and a blocking-pool thread not
+/// woken) once per window; a window that lies inside the chunk is a slice of it.
+struct ReadAhead<'a> {
+    source: &'a Source,
+    chunk: Bytes,
+    chunk_offset: u64,
+}
+
+/// How much of a file is read at once.
+const READ_AHEAD: usize = 256 * 1024;
+
+impl<'a> ReadAhead<'a> {
+    fn new(source: &'a Source) -> Self {
+        ReadAhead {
+            source,
+            chunk: Bytes::new(),
+            chunk_offset: 0,
+        }
+    }
+
+    async fn read(&mut self, offset: u64, len: usize) -> std::io::Result<Bytes> {
+        let size = self.source.len();
+        let end = (offset + len as u64).min(size);
+        let chunk_end = self.chunk_offset + self.chunk.len() as u64;
+        if offset < self.chunk_offset || end > chunk_end {
+            self.chunk = self.source.read(offset, len.max(READ_AHEAD)).await?;
+            self.chunk_offset = offset;
+        }
+        let start = (offset - self.chunk_offset) as usize;
+        let stop = ((end - self.chunk_offset) as usize).min(self.chunk.len());
+        Ok(self.chunk.slice(start.min(stop)..stop))
+    }
+}
+
+#[cfg(unix)]
+fn read_at(file: &std::fs::File, buf: &mut [u8], offset: u64) -> std::io::Result<usize> {
+    std::os::unix::fs::FileExt::read_at(file, buf, offset)
+}
+
+#[cfg(not(unix))]
+fn read_at(file: &std::fs::File, buf: &mut [u8], offset: u64) -> std::io::Result<usize> {
+    std::os::windows::fs::FileExt::seek_read(file, buf, offset)
+}
+
+/// netascii (RFC 764): line ends become CR LF, a bare CR becomes CR NUL.
+pub fn to_netascii(bytes: &[u8]) -> Bytes {
+    let mut out = Vec::with_capacity(bytes.len() + bytes.len() / 16);
+    for &b in bytes {
+        match b {
+            b'\n' => out.extend_from_slice(b"\r\n"),
+            b'\r' => out.extend_from_slice(b"\r\0"),
+            _ => out.push(b),
+        }
+    }
+    Bytes::from(out)
+}
+
+/// What was agreed for a transfer.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Negotiated {
+    pub blksize: usize,
+    pub windowsize: u16,
+    pub timeout: Duration,
+    /// The OACK to send: only options the client asked for and we accept, with our values.
+    /// Empty means no OACK: DATA 1 comes first (RFC 2347).
+    pub oack: Vec<(String, String)>,
+}
+
+/// RFC 2347 negotiation: an option we do not know or whose value is out of range is left out of
+/// the OACK (the client then uses the default), never refused.
+pub fn negotiate(options: &[(String, String)], size: u64, limits: &Limits) -> Negotiated {
+    let mut agreed = Negotiated {
+        blksize: 512,
+        windowsize: 1,
+        timeout: limits.timeout,
+        oack: Vec::new(),
+    };
+    for (name, value) in options {
+        match name.as_str() {
+            "blksize" => {
+                if let Ok(asked) = value.parse::<usize>() {
+                    if (8..=65464).contains(&asked) {
+                        agreed.blksize = asked.min(limits.max_blksize);
+                        agreed.oack.push((name.clone(), agreed.blksize.to_string()));
+                    }
+                }
+            }
+            "windowsize" => {
+                if let Ok(asked) = value.parse::<u16>() {
+                    if asked >= 1 {
+                        agreed.windowsize = asked.min(limits.max_windowsize);
+                        agreed
+                            .oack
+                            .push((name.clone(), agreed.windowsize.to_string()));
+                    }
+                }
+            }
+            "timeout" => {
+                if let Ok(seconds) = value.parse::<u64>() {
+                    if (1..=255).contains(&seconds) {
+                        agreed.timeout = Duration::from_secs(seconds);
+                        agreed.oack.push((name.clone(), seconds.to_string()));
+                    }
+                }
+            }
+            // A read request sends 0; the answer is the size.
+            "tsize" => agreed.oack.push((name.clone(), size.to_string())),
+            _ => {}
+        }
+    }
+    agreed
+}
+
+/// Why a transfer ended without the last ACK.
+#[derive(Debug)]
+pub enum Failure {
+    /// The peer stopped answering.
+    TimedOut,
+    /// The peer sent an ERROR.
+    Aborted(String),
+    Io(std::io::Error),
+}
+
+impl std::fmt::Display for Failure {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Failure::TimedOut => write!(f, "peer stopped answering"),
+            Failure::Aborted(m) => write!(f, "peer aborted: {m}"),
+            Failure::Io(e) => write!(f, "{e}"),
+        }
+    }
+}
+
+/// A transfer from its own socket (its TID) to `peer`.
+pub struct Transfer<'a> {
+    pub socket: &'a UdpSocket,
+    pub peer: SocketAddr,
+    pub source: Source,
+    pub agreed: Negotiated,
+    pub retries: u32,
+}
+
+impl Transfer<'_> {
+    /// Runs to the end; returns the bytes sent in DATA payloads (each block counted once).
+    pub async fn run(self) -> Result<u64, Failure> {
+        let size = self.source.len();
+        let blksize = self.agreed.blksize as u64;
+        // The last block is always short, so a size that is a multiple of blksize ends with an
+        // empty block.
+        let n_blocks = size / blksize + 1;
+        let mut buf = vec![0u8; 65536];
+        if !self.agreed.oack.is_empty() {
+            // The OACK is "block 0": wait for ACK 0 as for a data block.
+            let oack = Packet::Oack(self.agreed.oack.clone()).to_bytes();
+            self.exchange(&mut buf, 0, 0, &[oack]).await?;
+        }
+        // `base`: the first block not yet acknowledged (block indexes start at 1 and run past
+        // 65535; on the wire they wrap to 0).
+        let mut base: u64 = 1;
+        let mut window: Vec<Vec<u8>> = Vec::new();
+        let mut reader = ReadAhead::new(&self.source);
+        while base <= n_blocks {
+            let last = (base + u64::from(self.agreed.windowsize) - 1).min(n_blocks);
+            let chunk = reader
+                .read((base - 1) * blksize, ((last - base + 1) * blksize) as usize)
+                .await
+                .map_err(Failure::Io)?;
+            window.resize_with((last - base + 1) as usize, Vec::new);
+            for (slot, index) in window.iter_mut().zip(base..=last) {
+                let start = (((index - base) * blksize) as usize).min(chunk.len());
+                let end = (start + blksize as usize).min(chunk.len());
+                slot.clear();
+                Packet::Data {
+                    block: index as u16,
+                    data: &chunk[start..end],
+                }
+                .encode(slot);
+            }
+            let acked = self.exchange(&mut buf, base, last, &window).await?;
+            base = acked + 1;
+        }
+        Ok(size)
+    }
+
+    /// Sends `datagrams`, then waits for an ACK of a block in `first..=last` (`first - 1` and
+    /// older are duplicates). A duplicate ACK does not trigger a resend (RFC 1123: no Sorcerer's
+    /// Apprentice); a timeout does, with the wait doubling each time. Packets from another
+    /// address or port get ERROR 5 and the transfer goes on. Returns the highest block acked.
+    async fn exchange(
+        &self,
+        buf: &mut [u8],
+        first: u64,
+        last: u64,
+        datagrams: &[Vec<u8>],
+    ) -> Result<u64, Failure> {
+        let mut wait = self.agreed.timeout;
+        for _ in 0..=self.retries {
+            for datagram in datagrams {
+                self.socket
+                    .send_to(datagram, self.peer)
+                    .await
+                    .map_err(Failure::Io)?;
+            }
+            let deadline = Instant::now() + wait;
+            loop {
+                let received = tokio::time::timeout_at(deadline, self.socket.recv_from(buf)).await;
+                let Ok(received) = received else {
+                    break; // timed out: resend
+                };
+                let (n, from) = received.map_err(Failure::Io)?;
+                if from != self.peer {
+                    let error = Packet::Error {
+                        code: ErrorCode::UnknownTid,
+                        message: "unknown transfer ID".into(),
+                    };
+                    let _ = self.socket.send_to(&error.to_bytes(), from).await;
+                    continue;
+                }
+                match packet::parse(&buf[..n]) {
+                    Ok(Packet::Ack(block)) => {
+                        // Which block in the window has this 16-bit number?
+                        if let Some(index) = (first..=last).rev().find(|i| *i as u16 == block) {
+                            return Ok(index);
+                        }
+                        // A duplicate or stale ACK: keep waiting, no resend.
+                    }
+                    Ok(Packet::Error { message, .. }) => return Err(Failure::Aborted(message)),
+                    _ => {}
+                }
+            }
+            wait = (wait * 2).min(Duration::from_secs(30));
+        }
+        Err(Failure::TimedOut)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn limits() -> Limits {
+        Limits {
+            max_blksize: 8192,
+            max_windowsize: 16,
+            timeout: Duration::from_secs(1),
+            retries: 5,
+            max_transfers: 10,
+            max_per_source: 2,
+        }
+    }
+
+    fn opts(list: &[(&str, &str)]) -> Vec<(String, String)> {
+        list.iter()
+            .map(|(n, v)| (n.to_string(), v.to_string()))
+            .collect()
+    }
+
+    #[test]
+    fn no_options_no_oack() {
+        let n = negotiate(&[], 10, &limits());
+        assert_eq!((n.blksize, n.windowsize), (512, 1));
+        assert!(n.oack.is_empty());
+    }
+
+    #[test]
+    fn oack_holds_only_what_was_asked_and_accepted() {
+        let n = negotiate(
+            &opts(&[
+                ("blksize", "1428"),
+                ("tsize", "0"),
+                ("windowsize", "8"),
+                ("multicast", ""),
+            ]),
+            1000,
+            &limits(),
+        );
+        assert_eq!(n.blksize, 1428);
+        assert_eq!(n.windowsize, 8);
+        assert_eq!(
+            n.oack,
+            opts(&[("blksize", "1428"), ("tsize", "1000"), ("windowsize", "8")])
+        );
+    }
+
+    #[test]
+    fn values_are_capped_or_ignored() {
+        let n = negotiate(
+            &opts(&[("blksize", "65464"), ("windowsize", "999")]),
+            0,
+            &limits(),
+        );
+        assert_eq!(n.oack, opts(&[("blksize", "8192"), ("windowsize", "16")]));
+        for bad in [
+            ("blksize", "7"),
+            ("blksize", "65465"),
+            ("blksize", "x"),
+            ("windowsize", "0"),
+            ("timeout", "0"),
+            ("timeout", "256"),
+        ] {
+            let n = negotiate(&opts(&[bad]), 0, &limits());
+            assert!(n.oack.is_empty(), "{bad:?}");
+        }
+        let n = negotiate(&opts(&[("timeout", "3")]), 0, &limits());
+        assert_eq!(n.timeout, Duration::from_secs(3));
+    }
+
+    #[test]
+    fn netascii_line_ends() {
+        assert_eq!(&to_netascii(b"a\nb\rc")[..], b"a\r\nb\r\0c");
+    }
+}
