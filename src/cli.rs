@@ -129,6 +129,25 @@ enum SiteCmd {
         /// udp, tcp or tls [default: defaults.sip_transport]
         #[arg(long)]
         sip_transport: Option<String>,
+        /// A network (CIDR) whose phones need no credentials; repeat for more
+        #[arg(long = "allowed-network", value_name = "CIDR")]
+        allowed_networks: Vec<String>,
+        /// How long a new device's first-contact window stays open [default: 24]
+        #[arg(long)]
+        first_contact_hours: Option<u32>,
+    },
+    /// Set who at a site may fetch without credentials
+    Trust {
+        #[command(flatten)]
+        tenant: TenantArg,
+        /// Site id or name [default: the tenant's first site]
+        site: Option<String>,
+        /// A network (CIDR) whose phones need no credentials; repeat for more; none clears
+        #[arg(long = "allowed-network", value_name = "CIDR")]
+        allowed_networks: Vec<String>,
+        /// How long a device's first-contact window stays open
+        #[arg(long)]
+        first_contact_hours: Option<u32>,
     },
     /// List a tenant's sites
     List {
@@ -227,6 +246,27 @@ enum DeviceCmd {
         /// Site id or name [default: the tenant's first site]
         #[arg(long)]
         site: Option<String>,
+    },
+    /// Re-open a handset's first-contact window: its next fetch without credentials gets its
+    /// full file and new HTTP credentials
+    Arm {
+        #[command(flatten)]
+        tenant: TenantArg,
+        #[arg(long)]
+        mac: String,
+        /// How long the window stays open [default: the site's setting]
+        #[arg(long)]
+        hours: Option<u32>,
+    },
+    /// Issue new HTTP credentials; the old ones keep working during the overlap
+    RotateCredentials {
+        #[command(flatten)]
+        tenant: TenantArg,
+        #[arg(long)]
+        mac: String,
+        /// Hours the old password stays valid
+        #[arg(long, default_value_t = 24)]
+        overlap_hours: u32,
     },
     /// Log a number in to a handset
     Login {
@@ -360,6 +400,8 @@ async fn execute(cli: Cli, settings: Settings) -> anyhow::Result<()> {
             sip_proxy,
             sip_port,
             sip_transport,
+            allowed_networks,
+            first_contact_hours,
         }) => {
             let tenant = admin.tenant(&tenant.tenant).await?;
             let input = SiteInput {
@@ -370,11 +412,39 @@ async fn execute(cli: Cli, settings: Settings) -> anyhow::Result<()> {
                 sip_proxy,
                 sip_port,
                 sip_transport,
+                allowed_networks,
+                first_contact_hours,
             };
             let s = admin.site_add(tenant.id, &input).await?;
             out.one(
                 &s,
                 format!("site {} added to {} (id {})", s.name, tenant.name, s.id),
+            );
+        }
+        Command::Site(SiteCmd::Trust {
+            tenant,
+            site,
+            allowed_networks,
+            first_contact_hours,
+        }) => {
+            let tenant = admin.tenant(&tenant.tenant).await?;
+            let s = admin
+                .site_trust(
+                    tenant.id,
+                    site.as_deref(),
+                    &allowed_networks,
+                    first_contact_hours,
+                )
+                .await?;
+            let networks: Vec<String> = s.allowed_networks.iter().map(|n| n.to_string()).collect();
+            out.one(
+                &s,
+                format!(
+                    "site {}: allowed networks [{}], first-contact window {} h",
+                    s.name,
+                    networks.join(", "),
+                    s.first_contact_hours
+                ),
             );
         }
         Command::Site(SiteCmd::List { tenant }) => {
@@ -490,6 +560,31 @@ async fn execute(cli: Cli, settings: Settings) -> anyhow::Result<()> {
                 format!("device {} ({} {}) added", d.mac, d.family, d.model),
             );
         }
+        Command::Device(DeviceCmd::Arm { tenant, mac, hours }) => {
+            let tenant = admin.tenant(&tenant.tenant).await?;
+            let until = admin.device_arm(tenant.id, &mac, hours).await?;
+            out.one(
+                &serde_json::json!({ "first_contact_until": until }),
+                format!("first-contact window open until {}", timestamp(until)),
+            );
+        }
+        Command::Device(DeviceCmd::RotateCredentials {
+            tenant,
+            mac,
+            overlap_hours,
+        }) => {
+            let tenant = admin.tenant(&tenant.tenant).await?;
+            let until = admin
+                .device_rotate_credentials(tenant.id, &mac, overlap_hours)
+                .await?;
+            out.one(
+                &serde_json::json!({ "previous_valid_until": until }),
+                format!(
+                    "new credentials issued; the previous ones work until {}",
+                    timestamp(until)
+                ),
+            );
+        }
         Command::Device(DeviceCmd::Login {
             tenant,
             mac,
@@ -597,4 +692,10 @@ impl Output {
             }
         }
     }
+}
+
+fn timestamp(unix: i64) -> String {
+    jiff::Timestamp::from_second(unix)
+        .map(|t| t.to_string())
+        .unwrap_or_else(|_| unix.to_string())
 }

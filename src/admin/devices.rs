@@ -59,8 +59,54 @@ impl Admin {
                 family: self.catalog.family(family).manifest.family.clone(),
                 model: model.name.clone(),
                 admin_password: Secret::generate(),
+                first_contact_until: Some(now() + i64::from(site.first_contact_hours) * 3600),
             })
             .await
+    }
+
+    /// Re-opens the device's first-contact window, for `hours` or the site's default: the next
+    /// fetch without credentials gets the full file and new HTTP credentials.
+    pub async fn device_arm(&self, tenant: TenantId, mac: &str, hours: Option<u32>) -> Result<i64> {
+        let device = self.device(tenant, mac).await?;
+        let site = self.store.site_get(tenant, device.site_id).await?;
+        let hours = hours.unwrap_or(site.first_contact_hours);
+        if !(1..=24 * 90).contains(&hours) {
+            return Err(Error::invalid(
+                "hours",
+                format!("{hours} is not between 1 and 2160 (90 days)"),
+            ));
+        }
+        let until = now() + i64::from(hours) * 3600;
+        self.store.device_arm(&device, until).await?;
+        Ok(until)
+    }
+
+    /// Issues new HTTP credentials to a device that has some; the old password keeps working for
+    /// `overlap_hours`, so the phone can fetch the new one with the old.
+    pub async fn device_rotate_credentials(
+        &self,
+        tenant: TenantId,
+        mac: &str,
+        overlap_hours: u32,
+    ) -> Result<i64> {
+        let device = self.device(tenant, mac).await?;
+        if device.access.http_password.is_none() {
+            return Err(Error::Conflict(format!(
+                "device {} has no credentials yet: it gets them at first contact (see `device arm`)",
+                device.mac
+            )));
+        }
+        if overlap_hours > 24 * 90 {
+            return Err(Error::invalid(
+                "overlap_hours",
+                format!("{overlap_hours} is more than 2160 (90 days)"),
+            ));
+        }
+        let until = now() + i64::from(overlap_hours) * 3600;
+        self.store
+            .device_rotate(&device, &Secret::generate(), until)
+            .await?;
+        Ok(until)
     }
 
     /// Logs `number` in to the handset with `mac`: the next free account slot gets the number
@@ -129,4 +175,8 @@ impl Admin {
             sip_user,
         })
     }
+}
+
+fn now() -> i64 {
+    jiff::Timestamp::now().as_second()
 }

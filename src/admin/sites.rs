@@ -18,6 +18,10 @@ pub struct SiteInput {
     pub sip_proxy: Option<String>,
     pub sip_port: Option<u16>,
     pub sip_transport: Option<String>,
+    /// CIDRs (or single addresses) whose phones need no credentials.
+    pub allowed_networks: Vec<String>,
+    /// Length of a new device's first-contact window [default: 24].
+    pub first_contact_hours: Option<u32>,
 }
 
 #[derive(Clone, Debug, Default)]
@@ -80,6 +84,8 @@ impl Admin {
             Some(port) => port,
             None => transport.default_port(),
         };
+        let allowed_networks = parse_networks(&input.allowed_networks)?;
+        let first_contact_hours = check_hours(input.first_contact_hours.unwrap_or(24))?;
         if self.store.site_by_name(tenant, &name).await?.is_some() {
             return Err(Error::Conflict(format!(
                 "this tenant already has a site named {name:?}"
@@ -97,7 +103,25 @@ impl Admin {
                     port,
                     transport,
                 },
+                allowed_networks,
+                first_contact_hours,
             })
+            .await
+    }
+
+    /// Sets who at a site may fetch without credentials, and its first-contact window length.
+    pub async fn site_trust(
+        &self,
+        tenant: TenantId,
+        site: Option<&str>,
+        allowed_networks: &[String],
+        first_contact_hours: Option<u32>,
+    ) -> Result<Site> {
+        let site = self.site(tenant, site).await?;
+        let networks = parse_networks(allowed_networks)?;
+        let hours = check_hours(first_contact_hours.unwrap_or(site.first_contact_hours))?;
+        self.store
+            .site_set_trust(tenant, site.id, &networks, hours)
             .await
     }
 
@@ -132,5 +156,34 @@ impl Admin {
 
     pub async fn number_list(&self, tenant: TenantId) -> Result<Vec<Number>> {
         self.store.number_list(tenant).await
+    }
+}
+
+/// `10.1.0.0/16`, `2001:db8::/48`, or a single address (a /32 or /128).
+fn parse_networks(list: &[String]) -> Result<Vec<ipnet::IpNet>> {
+    list.iter()
+        .map(|text| {
+            let text = text.trim();
+            text.parse::<ipnet::IpNet>()
+                .or_else(|_| text.parse::<std::net::IpAddr>().map(ipnet::IpNet::from))
+                .map(|n| n.trunc())
+                .map_err(|_| {
+                    Error::invalid(
+                        "allowed_networks",
+                        format!("{text:?} is not a network like 192.0.2.0/24 or an address"),
+                    )
+                })
+        })
+        .collect()
+}
+
+fn check_hours(hours: u32) -> Result<u32> {
+    if (1..=24 * 90).contains(&hours) {
+        Ok(hours)
+    } else {
+        Err(Error::invalid(
+            "first_contact_hours",
+            format!("{hours} is not between 1 and 2160 (90 days)"),
+        ))
     }
 }

@@ -224,9 +224,14 @@ async fn static_file(
     let mut response = if if_none_match(headers, &etag) {
         StatusCode::NOT_MODIFIED.into_response()
     } else {
+        // `If-Range` with another validator: the file changed, send all of it.
+        let same = headers
+            .get(header::IF_RANGE)
+            .is_none_or(|v| v.as_bytes() == etag.as_bytes());
         let range = headers
             .get(header::RANGE)
             .and_then(|v| v.to_str().ok())
+            .filter(|_| same)
             .map(|v| byte_range(v, found.len))
             .unwrap_or(ByteRange::Whole);
         let (status, start, len) = match range {

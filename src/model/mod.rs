@@ -16,7 +16,9 @@ pub use e164::E164;
 pub use ids::{DeviceId, NumberId, SiteId, TenantId, UserId};
 pub use mac::Mac;
 pub use names::{parse_label, FirstName, LastName, FIRST_NAME_MAX, LAST_NAME_MAX};
-pub use records::{Device, DeviceLine, DeviceRecord, Number, SipSettings, Site, Tenant, User};
+pub use records::{
+    Device, DeviceAccess, DeviceLine, DeviceRecord, Number, SipSettings, Site, Tenant, User,
+};
 pub use secret::Secret;
 pub use timezone::{DstRule, TimeZoneFacts, Transition};
 

@@ -33,6 +33,15 @@ pub struct Site {
     pub time_zone: String,
     pub ntp_server: String,
     pub sip: SipSettings,
+    /// Networks whose phones are trusted without credentials (LAN-only sites that choose it).
+    #[serde(serialize_with = "networks")]
+    pub allowed_networks: Vec<ipnet::IpNet>,
+    /// How long a new or re-armed device's first-contact window stays open.
+    pub first_contact_hours: u32,
+}
+
+fn networks<S: serde::Serializer>(list: &[ipnet::IpNet], s: S) -> Result<S::Ok, S::Error> {
+    s.collect_seq(list.iter().map(|n| n.to_string()))
 }
 
 #[derive(Clone, Debug, Serialize)]
@@ -77,6 +86,21 @@ pub struct Device {
     /// The phone's own web-admin password: random per device, never a vendor default.
     #[serde(skip)]
     pub admin_password: Secret,
+    /// How the device proves itself over HTTP (see `DeviceAccess`).
+    #[serde(skip)]
+    pub access: DeviceAccess,
+}
+
+/// A device's HTTP credentials and first-contact window. The HTTP user name is the MAC (12
+/// lowercase hex digits); the password is issued at first contact.
+#[derive(Clone, Debug, Default)]
+pub struct DeviceAccess {
+    pub http_password: Option<Secret>,
+    /// The password before the last rotation, valid until `http_prev_until` (Unix seconds).
+    pub http_password_prev: Option<Secret>,
+    pub http_prev_until: Option<i64>,
+    /// Open until this time (Unix seconds); closed (`None`) once used.
+    pub first_contact_until: Option<i64>,
 }
 
 /// A number logged in to a handset, with the SIP account created for it.

@@ -65,6 +65,10 @@ impl StaticFiles {
         if !path.starts_with(&root) {
             return None;
         }
+        // Check the kind before opening: opening a FIFO would block.
+        if !std::fs::metadata(&path).ok()?.is_file() {
+            return None;
+        }
         let file = File::open(&path).ok()?;
         let meta: Metadata = file.metadata().ok()?;
         if !meta.is_file() {

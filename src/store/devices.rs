@@ -2,12 +2,13 @@
 
 use sqlx::any::AnyRow;
 
-use super::tenants::site_from;
+use super::tenants::{site_from, SITE_COLUMNS};
 use super::users::user_from;
 use super::{corrupt, get, now, store_err, unique_or_store, Store};
 use crate::error::{Error, Result};
 use crate::model::{
-    Device, DeviceId, DeviceLine, DeviceRecord, Mac, NumberId, Secret, SiteId, TenantId,
+    Device, DeviceAccess, DeviceId, DeviceLine, DeviceRecord, Mac, NumberId, Secret, SiteId,
+    TenantId,
 };
 
 #[derive(Clone, Debug)]
@@ -18,6 +19,8 @@ pub struct NewDevice {
     pub family: String,
     pub model: String,
     pub admin_password: Secret,
+    /// The first-contact window opens with the device.
+    pub first_contact_until: Option<i64>,
 }
 
 /// The last fetch of a device.
@@ -30,14 +33,15 @@ pub struct LastSeen {
     pub protocol: String,
 }
 
-const COLUMNS: &str = "id, tenant_id, site_id, mac, family, model, admin_password";
+const COLUMNS: &str = "id, tenant_id, site_id, mac, family, model, admin_password, \
+     http_password, http_password_prev, http_prev_until, first_contact_until";
 
 impl Store {
     pub async fn device_create(&self, device: &NewDevice) -> Result<Device> {
         let mut tx = self.begin_write().await?;
         let id: i64 = sqlx::query_scalar(
             "INSERT INTO devices (tenant_id, site_id, mac, family, model, admin_password, \
-             created_at) VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id",
+             created_at, first_contact_until) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id",
         )
         .bind(device.tenant_id.0)
         .bind(device.site_id.0)
@@ -46,6 +50,7 @@ impl Store {
         .bind(&device.model)
         .bind(device.admin_password.expose())
         .bind(now())
+        .bind(device.first_contact_until)
         .fetch_one(tx.conn())
         .await
         .map_err(|e| {
@@ -62,7 +67,78 @@ impl Store {
             family: device.family.clone(),
             model: device.model.clone(),
             admin_password: device.admin_password.clone(),
+            access: DeviceAccess {
+                first_contact_until: device.first_contact_until,
+                ..DeviceAccess::default()
+            },
         })
+    }
+
+    /// Uses the first-contact window: stores the device's new HTTP password and closes the
+    /// window, if it is still open at `at`. `false` when it was not (closed, expired, or taken by
+    /// a concurrent request): exactly one request wins a window.
+    pub async fn device_first_contact(
+        &self,
+        device: &Device,
+        password: &Secret,
+        at: i64,
+    ) -> Result<bool> {
+        let mut tx = self.begin_write().await?;
+        let done = sqlx::query(
+            "UPDATE devices SET http_password = $1, http_password_prev = NULL, \
+             http_prev_until = NULL, first_contact_until = NULL \
+             WHERE id = $2 AND first_contact_until IS NOT NULL AND first_contact_until > $3",
+        )
+        .bind(password.expose())
+        .bind(device.id.0)
+        .bind(at)
+        .execute(tx.conn())
+        .await
+        .map_err(store_err)?;
+        if done.rows_affected() == 0 {
+            // Dropping the transaction rolls the revision bump back.
+            return Ok(false);
+        }
+        tx.commit(device.tenant_id, "device", device.id.0, "first-contact")
+            .await?;
+        Ok(true)
+    }
+
+    /// Opens (or re-opens) the first-contact window until `until`.
+    pub async fn device_arm(&self, device: &Device, until: i64) -> Result<()> {
+        let mut tx = self.begin_write().await?;
+        sqlx::query("UPDATE devices SET first_contact_until = $1 WHERE id = $2")
+            .bind(until)
+            .bind(device.id.0)
+            .execute(tx.conn())
+            .await
+            .map_err(store_err)?;
+        tx.commit(device.tenant_id, "device", device.id.0, "arm")
+            .await?;
+        Ok(())
+    }
+
+    /// Issues a new HTTP password; the current one stays valid until `prev_until`.
+    pub async fn device_rotate(
+        &self,
+        device: &Device,
+        password: &Secret,
+        prev_until: i64,
+    ) -> Result<()> {
+        let mut tx = self.begin_write().await?;
+        sqlx::query(
+            "UPDATE devices SET http_password_prev = http_password, http_prev_until = $1, \
+             http_password = $2 WHERE id = $3",
+        )
+        .bind(prev_until)
+        .bind(password.expose())
+        .bind(device.id.0)
+        .execute(tx.conn())
+        .await
+        .map_err(store_err)?;
+        tx.commit(device.tenant_id, "device", device.id.0, "rotate")
+            .await?;
+        Ok(())
     }
 
     /// The device with this MAC, whatever its tenant (MACs are unique platform-wide).
@@ -163,14 +239,11 @@ impl Store {
             .ok_or_else(|| Error::not_found("device", id))?;
         let device = device_from(&row)?;
         let tenant = self.tenant_get(device.tenant_id).await?;
-        let site_row = sqlx::query(
-            "SELECT id, tenant_id, name, time_zone, ntp_server, sip_domain, sip_proxy, sip_port, \
-             sip_transport FROM sites WHERE id = $1",
-        )
-        .bind(device.site_id.0)
-        .fetch_one(&self.pool)
-        .await
-        .map_err(store_err)?;
+        let site_row = sqlx::query(&format!("SELECT {SITE_COLUMNS} FROM sites WHERE id = $1"))
+            .bind(device.site_id.0)
+            .fetch_one(&self.pool)
+            .await
+            .map_err(store_err)?;
         let site = site_from(&site_row)?;
         let rows = sqlx::query(
             "SELECT l.position, l.number_id AS line_number_id, l.sip_user, l.sip_password, \
@@ -219,5 +292,11 @@ fn device_from(row: &AnyRow) -> Result<Device> {
         family: get(row, "family")?,
         model: get(row, "model")?,
         admin_password: Secret::new(get(row, "admin_password")?),
+        access: DeviceAccess {
+            http_password: get::<Option<String>>(row, "http_password")?.map(Secret::new),
+            http_password_prev: get::<Option<String>>(row, "http_password_prev")?.map(Secret::new),
+            http_prev_until: get(row, "http_prev_until")?,
+            first_contact_until: get(row, "first_contact_until")?,
+        },
     })
 }

@@ -14,10 +14,19 @@ pub struct NewSite {
     pub time_zone: String,
     pub ntp_server: String,
     pub sip: SipSettings,
+    pub allowed_networks: Vec<ipnet::IpNet>,
+    pub first_contact_hours: u32,
 }
 
-const SITE_COLUMNS: &str =
-    "id, tenant_id, name, time_zone, ntp_server, sip_domain, sip_proxy, sip_port, sip_transport";
+pub(super) const SITE_COLUMNS: &str = "id, tenant_id, name, time_zone, ntp_server, sip_domain, \
+     sip_proxy, sip_port, sip_transport, allowed_networks, first_contact_hours";
+
+fn networks_text(list: &[ipnet::IpNet]) -> String {
+    list.iter()
+        .map(|n| n.to_string())
+        .collect::<Vec<_>>()
+        .join(",")
+}
 
 impl Store {
     pub async fn tenant_create(&self, name: &str) -> Result<Tenant> {
@@ -74,8 +83,8 @@ impl Store {
         let mut tx = self.begin_write().await?;
         let id: i64 = sqlx::query_scalar(
             "INSERT INTO sites (tenant_id, name, time_zone, ntp_server, sip_domain, sip_proxy, \
-             sip_port, sip_transport, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) \
-             RETURNING id",
+             sip_port, sip_transport, created_at, allowed_networks, first_contact_hours) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) RETURNING id",
         )
         .bind(site.tenant_id.0)
         .bind(&site.name)
@@ -86,6 +95,8 @@ impl Store {
         .bind(i64::from(site.sip.port))
         .bind(site.sip.transport.as_str())
         .bind(now())
+        .bind(networks_text(&site.allowed_networks))
+        .bind(i64::from(site.first_contact_hours))
         .fetch_one(tx.conn())
         .await
         .map_err(|e| {
@@ -101,6 +112,8 @@ impl Store {
             time_zone: site.time_zone.clone(),
             ntp_server: site.ntp_server.clone(),
             sip: site.sip.clone(),
+            allowed_networks: site.allowed_networks.clone(),
+            first_contact_hours: site.first_contact_hours,
         })
     }
 
@@ -130,6 +143,33 @@ impl Store {
         row.as_ref().map(site_from).transpose()
     }
 
+    /// Changes who may fetch without credentials, and the first-contact window length.
+    pub async fn site_set_trust(
+        &self,
+        tenant: TenantId,
+        id: SiteId,
+        allowed_networks: &[ipnet::IpNet],
+        first_contact_hours: u32,
+    ) -> Result<Site> {
+        let mut tx = self.begin_write().await?;
+        let done = sqlx::query(
+            "UPDATE sites SET allowed_networks = $1, first_contact_hours = $2 \
+             WHERE id = $3 AND tenant_id = $4",
+        )
+        .bind(networks_text(allowed_networks))
+        .bind(i64::from(first_contact_hours))
+        .bind(id.0)
+        .bind(tenant.0)
+        .execute(tx.conn())
+        .await
+        .map_err(store_err)?;
+        if done.rows_affected() == 0 {
+            return Err(Error::not_found("site", id));
+        }
+        tx.commit(tenant, "site", id.0, "trust").await?;
+        self.site_get(tenant, id).await
+    }
+
     /// The tenant's sites, alphabetically (the first is the default site). Sorted here, by
     /// bytes, because the backends' collations differ (PostgreSQL's follows the locale).
     pub async fn site_list(&self, tenant: TenantId) -> Result<Vec<Site>> {
@@ -157,6 +197,8 @@ fn tenant_from(row: &AnyRow) -> Result<Tenant> {
 pub(super) fn site_from(row: &AnyRow) -> Result<Site> {
     let transport: String = get(row, "sip_transport")?;
     let port: i64 = get(row, "sip_port")?;
+    let networks: String = get(row, "allowed_networks")?;
+    let hours: i64 = get(row, "first_contact_hours")?;
     Ok(Site {
         id: SiteId(get(row, "id")?),
         tenant_id: TenantId(get(row, "tenant_id")?),
@@ -172,5 +214,15 @@ pub(super) fn site_from(row: &AnyRow) -> Result<Site> {
                 .parse::<Transport>()
                 .map_err(|e| corrupt("sip_transport", e))?,
         },
+        allowed_networks: networks
+            .split(',')
+            .filter(|n| !n.is_empty())
+            .map(|n| {
+                n.parse()
+                    .map_err(|_| Error::Store(format!("stored network {n:?} is invalid")))
+            })
+            .collect::<Result<_>>()?,
+        first_contact_hours: u32::try_from(hours)
+            .map_err(|_| Error::Store(format!("stored first_contact_hours {hours} is invalid")))?,
     })
 }

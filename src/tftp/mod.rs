@@ -38,6 +38,22 @@ pub struct Metrics {
     pub duration_us: AtomicU64,
 }
 
+/// The longest a transfer may take.
+const MAX_TRANSFER: std::time::Duration = std::time::Duration::from_secs(15 * 60);
+
+/// The key for per-source limits: the address, or for IPv6 its /64 (one host usually has a whole
+/// /64 to pick addresses from).
+fn source_key(ip: IpAddr) -> IpAddr {
+    match ip {
+        IpAddr::V6(v6) => {
+            let mut octets = v6.octets();
+            octets[8..].fill(0);
+            IpAddr::from(octets)
+        }
+        v4 => v4,
+    }
+}
+
 /// Largest netascii conversion done in memory.
 const MAX_NETASCII: u64 = 16 * 1024 * 1024;
 
@@ -136,8 +152,10 @@ impl Server {
             // DATA, ACK, ERROR or OACK on the listening port belong to no transfer.
             Ok(_) => return,
             Err(e) => {
-                tracing::debug!(%peer, error = %e, "malformed tftp request");
-                return refuse(ErrorCode::IllegalOperation, "malformed request").await;
+                // No answer: a reply to a forged source would make us a reflector.
+                self.metrics.refused.fetch_add(1, Ordering::Relaxed);
+                tracing::debug!(%peer, error = %e, "malformed tftp request ignored");
+                return;
             }
         };
         if request.mode == Mode::Mail {
@@ -149,14 +167,14 @@ impl Server {
         };
         let slot = {
             let mut map = self.per_source.lock().unwrap_or_else(|e| e.into_inner());
-            let n = map.entry(peer.ip()).or_insert(0);
+            let n = map.entry(source_key(peer.ip())).or_insert(0);
             if *n >= self.limits.max_per_source {
                 None
             } else {
                 *n += 1;
                 Some(SourceSlot {
                     map: self.per_source.clone(),
-                    ip: peer.ip(),
+                    ip: source_key(peer.ip()),
                 })
             }
         };
@@ -203,10 +221,18 @@ impl Server {
         let mac = served.mac;
         let source = match served.outcome {
             Outcome::Found(file) => Some(Source::Memory(file.body.clone())),
-            Outcome::NotFound(_) => self.files.open(&request.filename).map(|f| Source::File {
-                len: f.len,
-                file: Arc::new(f.file),
-            }),
+            Outcome::NotFound(_) => {
+                let files = self.files.clone();
+                let name = request.filename.clone();
+                tokio::task::spawn_blocking(move || files.open(&name))
+                    .await
+                    .ok()
+                    .flatten()
+                    .map(|f| Source::File {
+                        len: f.len,
+                        file: Arc::new(f.file),
+                    })
+            }
             Outcome::Unavailable => {
                 self.metrics.refused.fetch_add(1, Ordering::Relaxed);
                 return error(ErrorCode::NotDefined, "temporarily unavailable").await;
@@ -232,26 +258,25 @@ impl Server {
                         _ => return error(ErrorCode::NotDefined, "read failed").await,
                     }
                 }
+                // Too large to convert in memory: as unknown as any other refusal.
                 Source::File { .. } => {
-                    return error(
-                        ErrorCode::IllegalOperation,
-                        "file too large for netascii; use octet",
-                    )
-                    .await
+                    return error(ErrorCode::FileNotFound, "file not found").await
                 }
             };
         }
         let agreed = negotiate(&request.options, source.len(), &self.limits);
         self.metrics.started.fetch_add(1, Ordering::Relaxed);
-        let result = Transfer {
+        let transfer = Transfer {
             socket: &socket,
             peer,
             source,
             agreed,
             retries: self.limits.retries,
-        }
-        .run()
-        .await;
+        };
+        // However slow the peer, a transfer ends: a slot is never held for good.
+        let result = tokio::time::timeout(MAX_TRANSFER, transfer.run())
+            .await
+            .unwrap_or(Err(transfer::Failure::TimedOut));
         let elapsed = started.elapsed();
         self.metrics
             .duration_us

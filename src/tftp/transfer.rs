@@ -55,7 +55,14 @@ impl Source {
                         }
                         filled += n;
                     }
-                    buf.truncate(filled);
+                    if filled < want {
+                        // The file shrank under us: never send a short block mid-file, which a
+                        // phone would take for the end of a complete image.
+                        return Err(std::io::Error::new(
+                            std::io::ErrorKind::UnexpectedEof,
+                            "file changed during the transfer",
+                        ));
+                    }
                     Ok(Bytes::from(buf))
                 })
                 .await
@@ -156,15 +163,17 @@ pub fn negotiate(options: &[(String, String)], size: u64, limits: &Limits) -> Ne
                 if let Ok(asked) = value.parse::<u16>() {
                     if asked >= 1 {
                         agreed.windowsize = asked.min(limits.max_windowsize);
-                        agreed
-                            .oack
-                            .push((name.clone(), agreed.windowsize.to_string()));
+                        // The value is filled in below, once the window is bounded.
+                        agreed.oack.push((name.clone(), String::new()));
                     }
                 }
             }
             "timeout" => {
+                // Accepted up to our own longest wait, so a client cannot hold a slot for minutes.
                 if let Ok(seconds) = value.parse::<u64>() {
-                    if (1..=255).contains(&seconds) {
+                    if (1..=255).contains(&seconds)
+                        && Duration::from_secs(seconds) <= MAX_TIMEOUT.max(limits.timeout)
+                    {
                         agreed.timeout = Duration::from_secs(seconds);
                         agreed.oack.push((name.clone(), seconds.to_string()));
                     }
@@ -175,8 +184,22 @@ pub fn negotiate(options: &[(String, String)], size: u64, limits: &Limits) -> Ne
             _ => {}
         }
     }
+    // A window holds at most WINDOW_BYTES, whatever blksize and windowsize were asked for: the
+    // memory a transfer takes stays bounded.
+    let most = u16::try_from((WINDOW_BYTES / agreed.blksize).max(1)).unwrap_or(u16::MAX);
+    agreed.windowsize = agreed.windowsize.min(most);
+    for (name, value) in &mut agreed.oack {
+        if name == "windowsize" {
+            *value = agreed.windowsize.to_string();
+        }
+    }
     agreed
 }
+
+/// The most bytes in flight in one window.
+const WINDOW_BYTES: usize = 1024 * 1024;
+/// The longest wait for an ACK, before and after back-off.
+const MAX_TIMEOUT: Duration = Duration::from_secs(30);
 
 /// Why a transfer ended without the last ACK.
 #[derive(Debug)]
@@ -261,6 +284,8 @@ impl Transfer<'_> {
         datagrams: &[Vec<u8>],
     ) -> Result<u64, Failure> {
         let mut wait = self.agreed.timeout;
+        let longest = MAX_TIMEOUT.max(self.agreed.timeout);
+        let mut early = false;
         for _ in 0..=self.retries {
             for datagram in datagrams {
                 self.socket
@@ -274,7 +299,21 @@ impl Transfer<'_> {
                 let Ok(received) = received else {
                     break; // timed out: resend
                 };
-                let (n, from) = received.map_err(Failure::Io)?;
+                let (n, from) = match received {
+                    Ok(r) => r,
+                    // An ICMP error for an earlier datagram (e.g. our ERROR 5 to a stranger's
+                    // closed port) can surface here on some systems: not this transfer's end.
+                    Err(e)
+                        if matches!(
+                            e.kind(),
+                            std::io::ErrorKind::ConnectionReset
+                                | std::io::ErrorKind::ConnectionRefused
+                        ) =>
+                    {
+                        continue
+                    }
+                    Err(e) => return Err(Failure::Io(e)),
+                };
                 if from != self.peer {
                     let error = Packet::Error {
                         code: ErrorCode::UnknownTid,
@@ -289,13 +328,23 @@ impl Transfer<'_> {
                         if let Some(index) = (first..=last).rev().find(|i| *i as u16 == block) {
                             return Ok(index);
                         }
+                        // RFC 7440: a client that lost a window's first block acknowledges the block
+                        // before it; resend the window at once, but only once per send, so
+                        // duplicate ACKs still cannot start a Sorcerer's Apprentice cascade.
+                        if datagrams.len() > 1 && first > 0 && (first - 1) as u16 == block && !early
+                        {
+                            early = true;
+                            break;
+                        }
                         // A duplicate or stale ACK: keep waiting, no resend.
                     }
                     Ok(Packet::Error { message, .. }) => return Err(Failure::Aborted(message)),
                     _ => {}
                 }
             }
-            wait = (wait * 2).min(Duration::from_secs(30));
+            if !std::mem::take(&mut early) {
+                wait = (wait * 2).min(longest);
+            }
         }
         Err(Failure::TimedOut)
     }

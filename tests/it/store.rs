@@ -85,6 +85,8 @@ fn site(tenant: autoprov::model::TenantId, name: &str) -> NewSite {
             port: 5061,
             transport: Transport::Tls,
         },
+        allowed_networks: vec!["10.1.0.0/16".parse().unwrap()],
+        first_contact_hours: 12,
     }
 }
 
@@ -151,6 +153,11 @@ async fn records_round_trip() {
         assert_eq!(got.sip.port, 5061);
         assert_eq!(got.sip.transport, Transport::Tls);
         assert_eq!(got.sip.proxy.as_deref(), Some("proxy.example.com"));
+        assert_eq!(
+            got.allowed_networks,
+            vec!["10.1.0.0/16".parse::<ipnet::IpNet>().unwrap()]
+        );
+        assert_eq!(got.first_contact_hours, 12);
         let n = store
             .number_create(&NewNumber {
                 tenant_id: t.id,
@@ -213,6 +220,7 @@ async fn records_round_trip() {
                 family: "yealink".into(),
                 model: "T54W".into(),
                 admin_password: Secret::generate(),
+                first_contact_until: Some(2_000_000_000),
             })
             .await
             .unwrap();
@@ -249,6 +257,7 @@ async fn records_round_trip() {
                 family: "yealink".into(),
                 model: "T54W".into(),
                 admin_password: Secret::generate(),
+                first_contact_until: Some(2_000_000_000),
             })
             .await
             .unwrap_err();
