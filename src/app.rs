@@ -6,7 +6,8 @@ use std::sync::Arc;
 use crate::admin::Admin;
 use crate::config::Settings;
 use crate::error::Result;
-use crate::provision::{ProvisionSettings, Provisioner, StaticFiles};
+use crate::provision::trust::ThrottleLimits;
+use crate::provision::{ProvisionSettings, Provisioner, StaticFiles, Unproven};
 use crate::render::Catalog;
 use crate::store::Store;
 
@@ -35,6 +36,23 @@ impl App {
                 public_url: settings.public_url.clone(),
                 recheck_minutes: settings.recheck_minutes,
                 cache_max_bytes: settings.cache_max_bytes,
+                https_url: settings.https_url.clone(),
+                ca_url: crate::certs::ca_url(&settings),
+                unproven: if settings.trust.bootstrap {
+                    Unproven::Bootstrap
+                } else {
+                    Unproven::NotFound
+                },
+                basic_over_tls: settings.trust.basic_over_tls,
+                throttle: ThrottleLimits {
+                    burst: settings.trust.fail_burst,
+                    per_minute: settings.trust.fail_per_minute,
+                    slow: settings.trust.slow,
+                    ban: settings.trust.ban,
+                    prefix_burst: settings.trust.prefix_burst,
+                    prefix_per_minute: settings.trust.prefix_per_minute,
+                },
+                nonce_lifetime: settings.trust.nonce_lifetime,
             },
         ));
         let files = StaticFiles::new(settings.data_dir.join("files"));

@@ -626,10 +626,8 @@ async fn execute(cli: Cli, settings: Settings) -> anyhow::Result<()> {
 
 async fn serve(settings: Settings) -> anyhow::Result<()> {
     let listeners = Listeners::bind(&settings).await?;
-    let settings = match listeners.http.as_ref().map(|l| l.local_addr()) {
-        Some(Ok(addr)) => settings.with_bound_http(addr),
-        _ => settings,
-    };
+    let bound = |l: &Option<tokio::net::TcpListener>| l.as_ref().and_then(|l| l.local_addr().ok());
+    let settings = settings.with_bound(bound(&listeners.http), bound(&listeners.https));
     if settings.public_url_is_local_guess() {
         tracing::warn!(
             url = %settings.public_url,

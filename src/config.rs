@@ -29,7 +29,38 @@ struct Raw {
     cache: RawCache,
     store: RawStore,
     tftp: RawTftp,
+    https: RawHttps,
+    trust: RawTrust,
     defaults: RawDefaults,
+}
+
+#[derive(Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawHttps {
+    /// Operator certificate chain and key (PEM); empty means the local CA's certificate.
+    cert: String,
+    key: String,
+    /// Names and addresses the local certificate is made for.
+    hostnames: Vec<String>,
+    /// Folder of vendor CA bundles (`*.pem`) that phone client certificates chain to.
+    vendor_ca_dir: String,
+    /// How often certificate files are checked for changes.
+    reload_secs: i64,
+}
+
+#[derive(Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawTrust {
+    /// `bootstrap` or `not-found`: what an unproven request gets over HTTP and TFTP.
+    unproven: String,
+    basic_over_tls: bool,
+    fail_burst: i64,
+    fail_per_minute: i64,
+    slow_ms: i64,
+    ban_secs: i64,
+    prefix_burst: i64,
+    prefix_per_minute: i64,
+    nonce_secs: i64,
 }
 
 #[derive(Debug, Serialize, Deserialize)]
@@ -57,6 +88,8 @@ struct RawListen {
 struct RawProvisioning {
     /// The URL phones come back to; empty means derived from the HTTP address.
     public_url: String,
+    /// The HTTPS URL phones with credentials are sent to; empty means derived.
+    https_url: String,
     recheck_minutes: i64,
 }
 
@@ -97,12 +130,13 @@ impl Default for Raw {
             log_format: "human".into(),
             listen: RawListen {
                 http: "0.0.0.0:8080".into(),
-                https: "off".into(),
+                https: "0.0.0.0:8443".into(),
                 tftp: "0.0.0.0:6969".into(),
                 pnp: "off".into(),
             },
             provisioning: RawProvisioning {
                 public_url: String::new(),
+                https_url: String::new(),
                 recheck_minutes: 1440,
             },
             templates: RawTemplates { dir: String::new() },
@@ -115,6 +149,24 @@ impl Default for Raw {
                 retries: 5,
                 max_transfers: 512,
                 max_per_source: 16,
+            },
+            https: RawHttps {
+                cert: String::new(),
+                key: String::new(),
+                hostnames: vec!["localhost".into(), "127.0.0.1".into()],
+                vendor_ca_dir: String::new(),
+                reload_secs: 10,
+            },
+            trust: RawTrust {
+                unproven: "not-found".into(),
+                basic_over_tls: false,
+                fail_burst: 60,
+                fail_per_minute: 60,
+                slow_ms: 500,
+                ban_secs: 600,
+                prefix_burst: 2000,
+                prefix_per_minute: 600,
+                nonce_secs: 300,
             },
             defaults: RawDefaults {
                 time_zone: "UTC".into(),
@@ -149,6 +201,31 @@ pub struct TftpLimits {
     pub max_per_source: usize,
 }
 
+/// HTTPS settings.
+#[derive(Clone, Debug)]
+pub struct HttpsSettings {
+    /// Operator certificate and key; `None` means the local CA's, made in the data dir.
+    pub cert_and_key: Option<(PathBuf, PathBuf)>,
+    pub hostnames: Vec<String>,
+    pub vendor_ca_dir: PathBuf,
+    pub reload: Duration,
+}
+
+/// Device-trust settings.
+#[derive(Clone, Debug)]
+pub struct TrustSettings {
+    /// Unproven requests over HTTP and TFTP get the bootstrap file (`true`) or the 404.
+    pub bootstrap: bool,
+    pub basic_over_tls: bool,
+    pub fail_burst: u32,
+    pub fail_per_minute: u32,
+    pub slow: Duration,
+    pub ban: Duration,
+    pub prefix_burst: u32,
+    pub prefix_per_minute: u32,
+    pub nonce_lifetime: Duration,
+}
+
 /// Validated settings, passed explicitly to whatever needs them.
 #[derive(Clone, Debug)]
 pub struct Settings {
@@ -170,6 +247,11 @@ pub struct Settings {
     pub cache_max_bytes: u64,
     pub revision_poll: Duration,
     pub tftp_limits: TftpLimits,
+    /// The HTTPS URL phones with credentials are sent to (when HTTPS is on).
+    pub https_url: Option<String>,
+    https_url_derived: bool,
+    pub https_settings: HttpsSettings,
+    pub trust: TrustSettings,
     pub defaults: SiteDefaults,
 }
 
@@ -329,6 +411,13 @@ fn set(table: &mut Table, key: &str, text: &str) -> Result<(), SetError> {
                         .map_err(|_| SetError::Type("true or false"))?,
                 ),
                 Value::String(_) => Value::String(text.to_owned()),
+                Value::Array(_) => Value::Array(
+                    text.split(',')
+                        .map(str::trim)
+                        .filter(|t| !t.is_empty())
+                        .map(|t| Value::String(t.to_owned()))
+                        .collect(),
+                ),
                 _ => return Err(SetError::Unknown),
             };
             return Ok(());
@@ -363,6 +452,20 @@ fn derived_url(addr: SocketAddr) -> String {
     format!("http://{host}:{}/", addr.port())
 }
 
+/// The public URL's host with the HTTPS port.
+fn derived_https_url(public_url: &str, port: u16) -> String {
+    let host = public_url
+        .split("://")
+        .nth(1)
+        .and_then(|rest| rest.split('/').next())
+        .map(|authority| match authority.rsplit_once(':') {
+            Some((host, p)) if p.bytes().all(|b| b.is_ascii_digit()) => host,
+            _ => authority,
+        })
+        .unwrap_or("127.0.0.1");
+    format!("https://{host}:{port}/")
+}
+
 impl Settings {
     /// Whether phones are told a URL that only works on this machine: derived from an
     /// unspecified listening address (0.0.0.0). `serve` warns about it.
@@ -370,11 +473,14 @@ impl Settings {
         self.public_url_derived && self.http.is_some_and(|a| a.ip().is_unspecified())
     }
 
-    /// Settings once the HTTP listener is bound: a derived public URL follows the real port (which
-    /// differs from the configured one when that was 0).
-    pub fn with_bound_http(mut self, addr: SocketAddr) -> Settings {
-        if self.public_url_derived {
+    /// Settings once the listeners are bound: derived URLs follow the real ports (which differ
+    /// from the configured ones when those were 0).
+    pub fn with_bound(mut self, http: Option<SocketAddr>, https: Option<SocketAddr>) -> Settings {
+        if let (true, Some(addr)) = (self.public_url_derived, http) {
             self.public_url = derived_url(addr);
+        }
+        if let (true, Some(addr)) = (self.https_url_derived, https) {
+            self.https_url = Some(derived_https_url(&self.public_url, addr.port()));
         }
         self
     }
@@ -411,7 +517,7 @@ fn validate(raw: Raw) -> Result<Settings> {
     let https = listen("https", &raw.listen.https)?;
     let tftp = listen("tftp", &raw.listen.tftp)?;
     let pnp = listen("pnp", &raw.listen.pnp)?;
-    for (key, addr) in [("https", https), ("pnp", pnp)] {
+    for (key, addr) in [("pnp", pnp)] {
         if addr.is_some() {
             return Err(Error::Config(format!(
                 "listen.{key}: this version of autoprov has no {key} listener yet; set it to off"
@@ -487,6 +593,77 @@ fn validate(raw: Raw) -> Result<Settings> {
         max_transfers: ranged("tftp.max_transfers", t.max_transfers, 1..=100_000)? as usize,
         max_per_source: ranged("tftp.max_per_source", t.max_per_source, 1..=100_000)? as usize,
     };
+    let h = &raw.https;
+    let cert_and_key = match (h.cert.is_empty(), h.key.is_empty()) {
+        (true, true) => None,
+        (false, false) => Some((PathBuf::from(&h.cert), PathBuf::from(&h.key))),
+        _ => {
+            return Err(Error::Config(
+                "https.cert and https.key go together: give both or neither".into(),
+            ))
+        }
+    };
+    if h.hostnames.is_empty() {
+        return Err(Error::Config(
+            "https.hostnames: name at least one host".into(),
+        ));
+    }
+    let https_settings = HttpsSettings {
+        cert_and_key,
+        hostnames: h.hostnames.clone(),
+        vendor_ca_dir: if h.vendor_ca_dir.is_empty() {
+            data_dir.join("vendor-ca")
+        } else {
+            PathBuf::from(&h.vendor_ca_dir)
+        },
+        reload: Duration::from_secs(ranged("https.reload_secs", h.reload_secs, 1..=86_400)? as u64),
+    };
+    let https_url = match (https, raw.provisioning.https_url.is_empty()) {
+        (None, _) => None,
+        (Some(_), false) => {
+            let url = raw.provisioning.https_url.clone();
+            if !url.starts_with("https://")
+                || url.chars().any(|c| c.is_whitespace() || c.is_control())
+            {
+                return Err(Error::Config(format!(
+                    "provisioning.https_url: {url:?} is not an https:// URL"
+                )));
+            }
+            Some(if url.ends_with('/') {
+                url
+            } else {
+                format!("{url}/")
+            })
+        }
+        (Some(addr), true) => Some(derived_https_url(&public_url, addr.port())),
+    };
+    let https_url_derived = https.is_some() && raw.provisioning.https_url.is_empty();
+    let t = &raw.trust;
+    let trust = TrustSettings {
+        bootstrap: match t.unproven.as_str() {
+            "bootstrap" => true,
+            "not-found" => false,
+            other => {
+                return Err(Error::Config(format!(
+                    "trust.unproven: {other:?} is not bootstrap or not-found"
+                )))
+            }
+        },
+        basic_over_tls: t.basic_over_tls,
+        fail_burst: ranged("trust.fail_burst", t.fail_burst, 1..=1_000_000)? as u32,
+        fail_per_minute: ranged("trust.fail_per_minute", t.fail_per_minute, 0..=1_000_000)? as u32,
+        slow: Duration::from_millis(ranged("trust.slow_ms", t.slow_ms, 0..=60_000)? as u64),
+        ban: Duration::from_secs(ranged("trust.ban_secs", t.ban_secs, 1..=86_400)? as u64),
+        prefix_burst: ranged("trust.prefix_burst", t.prefix_burst, 1..=100_000_000)? as u32,
+        prefix_per_minute: ranged(
+            "trust.prefix_per_minute",
+            t.prefix_per_minute,
+            0..=100_000_000,
+        )? as u32,
+        nonce_lifetime: Duration::from_secs(
+            ranged("trust.nonce_secs", t.nonce_secs, 10..=86_400)? as u64
+        ),
+    };
     let templates_dir = if raw.templates.dir.is_empty() {
         default_templates_dir()
     } else {
@@ -531,6 +708,10 @@ fn validate(raw: Raw) -> Result<Settings> {
         cache_max_bytes,
         revision_poll: Duration::from_millis(poll_ms),
         tftp_limits,
+        https_url,
+        https_url_derived,
+        https_settings,
+        trust,
         defaults: SiteDefaults {
             time_zone: raw.defaults.time_zone,
             ntp_server,
@@ -557,7 +738,9 @@ mod tests {
         let (s, warnings) = load(&flags(&[])).unwrap();
         assert!(warnings.is_empty());
         assert_eq!(s.http, Some("0.0.0.0:8080".parse().unwrap()));
-        assert_eq!(s.https, None);
+        assert_eq!(s.https, Some("0.0.0.0:8443".parse().unwrap()));
+        assert_eq!(s.https_url.as_deref(), Some("https://127.0.0.1:8443/"));
+        assert!(!s.trust.bootstrap);
         assert_eq!(s.tftp, Some("0.0.0.0:6969".parse().unwrap()));
         assert_eq!(s.tftp_limits.max_blksize, 65464);
         assert_eq!(s.public_url, "http://127.0.0.1:8080/");

@@ -14,6 +14,7 @@
 
 pub mod admin;
 pub mod app;
+pub mod certs;
 pub mod config;
 pub mod error;
 pub mod http;
@@ -22,8 +23,6 @@ pub mod provision;
 pub mod render;
 pub mod store;
 pub mod tftp;
-
-use std::net::SocketAddr;
 
 use tokio::net::{TcpListener, UdpSocket};
 use tokio_util::sync::CancellationToken;
@@ -36,6 +35,7 @@ pub use error::{Error, Result};
 #[derive(Debug, Default)]
 pub struct Listeners {
     pub http: Option<TcpListener>,
+    pub https: Option<TcpListener>,
     pub tftp: Option<UdpSocket>,
 }
 
@@ -50,6 +50,13 @@ impl Listeners {
             ),
             None => None,
         };
+        let https =
+            match settings.https {
+                Some(addr) => Some(TcpListener::bind(addr).await.map_err(|e| {
+                    Error::Config(format!("listen.https: cannot bind {addr}: {e}"))
+                })?),
+                None => None,
+            };
         let tftp = match settings.tftp {
             Some(addr) => Some(
                 UdpSocket::bind(addr)
@@ -58,7 +65,7 @@ impl Listeners {
             ),
             None => None,
         };
-        Ok(Listeners { http, tftp })
+        Ok(Listeners { http, https, tftp })
     }
 }
 
@@ -88,17 +95,45 @@ pub async fn run(app: App, listeners: Listeners, shutdown: CancellationToken) ->
     if let Some(listener) = listeners.http {
         let addr = listener.local_addr()?;
         tracing::info!(protocol = "http", %addr, "listening");
-        let router = http::router(app.clone());
+        tracker.spawn(http::serve(
+            listener,
+            http::router(app.clone()),
+            None,
+            shutdown.clone(),
+            tracker.clone(),
+        ));
+    }
+
+    if let Some(listener) = listeners.https {
+        let (cert, key) = certs::server_files(&app.settings)?;
+        let tls = std::sync::Arc::new(http::tls::TlsState::load(
+            cert,
+            key,
+            app.settings.https_settings.vendor_ca_dir.clone(),
+        )?);
+        let addr = listener.local_addr()?;
+        tracing::info!(protocol = "https", %addr, "listening");
+        tracker.spawn(http::serve(
+            listener,
+            http::router(app.clone()),
+            Some(tls.clone()),
+            shutdown.clone(),
+            tracker.clone(),
+        ));
+        // Certificates are swapped without a restart when their files change.
+        let every = app.settings.https_settings.reload;
         let stop = shutdown.clone();
         tracker.spawn(async move {
-            let served = axum::serve(
-                listener,
-                router.into_make_service_with_connect_info::<SocketAddr>(),
-            )
-            .with_graceful_shutdown(stop.cancelled_owned())
-            .await;
-            if let Err(e) = served {
-                tracing::error!(error = %e, "http listener failed");
+            let mut ticks = tokio::time::interval(every);
+            ticks.tick().await;
+            loop {
+                tokio::select! {
+                    _ = stop.cancelled() => break,
+                    _ = ticks.tick() => {
+                        let tls = tls.clone();
+                        let _ = tokio::task::spawn_blocking(move || tls.reload_if_changed()).await;
+                    }
+                }
             }
         });
     }

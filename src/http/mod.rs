@@ -1,5 +1,12 @@
-//! The HTTP listener: phone files at `/<file>` and `/<any/prefix>/<file>`, and the operations
-//! endpoints (`/healthz`, `/readyz`, `/metrics`). Holds no rules: files come from `provision`.
+//! The HTTP and HTTPS listeners: phone files at `/<file>` and `/<any/prefix>/<file>`, static
+//! files, the local CA certificate, and the operations endpoints (`/healthz`, `/readyz`,
+//! `/metrics`). Holds no rules: files come from `provision`.
+//!
+//! Connections are accepted by our own loop (`serve`), not `axum::serve`, so TLS client
+//! certificates reach the handler (as `Conn`) and request limits (header size, header and
+//! handshake timeouts) are set on hyper.
+
+pub mod tls;
 
 use std::fmt::Write as _;
 use std::net::SocketAddr;
@@ -7,26 +14,163 @@ use std::sync::atomic::Ordering;
 use std::time::Instant;
 
 use axum::body::Body;
-use axum::extract::{ConnectInfo, State};
+use axum::extract::{Extension, State};
 use axum::http::{header, HeaderMap, HeaderValue, Method, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::Router;
 
 use crate::app::App;
+use crate::model::Mac;
 use crate::provision::{FileRequest, Outcome, Protocol};
+
+/// What the accept loop knows about a connection, handed to every request on it.
+#[derive(Clone, Debug)]
+pub struct Conn {
+    pub peer: SocketAddr,
+    pub tls: bool,
+    /// The MAC of a client certificate that chained to a vendor CA.
+    pub client_mac: Option<Mac>,
+}
+
+/// Request limits.
+const MAX_HEADER_BYTES: usize = 16 * 1024;
+const MAX_TARGET: usize = 1024;
+const HEADER_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);
+const HANDSHAKE_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);
+
+/// Accepts connections on `listener` until `shutdown`, with TLS when `tls` is given; each
+/// connection runs on `tracker`. A failed accept or handshake never stops the loop.
+pub async fn serve(
+    listener: tokio::net::TcpListener,
+    router: Router,
+    tls: Option<std::sync::Arc<tls::TlsState>>,
+    shutdown: tokio_util::sync::CancellationToken,
+    tracker: tokio_util::task::TaskTracker,
+) {
+    let mut backoff = std::time::Duration::from_millis(5);
+    loop {
+        let (stream, peer) = tokio::select! {
+            _ = shutdown.cancelled() => break,
+            accepted = listener.accept() => match accepted {
+                Ok(a) => {
+                    backoff = std::time::Duration::from_millis(5);
+                    a
+                }
+                Err(e) => {
+                    // Out of file descriptors and the like: wait a little, then go on.
+                    tracing::warn!(error = %e, "accept failed");
+                    tokio::time::sleep(backoff).await;
+                    backoff = (backoff * 2).min(std::time::Duration::from_secs(1));
+                    continue;
+                }
+            },
+        };
+        let router = router.clone();
+        let tls = tls.clone();
+        let stop = shutdown.clone();
+        tracker.spawn(async move {
+            let _ = stream.set_nodelay(true);
+            tokio::select! {
+                _ = stop.cancelled() => {}
+                _ = connection(stream, peer, router, tls) => {}
+            }
+        });
+    }
+}
+
+async fn connection(
+    stream: tokio::net::TcpStream,
+    peer: SocketAddr,
+    router: Router,
+    tls: Option<std::sync::Arc<tls::TlsState>>,
+) {
+    match tls {
+        None => {
+            let conn = Conn {
+                peer,
+                tls: false,
+                client_mac: None,
+            };
+            http1(hyper_util::rt::TokioIo::new(stream), router, conn).await;
+        }
+        Some(tls) => {
+            let acceptor = tokio_rustls::TlsAcceptor::from(tls.config());
+            let stream =
+                match tokio::time::timeout(HANDSHAKE_TIMEOUT, acceptor.accept(stream)).await {
+                    Ok(Ok(s)) => s,
+                    Ok(Err(e)) => {
+                        tracing::debug!(%peer, error = %e, "TLS handshake failed");
+                        return;
+                    }
+                    Err(_) => {
+                        tracing::debug!(%peer, "TLS handshake timed out");
+                        return;
+                    }
+                };
+            let client_mac = stream
+                .get_ref()
+                .1
+                .peer_certificates()
+                .and_then(|chain| chain.first())
+                .and_then(|cert| tls::client_mac(cert.as_ref()));
+            let conn = Conn {
+                peer,
+                tls: true,
+                client_mac,
+            };
+            http1(hyper_util::rt::TokioIo::new(stream), router, conn).await;
+        }
+    }
+}
+
+async fn http1<I>(io: I, router: Router, conn: Conn)
+where
+    I: hyper::rt::Read + hyper::rt::Write + Unpin + Send + 'static,
+{
+    use tower::ServiceExt as _;
+    let peer = conn.peer;
+    let service = hyper::service::service_fn(
+        move |mut request: axum::http::Request<hyper::body::Incoming>| {
+            request.extensions_mut().insert(conn.clone());
+            router.clone().oneshot(request.map(Body::new))
+        },
+    );
+    let served = hyper::server::conn::http1::Builder::new()
+        .timer(hyper_util::rt::TokioTimer::new())
+        .header_read_timeout(HEADER_TIMEOUT)
+        .max_buf_size(MAX_HEADER_BYTES)
+        .serve_connection(io, service)
+        .await;
+    if let Err(e) = served {
+        tracing::debug!(%peer, error = %e, "connection ended with an error");
+    }
+}
 
 pub fn router(app: App) -> Router {
     Router::new()
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz))
         .route("/metrics", get(metrics))
+        .route(&format!("/{}", crate::certs::CA_FILE), get(local_ca))
         .fallback(phone_file)
         .with_state(app)
 }
 
 async fn healthz() -> &'static str {
     "ok\n"
+}
+
+/// The local CA certificate, for phones (and people) to trust the HTTPS listener. Public.
+async fn local_ca(State(app): State<App>) -> Response {
+    if crate::certs::ca_url(&app.settings).is_none() {
+        return not_found();
+    }
+    let path = crate::certs::LocalPaths::new(&app.settings.data_dir).ca;
+    match tokio::fs::read(&path).await {
+        Ok(pem) => ([(header::CONTENT_TYPE, "application/x-pem-file")], pem).into_response(),
+        Err(_) => not_found(),
+    }
 }
 
 async fn readyz(State(app): State<App>) -> Response {
@@ -113,23 +257,36 @@ fn not_found() -> Response {
 
 async fn phone_file(
     State(app): State<App>,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    Extension(conn): Extension<Conn>,
     method: Method,
     uri: Uri,
     headers: HeaderMap,
 ) -> Response {
     let started = Instant::now();
-    if method != Method::GET && method != Method::HEAD {
+    let peer = conn.peer;
+    // Phones only read; an over-long target is nobody's file. Neither reaches the renderer.
+    if (method != Method::GET && method != Method::HEAD) || uri.path().len() > MAX_TARGET {
         return not_found();
     }
     let user_agent = headers
         .get(header::USER_AGENT)
         .and_then(|v| v.to_str().ok());
+    let target = uri.path_and_query().map(|p| p.as_str()).unwrap_or("/");
     let request = FileRequest {
         path: uri.path(),
         user_agent,
-        protocol: Protocol::Http,
+        protocol: if conn.tls {
+            Protocol::Https
+        } else {
+            Protocol::Http
+        },
         peer: Some(peer.ip()),
+        method: method.as_str(),
+        target,
+        authorization: headers
+            .get(header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok()),
+        client_mac: conn.client_mac,
     };
     let served = app.provisioner.serve(&request).await;
     let mac = served.mac.map(|m| m.to_string()).unwrap_or_default();
@@ -173,6 +330,20 @@ async fn phone_file(
             Some(response) => (response, "static file"),
             None => (not_found(), reason),
         },
+        Outcome::Challenge(values) => {
+            let mut r = (
+                StatusCode::UNAUTHORIZED,
+                [(header::CONTENT_TYPE, "text/plain")],
+                "authorization required\n",
+            )
+                .into_response();
+            for value in values {
+                if let Ok(v) = HeaderValue::from_str(&value) {
+                    r.headers_mut().append(header::WWW_AUTHENTICATE, v);
+                }
+            }
+            (r, "challenged")
+        }
         Outcome::Unavailable => (
             StatusCode::SERVICE_UNAVAILABLE.into_response(),
             "store unavailable",
@@ -183,6 +354,8 @@ async fn phone_file(
         file = %served.file,
         status = response.status().as_u16(),
         reason,
+        decision = served.decision.map(|d| d.as_str()).unwrap_or(""),
+        tls = conn.tls,
         peer = %peer.ip(),
         ms = started.elapsed().as_secs_f64() * 1000.0,
         "served"

@@ -34,6 +34,11 @@ pub struct DeviceView {
     /// The phone's web-admin password.
     #[serde(serialize_with = "expose")]
     pub admin_password: Secret,
+    /// The user name of the device's HTTP credentials (its MAC).
+    pub http_user: String,
+    /// The device's HTTP password, once issued (at first contact).
+    #[serde(serialize_with = "expose_option")]
+    pub http_password: Option<Secret>,
 }
 
 #[derive(Debug, Serialize)]
@@ -90,6 +95,10 @@ pub struct ProvisioningView {
     /// Base URL phones fetch from, ending in `/`.
     pub url: String,
     pub recheck_minutes: u32,
+    /// The HTTPS URL, when HTTPS is on: where a phone with credentials should fetch from.
+    pub https_url: Option<String>,
+    /// Where the local CA certificate can be fetched, when the local CA is in use.
+    pub ca_url: Option<String>,
 }
 
 impl FileContext {
@@ -134,6 +143,8 @@ impl FileContext {
                 mac_upper: record.device.mac.upper(),
                 mac_colon: record.device.mac.colon(),
                 admin_password: record.device.admin_password.clone(),
+                http_user: record.device.mac.to_string(),
+                http_password: record.device.access.http_password.clone(),
             }),
             model: Some(model),
             site: Some(SiteView {
@@ -202,10 +213,19 @@ fn provisioning(settings: &ProvisionSettings) -> ProvisioningView {
     ProvisioningView {
         url: settings.public_url.clone(),
         recheck_minutes: settings.recheck_minutes,
+        https_url: settings.https_url.clone(),
+        ca_url: settings.ca_url.clone(),
     }
 }
 
 /// Templates see a secret's value (that is what they are for); `Debug` of the context does not.
 fn expose<S: serde::Serializer>(secret: &Secret, s: S) -> Result<S::Ok, S::Error> {
     s.serialize_str(secret.expose())
+}
+
+fn expose_option<S: serde::Serializer>(secret: &Option<Secret>, s: S) -> Result<S::Ok, S::Error> {
+    match secret {
+        Some(secret) => s.serialize_some(secret.expose()),
+        None => s.serialize_none(),
+    }
 }

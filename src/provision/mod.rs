@@ -5,12 +5,18 @@
 //! registered device → cache lookup keyed by device, file and the tenant's revision → on a miss,
 //! one [`DeviceRecord`] from the store rendered through the family's template.
 //!
+//! Before anything of a device is rendered, the request is classified (`trust`): only a proven
+//! device, one in its first-contact window, or one on its site's allowed networks gets the full
+//! file; everyone else gets a Digest challenge (HTTPS), the credential-free bootstrap file, or the
+//! uniform 404 — the same whether the MAC is registered or not.
+//!
 //! The tenant revision is read *before* the record is loaded: if a write lands in between, the
 //! newer content is cached under the older key and the next request misses and re-renders, so a
 //! stale file is never cached under a current revision. This module knows no sockets and no SQL.
 
 mod context;
 mod files;
+pub mod trust;
 
 use std::net::IpAddr;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -22,12 +28,13 @@ use moka::sync::Cache;
 use sha2::{Digest, Sha256};
 
 use crate::error::{Error, Result};
-use crate::model::{DeviceId, Mac, TenantId};
+use crate::model::{Device, DeviceId, Mac, Secret};
 use crate::render::{Catalog, FileMatch};
 use crate::store::Store;
 
 pub use context::FileContext;
 pub use files::{StaticFile, StaticFiles};
+use trust::{Decision, Gate, Throttle, ThrottleLimits};
 
 /// How the request arrived; transports pass it, trust decisions (later) depend on it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -55,6 +62,29 @@ pub struct FileRequest<'a> {
     pub user_agent: Option<&'a str>,
     pub protocol: Protocol,
     pub peer: Option<IpAddr>,
+    /// The HTTP method and request target (path and query, as sent): Digest signs both.
+    pub method: &'a str,
+    pub target: &'a str,
+    /// The `Authorization` header, if any.
+    pub authorization: Option<&'a str>,
+    /// The MAC in a client certificate the TLS layer verified against the vendor CAs.
+    pub client_mac: Option<Mac>,
+}
+
+impl<'a> FileRequest<'a> {
+    /// A request with no credentials (TFTP, or a preview).
+    pub fn plain(path: &'a str, protocol: Protocol, peer: Option<IpAddr>) -> FileRequest<'a> {
+        FileRequest {
+            path,
+            user_agent: None,
+            protocol,
+            peer,
+            method: "GET",
+            target: path,
+            authorization: None,
+            client_mac: None,
+        }
+    }
 }
 
 /// A rendered file, shared by every request that hits the same cache entry.
@@ -74,6 +104,9 @@ pub struct RenderedFile {
 pub enum Outcome {
     Found(Arc<RenderedFile>),
     NotFound(&'static str),
+    /// HTTPS without credentials: a Digest challenge (`WWW-Authenticate` values), the same for
+    /// every MAC.
+    Challenge(Vec<String>),
     /// The store failed; the transport answers with a bare server error.
     Unavailable,
 }
@@ -82,6 +115,8 @@ pub enum Outcome {
 pub struct Served {
     pub outcome: Outcome,
     pub mac: Option<Mac>,
+    /// How a request for a device's file was classified.
+    pub decision: Option<Decision>,
     /// The file name as requested (without prefix), for the log.
     pub file: String,
 }
@@ -93,6 +128,25 @@ pub struct ProvisionSettings {
     pub public_url: String,
     pub recheck_minutes: u32,
     pub cache_max_bytes: u64,
+    /// The HTTPS URL phones are sent to once they have credentials, when HTTPS is on.
+    pub https_url: Option<String>,
+    /// Where phones fetch the local CA certificate, when there is one.
+    pub ca_url: Option<String>,
+    /// What an unproven request for a device's file gets over HTTP and TFTP.
+    pub unproven: Unproven,
+    /// Accept HTTP Basic credentials over TLS.
+    pub basic_over_tls: bool,
+    pub throttle: ThrottleLimits,
+    /// How long a Digest nonce stays valid.
+    pub nonce_lifetime: Duration,
+}
+
+/// What an unproven request for a device's file gets (over HTTPS it is always challenged).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Unproven {
+    /// The family's credential-free bootstrap file, where it has one, else the uniform 404.
+    Bootstrap,
+    NotFound,
 }
 
 #[derive(Clone, Hash, PartialEq, Eq)]
@@ -112,10 +166,18 @@ enum FileKey {
 
 /// A MAC resolved against the store, valid while the global revision is unchanged (any write,
 /// including adding or moving a device, moves it).
-#[derive(Clone, Copy, Debug)]
+#[derive(Clone, Debug)]
 struct Lookup {
     global: i64,
-    device: Option<(DeviceId, TenantId, usize)>,
+    device: Option<Arc<Known>>,
+}
+
+/// A registered device as the trust decision needs it.
+#[derive(Debug)]
+struct Known {
+    device: Device,
+    family: usize,
+    allowed_networks: Vec<ipnet::IpNet>,
 }
 
 /// Counters for `/metrics`.
@@ -126,6 +188,11 @@ pub struct Metrics {
     pub unavailable: AtomicU64,
     pub renders: AtomicU64,
     pub render_errors: AtomicU64,
+    pub challenges: AtomicU64,
+    /// Requests refused by the throttle before anything was looked up.
+    pub throttled: AtomicU64,
+    /// Trust decisions, in the order of `Decision::ALL`.
+    pub decisions: [AtomicU64; 7],
 }
 
 pub struct Provisioner {
@@ -137,6 +204,8 @@ pub struct Provisioner {
     /// Devices whose last-seen record was written lately, with the address written: at most one
     /// write a minute per device (unless it moves), so a boot storm does not become a write storm.
     seen: Cache<DeviceId, (IpAddr, Protocol)>,
+    digest: trust::Digest,
+    throttle: Throttle,
     pub metrics: Metrics,
 }
 
@@ -160,6 +229,8 @@ impl Provisioner {
         Provisioner {
             store,
             catalog,
+            digest: trust::Digest::new(settings.nonce_lifetime),
+            throttle: Throttle::new(settings.throttle.clone()),
             settings,
             files,
             devices,
@@ -175,7 +246,8 @@ impl Provisioner {
     /// Serves one request. Never fails: every refusal is `NotFound` with its reason.
     pub async fn serve(&self, request: &FileRequest<'_>) -> Served {
         let file = request.path.rsplit('/').next().unwrap_or_default();
-        let (outcome, mac) = match self.find(file, request).await {
+        let mut decision = None;
+        let (outcome, mac) = match self.find(file, request, &mut decision).await {
             Ok((outcome, mac)) => (outcome, mac),
             Err(e) => {
                 tracing::error!(file, error = %e, "provisioning failed");
@@ -185,17 +257,29 @@ impl Provisioner {
         let counter = match &outcome {
             Outcome::Found(_) => &self.metrics.found,
             Outcome::NotFound(_) => &self.metrics.not_found,
+            Outcome::Challenge(_) => &self.metrics.challenges,
             Outcome::Unavailable => &self.metrics.unavailable,
         };
         counter.fetch_add(1, Ordering::Relaxed);
+        if let Some(d) = decision {
+            if let Some(i) = Decision::ALL.iter().position(|x| *x == d) {
+                self.metrics.decisions[i].fetch_add(1, Ordering::Relaxed);
+            }
+        }
         Served {
             outcome,
             mac,
+            decision,
             file: file.chars().take(MAX_NAME).collect(),
         }
     }
 
-    async fn find(&self, file: &str, request: &FileRequest<'_>) -> Result<(Outcome, Option<Mac>)> {
+    async fn find(
+        &self,
+        file: &str,
+        request: &FileRequest<'_>,
+        decision: &mut Option<Decision>,
+    ) -> Result<(Outcome, Option<Mac>)> {
         if !valid_name(file) {
             return Ok((Outcome::NotFound("invalid file name"), None));
         }
@@ -222,12 +306,66 @@ impl Provisioner {
                 ));
             }
         }
-        let Some((device, tenant, family)) = self.lookup(mac).await? else {
-            return Ok((Outcome::NotFound("unknown MAC"), Some(mac)));
+        let prefix = {
+            let b = mac.bytes();
+            Some([b[0], b[1], b[2]])
         };
-        let Some(matched) = matches.into_iter().find(|m| m.family == family) else {
-            return Ok((Outcome::NotFound("file of another family"), Some(mac)));
+        let offered = request.client_mac.is_some() || request.authorization.is_some();
+        // An address that keeps failing is slowed, then refused without a look-up; a request
+        // that offers a certificate or credentials is always looked at (a proven device is never
+        // throttled by others' failures).
+        if !offered {
+            if let Some(ip) = request.peer {
+                match self.throttle.gate(ip, prefix) {
+                    Gate::Open => {}
+                    Gate::Slow => tokio::time::sleep(self.settings.throttle.slow).await,
+                    Gate::Refused => {
+                        self.metrics.throttled.fetch_add(1, Ordering::Relaxed);
+                        return Ok((Outcome::NotFound("throttled"), Some(mac)));
+                    }
+                }
+            }
+        }
+        let known = self
+            .lookup(mac)
+            .await?
+            .filter(|k| matches.iter().any(|m| m.family == k.family));
+        let verdict = self.classify(known.as_deref(), mac, request).await?;
+        *decision = Some(verdict);
+        let fail = |reason: &'static str| {
+            if let Some(ip) = request.peer {
+                self.throttle.fail(ip, prefix);
+            }
+            Ok((Outcome::NotFound(reason), Some(mac)))
         };
+        let known = match (verdict, known) {
+            (Decision::Refused, _) => return fail("credentials or certificate do not fit"),
+            (Decision::Unproven, _) => {
+                if request.protocol == Protocol::Https {
+                    if let Some(ip) = request.peer {
+                        self.throttle.fail(ip, prefix);
+                    }
+                    return Ok((Outcome::Challenge(self.digest.challenge()), Some(mac)));
+                }
+                if self.settings.unproven == Unproven::Bootstrap {
+                    if let Some(outcome) = self.bootstrap(&first, file) {
+                        return Ok((outcome, Some(mac)));
+                    }
+                }
+                return fail("unproven");
+            }
+            (_, Some(known)) => known,
+            // Trusted decisions are only made for known devices.
+            (_, None) => return fail("unknown MAC"),
+        };
+        if let Some(ip) = request.peer {
+            self.throttle.succeed(ip);
+        }
+        let Some(matched) = matches.into_iter().find(|m| m.family == known.family) else {
+            return fail("file of another family");
+        };
+        let device = known.device.id;
+        let tenant = known.device.tenant_id;
         self.record_seen(device, request);
         // Read the revision before loading (see the module docs).
         let revision = self.store.revisions().tenant(tenant);
@@ -242,14 +380,127 @@ impl Provisioner {
         let record = match self.store.device_record(device).await {
             Ok(record) => record,
             // Deleted between lookup and load: as unknown as any other MAC.
-            Err(Error::NotFound { .. }) => {
-                return Ok((Outcome::NotFound("unknown MAC"), Some(mac)))
-            }
+            Err(Error::NotFound { .. }) => return fail("unknown MAC"),
             Err(e) => return Err(e),
         };
-        let family_spec = self.catalog.family(family);
+        let family_spec = self.catalog.family(known.family);
         let context = FileContext::for_device(family_spec, &record, &self.settings)?;
         Ok((self.render(key, &matched, &context), Some(mac)))
+    }
+
+    /// The trust level of a request for `mac`'s file (see `trust`). Unknown MACs take the same
+    /// steps as known ones where a step costs time, so the two are hard to tell apart.
+    async fn classify(
+        &self,
+        known: Option<&Known>,
+        mac: Mac,
+        request: &FileRequest<'_>,
+    ) -> Result<Decision> {
+        let now = jiff::Timestamp::now().as_second();
+        let user = mac.to_string();
+        if let Some(cert_mac) = request.client_mac {
+            return Ok(if cert_mac == mac && known.is_some() {
+                Decision::ProvenCertificate
+            } else {
+                Decision::Refused
+            });
+        }
+        if let Some(header) = request.authorization {
+            let dummy = Secret::new(String::from("-"));
+            let access = known.map(|k| &k.device.access);
+            let mut passwords: Vec<&Secret> = Vec::new();
+            if let Some(current) = access.and_then(|a| a.http_password.as_ref()) {
+                passwords.push(current);
+            }
+            if let Some(a) = access {
+                if let (Some(prev), Some(until)) = (&a.http_password_prev, a.http_prev_until) {
+                    if until > now {
+                        passwords.push(prev);
+                    }
+                }
+            }
+            let known_with_password = !passwords.is_empty();
+            if passwords.is_empty() {
+                passwords.push(&dummy);
+            }
+            let header = header.trim_start();
+            let ok = if header.starts_with("Digest") {
+                self.digest
+                    .verify(header, request.method, request.target, &user, &passwords)
+                    .then_some(Decision::ProvenDigest)
+            } else if header.starts_with("Basic")
+                && request.protocol == Protocol::Https
+                && self.settings.basic_over_tls
+            {
+                trust::verify_basic(header, &user, &passwords).then_some(Decision::ProvenBasic)
+            } else {
+                None
+            };
+            return Ok(match ok {
+                Some(decision) if known_with_password => decision,
+                _ => Decision::Refused,
+            });
+        }
+        let Some(known) = known else {
+            return Ok(Decision::Unproven);
+        };
+        if known
+            .device
+            .access
+            .first_contact_until
+            .is_some_and(|until| until > now)
+        {
+            // Exactly one request wins the window; a loser goes on to the next checks.
+            if self
+                .store
+                .device_first_contact(&known.device, &Secret::generate(), now)
+                .await?
+            {
+                tracing::info!(%mac, peer = ?request.peer, "first contact: device credentials issued");
+                return Ok(Decision::FirstContact);
+            }
+        }
+        if let Some(ip) = request.peer {
+            if known.allowed_networks.iter().any(|n| n.contains(&ip)) {
+                return Ok(Decision::AllowedNetwork);
+            }
+        }
+        Ok(Decision::Unproven)
+    }
+
+    /// The bootstrap version of a device file: the same for every MAC of the family.
+    fn bootstrap(&self, matched: &FileMatch, file: &str) -> Option<Outcome> {
+        let family = self.catalog.family(matched.family);
+        family.file(matched.file).bootstrap.as_ref()?;
+        let key = FileKey::Shared {
+            family: matched.family,
+            file: format!("bootstrap:{}", family.file(matched.file).template),
+            model: None,
+        };
+        if let Some(hit) = self.files.get(&key) {
+            return Some(Outcome::Found(hit));
+        }
+        let context = FileContext::shared(family, None, &self.settings);
+        let spec = family.file(matched.file);
+        match self
+            .catalog
+            .render_bootstrap(matched.family, matched.file, &context)?
+        {
+            Ok(body) => {
+                let rendered = Arc::new(RenderedFile {
+                    etag: etag(body.as_bytes()),
+                    body: Bytes::from(body),
+                    content_type: spec.content_type.clone(),
+                });
+                self.files.insert(key, rendered.clone());
+                Some(Outcome::Found(rendered))
+            }
+            Err(e) => {
+                self.metrics.render_errors.fetch_add(1, Ordering::Relaxed);
+                tracing::error!(file, error = %e, "rendering a bootstrap file failed");
+                None
+            }
+        }
     }
 
     /// A file with no device in it. Its model comes from the file name's model code or else the
@@ -321,20 +572,39 @@ impl Provisioner {
         });
     }
 
-    /// The registered device behind a MAC: `(device, tenant, family index)`.
-    async fn lookup(&self, mac: Mac) -> Result<Option<(DeviceId, TenantId, usize)>> {
+    /// The registered device behind a MAC, with its site's allowed networks.
+    async fn lookup(&self, mac: Mac) -> Result<Option<Arc<Known>>> {
         let global = self.store.revisions().global();
         if let Some(hit) = self.devices.get(&mac) {
             if hit.global == global {
                 return Ok(hit.device);
             }
         }
-        let device = self.store.device_by_mac(mac).await?.and_then(|d| {
-            let family = self.catalog.family_by_name(&d.family)?;
-            Some((d.id, d.tenant_id, family))
-        });
-        self.devices.insert(mac, Lookup { global, device });
-        Ok(device)
+        let known = match self.store.device_by_mac(mac).await? {
+            Some(device) => match self.catalog.family_by_name(&device.family) {
+                Some(family) => {
+                    let site = self
+                        .store
+                        .site_get(device.tenant_id, device.site_id)
+                        .await?;
+                    Some(Arc::new(Known {
+                        device,
+                        family,
+                        allowed_networks: site.allowed_networks,
+                    }))
+                }
+                None => None,
+            },
+            None => None,
+        };
+        self.devices.insert(
+            mac,
+            Lookup {
+                global,
+                device: known.clone(),
+            },
+        );
+        Ok(known)
     }
 
     /// What `mac` would receive for `file` (default: its family's main file), through the same
@@ -359,32 +629,53 @@ impl Provisioner {
                     .replace("{MAC}", &mac.upper())
             }
         };
-        let request = FileRequest {
-            path: &name,
-            user_agent: None,
-            protocol: Protocol::Http,
-            peer: None,
-        };
-        let served = self.serve(&request).await;
-        let file = match served.outcome {
-            Outcome::Found(file) if served.mac.is_none_or(|m| m == mac) => file,
-            Outcome::Found(_) => {
+        // The admin's view: the full file as a proven phone gets it, without touching trust
+        // state (no first contact is used up) or the cache.
+        let family = self
+            .catalog
+            .family_by_name(&device.family)
+            .ok_or_else(|| Error::not_found("device family", &device.family))?;
+        let matched = self
+            .catalog
+            .match_file(&name)
+            .into_iter()
+            .find(|m| m.family == family)
+            .ok_or_else(|| {
+                Error::not_found("file", format!("{name} (no such file for this family)"))
+            })?;
+        let file = match matched.mac {
+            Some(file_mac) if file_mac != mac => {
                 return Err(Error::invalid(
                     "file",
                     format!("{name} is another device's file"),
                 ))
             }
-            Outcome::NotFound(reason) => {
-                return Err(Error::not_found("file", format!("{name} ({reason})")))
+            Some(_) => {
+                let record = self.store.device_record(device.id).await?;
+                let context =
+                    FileContext::for_device(self.catalog.family(family), &record, &self.settings)?;
+                let body = self.catalog.render(family, matched.file, &context)?;
+                Arc::new(RenderedFile {
+                    etag: etag(body.as_bytes()),
+                    body: Bytes::from(body),
+                    content_type: self
+                        .catalog
+                        .family(family)
+                        .file(matched.file)
+                        .content_type
+                        .clone(),
+                })
             }
-            Outcome::Unavailable => {
-                return Err(Error::Store("the store failed; see the log".to_owned()))
-            }
+            None => match self.shared_file(&matched, &name, Some(device.model.clone()))? {
+                Outcome::Found(file) => file,
+                _ => return Err(Error::not_found("file", &name)),
+            },
         };
         let mut body = String::from_utf8_lossy(&file.body).into_owned();
         if !reveal {
             let record = self.store.device_record(device.id).await?;
             let secrets = std::iter::once(&record.device.admin_password)
+                .chain(record.device.access.http_password.iter())
                 .chain(record.lines.iter().map(|l| &l.sip_password));
             for secret in secrets {
                 if !secret.expose().is_empty() {

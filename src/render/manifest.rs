@@ -60,6 +60,10 @@ pub struct FileSpec {
     pub pattern: String,
     /// Template file in the family folder.
     pub template: String,
+    /// For a file with secrets: what an unproven request gets instead, the same for every MAC
+    /// (no device data, no secrets). Without one, such a request gets the uniform 404.
+    #[serde(default)]
+    pub bootstrap: Option<String>,
     pub format: Format,
     pub content_type: String,
 }

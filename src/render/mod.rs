@@ -116,15 +116,16 @@ impl Catalog {
             let mut files = Vec::new();
             for spec in &manifest.files {
                 files.push(regex(&format!("^(?:{})$", spec.pattern))?);
-                let name = template_name(&manifest.family, &spec.template);
-                match formats.insert(name.clone(), spec.format) {
-                    None => sources.push((name, folder.join(&spec.template))),
-                    Some(format) if format == spec.format => {}
-                    Some(_) => {
-                        return Err(manifest_error(format!(
-                            "template {} is used with two formats",
-                            spec.template
-                        )))
+                for template in std::iter::once(&spec.template).chain(spec.bootstrap.as_ref()) {
+                    let name = template_name(&manifest.family, template);
+                    match formats.insert(name.clone(), spec.format) {
+                        None => sources.push((name, folder.join(template))),
+                        Some(format) if format == spec.format => {}
+                        Some(_) => {
+                            return Err(manifest_error(format!(
+                                "template {template} is used with two formats"
+                            )))
+                        }
                     }
                 }
             }
@@ -244,14 +245,32 @@ impl Catalog {
     pub fn render(&self, family: usize, file: usize, context: &impl Serialize) -> Result<String> {
         let family = &self.families[family];
         let spec = &family.manifest.files[file];
-        let name = template_name(&family.manifest.family, &spec.template);
+        self.render_template(
+            &template_name(&family.manifest.family, &spec.template),
+            context,
+        )
+    }
+
+    /// Renders the bootstrap version of `file` (see `FileSpec::bootstrap`), if it has one.
+    pub fn render_bootstrap(
+        &self,
+        family: usize,
+        file: usize,
+        context: &impl Serialize,
+    ) -> Option<Result<String>> {
+        let family = &self.families[family];
+        let template = family.manifest.files[file].bootstrap.as_ref()?;
+        Some(self.render_template(&template_name(&family.manifest.family, template), context))
+    }
+
+    fn render_template(&self, name: &str, context: &impl Serialize) -> Result<String> {
         let template = self
             .env
-            .get_template(&name)
-            .map_err(|e| template_error(&name, &e))?;
+            .get_template(name)
+            .map_err(|e| template_error(name, &e))?;
         template
             .render(context)
-            .map_err(|e| template_error(&name, &e))
+            .map_err(|e| template_error(name, &e))
     }
 }
 

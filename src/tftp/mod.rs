@@ -211,12 +211,7 @@ impl Server {
         };
         let error =
             |code: ErrorCode, message: &'static str| send_error(&socket, peer, code, message);
-        let file_request = FileRequest {
-            path: &request.filename,
-            user_agent: None,
-            protocol: Protocol::Tftp,
-            peer: Some(peer.ip()),
-        };
+        let file_request = FileRequest::plain(&request.filename, Protocol::Tftp, Some(peer.ip()));
         let served = self.provisioner.serve(&file_request).await;
         let mac = served.mac;
         let source = match served.outcome {
@@ -237,6 +232,8 @@ impl Server {
                 self.metrics.refused.fetch_add(1, Ordering::Relaxed);
                 return error(ErrorCode::NotDefined, "temporarily unavailable").await;
             }
+            // TFTP carries no credentials, so nothing is ever challenged here.
+            Outcome::Challenge(_) => None,
         };
         let Some(mut source) = source else {
             self.metrics.refused.fetch_add(1, Ordering::Relaxed);

@@ -39,9 +39,26 @@ async fn mac_cfg_carries_the_logged_in_users_account() {
         .find_map(|l| l.strip_prefix("account.1.password = "))
         .expect("a password line");
     assert!(password.len() >= 20 && password.chars().all(|c| c.is_ascii_alphanumeric()));
-    // The public URL follows the bound port when it is not configured.
-    let url = format!("static.auto_provision.server.url = http://{}/", server.addr);
+    // The first fetch was the device's first contact: it now has HTTP credentials, and is sent
+    // to the HTTPS listener (whose URL follows the bound port when it is not configured).
+    let url = format!(
+        "static.auto_provision.server.url = https://{}/",
+        server.https_addr
+    );
     assert!(body.lines().any(|l| l == url), "{body}");
+    assert!(body
+        .lines()
+        .any(|l| l == "static.auto_provision.server.username = 001565a1b2c3"));
+    let http_password = body
+        .lines()
+        .find_map(|l| l.strip_prefix("static.auto_provision.server.password = "))
+        .expect("HTTP credentials");
+    assert!(http_password.len() >= 20);
+    let ca = format!(
+        "static.trusted_certificates.url = http://{}/autoprov-ca.crt",
+        server.addr
+    );
+    assert!(body.lines().any(|l| l == ca), "{body}");
 }
 
 #[tokio::test]

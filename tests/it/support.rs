@@ -11,6 +11,7 @@ pub struct TestServer {
     pub app: App,
     pub addr: SocketAddr,
     pub tftp_addr: SocketAddr,
+    pub https_addr: SocketAddr,
     pub dir: tempfile::TempDir,
     shutdown: CancellationToken,
     pub client: reqwest::Client,
@@ -22,6 +23,7 @@ pub fn settings(data: &Path, extra: &[(&'static str, &str)]) -> Settings {
         ("data", data.display().to_string()),
         ("listen.http", "127.0.0.1:0".to_owned()),
         ("listen.tftp", "127.0.0.1:0".to_owned()),
+        ("listen.https", "127.0.0.1:0".to_owned()),
     ];
     flags.extend(extra.iter().map(|(k, v)| (*k, v.to_string())));
     let (settings, _) = config::load(&Sources {
@@ -52,7 +54,12 @@ impl TestServer {
             .as_ref()
             .and_then(|s| s.local_addr().ok())
             .expect("tftp address");
-        let app = App::open(settings.with_bound_http(addr))
+        let https_addr = listeners
+            .https
+            .as_ref()
+            .and_then(|l| l.local_addr().ok())
+            .expect("https address");
+        let app = App::open(settings.with_bound(Some(addr), Some(https_addr)))
             .await
             .expect("app opens");
         let shutdown = CancellationToken::new();
@@ -61,6 +68,7 @@ impl TestServer {
             app,
             addr,
             tftp_addr,
+            https_addr,
             dir,
             shutdown,
             client: reqwest::Client::new(),
@@ -103,8 +111,14 @@ pub const UA: &str = "Yealink SIP-T54W 96.86.0.100 00:15:65:a1:b2:c3";
 pub const NUMBER: &str = "+4930123456";
 
 /// The README walkthrough: tenant Acme, site Berlin, an active number, Ada Lovelace activated,
-/// a T54W with the number logged in.
+/// a T54W with the number logged in. The site trusts loopback (an allowed network), so tests of
+/// other things fetch full files without credentials; `trust.rs` tests the other levels.
 pub async fn walkthrough(app: &App) {
+    walkthrough_with(app, &["127.0.0.0/8"]).await
+}
+
+/// The walkthrough with these allowed networks at the site.
+pub async fn walkthrough_with(app: &App, allowed_networks: &[&str]) {
     use autoprov::admin::{DeviceInput, NumberInput, SiteInput, UserInput};
     let admin = &app.admin;
     let tenant = admin.tenant_add("Acme").await.unwrap();
@@ -115,6 +129,7 @@ pub async fn walkthrough(app: &App) {
                 name: "Berlin".into(),
                 time_zone: Some("Europe/Berlin".into()),
                 sip_domain: Some("sip.example.com".into()),
+                allowed_networks: allowed_networks.iter().map(|n| n.to_string()).collect(),
                 ..Default::default()
             },
         )

@@ -1,0 +1,578 @@
+//! Device trust: who gets secrets. A request for a device's file is classified before anything
+//! is rendered:
+//!
+//! 1. *proven* — a vendor client certificate (checked by the TLS layer against the vendor CA
+//!    bundles) whose MAC is the file's, or the device's HTTP credentials (Digest, RFC 7616, with
+//!    SHA-256 or MD5; Basic only over TLS when enabled);
+//! 2. *first contact* — the device's first-contact window is open: it gets its full file once,
+//!    with new HTTP credentials, and the window closes;
+//! 3. *allowed network* — the source address is in the site's allowed networks;
+//! 4. *unproven* — everything else: a Digest challenge over HTTPS, else the credential-free
+//!    bootstrap file or the uniform 404, per configuration.
+//!
+//! This file holds the parts that need no store: Digest challenges and verification with
+//! server-side nonce tracking, and the failure throttle.
+
+use std::net::IpAddr;
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use md5::Md5;
+use moka::sync::Cache;
+use sha2::{Digest as _, Sha256};
+
+use crate::model::Secret;
+
+/// The Digest realm phones see.
+pub const REALM: &str = "autoprov";
+
+/// How a request was classified, for the log and the metrics.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Decision {
+    ProvenCertificate,
+    ProvenDigest,
+    ProvenBasic,
+    FirstContact,
+    AllowedNetwork,
+    Unproven,
+    /// Credentials or a certificate that do not fit the file's device.
+    Refused,
+}
+
+impl Decision {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Decision::ProvenCertificate => "proven-certificate",
+            Decision::ProvenDigest => "proven-digest",
+            Decision::ProvenBasic => "proven-basic",
+            Decision::FirstContact => "first-contact",
+            Decision::AllowedNetwork => "allowed-network",
+            Decision::Unproven => "unproven",
+            Decision::Refused => "refused",
+        }
+    }
+
+    pub const ALL: [Decision; 7] = [
+        Decision::ProvenCertificate,
+        Decision::ProvenDigest,
+        Decision::ProvenBasic,
+        Decision::FirstContact,
+        Decision::AllowedNetwork,
+        Decision::Unproven,
+        Decision::Refused,
+    ];
+
+    /// Whether the full file (with secrets) may be served.
+    pub fn trusted(self) -> bool {
+        !matches!(self, Decision::Unproven | Decision::Refused)
+    }
+}
+
+/// Digest authentication state: the nonces this server issued, each with the highest nonce
+/// count seen, so a captured response cannot be replayed.
+pub struct Digest {
+    nonces: Cache<String, Arc<AtomicU32>>,
+}
+
+/// What a client's `Authorization: Digest …` says.
+#[derive(Debug, Default, PartialEq, Eq)]
+struct DigestResponse {
+    username: String,
+    realm: String,
+    nonce: String,
+    uri: String,
+    response: String,
+    algorithm: String,
+    qop: String,
+    nc: String,
+    cnonce: String,
+}
+
+impl Digest {
+    pub fn new(nonce_lifetime: Duration) -> Digest {
+        Digest {
+            nonces: Cache::builder()
+                .max_capacity(1_000_000)
+                .time_to_live(nonce_lifetime)
+                .build(),
+        }
+    }
+
+    /// `WWW-Authenticate` values: SHA-256 first (preferred), then MD5 for older phones, sharing
+    /// one fresh nonce.
+    pub fn challenge(&self) -> Vec<String> {
+        let nonce = hex::encode(rand::random::<[u8; 16]>());
+        self.nonces
+            .insert(nonce.clone(), Arc::new(AtomicU32::new(0)));
+        ["SHA-256", "MD5"]
+            .iter()
+            .map(|algorithm| {
+                format!(
+                    "Digest realm=\"{REALM}\", qop=\"auth\", algorithm={algorithm}, nonce=\"{nonce}\""
+                )
+            })
+            .collect()
+    }
+
+    /// Checks `header` (the `Authorization` value) for `user` with any of `passwords`, for a
+    /// request with this `method` and `uri`. A nonce we did not issue, an expired one, or a nonce
+    /// count that does not go up is refused. Every password is tried (no early exit), and
+    /// compared in constant time.
+    pub fn verify(
+        &self,
+        header: &str,
+        method: &str,
+        uri: &str,
+        user: &str,
+        passwords: &[&Secret],
+    ) -> bool {
+        let Some(r) = parse_digest(header) else {
+            return false;
+        };
+        let Ok(nc) = u32::from_str_radix(&r.nc, 16) else {
+            return false;
+        };
+        let hash: fn(&str) -> String = match r.algorithm.to_ascii_uppercase().as_str() {
+            "" | "MD5" => md5_hex,
+            "SHA-256" => sha256_hex,
+            _ => return false,
+        };
+        let shape_ok = r.realm == REALM && r.qop == "auth" && r.uri == uri && r.username == user;
+        let ha2 = hash(&format!("{method}:{}", r.uri));
+        let mut matched = false;
+        for password in passwords {
+            let ha1 = hash(&format!("{}:{REALM}:{}", r.username, password.expose()));
+            let expected = hash(&format!(
+                "{ha1}:{}:{}:{}:auth:{ha2}",
+                r.nonce, r.nc, r.cnonce
+            ));
+            matched |= constant_time_eq(
+                expected.as_bytes(),
+                r.response.to_ascii_lowercase().as_bytes(),
+            );
+        }
+        if !(shape_ok && matched) {
+            return false;
+        }
+        // Only now spend the nonce count: a wrong guess must not lock out the phone's next try.
+        let Some(seen) = self.nonces.get(&r.nonce) else {
+            return false;
+        };
+        let before = seen.fetch_max(nc, Ordering::AcqRel);
+        nc > before
+    }
+}
+
+/// Checks `Authorization: Basic …` for `user` with any of `passwords`.
+pub fn verify_basic(header: &str, user: &str, passwords: &[&Secret]) -> bool {
+    let Some(encoded) = header.trim().strip_prefix("Basic ") else {
+        return false;
+    };
+    let Some(decoded) = base64_decode(encoded.trim()) else {
+        return false;
+    };
+    let Ok(text) = String::from_utf8(decoded) else {
+        return false;
+    };
+    let Some((name, password)) = text.split_once(':') else {
+        return false;
+    };
+    let mut matched = false;
+    for candidate in passwords {
+        matched |= constant_time_eq(candidate.expose().as_bytes(), password.as_bytes());
+    }
+    matched && name == user
+}
+
+fn parse_digest(header: &str) -> Option<DigestResponse> {
+    let rest = header.trim().strip_prefix("Digest")?;
+    let mut r = DigestResponse::default();
+    let mut chars = rest.trim().chars().peekable();
+    loop {
+        while chars.peek().is_some_and(|c| *c == ',' || c.is_whitespace()) {
+            chars.next();
+        }
+        let key: String = chars.by_ref().take_while(|c| *c != '=').collect();
+        if key.is_empty() {
+            break;
+        }
+        let value: String = if chars.peek() == Some(&'"') {
+            chars.next();
+            let mut v = String::new();
+            while let Some(c) = chars.next() {
+                match c {
+                    '\\' => v.extend(chars.next()),
+                    '"' => break,
+                    c => v.push(c),
+                }
+            }
+            v
+        } else {
+            chars
+                .by_ref()
+                .take_while(|c| *c != ',')
+                .collect::<String>()
+                .trim()
+                .to_owned()
+        };
+        let slot = match key.trim().to_ascii_lowercase().as_str() {
+            "username" => &mut r.username,
+            "realm" => &mut r.realm,
+            "nonce" => &mut r.nonce,
+            "uri" => &mut r.uri,
+            "response" => &mut r.response,
+            "algorithm" => &mut r.algorithm,
+            "qop" => &mut r.qop,
+            "nc" => &mut r.nc,
+            "cnonce" => &mut r.cnonce,
+            _ => continue,
+        };
+        *slot = value;
+    }
+    (!r.nonce.is_empty() && !r.response.is_empty()).then_some(r)
+}
+
+fn md5_hex(text: &str) -> String {
+    hex::encode(Md5::digest(text.as_bytes()))
+}
+
+fn sha256_hex(text: &str) -> String {
+    hex::encode(Sha256::digest(text.as_bytes()))
+}
+
+fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+    if a.len() != b.len() {
+        return false;
+    }
+    a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
+/// Standard base64 (RFC 4648) for Basic credentials; `None` on anything malformed.
+fn base64_decode(text: &str) -> Option<Vec<u8>> {
+    let value = |c: u8| -> Option<u32> {
+        Some(match c {
+            b'A'..=b'Z' => u32::from(c - b'A'),
+            b'a'..=b'z' => u32::from(c - b'a') + 26,
+            b'0'..=b'9' => u32::from(c - b'0') + 52,
+            b'+' => 62,
+            b'/' => 63,
+            _ => return None,
+        })
+    };
+    let bytes = text.trim_end_matches('=').as_bytes();
+    if text.len() % 4 != 0 || bytes.len() + 2 < text.len() {
+        return None;
+    }
+    let mut out = Vec::with_capacity(bytes.len() * 3 / 4);
+    for chunk in bytes.chunks(4) {
+        let mut n = 0u32;
+        for (i, &c) in chunk.iter().enumerate() {
+            n |= value(c)? << (18 - 6 * i);
+        }
+        let produced = chunk.len() * 6 / 8;
+        for i in 0..produced {
+            out.push((n >> (16 - 8 * i)) as u8);
+        }
+    }
+    Some(out)
+}
+
+/// Limits for the failure throttle.
+#[derive(Clone, Debug)]
+pub struct ThrottleLimits {
+    /// Failures an address may have before it is slowed and then refused.
+    pub burst: u32,
+    /// Failures an address is forgiven per minute.
+    pub per_minute: u32,
+    /// Delay added to answers while an address has used most of its burst.
+    pub slow: Duration,
+    /// How long an address that used its whole burst is refused.
+    pub ban: Duration,
+    /// The same, for all addresses together, per vendor prefix (the MAC's first three bytes).
+    pub prefix_burst: u32,
+    pub prefix_per_minute: u32,
+}
+
+/// What the throttle says about a request before it is looked at.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Gate {
+    Open,
+    /// Answer, but late.
+    Slow,
+    /// Answer with the uniform 404 at once, without looking anything up.
+    Refused,
+}
+
+#[derive(Debug)]
+struct Bucket {
+    tokens: f64,
+    updated: Instant,
+    banned_until: Option<Instant>,
+}
+
+/// Token buckets of failures (404 and 401 answers), per source address and per vendor prefix.
+pub struct Throttle {
+    limits: ThrottleLimits,
+    addresses: Cache<IpAddr, Arc<Mutex<Bucket>>>,
+    prefixes: Cache<[u8; 3], Arc<Mutex<Bucket>>>,
+}
+
+impl Throttle {
+    pub fn new(limits: ThrottleLimits) -> Throttle {
+        let idle = limits.ban.max(Duration::from_secs(600));
+        Throttle {
+            addresses: Cache::builder()
+                .max_capacity(1_000_000)
+                .time_to_idle(idle)
+                .build(),
+            prefixes: Cache::builder()
+                .max_capacity(100_000)
+                .time_to_idle(idle)
+                .build(),
+            limits,
+        }
+    }
+
+    fn refill(bucket: &mut Bucket, burst: u32, per_minute: u32, now: Instant) {
+        let elapsed = now.duration_since(bucket.updated).as_secs_f64();
+        bucket.tokens =
+            (bucket.tokens + elapsed * f64::from(per_minute) / 60.0).min(f64::from(burst));
+        bucket.updated = now;
+        if bucket.banned_until.is_some_and(|t| t <= now) {
+            bucket.banned_until = None;
+        }
+    }
+
+    fn bucket(burst: u32) -> Arc<Mutex<Bucket>> {
+        Arc::new(Mutex::new(Bucket {
+            tokens: f64::from(burst),
+            updated: Instant::now(),
+            banned_until: None,
+        }))
+    }
+
+    /// How to treat the next unproven request from `ip` for a file of vendor `prefix`.
+    pub fn gate(&self, ip: IpAddr, prefix: Option<[u8; 3]>) -> Gate {
+        let now = Instant::now();
+        let l = &self.limits;
+        if let Some(prefix) = prefix {
+            if let Some(bucket) = self.prefixes.get(&prefix) {
+                let mut b = bucket.lock().unwrap_or_else(|e| e.into_inner());
+                Self::refill(&mut b, l.prefix_burst, l.prefix_per_minute, now);
+                if b.banned_until.is_some() {
+                    return Gate::Refused;
+                }
+            }
+        }
+        let Some(bucket) = self.addresses.get(&ip) else {
+            return Gate::Open;
+        };
+        let mut b = bucket.lock().unwrap_or_else(|e| e.into_inner());
+        Self::refill(&mut b, l.burst, l.per_minute, now);
+        if b.banned_until.is_some() {
+            Gate::Refused
+        } else if b.tokens < f64::from(l.burst) / 2.0 {
+            Gate::Slow
+        } else {
+            Gate::Open
+        }
+    }
+
+    /// Counts a failure: when an address (or a prefix) has none left, it is refused for `ban`.
+    pub fn fail(&self, ip: IpAddr, prefix: Option<[u8; 3]>) {
+        let now = Instant::now();
+        let l = &self.limits;
+        let take = |bucket: Arc<Mutex<Bucket>>, burst: u32, per_minute: u32| {
+            let mut b = bucket.lock().unwrap_or_else(|e| e.into_inner());
+            Self::refill(&mut b, burst, per_minute, now);
+            b.tokens -= 1.0;
+            if b.tokens < 1.0 && b.banned_until.is_none() {
+                b.banned_until = Some(now + l.ban);
+                true
+            } else {
+                false
+            }
+        };
+        let bucket = self.addresses.get_with(ip, || Self::bucket(l.burst));
+        if take(bucket, l.burst, l.per_minute) {
+            tracing::warn!(%ip, ban_secs = l.ban.as_secs(), "too many failed requests: address refused for a while");
+        }
+        if let Some(prefix) = prefix {
+            let bucket = self
+                .prefixes
+                .get_with(prefix, || Self::bucket(l.prefix_burst));
+            if take(bucket, l.prefix_burst, l.prefix_per_minute) {
+                tracing::warn!(prefix = %hex::encode(prefix), "too many failed requests for one vendor prefix: refused for a while");
+            }
+        }
+    }
+
+    /// A proven request gives its address one failure back (phones behind one NAT that are
+    /// challenged before they authenticate are not punished for it).
+    pub fn succeed(&self, ip: IpAddr) {
+        if let Some(bucket) = self.addresses.get(&ip) {
+            let mut b = bucket.lock().unwrap_or_else(|e| e.into_inner());
+            if b.banned_until.is_none() {
+                b.tokens = (b.tokens + 1.0).min(f64::from(self.limits.burst));
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn answer(
+        challenge: &str,
+        (name, algorithm): (&str, fn(&str) -> String),
+        password: &str,
+        nc: &str,
+        uri: &str,
+    ) -> String {
+        let nonce = challenge
+            .split("nonce=\"")
+            .nth(1)
+            .unwrap()
+            .split('"')
+            .next()
+            .unwrap();
+        let ha1 = algorithm(&format!("001565a1b2c3:{REALM}:{password}"));
+        let ha2 = algorithm(&format!("GET:{uri}"));
+        let response = algorithm(&format!("{ha1}:{nonce}:{nc}:abc:auth:{ha2}"));
+        format!(
+            "Digest username=\"001565a1b2c3\", realm=\"{REALM}\", nonce=\"{nonce}\", uri=\"{uri}\", \
+             algorithm={name}, response=\"{response}\", qop=auth, nc={nc}, cnonce=\"abc\""
+        )
+    }
+
+    #[test]
+    fn digest_accepts_once_per_count_with_either_algorithm() {
+        let digest = Digest::new(Duration::from_secs(60));
+        let password = Secret::new("s3cret".into());
+        let challenge = digest.challenge();
+        assert_eq!(challenge.len(), 2);
+        assert!(challenge[0].contains("algorithm=SHA-256"));
+        for (hash, nc) in [
+            (("SHA-256", sha256_hex as fn(&str) -> String), "00000001"),
+            (("MD5", md5_hex as fn(&str) -> String), "00000002"),
+        ] {
+            let header = answer(&challenge[0], hash, "s3cret", nc, "/001565a1b2c3.cfg");
+            assert!(digest.verify(
+                &header,
+                "GET",
+                "/001565a1b2c3.cfg",
+                "001565a1b2c3",
+                &[&password]
+            ));
+            // The same response again: a replay.
+            assert!(!digest.verify(
+                &header,
+                "GET",
+                "/001565a1b2c3.cfg",
+                "001565a1b2c3",
+                &[&password]
+            ));
+        }
+    }
+
+    #[test]
+    fn digest_refuses_what_does_not_fit() {
+        let digest = Digest::new(Duration::from_secs(60));
+        let password = Secret::new("s3cret".into());
+        let old = Secret::new("old".into());
+        let challenge = digest.challenge();
+        let ok =
+            |h: &str, uri: &str, user: &str, pw: &[&Secret]| digest.verify(h, "GET", uri, user, pw);
+        let good = answer(&challenge[0], ("SHA-256", sha256_hex), "s3cret", "00000001", "/a.cfg");
+        assert!(
+            !ok(&good, "/b.cfg", "001565a1b2c3", &[&password]),
+            "another URI"
+        );
+        assert!(
+            !ok(&good, "/a.cfg", "001565000000", &[&password]),
+            "another user"
+        );
+        assert!(
+            !ok(&good, "/a.cfg", "001565a1b2c3", &[&old]),
+            "wrong password"
+        );
+        // A wrong guess does not spend the count: the right answer still works.
+        assert!(
+            ok(&good, "/a.cfg", "001565a1b2c3", &[&old, &password]),
+            "either password"
+        );
+        let foreign = good.replace(
+            challenge[0]
+                .split("nonce=\"")
+                .nth(1)
+                .unwrap()
+                .split('"')
+                .next()
+                .unwrap(),
+            "ffff",
+        );
+        assert!(
+            !ok(&foreign, "/a.cfg", "001565a1b2c3", &[&password]),
+            "a nonce we never issued"
+        );
+        assert!(!ok(
+            "Digest garbage",
+            "/a.cfg",
+            "001565a1b2c3",
+            &[&password]
+        ));
+        assert!(!ok(
+            "Basic Zm9vOmJhcg==",
+            "/a.cfg",
+            "001565a1b2c3",
+            &[&password]
+        ));
+    }
+
+    #[test]
+    fn basic() {
+        let pw = Secret::new("pw".into());
+        // "001565a1b2c3:pw"
+        assert!(verify_basic(
+            "Basic MDAxNTY1YTFiMmMzOnB3",
+            "001565a1b2c3",
+            &[&pw]
+        ));
+        assert!(!verify_basic(
+            "Basic MDAxNTY1YTFiMmMzOnB3",
+            "001565a1b2c4",
+            &[&pw]
+        ));
+        assert!(!verify_basic("Basic !!!!", "001565a1b2c3", &[&pw]));
+        assert_eq!(base64_decode("Zm9vYg==").unwrap(), b"foob");
+        assert_eq!(base64_decode("Zm9vYmE=").unwrap(), b"fooba");
+        assert_eq!(base64_decode("Zm9vYmFy").unwrap(), b"foobar");
+        assert!(base64_decode("Zm9").is_none());
+    }
+
+    #[test]
+    fn throttle_slows_then_refuses_one_address_only() {
+        let throttle = Throttle::new(ThrottleLimits {
+            burst: 10,
+            per_minute: 1,
+            slow: Duration::from_millis(1),
+            ban: Duration::from_secs(60),
+            prefix_burst: 1000,
+            prefix_per_minute: 1000,
+        });
+        let a: IpAddr = "192.0.2.1".parse().unwrap();
+        let b: IpAddr = "192.0.2.2".parse().unwrap();
+        assert_eq!(throttle.gate(a, None), Gate::Open);
+        for _ in 0..6 {
+            throttle.fail(a, Some([0, 0x15, 0x65]));
+        }
+        assert_eq!(throttle.gate(a, None), Gate::Slow);
+        for _ in 0..4 {
+            throttle.fail(a, Some([0, 0x15, 0x65]));
+        }
+        assert_eq!(throttle.gate(a, None), Gate::Refused);
+        assert_eq!(throttle.gate(b, Some([0, 0x15, 0x65])), Gate::Open);
+    }
+}
