@@ -61,6 +61,9 @@ enum Command {
     /// Handsets
     #[command(subcommand)]
     Device(DeviceCmd),
+    /// The local CA and HTTPS server certificate
+    #[command(subcommand)]
+    Certs(CertsCmd),
     /// Print what a phone would receive
     Render {
         /// The phone's MAC
@@ -87,6 +90,21 @@ struct ServeArgs {
     /// SIP PnP address (not available yet: off)
     #[arg(long, value_name = "ADDR")]
     pnp: Option<String>,
+}
+
+#[derive(Subcommand, Debug)]
+enum CertsCmd {
+    /// Make the local CA and server certificate (for https.hostnames) in <data>/certs
+    Init {
+        /// Replace existing ones
+        #[arg(long)]
+        force: bool,
+    },
+    /// Show the certificates in use; with --ca, print the CA certificate to hand to phones
+    Show {
+        #[arg(long)]
+        ca: bool,
+    },
 }
 
 #[derive(Args, Debug)]
@@ -378,11 +396,14 @@ async fn execute(cli: Cli, settings: Settings) -> anyhow::Result<()> {
     if let Command::Serve(_) = cli.command {
         return serve(settings).await;
     }
+    if let Command::Certs(cmd) = &cli.command {
+        return certs(cmd, &settings, Output { json: cli.json });
+    }
     let app = App::open(settings).await?;
     let admin = &app.admin;
     let out = Output { json: cli.json };
     match cli.command {
-        Command::Serve(_) => unreachable!("handled above"),
+        Command::Serve(_) | Command::Certs(_) => unreachable!("handled above"),
         Command::Tenant(TenantCmd::Add { name }) => {
             let t = admin.tenant_add(&name).await?;
             out.one(&t, format!("tenant {} added (id {})", t.name, t.id));
@@ -621,6 +642,64 @@ async fn execute(cli: Cli, settings: Settings) -> anyhow::Result<()> {
         }
     }
     app.store.close().await;
+    Ok(())
+}
+
+fn certs(cmd: &CertsCmd, settings: &Settings, out: Output) -> anyhow::Result<()> {
+    use autoprov::certs::{describe, init, LocalPaths};
+    match cmd {
+        CertsCmd::Init { force } => {
+            let paths = init(settings, *force)?;
+            let info = describe(&paths.cert)?;
+            out.one(
+                &info,
+                format!(
+                    "server certificate {} for {}\nCA certificate for phones: {}",
+                    paths.cert.display(),
+                    info.names.join(", "),
+                    paths.ca.display()
+                ),
+            );
+        }
+        CertsCmd::Show { ca } => {
+            let local = LocalPaths::new(&settings.data_dir);
+            if *ca {
+                let pem = std::fs::read_to_string(&local.ca).with_context(|| {
+                    format!(
+                        "{}: no local CA yet (run `autoprov certs init`)",
+                        local.ca.display()
+                    )
+                })?;
+                print!("{pem}");
+                return Ok(());
+            }
+            let cert = match &settings.https_settings.cert_and_key {
+                Some((cert, _)) => cert.clone(),
+                None => local.cert.clone(),
+            };
+            let mut list = vec![describe(&cert).with_context(|| {
+                format!(
+                    "{}: no certificate yet (run `autoprov certs init`)",
+                    cert.display()
+                )
+            })?];
+            if settings.https_settings.cert_and_key.is_none() {
+                list.push(describe(&local.ca)?);
+            }
+            out.list(&list, |c| {
+                format!(
+                    "{}\n  subject  {}\n  issuer   {}\n  names    {}\n  valid    {} .. {}\n  sha256   {}",
+                    c.path,
+                    c.subject,
+                    c.issuer,
+                    c.names.join(", "),
+                    c.not_before,
+                    c.not_after,
+                    c.sha256
+                )
+            });
+        }
+    }
     Ok(())
 }
 

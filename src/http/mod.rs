@@ -236,6 +236,30 @@ async fn metrics(State(app): State<App>) -> Response {
         "autoprov_tftp_transfer_seconds_total {}",
         t.duration_us.load(Ordering::Relaxed) as f64 / 1e6
     );
+    let _ = writeln!(out, "# TYPE autoprov_trust_decisions_total counter");
+    for (decision, counter) in crate::provision::trust::Decision::ALL
+        .iter()
+        .zip(&m.decisions)
+    {
+        let _ = writeln!(
+            out,
+            "autoprov_trust_decisions_total{{decision=\"{}\"}} {}",
+            decision.as_str(),
+            counter.load(Ordering::Relaxed)
+        );
+    }
+    let _ = writeln!(out, "# TYPE autoprov_throttled_total counter");
+    let _ = writeln!(
+        out,
+        "autoprov_throttled_total {}",
+        m.throttled.load(Ordering::Relaxed)
+    );
+    let _ = writeln!(out, "# TYPE autoprov_challenges_total counter");
+    let _ = writeln!(
+        out,
+        "autoprov_challenges_total {}",
+        m.challenges.load(Ordering::Relaxed)
+    );
     let _ = writeln!(out, "# TYPE autoprov_store_revision gauge");
     let _ = writeln!(
         out,

@@ -152,3 +152,68 @@ pub fn client_mac(der: &[u8]) -> Option<Mac> {
     }
     None
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn make(dir: &Path, name: &str) -> (PathBuf, PathBuf) {
+        let key = rcgen::KeyPair::generate_for(&rcgen::PKCS_ECDSA_P256_SHA256).unwrap();
+        let cert = rcgen::CertificateParams::new(vec![name.to_owned()])
+            .unwrap()
+            .self_signed(&key)
+            .unwrap();
+        let (c, k) = (dir.join("server.pem"), dir.join("server-key.pem"));
+        std::fs::write(&c, cert.pem()).unwrap();
+        std::fs::write(&k, key.serialize_pem()).unwrap();
+        (c, k)
+    }
+
+    #[test]
+    fn reloads_changed_files_and_keeps_the_last_good_ones() {
+        let dir = tempfile::tempdir().unwrap();
+        let (cert, key) = make(dir.path(), "one.example");
+        let state = TlsState::load(cert.clone(), key.clone(), dir.path().join("vendors")).unwrap();
+        let first = state.config();
+        assert!(!state.reload_if_changed(), "nothing changed");
+        // Same second as the first write on some file systems: make the change visible.
+        let later = SystemTime::now() + std::time::Duration::from_secs(5);
+        make(dir.path(), "two.example");
+        std::fs::File::options()
+            .write(true)
+            .open(&cert)
+            .unwrap()
+            .set_modified(later)
+            .unwrap();
+        assert!(state.reload_if_changed());
+        assert!(!Arc::ptr_eq(&first, &state.config()));
+        let good = state.config();
+        std::fs::write(&cert, "garbage").unwrap();
+        std::fs::File::options()
+            .write(true)
+            .open(&cert)
+            .unwrap()
+            .set_modified(later + std::time::Duration::from_secs(5))
+            .unwrap();
+        assert!(!state.reload_if_changed(), "a broken file is not taken");
+        assert!(Arc::ptr_eq(&good, &state.config()));
+    }
+
+    #[test]
+    fn client_macs_from_subjects() {
+        let key = rcgen::KeyPair::generate_for(&rcgen::PKCS_ECDSA_P256_SHA256).unwrap();
+        for (cn, expected) in [
+            ("SEP001565A1B2C3", Some("001565a1b2c3")),
+            ("Yealink 00:15:65:a1:b2:c3", Some("001565a1b2c3")),
+            ("no mac here", None),
+        ] {
+            let mut params = rcgen::CertificateParams::new(Vec::<String>::new()).unwrap();
+            params
+                .distinguished_name
+                .push(rcgen::DnType::CommonName, cn);
+            let cert = params.self_signed(&key).unwrap();
+            let mac = client_mac(cert.der()).map(|m| m.to_string());
+            assert_eq!(mac.as_deref(), expected, "{cn}");
+        }
+    }
+}

@@ -321,6 +321,11 @@ impl Provisioner {
                     Gate::Slow => tokio::time::sleep(self.settings.throttle.slow).await,
                     Gate::Refused => {
                         self.metrics.throttled.fetch_add(1, Ordering::Relaxed);
+                        // Over HTTPS a challenge is still given (it costs no look-up and tells
+                        // nothing): a real phone behind the same address can then prove itself.
+                        if request.protocol == Protocol::Https {
+                            return Ok((Outcome::Challenge(self.digest.challenge()), Some(mac)));
+                        }
                         return Ok((Outcome::NotFound("throttled"), Some(mac)));
                     }
                 }

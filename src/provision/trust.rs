@@ -485,7 +485,13 @@ mod tests {
         let challenge = digest.challenge();
         let ok =
             |h: &str, uri: &str, user: &str, pw: &[&Secret]| digest.verify(h, "GET", uri, user, pw);
-        let good = answer(&challenge[0], ("SHA-256", sha256_hex), "s3cret", "00000001", "/a.cfg");
+        let good = answer(
+            &challenge[0],
+            ("SHA-256", sha256_hex),
+            "s3cret",
+            "00000001",
+            "/a.cfg",
+        );
         assert!(
             !ok(&good, "/b.cfg", "001565a1b2c3", &[&password]),
             "another URI"

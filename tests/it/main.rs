@@ -8,3 +8,4 @@ mod provisioning;
 mod store;
 mod support;
 mod tftp;
+mod trust;
