@@ -1,7 +1,8 @@
 //! Seeds a data dir for `benches/http.sh`: one tenant and site, and N Yealink T54W handsets, each
 //! with its own active user and number logged in, written through the same admin code as the
-//! CLI. Also writes each phone's `<mac>.cfg` as autoprov renders it into a folder, so nginx can
-//! serve the very same bytes, and a Lua table of the MACs for wrk.
+//! CLI, on a site whose LAN (loopback here) is an allowed network. Also writes each phone's
+//! `<mac>.cfg` as autoprov renders it into a folder, so nginx can serve the very same bytes, and
+//! a Lua table of the MACs for wrk.
 //!
 //! `cargo run --release --example bench_seed -- DATA_DIR STATIC_DIR N`
 
@@ -13,6 +14,7 @@ use anyhow::Context as _;
 use autoprov::admin::{DeviceInput, NumberInput, SiteInput, UserInput};
 use autoprov::config::{self, Sources};
 use autoprov::model::Mac;
+use autoprov::provision::{FileRequest, Protocol};
 use autoprov::App;
 
 #[tokio::main]
@@ -40,6 +42,8 @@ async fn main() -> anyhow::Result<()> {
                 name: "HQ".into(),
                 time_zone: Some("Europe/Berlin".into()),
                 sip_domain: Some("sip.example.com".into()),
+                // Phones on a LAN that the site trusts: no credentials needed to fetch.
+                allowed_networks: vec!["127.0.0.0/8".into()],
                 ..Default::default()
             },
         )
@@ -89,6 +93,11 @@ async fn main() -> anyhow::Result<()> {
     lua.push_str("}\n");
     for i in 0..n {
         let mac: Mac = format!("0015650{i:05x}").parse()?;
+        // The phone's first contact (its window opened when it was added), as the server would
+        // see it, so the stored file carries the credentials it got then.
+        let name = format!("{mac}.cfg");
+        let request = FileRequest::plain(&name, Protocol::Http, Some([127, 0, 0, 1].into()));
+        app.provisioner.serve(&request).await;
         let file = app.provisioner.preview(mac, None, true).await?;
         std::fs::write(out.join(format!("{mac}.cfg")), &file.body)?;
     }

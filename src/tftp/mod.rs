@@ -54,6 +54,9 @@ fn source_key(ip: IpAddr) -> IpAddr {
     }
 }
 
+/// Static files up to this size are read whole when opened.
+const SMALL_FILE: u64 = 64 * 1024;
+
 /// Largest netascii conversion done in memory.
 const MAX_NETASCII: u64 = 16 * 1024 * 1024;
 
@@ -219,14 +222,23 @@ impl Server {
             Outcome::NotFound(_) => {
                 let files = self.files.clone();
                 let name = request.filename.clone();
-                tokio::task::spawn_blocking(move || files.open(&name))
-                    .await
-                    .ok()
-                    .flatten()
-                    .map(|f| Source::File {
-                        len: f.len,
-                        file: Arc::new(f.file),
+                // One trip to the blocking pool: open, and read a small file whole right away.
+                tokio::task::spawn_blocking(move || {
+                    let found = files.open(&name)?;
+                    if found.len <= SMALL_FILE {
+                        use std::io::Read;
+                        let mut bytes = Vec::with_capacity(found.len as usize);
+                        (&found.file).read_to_end(&mut bytes).ok()?;
+                        return Some(Source::Memory(bytes.into()));
+                    }
+                    Some(Source::File {
+                        len: found.len,
+                        file: Arc::new(found.file),
                     })
+                })
+                .await
+                .ok()
+                .flatten()
             }
             Outcome::Unavailable => {
                 self.metrics.refused.fetch_add(1, Ordering::Relaxed);

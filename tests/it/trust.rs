@@ -625,3 +625,41 @@ async fn the_server_log_holds_no_secret() {
         assert!(!log.contains(secret.as_str()), "a secret in the log");
     }
 }
+
+#[tokio::test]
+async fn an_operator_certificate_replaces_the_local_ca() {
+    let dir = tempfile::tempdir().unwrap();
+    let ca_key = KeyPair::generate_for(&PKCS_ECDSA_P256_SHA256).unwrap();
+    let mut ca = CertificateParams::new(Vec::<String>::new()).unwrap();
+    ca.distinguished_name
+        .push(DnType::CommonName, "Operator CA");
+    ca.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+    let ca_cert = ca.self_signed(&ca_key).unwrap();
+    let key = KeyPair::generate_for(&PKCS_ECDSA_P256_SHA256).unwrap();
+    let leaf = CertificateParams::new(vec!["127.0.0.1".to_string()])
+        .unwrap()
+        .signed_by(&key, &ca_cert, &ca_key)
+        .unwrap();
+    let (cert_path, key_path) = (dir.path().join("op.pem"), dir.path().join("op-key.pem"));
+    std::fs::write(&cert_path, leaf.pem()).unwrap();
+    std::fs::write(&key_path, key.serialize_pem()).unwrap();
+    let (c, k) = (
+        cert_path.display().to_string(),
+        key_path.display().to_string(),
+    );
+    let server = TestServer::start_with(&[("https.cert", &c), ("https.key", &k)]).await;
+    crate::support::walkthrough(&server.app).await;
+    let client = reqwest::Client::builder()
+        .add_root_certificate(reqwest::Certificate::from_pem(ca_cert.pem().as_bytes()).unwrap())
+        .use_rustls_tls()
+        .build()
+        .unwrap();
+    // Loopback is an allowed network in the walkthrough: served without credentials.
+    let resp = client.get(https_url(&server, FILE)).send().await.unwrap();
+    assert_eq!(resp.status().as_u16(), 200);
+    assert!(
+        !server.data_dir().join("certs/ca.pem").exists(),
+        "no local CA made"
+    );
+    assert_eq!(server.fetch("/autoprov-ca.crt", None).await.0, 404);
+}
