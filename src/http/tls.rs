@@ -7,7 +7,6 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, RwLock};
 use std::time::SystemTime;
 
-use regex::Regex;
 use rustls::pki_types::pem::PemObject;
 use rustls::pki_types::{CertificateDer, PrivateKeyDer};
 use rustls::server::WebPkiClientVerifier;
@@ -137,17 +136,19 @@ fn build(cert: &Path, key: &Path, vendor_dir: &Path) -> Result<ServerConfig> {
 /// other text (`SEP001565A1B2C3`, `Yealink 00:15:65:a1:b2:c3`).
 pub fn client_mac(der: &[u8]) -> Option<Mac> {
     let (_, cert) = x509_parser::parse_x509_certificate(der).ok()?;
-    let pattern = Regex::new(r"(?i)(?:[0-9a-f]{2}[:-]){5}[0-9a-f]{2}|[0-9a-f]{12}").ok()?;
     let subject = cert.subject();
     let texts = subject
         .iter_common_name()
         .chain(subject.iter_by_oid(&x509_parser::oid_registry::OID_X509_SERIALNUMBER))
         .filter_map(|attr| attr.as_str().ok());
     for text in texts {
-        if let Some(found) = pattern.find(text) {
-            if let Ok(mac) = found.as_str().parse() {
-                return Some(mac);
-            }
+        // A MAC is a whole run of hex digits and separators: a longer run (a serial number, a
+        // hash) is not read as one.
+        let found = text
+            .split(|c: char| !(c.is_ascii_hexdigit() || c == ':' || c == '-'))
+            .find_map(|run| run.parse::<Mac>().ok());
+        if found.is_some() {
+            return found;
         }
     }
     None
@@ -206,6 +207,8 @@ mod tests {
             ("SEP001565A1B2C3", Some("001565a1b2c3")),
             ("Yealink 00:15:65:a1:b2:c3", Some("001565a1b2c3")),
             ("no mac here", None),
+            ("serial 00112233445566778899", None),
+            ("CE001565A1B2C3", None),
         ] {
             let mut params = rcgen::CertificateParams::new(Vec::<String>::new()).unwrap();
             params

@@ -54,8 +54,8 @@ impl Protocol {
     }
 }
 
-/// A phone asking for a file.
-#[derive(Clone, Debug)]
+/// A phone asking for a file. Its `Debug` leaves out the `Authorization` header.
+#[derive(Clone)]
 pub struct FileRequest<'a> {
     /// The path as requested; any prefix before the last `/` is ignored.
     pub path: &'a str,
@@ -69,6 +69,19 @@ pub struct FileRequest<'a> {
     pub authorization: Option<&'a str>,
     /// The MAC in a client certificate the TLS layer verified against the vendor CAs.
     pub client_mac: Option<Mac>,
+}
+
+impl std::fmt::Debug for FileRequest<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("FileRequest")
+            .field("path", &self.path)
+            .field("user_agent", &self.user_agent)
+            .field("protocol", &self.protocol)
+            .field("peer", &self.peer)
+            .field("authorization", &self.authorization.map(|_| "***"))
+            .field("client_mac", &self.client_mac)
+            .finish()
+    }
 }
 
 impl<'a> FileRequest<'a> {
@@ -87,8 +100,8 @@ impl<'a> FileRequest<'a> {
     }
 }
 
-/// A rendered file, shared by every request that hits the same cache entry.
-#[derive(Debug)]
+/// A rendered file, shared by every request that hits the same cache entry. Its `Debug` shows
+/// the size, not the body (which holds secrets).
 pub struct RenderedFile {
     /// Reference-counted, so serving a cached file copies no bytes.
     pub body: Bytes,
@@ -96,6 +109,16 @@ pub struct RenderedFile {
     /// not make phones download the same bytes again.
     pub etag: String,
     pub content_type: String,
+}
+
+impl std::fmt::Debug for RenderedFile {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RenderedFile")
+            .field("bytes", &self.body.len())
+            .field("etag", &self.etag)
+            .field("content_type", &self.content_type)
+            .finish()
+    }
 }
 
 /// What became of a request. `NotFound` covers every refusal alike: the transport answers all of
@@ -172,6 +195,40 @@ struct Lookup {
     device: Option<Arc<Known>>,
 }
 
+/// The passwords a device's credentials may match now: the current one and, during a rotation's
+/// overlap, the previous one. For an unknown MAC a stand-in, so the same work is done.
+struct Passwords<'a> {
+    current: Option<&'a Secret>,
+    previous: Option<&'a Secret>,
+    stand_in: Secret,
+    /// Whether any of them is the device's.
+    real: bool,
+}
+
+impl Passwords<'_> {
+    fn list(&self) -> Vec<&Secret> {
+        match (self.current, self.previous) {
+            (None, None) => vec![&self.stand_in],
+            (current, previous) => current.into_iter().chain(previous).collect(),
+        }
+    }
+}
+
+fn passwords(known: Option<&Known>, now: i64) -> Passwords<'_> {
+    let access = known.map(|k| &k.device.access);
+    let current = access.and_then(|a| a.http_password.as_ref());
+    let previous = access.and_then(|a| match (&a.http_password_prev, a.http_prev_until) {
+        (Some(prev), Some(until)) if until > now => Some(prev),
+        _ => None,
+    });
+    Passwords {
+        current,
+        previous,
+        stand_in: Secret::new("-".repeat(24)),
+        real: current.is_some() || previous.is_some(),
+    }
+}
+
 /// A registered device as the trust decision needs it.
 #[derive(Debug)]
 struct Known {
@@ -192,7 +249,7 @@ pub struct Metrics {
     /// Requests refused by the throttle before anything was looked up.
     pub throttled: AtomicU64,
     /// Trust decisions, in the order of `Decision::ALL`.
-    pub decisions: [AtomicU64; 7],
+    pub decisions: [AtomicU64; 8],
 }
 
 pub struct Provisioner {
@@ -206,6 +263,9 @@ pub struct Provisioner {
     seen: Cache<DeviceId, (IpAddr, Protocol)>,
     digest: trust::Digest,
     throttle: Throttle,
+    /// Devices that just used their first-contact window over TFTP, with the address that used
+    /// it (see `classify`).
+    grace: Cache<DeviceId, IpAddr>,
     pub metrics: Metrics,
 }
 
@@ -231,6 +291,10 @@ impl Provisioner {
             catalog,
             digest: trust::Digest::new(settings.nonce_lifetime),
             throttle: Throttle::new(settings.throttle.clone()),
+            grace: Cache::builder()
+                .max_capacity(100_000)
+                .time_to_live(Duration::from_secs(30))
+                .build(),
             settings,
             files,
             devices,
@@ -311,49 +375,67 @@ impl Provisioner {
             Some([b[0], b[1], b[2]])
         };
         let offered = request.client_mac.is_some() || request.authorization.is_some();
-        // An address that keeps failing is slowed, then refused without a look-up; a request
-        // that offers a certificate or credentials is always looked at (a proven device is never
-        // throttled by others' failures).
-        if !offered {
-            if let Some(ip) = request.peer {
-                match self.throttle.gate(ip, prefix) {
-                    Gate::Open => {}
-                    Gate::Slow => tokio::time::sleep(self.settings.throttle.slow).await,
-                    Gate::Refused => {
-                        self.metrics.throttled.fetch_add(1, Ordering::Relaxed);
-                        // Over HTTPS a challenge is still given (it costs no look-up and tells
-                        // nothing): a real phone behind the same address can then prove itself.
-                        if request.protocol == Protocol::Https {
-                            return Ok((Outcome::Challenge(self.digest.challenge()), Some(mac)));
-                        }
-                        return Ok((Outcome::NotFound("throttled"), Some(mac)));
-                    }
+        let tftp = request.protocol == Protocol::Tftp;
+        // An address that keeps failing is slowed, then refused without a look-up. A request that
+        // offers a certificate or credentials is still looked at (a proven device is never
+        // throttled by others' failures), but its failure then costs nothing more.
+        let gate = match request.peer {
+            Some(ip) => self.throttle.gate(ip, tftp, prefix),
+            None => Gate::Open,
+        };
+        match gate {
+            Gate::Open => {}
+            Gate::Slow => tokio::time::sleep(self.settings.throttle.slow).await,
+            Gate::Refused if !offered => {
+                self.metrics.throttled.fetch_add(1, Ordering::Relaxed);
+                // Over HTTPS a challenge is still given (it costs no look-up, stores nothing and
+                // tells nothing): a real phone behind the same address can then prove itself.
+                if request.protocol == Protocol::Https {
+                    return Ok((Outcome::Challenge(self.digest.challenge(false)), Some(mac)));
                 }
+                return Ok((Outcome::NotFound("throttled"), Some(mac)));
             }
+            Gate::Refused => {}
         }
         let known = self
             .lookup(mac)
             .await?
             .filter(|k| matches.iter().any(|m| m.family == k.family));
-        let verdict = self.classify(known.as_deref(), mac, request).await?;
+        let main_file = known.as_ref().is_some_and(|k| {
+            let pattern = &self.catalog.family(k.family).manifest.device_file;
+            let name = pattern
+                .replace("{mac}", &mac.to_string())
+                .replace("{MAC}", &mac.upper());
+            name.eq_ignore_ascii_case(file)
+        }) && request.method == "GET";
+        let verdict = self
+            .classify(known.as_deref(), mac, request, main_file)
+            .await?;
         *decision = Some(verdict);
         let fail = |reason: &'static str| {
-            if let Some(ip) = request.peer {
-                self.throttle.fail(ip, prefix);
+            if let (Some(ip), false) = (request.peer, gate == Gate::Refused) {
+                self.throttle.fail(ip, tftp, prefix);
             }
             Ok((Outcome::NotFound(reason), Some(mac)))
         };
         let known = match (verdict, known) {
             (Decision::Refused, _) => return fail("credentials or certificate do not fit"),
+            (Decision::Stale, _) => {
+                return Ok((Outcome::Challenge(self.digest.challenge(true)), Some(mac)))
+            }
             (Decision::Unproven, _) => {
                 if request.protocol == Protocol::Https {
-                    if let Some(ip) = request.peer {
-                        self.throttle.fail(ip, prefix);
+                    if let (Some(ip), false) = (request.peer, gate == Gate::Refused) {
+                        self.throttle.fail(ip, tftp, prefix);
                     }
-                    return Ok((Outcome::Challenge(self.digest.challenge()), Some(mac)));
+                    return Ok((Outcome::Challenge(self.digest.challenge(false)), Some(mac)));
                 }
                 if self.settings.unproven == Unproven::Bootstrap {
                     if let Some(outcome) = self.bootstrap(&first, file) {
+                        // Counted like a 404: the bootstrap file is what a guess gets.
+                        if let Some(ip) = request.peer {
+                            self.throttle.fail(ip, tftp, prefix);
+                        }
                         return Ok((outcome, Some(mac)));
                     }
                 }
@@ -364,7 +446,7 @@ impl Provisioner {
             (_, None) => return fail("unknown MAC"),
         };
         if let Some(ip) = request.peer {
-            self.throttle.succeed(ip);
+            self.throttle.succeed(ip, tftp);
         }
         let Some(matched) = matches.into_iter().find(|m| m.family == known.family) else {
             return fail("file of another family");
@@ -394,81 +476,102 @@ impl Provisioner {
     }
 
     /// The trust level of a request for `mac`'s file (see `trust`). Unknown MACs take the same
-    /// steps as known ones where a step costs time, so the two are hard to tell apart.
+    /// steps as known ones where a step costs time, so the two are hard to tell apart. Only a GET
+    /// of the family's main device file (`main_file`) uses up a first-contact window; the
+    /// phone's other files (its boot file) are served while the window is open.
     async fn classify(
         &self,
         known: Option<&Known>,
         mac: Mac,
         request: &FileRequest<'_>,
+        main_file: bool,
     ) -> Result<Decision> {
         let now = jiff::Timestamp::now().as_second();
         let user = mac.to_string();
+        let in_network = |k: &Known| {
+            request
+                .peer
+                .is_some_and(|ip| k.allowed_networks.iter().any(|n| n.contains(&ip)))
+        };
         if let Some(cert_mac) = request.client_mac {
-            return Ok(if cert_mac == mac && known.is_some() {
-                Decision::ProvenCertificate
-            } else {
-                Decision::Refused
-            });
+            if cert_mac == mac && known.is_some() {
+                return Ok(Decision::ProvenCertificate);
+            }
+            // A certificate for another MAC: another device's file.
+            return Ok(Decision::Refused);
         }
         if let Some(header) = request.authorization {
-            let dummy = Secret::new(String::from("-"));
-            let access = known.map(|k| &k.device.access);
-            let mut passwords: Vec<&Secret> = Vec::new();
-            if let Some(current) = access.and_then(|a| a.http_password.as_ref()) {
-                passwords.push(current);
-            }
-            if let Some(a) = access {
-                if let (Some(prev), Some(until)) = (&a.http_password_prev, a.http_prev_until) {
-                    if until > now {
-                        passwords.push(prev);
-                    }
-                }
-            }
-            let known_with_password = !passwords.is_empty();
-            if passwords.is_empty() {
-                passwords.push(&dummy);
-            }
             let header = header.trim_start();
-            let ok = if header.starts_with("Digest") {
-                self.digest
-                    .verify(header, request.method, request.target, &user, &passwords)
-                    .then_some(Decision::ProvenDigest)
-            } else if header.starts_with("Basic")
-                && request.protocol == Protocol::Https
-                && self.settings.basic_over_tls
-            {
-                trust::verify_basic(header, &user, &passwords).then_some(Decision::ProvenBasic)
+            // Credentials travel only inside TLS: over plain HTTP the file itself would not.
+            let proven = if request.protocol != Protocol::Https {
+                None
+            } else if header.starts_with("Digest") {
+                // Decided on the nonce alone, before the device: the same for every MAC.
+                if self.digest.nonce_state(header) == trust::NonceState::Stale {
+                    return Ok(Decision::Stale);
+                }
+                let passwords = passwords(known, now);
+                let ok = self.digest.verify(
+                    header,
+                    request.method,
+                    request.target,
+                    &user,
+                    &passwords.list(),
+                );
+                (ok && passwords.real).then_some(Decision::ProvenDigest)
+            } else if header.starts_with("Basic") && self.settings.basic_over_tls {
+                let passwords = passwords(known, now);
+                let ok = trust::verify_basic(header, &user, &passwords.list());
+                (ok && passwords.real).then_some(Decision::ProvenBasic)
             } else {
                 None
             };
-            return Ok(match ok {
-                Some(decision) if known_with_password => decision,
-                _ => Decision::Refused,
+            return Ok(match (proven, known) {
+                (Some(decision), _) => decision,
+                // Stale credentials on the site's own network still get the file.
+                (None, Some(k)) if in_network(k) => Decision::AllowedNetwork,
+                (None, _) => Decision::Refused,
             });
         }
         let Some(known) = known else {
             return Ok(Decision::Unproven);
         };
+        // Just used its window over TFTP from this address: a retransmitted request (the phone
+        // did not see our first answer) is served again for a short while. Over HTTP a second
+        // request is a second request.
+        if let (Protocol::Tftp, Some(ip), Some(grace_ip)) = (
+            request.protocol,
+            request.peer,
+            self.grace.get(&known.device.id),
+        ) {
+            if ip == grace_ip {
+                return Ok(Decision::FirstContact);
+            }
+        }
         if known
             .device
             .access
             .first_contact_until
             .is_some_and(|until| until > now)
         {
+            if !main_file {
+                return Ok(Decision::FirstContact);
+            }
             // Exactly one request wins the window; a loser goes on to the next checks.
             if self
                 .store
                 .device_first_contact(&known.device, &Secret::generate(), now)
                 .await?
             {
+                if let (Protocol::Tftp, Some(ip)) = (request.protocol, request.peer) {
+                    self.grace.insert(known.device.id, ip);
+                }
                 tracing::info!(%mac, peer = ?request.peer, "first contact: device credentials issued");
                 return Ok(Decision::FirstContact);
             }
         }
-        if let Some(ip) = request.peer {
-            if known.allowed_networks.iter().any(|n| n.contains(&ip)) {
-                return Ok(Decision::AllowedNetwork);
-            }
+        if in_network(known) {
+            return Ok(Decision::AllowedNetwork);
         }
         Ok(Decision::Unproven)
     }
@@ -585,21 +688,16 @@ impl Provisioner {
                 return Ok(hit.device);
             }
         }
-        let known = match self.store.device_by_mac(mac).await? {
-            Some(device) => match self.catalog.family_by_name(&device.family) {
-                Some(family) => {
-                    let site = self
-                        .store
-                        .site_get(device.tenant_id, device.site_id)
-                        .await?;
-                    Some(Arc::new(Known {
+        let known = match self.store.device_access_by_mac(mac).await? {
+            Some((device, allowed_networks)) => {
+                self.catalog.family_by_name(&device.family).map(|family| {
+                    Arc::new(Known {
                         device,
                         family,
-                        allowed_networks: site.allowed_networks,
-                    }))
-                }
-                None => None,
-            },
+                        allowed_networks,
+                    })
+                })
+            }
             None => None,
         };
         self.devices.insert(

@@ -38,6 +38,8 @@ pub enum Decision {
     Unproven,
     /// Credentials or a certificate that do not fit the file's device.
     Refused,
+    /// Digest credentials with an expired (or foreign) nonce: challenged again.
+    Stale,
 }
 
 impl Decision {
@@ -50,10 +52,11 @@ impl Decision {
             Decision::AllowedNetwork => "allowed-network",
             Decision::Unproven => "unproven",
             Decision::Refused => "refused",
+            Decision::Stale => "stale-nonce",
         }
     }
 
-    pub const ALL: [Decision; 7] = [
+    pub const ALL: [Decision; 8] = [
         Decision::ProvenCertificate,
         Decision::ProvenDigest,
         Decision::ProvenBasic,
@@ -61,18 +64,34 @@ impl Decision {
         Decision::AllowedNetwork,
         Decision::Unproven,
         Decision::Refused,
+        Decision::Stale,
     ];
 
     /// Whether the full file (with secrets) may be served.
     pub fn trusted(self) -> bool {
-        !matches!(self, Decision::Unproven | Decision::Refused)
+        !matches!(
+            self,
+            Decision::Unproven | Decision::Refused | Decision::Stale
+        )
     }
 }
 
-/// Digest authentication state: the nonces this server issued, each with the highest nonce
-/// count seen, so a captured response cannot be replayed.
+/// Digest authentication. Nonces are stateless — a time, a random part and an HMAC of both under
+/// a key of this process — so unauthenticated requests, however many, store nothing. Only after a
+/// response verifies is its nonce remembered, with the highest nonce count seen, so a captured
+/// response cannot be replayed.
 pub struct Digest {
-    nonces: Cache<String, Arc<AtomicU32>>,
+    key: [u8; 32],
+    lifetime: Duration,
+    counts: Cache<String, Arc<AtomicU32>>,
+}
+
+/// What a Digest nonce is worth, decided before anything about the device is looked at.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum NonceState {
+    Fresh,
+    /// Ours but too old, or not ours at all: the client gets a new challenge.
+    Stale,
 }
 
 /// What a client's `Authorization: Digest …` says.
@@ -89,36 +108,78 @@ struct DigestResponse {
     cnonce: String,
 }
 
+type HmacSha256 = hmac::Hmac<Sha256>;
+
 impl Digest {
-    pub fn new(nonce_lifetime: Duration) -> Digest {
+    pub fn new(lifetime: Duration) -> Digest {
         Digest {
-            nonces: Cache::builder()
+            key: rand::random(),
+            lifetime,
+            counts: Cache::builder()
                 .max_capacity(1_000_000)
-                .time_to_live(nonce_lifetime)
+                .time_to_live(lifetime)
                 .build(),
         }
     }
 
+    fn tag(&self, stamp_and_random: &[u8]) -> String {
+        use hmac::Mac as _;
+        // An HMAC key of any length is accepted.
+        let mut mac = <HmacSha256 as hmac::Mac>::new_from_slice(&self.key)
+            .unwrap_or_else(|_| unreachable!("HMAC takes keys of any length"));
+        mac.update(stamp_and_random);
+        hex::encode(&mac.finalize().into_bytes()[..16])
+    }
+
+    fn nonce(&self) -> String {
+        let now = jiff::Timestamp::now().as_second().to_be_bytes();
+        let random: [u8; 8] = rand::random();
+        let mut both = now.to_vec();
+        both.extend_from_slice(&random);
+        format!("{}{}", hex::encode(&both), self.tag(&both))
+    }
+
+    /// Whether the nonce in `header` is one of ours and young enough.
+    pub fn nonce_state(&self, header: &str) -> NonceState {
+        let Some(r) = parse_digest(header) else {
+            return NonceState::Stale;
+        };
+        let Ok(bytes) = hex::decode(r.nonce.get(..32).unwrap_or_default()) else {
+            return NonceState::Stale;
+        };
+        let tag = r.nonce.get(32..).unwrap_or_default();
+        if bytes.len() != 16 || !constant_time_eq(self.tag(&bytes).as_bytes(), tag.as_bytes()) {
+            return NonceState::Stale;
+        }
+        let mut stamp = [0u8; 8];
+        stamp.copy_from_slice(&bytes[..8]);
+        let age = jiff::Timestamp::now().as_second() - i64::from_be_bytes(stamp);
+        if (0..=self.lifetime.as_secs() as i64).contains(&age) {
+            NonceState::Fresh
+        } else {
+            NonceState::Stale
+        }
+    }
+
     /// `WWW-Authenticate` values: SHA-256 first (preferred), then MD5 for older phones, sharing
-    /// one fresh nonce.
-    pub fn challenge(&self) -> Vec<String> {
-        let nonce = hex::encode(rand::random::<[u8; 16]>());
-        self.nonces
-            .insert(nonce.clone(), Arc::new(AtomicU32::new(0)));
+    /// one fresh nonce; `stale` tells a client its nonce expired (RFC 7616), so it retries with the
+    /// same credentials.
+    pub fn challenge(&self, stale: bool) -> Vec<String> {
+        let nonce = self.nonce();
+        let stale = if stale { ", stale=true" } else { "" };
         ["SHA-256", "MD5"]
             .iter()
             .map(|algorithm| {
                 format!(
-                    "Digest realm=\"{REALM}\", qop=\"auth\", algorithm={algorithm}, nonce=\"{nonce}\""
+                    "Digest realm=\"{REALM}\", qop=\"auth\", algorithm={algorithm}, nonce=\"{nonce}\"{stale}"
                 )
             })
             .collect()
     }
 
     /// Checks `header` (the `Authorization` value) for `user` with any of `passwords`, for a
-    /// request with this `method` and `uri`. A nonce we did not issue, an expired one, or a nonce
-    /// count that does not go up is refused. Every password is tried (no early exit), and
-    /// compared in constant time.
+    /// request with this `method` and `uri`. The nonce must be fresh (see `nonce_state`) and its
+    /// count must go up. Every password is tried (no early exit), compared in constant time.
     pub fn verify(
         &self,
         header: &str,
@@ -127,6 +188,9 @@ impl Digest {
         user: &str,
         passwords: &[&Secret],
     ) -> bool {
+        if self.nonce_state(header) != NonceState::Fresh {
+            return false;
+        }
         let Some(r) = parse_digest(header) else {
             return false;
         };
@@ -155,10 +219,11 @@ impl Digest {
         if !(shape_ok && matched) {
             return false;
         }
-        // Only now spend the nonce count: a wrong guess must not lock out the phone's next try.
-        let Some(seen) = self.nonces.get(&r.nonce) else {
-            return false;
-        };
+        // Only now is the nonce remembered: a wrong guess stores nothing and cannot lock out the
+        // phone's next try.
+        let seen = self
+            .counts
+            .get_with(r.nonce.clone(), || Arc::new(AtomicU32::new(0)));
         let before = seen.fetch_max(nc, Ordering::AcqRel);
         nc > before
     }
@@ -314,7 +379,9 @@ struct Bucket {
 /// Token buckets of failures (404 and 401 answers), per source address and per vendor prefix.
 pub struct Throttle {
     limits: ThrottleLimits,
-    addresses: Cache<IpAddr, Arc<Mutex<Bucket>>>,
+    /// Keyed by `source_key`, and apart for TFTP: a spoofable UDP source must not get an address
+    /// refused over HTTP.
+    addresses: Cache<(IpAddr, bool), Arc<Mutex<Bucket>>>,
     prefixes: Cache<[u8; 3], Arc<Mutex<Bucket>>>,
 }
 
@@ -352,8 +419,9 @@ impl Throttle {
         }))
     }
 
-    /// How to treat the next unproven request from `ip` for a file of vendor `prefix`.
-    pub fn gate(&self, ip: IpAddr, prefix: Option<[u8; 3]>) -> Gate {
+    /// How to treat the next request from `ip` (over TFTP when `tftp`) for a file of vendor
+    /// `prefix`.
+    pub fn gate(&self, ip: IpAddr, tftp: bool, prefix: Option<[u8; 3]>) -> Gate {
         let now = Instant::now();
         let l = &self.limits;
         if let Some(prefix) = prefix {
@@ -365,7 +433,7 @@ impl Throttle {
                 }
             }
         }
-        let Some(bucket) = self.addresses.get(&ip) else {
+        let Some(bucket) = self.addresses.get(&(source_key(ip), tftp)) else {
             return Gate::Open;
         };
         let mut b = bucket.lock().unwrap_or_else(|e| e.into_inner());
@@ -380,7 +448,9 @@ impl Throttle {
     }
 
     /// Counts a failure: when an address (or a prefix) has none left, it is refused for `ban`.
-    pub fn fail(&self, ip: IpAddr, prefix: Option<[u8; 3]>) {
+    /// An address already refused, and TFTP (whose source can be forged), do not count against
+    /// the prefix: one host cannot get a whole vendor's phones refused.
+    pub fn fail(&self, ip: IpAddr, tftp: bool, prefix: Option<[u8; 3]>) {
         let now = Instant::now();
         let l = &self.limits;
         let take = |bucket: Arc<Mutex<Bucket>>, burst: u32, per_minute: u32| {
@@ -394,11 +464,18 @@ impl Throttle {
                 false
             }
         };
-        let bucket = self.addresses.get_with(ip, || Self::bucket(l.burst));
+        let bucket = self
+            .addresses
+            .get_with((source_key(ip), tftp), || Self::bucket(l.burst));
+        let already_refused = bucket
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .banned_until
+            .is_some();
         if take(bucket, l.burst, l.per_minute) {
-            tracing::warn!(%ip, ban_secs = l.ban.as_secs(), "too many failed requests: address refused for a while");
+            tracing::warn!(%ip, tftp, ban_secs = l.ban.as_secs(), "too many failed requests: address refused for a while");
         }
-        if let Some(prefix) = prefix {
+        if let (Some(prefix), false, false) = (prefix, already_refused, tftp) {
             let bucket = self
                 .prefixes
                 .get_with(prefix, || Self::bucket(l.prefix_burst));
@@ -410,13 +487,26 @@ impl Throttle {
 
     /// A proven request gives its address one failure back (phones behind one NAT that are
     /// challenged before they authenticate are not punished for it).
-    pub fn succeed(&self, ip: IpAddr) {
-        if let Some(bucket) = self.addresses.get(&ip) {
+    pub fn succeed(&self, ip: IpAddr, tftp: bool) {
+        if let Some(bucket) = self.addresses.get(&(source_key(ip), tftp)) {
             let mut b = bucket.lock().unwrap_or_else(|e| e.into_inner());
             if b.banned_until.is_none() {
                 b.tokens = (b.tokens + 1.0).min(f64::from(self.limits.burst));
             }
         }
+    }
+}
+
+/// The key for per-source limits: the address, or for IPv6 its /64 (one host usually has a whole
+/// /64 to pick addresses from).
+pub fn source_key(ip: IpAddr) -> IpAddr {
+    match ip {
+        IpAddr::V6(v6) => {
+            let mut octets = v6.octets();
+            octets[8..].fill(0);
+            IpAddr::from(octets)
+        }
+        v4 => v4,
     }
 }
 
@@ -451,7 +541,7 @@ mod tests {
     fn digest_accepts_once_per_count_with_either_algorithm() {
         let digest = Digest::new(Duration::from_secs(60));
         let password = Secret::new("s3cret".into());
-        let challenge = digest.challenge();
+        let challenge = digest.challenge(false);
         assert_eq!(challenge.len(), 2);
         assert!(challenge[0].contains("algorithm=SHA-256"));
         for (hash, nc) in [
@@ -482,7 +572,7 @@ mod tests {
         let digest = Digest::new(Duration::from_secs(60));
         let password = Secret::new("s3cret".into());
         let old = Secret::new("old".into());
-        let challenge = digest.challenge();
+        let challenge = digest.challenge(false);
         let ok =
             |h: &str, uri: &str, user: &str, pw: &[&Secret]| digest.verify(h, "GET", uri, user, pw);
         let good = answer(
@@ -509,16 +599,16 @@ mod tests {
             ok(&good, "/a.cfg", "001565a1b2c3", &[&old, &password]),
             "either password"
         );
-        let foreign = good.replace(
-            challenge[0]
-                .split("nonce=\"")
-                .nth(1)
-                .unwrap()
-                .split('"')
-                .next()
-                .unwrap(),
-            "ffff",
+        // A nonce we never issued, with a response computed correctly over it.
+        let fake = format!("Digest realm=\"{REALM}\", nonce=\"{}\"", "0".repeat(64));
+        let foreign = answer(
+            &fake,
+            ("SHA-256", sha256_hex),
+            "s3cret",
+            "00000001",
+            "/a.cfg",
         );
+        assert_eq!(digest.nonce_state(&foreign), NonceState::Stale);
         assert!(
             !ok(&foreign, "/a.cfg", "001565a1b2c3", &[&password]),
             "a nonce we never issued"
@@ -535,6 +625,18 @@ mod tests {
             "001565a1b2c3",
             &[&password]
         ));
+    }
+
+    #[test]
+    fn stale_challenges_and_ipv6_source_keys() {
+        let digest = Digest::new(Duration::from_secs(60));
+        assert!(digest.challenge(true)[0].ends_with(", stale=true"));
+        assert!(!digest.challenge(false)[0].contains("stale"));
+        let a: IpAddr = "2001:db8::1".parse().unwrap();
+        let b: IpAddr = "2001:db8::ffff:1".parse().unwrap();
+        assert_eq!(source_key(a), source_key(b), "one /64");
+        let v4: IpAddr = "192.0.2.1".parse().unwrap();
+        assert_eq!(source_key(v4), v4);
     }
 
     #[test]
@@ -570,15 +672,18 @@ mod tests {
         });
         let a: IpAddr = "192.0.2.1".parse().unwrap();
         let b: IpAddr = "192.0.2.2".parse().unwrap();
-        assert_eq!(throttle.gate(a, None), Gate::Open);
+        assert_eq!(throttle.gate(a, false, None), Gate::Open);
         for _ in 0..6 {
-            throttle.fail(a, Some([0, 0x15, 0x65]));
+            throttle.fail(a, false, Some([0, 0x15, 0x65]));
         }
-        assert_eq!(throttle.gate(a, None), Gate::Slow);
+        assert_eq!(throttle.gate(a, false, None), Gate::Slow);
         for _ in 0..4 {
-            throttle.fail(a, Some([0, 0x15, 0x65]));
+            throttle.fail(a, false, Some([0, 0x15, 0x65]));
         }
-        assert_eq!(throttle.gate(a, None), Gate::Refused);
-        assert_eq!(throttle.gate(b, Some([0, 0x15, 0x65])), Gate::Open);
+        assert_eq!(throttle.gate(a, false, None), Gate::Refused);
+        assert_eq!(throttle.gate(b, false, Some([0, 0x15, 0x65])), Gate::Open);
+        // TFTP failures are counted apart: a forged UDP source cannot get the address refused
+        // over HTTP.
+        assert_eq!(throttle.gate(a, true, None), Gate::Open);
     }
 }

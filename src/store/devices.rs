@@ -189,6 +189,40 @@ impl Store {
         })
     }
 
+    /// The device with this MAC and its site's allowed networks, in one query (a registered MAC
+    /// costs no more round trips than an unknown one).
+    pub async fn device_access_by_mac(
+        &self,
+        mac: Mac,
+    ) -> Result<Option<(Device, Vec<ipnet::IpNet>)>> {
+        let columns: Vec<String> = COLUMNS
+            .split(',')
+            .map(|c| format!("d.{}", c.trim()))
+            .collect();
+        let row = sqlx::query(&format!(
+            "SELECT {}, s.allowed_networks FROM devices d JOIN sites s ON s.id = d.site_id \
+             WHERE d.mac = $1",
+            columns.join(", ")
+        ))
+        .bind(mac.to_string())
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(store_err)?;
+        let Some(row) = row else {
+            return Ok(None);
+        };
+        let networks: String = get(&row, "allowed_networks")?;
+        let networks = networks
+            .split(',')
+            .filter(|n| !n.is_empty())
+            .map(|n| {
+                n.parse()
+                    .map_err(|_| Error::Store(format!("stored network {n:?} is invalid")))
+            })
+            .collect::<Result<_>>()?;
+        Ok(Some((device_from(&row)?, networks)))
+    }
+
     /// Logs `number` in to `device` in the next free account slot, with a new SIP account.
     /// Returns the slot.
     pub async fn device_login(

@@ -21,6 +21,7 @@ use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
 pub use crate::config::TftpLimits as Limits;
+use crate::provision::trust::source_key;
 use crate::provision::{FileRequest, Outcome, Protocol, Provisioner, StaticFiles};
 use packet::{ErrorCode, Mode, Packet};
 use transfer::{negotiate, Source, Transfer};
@@ -40,19 +41,6 @@ pub struct Metrics {
 
 /// The longest a transfer may take.
 const MAX_TRANSFER: std::time::Duration = std::time::Duration::from_secs(15 * 60);
-
-/// The key for per-source limits: the address, or for IPv6 its /64 (one host usually has a whole
-/// /64 to pick addresses from).
-fn source_key(ip: IpAddr) -> IpAddr {
-    match ip {
-        IpAddr::V6(v6) => {
-            let mut octets = v6.octets();
-            octets[8..].fill(0);
-            IpAddr::from(octets)
-        }
-        v4 => v4,
-    }
-}
 
 /// Static files up to this size are read whole when opened.
 const SMALL_FILE: u64 = 64 * 1024;

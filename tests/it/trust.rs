@@ -87,6 +87,15 @@ async fn challenge(client: &reqwest::Client, url: &str) -> String {
 /// HTTP password the phone received.
 async fn first_contact(server: &TestServer) -> String {
     walkthrough_with(&server.app, &[]).await;
+    // As a Yealink boots: its boot file first, which does not use up the window; nor does a HEAD.
+    let (status, _, boot) = server.fetch("/001565a1b2c3.boot", Some(UA)).await;
+    assert_eq!(status, 200);
+    assert!(
+        boot.contains("include:config \"001565a1b2c3.cfg\""),
+        "{boot}"
+    );
+    let head = server.client.head(server.url(FILE)).send().await.unwrap();
+    assert_eq!(head.status().as_u16(), 200);
     let (status, _, body) = server.fetch(FILE, Some(UA)).await;
     assert_eq!(status, 200, "first contact gets the full file");
     assert!(line(&body, "account.1.password").is_some());
@@ -104,10 +113,32 @@ async fn first_contact_then_credentials_only() {
     let server = TestServer::start().await;
     let password = first_contact(&server).await;
     // The window is closed: without credentials, the uniform 404, as for an unknown MAC.
-    let (status, _, body) = server.fetch(FILE, Some(UA)).await;
-    let (status2, _, body2) = server.fetch("/001565ffffff.cfg", None).await;
+    let (status, headers, body) = server.fetch(FILE, None).await;
+    let (status2, headers2, body2) = server.fetch("/001565ffffff.cfg", None).await;
     assert_eq!((status, status2), (404, 404));
     assert_eq!(body, body2);
+    let without_date = |h: &reqwest::header::HeaderMap| {
+        let mut v: Vec<String> = h
+            .iter()
+            .filter(|(k, _)| *k != "date")
+            .map(|(k, v)| format!("{k}: {v:?}"))
+            .collect();
+        v.sort();
+        v
+    };
+    assert_eq!(without_date(&headers), without_date(&headers2));
+    // Credentials over plain HTTP are refused: the file would travel in clear.
+    let resp = server
+        .client
+        .get(server.url(FILE))
+        .header(
+            "Authorization",
+            format!("Digest username=\"001565a1b2c3\", response=\"{password}\""),
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status().as_u16(), 404);
     // Over HTTPS every device file is challenged, known MAC or not.
     let client = https_client(&server, None);
     let known = challenge(&client, &https_url(&server, FILE)).await;
@@ -127,6 +158,44 @@ async fn first_contact_then_credentials_only() {
         let body = resp.text().await.unwrap();
         assert_eq!(line(&body, "account.1.display_name"), Some("Ada Lovelace"));
     }
+}
+
+#[tokio::test]
+async fn a_foreign_or_old_nonce_is_challenged_again() {
+    let server = TestServer::start().await;
+    let password = first_contact(&server).await;
+    let client = https_client(&server, None);
+    let fake = format!("Digest realm=\"autoprov\", nonce=\"{}\"", "0".repeat(64));
+    let auth = digest_header(&fake, "001565a1b2c3", &password, FILE, 1, true);
+    for uri in [FILE, "/001565ffffff.cfg"] {
+        let resp = client
+            .get(https_url(&server, uri))
+            .header("Authorization", &auth)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(resp.status().as_u16(), 401, "{uri}");
+        let challenge = resp.headers()["www-authenticate"].to_str().unwrap();
+        assert!(challenge.ends_with("stale=true"), "{challenge}");
+    }
+}
+
+#[tokio::test]
+async fn bootstrap_answers_are_throttled_too() {
+    let server = TestServer::start_with(&[
+        ("trust.unproven", "bootstrap"),
+        ("trust.fail_burst", "10"),
+        ("trust.fail_per_minute", "1"),
+        ("trust.slow_ms", "0"),
+    ])
+    .await;
+    walkthrough_with(&server.app, &[]).await;
+    let mut statuses = Vec::new();
+    for i in 0..30 {
+        statuses.push(server.fetch(&format!("/001565{i:06x}.cfg"), None).await.0);
+    }
+    assert_eq!(statuses[0], 200, "a bootstrap file at first");
+    assert_eq!(*statuses.last().unwrap(), 404, "then refused: {statuses:?}");
 }
 
 #[tokio::test]
@@ -373,10 +442,10 @@ async fn guessing_macs_gets_an_address_throttled_and_no_one_else() {
 async fn tftp_gets_first_contact_or_nothing() {
     let server = TestServer::start().await;
     walkthrough_with(&server.app, &[]).await;
-    let get = |name: &'static str| {
+    let get = |name: &'static str, from: &'static str| {
         let addr = server.tftp_addr;
         async move {
-            let out = tokio::net::UdpSocket::bind("127.0.0.1:0").await.unwrap();
+            let out = tokio::net::UdpSocket::bind(from).await.unwrap();
             let rrq = autoprov::tftp::packet::Packet::Rrq(autoprov::tftp::packet::Request {
                 filename: name.into(),
                 mode: autoprov::tftp::packet::Mode::Octet,
@@ -407,10 +476,13 @@ async fn tftp_gets_first_contact_or_nothing() {
             }
         }
     };
-    let first = get("001565a1b2c3.cfg").await.unwrap();
+    let first = get("001565a1b2c3.cfg", "127.0.0.1:0").await.unwrap();
     assert!(line(&first, "static.auto_provision.server.password").is_some());
+    // The same phone asking again at once (it missed our answer): served again.
+    assert_eq!(get("001565a1b2c3.cfg", "127.0.0.1:0").await, Ok(first));
+    // Anyone else: nothing.
     assert_eq!(
-        get("001565a1b2c3.cfg").await,
+        get("001565a1b2c3.cfg", "127.0.0.2:0").await,
         Err("file not found".to_string())
     );
 }
