@@ -260,7 +260,7 @@ pub struct Provisioner {
     devices: Cache<Mac, Lookup>,
     /// Devices whose last-seen record was written lately, with the address written: at most one
     /// write a minute per device (unless it moves), so a boot storm does not become a write storm.
-    seen: Cache<DeviceId, (IpAddr, Protocol)>,
+    seen: Cache<DeviceId, (IpAddr, Protocol, Option<String>)>,
     digest: trust::Digest,
     throttle: Throttle,
     /// Devices that just used their first-contact window over TFTP, with the address that used
@@ -453,7 +453,8 @@ impl Provisioner {
         };
         let device = known.device.id;
         let tenant = known.device.tenant_id;
-        self.record_seen(device, request);
+        let firmware = ua.as_ref().and_then(|ua| ua.version.clone());
+        self.record_seen(device, request, firmware);
         // Read the revision before loading (see the module docs).
         let revision = self.store.revisions().tenant(tenant);
         let key = FileKey::Device {
@@ -661,20 +662,25 @@ impl Provisioner {
         }
     }
 
-    /// Records the device's address in the background (see `seen`).
-    fn record_seen(&self, device: DeviceId, request: &FileRequest<'_>) {
+    /// Records the device's address (and the firmware its User-Agent reports) in the background
+    /// (see `seen`).
+    fn record_seen(&self, device: DeviceId, request: &FileRequest<'_>, firmware: Option<String>) {
         let Some(peer) = request.peer else {
             return;
         };
-        let now = (peer, request.protocol);
-        if self.seen.get(&device) == Some(now) {
+        let now = (peer, request.protocol, firmware.clone());
+        if self.seen.get(&device) == Some(now.clone()) {
             return;
         }
         self.seen.insert(device, now);
         let store = self.store.clone();
         let protocol = request.protocol.as_str();
         tokio::spawn(async move {
-            if let Err(e) = store.device_seen(device, &peer.to_string(), protocol).await {
+            let firmware = firmware.as_deref();
+            if let Err(e) = store
+                .device_seen(device, &peer.to_string(), protocol, firmware)
+                .await
+            {
                 tracing::warn!(error = %e, "cannot record where a device was seen");
             }
         });

@@ -31,6 +31,8 @@ pub struct LastSeen {
     pub addr: String,
     /// `http`, `https` or `tftp`.
     pub protocol: String,
+    /// The firmware version the User-Agent last reported.
+    pub firmware: Option<String>,
 }
 
 const COLUMNS: &str = "id, tenant_id, site_id, mac, family, model, admin_password, \
@@ -153,14 +155,21 @@ impl Store {
 
     /// Records where and when the device last fetched a file. Not a configuration change: no
     /// revision moves, no cache entry goes stale.
-    pub async fn device_seen(&self, id: DeviceId, addr: &str, protocol: &str) -> Result<()> {
+    pub async fn device_seen(
+        &self,
+        id: DeviceId,
+        addr: &str,
+        protocol: &str,
+        firmware: Option<&str>,
+    ) -> Result<()> {
         sqlx::query(
-            "UPDATE devices SET last_seen_at = $1, last_seen_addr = $2, last_seen_protocol = $3 \
-             WHERE id = $4",
+            "UPDATE devices SET last_seen_at = $1, last_seen_addr = $2, last_seen_protocol = $3, \
+             firmware_version = COALESCE($4, firmware_version) WHERE id = $5",
         )
         .bind(now())
         .bind(addr)
         .bind(protocol)
+        .bind(firmware)
         .bind(id.0)
         .execute(&self.pool)
         .await
@@ -171,7 +180,8 @@ impl Store {
     /// When, from where and how the device last fetched a file, if it ever did.
     pub async fn device_last_seen(&self, id: DeviceId) -> Result<Option<LastSeen>> {
         let row = sqlx::query(
-            "SELECT last_seen_at, last_seen_addr, last_seen_protocol FROM devices WHERE id = $1",
+            "SELECT last_seen_at, last_seen_addr, last_seen_protocol, firmware_version \
+             FROM devices WHERE id = $1",
         )
         .bind(id.0)
         .fetch_optional(&self.pool)
@@ -184,6 +194,7 @@ impl Store {
                 at,
                 addr: get::<Option<String>>(&row, "last_seen_addr")?.unwrap_or_default(),
                 protocol: get::<Option<String>>(&row, "last_seen_protocol")?.unwrap_or_default(),
+                firmware: get(&row, "firmware_version")?,
             }),
             None => None,
         })

@@ -500,3 +500,29 @@ async fn unknown_model_codes_are_unknown_files() {
     assert!(body.contains("T58W"), "{body}");
     let _ = MAC;
 }
+
+#[tokio::test]
+async fn the_firmware_version_of_the_user_agent_is_recorded() {
+    let server = TestServer::start().await;
+    walkthrough(&server.app).await;
+    server.fetch("/001565a1b2c3.cfg", Some(UA)).await;
+    let device = server
+        .app
+        .store
+        .device_by_mac("001565a1b2c3".parse().unwrap())
+        .await
+        .unwrap()
+        .unwrap();
+    // Written in the background; give it up to two seconds.
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(2);
+    loop {
+        let seen = server.app.store.device_last_seen(device.id).await.unwrap();
+        if let Some(seen) = seen {
+            assert_eq!(seen.firmware.as_deref(), Some("96.86.0.100"));
+            assert_eq!(seen.protocol, "http");
+            break;
+        }
+        assert!(tokio::time::Instant::now() < deadline, "never recorded");
+        tokio::task::yield_now().await;
+    }
+}
