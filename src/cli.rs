@@ -64,6 +64,9 @@ enum Command {
     /// The local CA and HTTPS server certificate
     #[command(subcommand)]
     Certs(CertsCmd),
+    /// Render every family's files against a sample device and parse them; report what is
+    /// broken (with the operator's overrides, if configured)
+    CheckTemplates,
     /// Print what a phone would receive
     Render {
         /// The phone's MAC
@@ -399,11 +402,16 @@ async fn execute(cli: Cli, settings: Settings) -> anyhow::Result<()> {
     if let Command::Certs(cmd) = &cli.command {
         return certs(cmd, &settings, Output { json: cli.json });
     }
+    if let Command::CheckTemplates = &cli.command {
+        return check_templates(&settings, Output { json: cli.json });
+    }
     let app = App::open(settings).await?;
     let admin = &app.admin;
     let out = Output { json: cli.json };
     match cli.command {
-        Command::Serve(_) | Command::Certs(_) => unreachable!("handled above"),
+        Command::Serve(_) | Command::Certs(_) | Command::CheckTemplates => {
+            unreachable!("handled above")
+        }
         Command::Tenant(TenantCmd::Add { name }) => {
             let t = admin.tenant_add(&name).await?;
             out.one(&t, format!("tenant {} added (id {})", t.name, t.id));
@@ -643,6 +651,44 @@ async fn execute(cli: Cli, settings: Settings) -> anyhow::Result<()> {
     }
     app.store.close().await;
     Ok(())
+}
+
+/// Checks the shipped templates and, separately, the operator's overrides; fails if either is
+/// broken (the server would fall back to the shipped files for a broken override).
+fn check_templates(settings: &Settings, out: Output) -> anyhow::Result<()> {
+    use autoprov::provision::check;
+    use autoprov::render::Catalog;
+    let provision = App::provision_settings(settings);
+    let mut problems = Vec::new();
+    let mut families = 0;
+    for overrides in std::iter::once(None).chain(settings.templates_override.as_deref().map(Some)) {
+        match Catalog::load_layers(&settings.templates_dir, overrides, &[]) {
+            Ok(catalog) => {
+                families = catalog.families().len();
+                problems.extend(check::check(&catalog, &provision));
+            }
+            Err(e) => problems.push(check::Problem {
+                family: "(load)".into(),
+                file: overrides
+                    .unwrap_or(&settings.templates_dir)
+                    .display()
+                    .to_string(),
+                message: e.to_string(),
+            }),
+        }
+    }
+    problems.dedup();
+    let list: Vec<String> = problems.iter().map(|p| p.to_string()).collect();
+    if problems.is_empty() {
+        out.one(
+            &serde_json::json!({ "families": families, "problems": list }),
+            format!("{families} families: every file renders and parses"),
+        );
+        Ok(())
+    } else {
+        out.list(&list, |p| p.clone());
+        anyhow::bail!("{} template problem(s)", problems.len())
+    }
 }
 
 fn certs(cmd: &CertsCmd, settings: &Settings, out: Output) -> anyhow::Result<()> {

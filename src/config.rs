@@ -98,6 +98,8 @@ struct RawProvisioning {
 struct RawTemplates {
     /// Folder of `<family>/manifest.toml` and templates; empty means the shipped ones.
     dir: String,
+    /// The operator's folder of `<family>/<file>` overrides; empty means none.
+    override_dir: String,
 }
 
 #[derive(Debug, Serialize, Deserialize)]
@@ -139,7 +141,10 @@ impl Default for Raw {
                 https_url: String::new(),
                 recheck_minutes: 1440,
             },
-            templates: RawTemplates { dir: String::new() },
+            templates: RawTemplates {
+                dir: String::new(),
+                override_dir: String::new(),
+            },
             cache: RawCache { max_mib: 256 },
             store: RawStore { poll_ms: 250 },
             tftp: RawTftp {
@@ -244,6 +249,8 @@ pub struct Settings {
     public_url_derived: bool,
     pub recheck_minutes: u32,
     pub templates_dir: PathBuf,
+    /// The operator's overrides, laid over `templates_dir` family by family.
+    pub templates_override: Option<PathBuf>,
     pub cache_max_bytes: u64,
     pub revision_poll: Duration,
     pub tftp_limits: TftpLimits,
@@ -675,6 +682,18 @@ fn validate(raw: Raw) -> Result<Settings> {
             templates_dir.display()
         )));
     }
+    let templates_override = if raw.templates.override_dir.is_empty() {
+        None
+    } else {
+        let dir = PathBuf::from(&raw.templates.override_dir);
+        if !dir.is_dir() {
+            return Err(Error::Config(format!(
+                "templates.override_dir: {} is not a folder",
+                dir.display()
+            )));
+        }
+        Some(dir)
+    };
     crate::model::TimeZoneFacts::new(&raw.defaults.time_zone, jiff::Timestamp::now())
         .map_err(|e| Error::Config(format!("defaults.{e}")))?;
     let sip_domain = if raw.defaults.sip_domain.is_empty() {
@@ -705,6 +724,7 @@ fn validate(raw: Raw) -> Result<Settings> {
         public_url_derived,
         recheck_minutes,
         templates_dir,
+        templates_override,
         cache_max_bytes,
         revision_poll: Duration::from_millis(poll_ms),
         tftp_limits,

@@ -14,6 +14,7 @@
 //! newer content is cached under the older key and the next request misses and re-renders, so a
 //! stale file is never cached under a current revision. This module knows no sockets and no SQL.
 
+pub mod check;
 mod context;
 mod files;
 pub mod trust;

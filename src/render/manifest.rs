@@ -66,6 +66,9 @@ pub struct FileSpec {
     pub bootstrap: Option<String>,
     pub format: Format,
     pub content_type: String,
+    /// For XML files: the root element the vendor expects; `check-templates` insists on it.
+    #[serde(default)]
+    pub root: Option<String>,
 }
 
 /// How values are escaped in a file: the renderer escapes every `{{ value }}` for the file's

@@ -52,6 +52,23 @@ pub struct Catalog {
     families: Vec<Family>,
     env: Environment<'static>,
     dir: PathBuf,
+    /// Families with at least one of the operator's files in use.
+    overridden: Vec<String>,
+}
+
+/// Where a family's files come from: the operator's folder first, then the shipped one.
+struct Layers {
+    shipped: PathBuf,
+    overrides: Option<PathBuf>,
+}
+
+impl Layers {
+    fn find(&self, name: &str) -> PathBuf {
+        match &self.overrides {
+            Some(dir) if dir.join(name).is_file() => dir.join(name),
+            _ => self.shipped.join(name),
+        }
+    }
 }
 
 impl std::fmt::Debug for Catalog {
@@ -69,16 +86,59 @@ impl Catalog {
     /// Loads every `<family>/manifest.toml` under `dir` with its templates. Any broken manifest,
     /// pattern or template is an error naming the file (and line, for templates).
     pub fn load(dir: &Path) -> Result<Catalog> {
-        let mut entries: Vec<PathBuf> = std::fs::read_dir(dir)
-            .map_err(|e| Error::Config(format!("device templates folder {}: {e}", dir.display())))?
-            .filter_map(|entry| entry.ok().map(|e| e.path()))
-            .filter(|p| p.join("manifest.toml").is_file())
-            .collect();
-        entries.sort();
+        Self::load_layers(dir, None, &[])
+    }
+
+    /// Loads the shipped families from `shipped`, with the operator's files from `overrides`
+    /// laid over them: `overrides/<family>/<file>` replaces the shipped file of that name (the
+    /// manifest too), and a family folder only in `overrides` adds a family. Families named in
+    /// `shipped_only` ignore their overrides (used when an override is broken).
+    pub fn load_layers(
+        shipped: &Path,
+        overrides: Option<&Path>,
+        shipped_only: &[String],
+    ) -> Result<Catalog> {
+        let folders = |dir: &Path| -> Vec<String> {
+            std::fs::read_dir(dir)
+                .map(|entries| {
+                    entries
+                        .filter_map(|e| e.ok().map(|e| e.path()))
+                        .filter(|p| p.is_dir())
+                        .filter_map(|p| p.file_name().and_then(|n| n.to_str()).map(str::to_owned))
+                        .collect()
+                })
+                .unwrap_or_default()
+        };
+        if !shipped.is_dir() {
+            return Err(Error::Config(format!(
+                "device templates folder {} is missing",
+                shipped.display()
+            )));
+        }
+        let mut names = folders(shipped);
+        if let Some(dir) = overrides {
+            names.extend(folders(dir));
+        }
+        names.sort();
+        names.dedup();
+        // For each family: where each of its files comes from.
+        let mut entries: Vec<Layers> = Vec::new();
+        for name in names {
+            let layers = Layers {
+                shipped: shipped.join(&name),
+                overrides: overrides
+                    .filter(|_| !shipped_only.contains(&name))
+                    .map(|dir| dir.join(&name))
+                    .filter(|p| p.is_dir()),
+            };
+            if layers.find("manifest.toml").is_file() {
+                entries.push(layers);
+            }
+        }
         if entries.is_empty() {
             return Err(Error::Config(format!(
                 "device templates folder {} holds no <family>/manifest.toml",
-                dir.display()
+                shipped.display()
             )));
         }
         // First every manifest, so the escaping of each template is known before any template is
@@ -86,8 +146,9 @@ impl Catalog {
         let mut formats: HashMap<String, Format> = HashMap::new();
         let mut sources: Vec<(String, PathBuf)> = Vec::new();
         let mut families = Vec::new();
-        for folder in entries {
-            let manifest_path = folder.join("manifest.toml");
+        let mut overridden = Vec::new();
+        for layers in entries {
+            let manifest_path = layers.find("manifest.toml");
             let text = std::fs::read_to_string(&manifest_path)?;
             let manifest: Manifest = toml::from_str(&text).map_err(|e| Error::Template {
                 name: manifest_path.display().to_string(),
@@ -119,7 +180,7 @@ impl Catalog {
                 for template in std::iter::once(&spec.template).chain(spec.bootstrap.as_ref()) {
                     let name = template_name(&manifest.family, template);
                     match formats.insert(name.clone(), spec.format) {
-                        None => sources.push((name, folder.join(template))),
+                        None => sources.push((name, layers.find(template))),
                         Some(format) if format == spec.format => {}
                         Some(_) => {
                             return Err(manifest_error(format!(
@@ -128,6 +189,9 @@ impl Catalog {
                         }
                     }
                 }
+            }
+            if layers.overrides.is_some() {
+                overridden.push(manifest.family.clone());
             }
             families.push(Family {
                 manifest,
@@ -167,8 +231,14 @@ impl Catalog {
         Ok(Catalog {
             families,
             env,
-            dir: dir.to_owned(),
+            dir: shipped.to_owned(),
+            overridden,
         })
+    }
+
+    /// Whether `family` uses any of the operator's files.
+    pub fn is_overridden(&self, family: &str) -> bool {
+        self.overridden.iter().any(|f| f == family)
     }
 
     pub fn families(&self) -> &[Family] {

@@ -326,3 +326,28 @@ async fn configuration_errors_name_the_key() {
         .unwrap());
     assert!(e.contains("AUTOPROV_CACHE__MAX_MIB"), "{e}");
 }
+
+#[tokio::test]
+async fn check_templates_reports_a_broken_override_with_file_and_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = run(dir.path(), &["check-templates"]).await;
+    assert!(ok(&out).contains("every file renders and parses"));
+    let overrides = dir.path().join("overrides/yealink");
+    std::fs::create_dir_all(&overrides).unwrap();
+    std::fs::write(
+        overrides.join("mac.cfg.j2"),
+        "#!version:1.0.0.1\n{% if %}\n",
+    )
+    .unwrap();
+    let out = autoprov(dir.path())
+        .env(
+            "AUTOPROV_TEMPLATES__OVERRIDE_DIR",
+            dir.path().join("overrides"),
+        )
+        .arg("check-templates")
+        .output()
+        .await
+        .unwrap();
+    let all = format!("{}{}", String::from_utf8_lossy(&out.stdout), err(&out));
+    assert!(all.contains("mac.cfg.j2:2"), "{all}");
+}

@@ -526,3 +526,38 @@ async fn the_firmware_version_of_the_user_agent_is_recorded() {
         tokio::task::yield_now().await;
     }
 }
+
+#[tokio::test]
+async fn operator_overrides_are_used_and_a_broken_one_falls_back() {
+    let shipped = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("device-templates/yealink");
+    let overrides = tempfile::tempdir().unwrap();
+    std::fs::create_dir(overrides.path().join("yealink")).unwrap();
+    let custom = std::fs::read_to_string(shipped.join("mac.cfg.j2"))
+        .unwrap()
+        .replace(
+            "## Time",
+            "## Operator override\nlang.gui = German\n## Time",
+        );
+    std::fs::write(overrides.path().join("yealink/mac.cfg.j2"), custom).unwrap();
+    let dir = overrides.path().display().to_string();
+    let server = TestServer::start_with(&[("templates.override_dir", &dir)]).await;
+    walkthrough(&server.app).await;
+    let (_, _, body) = server.fetch("/001565a1b2c3.cfg", Some(UA)).await;
+    assert!(body.lines().any(|l| l == "lang.gui = German"), "{body}");
+    drop(server);
+
+    // A broken override: the server starts anyway and serves the shipped file.
+    std::fs::write(
+        overrides.path().join("yealink/mac.cfg.j2"),
+        "#!version:1.0.0.1\nbroken line\n",
+    )
+    .unwrap();
+    let server = TestServer::start_with(&[("templates.override_dir", &dir)]).await;
+    walkthrough(&server.app).await;
+    let (status, _, body) = server.fetch("/001565a1b2c3.cfg", Some(UA)).await;
+    assert_eq!(status, 200);
+    assert!(
+        !body.contains("broken line") && body.contains("account.1.enable = 1"),
+        "{body}"
+    );
+}
