@@ -355,6 +355,9 @@ impl Provisioner {
         if let Some(ua) = &ua {
             matches.retain(|m| m.family == ua.family);
         }
+        // A shared file wins over a device pattern that happens to match too (Poly's
+        // `000000000000.cfg` also looks like a `<mac>.cfg` of MAC 00:00:00:00:00:00).
+        matches.sort_by_key(|m| m.mac.is_some());
         let Some(first) = matches.first().cloned() else {
             return Ok((Outcome::NotFound("no family has this file"), None));
         };

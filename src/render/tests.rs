@@ -70,15 +70,111 @@ fn yealink_user_agents() {
     assert!(c.identify_user_agent("Mozilla/5.0 Yealink").is_none());
 }
 
+#[track_caller]
+fn check_family_ua(
+    c: &Catalog,
+    family: &str,
+    ua: &str,
+    model: &str,
+    version: &str,
+    mac: Option<&str>,
+) {
+    let info = c
+        .identify_user_agent(ua)
+        .unwrap_or_else(|| panic!("not recognised: {ua:?}"));
+    assert_eq!(c.family(info.family).manifest.family, family, "{ua:?}");
+    assert_eq!(info.model, model, "{ua:?}");
+    assert_eq!(info.version.as_deref(), Some(version), "{ua:?}");
+    assert_eq!(info.mac.map(|m| m.to_string()).as_deref(), mac, "{ua:?}");
+}
+
+#[test]
+fn other_families_user_agents() {
+    let c = catalog();
+    check_family_ua(&c, "snom", "Mozilla/4.0 (compatible; snomD785-SIP 10.1.33.33 2010.12-00004-g9e5ac9f SXM:0 UXM:0 UXMC:0 000413922D24)", "D785", "10.1.33.33", Some("000413922d24"));
+    check_family_ua(
+        &c,
+        "snom",
+        "snom320-SIP 8.4.18 1.1.3-s",
+        "320",
+        "8.4.18",
+        None,
+    );
+    check_family_ua(
+        &c,
+        "fanvil",
+        "Fanvil X4 2.10.2.6887 0c383e07e16c",
+        "X4",
+        "2.10.2.6887",
+        Some("0c383e07e16c"),
+    );
+    check_family_ua(
+        &c,
+        "fanvil",
+        "Fanvil X6U Pro 0.0.10 0c383e2cd782",
+        "X6U Pro",
+        "0.0.10",
+        Some("0c383e2cd782"),
+    );
+    check_family_ua(
+        &c,
+        "fanvil",
+        "Fanvil X4 2.10.2.6887",
+        "X4",
+        "2.10.2.6887",
+        None,
+    );
+    check_family_ua(
+        &c,
+        "poly",
+        "FileTransport PolycomVVX-VVX_400-UA/4.1.4.7430 Type/Application",
+        "VVX_400",
+        "4.1.4.7430",
+        None,
+    );
+    check_family_ua(&c, "poly", "FileTransport PolycomSoundPointIP-SPIP_550-UA/4.0.15.1047 (SN:0004f21a1a1a) Type/Application", "SPIP_550", "4.0.15.1047", Some("0004f21a1a1a"));
+    check_family_ua(
+        &c,
+        "grandstream",
+        "Grandstream Model HW GXP2135 SW 1.0.7.97 DevId 000b828aa872",
+        "GXP2135",
+        "1.0.7.97",
+        Some("000b828aa872"),
+    );
+    check_family_ua(
+        &c,
+        "grandstream",
+        "Grandstream Model HW GXV3350  V1.3A SW 1.0.1.7 DevId 000b82000001",
+        "GXV3350",
+        "1.0.1.7",
+        Some("000b82000001"),
+    );
+    check_family_ua(
+        &c,
+        "grandstream",
+        "Grandstream GRP2612W 1.0.5.67",
+        "GRP2612W",
+        "1.0.5.67",
+        None,
+    );
+}
+
 #[test]
 fn yealink_file_names() {
     let c = catalog();
+    // `<mac>.cfg` is Yealink's and Fanvil's: the User-Agent or the registered device decides.
     let m = c.match_file("001565A1B2C3.cfg");
-    assert_eq!(m.len(), 1);
-    assert_eq!(
-        m[0].mac.map(|m| m.to_string()).as_deref(),
-        Some("001565a1b2c3")
+    let families: Vec<&str> = m
+        .iter()
+        .map(|m| c.family(m.family).manifest.family.as_str())
+        .collect();
+    assert!(
+        families.contains(&"yealink") && families.contains(&"fanvil"),
+        "{families:?}"
     );
+    assert!(m
+        .iter()
+        .all(|m| m.mac.map(|m| m.to_string()).as_deref() == Some("001565a1b2c3")));
     let m = c.match_file("y000000000096.cfg");
     assert_eq!(m[0].model_code, Some(96));
     assert_eq!(m[0].mac, None);

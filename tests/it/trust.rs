@@ -344,11 +344,14 @@ async fn a_vendor_certificate_proves_its_own_mac_only() {
 async fn allowed_networks_and_bootstrap() {
     let server = TestServer::start_with(&[("trust.unproven", "bootstrap")]).await;
     walkthrough_with(&server.app, &["127.0.0.2/32"]).await;
-    server.fetch(FILE, Some(UA)).await; // first contact, from 127.0.0.1
-                                        // 127.0.0.1 is not an allowed network: the bootstrap file, with no secret and nothing of
-                                        // the device; the same for an unknown MAC.
-    let (status, _, body) = server.fetch(FILE, None).await;
-    let (_, _, unknown) = server.fetch("/001565ffffff.cfg", None).await;
+    // First contact, from 127.0.0.1.
+    server.fetch(FILE, Some(UA)).await;
+    // 127.0.0.1 is not an allowed network: the bootstrap file, with no secret and nothing of the
+    // device; the same for an unknown MAC. (The User-Agent names the family: `<mac>.cfg` is
+    // Fanvil's file too.)
+    let yealink = Some("Yealink SIP-T54W 96.86.0.100");
+    let (status, _, body) = server.fetch(FILE, yealink).await;
+    let (_, _, unknown) = server.fetch("/001565ffffff.cfg", yealink).await;
     assert_eq!(status, 200);
     assert_eq!(body, unknown);
     assert!(

@@ -1,0 +1,108 @@
+//! Every family's phone, simulated with its real User-Agent and file names, gets its file with its
+//! line; XML files parse; a name with XML's special characters is escaped, not obeyed.
+
+use autoprov::admin::{DeviceInput, NumberInput, UserInput};
+use autoprov::provision::check;
+use autoprov::render::Format;
+
+use crate::support::{walkthrough, TestServer};
+
+/// (model, MAC, User-Agent, file requested)
+const PHONES: &[(&str, &str, &str, &str)] = &[
+    ("D785", "000413922d24", "Mozilla/4.0 (compatible; snomD785-SIP 10.1.33.33 2010.12-00004-g9e5ac9f SXM:0 UXM:0 UXMC:0 000413922D24)", "/snomD785-000413922D24.htm"),
+    ("D785", "000413922d24", "Mozilla/4.0 (compatible; snomD785-SIP 10.1.33.33 2010.12-00004-g9e5ac9f SXM:0 UXM:0 UXMC:0 000413922D24)", "/000413922D24.xml"),
+    ("X4", "0c383e07e16c", "Fanvil X4 2.10.2.6887 0c383e07e16c", "/0c383e07e16c.cfg"),
+    ("T54W", "001565a1b2c3", "Yealink SIP-T54W 96.86.0.100 00:15:65:a1:b2:c3", "/001565a1b2c3.cfg"),
+    ("VVX_400", "0004f21a1a1a", "FileTransport PolycomVVX-VVX_400-UA/4.1.4.7430 (SN:0004f21a1a1a) Type/Application", "/0004f21a1a1a-autoprov.cfg"),
+    ("GXP2135", "000b828aa872", "Grandstream Model HW GXP2135 SW 1.0.7.97 DevId 000b828aa872", "/cfg000b828aa872.xml"),
+];
+
+#[tokio::test]
+async fn poly_master_file_is_shared_even_without_a_user_agent() {
+    let server = TestServer::start().await;
+    for ua in [
+        Some("FileTransport PolycomVVX-VVX_400-UA/4.1.4.7430 Type/Application"),
+        None,
+    ] {
+        let (status, _, body) = server.fetch("/000000000000.cfg", ua).await;
+        assert_eq!(status, 200, "{ua:?}");
+        assert!(body.contains("-autoprov.cfg"), "{body}");
+        check::parse(&body, Format::Xml, None).unwrap();
+    }
+}
+
+#[tokio::test]
+async fn each_family_gets_its_line_in_a_file_that_parses() {
+    let server = TestServer::start().await;
+    walkthrough(&server.app).await;
+    let admin = &server.app.admin;
+    let tenant = admin.tenant("Acme").await.unwrap();
+    let mut added = std::collections::HashSet::new();
+    for (i, (model, mac, ua, file)) in PHONES.iter().enumerate() {
+        if added.insert(*mac) && *model != "T54W" {
+            let number = format!("+49305550{i:02}");
+            admin
+                .number_add(
+                    tenant.id,
+                    &NumberInput {
+                        number: number.clone(),
+                        status: Some("active".into()),
+                        ..Default::default()
+                    },
+                )
+                .await
+                .unwrap();
+            let user = admin
+                .user_add(
+                    tenant.id,
+                    &UserInput {
+                        first_name: "Zoë \"Q\" <&>".into(),
+                        last_name: format!("Tester{i}"),
+                        number: Some(number.clone()),
+                        ..Default::default()
+                    },
+                )
+                .await
+                .unwrap();
+            admin.user_activate(tenant.id, user.id).await.unwrap();
+            admin
+                .device_add(
+                    tenant.id,
+                    &DeviceInput {
+                        mac: mac.to_string(),
+                        model: model.to_string(),
+                        site: None,
+                    },
+                )
+                .await
+                .unwrap();
+            admin.device_login(tenant.id, mac, &number).await.unwrap();
+        }
+        let (status, headers, body) = server.fetch(file, Some(ua)).await;
+        assert_eq!(status, 200, "{model} {file}");
+        let content_type = headers["content-type"].to_str().unwrap();
+        if content_type.contains("xml") {
+            check::parse(&body, Format::Xml, None)
+                .unwrap_or_else(|e| panic!("{file}: {e}\n{body}"));
+            if *model != "T54W" {
+                assert!(
+                    body.contains("Zoë &quot;Q&quot; &lt;&amp;&gt;"),
+                    "{file}: {body}"
+                );
+                assert!(!body.contains("<&>"), "{file}");
+            }
+        }
+        assert!(body.contains("sip.example.com"), "{file}: {body}");
+    }
+}
+
+#[tokio::test]
+async fn the_shipped_templates_pass_their_own_check() {
+    let server = TestServer::start().await;
+    let problems = check::check(
+        &server.app.catalog,
+        &autoprov::App::provision_settings(&server.app.settings),
+    );
+    assert!(problems.is_empty(), "{problems:?}");
+    assert!(server.app.catalog.families().len() >= 3);
+}
