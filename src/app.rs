@@ -32,6 +32,7 @@ impl App {
             cache_max_bytes: settings.cache_max_bytes,
             https_url: settings.https_url.clone(),
             ca_url: crate::certs::ca_url(settings),
+            pickup_prefix: settings.pickup_prefix.clone(),
             unproven: if settings.trust.bootstrap {
                 Unproven::Bootstrap
             } else {

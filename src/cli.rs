@@ -251,6 +251,19 @@ enum UserCmd {
         #[command(flatten)]
         tenant: TenantArg,
     },
+    /// Show or change a user's monitor list (the BLF keys on their phone)
+    Monitor {
+        #[command(flatten)]
+        tenant: TenantArg,
+        /// User id, e-mail, number or "First Last"
+        user: String,
+        /// A user to add to the list
+        #[arg(long)]
+        add: Option<String>,
+        /// A user to take off the list
+        #[arg(long)]
+        remove: Option<String>,
+    },
 }
 
 #[derive(Subcommand, Debug)]
@@ -572,6 +585,32 @@ async fn execute(cli: Cli, settings: Settings) -> anyhow::Result<()> {
                     u.display_name(),
                     u.state,
                     u.number.as_ref().map(|n| n.to_string()).unwrap_or_default()
+                )
+            });
+        }
+        Command::User(UserCmd::Monitor {
+            tenant,
+            user,
+            add,
+            remove,
+        }) => {
+            let tenant = admin.tenant(&tenant.tenant).await?;
+            let user = admin.user(tenant.id, &user).await?;
+            if let Some(other) = add {
+                let other = admin.user(tenant.id, &other).await?;
+                admin.monitor_add(tenant.id, user.id, other.id).await?;
+            }
+            if let Some(other) = remove {
+                let other = admin.user(tenant.id, &other).await?;
+                admin.monitor_remove(tenant.id, user.id, other.id).await?;
+            }
+            let list = admin.monitor_list(tenant.id, user.id).await?;
+            out.list(&list, |u| {
+                format!(
+                    "{}\t{}\t{}",
+                    u.id,
+                    u.display_name(),
+                    u.extension.clone().unwrap_or_default()
                 )
             });
         }

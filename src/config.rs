@@ -90,6 +90,8 @@ struct RawProvisioning {
     public_url: String,
     /// The HTTPS URL phones with credentials are sent to; empty means derived.
     https_url: String,
+    /// Dialled before an extension to pick up a call ringing there (BLF keys).
+    pickup_prefix: String,
     recheck_minutes: i64,
 }
 
@@ -139,6 +141,7 @@ impl Default for Raw {
             provisioning: RawProvisioning {
                 public_url: String::new(),
                 https_url: String::new(),
+                pickup_prefix: "**".into(),
                 recheck_minutes: 1440,
             },
             templates: RawTemplates {
@@ -248,6 +251,8 @@ pub struct Settings {
     /// Whether `public_url` was derived from the HTTP address (and so follows the bound port).
     public_url_derived: bool,
     pub recheck_minutes: u32,
+    /// Dialled before an extension to pick up a call ringing there (BLF keys).
+    pub pickup_prefix: String,
     pub templates_dir: PathBuf,
     /// The operator's overrides, laid over `templates_dir` family by family.
     pub templates_override: Option<PathBuf>,
@@ -682,6 +687,16 @@ fn validate(raw: Raw) -> Result<Settings> {
             templates_dir.display()
         )));
     }
+    let pickup_prefix = raw.provisioning.pickup_prefix.clone();
+    if pickup_prefix.len() > 8
+        || !pickup_prefix
+            .chars()
+            .all(|c| c.is_ascii_digit() || c == '*' || c == '#')
+    {
+        return Err(Error::Config(format!(
+            "provisioning.pickup_prefix: {pickup_prefix:?} is not up to 8 of 0-9 * #"
+        )));
+    }
     let templates_override = if raw.templates.override_dir.is_empty() {
         None
     } else {
@@ -723,6 +738,7 @@ fn validate(raw: Raw) -> Result<Settings> {
         public_url,
         public_url_derived,
         recheck_minutes,
+        pickup_prefix,
         templates_dir,
         templates_override,
         cache_max_bytes,

@@ -152,3 +152,40 @@ impl Admin {
         }
     }
 }
+
+impl Admin {
+    /// Adds `watched` to `user`'s monitor list: the phone of `user` gets a BLF key for them.
+    /// Both are the tenant's; a user does not watch themselves; the watched user needs an
+    /// extension or number to be watched by.
+    pub async fn monitor_add(&self, tenant: TenantId, user: UserId, watched: UserId) -> Result<()> {
+        if user == watched {
+            return Err(Error::invalid(
+                "watched",
+                "a user cannot monitor themselves",
+            ));
+        }
+        self.store.user_get(tenant, user).await?;
+        let target = self.store.user_get(tenant, watched).await?;
+        if target.extension.is_none() && target.number.is_none() {
+            return Err(Error::Conflict(format!(
+                "{} has no extension or number to monitor",
+                target.display_name()
+            )));
+        }
+        self.store.monitor_add(tenant, user, watched).await
+    }
+
+    pub async fn monitor_remove(
+        &self,
+        tenant: TenantId,
+        user: UserId,
+        watched: UserId,
+    ) -> Result<()> {
+        self.store.monitor_remove(tenant, user, watched).await
+    }
+
+    pub async fn monitor_list(&self, tenant: TenantId, user: UserId) -> Result<Vec<User>> {
+        self.store.user_get(tenant, user).await?;
+        self.store.monitor_list(tenant, user).await
+    }
+}

@@ -124,6 +124,10 @@ pub struct DeviceRecord {
     pub site: Site,
     pub device: Device,
     pub lines: Vec<DeviceLine>,
+    /// The monitor list (BLF keys) of the user on the first line, in key order.
+    pub monitors: Vec<User>,
+    /// The tenant's users with a number, for the phone's directory.
+    pub directory: Vec<User>,
 }
 
 fn as_str<T: std::fmt::Display, S: serde::Serializer>(v: &T, s: S) -> Result<S::Ok, S::Error> {

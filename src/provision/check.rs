@@ -96,9 +96,25 @@ pub fn sample_record(model: &str, family: &str) -> Result<DeviceRecord> {
             },
         },
         lines: vec![
-            line(1, "+4930123456", Some(user))?,
+            line(1, "+4930123456", Some(user.clone()))?,
             line(2, "+4930123457", None)?,
         ],
+        monitors: (0..3)
+            .map(|i| User {
+                id: UserId(10 + i),
+                extension: Some(format!("34{}", 57 + i)),
+                number: format!("+49301234{}", 57 + i).parse().ok(),
+                ..user.clone()
+            })
+            .collect(),
+        directory: (0..5)
+            .map(|i| User {
+                id: UserId(20 + i),
+                extension: Some(format!("35{}", 10 + i)),
+                number: format!("+49301235{}", 10 + i).parse().ok(),
+                ..user.clone()
+            })
+            .collect(),
     })
 }
 

@@ -22,6 +22,10 @@ pub struct FileContext {
     pub lines: Vec<LineView>,
     /// Account slots of the model with no line in them (to switch off what was there before).
     pub unused_accounts: Vec<u16>,
+    /// Programmable keys after the lines: BLF keys for the first line's user's monitor list.
+    pub keys: Vec<KeyView>,
+    /// The tenant's people with a number, for directory files.
+    pub directory: Vec<DirectoryEntry>,
     pub provisioning: ProvisioningView,
 }
 
@@ -91,6 +95,31 @@ pub struct LineView {
 }
 
 #[derive(Debug, Serialize)]
+pub struct KeyView {
+    /// The key on the phone, 1-based, counted after the keys the lines take.
+    pub position: u16,
+    /// `blf` or `speed_dial`.
+    pub kind: &'static str,
+    /// What the key watches or dials: the extension, else the number.
+    pub value: String,
+    pub label: String,
+    /// The account the key uses.
+    pub line: u16,
+    /// Directed pickup of a ringing call at the watched phone (`provisioning.pickup_prefix` +
+    /// value), for BLF keys.
+    pub pickup: Option<String>,
+    /// The family's code for the kind (manifest `[key_types]`).
+    pub type_code: String,
+}
+
+#[derive(Debug, Serialize)]
+pub struct DirectoryEntry {
+    pub name: String,
+    pub number: String,
+    pub extension: Option<String>,
+}
+
+#[derive(Debug, Serialize)]
 pub struct ProvisioningView {
     /// Base URL phones fetch from, ending in `/`.
     pub url: String,
@@ -99,6 +128,8 @@ pub struct ProvisioningView {
     pub https_url: Option<String>,
     /// Where the local CA certificate can be fetched, when the local CA is in use.
     pub ca_url: Option<String>,
+    /// The device's directory file, where the family has one.
+    pub directory_url: Option<String>,
 }
 
 impl FileContext {
@@ -134,6 +165,52 @@ impl FileContext {
                 }
             })
             .collect();
+        let keys: Vec<KeyView> = record
+            .monitors
+            .iter()
+            .take(usize::from(
+                model.line_keys.saturating_sub(lines.len() as u16),
+            ))
+            .enumerate()
+            .map(|(i, watched)| {
+                let value = watched
+                    .extension
+                    .clone()
+                    .or_else(|| watched.number.as_ref().map(|n| n.to_string()))
+                    .unwrap_or_default();
+                KeyView {
+                    position: lines.len() as u16 + i as u16 + 1,
+                    kind: "blf",
+                    pickup: Some(format!("{}{value}", settings.pickup_prefix)),
+                    value,
+                    label: watched.display_name(),
+                    line: 1,
+                    type_code: manifest.key_types.get("blf").cloned().unwrap_or_default(),
+                }
+            })
+            .collect();
+        let directory = record
+            .directory
+            .iter()
+            .filter_map(|u| {
+                Some(DirectoryEntry {
+                    name: u.display_name(),
+                    number: u.number.as_ref()?.to_string(),
+                    extension: u.extension.clone(),
+                })
+            })
+            .collect();
+        let mut provisioning = provisioning(settings);
+        provisioning.directory_url = manifest.directory_file.as_ref().map(|pattern| {
+            let base = match (&record.device.access.http_password, &settings.https_url) {
+                (Some(_), Some(https)) => https.clone(),
+                _ => settings.public_url.clone(),
+            };
+            let name = pattern
+                .replace("{mac}", &record.device.mac.to_string())
+                .replace("{MAC}", &record.device.mac.upper());
+            format!("{base}{name}")
+        });
         let unused_accounts = (1..=model.accounts)
             .filter(|p| !lines.iter().any(|l| l.position == *p))
             .collect();
@@ -165,7 +242,9 @@ impl FileContext {
             time_zone: Some(TimeZoneView { facts, vendor_name }),
             lines,
             unused_accounts,
-            provisioning: provisioning(settings),
+            keys,
+            directory,
+            provisioning,
         })
     }
 
@@ -184,6 +263,8 @@ impl FileContext {
             time_zone: None,
             lines: Vec::new(),
             unused_accounts: Vec::new(),
+            keys: Vec::new(),
+            directory: Vec::new(),
             provisioning: provisioning(settings),
         }
     }
@@ -215,6 +296,7 @@ fn provisioning(settings: &ProvisionSettings) -> ProvisioningView {
         recheck_minutes: settings.recheck_minutes,
         https_url: settings.https_url.clone(),
         ca_url: settings.ca_url.clone(),
+        directory_url: None,
     }
 }
 

@@ -156,6 +156,8 @@ pub struct ProvisionSettings {
     pub https_url: Option<String>,
     /// Where phones fetch the local CA certificate, when there is one.
     pub ca_url: Option<String>,
+    /// Dialled before an extension to pick up a call ringing there (BLF keys).
+    pub pickup_prefix: String,
     /// What an unproven request for a device's file gets over HTTP and TFTP.
     pub unproven: Unproven,
     /// Accept HTTP Basic credentials over TLS.

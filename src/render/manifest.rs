@@ -20,6 +20,13 @@ pub struct Manifest {
     /// SIP transport (`udp`, `tcp`, `tls`) to the family's own code for it.
     #[serde(default)]
     pub transport: BTreeMap<String, String>,
+    /// Key kinds (`blf`, `speed_dial`) to the family's own type codes (`keys[].type_code`).
+    #[serde(default)]
+    pub key_types: BTreeMap<String, String>,
+    /// The device's directory file, `{mac}`/`{MAC}` standing for its MAC, where the family
+    /// fetches one (`provisioning.directory_url` points at it).
+    #[serde(default)]
+    pub directory_file: Option<String>,
     /// IANA zone to the family's own zone name, where it has a list of names.
     #[serde(default)]
     pub time_zone_names: BTreeMap<String, String>,

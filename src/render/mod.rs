@@ -218,6 +218,18 @@ impl Catalog {
                     minijinja::Error::new(minijinja::ErrorKind::WriteFailure, e.to_string())
                 })
             }
+            // XML: entities for & < > " ', and no control characters but tab and newline (a NUL
+            // or a form feed would make the file unreadable, not just wrong).
+            AutoEscape::Html if !value.is_safe() => {
+                let text = value.to_string();
+                let clean: String = text
+                    .chars()
+                    .filter(|c| !c.is_control() || *c == '\t' || *c == '\n')
+                    .collect();
+                write!(out, "{}", minijinja::HtmlEscape(&clean)).map_err(|e| {
+                    minijinja::Error::new(minijinja::ErrorKind::WriteFailure, e.to_string())
+                })
+            }
             _ => minijinja::escape_formatter(out, state, value),
         });
         for (name, path) in sources {

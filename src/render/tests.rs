@@ -203,13 +203,27 @@ fn hostile_device_context(hostile: &str) -> serde_json::Value {
         "model": { "name": hostile, "code": 96, "accounts": 2, "line_keys": 0 },
         "site": { "name": hostile, "ntp_server": hostile },
         "sip": { "domain": hostile, "proxy": hostile, "port": 5060, "transport": "udp", "transport_code": hostile },
-        "time_zone": { "std_offset_hours": hostile, "vendor_name": hostile },
+        "time_zone": {
+            "iana": "Europe/Berlin", "std_offset_seconds": 3600, "std_offset_hours": hostile,
+            "std_offset_hhmm": hostile, "std_abbreviation": hostile, "posix": hostile,
+            "vendor_name": hostile,
+            "dst": {
+                "offset_seconds": 7200, "save_minutes": 60, "abbreviation": hostile,
+                "start": { "month": 3, "week": 5, "weekday": 0, "hour": 2, "minute": 0 },
+                "end": { "month": 10, "week": 5, "weekday": 0, "hour": 3, "minute": 0 }
+            }
+        },
         "lines": [{
             "position": 1, "number": hostile, "extension": hostile, "label": hostile,
             "display_name": hostile, "user_name": hostile, "auth_name": hostile, "password": hostile
         }],
         "unused_accounts": [2],
-        "provisioning": { "url": hostile, "recheck_minutes": 60 },
+        "keys": [{
+            "position": 2, "kind": "blf", "value": hostile, "label": hostile, "line": 1,
+            "pickup": hostile, "type_code": hostile
+        }],
+        "directory": [{ "name": hostile, "number": hostile, "extension": hostile }],
+        "provisioning": { "url": hostile, "recheck_minutes": 60, "directory_url": hostile },
     })
 }
 
@@ -218,7 +232,7 @@ fn key_value_output_cannot_gain_a_line() {
     let c = catalog();
     let family = c.family_by_name("yealink").unwrap();
     let files = &c.family(family).manifest.files;
-    let hostile = "x\nstatic.security.user_password = admin:owned\r\naccount.9.enable = 1\u{0}";
+    let hostile = "x\nstatic.security.user_password = admin:owned\r\naccount.9.enable = 1\u{0}\"/><evil a=\"'&";
     let clean = catalog()
         .render(
             family,
@@ -233,6 +247,17 @@ fn key_value_output_cannot_gain_a_line() {
         let out = c
             .render(family, index, &hostile_device_context(hostile))
             .unwrap();
+        if spec.format == Format::Xml {
+            // Well-formed, with the hostile text as text: no element, attribute or NUL added.
+            crate::provision::check::parse(&out, Format::Xml, spec.root.as_deref())
+                .unwrap_or_else(|e| panic!("{}: {e}\n{out}", spec.template));
+            assert!(
+                !out.contains("<evil") && !out.contains('\0'),
+                "{}",
+                spec.template
+            );
+            continue;
+        }
         assert!(
             !out.lines().any(
                 |l| l.starts_with("static.security.user_password = admin:owned")
@@ -273,4 +298,39 @@ fn a_broken_template_is_reported_with_file_and_line() {
     std::fs::write(family.join("mac.cfg.j2"), "line one\n{% if %}\n").unwrap();
     let err = Catalog::load(dir.path()).unwrap_err().to_string();
     assert!(err.contains("mac.cfg.j2:2"), "{err}");
+}
+
+#[test]
+fn no_family_can_be_injected_into() {
+    let c = catalog();
+    let hostile = "x\nkey = injected\r\n\u{0}\"/><evil a=\"'&{{ 7*7 }}";
+    for (family, f) in c.families().iter().enumerate() {
+        for (index, spec) in f.manifest.files.iter().enumerate() {
+            let clean = c.render(family, index, &hostile_device_context("x"));
+            let out = c.render(family, index, &hostile_device_context(hostile));
+            let (clean, out) = match (clean, out) {
+                (Ok(a), Ok(b)) => (a, b),
+                (a, b) => panic!("{}/{}: {a:?} {b:?}", f.manifest.family, spec.template),
+            };
+            let name = format!("{}/{}", f.manifest.family, spec.template);
+            assert!(
+                !out.contains("49"),
+                "{name}: template syntax in a value was evaluated"
+            );
+            match spec.format {
+                Format::Xml => {
+                    crate::provision::check::parse(&out, Format::Xml, spec.root.as_deref())
+                        .unwrap_or_else(|e| panic!("{name}: {e}\n{out}"));
+                    assert!(!out.contains("<evil") && !out.contains('\0'), "{name}");
+                }
+                Format::Kv => {
+                    assert_eq!(out.lines().count(), clean.lines().count(), "{name}: {out}");
+                    assert!(
+                        !out.lines().any(|l| l.starts_with("key = injected")),
+                        "{name}"
+                    );
+                }
+            }
+        }
+    }
 }

@@ -318,11 +318,18 @@ impl Store {
                 user: user_id.map(|_| user_from(row)).transpose()?,
             });
         }
+        let monitors = match lines.iter().find_map(|l| l.user.as_ref()) {
+            Some(user) => self.monitor_list(device.tenant_id, user.id).await?,
+            None => Vec::new(),
+        };
+        let directory = self.directory(device.tenant_id).await?;
         Ok(DeviceRecord {
             tenant,
             site,
             device,
             lines,
+            monitors,
+            directory,
         })
     }
 }

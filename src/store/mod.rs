@@ -11,6 +11,7 @@
 //! same transaction, then tells the in-process [`Revisions`].
 
 mod devices;
+mod monitors;
 mod numbers;
 mod revisions;
 mod tenants;

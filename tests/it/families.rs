@@ -106,3 +106,99 @@ async fn the_shipped_templates_pass_their_own_check() {
     assert!(problems.is_empty(), "{problems:?}");
     assert!(server.app.catalog.families().len() >= 3);
 }
+
+#[tokio::test]
+async fn monitor_lists_become_blf_keys_and_the_directory_lists_the_tenant() {
+    let server = TestServer::start().await;
+    walkthrough(&server.app).await;
+    let admin = &server.app.admin;
+    let tenant = admin.tenant("Acme").await.unwrap();
+    let mut others = Vec::new();
+    for (i, name) in ["Bob", "Carol", "Dan"].iter().enumerate() {
+        let number = format!("+493012399{i}");
+        admin
+            .number_add(
+                tenant.id,
+                &NumberInput {
+                    number: number.clone(),
+                    status: Some("active".into()),
+                    ..Default::default()
+                },
+            )
+            .await
+            .unwrap();
+        let user = admin
+            .user_add(
+                tenant.id,
+                &UserInput {
+                    first_name: name.to_string(),
+                    last_name: "Example".into(),
+                    number: Some(number),
+                    ..Default::default()
+                },
+            )
+            .await
+            .unwrap();
+        others.push(user);
+    }
+    let ada = admin.user(tenant.id, "Ada Lovelace").await.unwrap();
+    for other in &others {
+        admin
+            .monitor_add(tenant.id, ada.id, other.id)
+            .await
+            .unwrap();
+    }
+    let e = admin
+        .monitor_add(tenant.id, ada.id, ada.id)
+        .await
+        .unwrap_err();
+    assert!(e.to_string().contains("cannot monitor themselves"), "{e}");
+    let e = admin
+        .monitor_add(tenant.id, ada.id, others[0].id)
+        .await
+        .unwrap_err();
+    assert!(e.to_string().contains("already on the monitor list"), "{e}");
+
+    let ua = "Yealink SIP-T54W 96.86.0.100 00:15:65:a1:b2:c3";
+    let (_, _, body) = server.fetch("/001565a1b2c3.cfg", Some(ua)).await;
+    for line in [
+        "linekey.1.type = 15",
+        "linekey.2.type = 16",
+        "linekey.2.value = 3990",
+        "linekey.2.label = Bob Example",
+        "linekey.2.extension = **3990",
+        "linekey.4.label = Dan Example",
+        "features.remote_phonebook.enable = 1",
+    ] {
+        assert!(body.lines().any(|l| l == line), "missing {line:?}:\n{body}");
+    }
+    let url = body
+        .lines()
+        .find_map(|l| l.strip_prefix("remote_phonebook.data.1.url = "))
+        .unwrap();
+    assert!(url.ends_with("/001565a1b2c3-directory.xml"), "{url}");
+    let (status, _, directory) = server.fetch("/001565a1b2c3-directory.xml", Some(ua)).await;
+    assert_eq!(status, 200);
+    check::parse(&directory, Format::Xml, Some("YealinkIPPhoneDirectory")).unwrap();
+    for name in [
+        "Ada Lovelace",
+        "Bob Example",
+        "Carol Example",
+        "Dan Example",
+    ] {
+        assert!(
+            directory.contains(&format!("<Name>{name}</Name>")),
+            "{directory}"
+        );
+    }
+    // Taking Carol off the list moves Dan up at the phone's next fetch.
+    admin
+        .monitor_remove(tenant.id, ada.id, others[1].id)
+        .await
+        .unwrap();
+    let (_, _, body) = server.fetch("/001565a1b2c3.cfg", Some(ua)).await;
+    assert!(
+        body.lines().any(|l| l == "linekey.3.label = Dan Example"),
+        "{body}"
+    );
+}
