@@ -226,7 +226,7 @@ impl Catalog {
                     .chars()
                     .filter(|c| !c.is_control() || *c == '\t' || *c == '\n')
                     .collect();
-                write!(out, "{}", minijinja::HtmlEscape(&clean)).map_err(|e| {
+                out.write_str(&xml_escape(&clean)).map_err(|e| {
                     minijinja::Error::new(minijinja::ErrorKind::WriteFailure, e.to_string())
                 })
             }
@@ -371,6 +371,23 @@ impl Family {
     pub fn file(&self, index: usize) -> &FileSpec {
         &self.manifest.files[index]
     }
+}
+
+/// XML's five predefined entities and nothing else: phones' small XML parsers know these, and
+/// `/` or other characters need no escaping.
+fn xml_escape(text: &str) -> String {
+    let mut out = String::with_capacity(text.len() + 8);
+    for c in text.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&apos;"),
+            c => out.push(c),
+        }
+    }
+    out
 }
 
 fn template_name(family: &str, template: &str) -> String {

@@ -160,6 +160,80 @@ fn other_families_user_agents() {
 }
 
 #[test]
+fn gigaset_user_agents() {
+    let c = catalog();
+    check_family_ua(
+        &c,
+        "gigaset",
+        "Gigaset N870 IP PRO/83.V2.11.0+build.a546b91;7C2F80E0D605",
+        "N870",
+        "83.V2.11.0",
+        Some("7c2f80e0d605"),
+    );
+    check_family_ua(
+        &c,
+        "gigaset",
+        "N510 IP PRO/42.245.00.000.000;7C2F804DF9A9",
+        "N510",
+        "42.245.00.000.000",
+        Some("7c2f804df9a9"),
+    );
+    check_family_ua(
+        &c,
+        "gigaset",
+        "N510 IP PRO/42.245.00.000.000",
+        "N510",
+        "42.245.00.000.000",
+        None,
+    );
+}
+
+#[test]
+fn cisco_user_agents() {
+    let c = catalog();
+    check_family_ua(
+        &c,
+        "cisco-mpp",
+        "Cisco-CP-7832-3PCC/11.0.1 (00562b043615)",
+        "CP-7832-3PCC",
+        "11.0.1",
+        Some("00562b043615"),
+    );
+    check_family_ua(
+        &c,
+        "cisco-mpp",
+        "Cisco-CP-7832-3PCC/11.0.1",
+        "CP-7832-3PCC",
+        "11.0.1",
+        None,
+    );
+    check_family_ua(
+        &c,
+        "cisco-mpp",
+        "Cisco/SPA508G-7.4.4 (0002FDFF2103)(CBT141400UK)",
+        "SPA508G",
+        "7.4.4",
+        Some("0002fdff2103"),
+    );
+    check_family_ua(
+        &c,
+        "cisco-mpp",
+        "Cisco/SPA525G-7.4.4 (CBT141900G7)",
+        "SPA525G",
+        "7.4.4",
+        None,
+    );
+    check_family_ua(
+        &c,
+        "cisco-sip",
+        "Cisco-CP8841/12.6.1",
+        "8841",
+        "12.6.1",
+        None,
+    );
+}
+
+#[test]
 fn yealink_file_names() {
     let c = catalog();
     // `<mac>.cfg` is Yealink's and Fanvil's: the User-Agent or the registered device decides.

@@ -15,7 +15,87 @@ const PHONES: &[(&str, &str, &str, &str)] = &[
     ("T54W", "001565a1b2c3", "Yealink SIP-T54W 96.86.0.100 00:15:65:a1:b2:c3", "/001565a1b2c3.cfg"),
     ("VVX_400", "0004f21a1a1a", "FileTransport PolycomVVX-VVX_400-UA/4.1.4.7430 (SN:0004f21a1a1a) Type/Application", "/0004f21a1a1a-autoprov.cfg"),
     ("GXP2135", "000b828aa872", "Grandstream Model HW GXP2135 SW 1.0.7.97 DevId 000b828aa872", "/cfg000b828aa872.xml"),
+    ("N870", "7c2f80e0d605", "Gigaset N870 IP PRO/83.V2.11.0+build.a546b91;7C2F80E0D605", "/7C2F80E0D605.xml"),
+    ("N510", "7c2f804df9a9", "N510 IP PRO/42.245.00.000.000;7C2F804DF9A9", "/7C2F804DF9A9.xml"),
+    ("CP-8841-3PCC", "00562b043616", "Cisco-CP-8841-3PCC/11.3.1 (00562b043616)", "/00562b043616.xml"),
+    ("8841", "00562b043615", "Cisco-CP8841/12.6.1", "/SEP00562B043615.cnf.xml"),
 ];
+
+#[tokio::test]
+async fn a_cisco_enterprise_phone_boots_over_tftp() {
+    let server = TestServer::start().await;
+    walkthrough(&server.app).await;
+    let admin = &server.app.admin;
+    let tenant = admin.tenant("Acme").await.unwrap();
+    admin
+        .number_add(
+            tenant.id,
+            &NumberInput {
+                number: "+4930777000".into(),
+                status: Some("active".into()),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+    admin
+        .device_add(
+            tenant.id,
+            &DeviceInput {
+                mac: "00:56:2b:04:36:15".into(),
+                model: "8841".into(),
+                site: None,
+            },
+        )
+        .await
+        .unwrap();
+    admin
+        .device_login(tenant.id, "00562b043615", "+4930777000")
+        .await
+        .unwrap();
+    // TFTP, as these phones boot: no User-Agent, the file name alone.
+    let socket = tokio::net::UdpSocket::bind("127.0.0.1:0").await.unwrap();
+    let rrq = autoprov::tftp::packet::Packet::Rrq(autoprov::tftp::packet::Request {
+        filename: "SEP00562B043615.cnf.xml".into(),
+        mode: autoprov::tftp::packet::Mode::Octet,
+        options: vec![],
+    });
+    socket
+        .send_to(&rrq.to_bytes(), server.tftp_addr)
+        .await
+        .unwrap();
+    let mut buf = vec![0u8; 600];
+    let mut body = Vec::new();
+    loop {
+        let (n, from) = tokio::time::timeout(
+            std::time::Duration::from_secs(5),
+            socket.recv_from(&mut buf),
+        )
+        .await
+        .unwrap()
+        .unwrap();
+        match autoprov::tftp::packet::parse(&buf[..n]).unwrap() {
+            autoprov::tftp::packet::Packet::Data { block, data } => {
+                body.extend_from_slice(data);
+                let last = data.len() < 512;
+                socket
+                    .send_to(&autoprov::tftp::packet::Packet::Ack(block).to_bytes(), from)
+                    .await
+                    .unwrap();
+                if last {
+                    break;
+                }
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+    let body = String::from_utf8(body).unwrap();
+    check::parse(&body, Format::Xml, Some("device")).unwrap_or_else(|e| panic!("{e}\n{body}"));
+    assert!(body.contains("4930777000"), "{body}");
+    // Byte for byte what HTTP serves.
+    let (_, _, http) = server.fetch("/SEP00562B043615.cnf.xml", None).await;
+    assert_eq!(http, body);
+}
 
 #[tokio::test]
 async fn poly_master_file_is_shared_even_without_a_user_agent() {
