@@ -33,6 +33,13 @@ impl App {
             https_url: settings.https_url.clone(),
             ca_url: crate::certs::ca_url(settings),
             pickup_prefix: settings.pickup_prefix.clone(),
+            firmware: Arc::new(
+                crate::firmware::Index::load(&settings.firmware_index).unwrap_or_else(|e| {
+                    tracing::error!(error = %e, "firmware catalogue unreadable; no firmware URLs");
+                    crate::firmware::Index::default()
+                }),
+            ),
+            firmware_base_url: settings.firmware_base_url.clone(),
             unproven: if settings.trust.bootstrap {
                 Unproven::Bootstrap
             } else {

@@ -31,7 +31,17 @@ struct Raw {
     tftp: RawTftp,
     https: RawHttps,
     trust: RawTrust,
+    firmware: RawFirmware,
     defaults: RawDefaults,
+}
+
+#[derive(Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawFirmware {
+    /// Folder of the firmware catalogue; empty means the shipped `firmware-index/`.
+    index_dir: String,
+    /// Where relative firmware files are downloaded from; empty means the public URL.
+    base_url: String,
 }
 
 #[derive(Debug, Serialize, Deserialize)]
@@ -165,6 +175,10 @@ impl Default for Raw {
                 vendor_ca_dir: String::new(),
                 reload_secs: 10,
             },
+            firmware: RawFirmware {
+                index_dir: String::new(),
+                base_url: String::new(),
+            },
             trust: RawTrust {
                 unproven: "not-found".into(),
                 basic_over_tls: false,
@@ -264,6 +278,11 @@ pub struct Settings {
     https_url_derived: bool,
     pub https_settings: HttpsSettings,
     pub trust: TrustSettings,
+    /// The firmware catalogue's folder.
+    pub firmware_index: PathBuf,
+    /// Where relative firmware files are downloaded from, ending in `/`.
+    pub firmware_base_url: String,
+    firmware_base_url_derived: bool,
     pub defaults: SiteDefaults,
 }
 
@@ -490,6 +509,9 @@ impl Settings {
     pub fn with_bound(mut self, http: Option<SocketAddr>, https: Option<SocketAddr>) -> Settings {
         if let (true, Some(addr)) = (self.public_url_derived, http) {
             self.public_url = derived_url(addr);
+            if self.firmware_base_url_derived {
+                self.firmware_base_url = self.public_url.clone();
+            }
         }
         if let (true, Some(addr)) = (self.https_url_derived, https) {
             self.https_url = Some(derived_https_url(&self.public_url, addr.port()));
@@ -687,6 +709,23 @@ fn validate(raw: Raw) -> Result<Settings> {
             templates_dir.display()
         )));
     }
+    let firmware_index = if raw.firmware.index_dir.is_empty() {
+        let local = PathBuf::from("firmware-index");
+        if local.is_dir() {
+            local
+        } else {
+            Path::new(env!("CARGO_MANIFEST_DIR")).join("firmware-index")
+        }
+    } else {
+        PathBuf::from(&raw.firmware.index_dir)
+    };
+    let firmware_base_url = if raw.firmware.base_url.is_empty() {
+        public_url.clone()
+    } else if raw.firmware.base_url.ends_with('/') {
+        raw.firmware.base_url.clone()
+    } else {
+        format!("{}/", raw.firmware.base_url)
+    };
     let pickup_prefix = raw.provisioning.pickup_prefix.clone();
     if pickup_prefix.len() > 8
         || !pickup_prefix
@@ -748,6 +787,9 @@ fn validate(raw: Raw) -> Result<Settings> {
         https_url_derived,
         https_settings,
         trust,
+        firmware_index,
+        firmware_base_url_derived: raw.firmware.base_url.is_empty(),
+        firmware_base_url,
         defaults: SiteDefaults {
             time_zone: raw.defaults.time_zone,
             ntp_server,

@@ -17,6 +17,7 @@ pub mod app;
 pub mod certs;
 pub mod config;
 pub mod error;
+pub mod firmware;
 pub mod http;
 pub mod model;
 pub mod provision;

@@ -26,6 +26,8 @@ pub struct FileContext {
     pub keys: Vec<KeyView>,
     /// The tenant's people with a number, for directory files.
     pub directory: Vec<DirectoryEntry>,
+    /// The firmware the catalogue names for the device's model, if any.
+    pub firmware: Option<FirmwareView>,
     pub provisioning: ProvisioningView,
 }
 
@@ -110,6 +112,12 @@ pub struct KeyView {
     pub pickup: Option<String>,
     /// The family's code for the kind (manifest `[key_types]`).
     pub type_code: String,
+}
+
+#[derive(Debug, Serialize)]
+pub struct FirmwareView {
+    pub url: String,
+    pub version: String,
 }
 
 #[derive(Debug, Serialize)]
@@ -244,6 +252,13 @@ impl FileContext {
             unused_accounts,
             keys,
             directory,
+            firmware: settings
+                .firmware
+                .find(&manifest.family, &record.device.model)
+                .map(|entry| FirmwareView {
+                    url: crate::firmware::Index::url(entry, &settings.firmware_base_url),
+                    version: entry.version.clone(),
+                }),
             provisioning,
         })
     }
@@ -265,6 +280,7 @@ impl FileContext {
             unused_accounts: Vec::new(),
             keys: Vec::new(),
             directory: Vec::new(),
+            firmware: None,
             provisioning: provisioning(settings),
         }
     }

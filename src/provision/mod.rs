@@ -158,6 +158,9 @@ pub struct ProvisionSettings {
     pub ca_url: Option<String>,
     /// Dialled before an extension to pick up a call ringing there (BLF keys).
     pub pickup_prefix: String,
+    /// The firmware catalogue, and where its relative files are downloaded from.
+    pub firmware: Arc<crate::firmware::Index>,
+    pub firmware_base_url: String,
     /// What an unproven request for a device's file gets over HTTP and TFTP.
     pub unproven: Unproven,
     /// Accept HTTP Basic credentials over TLS.
@@ -266,6 +269,8 @@ pub struct Provisioner {
     seen: Cache<DeviceId, (IpAddr, Protocol, Option<String>)>,
     digest: trust::Digest,
     throttle: Throttle,
+    /// Models a registered device has that its family's manifest does not list: logged once each.
+    unknown_models: std::sync::Mutex<std::collections::HashSet<(usize, String)>>,
     /// Devices that just used their first-contact window over TFTP, with the address that used
     /// it (see `classify`).
     grace: Cache<DeviceId, IpAddr>,
@@ -294,6 +299,7 @@ impl Provisioner {
             catalog,
             digest: trust::Digest::new(settings.nonce_lifetime),
             throttle: Throttle::new(settings.throttle.clone()),
+            unknown_models: std::sync::Mutex::default(),
             grace: Cache::builder()
                 .max_capacity(100_000)
                 .time_to_live(Duration::from_secs(30))
@@ -478,6 +484,20 @@ impl Provisioner {
             Err(e) => return Err(e),
         };
         let family_spec = self.catalog.family(known.family);
+        if family_spec.model(&record.device.model).is_none() {
+            let new = self
+                .unknown_models
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .insert((known.family, record.device.model.clone()));
+            if new {
+                tracing::warn!(
+                    family = %family_spec.manifest.family,
+                    model = %record.device.model,
+                    "model not in the family's manifest: using the family's defaults"
+                );
+            }
+        }
         let context = FileContext::for_device(family_spec, &record, &self.settings)?;
         Ok((self.render(key, &matched, &context), Some(mac)))
     }

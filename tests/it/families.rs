@@ -282,3 +282,32 @@ async fn monitor_lists_become_blf_keys_and_the_directory_lists_the_tenant() {
         "{body}"
     );
 }
+
+#[tokio::test]
+async fn the_firmware_catalogue_names_the_image() {
+    let index = tempfile::tempdir().unwrap();
+    std::fs::write(
+        index.path().join("yealink.toml"),
+        "[[firmware]]\nfamily = \"yealink\"\nmodel = \"T54W\"\nversion = \"96.86.0.100\"\nfile = \"firmware/T54W-96.86.0.100.rom\"\n",
+    )
+    .unwrap();
+    let dir = index.path().display().to_string();
+    let server = TestServer::start_with(&[("firmware.index_dir", &dir)]).await;
+    walkthrough(&server.app).await;
+    let image = server.data_dir().join("files/firmware");
+    std::fs::create_dir_all(&image).unwrap();
+    std::fs::write(image.join("T54W-96.86.0.100.rom"), b"image").unwrap();
+    let (_, _, body) = server
+        .fetch("/001565a1b2c3.cfg", Some("Yealink SIP-T54W 96.86.0.100"))
+        .await;
+    let url = body
+        .lines()
+        .find_map(|l| l.strip_prefix("static.firmware.url = "))
+        .unwrap_or_else(|| panic!("{body}"));
+    assert_eq!(
+        url,
+        format!("http://{}/firmware/T54W-96.86.0.100.rom", server.addr)
+    );
+    let (status, _, image) = server.fetch("/firmware/T54W-96.86.0.100.rom", None).await;
+    assert_eq!((status, image.as_str()), (200, "image"));
+}
