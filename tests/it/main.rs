@@ -5,6 +5,7 @@
 mod admin;
 mod cli;
 mod families;
+
 mod provisioning;
 mod store;
 mod support;
