@@ -33,8 +33,9 @@ impl fmt::Display for Problem {
     }
 }
 
-/// A device with two lines (one with a user whose name holds XML's special characters), at a
-/// site with daylight saving, TLS and a proxy, with HTTP credentials issued.
+/// A device with two lines (one with a user whose name holds XML's special characters), three
+/// monitored colleagues (BLF keys) and a directory of five, at a site with daylight saving, TLS
+/// and a proxy, with HTTP credentials issued.
 pub fn sample_record(model: &str, family: &str) -> Result<DeviceRecord> {
     let tenant = TenantId(1);
     let site = SiteId(1);
@@ -99,22 +100,38 @@ pub fn sample_record(model: &str, family: &str) -> Result<DeviceRecord> {
             line(1, "+4930123456", Some(user.clone()))?,
             line(2, "+4930123457", None)?,
         ],
-        monitors: (0..3)
-            .map(|i| User {
-                id: UserId(10 + i),
-                extension: Some(format!("34{}", 57 + i)),
-                number: format!("+49301234{}", 57 + i).parse().ok(),
-                ..user.clone()
+        monitors: ["Bob", "Carol", "Dan"]
+            .iter()
+            .zip(0i64..)
+            .map(|(name, i)| {
+                Ok(User {
+                    id: UserId(10 + i),
+                    first_name: FirstName::parse(name)?,
+                    last_name: LastName::parse("Example")?,
+                    extension: Some(format!("34{}", 57 + i)),
+                    number: format!("+49301234{}", 57 + i).parse().ok(),
+                    ..user.clone()
+                })
             })
-            .collect(),
-        directory: (0..5)
-            .map(|i| User {
-                id: UserId(20 + i),
-                extension: Some(format!("35{}", 10 + i)),
-                number: format!("+49301235{}", 10 + i).parse().ok(),
-                ..user.clone()
-            })
-            .collect(),
+            .collect::<Result<_>>()?,
+        directory: std::iter::once(Ok(user.clone()))
+            .chain(
+                ["Bob", "Carol", "Dan", "Eve"]
+                    .iter()
+                    .zip(1i64..)
+                    .map(|(name, i)| {
+                        Ok(User {
+                            id: UserId(20 + i),
+                            first_name: FirstName::parse(name)?,
+                            last_name: LastName::parse("Example")?,
+                            // Eve has a number but no extension.
+                            extension: (i < 4).then(|| format!("34{}", 56 + i)),
+                            number: format!("+49301234{}", 56 + i).parse().ok(),
+                            ..user.clone()
+                        })
+                    }),
+            )
+            .collect::<Result<_>>()?,
     })
 }
 

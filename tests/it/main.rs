@@ -6,6 +6,7 @@ mod admin;
 mod cli;
 mod families;
 
+mod golden;
 mod provisioning;
 mod store;
 mod support;
