@@ -251,6 +251,19 @@ enum UserCmd {
         #[command(flatten)]
         tenant: TenantArg,
     },
+    /// Show or replace a user's speed dials (keys after the BLF keys)
+    SpeedDials {
+        #[command(flatten)]
+        tenant: TenantArg,
+        /// User id, e-mail, number or "First Last"
+        user: String,
+        /// LABEL=NUMBER, in key order; replaces the list (repeat for more)
+        #[arg(long = "set", value_name = "LABEL=NUMBER")]
+        set: Vec<String>,
+        /// Remove all speed dials
+        #[arg(long)]
+        clear: bool,
+    },
     /// Show or change a user's monitor list (the BLF keys on their phone)
     Monitor {
         #[command(flatten)]
@@ -587,6 +600,27 @@ async fn execute(cli: Cli, settings: Settings) -> anyhow::Result<()> {
                     u.number.as_ref().map(|n| n.to_string()).unwrap_or_default()
                 )
             });
+        }
+        Command::User(UserCmd::SpeedDials {
+            tenant,
+            user,
+            set,
+            clear,
+        }) => {
+            let tenant = admin.tenant(&tenant.tenant).await?;
+            let user = admin.user(tenant.id, &user).await?;
+            if clear || !set.is_empty() {
+                let mut dials = Vec::new();
+                for item in &set {
+                    let (label, target) = item
+                        .split_once('=')
+                        .ok_or_else(|| anyhow::anyhow!("--set {item:?}: write LABEL=NUMBER"))?;
+                    dials.push((label.to_owned(), target.to_owned()));
+                }
+                admin.speed_dials_set(tenant.id, user.id, &dials).await?;
+            }
+            let list = admin.speed_dials(tenant.id, user.id).await?;
+            out.list(&list, |(label, target)| format!("{label}\t{target}"));
         }
         Command::User(UserCmd::Monitor {
             tenant,

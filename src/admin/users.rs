@@ -189,3 +189,60 @@ impl Admin {
         self.store.monitor_list(tenant, user).await
     }
 }
+
+/// Most speed dials a user keeps.
+const MAX_SPEED_DIALS: usize = 100;
+
+impl Admin {
+    /// Replaces `user`'s speed dials: (label, what to dial) in key order. A label is 1–32
+    /// characters without control characters; a target is a number (`+` and digits) or digits
+    /// with `*` and `#` (an extension, a feature code).
+    pub async fn speed_dials_set(
+        &self,
+        tenant: TenantId,
+        user: UserId,
+        dials: &[(String, String)],
+    ) -> Result<()> {
+        if dials.len() > MAX_SPEED_DIALS {
+            return Err(Error::invalid(
+                "speed_dials",
+                format!("{} speed dials; at most {MAX_SPEED_DIALS}", dials.len()),
+            ));
+        }
+        let mut clean = Vec::with_capacity(dials.len());
+        for (label, target) in dials {
+            let label = label.trim();
+            let n = label.chars().count();
+            if n == 0 || n > 32 || label.chars().any(char::is_control) {
+                return Err(Error::invalid(
+                    "label",
+                    format!("{label:?} must have 1 to 32 characters and no control characters"),
+                ));
+            }
+            let target = target.trim();
+            let body = target.strip_prefix('+').unwrap_or(target);
+            let ok = (1..=20).contains(&body.len())
+                && body
+                    .chars()
+                    .all(|c| c.is_ascii_digit() || c == '*' || c == '#');
+            if !ok {
+                return Err(Error::invalid(
+                    "target",
+                    format!("{target:?} is not a number, extension or feature code"),
+                ));
+            }
+            clean.push((label.to_owned(), target.to_owned()));
+        }
+        self.store.user_get(tenant, user).await?;
+        self.store.speed_dials_set(tenant, user, &clean).await
+    }
+
+    pub async fn speed_dials(
+        &self,
+        tenant: TenantId,
+        user: UserId,
+    ) -> Result<Vec<(String, String)>> {
+        self.store.user_get(tenant, user).await?;
+        self.store.speed_dials(tenant, user).await
+    }
+}

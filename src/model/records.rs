@@ -128,6 +128,8 @@ pub struct DeviceRecord {
     pub monitors: Vec<User>,
     /// The tenant's users with a number, for the phone's directory.
     pub directory: Vec<User>,
+    /// The first line's user's speed dials: (label, what to dial).
+    pub speed_dials: Vec<(String, String)>,
 }
 
 fn as_str<T: std::fmt::Display, S: serde::Serializer>(v: &T, s: S) -> Result<S::Ok, S::Error> {

@@ -132,6 +132,7 @@ pub fn sample_record(model: &str, family: &str) -> Result<DeviceRecord> {
                     }),
             )
             .collect::<Result<_>>()?,
+        speed_dials: vec![("Reception".into(), "+4930999".into())],
     })
 }
 

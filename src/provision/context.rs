@@ -22,7 +22,8 @@ pub struct FileContext {
     pub lines: Vec<LineView>,
     /// Account slots of the model with no line in them (to switch off what was there before).
     pub unused_accounts: Vec<u16>,
-    /// Programmable keys after the lines: BLF keys for the first line's user's monitor list.
+    /// Programmable keys after the lines: BLF keys for the first line's user's monitor list, then
+    /// that user's speed dials.
     pub keys: Vec<KeyView>,
     /// The tenant's people with a number, for directory files.
     pub directory: Vec<DirectoryEntry>,
@@ -173,28 +174,33 @@ impl FileContext {
                 }
             })
             .collect();
-        let keys: Vec<KeyView> = record
-            .monitors
+        // Keys after the lines' own: BLF keys for the monitor list, then speed dials, as many as
+        // the model has.
+        let room = usize::from(model.line_keys.saturating_sub(lines.len() as u16));
+        let blf = record.monitors.iter().map(|watched| {
+            let value = watched
+                .extension
+                .clone()
+                .or_else(|| watched.number.as_ref().map(|n| n.to_string()))
+                .unwrap_or_default();
+            ("blf", watched.display_name(), value)
+        });
+        let dials = record
+            .speed_dials
             .iter()
-            .take(usize::from(
-                model.line_keys.saturating_sub(lines.len() as u16),
-            ))
+            .map(|(label, target)| ("speed_dial", label.clone(), target.clone()));
+        let keys: Vec<KeyView> = blf
+            .chain(dials)
+            .take(room)
             .enumerate()
-            .map(|(i, watched)| {
-                let value = watched
-                    .extension
-                    .clone()
-                    .or_else(|| watched.number.as_ref().map(|n| n.to_string()))
-                    .unwrap_or_default();
-                KeyView {
-                    position: lines.len() as u16 + i as u16 + 1,
-                    kind: "blf",
-                    pickup: Some(format!("{}{value}", settings.pickup_prefix)),
-                    value,
-                    label: watched.display_name(),
-                    line: 1,
-                    type_code: manifest.key_types.get("blf").cloned().unwrap_or_default(),
-                }
+            .map(|(i, (kind, label, value))| KeyView {
+                position: lines.len() as u16 + i as u16 + 1,
+                kind,
+                pickup: (kind == "blf").then(|| format!("{}{value}", settings.pickup_prefix)),
+                value,
+                label,
+                line: 1,
+                type_code: manifest.key_types.get(kind).cloned().unwrap_or_default(),
             })
             .collect();
         let directory = record

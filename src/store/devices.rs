@@ -318,9 +318,12 @@ impl Store {
                 user: user_id.map(|_| user_from(row)).transpose()?,
             });
         }
-        let monitors = match lines.iter().find_map(|l| l.user.as_ref()) {
-            Some(user) => self.monitor_list(device.tenant_id, user.id).await?,
-            None => Vec::new(),
+        let (monitors, speed_dials) = match lines.iter().find_map(|l| l.user.as_ref()) {
+            Some(user) => (
+                self.monitor_list(device.tenant_id, user.id).await?,
+                self.speed_dials(device.tenant_id, user.id).await?,
+            ),
+            None => (Vec::new(), Vec::new()),
         };
         let directory = self.directory(device.tenant_id).await?;
         Ok(DeviceRecord {
@@ -330,6 +333,7 @@ impl Store {
             lines,
             monitors,
             directory,
+            speed_dials,
         })
     }
 }

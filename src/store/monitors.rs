@@ -72,6 +72,58 @@ impl Store {
         rows.iter().map(user_from).collect()
     }
 
+    /// Replaces `user`'s speed dials with `dials` (label, target), in order.
+    pub async fn speed_dials_set(
+        &self,
+        tenant: TenantId,
+        user: UserId,
+        dials: &[(String, String)],
+    ) -> Result<()> {
+        let mut tx = self.begin_write().await?;
+        sqlx::query("DELETE FROM speed_dials WHERE tenant_id = $1 AND user_id = $2")
+            .bind(tenant.0)
+            .bind(user.0)
+            .execute(tx.conn())
+            .await
+            .map_err(store_err)?;
+        for (position, (label, target)) in (1i64..).zip(dials) {
+            sqlx::query(
+                "INSERT INTO speed_dials (tenant_id, user_id, position, label, target) \
+                 VALUES ($1, $2, $3, $4, $5)",
+            )
+            .bind(tenant.0)
+            .bind(user.0)
+            .bind(position)
+            .bind(label)
+            .bind(target)
+            .execute(tx.conn())
+            .await
+            .map_err(store_err)?;
+        }
+        tx.commit(tenant, "user", user.0, "speed-dials").await?;
+        Ok(())
+    }
+
+    /// `user`'s speed dials (label, target), in order.
+    pub async fn speed_dials(
+        &self,
+        tenant: TenantId,
+        user: UserId,
+    ) -> Result<Vec<(String, String)>> {
+        let rows = sqlx::query(
+            "SELECT label, target FROM speed_dials WHERE tenant_id = $1 AND user_id = $2 \
+             ORDER BY position",
+        )
+        .bind(tenant.0)
+        .bind(user.0)
+        .fetch_all(&self.pool)
+        .await
+        .map_err(store_err)?;
+        rows.iter()
+            .map(|row| Ok((super::get(row, "label")?, super::get(row, "target")?)))
+            .collect()
+    }
+
     /// The tenant's users that have a number, for phone directories.
     pub async fn directory(&self, tenant: TenantId) -> Result<Vec<User>> {
         let rows = sqlx::query(&format!(

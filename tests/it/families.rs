@@ -271,6 +271,28 @@ async fn monitor_lists_become_blf_keys_and_the_directory_lists_the_tenant() {
             "{directory}"
         );
     }
+    // Speed dials follow the BLF keys; bad ones are refused whole.
+    admin
+        .speed_dials_set(
+            tenant.id,
+            ada.id,
+            &[("Reception".into(), "+4930999".into())],
+        )
+        .await
+        .unwrap();
+    let e = admin
+        .speed_dials_set(tenant.id, ada.id, &[("X".into(), "12; DROP".into())])
+        .await
+        .unwrap_err();
+    assert!(e.to_string().contains("target"), "{e}");
+    let (_, _, body) = server.fetch("/001565a1b2c3.cfg", Some(ua)).await;
+    for line in [
+        "linekey.5.type = 13",
+        "linekey.5.value = +4930999",
+        "linekey.5.label = Reception",
+    ] {
+        assert!(body.lines().any(|l| l == line), "missing {line:?}:\n{body}");
+    }
     // Taking Carol off the list moves Dan up at the phone's next fetch.
     admin
         .monitor_remove(tenant.id, ada.id, others[1].id)
