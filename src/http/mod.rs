@@ -185,88 +185,82 @@ async fn readyz(State(app): State<App>) -> Response {
 
 async fn metrics(State(app): State<App>) -> Response {
     let m = &app.provisioner.metrics;
-    let mut out = String::new();
-    let _ = writeln!(out, "# TYPE autoprov_files_total counter");
-    for (outcome, counter) in [
-        ("found", &m.found),
-        ("not_found", &m.not_found),
-        ("unavailable", &m.unavailable),
-    ] {
-        let _ = writeln!(
-            out,
-            "autoprov_files_total{{outcome=\"{outcome}\"}} {}",
-            counter.load(Ordering::Relaxed)
-        );
-    }
-    let _ = writeln!(out, "# TYPE autoprov_renders_total counter");
-    let _ = writeln!(
-        out,
-        "autoprov_renders_total {}",
-        m.renders.load(Ordering::Relaxed)
-    );
-    let _ = writeln!(out, "# TYPE autoprov_render_errors_total counter");
-    let _ = writeln!(
-        out,
-        "autoprov_render_errors_total {}",
-        m.render_errors.load(Ordering::Relaxed)
-    );
     let t = &app.tftp_metrics;
-    let _ = writeln!(out, "# TYPE autoprov_tftp_transfers_total counter");
-    for (outcome, counter) in [
-        ("started", &t.started),
-        ("completed", &t.completed),
-        ("failed", &t.failed),
-        ("refused", &t.refused),
-    ] {
-        let _ = writeln!(
-            out,
-            "autoprov_tftp_transfers_total{{outcome=\"{outcome}\"}} {}",
-            counter.load(Ordering::Relaxed)
-        );
+    let n = |c: &std::sync::atomic::AtomicU64| c.load(Ordering::Relaxed).to_string();
+    let mut out = Prometheus::default();
+    out.labelled(
+        "autoprov_files_total",
+        "counter",
+        "outcome",
+        [
+            ("found", n(&m.found)),
+            ("not_found", n(&m.not_found)),
+            ("unavailable", n(&m.unavailable)),
+        ],
+    );
+    out.single("autoprov_renders_total", "counter", n(&m.renders));
+    out.single(
+        "autoprov_render_errors_total",
+        "counter",
+        n(&m.render_errors),
+    );
+    out.single("autoprov_challenges_total", "counter", n(&m.challenges));
+    out.single("autoprov_throttled_total", "counter", n(&m.throttled));
+    out.labelled(
+        "autoprov_trust_decisions_total",
+        "counter",
+        "decision",
+        crate::provision::trust::Decision::ALL
+            .iter()
+            .zip(&m.decisions)
+            .map(|(d, c)| (d.as_str(), n(c))),
+    );
+    out.labelled(
+        "autoprov_tftp_transfers_total",
+        "counter",
+        "outcome",
+        [
+            ("started", n(&t.started)),
+            ("completed", n(&t.completed)),
+            ("failed", n(&t.failed)),
+            ("refused", n(&t.refused)),
+        ],
+    );
+    out.single("autoprov_tftp_bytes_total", "counter", n(&t.bytes));
+    out.single(
+        "autoprov_tftp_transfer_seconds_total",
+        "counter",
+        (t.duration_us.load(Ordering::Relaxed) as f64 / 1e6).to_string(),
+    );
+    out.single(
+        "autoprov_store_revision",
+        "gauge",
+        app.store.revisions().global().to_string(),
+    );
+    ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], out.0).into_response()
+}
+
+/// Prometheus text exposition, one metric family at a time.
+#[derive(Default)]
+struct Prometheus(String);
+
+impl Prometheus {
+    fn single(&mut self, name: &str, kind: &str, value: String) {
+        let _ = writeln!(self.0, "# TYPE {name} {kind}\n{name} {value}");
     }
-    let _ = writeln!(out, "# TYPE autoprov_tftp_bytes_total counter");
-    let _ = writeln!(
-        out,
-        "autoprov_tftp_bytes_total {}",
-        t.bytes.load(Ordering::Relaxed)
-    );
-    let _ = writeln!(out, "# TYPE autoprov_tftp_transfer_seconds_total counter");
-    let _ = writeln!(
-        out,
-        "autoprov_tftp_transfer_seconds_total {}",
-        t.duration_us.load(Ordering::Relaxed) as f64 / 1e6
-    );
-    let _ = writeln!(out, "# TYPE autoprov_trust_decisions_total counter");
-    for (decision, counter) in crate::provision::trust::Decision::ALL
-        .iter()
-        .zip(&m.decisions)
-    {
-        let _ = writeln!(
-            out,
-            "autoprov_trust_decisions_total{{decision=\"{}\"}} {}",
-            decision.as_str(),
-            counter.load(Ordering::Relaxed)
-        );
+
+    fn labelled<'a>(
+        &mut self,
+        name: &str,
+        kind: &str,
+        label: &str,
+        samples: impl IntoIterator<Item = (&'a str, String)>,
+    ) {
+        let _ = writeln!(self.0, "# TYPE {name} {kind}");
+        for (value_of_label, value) in samples {
+            let _ = writeln!(self.0, "{name}{{{label}=\"{value_of_label}\"}} {value}");
+        }
     }
-    let _ = writeln!(out, "# TYPE autoprov_throttled_total counter");
-    let _ = writeln!(
-        out,
-        "autoprov_throttled_total {}",
-        m.throttled.load(Ordering::Relaxed)
-    );
-    let _ = writeln!(out, "# TYPE autoprov_challenges_total counter");
-    let _ = writeln!(
-        out,
-        "autoprov_challenges_total {}",
-        m.challenges.load(Ordering::Relaxed)
-    );
-    let _ = writeln!(out, "# TYPE autoprov_store_revision gauge");
-    let _ = writeln!(
-        out,
-        "autoprov_store_revision {}",
-        app.store.revisions().global()
-    );
-    ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], out).into_response()
 }
 
 /// The one answer for every unknown or refused file: same status, headers and body.
