@@ -64,6 +64,9 @@ enum Command {
     /// The local CA and HTTPS server certificate
     #[command(subcommand)]
     Certs(CertsCmd),
+    /// API tokens
+    #[command(subcommand)]
+    Token(TokenCmd),
     /// Render every family's files against a sample device and parse them; report what is
     /// broken (with the operator's overrides, if configured)
     CheckTemplates,
@@ -93,6 +96,24 @@ struct ServeArgs {
     /// SIP PnP address (not available yet: off)
     #[arg(long, value_name = "ADDR")]
     pnp: Option<String>,
+}
+
+#[derive(Subcommand, Debug)]
+enum TokenCmd {
+    /// Make a token; it is printed once and only its hash is kept
+    Create {
+        /// platform-admin, tenant-admin or user
+        #[arg(long)]
+        role: String,
+        /// The tenant a tenant-admin or user token is bound to
+        #[arg(long)]
+        tenant: Option<String>,
+        /// The user a user token is bound to
+        #[arg(long)]
+        user: Option<String>,
+    },
+    /// Revoke a token by its id
+    Revoke { id: i64 },
 }
 
 #[derive(Subcommand, Debug)]
@@ -700,6 +721,36 @@ async fn execute(cli: Cli, settings: Settings) -> anyhow::Result<()> {
                     "{} logged in to {} as account {} (SIP user {})",
                     r.number, r.mac, r.position, r.sip_user
                 ),
+            );
+        }
+        Command::Token(TokenCmd::Create { role, tenant, user }) => {
+            let role: autoprov::model::Role = role.parse()?;
+            let tenant = match &tenant {
+                Some(t) => Some(admin.tenant(t).await?),
+                None => None,
+            };
+            let user = match (&tenant, &user) {
+                (Some(t), Some(u)) => Some(admin.user(t.id, u).await?.id),
+                (None, Some(_)) => anyhow::bail!("--user needs --tenant"),
+                _ => None,
+            };
+            let (id, token) = admin
+                .token_create(role, tenant.as_ref().map(|t| t.id), user)
+                .await?;
+            // The one place a secret is printed: the token is shown once, to its maker.
+            out.one(
+                &serde_json::json!({ "id": id, "role": role, "token": token.expose() }),
+                format!(
+                    "token {id} ({role}): {}\nkeep it now: it is not shown again",
+                    token.expose()
+                ),
+            );
+        }
+        Command::Token(TokenCmd::Revoke { id }) => {
+            admin.token_revoke(id).await?;
+            out.one(
+                &serde_json::json!({ "revoked": id }),
+                format!("token {id} revoked"),
             );
         }
         Command::Render {

@@ -6,6 +6,7 @@
 mod devices;
 mod directory;
 mod sites;
+mod tokens;
 mod users;
 
 use std::sync::Arc;
@@ -23,6 +24,8 @@ pub struct Admin {
     store: Store,
     catalog: Arc<Catalog>,
     defaults: SiteDefaults,
+    /// API tokens verified lately, by the SHA-256 of the token.
+    verified: moka::sync::Cache<[u8; 32], crate::model::Principal>,
 }
 
 impl Admin {
@@ -31,6 +34,10 @@ impl Admin {
             store,
             catalog,
             defaults,
+            verified: moka::sync::Cache::builder()
+                .max_capacity(10_000)
+                .time_to_live(std::time::Duration::from_secs(60))
+                .build(),
         }
     }
 

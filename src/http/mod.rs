@@ -6,6 +6,7 @@
 //! certificates reach the handler (as `Conn`) and request limits (header size, header and
 //! handshake timeouts) are set on hyper.
 
+pub mod api;
 pub mod tls;
 
 use std::fmt::Write as _;
@@ -153,6 +154,7 @@ pub fn router(app: App) -> Router {
         .route("/readyz", get(readyz))
         .route("/metrics", get(metrics))
         .route(&format!("/{}", crate::certs::CA_FILE), get(local_ca))
+        .merge(api::router())
         .fallback(phone_file)
         .with_state(app)
 }

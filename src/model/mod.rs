@@ -91,6 +91,32 @@ text_enum!(
 );
 
 text_enum!(
+    /// What an API token may do: the operator's `platform-admin` everything; a `tenant-admin`
+    /// one tenant; a `user` their own things.
+    Role, "role" {
+        PlatformAdmin = "platform-admin",
+        TenantAdmin = "tenant-admin",
+        User = "user",
+    }
+);
+
+/// Who is calling the API: the token's role and what it is bound to.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+pub struct Principal {
+    pub token_id: i64,
+    pub role: Role,
+    pub tenant: Option<TenantId>,
+    pub user: Option<UserId>,
+}
+
+impl Principal {
+    /// Whether the caller may see `tenant` at all (another tenant's objects are "not found").
+    pub fn sees(&self, tenant: TenantId) -> bool {
+        self.role == Role::PlatformAdmin || self.tenant == Some(tenant)
+    }
+}
+
+text_enum!(
     /// SIP transport of a site's registrar.
     Transport, "transport" {
         Udp = "udp",

@@ -15,6 +15,7 @@ mod monitors;
 mod numbers;
 mod revisions;
 mod tenants;
+mod tokens;
 mod users;
 
 use std::path::Path;

@@ -3,6 +3,7 @@
 #![allow(unreachable_pub)]
 
 mod admin;
+mod api;
 mod cli;
 mod families;
 

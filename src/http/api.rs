@@ -1,0 +1,221 @@
+//! REST API under `/api/v1` (first slice: tenants and users), with bearer tokens and roles.
+//! Errors are `application/problem+json` (RFC 9457), mapped from the crate's errors in one
+//! `match`; internal error text never reaches the client. Another tenant's objects answer 404.
+
+use axum::extract::{FromRequestParts, Path, State};
+use axum::http::request::Parts;
+use axum::http::{header, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use serde::Deserialize;
+use serde_json::json;
+
+use crate::admin::UserInput;
+use crate::app::App;
+use crate::error::Error;
+use crate::model::{Principal, Role, Tenant, User};
+
+pub fn router() -> Router<App> {
+    Router::new()
+        .route("/api/v1/tenants", get(tenants_list).post(tenants_create))
+        .route(
+            "/api/v1/tenants/{tenant}/users",
+            get(users_list).post(users_create),
+        )
+        .route(
+            "/api/v1/tenants/{tenant}/users/{user}/activate",
+            post(users_activate),
+        )
+}
+
+/// An API error, answered as problem+json.
+#[derive(Debug)]
+pub enum ApiError {
+    Unauthorized,
+    Forbidden,
+    App(Error),
+}
+
+impl From<Error> for ApiError {
+    fn from(e: Error) -> Self {
+        ApiError::App(e)
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let (status, title, detail, errors) = match self {
+            ApiError::Unauthorized => (
+                StatusCode::UNAUTHORIZED,
+                "unauthorized",
+                "a valid bearer token is required".to_owned(),
+                None,
+            ),
+            ApiError::Forbidden => (
+                StatusCode::FORBIDDEN,
+                "forbidden",
+                "this token's role may not do this".to_owned(),
+                None,
+            ),
+            ApiError::App(e) => match e {
+                Error::Invalid(f) => (
+                    StatusCode::UNPROCESSABLE_ENTITY,
+                    "invalid input",
+                    f.to_string(),
+                    Some(json!([{ "field": f.field, "message": f.message }])),
+                ),
+                Error::NotFound { what, key } => (
+                    StatusCode::NOT_FOUND,
+                    "not found",
+                    format!("{what} not found: {key}"),
+                    None,
+                ),
+                Error::Conflict(message) => (StatusCode::CONFLICT, "conflict", message, None),
+                Error::Template { .. } | Error::Config(_) | Error::Store(_) | Error::Io(_) => {
+                    tracing::error!(error = %e, "API request failed");
+                    (
+                        StatusCode::INTERNAL_SERVER_ERROR,
+                        "internal error",
+                        "the server could not complete the request; see its log".to_owned(),
+                        None,
+                    )
+                }
+            },
+        };
+        let mut body = json!({
+            "type": "about:blank",
+            "title": title,
+            "status": status.as_u16(),
+            "detail": detail,
+        });
+        if let Some(errors) = errors {
+            body["errors"] = errors;
+        }
+        (
+            status,
+            [(header::CONTENT_TYPE, "application/problem+json")],
+            body.to_string(),
+        )
+            .into_response()
+    }
+}
+
+/// The caller, from `Authorization: Bearer …`.
+pub struct Caller(pub Principal);
+
+impl FromRequestParts<App> for Caller {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, app: &App) -> Result<Self, Self::Rejection> {
+        let token = parts
+            .headers
+            .get(header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.strip_prefix("Bearer "))
+            .ok_or(ApiError::Unauthorized)?;
+        match app.admin.authenticate(token.trim()).await? {
+            Some(principal) => Ok(Caller(principal)),
+            None => Err(ApiError::Unauthorized),
+        }
+    }
+}
+
+/// The tenant named in the path, if the caller may see it (else "not found").
+async fn visible_tenant(app: &App, caller: &Principal, key: &str) -> Result<Tenant, ApiError> {
+    let tenant = app.admin.tenant(key).await?;
+    if caller.sees(tenant.id) {
+        Ok(tenant)
+    } else {
+        Err(Error::not_found("tenant", key).into())
+    }
+}
+
+fn require(caller: &Principal, roles: &[Role]) -> Result<(), ApiError> {
+    if roles.contains(&caller.role) {
+        Ok(())
+    } else {
+        Err(ApiError::Forbidden)
+    }
+}
+
+async fn tenants_list(
+    State(app): State<App>,
+    Caller(caller): Caller,
+) -> Result<Json<Vec<Tenant>>, ApiError> {
+    let all = app.admin.tenant_list().await?;
+    Ok(Json(
+        all.into_iter().filter(|t| caller.sees(t.id)).collect(),
+    ))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct NewTenant {
+    name: String,
+}
+
+async fn tenants_create(
+    State(app): State<App>,
+    Caller(caller): Caller,
+    Json(body): Json<NewTenant>,
+) -> Result<(StatusCode, Json<Tenant>), ApiError> {
+    require(&caller, &[Role::PlatformAdmin])?;
+    Ok((
+        StatusCode::CREATED,
+        Json(app.admin.tenant_add(&body.name).await?),
+    ))
+}
+
+async fn users_list(
+    State(app): State<App>,
+    Caller(caller): Caller,
+    Path(tenant): Path<String>,
+) -> Result<Json<Vec<User>>, ApiError> {
+    let tenant = visible_tenant(&app, &caller, &tenant).await?;
+    require(&caller, &[Role::PlatformAdmin, Role::TenantAdmin])?;
+    Ok(Json(app.admin.user_list(tenant.id).await?))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct NewUser {
+    first_name: String,
+    last_name: String,
+    email: Option<String>,
+    number: Option<String>,
+    extension: Option<String>,
+}
+
+async fn users_create(
+    State(app): State<App>,
+    Caller(caller): Caller,
+    Path(tenant): Path<String>,
+    Json(body): Json<NewUser>,
+) -> Result<(StatusCode, Json<User>), ApiError> {
+    let tenant = visible_tenant(&app, &caller, &tenant).await?;
+    require(&caller, &[Role::PlatformAdmin, Role::TenantAdmin])?;
+    let input = UserInput {
+        first_name: body.first_name,
+        last_name: body.last_name,
+        email: body.email,
+        number: body.number,
+        extension: body.extension,
+    };
+    Ok((
+        StatusCode::CREATED,
+        Json(app.admin.user_add(tenant.id, &input).await?),
+    ))
+}
+
+async fn users_activate(
+    State(app): State<App>,
+    Caller(caller): Caller,
+    Path((tenant, user)): Path<(String, String)>,
+) -> Result<Json<User>, ApiError> {
+    let tenant = visible_tenant(&app, &caller, &tenant).await?;
+    let user = app.admin.user(tenant.id, &user).await?;
+    // Activation is the operator's (the portals' "activated by the provider").
+    require(&caller, &[Role::PlatformAdmin])?;
+    Ok(Json(app.admin.user_activate(tenant.id, user.id).await?))
+}

@@ -1,0 +1,221 @@
+//! The REST API's first slice: tokens, roles, tenant isolation, problem+json.
+
+use autoprov::model::Role;
+use serde_json::{json, Value};
+
+use crate::support::{walkthrough, TestServer};
+
+struct Tokens {
+    platform: String,
+    acme_admin: String,
+    other_admin: String,
+    acme_user: String,
+}
+
+async fn setup(server: &TestServer) -> Tokens {
+    walkthrough(&server.app).await;
+    let admin = &server.app.admin;
+    let acme = admin.tenant("Acme").await.unwrap();
+    let other = admin.tenant_add("Other").await.unwrap();
+    let ada = admin.user(acme.id, "Ada Lovelace").await.unwrap();
+    let token = |role, tenant, user| async move {
+        admin
+            .token_create(role, tenant, user)
+            .await
+            .unwrap()
+            .1
+            .expose()
+            .to_owned()
+    };
+    Tokens {
+        platform: token(Role::PlatformAdmin, None, None).await,
+        acme_admin: token(Role::TenantAdmin, Some(acme.id), None).await,
+        other_admin: token(Role::TenantAdmin, Some(other.id), None).await,
+        acme_user: token(Role::User, Some(acme.id), Some(ada.id)).await,
+    }
+}
+
+async fn call(
+    server: &TestServer,
+    method: &str,
+    path: &str,
+    token: Option<&str>,
+    body: Option<Value>,
+) -> (u16, Value) {
+    let url = server.url(path);
+    let mut req = match method {
+        "GET" => server.client.get(url),
+        _ => server.client.post(url),
+    };
+    if let Some(t) = token {
+        req = req.header("Authorization", format!("Bearer {t}"));
+    }
+    if let Some(b) = body {
+        req = req
+            .header("Content-Type", "application/json")
+            .body(b.to_string());
+    }
+    let resp = req.send().await.unwrap();
+    let status = resp.status().as_u16();
+    let content_type = resp
+        .headers()
+        .get("content-type")
+        .map(|v| v.to_str().unwrap().to_owned())
+        .unwrap_or_default();
+    let text = resp.text().await.unwrap();
+    if status >= 400 {
+        assert_eq!(content_type, "application/problem+json", "{path}: {text}");
+    }
+    (status, serde_json::from_str(&text).unwrap_or(Value::Null))
+}
+
+#[tokio::test]
+async fn role_matrix_and_tenant_isolation() {
+    let server = TestServer::start().await;
+    let t = setup(&server).await;
+    let user = |n: u32| json!({ "first_name": format!("New{n}"), "last_name": "Person" });
+    // (method, path, body, [platform, acme-admin, other-admin, acme-user])
+    let cases: Vec<(&str, &str, Option<Value>, [u16; 4])> = vec![
+        ("GET", "/api/v1/tenants", None, [200, 200, 200, 200]),
+        (
+            "POST",
+            "/api/v1/tenants",
+            Some(json!({ "name": "T" })),
+            [201, 403, 403, 403],
+        ),
+        (
+            "GET",
+            "/api/v1/tenants/Acme/users",
+            None,
+            [200, 200, 404, 403],
+        ),
+        (
+            "POST",
+            "/api/v1/tenants/Acme/users",
+            None,
+            [201, 201, 404, 403],
+        ),
+        (
+            "POST",
+            "/api/v1/tenants/Acme/users/New0 Person/activate",
+            None,
+            [200, 403, 404, 403],
+        ),
+    ];
+    let tokens = [&t.platform, &t.acme_admin, &t.other_admin, &t.acme_user];
+    let mut n = 0;
+    for (method, path, body, expected) in cases {
+        for (i, token) in tokens.iter().enumerate() {
+            let body = match (body.clone(), path.ends_with("/users") && method == "POST") {
+                (_, true) => {
+                    n += 1;
+                    Some(user(n))
+                }
+                (b, false) => b,
+            };
+            // Activation acts on the first user the matrix made (pending until then).
+            let path = path.replace("New0 Person", "New1 Person");
+            let body = if path == "/api/v1/tenants" && method == "POST" {
+                Some(json!({ "name": format!("T{i}") }))
+            } else {
+                body
+            };
+            let (status, reply) = call(&server, method, &path, Some(token), body).await;
+            assert_eq!(status, expected[i], "{method} {path} as token {i}: {reply}");
+        }
+    }
+    // Lists never show another tenant.
+    let (_, list) = call(&server, "GET", "/api/v1/tenants", Some(&t.acme_admin), None).await;
+    let names: Vec<&str> = list
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, vec!["Acme"]);
+    let (_, list) = call(&server, "GET", "/api/v1/tenants", Some(&t.platform), None).await;
+    assert!(list.as_array().unwrap().len() >= 3);
+}
+
+#[tokio::test]
+async fn errors_are_problem_json_with_the_field() {
+    let server = TestServer::start().await;
+    let t = setup(&server).await;
+    for token in [None, Some("ap_1_wrong"), Some("nonsense")] {
+        let (status, body) = call(&server, "GET", "/api/v1/tenants", token, None).await;
+        assert_eq!(status, 401, "{token:?}");
+        assert_eq!(body["title"], "unauthorized");
+    }
+    let (status, body) = call(
+        &server,
+        "POST",
+        "/api/v1/tenants/Acme/users",
+        Some(&t.acme_admin),
+        Some(json!({ "first_name": "A".repeat(24), "last_name": "B" })),
+    )
+    .await;
+    assert_eq!(status, 422);
+    assert_eq!(body["errors"][0]["field"], "first_name");
+    let (status, _) = call(
+        &server,
+        "GET",
+        "/api/v1/tenants/Nobody/users",
+        Some(&t.platform),
+        None,
+    )
+    .await;
+    assert_eq!(status, 404);
+    // Ada is active already: activating her again conflicts.
+    let (status, _) = call(
+        &server,
+        "POST",
+        "/api/v1/tenants/Acme/users/Ada Lovelace/activate",
+        Some(&t.platform),
+        None,
+    )
+    .await;
+    assert_eq!(status, 409);
+    // A revoked token is refused.
+    let id: i64 = t.acme_admin.split('_').nth(1).unwrap().parse().unwrap();
+    server.app.admin.token_revoke(id).await.unwrap();
+    let (status, _) = call(&server, "GET", "/api/v1/tenants", Some(&t.acme_admin), None).await;
+    assert_eq!(status, 401);
+}
+
+#[tokio::test]
+async fn token_create_prints_the_token_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = crate::cli::autoprov(dir.path())
+        .args(["tenant", "add", "Acme"])
+        .output()
+        .await
+        .unwrap();
+    assert!(out.status.success());
+    let out = crate::cli::autoprov(dir.path())
+        .args([
+            "--json",
+            "token",
+            "create",
+            "--role",
+            "tenant-admin",
+            "--tenant",
+            "Acme",
+        ])
+        .output()
+        .await
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let body: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert!(body["token"].as_str().unwrap().starts_with("ap_"));
+    let out = crate::cli::autoprov(dir.path())
+        .args(["token", "create", "--role", "user", "--tenant", "Acme"])
+        .output()
+        .await
+        .unwrap();
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("needs --user"));
+}
