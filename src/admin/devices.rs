@@ -64,6 +64,10 @@ impl Admin {
             .await
     }
 
+    pub async fn device_list(&self, tenant: TenantId) -> Result<Vec<Device>> {
+        self.store.device_list(tenant).await
+    }
+
     /// Re-opens the device's first-contact window, for `hours` or the site's default: the next
     /// fetch without credentials gets the full file and new HTTP credentials.
     pub async fn device_arm(&self, tenant: TenantId, mac: &str, hours: Option<u32>) -> Result<i64> {

@@ -11,10 +11,10 @@ use axum::{Json, Router};
 use serde::Deserialize;
 use serde_json::json;
 
-use crate::admin::UserInput;
+use crate::admin::{DeviceInput, LoginResult, NumberInput, SiteInput, UserInput};
 use crate::app::App;
 use crate::error::Error;
-use crate::model::{Principal, Role, Tenant, User};
+use crate::model::{Device, Number, Principal, Role, Site, Tenant, User};
 
 pub fn router() -> Router<App> {
     Router::new()
@@ -26,6 +26,22 @@ pub fn router() -> Router<App> {
         .route(
             "/api/v1/tenants/{tenant}/users/{user}/activate",
             post(users_activate),
+        )
+        .route(
+            "/api/v1/tenants/{tenant}/sites",
+            get(sites_list).post(sites_create),
+        )
+        .route(
+            "/api/v1/tenants/{tenant}/numbers",
+            get(numbers_list).post(numbers_create),
+        )
+        .route(
+            "/api/v1/tenants/{tenant}/devices",
+            get(devices_list).post(devices_create),
+        )
+        .route(
+            "/api/v1/tenants/{tenant}/devices/{mac}/login",
+            post(devices_login),
         )
 }
 
@@ -218,4 +234,155 @@ async fn users_activate(
     // Activation is the operator's (the portals' "activated by the provider").
     require(&caller, &[Role::PlatformAdmin])?;
     Ok(Json(app.admin.user_activate(tenant.id, user.id).await?))
+}
+
+const ADMINS: &[Role] = &[Role::PlatformAdmin, Role::TenantAdmin];
+
+async fn sites_list(
+    State(app): State<App>,
+    Caller(caller): Caller,
+    Path(tenant): Path<String>,
+) -> Result<Json<Vec<Site>>, ApiError> {
+    let tenant = visible_tenant(&app, &caller, &tenant).await?;
+    require(&caller, ADMINS)?;
+    Ok(Json(app.admin.site_list(tenant.id).await?))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct NewSite {
+    name: String,
+    time_zone: Option<String>,
+    ntp_server: Option<String>,
+    sip_domain: Option<String>,
+    sip_proxy: Option<String>,
+    sip_port: Option<u16>,
+    sip_transport: Option<String>,
+    #[serde(default)]
+    allowed_networks: Vec<String>,
+    first_contact_hours: Option<u32>,
+}
+
+async fn sites_create(
+    State(app): State<App>,
+    Caller(caller): Caller,
+    Path(tenant): Path<String>,
+    Json(body): Json<NewSite>,
+) -> Result<(StatusCode, Json<Site>), ApiError> {
+    let tenant = visible_tenant(&app, &caller, &tenant).await?;
+    require(&caller, ADMINS)?;
+    let input = SiteInput {
+        name: body.name,
+        time_zone: body.time_zone,
+        ntp_server: body.ntp_server,
+        sip_domain: body.sip_domain,
+        sip_proxy: body.sip_proxy,
+        sip_port: body.sip_port,
+        sip_transport: body.sip_transport,
+        allowed_networks: body.allowed_networks,
+        first_contact_hours: body.first_contact_hours,
+    };
+    Ok((
+        StatusCode::CREATED,
+        Json(app.admin.site_add(tenant.id, &input).await?),
+    ))
+}
+
+async fn numbers_list(
+    State(app): State<App>,
+    Caller(caller): Caller,
+    Path(tenant): Path<String>,
+) -> Result<Json<Vec<Number>>, ApiError> {
+    let tenant = visible_tenant(&app, &caller, &tenant).await?;
+    require(&caller, ADMINS)?;
+    Ok(Json(app.admin.number_list(tenant.id).await?))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct NewNumber {
+    number: String,
+    site: Option<String>,
+    status: Option<String>,
+    #[serde(default)]
+    main: bool,
+}
+
+/// Allocating numbers to a tenant is the operator's.
+async fn numbers_create(
+    State(app): State<App>,
+    Caller(caller): Caller,
+    Path(tenant): Path<String>,
+    Json(body): Json<NewNumber>,
+) -> Result<(StatusCode, Json<Number>), ApiError> {
+    let tenant = visible_tenant(&app, &caller, &tenant).await?;
+    require(&caller, &[Role::PlatformAdmin])?;
+    let input = NumberInput {
+        number: body.number,
+        site: body.site,
+        status: body.status,
+        main: body.main,
+    };
+    Ok((
+        StatusCode::CREATED,
+        Json(app.admin.number_add(tenant.id, &input).await?),
+    ))
+}
+
+async fn devices_list(
+    State(app): State<App>,
+    Caller(caller): Caller,
+    Path(tenant): Path<String>,
+) -> Result<Json<Vec<Device>>, ApiError> {
+    let tenant = visible_tenant(&app, &caller, &tenant).await?;
+    require(&caller, ADMINS)?;
+    Ok(Json(app.admin.device_list(tenant.id).await?))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct NewDevice {
+    mac: String,
+    model: String,
+    site: Option<String>,
+}
+
+async fn devices_create(
+    State(app): State<App>,
+    Caller(caller): Caller,
+    Path(tenant): Path<String>,
+    Json(body): Json<NewDevice>,
+) -> Result<(StatusCode, Json<Device>), ApiError> {
+    let tenant = visible_tenant(&app, &caller, &tenant).await?;
+    require(&caller, ADMINS)?;
+    let input = DeviceInput {
+        mac: body.mac,
+        model: body.model,
+        site: body.site,
+    };
+    Ok((
+        StatusCode::CREATED,
+        Json(app.admin.device_add(tenant.id, &input).await?),
+    ))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Login {
+    number: String,
+}
+
+async fn devices_login(
+    State(app): State<App>,
+    Caller(caller): Caller,
+    Path((tenant, mac)): Path<(String, String)>,
+    Json(body): Json<Login>,
+) -> Result<Json<LoginResult>, ApiError> {
+    let tenant = visible_tenant(&app, &caller, &tenant).await?;
+    require(&caller, ADMINS)?;
+    Ok(Json(
+        app.admin
+            .device_login(tenant.id, &mac, &body.number)
+            .await?,
+    ))
 }

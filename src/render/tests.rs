@@ -297,6 +297,7 @@ fn hostile_device_context(hostile: &str) -> serde_json::Value {
             "pickup": hostile, "type_code": hostile
         }],
         "directory": [{ "name": hostile, "number": hostile, "extension": hostile }],
+        "firmware": { "url": format!("http://fw.example/{hostile}/image.bin"), "version": hostile },
         "provisioning": { "url": hostile, "recheck_minutes": 60, "directory_url": hostile },
     })
 }

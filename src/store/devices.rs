@@ -143,6 +143,18 @@ impl Store {
         Ok(())
     }
 
+    /// The tenant's devices, by MAC.
+    pub async fn device_list(&self, tenant: TenantId) -> Result<Vec<Device>> {
+        let rows = sqlx::query(&format!(
+            "SELECT {COLUMNS} FROM devices WHERE tenant_id = $1 ORDER BY mac"
+        ))
+        .bind(tenant.0)
+        .fetch_all(&self.pool)
+        .await
+        .map_err(store_err)?;
+        rows.iter().map(device_from).collect()
+    }
+
     /// The device with this MAC, whatever its tenant (MACs are unique platform-wide).
     pub async fn device_by_mac(&self, mac: Mac) -> Result<Option<Device>> {
         let row = sqlx::query(&format!("SELECT {COLUMNS} FROM devices WHERE mac = $1"))

@@ -219,3 +219,115 @@ async fn token_create_prints_the_token_once() {
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("needs --user"));
 }
+
+#[tokio::test]
+async fn a_phone_set_up_through_the_api_gets_its_line() {
+    let server = TestServer::start().await;
+    let platform = server
+        .app
+        .admin
+        .token_create(Role::PlatformAdmin, None, None)
+        .await
+        .unwrap()
+        .1
+        .expose()
+        .to_owned();
+    let p = Some(platform.as_str());
+    let steps: Vec<(&str, Value, u16)> = vec![
+        ("/api/v1/tenants", json!({ "name": "Beta" }), 201),
+        (
+            "/api/v1/tenants/Beta/sites",
+            json!({ "name": "HQ", "sip_domain": "sip.beta.example", "time_zone": "Europe/Vienna", "allowed_networks": ["127.0.0.0/8"] }),
+            201,
+        ),
+        (
+            "/api/v1/tenants/Beta/numbers",
+            json!({ "number": "+43101234567", "status": "active" }),
+            201,
+        ),
+        (
+            "/api/v1/tenants/Beta/users",
+            json!({ "first_name": "Lise", "last_name": "Meitner", "number": "+43101234567" }),
+            201,
+        ),
+        (
+            "/api/v1/tenants/Beta/users/Lise Meitner/activate",
+            Value::Null,
+            200,
+        ),
+        (
+            "/api/v1/tenants/Beta/devices",
+            json!({ "mac": "00:15:65:be:ef:01", "model": "T46S" }),
+            201,
+        ),
+        (
+            "/api/v1/tenants/Beta/devices/001565beef01/login",
+            json!({ "number": "+43101234567" }),
+            200,
+        ),
+    ];
+    for (path, body, expected) in steps {
+        let body = (!body.is_null()).then_some(body);
+        let (status, reply) = call(&server, "POST", path, p, body).await;
+        assert_eq!(status, expected, "{path}: {reply}");
+    }
+    let (status, _, file) = server
+        .fetch(
+            "/001565beef01.cfg",
+            Some("Yealink SIP-T46S 66.86.0.15 00:15:65:be:ef:01"),
+        )
+        .await;
+    assert_eq!(status, 200);
+    assert!(
+        file.lines()
+            .any(|l| l == "account.1.display_name = Lise Meitner"),
+        "{file}"
+    );
+    // Numbers are the operator's to allocate; a tenant admin sees but cannot add them.
+    let acme_admin = server
+        .app
+        .admin
+        .token_create(
+            Role::TenantAdmin,
+            Some(server.app.admin.tenant("Beta").await.unwrap().id),
+            None,
+        )
+        .await
+        .unwrap()
+        .1
+        .expose()
+        .to_owned();
+    let (status, list) = call(
+        &server,
+        "GET",
+        "/api/v1/tenants/Beta/numbers",
+        Some(&acme_admin),
+        None,
+    )
+    .await;
+    assert_eq!(status, 200);
+    assert_eq!(list.as_array().unwrap().len(), 1);
+    let (status, _) = call(
+        &server,
+        "POST",
+        "/api/v1/tenants/Beta/numbers",
+        Some(&acme_admin),
+        Some(json!({ "number": "+43109999" })),
+    )
+    .await;
+    assert_eq!(status, 403);
+    let (status, devices) = call(
+        &server,
+        "GET",
+        "/api/v1/tenants/Beta/devices",
+        Some(&acme_admin),
+        None,
+    )
+    .await;
+    assert_eq!(status, 200);
+    assert_eq!(devices[0]["mac"], "001565beef01");
+    assert!(
+        devices[0].get("admin_password").is_none(),
+        "no secret in the API"
+    );
+}
