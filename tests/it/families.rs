@@ -55,41 +55,9 @@ async fn a_cisco_enterprise_phone_boots_over_tftp() {
         .await
         .unwrap();
     // TFTP, as these phones boot: no User-Agent, the file name alone.
-    let socket = tokio::net::UdpSocket::bind("127.0.0.1:0").await.unwrap();
-    let rrq = autoprov::tftp::packet::Packet::Rrq(autoprov::tftp::packet::Request {
-        filename: "SEP00562B043615.cnf.xml".into(),
-        mode: autoprov::tftp::packet::Mode::Octet,
-        options: vec![],
-    });
-    socket
-        .send_to(&rrq.to_bytes(), server.tftp_addr)
+    let body = crate::support::tftp_get(server.tftp_addr, "127.0.0.1:0", "SEP00562B043615.cnf.xml")
         .await
         .unwrap();
-    let mut buf = vec![0u8; 600];
-    let mut body = Vec::new();
-    loop {
-        let (n, from) = tokio::time::timeout(
-            std::time::Duration::from_secs(5),
-            socket.recv_from(&mut buf),
-        )
-        .await
-        .unwrap()
-        .unwrap();
-        match autoprov::tftp::packet::parse(&buf[..n]).unwrap() {
-            autoprov::tftp::packet::Packet::Data { block, data } => {
-                body.extend_from_slice(data);
-                let last = data.len() < 512;
-                socket
-                    .send_to(&autoprov::tftp::packet::Packet::Ack(block).to_bytes(), from)
-                    .await
-                    .unwrap();
-                if last {
-                    break;
-                }
-            }
-            other => panic!("{other:?}"),
-        }
-    }
     let body = String::from_utf8(body).unwrap();
     check::parse(&body, Format::Xml, Some("device")).unwrap_or_else(|e| panic!("{e}\n{body}"));
     assert!(body.contains("4930777000"), "{body}");

@@ -172,3 +172,42 @@ pub async fn walkthrough_with(app: &App, allowed_networks: &[&str]) {
         .unwrap();
     admin.device_login(tenant.id, MAC, NUMBER).await.unwrap();
 }
+
+/// Fetches `name` over TFTP from a socket bound to `from` (octet, no options, lock-step):
+/// the bytes, or the server's error message.
+pub async fn tftp_get(server: SocketAddr, from: &str, name: &str) -> Result<Vec<u8>, String> {
+    use autoprov::tftp::packet::{self, Mode, Packet, Request};
+    let socket = tokio::net::UdpSocket::bind(from).await.expect("bind");
+    let rrq = Packet::Rrq(Request {
+        filename: name.into(),
+        mode: Mode::Octet,
+        options: vec![],
+    });
+    socket.send_to(&rrq.to_bytes(), server).await.expect("send");
+    let mut buf = vec![0u8; 600];
+    let mut body = Vec::new();
+    loop {
+        let (n, peer) = tokio::time::timeout(
+            std::time::Duration::from_secs(5),
+            socket.recv_from(&mut buf),
+        )
+        .await
+        .expect("the server answers")
+        .expect("receive");
+        match packet::parse(&buf[..n]).expect("a TFTP packet") {
+            Packet::Data { block, data } => {
+                body.extend_from_slice(data);
+                let last = data.len() < 512;
+                socket
+                    .send_to(&Packet::Ack(block).to_bytes(), peer)
+                    .await
+                    .expect("send");
+                if last {
+                    return Ok(body);
+                }
+            }
+            Packet::Error { message, .. } => return Err(message),
+            other => panic!("unexpected {other:?}"),
+        }
+    }
+}

@@ -117,8 +117,10 @@ async fn fetch(
     }
 }
 
-async fn fast_server() -> TestServer {
-    TestServer::start_with(&[("tftp.timeout_ms", "100")]).await
+/// A server for tests that lose nothing: its resend timer is long enough that a busy machine
+/// never triggers it, so packet counts are exact. Tests of loss set their own.
+async fn steady_server() -> TestServer {
+    TestServer::start_with(&[("tftp.timeout_ms", "2000")]).await
 }
 
 fn write_static(server: &TestServer, name: &str, bytes: &[u8]) {
@@ -133,7 +135,7 @@ fn pattern(len: usize) -> Vec<u8> {
 
 #[tokio::test]
 async fn a_device_file_is_byte_for_byte_the_http_one() {
-    let server = fast_server().await;
+    let server = steady_server().await;
     walkthrough(&server.app).await;
     let (_, _, http) = server.fetch("/001565a1b2c3.cfg", Some(UA)).await;
     let tftp = fetch(
@@ -162,7 +164,7 @@ async fn a_device_file_is_byte_for_byte_the_http_one() {
 
 #[tokio::test]
 async fn each_option_is_negotiated() {
-    let server = fast_server().await;
+    let server = steady_server().await;
     let body = pattern(10_000);
     write_static(&server, "fw/phone.rom", &body);
     let got = fetch(
@@ -217,7 +219,7 @@ async fn each_option_is_negotiated() {
 
 #[tokio::test]
 async fn a_file_of_whole_blocks_ends_with_an_empty_block() {
-    let server = fast_server().await;
+    let server = steady_server().await;
     write_static(&server, "exact.bin", &pattern(1024));
     let got = fetch(
         server.tftp_addr,
@@ -245,7 +247,7 @@ async fn a_file_of_whole_blocks_ends_with_an_empty_block() {
 
 #[tokio::test]
 async fn block_numbers_roll_over_past_65535() {
-    let server = fast_server().await;
+    let server = steady_server().await;
     // 70,000 blocks of 8 bytes: block numbers wrap to 0 after 65535.
     let body = pattern(8 * 70_000 - 3);
     write_static(&server, "big.rom", &body);
@@ -357,7 +359,7 @@ async fn duplicate_acks_do_not_trigger_resends() {
 
 #[tokio::test]
 async fn netascii_converts_line_ends() {
-    let server = fast_server().await;
+    let server = steady_server().await;
     write_static(&server, "notes.txt", b"a\nb\rc\n");
     let got = fetch(
         server.tftp_addr,
@@ -373,7 +375,7 @@ async fn netascii_converts_line_ends() {
 
 #[tokio::test]
 async fn traversal_and_unknown_files_get_file_not_found() {
-    let server = fast_server().await;
+    let server = steady_server().await;
     walkthrough(&server.app).await;
     std::fs::write(server.data_dir().join("secret.txt"), b"no").unwrap();
     write_static(&server, "ok.bin", b"ok");
@@ -418,7 +420,7 @@ async fn traversal_and_unknown_files_get_file_not_found() {
 
 #[tokio::test]
 async fn write_requests_are_refused() {
-    let server = fast_server().await;
+    let server = steady_server().await;
     let socket = UdpSocket::bind("127.0.0.1:0").await.unwrap();
     let wrq = Packet::Wrq(Request {
         filename: "001565a1b2c3.cfg".into(),
@@ -442,7 +444,7 @@ async fn write_requests_are_refused() {
 
 #[tokio::test]
 async fn malformed_packets_get_an_error_and_the_server_goes_on() {
-    let server = fast_server().await;
+    let server = steady_server().await;
     write_static(&server, "ok.bin", b"ok");
     let socket = UdpSocket::bind("127.0.0.1:0").await.unwrap();
     let mut huge = b"\0\x01f\0octet\0".to_vec();
@@ -599,7 +601,7 @@ async fn transfer_limits_answer_busy() {
 
 #[tokio::test]
 async fn the_device_is_seen_and_counted() {
-    let server = fast_server().await;
+    let server = steady_server().await;
     walkthrough(&server.app).await;
     fetch(
         server.tftp_addr,
@@ -645,7 +647,7 @@ async fn the_device_is_seen_and_counted() {
 
 #[tokio::test]
 async fn static_files_over_http_with_ranges() {
-    let server = fast_server().await;
+    let server = steady_server().await;
     let body = pattern(1000);
     write_static(&server, "fw/T54W-96.86.0.100.rom", &body);
     let url = server.url("/fw/T54W-96.86.0.100.rom");
@@ -721,7 +723,7 @@ async fn run(cmd: &mut tokio::process::Command) -> std::process::Output {
 
 #[tokio::test]
 async fn real_clients_fetch_the_same_bytes() {
-    let server = fast_server().await;
+    let server = steady_server().await;
     walkthrough(&server.app).await;
     let (_, _, http) = server.fetch("/001565a1b2c3.cfg", Some(UA)).await;
     let firmware = pattern(1024 * 1024);

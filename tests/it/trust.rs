@@ -445,39 +445,10 @@ async fn guessing_macs_gets_an_address_throttled_and_no_one_else() {
 async fn tftp_gets_first_contact_or_nothing() {
     let server = TestServer::start().await;
     walkthrough_with(&server.app, &[]).await;
-    let get = |name: &'static str, from: &'static str| {
-        let addr = server.tftp_addr;
-        async move {
-            let out = tokio::net::UdpSocket::bind(from).await.unwrap();
-            let rrq = autoprov::tftp::packet::Packet::Rrq(autoprov::tftp::packet::Request {
-                filename: name.into(),
-                mode: autoprov::tftp::packet::Mode::Octet,
-                options: vec![],
-            });
-            out.send_to(&rrq.to_bytes(), addr).await.unwrap();
-            let mut buf = vec![0u8; 600];
-            let mut data = Vec::new();
-            loop {
-                let (n, from) =
-                    tokio::time::timeout(Duration::from_secs(5), out.recv_from(&mut buf))
-                        .await
-                        .unwrap()
-                        .unwrap();
-                match autoprov::tftp::packet::parse(&buf[..n]).unwrap() {
-                    autoprov::tftp::packet::Packet::Data { block, data: d } => {
-                        data.extend_from_slice(d);
-                        out.send_to(&autoprov::tftp::packet::Packet::Ack(block).to_bytes(), from)
-                            .await
-                            .unwrap();
-                        if d.len() < 512 {
-                            return Ok(String::from_utf8(data).unwrap());
-                        }
-                    }
-                    autoprov::tftp::packet::Packet::Error { message, .. } => return Err(message),
-                    other => panic!("{other:?}"),
-                }
-            }
-        }
+    let get = |name: &'static str, from: &'static str| async move {
+        crate::support::tftp_get(server.tftp_addr, from, name)
+            .await
+            .map(|bytes| String::from_utf8(bytes).unwrap())
     };
     let first = get("001565a1b2c3.cfg", "127.0.0.1:0").await.unwrap();
     assert!(line(&first, "static.auto_provision.server.password").is_some());
