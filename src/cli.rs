@@ -272,6 +272,32 @@ enum UserCmd {
         #[command(flatten)]
         tenant: TenantArg,
     },
+    /// Mark a pending user as failed (the operator could not activate them)
+    Fail {
+        #[command(flatten)]
+        tenant: TenantArg,
+        user: String,
+    },
+    /// Deactivate an active user; callers hear an announcement and can be transferred
+    Deactivate {
+        #[command(flatten)]
+        tenant: TenantArg,
+        user: String,
+        #[arg(long)]
+        announcement: Option<String>,
+        /// The number callers are transferred to
+        #[arg(long)]
+        transfer: Option<String>,
+        /// announced or key-press [default: announced]
+        #[arg(long)]
+        transfer_mode: Option<String>,
+    },
+    /// Delete an active or deactivated user: the number is free at once and logged out
+    Delete {
+        #[command(flatten)]
+        tenant: TenantArg,
+        user: String,
+    },
     /// Show or replace a user's speed dials (keys after the BLF keys)
     SpeedDials {
         #[command(flatten)]
@@ -621,6 +647,41 @@ async fn execute(cli: Cli, settings: Settings) -> anyhow::Result<()> {
                     u.number.as_ref().map(|n| n.to_string()).unwrap_or_default()
                 )
             });
+        }
+        Command::User(UserCmd::Fail { tenant, user }) => {
+            let tenant = admin.tenant(&tenant.tenant).await?;
+            let user = admin.user(tenant.id, &user).await?;
+            let u = admin.user_fail(tenant.id, user.id).await?;
+            out.one(&u, format!("user {} is {}", u.display_name(), u.state));
+        }
+        Command::User(UserCmd::Deactivate {
+            tenant,
+            user,
+            announcement,
+            transfer,
+            transfer_mode,
+        }) => {
+            let tenant = admin.tenant(&tenant.tenant).await?;
+            let user = admin.user(tenant.id, &user).await?;
+            let u = admin
+                .user_deactivate(
+                    tenant.id,
+                    user.id,
+                    announcement.as_deref(),
+                    transfer.as_deref(),
+                    transfer_mode.as_deref(),
+                )
+                .await?;
+            out.one(&u, format!("user {} is {}", u.display_name(), u.state));
+        }
+        Command::User(UserCmd::Delete { tenant, user }) => {
+            let tenant = admin.tenant(&tenant.tenant).await?;
+            let user = admin.user(tenant.id, &user).await?;
+            admin.user_delete(tenant.id, user.id).await?;
+            out.one(
+                &serde_json::json!({ "deleted": user.id }),
+                format!("user {} deleted; their number is free", user.display_name()),
+            );
         }
         Command::User(UserCmd::SpeedDials {
             tenant,

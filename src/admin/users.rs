@@ -246,3 +246,83 @@ impl Admin {
         self.store.speed_dials(tenant, user).await
     }
 }
+
+/// How a deactivated user's callers reach the transfer number.
+const TRANSFER_MODES: &[&str] = &["announced", "key-press"];
+
+impl Admin {
+    /// Marks a pending user as failed (the operator could not activate them).
+    pub async fn user_fail(&self, tenant: TenantId, user: UserId) -> Result<User> {
+        let current = self.store.user_get(tenant, user).await?;
+        if current.state != UserState::Pending {
+            return Err(Error::Conflict(format!(
+                "user {} is {}; only a pending user can fail activation",
+                current.display_name(),
+                current.state
+            )));
+        }
+        self.store
+            .user_set_state(tenant, user, UserState::Failed)
+            .await
+    }
+
+    /// Deactivates an active user: callers hear `announcement` and are transferred to
+    /// `transfer`, announced or on a key press. Group memberships and monitor lists stay.
+    pub async fn user_deactivate(
+        &self,
+        tenant: TenantId,
+        user: UserId,
+        announcement: Option<&str>,
+        transfer: Option<&str>,
+        mode: Option<&str>,
+    ) -> Result<User> {
+        let current = self.store.user_get(tenant, user).await?;
+        if current.state != UserState::Active {
+            return Err(Error::Conflict(format!(
+                "user {} is {}; only an active user can be deactivated",
+                current.display_name(),
+                current.state
+            )));
+        }
+        let announcement = announcement.map(str::trim).filter(|a| !a.is_empty());
+        if let Some(text) = announcement {
+            if text.chars().count() > 200 || text.chars().any(char::is_control) {
+                return Err(Error::invalid(
+                    "announcement",
+                    "at most 200 characters, no control characters",
+                ));
+            }
+        }
+        let transfer = transfer.map(|t| t.parse::<E164>()).transpose()?;
+        let mode = mode.unwrap_or("announced");
+        if !TRANSFER_MODES.contains(&mode) {
+            return Err(Error::invalid(
+                "transfer_mode",
+                format!("{mode:?} is not one of: {}", TRANSFER_MODES.join(", ")),
+            ));
+        }
+        self.store
+            .user_deactivate(
+                tenant,
+                user,
+                announcement,
+                transfer.as_ref().map(|t| t.as_str()),
+                mode,
+            )
+            .await
+    }
+
+    /// Deletes an active or deactivated user: the number is free at once and logged out of its
+    /// handset, the user leaves every monitor list. A pending (or failed) user cannot be deleted.
+    pub async fn user_delete(&self, tenant: TenantId, user: UserId) -> Result<()> {
+        let current = self.store.user_get(tenant, user).await?;
+        if !matches!(current.state, UserState::Active | UserState::Deactivated) {
+            return Err(Error::Conflict(format!(
+                "user {} is {}: only active or deactivated users can be deleted",
+                current.display_name(),
+                current.state
+            )));
+        }
+        self.store.user_delete(tenant, user).await
+    }
+}

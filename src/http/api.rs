@@ -28,6 +28,18 @@ pub fn router() -> Router<App> {
             post(users_activate),
         )
         .route(
+            "/api/v1/tenants/{tenant}/users/{user}/fail",
+            post(users_fail),
+        )
+        .route(
+            "/api/v1/tenants/{tenant}/users/{user}/deactivate",
+            post(users_deactivate),
+        )
+        .route(
+            "/api/v1/tenants/{tenant}/users/{user}",
+            axum::routing::delete(users_delete),
+        )
+        .route(
             "/api/v1/tenants/{tenant}/sites",
             get(sites_list).post(sites_create),
         )
@@ -385,4 +397,58 @@ async fn devices_login(
             .device_login(tenant.id, &mac, &body.number)
             .await?,
     ))
+}
+
+async fn users_fail(
+    State(app): State<App>,
+    Caller(caller): Caller,
+    Path((tenant, user)): Path<(String, String)>,
+) -> Result<Json<User>, ApiError> {
+    let tenant = visible_tenant(&app, &caller, &tenant).await?;
+    let user = app.admin.user(tenant.id, &user).await?;
+    require(&caller, &[Role::PlatformAdmin])?;
+    Ok(Json(app.admin.user_fail(tenant.id, user.id).await?))
+}
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct Deactivation {
+    announcement: Option<String>,
+    transfer: Option<String>,
+    transfer_mode: Option<String>,
+}
+
+async fn users_deactivate(
+    State(app): State<App>,
+    Caller(caller): Caller,
+    Path((tenant, user)): Path<(String, String)>,
+    body: Option<Json<Deactivation>>,
+) -> Result<Json<User>, ApiError> {
+    let tenant = visible_tenant(&app, &caller, &tenant).await?;
+    let user = app.admin.user(tenant.id, &user).await?;
+    require(&caller, ADMINS)?;
+    let Json(d) = body.unwrap_or_default();
+    Ok(Json(
+        app.admin
+            .user_deactivate(
+                tenant.id,
+                user.id,
+                d.announcement.as_deref(),
+                d.transfer.as_deref(),
+                d.transfer_mode.as_deref(),
+            )
+            .await?,
+    ))
+}
+
+async fn users_delete(
+    State(app): State<App>,
+    Caller(caller): Caller,
+    Path((tenant, user)): Path<(String, String)>,
+) -> Result<StatusCode, ApiError> {
+    let tenant = visible_tenant(&app, &caller, &tenant).await?;
+    let user = app.admin.user(tenant.id, &user).await?;
+    require(&caller, ADMINS)?;
+    app.admin.user_delete(tenant.id, user.id).await?;
+    Ok(StatusCode::NO_CONTENT)
 }

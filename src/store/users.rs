@@ -114,6 +114,61 @@ impl Store {
         self.user_get(tenant, id).await
     }
 
+    /// Deactivates a user, with what callers hear (`announcement`, `transfer` number, `mode`).
+    pub async fn user_deactivate(
+        &self,
+        tenant: TenantId,
+        id: UserId,
+        announcement: Option<&str>,
+        transfer: Option<&str>,
+        mode: &str,
+    ) -> Result<User> {
+        let mut tx = self.begin_write().await?;
+        let done = sqlx::query(
+            "UPDATE users SET state = 'deactivated', deactivation_announcement = $1, \
+             deactivation_transfer = $2, deactivation_mode = $3 WHERE id = $4 AND tenant_id = $5",
+        )
+        .bind(announcement)
+        .bind(transfer)
+        .bind(mode)
+        .bind(id.0)
+        .bind(tenant.0)
+        .execute(tx.conn())
+        .await
+        .map_err(store_err)?;
+        if done.rows_affected() == 0 {
+            return Err(Error::not_found("user", id));
+        }
+        tx.commit(tenant, "user", id.0, "deactivate").await?;
+        self.user_get(tenant, id).await
+    }
+
+    /// Deletes a user in one transaction: their number is logged out of every handset and is
+    /// free again at once; monitor lists and speed dials go with the user (foreign keys).
+    pub async fn user_delete(&self, tenant: TenantId, id: UserId) -> Result<()> {
+        let mut tx = self.begin_write().await?;
+        sqlx::query(
+            "DELETE FROM device_lines WHERE number_id IN \
+             (SELECT number_id FROM users WHERE id = $1 AND tenant_id = $2 AND number_id IS NOT NULL)",
+        )
+        .bind(id.0)
+        .bind(tenant.0)
+        .execute(tx.conn())
+        .await
+        .map_err(store_err)?;
+        let done = sqlx::query("DELETE FROM users WHERE id = $1 AND tenant_id = $2")
+            .bind(id.0)
+            .bind(tenant.0)
+            .execute(tx.conn())
+            .await
+            .map_err(store_err)?;
+        if done.rows_affected() == 0 {
+            return Err(Error::not_found("user", id));
+        }
+        tx.commit(tenant, "user", id.0, "delete").await?;
+        Ok(())
+    }
+
     pub async fn user_get(&self, tenant: TenantId, id: UserId) -> Result<User> {
         let row = sqlx::query(&format!("{SELECT} WHERE u.id = $1 AND u.tenant_id = $2"))
             .bind(id.0)

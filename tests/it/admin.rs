@@ -355,3 +355,108 @@ async fn main_numbers_stay_off_handsets_and_names_can_be_ambiguous() {
     assert_eq!(cleared.email, None);
     assert_eq!(cleared.first_name.as_str(), "Sam", "other fields kept");
 }
+
+#[tokio::test]
+async fn the_user_life_cycle() {
+    let server = TestServer::start().await;
+    walkthrough(&server.app).await;
+    let admin = &server.app.admin;
+    let tenant = admin.tenant("Acme").await.unwrap();
+    let ada = admin.user(tenant.id, NUMBER).await.unwrap();
+    let bob = admin
+        .user_add(
+            tenant.id,
+            &UserInput {
+                first_name: "Bob".into(),
+                last_name: "B".into(),
+                extension: Some("22".into()),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+    // Pending: cannot be deleted; the operator can fail it, and a failed user still cannot go.
+    let e = admin.user_delete(tenant.id, bob.id).await.unwrap_err();
+    assert!(
+        matches!(e, Error::Conflict(_)) && e.to_string().contains("pending"),
+        "{e}"
+    );
+    assert_eq!(
+        admin
+            .user_fail(tenant.id, bob.id)
+            .await
+            .unwrap()
+            .state
+            .as_str(),
+        "failed"
+    );
+    assert!(admin.user_delete(tenant.id, bob.id).await.is_err());
+    assert_eq!(
+        admin
+            .user_activate(tenant.id, bob.id)
+            .await
+            .unwrap()
+            .state
+            .as_str(),
+        "active"
+    );
+    admin.monitor_add(tenant.id, bob.id, ada.id).await.unwrap();
+
+    // Deactivation: only from active, with a valid transfer number and mode.
+    let e = admin
+        .user_deactivate(tenant.id, ada.id, Some("Gone"), Some("0301234"), None)
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(e, Error::Invalid(ref f) if f.field == "number"),
+        "{e}"
+    );
+    let e = admin
+        .user_deactivate(tenant.id, ada.id, None, None, Some("shout"))
+        .await
+        .unwrap_err();
+    assert!(e.to_string().contains("announced, key-press"), "{e}");
+    let u = admin
+        .user_deactivate(
+            tenant.id,
+            ada.id,
+            Some("Ada has left"),
+            Some("+4930999"),
+            Some("key-press"),
+        )
+        .await
+        .unwrap();
+    assert_eq!(u.state.as_str(), "deactivated");
+    assert!(admin
+        .user_deactivate(tenant.id, ada.id, None, None, None)
+        .await
+        .is_err());
+    // Deactivation keeps the monitor lists.
+    assert_eq!(
+        admin.monitor_list(tenant.id, bob.id).await.unwrap().len(),
+        1
+    );
+
+    // Deleting frees the number at once, logs it out of the handset, and empties monitor lists.
+    admin.user_delete(tenant.id, ada.id).await.unwrap();
+    assert!(admin
+        .monitor_list(tenant.id, bob.id)
+        .await
+        .unwrap()
+        .is_empty());
+    let (_, _, body) = server.fetch("/001565a1b2c3.cfg", None).await;
+    assert!(body.lines().any(|l| l == "account.1.enable = 0"), "{body}");
+    let again = admin
+        .user_add(
+            tenant.id,
+            &UserInput {
+                first_name: "Carol".into(),
+                last_name: "C".into(),
+                number: Some(NUMBER.into()),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+    assert_eq!(again.number.unwrap().as_str(), NUMBER);
+}

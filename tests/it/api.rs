@@ -331,3 +331,84 @@ async fn a_phone_set_up_through_the_api_gets_its_line() {
         "no secret in the API"
     );
 }
+
+#[tokio::test]
+async fn deactivate_and_delete_through_the_api() {
+    let server = TestServer::start().await;
+    let t = setup(&server).await;
+    let (status, _) = call(
+        &server,
+        "POST",
+        "/api/v1/tenants/Acme/users",
+        Some(&t.acme_admin),
+        Some(json!({ "first_name": "Pat", "last_name": "Pending" })),
+    )
+    .await;
+    assert_eq!(status, 201);
+    let delete = |path: &'static str, token: String| {
+        let client = server.client.clone();
+        let url = server.url(path);
+        async move {
+            let resp = client
+                .delete(url)
+                .header("Authorization", format!("Bearer {token}"))
+                .send()
+                .await
+                .unwrap();
+            (resp.status().as_u16(), resp.text().await.unwrap())
+        }
+    };
+    let (status, body) = delete(
+        "/api/v1/tenants/Acme/users/Pat Pending",
+        t.acme_admin.clone(),
+    )
+    .await;
+    assert_eq!(status, 409, "{body}");
+    assert!(body.contains("pending"), "{body}");
+    let (status, _) = delete(
+        "/api/v1/tenants/Acme/users/Pat Pending",
+        t.acme_user.clone(),
+    )
+    .await;
+    assert_eq!(status, 403);
+    let (status, _) = delete(
+        "/api/v1/tenants/Acme/users/Pat Pending",
+        t.other_admin.clone(),
+    )
+    .await;
+    assert_eq!(status, 404);
+    let (status, user) = call(
+        &server,
+        "POST",
+        "/api/v1/tenants/Acme/users/Ada Lovelace/deactivate",
+        Some(&t.acme_admin),
+        Some(json!({ "announcement": "On leave", "transfer": "+4930999", "transfer_mode": "announced" })),
+    )
+    .await;
+    assert_eq!(status, 200, "{user}");
+    assert_eq!(user["state"], "deactivated");
+    let (status, _) = delete(
+        "/api/v1/tenants/Acme/users/Ada Lovelace",
+        t.acme_admin.clone(),
+    )
+    .await;
+    assert_eq!(status, 204);
+    let (status, _) = call(
+        &server,
+        "POST",
+        "/api/v1/tenants/Acme/users/Pat Pending/fail",
+        Some(&t.acme_admin),
+        None,
+    )
+    .await;
+    assert_eq!(status, 403, "failing activation is the operator's");
+    let (status, user) = call(
+        &server,
+        "POST",
+        "/api/v1/tenants/Acme/users/Pat Pending/fail",
+        Some(&t.platform),
+        None,
+    )
+    .await;
+    assert_eq!((status, user["state"].as_str()), (200, Some("failed")));
+}
