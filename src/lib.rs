@@ -76,6 +76,7 @@ pub async fn run(app: App, listeners: Listeners, shutdown: CancellationToken) ->
     let tracker = TaskTracker::new();
 
     let poll_store = app.store.clone();
+    let poll_provisioner = app.provisioner.clone();
     let poll_every = app.settings.revision_poll;
     let poll_stop = shutdown.clone();
     tracker.spawn(async move {
@@ -88,6 +89,7 @@ pub async fn run(app: App, listeners: Listeners, shutdown: CancellationToken) ->
                     if let Err(e) = poll_store.refresh_revisions().await {
                         tracing::warn!(error = %e, "cannot read store revisions");
                     }
+                    poll_provisioner.flush_seen().await;
                 }
             }
         }
@@ -153,6 +155,7 @@ pub async fn run(app: App, listeners: Listeners, shutdown: CancellationToken) ->
 
     tracker.close();
     shutdown.cancelled().await;
+    app.provisioner.flush_seen().await;
     // Open keep-alive connections may hold the HTTP task; draining is bounded.
     if tokio::time::timeout(std::time::Duration::from_secs(5), tracker.wait())
         .await

@@ -114,24 +114,26 @@ pub fn sample_record(model: &str, family: &str) -> Result<DeviceRecord> {
                 })
             })
             .collect::<Result<_>>()?,
-        directory: std::iter::once(Ok(user.clone()))
-            .chain(
-                ["Bob", "Carol", "Dan", "Eve"]
-                    .iter()
-                    .zip(1i64..)
-                    .map(|(name, i)| {
-                        Ok(User {
-                            id: UserId(20 + i),
-                            first_name: FirstName::parse(name)?,
-                            last_name: LastName::parse("Example")?,
-                            // Eve has a number but no extension.
-                            extension: (i < 4).then(|| format!("34{}", 56 + i)),
-                            number: format!("+49301234{}", 56 + i).parse().ok(),
-                            ..user.clone()
-                        })
-                    }),
-            )
-            .collect::<Result<_>>()?,
+        directory: std::sync::Arc::new(
+            std::iter::once(Ok(user.clone()))
+                .chain(
+                    ["Bob", "Carol", "Dan", "Eve"]
+                        .iter()
+                        .zip(1i64..)
+                        .map(|(name, i)| {
+                            Ok(User {
+                                id: UserId(20 + i),
+                                first_name: FirstName::parse(name)?,
+                                last_name: LastName::parse("Example")?,
+                                // Eve has a number but no extension.
+                                extension: (i < 4).then(|| format!("34{}", 56 + i)),
+                                number: format!("+49301234{}", 56 + i).parse().ok(),
+                                ..user.clone()
+                            })
+                        }),
+                )
+                .collect::<Result<_>>()?,
+        ),
         speed_dials: vec![("Reception".into(), "+4930999".into())],
     })
 }

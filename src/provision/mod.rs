@@ -29,7 +29,7 @@ use moka::sync::Cache;
 use sha2::{Digest, Sha256};
 
 use crate::error::{Error, Result};
-use crate::model::{Device, DeviceId, Mac, Secret};
+use crate::model::{Device, DeviceId, Mac, Secret, TenantId};
 use crate::render::{Catalog, FileMatch};
 use crate::store::Store;
 
@@ -267,6 +267,13 @@ pub struct Provisioner {
     /// Devices whose last-seen record was written lately, with the address written: at most one
     /// write a minute per device (unless it moves), so a boot storm does not become a write storm.
     seen: Cache<DeviceId, (IpAddr, Protocol, Option<String>)>,
+    /// Tenant directories by (tenant, revision).
+    directories: Cache<(TenantId, i64), Arc<Vec<crate::model::User>>>,
+    /// Last-seen records waiting to be written (see `flush_seen`).
+    #[allow(clippy::type_complexity)]
+    seen_queue: std::sync::Mutex<
+        std::collections::HashMap<DeviceId, (String, &'static str, Option<String>)>,
+    >,
     digest: trust::Digest,
     throttle: Throttle,
     /// Models a registered device has that its family's manifest does not list: logged once each.
@@ -308,6 +315,11 @@ impl Provisioner {
             files,
             devices,
             seen,
+            seen_queue: std::sync::Mutex::default(),
+            directories: Cache::builder()
+                .max_capacity(10_000)
+                .time_to_idle(Duration::from_secs(3600))
+                .build(),
             metrics: Metrics::default(),
         }
     }
@@ -477,12 +489,13 @@ impl Provisioner {
         if let Some(hit) = self.files.get(&key) {
             return Ok((Outcome::Found(hit), Some(mac)));
         }
-        let record = match self.store.device_record(device).await {
+        let mut record = match self.store.device_record(device).await {
             Ok(record) => record,
             // Deleted between lookup and load: as unknown as any other MAC.
             Err(Error::NotFound { .. }) => return fail("unknown MAC"),
             Err(e) => return Err(e),
         };
+        record.directory = self.directory(tenant, revision).await?;
         let family_spec = self.catalog.family(known.family);
         if family_spec.model(&record.device.model).is_none() {
             let new = self
@@ -699,17 +712,43 @@ impl Provisioner {
             return;
         }
         self.seen.insert(device, now);
-        let store = self.store.clone();
-        let protocol = request.protocol.as_str();
-        tokio::spawn(async move {
-            let firmware = firmware.as_deref();
-            if let Err(e) = store
-                .device_seen(device, &peer.to_string(), protocol, firmware)
-                .await
-            {
-                tracing::warn!(error = %e, "cannot record where a device was seen");
-            }
-        });
+        // Queued, and written in batches by `flush_seen`: a boot storm of ten thousand phones
+        // becomes a few transactions, not ten thousand, and no request waits for one.
+        self.seen_queue
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .insert(
+                device,
+                (peer.to_string(), request.protocol.as_str(), firmware),
+            );
+    }
+
+    /// Writes the queued last-seen records in one transaction; `run` calls it periodically.
+    pub async fn flush_seen(&self) {
+        let batch: Vec<_> =
+            std::mem::take(&mut *self.seen_queue.lock().unwrap_or_else(|e| e.into_inner()))
+                .into_iter()
+                .collect();
+        if batch.is_empty() {
+            return;
+        }
+        if let Err(e) = self.store.devices_seen(&batch).await {
+            tracing::warn!(error = %e, devices = batch.len(), "cannot record where devices were seen");
+        }
+    }
+
+    /// The tenant's directory, loaded once per tenant revision and shared by all its devices.
+    async fn directory(
+        &self,
+        tenant: TenantId,
+        revision: i64,
+    ) -> Result<Arc<Vec<crate::model::User>>> {
+        if let Some(hit) = self.directories.get(&(tenant, revision)) {
+            return Ok(hit);
+        }
+        let list = Arc::new(self.store.directory(tenant).await?);
+        self.directories.insert((tenant, revision), list.clone());
+        Ok(list)
     }
 
     /// The registered device behind a MAC, with its site's allowed networks.
@@ -786,7 +825,9 @@ impl Provisioner {
                 ))
             }
             Some(_) => {
-                let record = self.store.device_record(device.id).await?;
+                let mut record = self.store.device_record(device.id).await?;
+                let revision = self.store.revisions().tenant(device.tenant_id);
+                record.directory = self.directory(device.tenant_id, revision).await?;
                 let context =
                     FileContext::for_device(self.catalog.family(family), &record, &self.settings)?;
                 let body = self.catalog.render(family, matched.file, &context)?;

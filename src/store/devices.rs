@@ -23,6 +23,10 @@ pub struct NewDevice {
     pub first_contact_until: Option<i64>,
 }
 
+/// Where a device was seen: its address, the protocol (`http`, `https`, `tftp`), and the firmware
+/// version its User-Agent reported.
+pub type Sighting = (String, &'static str, Option<String>);
+
 /// The last fetch of a device.
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
 pub struct LastSeen {
@@ -165,27 +169,27 @@ impl Store {
         row.as_ref().map(device_from).transpose()
     }
 
-    /// Records where and when the device last fetched a file. Not a configuration change: no
-    /// revision moves, no cache entry goes stale.
-    pub async fn device_seen(
-        &self,
-        id: DeviceId,
-        addr: &str,
-        protocol: &str,
-        firmware: Option<&str>,
-    ) -> Result<()> {
-        sqlx::query(
-            "UPDATE devices SET last_seen_at = $1, last_seen_addr = $2, last_seen_protocol = $3, \
-             firmware_version = COALESCE($4, firmware_version) WHERE id = $5",
-        )
-        .bind(now())
-        .bind(addr)
-        .bind(protocol)
-        .bind(firmware)
-        .bind(id.0)
-        .execute(&self.pool)
-        .await
-        .map_err(store_err)?;
+    /// Records where and when devices last fetched a file, in one transaction. Not a
+    /// configuration change: no revision moves, no cache entry goes stale.
+    pub async fn devices_seen(&self, batch: &[(DeviceId, Sighting)]) -> Result<()> {
+        let mut tx = self.pool.begin().await.map_err(store_err)?;
+        let at = now();
+        for (id, (addr, protocol, firmware)) in batch {
+            sqlx::query(
+                "UPDATE devices SET last_seen_at = $1, last_seen_addr = $2, \
+                 last_seen_protocol = $3, firmware_version = COALESCE($4, firmware_version) \
+                 WHERE id = $5",
+            )
+            .bind(at)
+            .bind(addr.as_str())
+            .bind(*protocol)
+            .bind(firmware.as_deref())
+            .bind(id.0)
+            .execute(&mut *tx)
+            .await
+            .map_err(store_err)?;
+        }
+        tx.commit().await.map_err(store_err)?;
         Ok(())
     }
 
@@ -337,14 +341,13 @@ impl Store {
             ),
             None => (Vec::new(), Vec::new()),
         };
-        let directory = self.directory(device.tenant_id).await?;
         Ok(DeviceRecord {
             tenant,
             site,
             device,
             lines,
             monitors,
-            directory,
+            directory: Default::default(),
             speed_dials,
         })
     }

@@ -25,7 +25,7 @@ use std::time::Duration;
 use sqlx::any::{AnyConnectOptions, AnyPoolOptions, AnyRow};
 use sqlx::{Any, AnyPool, ConnectOptions, Executor, Row, Transaction};
 
-pub use devices::{LastSeen, NewDevice};
+pub use devices::{LastSeen, NewDevice, Sighting};
 pub use numbers::NewNumber;
 pub use revisions::Revisions;
 pub use tenants::NewSite;
