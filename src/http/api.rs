@@ -159,6 +159,18 @@ async fn visible_tenant(app: &App, caller: &Principal, key: &str) -> Result<Tena
     }
 }
 
+/// The tenant and the user named in the path, if the caller may see them.
+async fn visible_user(
+    app: &App,
+    caller: &Principal,
+    tenant: &str,
+    user: &str,
+) -> Result<(Tenant, User), ApiError> {
+    let tenant = visible_tenant(app, caller, tenant).await?;
+    let user = app.admin.user(tenant.id, user).await?;
+    Ok((tenant, user))
+}
+
 fn require(caller: &Principal, roles: &[Role]) -> Result<(), ApiError> {
     if roles.contains(&caller.role) {
         Ok(())
@@ -241,8 +253,7 @@ async fn users_activate(
     Caller(caller): Caller,
     Path((tenant, user)): Path<(String, String)>,
 ) -> Result<Json<User>, ApiError> {
-    let tenant = visible_tenant(&app, &caller, &tenant).await?;
-    let user = app.admin.user(tenant.id, &user).await?;
+    let (tenant, user) = visible_user(&app, &caller, &tenant, &user).await?;
     // Activation is the operator's (the portals' "activated by the provider").
     require(&caller, &[Role::PlatformAdmin])?;
     Ok(Json(app.admin.user_activate(tenant.id, user.id).await?))
@@ -404,8 +415,7 @@ async fn users_fail(
     Caller(caller): Caller,
     Path((tenant, user)): Path<(String, String)>,
 ) -> Result<Json<User>, ApiError> {
-    let tenant = visible_tenant(&app, &caller, &tenant).await?;
-    let user = app.admin.user(tenant.id, &user).await?;
+    let (tenant, user) = visible_user(&app, &caller, &tenant, &user).await?;
     require(&caller, &[Role::PlatformAdmin])?;
     Ok(Json(app.admin.user_fail(tenant.id, user.id).await?))
 }
@@ -424,8 +434,7 @@ async fn users_deactivate(
     Path((tenant, user)): Path<(String, String)>,
     body: Option<Json<Deactivation>>,
 ) -> Result<Json<User>, ApiError> {
-    let tenant = visible_tenant(&app, &caller, &tenant).await?;
-    let user = app.admin.user(tenant.id, &user).await?;
+    let (tenant, user) = visible_user(&app, &caller, &tenant, &user).await?;
     require(&caller, ADMINS)?;
     let Json(d) = body.unwrap_or_default();
     Ok(Json(
@@ -446,8 +455,7 @@ async fn users_delete(
     Caller(caller): Caller,
     Path((tenant, user)): Path<(String, String)>,
 ) -> Result<StatusCode, ApiError> {
-    let tenant = visible_tenant(&app, &caller, &tenant).await?;
-    let user = app.admin.user(tenant.id, &user).await?;
+    let (tenant, user) = visible_user(&app, &caller, &tenant, &user).await?;
     require(&caller, ADMINS)?;
     app.admin.user_delete(tenant.id, user.id).await?;
     Ok(StatusCode::NO_CONTENT)

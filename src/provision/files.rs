@@ -4,7 +4,7 @@
 //! links are resolved: there is no way out.
 
 use std::fs::{File, Metadata};
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 #[derive(Clone, Debug)]
 pub struct StaticFiles {
@@ -26,10 +26,6 @@ const MAX_PATH: usize = 512;
 impl StaticFiles {
     pub fn new(root: PathBuf) -> StaticFiles {
         StaticFiles { root }
-    }
-
-    pub fn root(&self) -> &Path {
-        &self.root
     }
 
     /// The relative path a request names, if it is a safe one: `/` or `\` separate segments, a

@@ -112,6 +112,16 @@ pub struct RenderedFile {
     pub content_type: String,
 }
 
+impl RenderedFile {
+    fn new(body: String, content_type: &str) -> Arc<RenderedFile> {
+        Arc::new(RenderedFile {
+            etag: etag(body.as_bytes()),
+            body: Bytes::from(body),
+            content_type: content_type.to_owned(),
+        })
+    }
+}
+
 impl std::fmt::Debug for RenderedFile {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("RenderedFile")
@@ -324,10 +334,6 @@ impl Provisioner {
         }
     }
 
-    pub fn catalog(&self) -> &Catalog {
-        &self.catalog
-    }
-
     /// Serves one request. Never fails: every refusal is `NotFound` with its reason.
     pub async fn serve(&self, request: &FileRequest<'_>) -> Served {
         let file = request.path.rsplit('/').next().unwrap_or_default();
@@ -425,16 +431,7 @@ impl Provisioner {
             .lookup(mac)
             .await?
             .filter(|k| matches.iter().any(|m| m.family == k.family));
-        let main_file = known.as_ref().is_some_and(|k| {
-            let pattern = &self.catalog.family(k.family).manifest.device_file;
-            let name = pattern
-                .replace("{mac}", &mac.to_string())
-                .replace("{MAC}", &mac.upper());
-            name.eq_ignore_ascii_case(file)
-        }) && request.method == "GET";
-        let verdict = self
-            .classify(known.as_deref(), mac, request, main_file)
-            .await?;
+        let verdict = self.classify(known.as_deref(), mac, file, request).await?;
         *decision = Some(verdict);
         let fail = |reason: &'static str| {
             if let (Some(ip), false) = (request.peer, gate == Gate::Refused) {
@@ -517,14 +514,14 @@ impl Provisioner {
 
     /// The trust level of a request for `mac`'s file (see `trust`). Unknown MACs take the same
     /// steps as known ones where a step costs time, so the two are hard to tell apart. Only a GET
-    /// of the family's main device file (`main_file`) uses up a first-contact window; the
+    /// of the family's main device file uses up a first-contact window; the
     /// phone's other files (its boot file) are served while the window is open.
     async fn classify(
         &self,
         known: Option<&Known>,
         mac: Mac,
+        file: &str,
         request: &FileRequest<'_>,
-        main_file: bool,
     ) -> Result<Decision> {
         let now = jiff::Timestamp::now().as_second();
         let user = mac.to_string();
@@ -594,6 +591,10 @@ impl Provisioner {
             .first_contact_until
             .is_some_and(|until| until > now)
         {
+            let main_file = request.method == "GET"
+                && self
+                    .device_file_name(known.family, mac)
+                    .eq_ignore_ascii_case(file);
             if !main_file {
                 return Ok(Decision::FirstContact);
             }
@@ -635,11 +636,7 @@ impl Provisioner {
             .render_bootstrap(matched.family, matched.file, &context)?
         {
             Ok(body) => {
-                let rendered = Arc::new(RenderedFile {
-                    etag: etag(body.as_bytes()),
-                    body: Bytes::from(body),
-                    content_type: spec.content_type.clone(),
-                });
+                let rendered = RenderedFile::new(body, &spec.content_type);
                 self.files.insert(key, rendered.clone());
                 Some(Outcome::Found(rendered))
             }
@@ -685,11 +682,7 @@ impl Provisioner {
         let spec = self.catalog.family(matched.family).file(matched.file);
         match self.catalog.render(matched.family, matched.file, context) {
             Ok(body) => {
-                let file = Arc::new(RenderedFile {
-                    etag: etag(body.as_bytes()),
-                    body: Bytes::from(body),
-                    content_type: spec.content_type.clone(),
-                });
+                let file = RenderedFile::new(body, &spec.content_type);
                 self.files.insert(key, file.clone());
                 Outcome::Found(file)
             }
@@ -735,6 +728,16 @@ impl Provisioner {
         if let Err(e) = self.store.devices_seen(&batch).await {
             tracing::warn!(error = %e, devices = batch.len(), "cannot record where devices were seen");
         }
+    }
+
+    /// The family's main device file for `mac` (manifest `device_file`).
+    fn device_file_name(&self, family: usize, mac: Mac) -> String {
+        self.catalog
+            .family(family)
+            .manifest
+            .device_file
+            .replace("{mac}", &mac.to_string())
+            .replace("{MAC}", &mac.upper())
     }
 
     /// The tenant's directory, loaded once per tenant revision and shared by all its devices.
@@ -797,10 +800,7 @@ impl Provisioner {
                     .catalog
                     .family_by_name(&device.family)
                     .ok_or_else(|| Error::not_found("device family", &device.family))?;
-                let pattern = &self.catalog.family(family).manifest.device_file;
-                pattern
-                    .replace("{mac}", &mac.to_string())
-                    .replace("{MAC}", &mac.upper())
+                self.device_file_name(family, mac)
             }
         };
         // The admin's view: the full file as a proven phone gets it, without touching trust
@@ -831,16 +831,10 @@ impl Provisioner {
                 let context =
                     FileContext::for_device(self.catalog.family(family), &record, &self.settings)?;
                 let body = self.catalog.render(family, matched.file, &context)?;
-                Arc::new(RenderedFile {
-                    etag: etag(body.as_bytes()),
-                    body: Bytes::from(body),
-                    content_type: self
-                        .catalog
-                        .family(family)
-                        .file(matched.file)
-                        .content_type
-                        .clone(),
-                })
+                RenderedFile::new(
+                    body,
+                    &self.catalog.family(family).file(matched.file).content_type,
+                )
             }
             None => match self.shared_file(&matched, &name, Some(device.model.clone()))? {
                 Outcome::Found(file) => file,
