@@ -67,6 +67,34 @@ enum Command {
     /// API tokens
     #[command(subcommand)]
     Token(TokenCmd),
+    /// BLF permissions: who may be monitored by whom
+    #[command(subcommand)]
+    Blf(BlfCmd),
+    /// A tenant's licence pools
+    #[command(subcommand)]
+    Licence(LicenceCmd),
+    /// Sites' trunks
+    #[command(subcommand)]
+    Trunk(TrunkCmd),
+    /// The audit trail of a tenant, newest first
+    Audit {
+        #[command(flatten)]
+        tenant: TenantArg,
+        #[arg(long)]
+        actor: Option<String>,
+        /// user, number, device, site, …
+        #[arg(long)]
+        entity: Option<String>,
+        #[arg(long)]
+        entity_id: Option<i64>,
+        /// create, update, delete, login, …
+        #[arg(long)]
+        action: Option<String>,
+        #[arg(long, default_value_t = 50)]
+        limit: i64,
+        #[arg(long, default_value_t = 0)]
+        offset: i64,
+    },
     /// Render every family's files against a sample device and parse them; report what is
     /// broken (with the operator's overrides, if configured)
     CheckTemplates,
@@ -216,10 +244,150 @@ enum NumberCmd {
         #[arg(long)]
         main: bool,
     },
-    /// List a tenant's numbers
+    /// List a tenant's numbers at a site, as the portal does
     List {
         #[command(flatten)]
         tenant: TenantArg,
+        /// Site id or name [default: the first alphabetically]; all for every site
+        #[arg(long)]
+        site: Option<String>,
+        /// Text to find in the number or in "assigned to"
+        #[arg(long)]
+        search: Option<String>,
+    },
+    /// Change a number's status, e.g. activate a reserved number
+    Status {
+        #[command(flatten)]
+        tenant: TenantArg,
+        number: String,
+        /// reserved, active or pending
+        status: String,
+    },
+    /// Assign an active number to a user without one
+    Assign {
+        #[command(flatten)]
+        tenant: TenantArg,
+        number: String,
+        #[arg(long)]
+        user: String,
+    },
+    /// Take a number back from its user
+    Unassign {
+        #[command(flatten)]
+        tenant: TenantArg,
+        number: String,
+    },
+    /// Set the two-part display name (leave both out to clear it)
+    Label {
+        #[command(flatten)]
+        tenant: TenantArg,
+        number: String,
+        #[arg(long)]
+        first: Option<String>,
+        #[arg(long)]
+        last: Option<String>,
+    },
+    /// Show or change call features: --set call_waiting=true --set forward_busy=+4930…
+    Features {
+        #[command(flatten)]
+        tenant: TenantArg,
+        number: String,
+        /// NAME=VALUE (JSON values; an empty value clears)
+        #[arg(long = "set", value_name = "NAME=VALUE")]
+        set: Vec<String>,
+    },
+    /// Reset the PIN to the number's default PIN (and unlock it)
+    ResetPin {
+        #[command(flatten)]
+        tenant: TenantArg,
+        number: String,
+    },
+    /// Check a PIN (three wrong in a row lock it)
+    VerifyPin {
+        #[command(flatten)]
+        tenant: TenantArg,
+        number: String,
+        pin: String,
+    },
+    /// Log a number in to a handset by Phone ID or MAC; prints the login details once
+    Login {
+        #[command(flatten)]
+        tenant: TenantArg,
+        number: String,
+        /// Phone ID or MAC
+        #[arg(long)]
+        handset: String,
+        /// Add as a further line of a multi-account phone
+        #[arg(long)]
+        additional_line: bool,
+    },
+    /// Log a number out of its handset
+    Logout {
+        #[command(flatten)]
+        tenant: TenantArg,
+        number: String,
+    },
+    /// New login details for a number's line, printed once
+    LoginDetails {
+        #[command(flatten)]
+        tenant: TenantArg,
+        number: String,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+enum BlfCmd {
+    /// Allow a user to be monitored, by one user or (without --watcher) by anyone
+    Grant {
+        #[command(flatten)]
+        tenant: TenantArg,
+        #[arg(long)]
+        watched: String,
+        #[arg(long)]
+        watcher: Option<String>,
+    },
+    /// Withdraw a grant (monitor-list entries it allowed go too)
+    Revoke {
+        #[command(flatten)]
+        tenant: TenantArg,
+        id: i64,
+    },
+    List {
+        #[command(flatten)]
+        tenant: TenantArg,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+enum LicenceCmd {
+    /// Pools: total, assigned, available
+    List {
+        #[command(flatten)]
+        tenant: TenantArg,
+    },
+    /// Set a pool's size (app, conference-room, e-fax)
+    Set {
+        #[command(flatten)]
+        tenant: TenantArg,
+        kind: String,
+        total: i64,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+enum TrunkCmd {
+    Add {
+        #[command(flatten)]
+        tenant: TenantArg,
+        #[arg(long)]
+        site: String,
+        name: String,
+    },
+    List {
+        #[command(flatten)]
+        tenant: TenantArg,
+        #[arg(long)]
+        site: String,
     },
 }
 
@@ -243,6 +411,17 @@ enum UserCmd {
         /// [default: the last four digits of the number]
         #[arg(long)]
         extension: Option<String>,
+        /// Mobile number for mobile integration (E.164)
+        #[arg(long)]
+        mobile: Option<String>,
+        #[arg(long)]
+        contract: Option<String>,
+        /// app, conference-room or e-fax (repeat for more)
+        #[arg(long = "licence")]
+        licences: Vec<String>,
+        /// Preferred trunk, when the number's site has several
+        #[arg(long)]
+        trunk: Option<String>,
     },
     /// Change a user's profile
     Update {
@@ -259,6 +438,49 @@ enum UserCmd {
         email: Option<String>,
         #[arg(long)]
         extension: Option<String>,
+        #[arg(long)]
+        mobile: Option<String>,
+        #[arg(long)]
+        contract: Option<String>,
+        /// App registration e-mail (fixed once the user registered)
+        #[arg(long)]
+        app_email: Option<String>,
+        #[arg(long)]
+        trunk: Option<String>,
+        /// PBX option NAME=VALUE (JSON values), e.g. cti_access=true (repeat for more)
+        #[arg(long = "option", value_name = "NAME=VALUE")]
+        options: Vec<String>,
+    },
+    /// Record that the user registered for the app, with their login name
+    AppRegistered {
+        #[command(flatten)]
+        tenant: TenantArg,
+        user: String,
+        #[arg(long)]
+        login: String,
+    },
+    /// Show or set the licences a user holds
+    Licences {
+        #[command(flatten)]
+        tenant: TenantArg,
+        user: String,
+        /// Exactly these licences (repeat); --set none for none
+        #[arg(long = "set")]
+        set: Vec<String>,
+    },
+    /// New desk-phone passwords for several users (all with a logged-in number if none named)
+    DevicePasswords {
+        #[command(flatten)]
+        tenant: TenantArg,
+        /// Users (repeat)
+        #[arg(long = "user")]
+        users: Vec<String>,
+        /// One password for all, instead of a random one per line
+        #[arg(long)]
+        password: Option<String>,
+        /// Write the result as CSV to this file
+        #[arg(long)]
+        csv: Option<std::path::PathBuf>,
     },
     /// Activate a pending, failed or deactivated user
     Activate {
@@ -362,7 +584,7 @@ enum DeviceCmd {
         #[arg(long, default_value_t = 24)]
         overlap_hours: u32,
     },
-    /// Log a number in to a handset
+    /// Log a number in to a handset (one number per handset unless --additional-line)
     Login {
         #[command(flatten)]
         tenant: TenantArg,
@@ -370,6 +592,13 @@ enum DeviceCmd {
         mac: String,
         #[arg(long)]
         number: String,
+        #[arg(long)]
+        additional_line: bool,
+    },
+    /// List a tenant's handsets
+    List {
+        #[command(flatten)]
+        tenant: TenantArg,
     },
 }
 
@@ -479,7 +708,13 @@ async fn execute(cli: Cli, settings: Settings) -> anyhow::Result<()> {
         return check_templates(&settings, Output { json: cli.json });
     }
     let app = App::open(settings).await?;
-    let admin = &app.admin;
+    // The CLI's writes are recorded in the audit trail as the operating-system user's.
+    let actor = format!(
+        "cli:{}",
+        std::env::var("USER").unwrap_or_else(|_| "unknown".into())
+    );
+    let acting = app.admin.acting(&actor);
+    let admin = &acting;
     let out = Output { json: cli.json };
     match cli.command {
         Command::Serve(_) | Command::Certs(_) | Command::CheckTemplates => {
@@ -573,15 +808,85 @@ async fn execute(cli: Cli, settings: Settings) -> anyhow::Result<()> {
             let n = admin.number_add(tenant.id, &input).await?;
             out.one(&n, format!("number {} added ({})", n.e164, n.status));
         }
-        Command::Number(NumberCmd::List { tenant }) => {
+        Command::Number(NumberCmd::List {
+            tenant,
+            site,
+            search,
+        }) => {
             let tenant = admin.tenant(&tenant.tenant).await?;
-            let list = admin.number_list(tenant.id).await?;
-            out.list(&list, |n| {
+            let query = autoprov::admin::NumberQuery { site, search };
+            let list = admin.number_views(tenant.id, &query).await?;
+            out.list(&list, |v| {
                 format!(
-                    "{}\t{}{}",
-                    n.e164,
-                    n.status,
-                    if n.is_main { "\tmain" } else { "" }
+                    "{}\t{}\t{}\tPIN {}\t{}\t{}",
+                    v.number.e164,
+                    v.number.status,
+                    v.extension.as_deref().unwrap_or("-"),
+                    v.number.default_pin,
+                    v.assigned_to.as_deref().unwrap_or("Unassigned"),
+                    v.logged_in
+                        .as_ref()
+                        .map(|l| format!("logged in to {}", l.phone_id))
+                        .unwrap_or_else(|| "N/A".into())
+                )
+            });
+        }
+        Command::Number(cmd) => number_command(admin, &out, cmd).await?,
+        Command::Blf(cmd) => blf_command(admin, &out, cmd).await?,
+        Command::Licence(LicenceCmd::List { tenant }) => {
+            let tenant = admin.tenant(&tenant.tenant).await?;
+            let pools = admin.licence_pools(tenant.id).await?;
+            out.list(&pools, pool_line);
+        }
+        Command::Licence(LicenceCmd::Set {
+            tenant,
+            kind,
+            total,
+        }) => {
+            let tenant = admin.tenant(&tenant.tenant).await?;
+            let pools = admin.licence_pool_set(tenant.id, &kind, total).await?;
+            out.list(&pools, pool_line);
+        }
+        Command::Trunk(TrunkCmd::Add { tenant, site, name }) => {
+            let tenant = admin.tenant(&tenant.tenant).await?;
+            let t = admin.trunk_add(tenant.id, &site, &name).await?;
+            out.one(&t, format!("trunk {} added (id {})", t.name, t.id));
+        }
+        Command::Trunk(TrunkCmd::List { tenant, site }) => {
+            let tenant = admin.tenant(&tenant.tenant).await?;
+            let list = admin.trunks(tenant.id, &site).await?;
+            out.list(&list, |t| format!("{}\t{}", t.id, t.name));
+        }
+        Command::Audit {
+            tenant,
+            actor,
+            entity,
+            entity_id,
+            action,
+            limit,
+            offset,
+        } => {
+            let tenant = admin.tenant(&tenant.tenant).await?;
+            let filter = autoprov::store::AuditFilter {
+                actor,
+                entity,
+                entity_id,
+                action,
+                since: None,
+                until: None,
+                limit,
+                offset,
+            };
+            let (entries, _) = admin.audit(tenant.id, &filter).await?;
+            out.list(&entries, |e| {
+                format!(
+                    "{}\t{}\t{}\t{} {}\t{}",
+                    e.id,
+                    timestamp(e.at),
+                    e.actor.as_deref().unwrap_or("-"),
+                    e.entity,
+                    e.entity_id.map(|i| i.to_string()).unwrap_or_default(),
+                    e.action
                 )
             });
         }
@@ -592,6 +897,10 @@ async fn execute(cli: Cli, settings: Settings) -> anyhow::Result<()> {
             email,
             number,
             extension,
+            mobile,
+            contract,
+            licences,
+            trunk,
         }) => {
             let tenant = admin.tenant(&tenant.tenant).await?;
             let input = UserInput {
@@ -600,6 +909,10 @@ async fn execute(cli: Cli, settings: Settings) -> anyhow::Result<()> {
                 email,
                 number,
                 extension,
+                mobile,
+                contract_number: contract,
+                licences,
+                trunk,
             };
             let u = admin.user_add(tenant.id, &input).await?;
             out.one(
@@ -614,6 +927,11 @@ async fn execute(cli: Cli, settings: Settings) -> anyhow::Result<()> {
             last,
             email,
             extension,
+            mobile,
+            contract,
+            app_email,
+            trunk,
+            options,
         }) => {
             let tenant = admin.tenant(&tenant.tenant).await?;
             let user = admin.user(tenant.id, &user).await?;
@@ -622,12 +940,95 @@ async fn execute(cli: Cli, settings: Settings) -> anyhow::Result<()> {
                 last_name: last,
                 email,
                 extension,
+                mobile,
+                contract_number: contract,
+                app_email,
+                trunk,
+                options: if options.is_empty() {
+                    None
+                } else {
+                    Some(settings_patch(&options)?)
+                },
             };
             let u = admin.user_update(tenant.id, user.id, &input).await?;
             out.one(
                 &u,
                 format!("user {} updated (id {})", u.display_name(), u.id),
             );
+        }
+        Command::User(UserCmd::AppRegistered {
+            tenant,
+            user,
+            login,
+        }) => {
+            let tenant = admin.tenant(&tenant.tenant).await?;
+            let user = admin.user(tenant.id, &user).await?;
+            let u = admin
+                .user_app_registered(tenant.id, user.id, &login)
+                .await?;
+            out.one(
+                &u,
+                format!("user {} registered as {login}", u.display_name()),
+            );
+        }
+        Command::User(UserCmd::Licences { tenant, user, set }) => {
+            let tenant = admin.tenant(&tenant.tenant).await?;
+            let user = admin.user(tenant.id, &user).await?;
+            let held = if set.is_empty() {
+                admin.user_licences(tenant.id, user.id).await?
+            } else {
+                let kinds: Vec<String> = set.into_iter().filter(|k| k != "none").collect();
+                admin.user_licences_set(tenant.id, user.id, &kinds).await?
+            };
+            out.list(&held, |k| k.to_string());
+        }
+        Command::User(UserCmd::DevicePasswords {
+            tenant,
+            users,
+            password,
+            csv,
+        }) => {
+            let tenant = admin.tenant(&tenant.tenant).await?;
+            let mut chosen = Vec::new();
+            if users.is_empty() {
+                for u in admin.user_list(tenant.id).await? {
+                    if u.number.is_some() && u.state != autoprov::model::UserState::Pending {
+                        chosen.push(u);
+                    }
+                }
+            } else {
+                for key in &users {
+                    chosen.push(admin.user(tenant.id, key).await?);
+                }
+            }
+            let ids: Vec<_> = chosen.iter().map(|u| u.id).collect();
+            let done = admin
+                .users_device_passwords(tenant.id, &ids, password.as_deref())
+                .await?;
+            let rows: Vec<(String, String, autoprov::admin::LoginDetails)> = done
+                .into_iter()
+                .filter_map(|(id, d)| {
+                    chosen
+                        .iter()
+                        .find(|u| u.id == id)
+                        .map(|u| (u.first_name.to_string(), u.last_name.to_string(), d))
+                })
+                .collect();
+            if let Some(path) = csv {
+                let text = autoprov::admin::login_details_csv(
+                    rows.iter().map(|(f, l, d)| (f.as_str(), l.as_str(), d)),
+                )?;
+                std::fs::write(&path, text)
+                    .with_context(|| format!("writing {}", path.display()))?;
+            }
+            // Login details are shown once, to the admin who made them.
+            let details: Vec<_> = rows.iter().map(|(_, _, d)| d.clone()).collect();
+            out.list(&details, |d| {
+                format!(
+                    "{}\t{}\t{}\t{}",
+                    d.number, d.phone_id, d.sip_user, d.sip_password
+                )
+            });
         }
         Command::User(UserCmd::Activate { tenant, user }) => {
             let tenant = admin.tenant(&tenant.tenant).await?;
@@ -741,7 +1142,10 @@ async fn execute(cli: Cli, settings: Settings) -> anyhow::Result<()> {
             let d = admin.device_add(tenant.id, &input).await?;
             out.one(
                 &d,
-                format!("device {} ({} {}) added", d.mac, d.family, d.model),
+                format!(
+                    "device {} ({} {}) added, Phone ID {}",
+                    d.mac, d.family, d.model, d.phone_id
+                ),
             );
         }
         Command::Device(DeviceCmd::Arm { tenant, mac, hours }) => {
@@ -773,16 +1177,22 @@ async fn execute(cli: Cli, settings: Settings) -> anyhow::Result<()> {
             tenant,
             mac,
             number,
+            additional_line,
         }) => {
             let tenant = admin.tenant(&tenant.tenant).await?;
-            let r = admin.device_login(tenant.id, &mac, &number).await?;
-            out.one(
-                &r,
-                format!(
-                    "{} logged in to {} as account {} (SIP user {})",
-                    r.number, r.mac, r.position, r.sip_user
-                ),
-            );
+            let target = autoprov::admin::LoginTarget {
+                handset: mac,
+                additional_line,
+            };
+            let r = admin.number_login(tenant.id, &number, &target).await?;
+            out.one(&r, login_text(&r));
+        }
+        Command::Device(DeviceCmd::List { tenant }) => {
+            let tenant = admin.tenant(&tenant.tenant).await?;
+            let list = admin.device_list(tenant.id).await?;
+            out.list(&list, |d| {
+                format!("{}\t{}\t{} {}", d.phone_id, d.mac, d.family, d.model)
+            });
         }
         Command::Token(TokenCmd::Create { role, tenant, user }) => {
             let role: autoprov::model::Role = role.parse()?;
@@ -1006,4 +1416,195 @@ fn timestamp(unix: i64) -> String {
     jiff::Timestamp::from_second(unix)
         .map(|t| t.to_string())
         .unwrap_or_else(|_| unix.to_string())
+}
+
+/// NAME=VALUE pairs as a JSON merge patch: a value that parses as JSON is taken as such
+/// (`true`, `3`, `"x"`), anything else as text; an empty value clears the setting.
+fn settings_patch(pairs: &[String]) -> anyhow::Result<serde_json::Value> {
+    let mut map = serde_json::Map::new();
+    for pair in pairs {
+        let (name, value) = pair
+            .split_once('=')
+            .ok_or_else(|| anyhow::anyhow!("{pair:?}: write NAME=VALUE"))?;
+        let value = match value.trim() {
+            "" => serde_json::Value::Null,
+            v => serde_json::from_str(v).unwrap_or_else(|_| serde_json::Value::String(v.into())),
+        };
+        map.insert(name.trim().to_owned(), value);
+    }
+    Ok(serde_json::Value::Object(map))
+}
+
+fn pool_line(p: &autoprov::store::LicencePool) -> String {
+    format!(
+        "{}\ttotal {}\tassigned {}\tavailable {}",
+        p.kind, p.total, p.assigned, p.available
+    )
+}
+
+/// Login details, shown once to the admin who made them.
+fn login_text(d: &autoprov::admin::LoginDetails) -> String {
+    format!(
+        "{} logged in to {} ({}) as account {}\nlogin details (shown once): SIP user {}, password {}",
+        d.number, d.phone_id, d.mac, d.position, d.sip_user, d.sip_password
+    )
+}
+
+async fn number_command(
+    admin: &autoprov::admin::Admin,
+    out: &Output,
+    cmd: NumberCmd,
+) -> anyhow::Result<()> {
+    let show = |n: &autoprov::model::Number, what: &str| {
+        out.one(n, format!("{} {what}", n.e164));
+    };
+    match cmd {
+        NumberCmd::Add { .. } | NumberCmd::List { .. } => unreachable!("handled by the caller"),
+        NumberCmd::Status {
+            tenant,
+            number,
+            status,
+        } => {
+            let t = admin.tenant(&tenant.tenant).await?;
+            let n = admin.number_set_status(t.id, &number, &status).await?;
+            show(&n, &format!("is {}", n.status));
+        }
+        NumberCmd::Assign {
+            tenant,
+            number,
+            user,
+        } => {
+            let t = admin.tenant(&tenant.tenant).await?;
+            let u = admin.user(t.id, &user).await?;
+            let n = admin.number_assign(t.id, &number, u.id).await?;
+            show(&n, &format!("assigned to {}", u.display_name()));
+        }
+        NumberCmd::Unassign { tenant, number } => {
+            let t = admin.tenant(&tenant.tenant).await?;
+            let n = admin.number_unassign(t.id, &number).await?;
+            show(&n, "unassigned");
+        }
+        NumberCmd::Label {
+            tenant,
+            number,
+            first,
+            last,
+        } => {
+            let t = admin.tenant(&tenant.tenant).await?;
+            let n = admin
+                .number_label(t.id, &number, first.as_deref(), last.as_deref())
+                .await?;
+            show(&n, &format!("labelled {:?}", n.label().unwrap_or_default()));
+        }
+        NumberCmd::Features {
+            tenant,
+            number,
+            set,
+        } => {
+            let t = admin.tenant(&tenant.tenant).await?;
+            let n = if set.is_empty() {
+                admin.number(t.id, &number).await?
+            } else {
+                admin
+                    .number_features(t.id, &number, &settings_patch(&set)?)
+                    .await?
+            };
+            out.one(
+                &n.features,
+                serde_json::to_string_pretty(&n.features).unwrap_or_default(),
+            );
+        }
+        NumberCmd::ResetPin { tenant, number } => {
+            let t = admin.tenant(&tenant.tenant).await?;
+            let n = admin.number_reset_pin(t.id, &number).await?;
+            show(&n, &format!("PIN reset to its default {}", n.default_pin));
+        }
+        NumberCmd::VerifyPin {
+            tenant,
+            number,
+            pin,
+        } => {
+            let t = admin.tenant(&tenant.tenant).await?;
+            admin.number_verify_pin(t.id, &number, &pin).await?;
+            out.one(&serde_json::json!({ "pin": "ok" }), "PIN is right".into());
+        }
+        NumberCmd::Login {
+            tenant,
+            number,
+            handset,
+            additional_line,
+        } => {
+            let t = admin.tenant(&tenant.tenant).await?;
+            let target = autoprov::admin::LoginTarget {
+                handset,
+                additional_line,
+            };
+            let d = admin.number_login(t.id, &number, &target).await?;
+            out.one(&d, login_text(&d));
+        }
+        NumberCmd::Logout { tenant, number } => {
+            let t = admin.tenant(&tenant.tenant).await?;
+            let n = admin.number_logout(t.id, &number).await?;
+            show(&n, "logged out");
+        }
+        NumberCmd::LoginDetails { tenant, number } => {
+            let t = admin.tenant(&tenant.tenant).await?;
+            let d = admin.number_new_login_details(t.id, &number).await?;
+            out.one(&d, login_text(&d));
+        }
+    }
+    Ok(())
+}
+
+async fn blf_command(
+    admin: &autoprov::admin::Admin,
+    out: &Output,
+    cmd: BlfCmd,
+) -> anyhow::Result<()> {
+    match cmd {
+        BlfCmd::Grant {
+            tenant,
+            watched,
+            watcher,
+        } => {
+            let t = admin.tenant(&tenant.tenant).await?;
+            let watched = admin.user(t.id, &watched).await?;
+            let watcher = match watcher {
+                Some(w) => Some(admin.user(t.id, &w).await?.id),
+                None => None,
+            };
+            let g = admin.blf_grant(t.id, watched.id, watcher).await?;
+            out.one(
+                &g,
+                format!(
+                    "grant {}: {} may be monitored",
+                    g.id,
+                    watched.display_name()
+                ),
+            );
+        }
+        BlfCmd::Revoke { tenant, id } => {
+            let t = admin.tenant(&tenant.tenant).await?;
+            admin.blf_revoke(t.id, id).await?;
+            out.one(
+                &serde_json::json!({ "revoked": id }),
+                format!("grant {id} revoked"),
+            );
+        }
+        BlfCmd::List { tenant } => {
+            let t = admin.tenant(&tenant.tenant).await?;
+            let list = admin.blf_grants(t.id).await?;
+            out.list(&list, |g| {
+                format!(
+                    "{}\twatched {}\tby {}",
+                    g.id,
+                    g.watched,
+                    g.watcher
+                        .map(|w| w.to_string())
+                        .unwrap_or_else(|| "anyone".into())
+                )
+            });
+        }
+    }
+    Ok(())
 }

@@ -6,7 +6,7 @@ use std::fmt;
 /// A field-level validation failure: which input field, and what is wrong with it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct FieldError {
-    pub field: &'static str,
+    pub field: std::borrow::Cow<'static, str>,
     pub message: String,
 }
 
@@ -27,6 +27,9 @@ pub enum Error {
     /// The request is valid but collides with the current state (duplicate, wrong state).
     #[error("{0}")]
     Conflict(String),
+    /// Locked after too many failed attempts, until an admin resets it.
+    #[error("{0}")]
+    Locked(String),
     /// A device template failed to load or render.
     #[error("template {name}: {message}")]
     Template { name: String, message: String },
@@ -40,9 +43,12 @@ pub enum Error {
 }
 
 impl Error {
-    pub fn invalid(field: &'static str, message: impl Into<String>) -> Self {
+    pub fn invalid(
+        field: impl Into<std::borrow::Cow<'static, str>>,
+        message: impl Into<String>,
+    ) -> Self {
         Error::Invalid(FieldError {
-            field,
+            field: field.into(),
             message: message.into(),
         })
     }

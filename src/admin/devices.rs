@@ -1,10 +1,10 @@
 //! Handsets: registering a device by MAC and model, and logging numbers in to it.
 
-use serde::Serialize;
+use rand::Rng;
 
-use super::Admin;
+use super::{Admin, LoginDetails, LoginTarget};
 use crate::error::{Error, Result};
-use crate::model::{Device, Mac, NumberStatus, Secret, TenantId, UserState, E164};
+use crate::model::{Device, Mac, Secret, TenantId};
 use crate::store::NewDevice;
 
 #[derive(Clone, Debug, Default)]
@@ -14,16 +14,6 @@ pub struct DeviceInput {
     pub model: String,
     /// Site id or name; the tenant's default site when absent.
     pub site: Option<String>,
-}
-
-/// What a login created. The SIP password is not part of it: it goes to the phone only.
-#[derive(Clone, Debug, Serialize)]
-pub struct LoginResult {
-    pub mac: Mac,
-    pub number: E164,
-    /// The account slot on the phone.
-    pub position: u16,
-    pub sip_user: String,
 }
 
 impl Admin {
@@ -51,17 +41,29 @@ impl Admin {
                 "a device with MAC {mac} is already registered"
             )));
         }
-        self.store
-            .device_create(&NewDevice {
-                tenant_id: tenant,
-                site_id: site.id,
-                mac,
-                family: self.catalog.family(family).manifest.family.clone(),
-                model: model.name.clone(),
-                admin_password: Secret::generate(),
-                first_contact_until: Some(now() + i64::from(site.first_contact_hours) * 3600),
-            })
-            .await
+        let mut new = NewDevice {
+            tenant_id: tenant,
+            site_id: site.id,
+            mac,
+            family: self.catalog.family(family).manifest.family.clone(),
+            model: model.name.clone(),
+            phone_id: phone_id(),
+            admin_password: Secret::generate(),
+            first_contact_until: Some(now() + i64::from(site.first_contact_hours) * 3600),
+        };
+        // A Phone ID is one of 25^6; on the rare collision, draw again.
+        for _ in 0..4 {
+            if self
+                .store
+                .device_by_phone_id_any(&new.phone_id)
+                .await?
+                .is_none()
+            {
+                break;
+            }
+            new.phone_id = phone_id();
+        }
+        self.store.device_create(&new).await
     }
 
     pub async fn device_list(&self, tenant: TenantId) -> Result<Vec<Device>> {
@@ -113,72 +115,30 @@ impl Admin {
         Ok(until)
     }
 
-    /// Logs `number` in to the handset with `mac`: the next free account slot gets the number
-    /// with a new SIP user and a random password, which the phone receives at its next fetch.
+    /// Logs `number` in to the handset with `mac` (one number per handset, as the portal):
+    /// see [`Admin::number_login`].
     pub async fn device_login(
         &self,
         tenant: TenantId,
         mac: &str,
         number: &str,
-    ) -> Result<LoginResult> {
-        let device = self.device(tenant, mac).await?;
-        let e164: E164 = number.parse()?;
-        let number = self.store.number_by_e164(tenant, &e164).await?;
-        if number.status != NumberStatus::Active {
-            return Err(Error::Conflict(format!(
-                "{e164} is {}; only an active number can be logged in to a handset",
-                number.status
-            )));
-        }
-        if number.is_main {
-            return Err(Error::Conflict(format!(
-                "{e164} is its site's main number and cannot be logged in to a handset"
-            )));
-        }
-        if let Some(user) = self.store.user_by_number(number.id).await? {
-            if user.state == UserState::Pending {
-                return Err(Error::Conflict(format!(
-                    "{e164} belongs to {}, who is pending: a pending user's handset cannot change until the user is active",
-                    user.display_name()
-                )));
-            }
-        }
-        let record = self.store.device_record(device.id).await?;
-        if record.lines.iter().any(|l| l.number_id == number.id) {
-            return Err(Error::Conflict(format!(
-                "{e164} is already logged in to this handset"
-            )));
-        }
-        let family = &self
-            .catalog
-            .family_by_name(&device.family)
-            .map(|f| self.catalog.family(f));
-        let accounts = family
-            .and_then(|f| {
-                f.model(&device.model)
-                    .map(|m| m.accounts)
-                    .or(Some(f.manifest.defaults.accounts))
-            })
-            .unwrap_or(1);
-        let next = record.lines.iter().map(|l| l.position).max().unwrap_or(0) + 1;
-        if next > accounts {
-            return Err(Error::Conflict(format!(
-                "all {accounts} accounts of this {} are in use",
-                device.model
-            )));
-        }
-        let sip_user = e164.digits().to_owned();
-        let position = self
-            .store
-            .device_login(&device, number.id, &sip_user, &Secret::generate())
-            .await?;
-        Ok(LoginResult {
-            mac: device.mac,
-            number: e164,
-            position,
-            sip_user,
-        })
+    ) -> Result<LoginDetails> {
+        let target = LoginTarget {
+            handset: mac.to_owned(),
+            additional_line: false,
+        };
+        self.number_login(tenant, number, &target).await
     }
+}
+
+/// A Phone ID: six characters a phone can show and a person can read out without confusing
+/// 0/O, 1/I/L, 2/Z, 5/S or 8/B.
+fn phone_id() -> String {
+    const ALPHABET: &[u8] = b"ACDEFGHJKMNPQRTUVWXY34679";
+    let mut rng = rand::rng();
+    (0..6)
+        .map(|_| ALPHABET[rng.random_range(0..ALPHABET.len())] as char)
+        .collect()
 }
 
 fn now() -> i64 {

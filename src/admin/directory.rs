@@ -2,7 +2,9 @@
 
 use super::Admin;
 use crate::error::{Error, Result};
-use crate::model::{Device, Mac, Site, SiteId, Tenant, TenantId, User, UserId};
+use crate::model::{
+    Device, Mac, Number, NumberId, Site, SiteId, Tenant, TenantId, User, UserId, E164,
+};
 
 /// What names an object on the command line or in a URL: all digits is an id, anything else a
 /// name (tenant, site), or for users an e-mail, a number or "First Last". Names that are all
@@ -68,6 +70,33 @@ impl Admin {
                 "{n} users match {key:?}; name the user by id or e-mail"
             ))),
         }
+    }
+
+    /// A number of `tenant` by id or E.164 form.
+    pub async fn number(&self, tenant: TenantId, key: &str) -> Result<Number> {
+        match as_id(key) {
+            Some(id) => self.store.number_get(tenant, NumberId(id)).await,
+            None => {
+                let e164: E164 = key.trim().parse()?;
+                self.store.number_by_e164(tenant, &e164).await
+            }
+        }
+    }
+
+    /// A device of `tenant` by MAC or Phone ID.
+    pub async fn handset(&self, tenant: TenantId, key: &str) -> Result<Device> {
+        let key = key.trim();
+        if let Ok(mac) = key.parse::<Mac>() {
+            if let Some(device) = self.store.device_by_mac(mac).await? {
+                if device.tenant_id == tenant {
+                    return Ok(device);
+                }
+            }
+        }
+        self.store
+            .device_by_phone_id(tenant, &key.to_ascii_uppercase())
+            .await?
+            .ok_or_else(|| Error::not_found("handset", key))
     }
 
     /// A device of `tenant` by MAC (a device of another tenant is "not found").

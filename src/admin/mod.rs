@@ -5,13 +5,16 @@
 
 mod devices;
 mod directory;
+mod licences;
+mod numbers;
 mod sites;
 mod tokens;
 mod users;
 
 use std::sync::Arc;
 
-pub use devices::{DeviceInput, LoginResult};
+pub use devices::DeviceInput;
+pub use numbers::{login_details_csv, LoginDetails, LoginTarget, NumberQuery};
 pub use sites::{NumberInput, SiteInput};
 pub use users::{UserInput, UserUpdate};
 
@@ -38,6 +41,15 @@ impl Admin {
                 .max_capacity(10_000)
                 .time_to_live(std::time::Duration::from_secs(60))
                 .build(),
+        }
+    }
+
+    /// The same admin, its writes recorded in the audit trail as done by `actor` (e.g.
+    /// `token:12 tenant-admin`, `cli:alice`).
+    pub fn acting(&self, actor: &str) -> Admin {
+        Admin {
+            store: self.store.acting(actor),
+            ..self.clone()
         }
     }
 

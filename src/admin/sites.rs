@@ -150,6 +150,7 @@ impl Admin {
                 e164,
                 status,
                 is_main: input.main,
+                default_pin: super::numbers::default_pin(),
             })
             .await
     }

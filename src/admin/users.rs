@@ -4,10 +4,10 @@
 use super::Admin;
 use crate::error::{Error, Result};
 use crate::model::{
-    parse_email, parse_extension, FirstName, LastName, Number, NumberStatus, TenantId, User,
-    UserId, UserState, E164,
+    merge_settings, parse_email, parse_extension, parse_label, FirstName, LastName, LicenceKind,
+    Number, NumberStatus, PbxOptions, TenantId, User, UserId, UserState, E164,
 };
-use crate::store::{NewUser, UserPatch};
+use crate::store::{BlfGrant, NewUser, UserPatch};
 
 #[derive(Clone, Debug, Default)]
 pub struct UserInput {
@@ -18,15 +18,69 @@ pub struct UserInput {
     pub number: Option<String>,
     /// Defaults to the last four digits of the number.
     pub extension: Option<String>,
+    /// Mobile integration: the user's mobile number (E.164) and its contract number.
+    pub mobile: Option<String>,
+    pub contract_number: Option<String>,
+    /// Licences from the tenant's pools: `app`, `conference-room`, `e-fax`.
+    pub licences: Vec<String>,
+    /// The preferred trunk (id or name), needed when the number's site has several.
+    pub trunk: Option<String>,
 }
 
-/// Profile changes; `None` keeps the field. An empty e-mail clears it.
+/// Changes to a user; `None` keeps a field, an empty text clears it. Profile fields (names,
+/// e-mail, extension, app e-mail, options) may change while the user is pending; configuration
+/// (number, mobile, contract, trunk) may not.
 #[derive(Clone, Debug, Default)]
 pub struct UserUpdate {
     pub first_name: Option<String>,
     pub last_name: Option<String>,
     pub email: Option<String>,
     pub extension: Option<String>,
+    pub mobile: Option<String>,
+    pub contract_number: Option<String>,
+    pub app_email: Option<String>,
+    pub trunk: Option<String>,
+    /// A JSON merge patch of the PBX options.
+    pub options: Option<serde_json::Value>,
+}
+
+/// `None` keeps, `Some("")` clears, `Some(text)` sets (parsed by `parse`).
+fn change<T>(
+    value: Option<&str>,
+    parse: impl FnOnce(&str) -> Result<T>,
+) -> Result<Option<Option<T>>> {
+    match value.map(str::trim) {
+        None => Ok(None),
+        Some("") => Ok(Some(None)),
+        Some(v) => parse(v).map(|v| Some(Some(v))),
+    }
+}
+
+fn parse_mobile(v: &str) -> Result<E164> {
+    let n: E164 = v
+        .parse()
+        .map_err(|_| Error::invalid("mobile", format!("{v:?} is not an E.164 number")))?;
+    n.check_tkg_66k("mobile")?;
+    Ok(n)
+}
+
+fn parse_contract(v: &str) -> Result<String> {
+    let ok = (1..=32).contains(&v.len())
+        && v.bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'/');
+    if ok {
+        Ok(v.to_owned())
+    } else {
+        Err(Error::invalid(
+            "contract_number",
+            format!("{v:?} must be 1 to 32 letters, digits, - or /"),
+        ))
+    }
+}
+
+fn parse_app_email(v: &str) -> Result<String> {
+    parse_email(v)
+        .map_err(|_| Error::invalid("app_email", format!("{v:?} is not an e-mail address")))
 }
 
 impl Admin {
@@ -35,10 +89,28 @@ impl Admin {
         let first_name = FirstName::parse(&input.first_name)?;
         let last_name = LastName::parse(&input.last_name)?;
         let email = input.email.as_deref().map(parse_email).transpose()?;
+        let mobile = input.mobile.as_deref().map(parse_mobile).transpose()?;
+        let contract = input
+            .contract_number
+            .as_deref()
+            .map(parse_contract)
+            .transpose()?;
+        let licences: Vec<LicenceKind> = input
+            .licences
+            .iter()
+            .map(|k| k.parse())
+            .collect::<Result<_>>()?;
         let number = match &input.number {
             Some(n) => Some(self.assignable_number(tenant, n).await?),
             None => None,
         };
+        let trunk = match &input.trunk {
+            Some(t) => Some(self.trunk_id(tenant, t).await?),
+            None => None,
+        };
+        if let Some(n) = &number {
+            self.check_trunk(tenant, n, trunk).await?;
+        }
         let extension = match (&input.extension, &number) {
             (Some(ext), _) => Some(parse_extension(ext)?),
             (None, Some(n)) => Some(n.e164.default_extension()),
@@ -47,7 +119,9 @@ impl Admin {
         if let Some(ext) = &extension {
             self.check_extension_free(tenant, ext, None).await?;
         }
-        self.store
+        self.check_licences_available(tenant, &licences).await?;
+        let user = self
+            .store
             .user_create(&NewUser {
                 tenant_id: tenant,
                 first_name,
@@ -56,7 +130,20 @@ impl Admin {
                 number_id: number.map(|n| n.id),
                 extension,
             })
-            .await
+            .await?;
+        let extra = UserPatch {
+            mobile: mobile.map(Some),
+            contract_number: contract.map(Some),
+            trunk_id: trunk.map(Some),
+            ..Default::default()
+        };
+        let user = self.store.user_update(tenant, user.id, &extra).await?;
+        if !licences.is_empty() {
+            self.store
+                .user_licences_set(tenant, user.id, &licences)
+                .await?;
+        }
+        Ok(user)
     }
 
     pub async fn user_update(
@@ -65,7 +152,8 @@ impl Admin {
         user: UserId,
         input: &UserUpdate,
     ) -> Result<User> {
-        let patch = UserPatch {
+        let current = self.store.user_get(tenant, user).await?;
+        let mut patch = UserPatch {
             first_name: input
                 .first_name
                 .as_deref()
@@ -76,21 +164,174 @@ impl Admin {
                 .as_deref()
                 .map(LastName::parse)
                 .transpose()?,
-            email: match input.email.as_deref().map(str::trim) {
-                None => None,
-                Some("") => Some(None),
-                Some(e) => Some(Some(parse_email(e)?)),
-            },
-            extension: input
-                .extension
-                .as_deref()
-                .map(parse_extension)
-                .transpose()?,
+            email: change(input.email.as_deref(), parse_email)?,
+            extension: change(input.extension.as_deref(), parse_extension)?,
+            mobile: change(input.mobile.as_deref(), parse_mobile)?,
+            contract_number: change(input.contract_number.as_deref(), parse_contract)?,
+            app_email: change(input.app_email.as_deref(), parse_app_email)?,
+            ..Default::default()
         };
-        if let Some(ext) = &patch.extension {
+        let config_change =
+            patch.mobile.is_some() || patch.contract_number.is_some() || input.trunk.is_some();
+        if config_change {
+            super::numbers::pending_config_locked(&current.display_name(), current.state)?;
+        }
+        if let Some(Some(ext)) = &patch.extension {
             self.check_extension_free(tenant, ext, Some(user)).await?;
         }
+        if let Some(app_email) = &patch.app_email {
+            if current.app_login.is_some() {
+                return Err(Error::Conflict(format!(
+                    "{} has registered for the app (login {}): the registration e-mail is fixed",
+                    current.display_name(),
+                    current.app_login.as_deref().unwrap_or_default()
+                )));
+            }
+            if *app_email == current.app_email {
+                patch.app_email = None;
+            }
+        }
+        if let Some(t) = input.trunk.as_deref() {
+            let trunk = match t.trim() {
+                "" => None,
+                t => Some(self.trunk_id(tenant, t).await?),
+            };
+            if let Some(n) = current.number_id {
+                let number = self.store.number_get(tenant, n).await?;
+                self.check_trunk(tenant, &number, trunk).await?;
+            }
+            patch.trunk_id = Some(trunk);
+        }
+        if let Some(changes) = &input.options {
+            let options: PbxOptions = merge_settings(&current.options, changes)?;
+            let email = match &patch.email {
+                Some(e) => e.is_some(),
+                None => current.email.is_some(),
+            };
+            options.validate(email)?;
+            if options.personal_conference_room && !current.options.personal_conference_room {
+                let held = self.store.user_licences(tenant, user).await?;
+                if !held.contains(&LicenceKind::ConferenceRoom) {
+                    return Err(Error::invalid(
+                        "personal_conference_room",
+                        "needs a conference-room licence assigned to the user",
+                    ));
+                }
+            }
+            patch.options = Some(options);
+        }
         self.store.user_update(tenant, user, &patch).await
+    }
+
+    /// The app reports that the user registered with `login`: from now on the registration
+    /// e-mail is fixed and the login name is shown.
+    pub async fn user_app_registered(
+        &self,
+        tenant: TenantId,
+        user: UserId,
+        login: &str,
+    ) -> Result<User> {
+        let current = self.store.user_get(tenant, user).await?;
+        if current.app_email.is_none() {
+            return Err(Error::Conflict(format!(
+                "{} has no app registration e-mail, so no invitation to register",
+                current.display_name()
+            )));
+        }
+        if current.app_login.is_some() {
+            return Err(Error::Conflict(format!(
+                "{} has already registered",
+                current.display_name()
+            )));
+        }
+        let login = parse_label("login", login)?;
+        let patch = UserPatch {
+            app_login: Some(Some(login)),
+            ..Default::default()
+        };
+        self.store.user_update(tenant, user, &patch).await
+    }
+
+    /// Sets exactly which licences the user holds; new ones come from the tenant's pools.
+    pub async fn user_licences_set(
+        &self,
+        tenant: TenantId,
+        user: UserId,
+        kinds: &[String],
+    ) -> Result<Vec<LicenceKind>> {
+        let current = self.store.user_get(tenant, user).await?;
+        super::numbers::pending_config_locked(&current.display_name(), current.state)?;
+        let mut kinds: Vec<LicenceKind> = kinds.iter().map(|k| k.parse()).collect::<Result<_>>()?;
+        kinds.sort_by_key(|k| k.as_str());
+        kinds.dedup();
+        self.store.user_licences_set(tenant, user, &kinds).await?;
+        self.store.user_licences(tenant, user).await
+    }
+
+    pub async fn user_licences(&self, tenant: TenantId, user: UserId) -> Result<Vec<LicenceKind>> {
+        self.store.user_get(tenant, user).await?;
+        self.store.user_licences(tenant, user).await
+    }
+
+    async fn check_licences_available(
+        &self,
+        tenant: TenantId,
+        kinds: &[LicenceKind],
+    ) -> Result<()> {
+        let pools = self.store.licence_pools(tenant).await?;
+        for kind in kinds {
+            if pools.iter().any(|p| p.kind == *kind && p.available <= 0) {
+                return Err(Error::Conflict(format!(
+                    "no {kind} licence available in the tenant's pool"
+                )));
+            }
+        }
+        Ok(())
+    }
+
+    /// A trunk of the tenant by id or name.
+    async fn trunk_id(&self, tenant: TenantId, key: &str) -> Result<i64> {
+        for site in self.store.site_list(tenant).await? {
+            for t in self.store.trunks(tenant, site.id).await? {
+                if t.id.to_string() == key.trim() || t.name == key.trim() {
+                    return Ok(t.id);
+                }
+            }
+        }
+        Err(Error::invalid(
+            "trunk",
+            format!("{key:?} is not a trunk of this tenant"),
+        ))
+    }
+
+    /// With several trunks at the number's site, a preferred trunk of that site must be chosen.
+    pub(super) async fn check_trunk(
+        &self,
+        tenant: TenantId,
+        number: &Number,
+        trunk: Option<i64>,
+    ) -> Result<()> {
+        let trunks = self.store.trunks(tenant, number.site_id).await?;
+        match trunk {
+            Some(t) if !trunks.iter().any(|x| x.id == t) => Err(Error::invalid(
+                "trunk",
+                format!("trunk {t} is not at the site of {}", number.e164),
+            )),
+            None if trunks.len() > 1 => Err(Error::invalid(
+                "trunk",
+                format!(
+                    "the site of {} has {} trunks: choose a preferred trunk ({})",
+                    number.e164,
+                    trunks.len(),
+                    trunks
+                        .iter()
+                        .map(|t| t.name.as_str())
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ),
+            )),
+            _ => Ok(()),
+        }
     }
 
     /// Moves a user to `active`: from `pending` or `failed` (the operator's activation) or from
@@ -173,6 +414,34 @@ impl Admin {
             )));
         }
         self.store.monitor_add(tenant, user, watched).await
+    }
+
+    /// Grants that `watched` may be monitored by `watcher`, or by anyone with `None`.
+    pub async fn blf_grant(
+        &self,
+        tenant: TenantId,
+        watched: UserId,
+        watcher: Option<UserId>,
+    ) -> Result<BlfGrant> {
+        self.store.user_get(tenant, watched).await?;
+        if let Some(w) = watcher {
+            self.store.user_get(tenant, w).await?;
+            if w == watched {
+                return Err(Error::invalid(
+                    "watcher",
+                    "a user cannot monitor themselves",
+                ));
+            }
+        }
+        self.store.blf_grant(tenant, watched, watcher).await
+    }
+
+    pub async fn blf_revoke(&self, tenant: TenantId, grant: i64) -> Result<()> {
+        self.store.blf_revoke(tenant, grant).await
+    }
+
+    pub async fn blf_grants(&self, tenant: TenantId) -> Result<Vec<BlfGrant>> {
+        self.store.blf_grants(tenant).await
     }
 
     pub async fn monitor_remove(

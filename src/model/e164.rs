@@ -62,6 +62,51 @@ impl fmt::Debug for E164 {
     }
 }
 
+impl<'de> serde::Deserialize<'de> for E164 {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let text = String::deserialize(d)?;
+        text.parse().map_err(serde::de::Error::custom)
+    }
+}
+
+/// Kinds of German numbers that TKG §66k(2) forbids as a displayed caller ID or an added
+/// user-specific number, by their national prefix after +49.
+const TKG_66K: &[(&str, &str)] = &[
+    ("137", "a mass-calling service number (0137)"),
+    ("138", "a mass-calling service number (0138)"),
+    ("12", "an innovative-service number (012)"),
+    ("900", "a premium-rate number (0900)"),
+    ("190", "a premium-rate number (0190)"),
+    ("118", "a directory-enquiry number (118)"),
+    ("11", "a short-dial number (11x)"),
+];
+
+impl E164 {
+    /// TKG §66k(2): a German number shown as caller ID or added as a user-specific number must
+    /// not be a mass-calling, innovative-service, premium, directory-enquiry or short-dial
+    /// number. The error names the rule and the kind of number.
+    pub fn check_tkg_66k(&self, field: &'static str) -> Result<(), Error> {
+        let Some(national) = self.digits().strip_prefix("49") else {
+            return Ok(());
+        };
+        let kind = TKG_66K
+            .iter()
+            .find(|(prefix, _)| national.starts_with(prefix))
+            .map(|(_, kind)| *kind)
+            // Too short to be a subscriber number: a short code.
+            .or((national.len() < 6).then_some("a short-dial number"));
+        match kind {
+            Some(kind) => Err(Error::invalid(
+                field,
+                format!(
+                    "{self} is {kind}; TKG \u{a7}66k(2) forbids it as a displayed or user-specific number"
+                ),
+            )),
+            None => Ok(()),
+        }
+    }
+}
+
 impl serde::Serialize for E164 {
     fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         s.serialize_str(&self.0)
@@ -89,6 +134,29 @@ mod tests {
         ] {
             let err = bad.parse::<E164>().unwrap_err().to_string();
             assert!(err.contains(&format!("{bad:?}")), "{err}");
+        }
+    }
+
+    #[test]
+    fn tkg_66k_refuses_special_numbers_by_name() {
+        for (n, kind) in [
+            ("+4913712345678", "mass-calling"),
+            ("+491212345678", "innovative-service"),
+            ("+499001234567", "premium"),
+            ("+4911833", "directory-enquiry"),
+            ("+49115", "short-dial"),
+            ("+4930123", "short-dial"),
+        ] {
+            let e: E164 = n.parse().unwrap();
+            let err = e.check_tkg_66k("cli_number").unwrap_err().to_string();
+            assert!(err.contains(kind) && err.contains("66k"), "{n}: {err}");
+            assert!(err.starts_with("cli_number"), "{err}");
+        }
+        for ok in ["+4930123456", "+4989123456", "+441234567890", "+1900555012"] {
+            assert!(
+                ok.parse::<E164>().unwrap().check_tkg_66k("x").is_ok(),
+                "{ok}"
+            );
         }
     }
 

@@ -2,6 +2,7 @@
 //! module does IO.
 
 mod e164;
+mod features;
 mod ids;
 mod mac;
 mod names;
@@ -13,11 +14,13 @@ use std::fmt;
 use std::str::FromStr;
 
 pub use e164::E164;
+pub use features::{merge_settings, NumberFeatures, PbxOptions};
 pub use ids::{DeviceId, NumberId, SiteId, TenantId, UserId};
 pub use mac::Mac;
 pub use names::{parse_label, FirstName, LastName, FIRST_NAME_MAX, LAST_NAME_MAX};
 pub use records::{
-    Device, DeviceAccess, DeviceLine, DeviceRecord, Number, SipSettings, Site, Tenant, User,
+    join_label, Device, DeviceAccess, DeviceLine, DeviceRecord, LoggedIn, Number, NumberView,
+    SipSettings, Site, Tenant, User,
 };
 pub use secret::Secret;
 pub use timezone::{DstRule, TimeZoneFacts, Transition};
@@ -67,8 +70,41 @@ macro_rules! text_enum {
                 s.serialize_str(self.as_str())
             }
         }
+
+        impl utoipa::PartialSchema for $name {
+            fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+                utoipa::openapi::ObjectBuilder::new()
+                    .schema_type(utoipa::openapi::schema::Type::String)
+                    .enum_values(Some([$($text),+]))
+                    .into()
+            }
+        }
+
+        impl utoipa::ToSchema for $name {}
     };
 }
+
+/// An OpenAPI string schema for a type that serialises as text.
+macro_rules! string_schema {
+    ($name:ty, $description:literal, $example:literal) => {
+        impl utoipa::PartialSchema for $name {
+            fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+                utoipa::openapi::ObjectBuilder::new()
+                    .schema_type(utoipa::openapi::schema::Type::String)
+                    .description(Some($description))
+                    .examples([$example])
+                    .into()
+            }
+        }
+
+        impl utoipa::ToSchema for $name {}
+    };
+}
+
+string_schema!(E164, "E.164: + and 2 to 15 digits", "+4930123456");
+string_schema!(Mac, "12 lowercase hex digits", "001565a1b2c3");
+string_schema!(FirstName, "1 to 23 characters", "Ann");
+string_schema!(LastName, "1 to 30 characters", "Example");
 
 text_enum!(
     /// A user's life cycle: created `pending` (can call out, cannot be reached), moved by the
@@ -101,7 +137,7 @@ text_enum!(
 );
 
 /// Who is calling the API: the token's role and what it is bound to.
-#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, utoipa::ToSchema)]
 pub struct Principal {
     pub token_id: i64,
     pub role: Role,
@@ -115,6 +151,15 @@ impl Principal {
         self.role == Role::PlatformAdmin || self.tenant == Some(tenant)
     }
 }
+
+text_enum!(
+    /// Licences a tenant buys in a pool and assigns to users.
+    LicenceKind, "kind" {
+        App = "app",
+        ConferenceRoom = "conference-room",
+        EFax = "e-fax",
+    }
+);
 
 text_enum!(
     /// SIP transport of a site's registrar.

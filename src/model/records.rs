@@ -3,11 +3,11 @@
 use serde::Serialize;
 
 use super::{
-    DeviceId, FirstName, LastName, Mac, NumberId, NumberStatus, Secret, SiteId, TenantId,
-    Transport, UserId, UserState, E164,
+    DeviceId, FirstName, LastName, Mac, NumberFeatures, NumberId, NumberStatus, PbxOptions, Secret,
+    SiteId, TenantId, Transport, UserId, UserState, E164,
 };
 
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
 pub struct Tenant {
     pub id: TenantId,
     pub name: String,
@@ -16,7 +16,7 @@ pub struct Tenant {
 }
 
 /// Where a site's phones register.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
 pub struct SipSettings {
     pub domain: String,
     pub proxy: Option<String>,
@@ -24,7 +24,7 @@ pub struct SipSettings {
     pub transport: Transport,
 }
 
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
 pub struct Site {
     pub id: SiteId,
     pub tenant_id: TenantId,
@@ -35,6 +35,7 @@ pub struct Site {
     pub sip: SipSettings,
     /// Networks whose phones are trusted without credentials (LAN-only sites that choose it).
     #[serde(serialize_with = "networks")]
+    #[schema(value_type = Vec<String>)]
     pub allowed_networks: Vec<ipnet::IpNet>,
     /// How long a new or re-armed device's first-contact window stays open.
     pub first_contact_hours: u32,
@@ -44,7 +45,7 @@ fn networks<S: serde::Serializer>(list: &[ipnet::IpNet], s: S) -> Result<S::Ok, 
     s.collect_seq(list.iter().map(|n| n.to_string()))
 }
 
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
 pub struct Number {
     pub id: NumberId,
     pub tenant_id: TenantId,
@@ -52,9 +53,57 @@ pub struct Number {
     pub e164: E164,
     pub status: NumberStatus,
     pub is_main: bool,
+    /// The two-part display name that overrides the user's name where shown.
+    pub label_first: Option<String>,
+    pub label_last: Option<String>,
+    /// Shown to admins; the user replaces it with a custom PIN on first use.
+    pub default_pin: String,
+    /// Whether the user has set their own PIN (the hash is never handed out).
+    pub custom_pin: bool,
+    /// Three wrong PINs in a row lock it until a reset.
+    pub pin_locked: bool,
+    pub features: NumberFeatures,
 }
 
-#[derive(Clone, Debug, Serialize)]
+impl Number {
+    /// The label if set, as "First Last".
+    pub fn label(&self) -> Option<String> {
+        join_label(self.label_first.as_deref(), self.label_last.as_deref())
+    }
+}
+
+/// A two-part label as one text, if either part is set.
+pub fn join_label(first: Option<&str>, last: Option<&str>) -> Option<String> {
+    match (first, last) {
+        (None, None) => None,
+        (f, l) => Some(
+            format!("{} {}", f.unwrap_or(""), l.unwrap_or(""))
+                .trim()
+                .to_owned(),
+        ),
+    }
+}
+
+/// A number as the portal's number list shows it.
+#[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
+pub struct NumberView {
+    #[serde(flatten)]
+    pub number: Number,
+    /// "Main Number", the label, or the assigned user's name.
+    pub assigned_to: Option<String>,
+    pub user_id: Option<UserId>,
+    pub extension: Option<String>,
+    pub logged_in: Option<LoggedIn>,
+}
+
+/// The handset a number is logged in to.
+#[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
+pub struct LoggedIn {
+    pub phone_id: String,
+    pub mac: Mac,
+}
+
+#[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
 pub struct User {
     pub id: UserId,
     pub tenant_id: TenantId,
@@ -67,6 +116,17 @@ pub struct User {
     pub number_id: Option<NumberId>,
     pub number: Option<E164>,
     pub extension: Option<String>,
+    /// Mobile integration: the user's mobile (E.164) and its contract number.
+    pub mobile: Option<E164>,
+    pub contract_number: Option<String>,
+    /// The app registration e-mail; fixed once the user has registered (`app_login` set).
+    pub app_email: Option<String>,
+    pub app_login: Option<String>,
+    /// How many registration invitations were issued (each e-mail change re-issues one).
+    pub app_invitations: i64,
+    /// The preferred trunk (sites with several trunks).
+    pub trunk_id: Option<i64>,
+    pub options: PbxOptions,
 }
 
 impl User {
@@ -75,7 +135,7 @@ impl User {
     }
 }
 
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
 pub struct Device {
     pub id: DeviceId,
     pub tenant_id: TenantId,
@@ -83,6 +143,8 @@ pub struct Device {
     pub mac: Mac,
     pub family: String,
     pub model: String,
+    /// The short code the phone shows, for admins to pick it in lists.
+    pub phone_id: String,
     /// The phone's own web-admin password: random per device, never a vendor default.
     #[serde(skip)]
     pub admin_password: Secret,
@@ -104,7 +166,7 @@ pub struct DeviceAccess {
 }
 
 /// A number logged in to a handset, with the SIP account created for it.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
 pub struct DeviceLine {
     /// 1-based account slot on the phone.
     pub position: u16,
@@ -113,6 +175,8 @@ pub struct DeviceLine {
     pub sip_user: String,
     #[serde(skip)]
     pub sip_password: Secret,
+    /// The number's label, shown instead of the user's name.
+    pub label: Option<String>,
     /// The user the number is assigned to, if any.
     pub user: Option<User>,
 }

@@ -50,6 +50,13 @@ pub fn sample_record(model: &str, family: &str) -> Result<DeviceRecord> {
         number_id: Some(NumberId(1)),
         number: Some("+4930123456".parse()?),
         extension: Some("3456".into()),
+        mobile: None,
+        contract_number: None,
+        app_email: None,
+        app_login: None,
+        app_invitations: 0,
+        trunk_id: None,
+        options: Default::default(),
     };
     let line = |position: u16, number: &str, user: Option<User>| -> Result<DeviceLine> {
         let e164: crate::model::E164 = number.parse()?;
@@ -59,6 +66,7 @@ pub fn sample_record(model: &str, family: &str) -> Result<DeviceRecord> {
             sip_user: e164.digits().to_owned(),
             number: e164,
             sip_password: Secret::new("sample-sip-password-000000".into()),
+            label: None,
             user,
         })
     };
@@ -90,6 +98,7 @@ pub fn sample_record(model: &str, family: &str) -> Result<DeviceRecord> {
             mac,
             family: family.into(),
             model: model.into(),
+            phone_id: "D00001".into(),
             admin_password: Secret::new("sample-admin-password-000".into()),
             access: DeviceAccess {
                 http_password: Some(Secret::new("sample-http-password-0000".into())),

@@ -165,8 +165,11 @@ impl FileContext {
                     number: line.number.to_string(),
                     label: extension.clone().unwrap_or_else(|| line.number.to_string()),
                     extension,
-                    display_name: user
-                        .map(|u| u.display_name())
+                    // The number's label overrides the user's name (portal 002).
+                    display_name: line
+                        .label
+                        .clone()
+                        .or_else(|| user.map(|u| u.display_name()))
                         .unwrap_or_else(|| line.number.to_string()),
                     user_name: line.sip_user.clone(),
                     auth_name: line.sip_user.clone(),

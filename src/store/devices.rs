@@ -3,12 +3,12 @@
 use sqlx::any::AnyRow;
 
 use super::tenants::{site_from, SITE_COLUMNS};
-use super::users::user_from;
+use super::users::{user_columns, user_from};
 use super::{corrupt, get, now, store_err, unique_or_store, Store};
 use crate::error::{Error, Result};
 use crate::model::{
-    Device, DeviceAccess, DeviceId, DeviceLine, DeviceRecord, Mac, NumberId, Secret, SiteId,
-    TenantId,
+    join_label, Device, DeviceAccess, DeviceId, DeviceLine, DeviceRecord, Mac, NumberId, Secret,
+    SiteId, TenantId,
 };
 
 #[derive(Clone, Debug)]
@@ -18,6 +18,7 @@ pub struct NewDevice {
     pub mac: Mac,
     pub family: String,
     pub model: String,
+    pub phone_id: String,
     pub admin_password: Secret,
     /// The first-contact window opens with the device.
     pub first_contact_until: Option<i64>,
@@ -28,7 +29,7 @@ pub struct NewDevice {
 pub type Sighting = (String, &'static str, Option<String>);
 
 /// The last fetch of a device.
-#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, utoipa::ToSchema)]
 pub struct LastSeen {
     /// Unix seconds.
     pub at: i64,
@@ -39,15 +40,16 @@ pub struct LastSeen {
     pub firmware: Option<String>,
 }
 
-const COLUMNS: &str = "id, tenant_id, site_id, mac, family, model, admin_password, \
-     http_password, http_password_prev, http_prev_until, first_contact_until";
+pub(super) const COLUMNS: &str = "id, tenant_id, site_id, mac, family, model, phone_id, \
+     admin_password, http_password, http_password_prev, http_prev_until, first_contact_until";
 
 impl Store {
     pub async fn device_create(&self, device: &NewDevice) -> Result<Device> {
         let mut tx = self.begin_write().await?;
         let id: i64 = sqlx::query_scalar(
             "INSERT INTO devices (tenant_id, site_id, mac, family, model, admin_password, \
-             created_at, first_contact_until) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id",
+             created_at, first_contact_until, phone_id) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) \
+             RETURNING id",
         )
         .bind(device.tenant_id.0)
         .bind(device.site_id.0)
@@ -57,11 +59,15 @@ impl Store {
         .bind(device.admin_password.expose())
         .bind(now())
         .bind(device.first_contact_until)
+        .bind(&device.phone_id)
         .fetch_one(tx.conn())
         .await
         .map_err(|e| {
             unique_or_store(e, || {
-                format!("a device with MAC {} is already registered", device.mac)
+                format!(
+                    "a device with MAC {} or Phone ID {} is already registered",
+                    device.mac, device.phone_id
+                )
             })
         })?;
         tx.commit(device.tenant_id, "device", id, "create").await?;
@@ -72,6 +78,7 @@ impl Store {
             mac: device.mac,
             family: device.family.clone(),
             model: device.model.clone(),
+            phone_id: device.phone_id.clone(),
             admin_password: device.admin_password.clone(),
             access: DeviceAccess {
                 first_contact_until: device.first_contact_until,
@@ -157,6 +164,94 @@ impl Store {
         .await
         .map_err(store_err)?;
         rows.iter().map(device_from).collect()
+    }
+
+    /// The tenant's device with this Phone ID.
+    pub async fn device_by_phone_id(
+        &self,
+        tenant: TenantId,
+        phone_id: &str,
+    ) -> Result<Option<Device>> {
+        let row = sqlx::query(&format!(
+            "SELECT {COLUMNS} FROM devices WHERE phone_id = $1 AND tenant_id = $2"
+        ))
+        .bind(phone_id)
+        .bind(tenant.0)
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(store_err)?;
+        row.as_ref().map(device_from).transpose()
+    }
+
+    /// The device with this Phone ID, whatever its tenant (Phone IDs are unique platform-wide).
+    pub async fn device_by_phone_id_any(&self, phone_id: &str) -> Result<Option<Device>> {
+        let row = sqlx::query(&format!(
+            "SELECT {COLUMNS} FROM devices WHERE phone_id = $1"
+        ))
+        .bind(phone_id)
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(store_err)?;
+        row.as_ref().map(device_from).transpose()
+    }
+
+    /// Logs `number` out of whatever handset it is in; `false` if it was in none.
+    pub async fn number_logout(&self, tenant: TenantId, number: NumberId) -> Result<bool> {
+        let mut tx = self.begin_write().await?;
+        let logged_in: Option<i64> = sqlx::query_scalar(
+            "SELECT l.device_id FROM device_lines l JOIN devices d ON d.id = l.device_id \
+             WHERE l.number_id = $1 AND d.tenant_id = $2",
+        )
+        .bind(number.0)
+        .bind(tenant.0)
+        .fetch_optional(tx.conn())
+        .await
+        .map_err(store_err)?;
+        if logged_in.is_none() {
+            return Ok(false);
+        }
+        tx.snapshot_before("number", number.0).await?;
+        sqlx::query("DELETE FROM device_lines WHERE number_id = $1")
+            .bind(number.0)
+            .execute(tx.conn())
+            .await
+            .map_err(store_err)?;
+        tx.commit(tenant, "number", number.0, "logout").await?;
+        Ok(true)
+    }
+
+    /// New SIP passwords for lines, in one transaction: (number, password) pairs of numbers
+    /// that are logged in. Returns the numbers that were.
+    pub async fn line_passwords_set(
+        &self,
+        tenant: TenantId,
+        lines: &[(NumberId, Secret)],
+    ) -> Result<Vec<NumberId>> {
+        let mut tx = self.begin_write().await?;
+        let mut done = Vec::new();
+        for (number, password) in lines {
+            let n = sqlx::query(
+                "UPDATE device_lines SET sip_password = $1 WHERE number_id = $2 AND device_id IN \
+                 (SELECT id FROM devices WHERE tenant_id = $3)",
+            )
+            .bind(password.expose())
+            .bind(number.0)
+            .bind(tenant.0)
+            .execute(tx.conn())
+            .await
+            .map_err(store_err)?;
+            if n.rows_affected() > 0 {
+                done.push(*number);
+            }
+        }
+        tx.commit(
+            tenant,
+            "device-lines",
+            done.len() as i64,
+            "new-login-details",
+        )
+        .await?;
+        Ok(done)
     }
 
     /// The device with this MAC, whatever its tenant (MACs are unique platform-wide).
@@ -306,14 +401,14 @@ impl Store {
             .await
             .map_err(store_err)?;
         let site = site_from(&site_row)?;
-        let rows = sqlx::query(
+        let rows = sqlx::query(concat!(
             "SELECT l.position, l.number_id AS line_number_id, l.sip_user, l.sip_password, \
-             n.e164 AS line_e164, u.id, u.tenant_id, u.first_name, u.last_name, u.email, \
-             u.state, u.number_id, n.e164, u.extension \
-             FROM device_lines l JOIN numbers n ON n.id = l.number_id \
-             LEFT JOIN users u ON u.number_id = l.number_id \
-             WHERE l.device_id = $1 ORDER BY l.position",
-        )
+                 n.e164 AS line_e164, n.label_first, n.label_last, ",
+            user_columns!(),
+            " FROM device_lines l JOIN numbers n ON n.id = l.number_id \
+                 LEFT JOIN users u ON u.number_id = l.number_id \
+                 WHERE l.device_id = $1 ORDER BY l.position"
+        ))
         .bind(device.id.0)
         .fetch_all(&self.pool)
         .await
@@ -331,6 +426,10 @@ impl Store {
                 number: e164.parse().map_err(|e| corrupt("number", e))?,
                 sip_user: get(row, "sip_user")?,
                 sip_password: Secret::new(get(row, "sip_password")?),
+                label: join_label(
+                    get::<Option<String>>(row, "label_first")?.as_deref(),
+                    get::<Option<String>>(row, "label_last")?.as_deref(),
+                ),
                 user: user_id.map(|_| user_from(row)).transpose()?,
             });
         }
@@ -353,7 +452,7 @@ impl Store {
     }
 }
 
-fn device_from(row: &AnyRow) -> Result<Device> {
+pub(super) fn device_from(row: &AnyRow) -> Result<Device> {
     let mac: String = get(row, "mac")?;
     Ok(Device {
         id: DeviceId(get(row, "id")?),
@@ -362,6 +461,7 @@ fn device_from(row: &AnyRow) -> Result<Device> {
         mac: mac.parse().map_err(|e| corrupt("mac", e))?,
         family: get(row, "family")?,
         model: get(row, "model")?,
+        phone_id: get(row, "phone_id")?,
         admin_password: Secret::new(get(row, "admin_password")?),
         access: DeviceAccess {
             http_password: get::<Option<String>>(row, "http_password")?.map(Secret::new),

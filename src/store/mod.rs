@@ -10,7 +10,9 @@
 //! revisions commit in order; its commit stamps the tenant's revision and the change log in the
 //! same transaction, then tells the in-process [`Revisions`].
 
+mod audit;
 mod devices;
+mod licences;
 mod monitors;
 mod numbers;
 mod revisions;
@@ -25,8 +27,11 @@ use std::time::Duration;
 use sqlx::any::{AnyConnectOptions, AnyPoolOptions, AnyRow};
 use sqlx::{Any, AnyPool, ConnectOptions, Executor, Row, Transaction};
 
+pub use audit::{AuditEntry, AuditFilter};
 pub use devices::{LastSeen, NewDevice, Sighting};
-pub use numbers::NewNumber;
+pub use licences::{LicencePool, Trunk};
+pub use monitors::BlfGrant;
+pub use numbers::{NewNumber, NumberPatch, PinCheck, PIN_ATTEMPTS};
 pub use revisions::Revisions;
 pub use tenants::NewSite;
 pub use users::{NewUser, UserPatch};
@@ -45,6 +50,8 @@ pub struct Store {
     pool: AnyPool,
     backend: Backend,
     revisions: Arc<Revisions>,
+    /// Who the writes of this handle are recorded as, in the audit trail.
+    actor: Arc<str>,
 }
 
 static SQLITE_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("migrations/sqlite");
@@ -122,9 +129,18 @@ impl Store {
             pool,
             backend,
             revisions: Arc::new(Revisions::default()),
+            actor: Arc::from("system"),
         };
         store.refresh_revisions().await?;
         Ok(store)
+    }
+
+    /// The same store, with its writes recorded in the audit trail as done by `actor`.
+    pub fn acting(&self, actor: &str) -> Store {
+        Store {
+            actor: Arc::from(actor),
+            ..self.clone()
+        }
     }
 
     pub fn backend(&self) -> Backend {
@@ -188,6 +204,7 @@ impl Store {
             tx,
             revision,
             store: self,
+            before: None,
         })
     }
 }
@@ -197,6 +214,8 @@ struct WriteTx<'s> {
     tx: Transaction<'static, Any>,
     revision: i64,
     store: &'s Store,
+    /// The record as it was, for the audit trail.
+    before: Option<String>,
 }
 
 impl WriteTx<'_> {
@@ -204,8 +223,15 @@ impl WriteTx<'_> {
         &mut self.tx
     }
 
-    /// Stamps the tenant with this revision, appends to the change log, commits, and only then
-    /// publishes the revision in memory (a reader never sees a revision before its data).
+    /// Keeps the record as it is now, before this transaction changes it, for the audit trail.
+    async fn snapshot_before(&mut self, entity: &str, id: i64) -> Result<()> {
+        self.before = snapshot(&mut self.tx, entity, id).await?;
+        Ok(())
+    }
+
+    /// Stamps the tenant with this revision, appends to the change log (the audit trail: who,
+    /// what, the record before and after), commits, and only then publishes the revision in
+    /// memory (a reader never sees a revision before its data).
     async fn commit(
         mut self,
         tenant: TenantId,
@@ -219,9 +245,10 @@ impl WriteTx<'_> {
             .execute(&mut *self.tx)
             .await
             .map_err(store_err)?;
+        let after = snapshot(&mut self.tx, entity, entity_id).await?;
         sqlx::query(
-            "INSERT INTO change_log (revision, tenant_id, entity, entity_id, action, at) \
-             VALUES ($1, $2, $3, $4, $5, $6)",
+            "INSERT INTO change_log (revision, tenant_id, entity, entity_id, action, at, actor, \
+             before_json, after_json) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
         )
         .bind(self.revision)
         .bind(tenant.0)
@@ -229,6 +256,9 @@ impl WriteTx<'_> {
         .bind(entity_id)
         .bind(action)
         .bind(now())
+        .bind(&*self.store.actor)
+        .bind(self.before.take())
+        .bind(after)
         .execute(&mut *self.tx)
         .await
         .map_err(store_err)?;
@@ -237,6 +267,34 @@ impl WriteTx<'_> {
         self.store.revisions.observe_global(self.revision);
         Ok(self.revision)
     }
+}
+
+/// The record `entity` `id` as JSON for the audit trail (records carry no secrets), or `None`
+/// for entities without one (or a row that is gone).
+async fn snapshot(conn: &mut sqlx::AnyConnection, entity: &str, id: i64) -> Result<Option<String>> {
+    let json = |v: serde_json::Result<String>| v.map_err(|e| Error::Store(e.to_string()));
+    let sql = match entity {
+        "user" => format!("{} WHERE u.id = $1", users::SELECT),
+        "number" => format!("SELECT {} FROM numbers WHERE id = $1", numbers::COLUMNS),
+        "device" => format!("SELECT {} FROM devices WHERE id = $1", devices::COLUMNS),
+        "site" => format!("SELECT {} FROM sites WHERE id = $1", tenants::SITE_COLUMNS),
+        _ => return Ok(None),
+    };
+    let Some(row) = sqlx::query(&sql)
+        .bind(id)
+        .fetch_optional(&mut *conn)
+        .await
+        .map_err(store_err)?
+    else {
+        return Ok(None);
+    };
+    let text = match entity {
+        "user" => json(serde_json::to_string(&users::user_from(&row)?))?,
+        "number" => json(serde_json::to_string(&numbers::number_from(&row)?))?,
+        "device" => json(serde_json::to_string(&devices::device_from(&row)?))?,
+        _ => json(serde_json::to_string(&tenants::site_from(&row)?))?,
+    };
+    Ok(Some(text))
 }
 
 fn now() -> i64 {

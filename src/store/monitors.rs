@@ -5,14 +5,40 @@ use super::{store_err, unique_or_store, Store};
 use crate::error::{Error, Result};
 use crate::model::{TenantId, User, UserId};
 
-const USER_SELECT: &str = "SELECT u.id, u.tenant_id, u.first_name, u.last_name, u.email, u.state, \
-                           u.number_id, n.e164, u.extension FROM users u \
-                           LEFT JOIN numbers n ON n.id = u.number_id";
+use super::users::SELECT as USER_SELECT;
+
+/// Permission for `watcher` (or anyone, `None`) to monitor `watched`.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, utoipa::ToSchema)]
+pub struct BlfGrant {
+    pub id: i64,
+    pub watched: UserId,
+    pub watcher: Option<UserId>,
+}
 
 impl Store {
     /// Appends `watched` to `user`'s monitor list.
+    /// Only a user an admin has granted to be monitored by `user` (or by anyone) may be added;
+    /// the grant is checked in the same transaction.
     pub async fn monitor_add(&self, tenant: TenantId, user: UserId, watched: UserId) -> Result<()> {
         let mut tx = self.begin_write().await?;
+        let granted: i64 = sqlx::query_scalar(
+            "SELECT COUNT(*) FROM blf_grants WHERE tenant_id = $1 AND watched_id = $2 \
+             AND (watcher_id IS NULL OR watcher_id = $3)",
+        )
+        .bind(tenant.0)
+        .bind(watched.0)
+        .bind(user.0)
+        .fetch_one(tx.conn())
+        .await
+        .map_err(store_err)?;
+        if granted == 0 {
+            return Err(Error::invalid(
+                "watched",
+                format!(
+                    "user {watched} may not be monitored by user {user}: an admin must grant it first (blf-grants)"
+                ),
+            ));
+        }
         let position: i64 = sqlx::query_scalar(
             "SELECT COALESCE(MAX(position), 0) + 1 FROM monitors WHERE user_id = $1",
         )
@@ -56,6 +82,90 @@ impl Store {
         }
         tx.commit(tenant, "user", user.0, "monitor-remove").await?;
         Ok(())
+    }
+
+    /// Grants that `watched` may be monitored by `watcher` (`None`: by anyone of the tenant).
+    pub async fn blf_grant(
+        &self,
+        tenant: TenantId,
+        watched: UserId,
+        watcher: Option<UserId>,
+    ) -> Result<BlfGrant> {
+        let mut tx = self.begin_write().await?;
+        let exists: i64 = sqlx::query_scalar(
+            "SELECT COUNT(*) FROM blf_grants WHERE watched_id = $1 AND \
+             ((watcher_id IS NULL AND $2 = 0) OR watcher_id = $2)",
+        )
+        .bind(watched.0)
+        .bind(watcher.map(|w| w.0).unwrap_or(0))
+        .fetch_one(tx.conn())
+        .await
+        .map_err(store_err)?;
+        if exists > 0 {
+            return Err(Error::Conflict("this permission is already granted".into()));
+        }
+        let id: i64 = sqlx::query_scalar(
+            "INSERT INTO blf_grants (tenant_id, watched_id, watcher_id, created_at) \
+             VALUES ($1, $2, $3, $4) RETURNING id",
+        )
+        .bind(tenant.0)
+        .bind(watched.0)
+        .bind(watcher.map(|w| w.0))
+        .bind(super::now())
+        .fetch_one(tx.conn())
+        .await
+        .map_err(|e| unique_or_store(e, || "this permission is already granted".into()))?;
+        tx.commit(tenant, "blf-grant", id, "grant").await?;
+        Ok(BlfGrant {
+            id,
+            watched,
+            watcher,
+        })
+    }
+
+    /// Withdraws a grant; monitor-list entries it alone allowed go with it (the BLF keys vanish
+    /// at the phones' next fetch).
+    pub async fn blf_revoke(&self, tenant: TenantId, id: i64) -> Result<()> {
+        let mut tx = self.begin_write().await?;
+        let done = sqlx::query("DELETE FROM blf_grants WHERE id = $1 AND tenant_id = $2")
+            .bind(id)
+            .bind(tenant.0)
+            .execute(tx.conn())
+            .await
+            .map_err(store_err)?;
+        if done.rows_affected() == 0 {
+            return Err(Error::not_found("BLF grant", id));
+        }
+        sqlx::query(
+            "DELETE FROM monitors WHERE tenant_id = $1 AND NOT EXISTS (SELECT 1 FROM blf_grants g \
+             WHERE g.watched_id = monitors.monitored_user_id \
+             AND (g.watcher_id IS NULL OR g.watcher_id = monitors.user_id))",
+        )
+        .bind(tenant.0)
+        .execute(tx.conn())
+        .await
+        .map_err(store_err)?;
+        tx.commit(tenant, "blf-grant", id, "revoke").await?;
+        Ok(())
+    }
+
+    pub async fn blf_grants(&self, tenant: TenantId) -> Result<Vec<BlfGrant>> {
+        let rows = sqlx::query(
+            "SELECT id, watched_id, watcher_id FROM blf_grants WHERE tenant_id = $1 ORDER BY id",
+        )
+        .bind(tenant.0)
+        .fetch_all(&self.pool)
+        .await
+        .map_err(store_err)?;
+        rows.iter()
+            .map(|r| {
+                Ok(BlfGrant {
+                    id: super::get(r, "id")?,
+                    watched: UserId(super::get(r, "watched_id")?),
+                    watcher: super::get::<Option<i64>>(r, "watcher_id")?.map(UserId),
+                })
+            })
+            .collect()
     }
 
     /// The users `user` monitors, in key order.
@@ -134,6 +244,9 @@ impl Store {
         .fetch_all(&self.pool)
         .await
         .map_err(store_err)?;
-        rows.iter().map(user_from).collect()
+        // Users hidden by their PBX option stay out of the phones' directory.
+        let mut users = rows.iter().map(user_from).collect::<Result<Vec<_>>>()?;
+        users.retain(|u| !u.options.hidden_from_directory);
+        Ok(users)
     }
 }

@@ -2,9 +2,13 @@
 
 use sqlx::any::AnyRow;
 
+use super::users::Value;
 use super::{corrupt, get, now, store_err, unique_or_store, Store};
 use crate::error::{Error, Result};
-use crate::model::{Number, NumberId, NumberStatus, SiteId, TenantId, E164};
+use crate::model::{
+    LoggedIn, Number, NumberFeatures, NumberId, NumberStatus, NumberView, SiteId, TenantId, UserId,
+    E164,
+};
 
 #[derive(Clone, Debug)]
 pub struct NewNumber {
@@ -13,16 +17,39 @@ pub struct NewNumber {
     pub e164: E164,
     pub status: NumberStatus,
     pub is_main: bool,
+    pub default_pin: String,
 }
 
-const COLUMNS: &str = "id, tenant_id, site_id, e164, status, is_main";
+pub(super) const COLUMNS: &str = "id, tenant_id, site_id, e164, status, is_main, label_first, \
+     label_last, default_pin, pin_hash, pin_failures, features";
+
+/// Wrong PINs in a row that lock a number's PIN.
+pub const PIN_ATTEMPTS: i64 = 3;
+
+/// Changes to a number; `None` leaves a field, `Some(None)` clears it.
+#[derive(Clone, Debug, Default)]
+pub struct NumberPatch {
+    pub status: Option<NumberStatus>,
+    pub label_first: Option<Option<String>>,
+    pub label_last: Option<Option<String>>,
+    pub features: Option<NumberFeatures>,
+}
+
+/// What a PIN check found.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum PinCheck {
+    Ok,
+    /// Wrong; this many attempts are left before the lock.
+    Wrong(i64),
+    Locked,
+}
 
 impl Store {
     pub async fn number_create(&self, number: &NewNumber) -> Result<Number> {
         let mut tx = self.begin_write().await?;
         let id: i64 = sqlx::query_scalar(
-            "INSERT INTO numbers (tenant_id, site_id, e164, status, is_main, created_at) \
-             VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
+            "INSERT INTO numbers (tenant_id, site_id, e164, status, is_main, created_at, \
+             default_pin) VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id",
         )
         .bind(number.tenant_id.0)
         .bind(number.site_id.0)
@@ -30,6 +57,7 @@ impl Store {
         .bind(number.status.as_str())
         .bind(i64::from(number.is_main))
         .bind(now())
+        .bind(&number.default_pin)
         .fetch_one(tx.conn())
         .await
         .map_err(|e| {
@@ -45,14 +73,205 @@ impl Store {
             })
         })?;
         tx.commit(number.tenant_id, "number", id, "create").await?;
-        Ok(Number {
-            id: NumberId(id),
-            tenant_id: number.tenant_id,
-            site_id: number.site_id,
-            e164: number.e164.clone(),
-            status: number.status,
-            is_main: number.is_main,
+        self.number_get(number.tenant_id, NumberId(id)).await
+    }
+
+    pub async fn number_get(&self, tenant: TenantId, id: NumberId) -> Result<Number> {
+        let row = sqlx::query(&format!(
+            "SELECT {COLUMNS} FROM numbers WHERE id = $1 AND tenant_id = $2"
+        ))
+        .bind(id.0)
+        .bind(tenant.0)
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(store_err)?
+        .ok_or_else(|| Error::not_found("number", id))?;
+        number_from(&row)
+    }
+
+    pub async fn number_update(
+        &self,
+        tenant: TenantId,
+        id: NumberId,
+        patch: &NumberPatch,
+        action: &str,
+    ) -> Result<Number> {
+        let mut sets: Vec<(&str, Value)> = Vec::new();
+        if let Some(status) = patch.status {
+            sets.push(("status", Value::Text(status.as_str().to_owned())));
+        }
+        for (column, value) in [
+            ("label_first", &patch.label_first),
+            ("label_last", &patch.label_last),
+        ] {
+            if let Some(v) = value {
+                sets.push((column, v.clone().map(Value::Text).unwrap_or(Value::Null)));
+            }
+        }
+        if let Some(f) = &patch.features {
+            let json = serde_json::to_string(f).map_err(|e| Error::Store(e.to_string()))?;
+            sets.push(("features", Value::Text(json)));
+        }
+        self.number_write(tenant, id, &sets, action).await
+    }
+
+    /// Sets the user's own PIN (an argon2 hash), or back to the default with `None`; either
+    /// way the lock opens.
+    pub async fn number_set_pin(
+        &self,
+        tenant: TenantId,
+        id: NumberId,
+        hash: Option<&str>,
+        action: &str,
+    ) -> Result<Number> {
+        let sets = [
+            (
+                "pin_hash",
+                hash.map(|h| Value::Text(h.to_owned()))
+                    .unwrap_or(Value::Null),
+            ),
+            ("pin_failures", Value::Int(0)),
+        ];
+        self.number_write(tenant, id, &sets, action).await
+    }
+
+    /// Records a PIN check: a right PIN clears the count, a wrong one adds to it. Not a
+    /// configuration change (no revision), but serialised per number by the single UPDATE.
+    pub async fn number_pin_attempt(&self, id: NumberId, right: bool) -> Result<PinCheck> {
+        let failures: i64 = if right {
+            sqlx::query_scalar(
+                "UPDATE numbers SET pin_failures = 0 WHERE id = $1 AND pin_failures < $2 \
+                 RETURNING pin_failures",
+            )
+        } else {
+            sqlx::query_scalar(
+                "UPDATE numbers SET pin_failures = pin_failures + 1 WHERE id = $1 \
+                 AND pin_failures < $2 RETURNING pin_failures",
+            )
+        }
+        .bind(id.0)
+        .bind(PIN_ATTEMPTS)
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(store_err)?
+        .unwrap_or(PIN_ATTEMPTS);
+        Ok(match (right, failures) {
+            (_, f) if f >= PIN_ATTEMPTS && !right => PinCheck::Locked,
+            (true, 0) => PinCheck::Ok,
+            (true, _) => PinCheck::Locked,
+            (false, f) => PinCheck::Wrong(PIN_ATTEMPTS - f),
         })
+    }
+
+    async fn number_write(
+        &self,
+        tenant: TenantId,
+        id: NumberId,
+        sets: &[(&str, Value)],
+        action: &str,
+    ) -> Result<Number> {
+        let assignments: Vec<String> = sets
+            .iter()
+            .enumerate()
+            .map(|(i, (column, _))| format!("{column} = ${}", i + 1))
+            .collect();
+        if assignments.is_empty() {
+            return self.number_get(tenant, id).await;
+        }
+        let n = sets.len();
+        let sql = format!(
+            "UPDATE numbers SET {} WHERE id = ${} AND tenant_id = ${}",
+            assignments.join(", "),
+            n + 1,
+            n + 2
+        );
+        let mut tx = self.begin_write().await?;
+        tx.snapshot_before("number", id.0).await?;
+        let mut query = sqlx::query(&sql);
+        for (_, value) in sets {
+            query = value.bind_to(query);
+        }
+        let done = query
+            .bind(id.0)
+            .bind(tenant.0)
+            .execute(tx.conn())
+            .await
+            .map_err(store_err)?;
+        if done.rows_affected() == 0 {
+            return Err(Error::not_found("number", id));
+        }
+        tx.commit(tenant, "number", id.0, action).await?;
+        self.number_get(tenant, id).await
+    }
+
+    /// The argon2 hash of the number's own PIN, if the user set one.
+    pub async fn number_pin_hash(&self, id: NumberId) -> Result<Option<String>> {
+        sqlx::query_scalar("SELECT pin_hash FROM numbers WHERE id = $1")
+            .bind(id.0)
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(store_err)?
+            .ok_or_else(|| Error::not_found("number", id))
+    }
+
+    /// The tenant's numbers (at `site` if given) with whom they are assigned to and the handset
+    /// they are logged in to, by number.
+    pub async fn number_views(
+        &self,
+        tenant: TenantId,
+        site: Option<SiteId>,
+    ) -> Result<Vec<NumberView>> {
+        let columns: Vec<String> = COLUMNS
+            .split(',')
+            .map(|c| format!("n.{}", c.trim()))
+            .collect();
+        let rows = sqlx::query(&format!(
+            "SELECT {}, u.id AS user_id, u.first_name, u.last_name, u.extension, \
+             d.phone_id, d.mac FROM numbers n \
+             LEFT JOIN users u ON u.number_id = n.id \
+             LEFT JOIN device_lines l ON l.number_id = n.id \
+             LEFT JOIN devices d ON d.id = l.device_id \
+             WHERE n.tenant_id = $1 AND ($2 = 0 OR n.site_id = $2) ORDER BY n.e164",
+            columns.join(", ")
+        ))
+        .bind(tenant.0)
+        .bind(site.map(|s| s.0).unwrap_or(0))
+        .fetch_all(&self.pool)
+        .await
+        .map_err(store_err)?;
+        rows.iter()
+            .map(|row| {
+                let number = number_from(row)?;
+                let user_id: Option<i64> = get(row, "user_id")?;
+                let name = match (
+                    get::<Option<String>>(row, "first_name")?,
+                    get::<Option<String>>(row, "last_name")?,
+                ) {
+                    (Some(f), Some(l)) => Some(format!("{f} {l}")),
+                    _ => None,
+                };
+                let logged_in = match get::<Option<String>>(row, "phone_id")? {
+                    Some(phone_id) => Some(LoggedIn {
+                        phone_id,
+                        mac: get::<String>(row, "mac")?
+                            .parse()
+                            .map_err(|e| corrupt("mac", e))?,
+                    }),
+                    None => None,
+                };
+                Ok(NumberView {
+                    assigned_to: if number.is_main {
+                        Some("Main Number".to_owned())
+                    } else {
+                        number.label().or(name)
+                    },
+                    user_id: user_id.map(UserId),
+                    extension: get(row, "extension")?,
+                    logged_in,
+                    number,
+                })
+            })
+            .collect()
     }
 
     /// A number of `tenant` by its E.164 form.
@@ -92,7 +311,7 @@ impl Store {
     }
 }
 
-fn number_from(row: &AnyRow) -> Result<Number> {
+pub(super) fn number_from(row: &AnyRow) -> Result<Number> {
     let e164: String = get(row, "e164")?;
     let status: String = get(row, "status")?;
     let is_main: i64 = get(row, "is_main")?;
@@ -103,5 +322,15 @@ fn number_from(row: &AnyRow) -> Result<Number> {
         e164: e164.parse().map_err(|e| corrupt("number", e))?,
         status: status.parse().map_err(|e| corrupt("number status", e))?,
         is_main: is_main != 0,
+        label_first: get(row, "label_first")?,
+        label_last: get(row, "label_last")?,
+        default_pin: get(row, "default_pin")?,
+        custom_pin: get::<Option<String>>(row, "pin_hash")?.is_some(),
+        pin_locked: get::<i64>(row, "pin_failures")? >= PIN_ATTEMPTS,
+        features: {
+            let json: String = get(row, "features")?;
+            serde_json::from_str(&json)
+                .map_err(|e| Error::Store(format!("stored number features are invalid: {e}")))?
+        },
     })
 }

@@ -4,7 +4,9 @@ use sqlx::any::AnyRow;
 
 use super::{corrupt, get, now, store_err, unique_or_store, Store};
 use crate::error::{Error, Result};
-use crate::model::{FirstName, LastName, NumberId, TenantId, User, UserId, UserState};
+use crate::model::{
+    FirstName, LastName, NumberId, PbxOptions, TenantId, User, UserId, UserState, E164,
+};
 
 #[derive(Clone, Debug)]
 pub struct NewUser {
@@ -16,19 +18,39 @@ pub struct NewUser {
     pub extension: Option<String>,
 }
 
-/// The profile fields an update may change; `None` leaves a field as it is.
+/// The fields an update may change; `None` leaves a field as it is, `Some(None)` clears it.
 #[derive(Clone, Debug, Default)]
 pub struct UserPatch {
     pub first_name: Option<FirstName>,
     pub last_name: Option<LastName>,
-    /// `Some(None)` clears the e-mail address.
     pub email: Option<Option<String>>,
-    pub extension: Option<String>,
+    pub extension: Option<Option<String>>,
+    pub number_id: Option<Option<NumberId>>,
+    pub mobile: Option<Option<E164>>,
+    pub contract_number: Option<Option<String>>,
+    /// A new app e-mail also counts a new invitation.
+    pub app_email: Option<Option<String>>,
+    pub app_login: Option<Option<String>>,
+    pub trunk_id: Option<Option<i64>>,
+    pub options: Option<PbxOptions>,
 }
 
-const SELECT: &str = "SELECT u.id, u.tenant_id, u.first_name, u.last_name, u.email, u.state, \
-                      u.number_id, n.e164, u.extension FROM users u \
-                      LEFT JOIN numbers n ON n.id = u.number_id";
+/// The user columns, with the number's E.164 as `e164` (joined as `n`).
+macro_rules! user_columns {
+    () => {
+        "u.id, u.tenant_id, u.first_name, u.last_name, u.email, u.state, u.number_id, n.e164, \
+         u.extension, u.mobile, u.contract_number, u.app_email, u.app_login, u.app_invitations, \
+         u.trunk_id, u.options"
+    };
+}
+pub(super) use user_columns;
+
+/// Users with their number, for `WHERE` clauses on `u` and `n`.
+pub(super) const SELECT: &str = concat!(
+    "SELECT ",
+    user_columns!(),
+    " FROM users u LEFT JOIN numbers n ON n.id = u.number_id"
+);
 
 fn extension_taken(extension: Option<&str>) -> String {
     match extension {
@@ -68,24 +90,79 @@ impl Store {
         id: UserId,
         patch: &UserPatch,
     ) -> Result<User> {
+        let text = |v: &Option<Option<String>>| {
+            v.clone().map(|v| v.map(Value::Text).unwrap_or(Value::Null))
+        };
+        let mut sets: Vec<(&str, Value)> = Vec::new();
+        if let Some(v) = &patch.first_name {
+            sets.push(("first_name", Value::Text(v.as_str().to_owned())));
+        }
+        if let Some(v) = &patch.last_name {
+            sets.push(("last_name", Value::Text(v.as_str().to_owned())));
+        }
+        for (column, value) in [
+            ("email", &patch.email),
+            ("extension", &patch.extension),
+            ("contract_number", &patch.contract_number),
+            ("app_email", &patch.app_email),
+            ("app_login", &patch.app_login),
+        ] {
+            if let Some(v) = text(value) {
+                sets.push((column, v));
+            }
+        }
+        if let Some(v) = &patch.mobile {
+            sets.push((
+                "mobile",
+                v.as_ref()
+                    .map(|m| Value::Text(m.to_string()))
+                    .unwrap_or(Value::Null),
+            ));
+        }
+        if let Some(v) = &patch.number_id {
+            sets.push((
+                "number_id",
+                v.map(|n| Value::Int(n.0)).unwrap_or(Value::Null),
+            ));
+        }
+        if let Some(v) = &patch.trunk_id {
+            sets.push(("trunk_id", v.map(Value::Int).unwrap_or(Value::Null)));
+        }
+        if let Some(v) = &patch.options {
+            let json = serde_json::to_string(v).map_err(|e| Error::Store(e.to_string()))?;
+            sets.push(("options", Value::Text(json)));
+        }
+        let mut assignments: Vec<String> = sets
+            .iter()
+            .enumerate()
+            .map(|(i, (column, _))| format!("{column} = ${}", i + 1))
+            .collect();
+        if matches!(patch.app_email, Some(Some(_))) {
+            assignments.push("app_invitations = app_invitations + 1".to_owned());
+        }
+        if assignments.is_empty() {
+            return self.user_get(tenant, id).await;
+        }
+        let n = sets.len();
+        let sql = format!(
+            "UPDATE users SET {} WHERE id = ${} AND tenant_id = ${}",
+            assignments.join(", "),
+            n + 1,
+            n + 2
+        );
         let mut tx = self.begin_write().await?;
-        let done = sqlx::query(
-            "UPDATE users SET first_name = COALESCE($1, first_name), \
-             last_name = COALESCE($2, last_name), \
-             email = CASE WHEN $3 = 1 THEN $4 ELSE email END, \
-             extension = COALESCE($5, extension) \
-             WHERE id = $6 AND tenant_id = $7",
-        )
-        .bind(patch.first_name.as_ref().map(|n| n.as_str()))
-        .bind(patch.last_name.as_ref().map(|n| n.as_str()))
-        .bind(i64::from(patch.email.is_some()))
-        .bind(patch.email.clone().flatten())
-        .bind(patch.extension.as_deref())
-        .bind(id.0)
-        .bind(tenant.0)
-        .execute(tx.conn())
-        .await
-        .map_err(|e| unique_or_store(e, || extension_taken(patch.extension.as_deref())))?;
+        tx.snapshot_before("user", id.0).await?;
+        let mut query = sqlx::query(&sql);
+        for (_, value) in &sets {
+            query = value.bind_to(query);
+        }
+        let extension = patch.extension.clone().flatten();
+        let done = query
+            .bind(id.0)
+            .bind(tenant.0)
+            .execute(tx.conn())
+            .await
+            .map_err(|e| unique_or_store(e, || extension_taken(extension.as_deref())))?;
         if done.rows_affected() == 0 {
             return Err(Error::not_found("user", id));
         }
@@ -100,6 +177,7 @@ impl Store {
         state: UserState,
     ) -> Result<User> {
         let mut tx = self.begin_write().await?;
+        tx.snapshot_before("user", id.0).await?;
         let done = sqlx::query("UPDATE users SET state = $1 WHERE id = $2 AND tenant_id = $3")
             .bind(state.as_str())
             .bind(id.0)
@@ -124,6 +202,7 @@ impl Store {
         mode: &str,
     ) -> Result<User> {
         let mut tx = self.begin_write().await?;
+        tx.snapshot_before("user", id.0).await?;
         let done = sqlx::query(
             "UPDATE users SET state = 'deactivated', deactivation_announcement = $1, \
              deactivation_transfer = $2, deactivation_mode = $3 WHERE id = $4 AND tenant_id = $5",
@@ -147,6 +226,7 @@ impl Store {
     /// free again at once; monitor lists and speed dials go with the user (foreign keys).
     pub async fn user_delete(&self, tenant: TenantId, id: UserId) -> Result<()> {
         let mut tx = self.begin_write().await?;
+        tx.snapshot_before("user", id.0).await?;
         sqlx::query(
             "DELETE FROM device_lines WHERE number_id IN \
              (SELECT number_id FROM users WHERE id = $1 AND tenant_id = $2 AND number_id IS NOT NULL)",
@@ -250,5 +330,39 @@ pub(super) fn user_from(row: &AnyRow) -> Result<User> {
             .transpose()
             .map_err(|e| corrupt("number", e))?,
         extension: get(row, "extension")?,
+        mobile: get::<Option<String>>(row, "mobile")?
+            .map(|m| m.parse())
+            .transpose()
+            .map_err(|e| corrupt("mobile", e))?,
+        contract_number: get(row, "contract_number")?,
+        app_email: get(row, "app_email")?,
+        app_login: get(row, "app_login")?,
+        app_invitations: get(row, "app_invitations")?,
+        trunk_id: get(row, "trunk_id")?,
+        options: {
+            let json: String = get(row, "options")?;
+            serde_json::from_str(&json)
+                .map_err(|e| Error::Store(format!("stored user options are invalid: {e}")))?
+        },
     })
+}
+
+/// A value bound into a statement built at run time.
+pub(super) enum Value {
+    Text(String),
+    Int(i64),
+    Null,
+}
+
+impl Value {
+    pub(super) fn bind_to<'q>(
+        &'q self,
+        query: sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments<'q>>,
+    ) -> sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments<'q>> {
+        match self {
+            Value::Text(t) => query.bind(t.as_str()),
+            Value::Int(i) => query.bind(*i),
+            Value::Null => query.bind(None::<String>),
+        }
+    }
 }

@@ -286,8 +286,12 @@ async fn handsets_have_as_many_accounts_as_their_model() {
         .device_login(tenant.id, "001565000009", "+4930500")
         .await
         .unwrap();
+    let further = autoprov::admin::LoginTarget {
+        handset: "001565000009".into(),
+        additional_line: true,
+    };
     let e = admin
-        .device_login(tenant.id, "001565000009", "+4930501")
+        .number_login(tenant.id, "+4930501", &further)
         .await
         .unwrap_err();
     assert!(
@@ -400,6 +404,10 @@ async fn the_user_life_cycle() {
             .as_str(),
         "active"
     );
+    admin
+        .blf_grant(tenant.id, ada.id, Some(bob.id))
+        .await
+        .unwrap();
     admin.monitor_add(tenant.id, bob.id, ada.id).await.unwrap();
 
     // Deactivation: only from active, with a valid transfer number and mode.

@@ -208,6 +208,7 @@ async fn monitor_lists_become_blf_keys_and_the_directory_lists_the_tenant() {
     }
     let ada = admin.user(tenant.id, "Ada Lovelace").await.unwrap();
     for other in &others {
+        admin.blf_grant(tenant.id, other.id, None).await.unwrap();
         admin
             .monitor_add(tenant.id, ada.id, other.id)
             .await

@@ -125,6 +125,7 @@ async fn every_write_bumps_the_tenants_revision() {
                 e164: "+4930123456".parse().unwrap(),
                 status: NumberStatus::Active,
                 is_main: false,
+                default_pin: "482913".into(),
             })
             .await
             .unwrap();
@@ -165,6 +166,7 @@ async fn records_round_trip() {
                 e164: "+4930123456".parse().unwrap(),
                 status: NumberStatus::Active,
                 is_main: false,
+                default_pin: "482913".into(),
             })
             .await
             .unwrap();
@@ -219,6 +221,7 @@ async fn records_round_trip() {
                 mac,
                 family: "yealink".into(),
                 model: "T54W".into(),
+                phone_id: "AC3DEF".into(),
                 admin_password: Secret::generate(),
                 first_contact_until: Some(2_000_000_000),
             })
@@ -256,6 +259,7 @@ async fn records_round_trip() {
                 mac,
                 family: "yealink".into(),
                 model: "T54W".into(),
+                phone_id: "AC3DEF".into(),
                 admin_password: Secret::generate(),
                 first_contact_until: Some(2_000_000_000),
             })
@@ -285,6 +289,167 @@ async fn a_failed_write_leaves_no_revision_behind() {
         assert_eq!(reopened.revisions().global(), before, "{backend}");
         store.close().await;
         reopened.close().await;
+        db.drop_db().await;
+    }
+}
+
+/// The portal's tables on each backend: licence pools that cannot be overdrawn, PIN attempts
+/// that lock, BLF grants that gate monitor lists (and take entries with them), the number list
+/// view, and the audit trail with its actor and before/after records.
+#[tokio::test]
+async fn portal_rules_hold_in_the_database() {
+    use autoprov::model::LicenceKind;
+    use autoprov::store::{AuditFilter, NumberPatch, PinCheck};
+    for (backend, db) in backends("portal").await {
+        let base = Store::connect(&db.url).await.unwrap();
+        let store = base.acting("token:7 tenant-admin");
+        let t = store.tenant_create("Acme").await.unwrap();
+        let s = store.site_create(&site(t.id, "Berlin")).await.unwrap();
+        let mut users = Vec::new();
+        for (i, name) in ["Ada", "Bob"].iter().enumerate() {
+            let n = store
+                .number_create(&NewNumber {
+                    tenant_id: t.id,
+                    site_id: s.id,
+                    e164: format!("+493012345{i}").parse().unwrap(),
+                    status: NumberStatus::Active,
+                    is_main: false,
+                    default_pin: "482913".into(),
+                })
+                .await
+                .unwrap();
+            let u = store
+                .user_create(&NewUser {
+                    tenant_id: t.id,
+                    first_name: FirstName::parse(name).unwrap(),
+                    last_name: LastName::parse("Example").unwrap(),
+                    email: None,
+                    number_id: Some(n.id),
+                    extension: Some(format!("345{i}")),
+                })
+                .await
+                .unwrap();
+            users.push((u, n));
+        }
+        let (ada, ada_number) = &users[0];
+        let (bob, _) = &users[1];
+
+        // Licences: one in the pool; the second user's is refused; the pool cannot shrink
+        // below what is assigned.
+        store
+            .licence_pool_set(t.id, LicenceKind::App, 1)
+            .await
+            .unwrap();
+        store
+            .user_licences_set(t.id, ada.id, &[LicenceKind::App])
+            .await
+            .unwrap();
+        let e = store
+            .user_licences_set(t.id, bob.id, &[LicenceKind::App])
+            .await
+            .unwrap_err();
+        assert!(
+            e.to_string().contains("no app licence available"),
+            "{backend}: {e}"
+        );
+        let e = store
+            .licence_pool_set(t.id, LicenceKind::App, 0)
+            .await
+            .unwrap_err();
+        assert!(matches!(e, Error::Conflict(_)), "{backend}: {e}");
+        let pools = store.licence_pools(t.id).await.unwrap();
+        let app = pools.iter().find(|p| p.kind == LicenceKind::App).unwrap();
+        assert_eq!(
+            (app.total, app.assigned, app.available),
+            (1, 1, 0),
+            "{backend}"
+        );
+
+        // PINs: two wrong, then right, resets; three wrong lock, even a right one after.
+        for _ in 0..2 {
+            assert!(matches!(
+                store
+                    .number_pin_attempt(ada_number.id, false)
+                    .await
+                    .unwrap(),
+                PinCheck::Wrong(_)
+            ));
+        }
+        assert_eq!(
+            store.number_pin_attempt(ada_number.id, true).await.unwrap(),
+            PinCheck::Ok,
+            "{backend}"
+        );
+        for expected in [PinCheck::Wrong(2), PinCheck::Wrong(1), PinCheck::Locked] {
+            assert_eq!(
+                store
+                    .number_pin_attempt(ada_number.id, false)
+                    .await
+                    .unwrap(),
+                expected,
+                "{backend}"
+            );
+        }
+        assert_eq!(
+            store.number_pin_attempt(ada_number.id, true).await.unwrap(),
+            PinCheck::Locked
+        );
+        let n = store
+            .number_set_pin(t.id, ada_number.id, None, "reset-pin")
+            .await
+            .unwrap();
+        assert!(!n.pin_locked && !n.custom_pin, "{backend}");
+
+        // BLF: no grant, no monitoring; a grant allows it; revoking takes the entry away.
+        let e = store.monitor_add(t.id, bob.id, ada.id).await.unwrap_err();
+        assert!(e.to_string().contains("grant"), "{backend}: {e}");
+        let g = store.blf_grant(t.id, ada.id, Some(bob.id)).await.unwrap();
+        assert!(store.blf_grant(t.id, ada.id, Some(bob.id)).await.is_err());
+        store.monitor_add(t.id, bob.id, ada.id).await.unwrap();
+        assert_eq!(store.monitor_list(t.id, bob.id).await.unwrap().len(), 1);
+        store.blf_revoke(t.id, g.id).await.unwrap();
+        assert!(store.monitor_list(t.id, bob.id).await.unwrap().is_empty());
+
+        // The list view: a label overrides the user's name in "assigned to".
+        store
+            .number_update(
+                t.id,
+                ada_number.id,
+                &NumberPatch {
+                    label_first: Some(Some("Front".into())),
+                    label_last: Some(Some("Desk".into())),
+                    ..Default::default()
+                },
+                "label",
+            )
+            .await
+            .unwrap();
+        let views = store.number_views(t.id, Some(s.id)).await.unwrap();
+        assert_eq!(
+            views[0].assigned_to.as_deref(),
+            Some("Front Desk"),
+            "{backend}"
+        );
+        assert_eq!(views[1].assigned_to.as_deref(), Some("Bob Example"));
+        assert_eq!(views[0].user_id, Some(ada.id));
+
+        // Audit: who, what, before and after.
+        let filter = AuditFilter {
+            entity: Some("number".into()),
+            action: Some("label".into()),
+            limit: 10,
+            ..Default::default()
+        };
+        let (entries, total) = store.audit(t.id, &filter).await.unwrap();
+        assert_eq!(total, 1, "{backend}");
+        let e = &entries[0];
+        assert_eq!(e.actor.as_deref(), Some("token:7 tenant-admin"));
+        assert_eq!(
+            e.before.as_ref().unwrap()["label_first"],
+            serde_json::Value::Null
+        );
+        assert_eq!(e.after.as_ref().unwrap()["label_first"], "Front");
+        base.close().await;
         db.drop_db().await;
     }
 }

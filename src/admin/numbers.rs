@@ -1,0 +1,579 @@
+//! Numbers as the portal's telephony page has them (seed 002): the list per site with search,
+//! and the actions on an active, non-main number — assign, label, features, PIN, handset login.
+
+use argon2::password_hash::{rand_core::OsRng, PasswordHash, PasswordHasher, SaltString};
+use argon2::{Argon2, PasswordVerifier};
+use rand::Rng;
+use serde::Serialize;
+
+use super::Admin;
+use crate::error::{Error, Result};
+use crate::model::{
+    merge_settings, parse_label, Mac, Number, NumberFeatures, NumberStatus, NumberView, Secret,
+    TenantId, UserId, UserState, E164,
+};
+use crate::store::{NumberPatch, PinCheck};
+
+/// Which numbers to list: a site (id or name; the first alphabetically when absent, every site
+/// with `all`) and a search text matched in the number and in "assigned to".
+#[derive(Clone, Debug, Default)]
+pub struct NumberQuery {
+    pub site: Option<String>,
+    pub search: Option<String>,
+}
+
+/// A line's credentials as the admin sees them once: for a handset that is not provisioned
+/// (logged in by hand), and for the records of the installer.
+#[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
+pub struct LoginDetails {
+    pub number: E164,
+    pub phone_id: String,
+    pub mac: Mac,
+    /// The account slot on the phone.
+    pub position: u16,
+    pub sip_user: String,
+    /// Shown once, in the answer to the action that made it.
+    pub sip_password: String,
+}
+
+/// Where to log a number in: a handset by Phone ID or MAC.
+#[derive(Clone, Debug)]
+pub struct LoginTarget {
+    pub handset: String,
+    /// Multi-account phones: add the number as a further line instead of refusing a handset
+    /// that already has one (the portal's rule is one number per handset).
+    pub additional_line: bool,
+}
+
+impl Admin {
+    /// The numbers at a site, as the portal lists them, filtered by the search text.
+    pub async fn number_views(
+        &self,
+        tenant: TenantId,
+        query: &NumberQuery,
+    ) -> Result<Vec<NumberView>> {
+        let site = match query.site.as_deref() {
+            Some("all") | Some("*") => None,
+            key => Some(self.site(tenant, key).await?.id),
+        };
+        let mut list = self.store.number_views(tenant, site).await?;
+        if let Some(q) = query
+            .search
+            .as_deref()
+            .map(str::trim)
+            .filter(|q| !q.is_empty())
+        {
+            let q = q.to_lowercase();
+            list.retain(|v| {
+                v.number.e164.as_str().contains(&q)
+                    || v.assigned_to
+                        .as_deref()
+                        .is_some_and(|a| a.to_lowercase().contains(&q))
+            });
+        }
+        Ok(list)
+    }
+
+    /// The portal allows actions only on an active number that is not its site's main number.
+    async fn actionable(&self, tenant: TenantId, key: &str) -> Result<Number> {
+        let number = self.number(tenant, key).await?;
+        if number.is_main {
+            return Err(Error::Conflict(format!(
+                "{} is its site's main number: it is read-only",
+                number.e164
+            )));
+        }
+        if number.status != NumberStatus::Active {
+            return Err(Error::Conflict(format!(
+                "{} is {}: actions need an active number",
+                number.e164, number.status
+            )));
+        }
+        Ok(number)
+    }
+
+    /// Moves a number to `status` (the operator's: activating a reserved number).
+    pub async fn number_set_status(
+        &self,
+        tenant: TenantId,
+        key: &str,
+        status: &str,
+    ) -> Result<Number> {
+        let status: NumberStatus = status.parse()?;
+        let number = self.number(tenant, key).await?;
+        if number.status == status {
+            return Err(Error::Conflict(format!(
+                "{} is already {status}",
+                number.e164
+            )));
+        }
+        if status != NumberStatus::Active {
+            if let Some(user) = self.store.user_by_number(number.id).await? {
+                return Err(Error::Conflict(format!(
+                    "{} is assigned to {}: unassign it first",
+                    number.e164,
+                    user.display_name()
+                )));
+            }
+        }
+        let patch = NumberPatch {
+            status: Some(status),
+            ..Default::default()
+        };
+        self.store
+            .number_update(tenant, number.id, &patch, status.as_str())
+            .await
+    }
+
+    /// Assigns a number to a user that has none; the user must not be pending (their
+    /// configuration is fixed until the operator activates them).
+    pub async fn number_assign(&self, tenant: TenantId, key: &str, user: UserId) -> Result<Number> {
+        let number = self.actionable(tenant, key).await?;
+        let user = self.store.user_get(tenant, user).await?;
+        if let Some(holder) = self.store.user_by_number(number.id).await? {
+            return Err(Error::Conflict(format!(
+                "{} is already assigned to {}",
+                number.e164,
+                holder.display_name()
+            )));
+        }
+        if let Some(has) = &user.number {
+            return Err(Error::Conflict(format!(
+                "{} already has a number ({has}); unassign it first",
+                user.display_name()
+            )));
+        }
+        pending_config_locked(&user.display_name(), user.state)?;
+        let extension = match user.extension {
+            Some(_) => None,
+            None => {
+                let ext = number.e164.default_extension();
+                // The default extension only when it is free; else the user keeps none.
+                self.store
+                    .user_by_extension(tenant, &ext)
+                    .await?
+                    .is_none()
+                    .then_some(Some(ext))
+            }
+        };
+        self.check_trunk(tenant, &number, user.trunk_id).await?;
+        let patch = crate::store::UserPatch {
+            number_id: Some(Some(number.id)),
+            extension,
+            ..Default::default()
+        };
+        self.store.user_update(tenant, user.id, &patch).await?;
+        self.store.number_get(tenant, number.id).await
+    }
+
+    /// Takes a number back from its user (it stays logged in to its handset, as a shared line).
+    pub async fn number_unassign(&self, tenant: TenantId, key: &str) -> Result<Number> {
+        let number = self.actionable(tenant, key).await?;
+        let user = self
+            .store
+            .user_by_number(number.id)
+            .await?
+            .ok_or_else(|| Error::Conflict(format!("{} is not assigned", number.e164)))?;
+        pending_config_locked(&user.display_name(), user.state)?;
+        let patch = crate::store::UserPatch {
+            number_id: Some(None),
+            ..Default::default()
+        };
+        self.store.user_update(tenant, user.id, &patch).await?;
+        self.store.number_get(tenant, number.id).await
+    }
+
+    /// Sets (or with both `None`, clears) the two-part display name.
+    pub async fn number_label(
+        &self,
+        tenant: TenantId,
+        key: &str,
+        first: Option<&str>,
+        last: Option<&str>,
+    ) -> Result<Number> {
+        let number = self.actionable(tenant, key).await?;
+        let part = |field, v: Option<&str>| -> Result<Option<String>> {
+            match v.map(str::trim) {
+                None | Some("") => Ok(None),
+                Some(v) => parse_label(field, v).map(Some),
+            }
+        };
+        let patch = NumberPatch {
+            label_first: Some(part("label_first", first)?),
+            label_last: Some(part("label_last", last)?),
+            ..Default::default()
+        };
+        self.store
+            .number_update(tenant, number.id, &patch, "label")
+            .await
+    }
+
+    /// Changes call features with a JSON merge patch; the whole result is checked: forwarding
+    /// targets, busy forwarding vs call waiting, voicemail e-mail, and the CLI number, which must
+    /// be one of the tenant's active numbers at the same site and allowed by TKG §66k.
+    pub async fn number_features(
+        &self,
+        tenant: TenantId,
+        key: &str,
+        changes: &serde_json::Value,
+    ) -> Result<Number> {
+        let number = self.actionable(tenant, key).await?;
+        let features: NumberFeatures = merge_settings(&number.features, changes)?;
+        features.validate()?;
+        if let Some(cli) = &features.cli_number {
+            let shown = self.store.number_by_e164(tenant, cli).await.map_err(|_| {
+                Error::invalid(
+                    "cli_number",
+                    format!("{cli} is not one of the tenant's numbers"),
+                )
+            })?;
+            if shown.status != NumberStatus::Active || shown.site_id != number.site_id {
+                return Err(Error::invalid(
+                    "cli_number",
+                    format!(
+                        "{cli} must be an active number at the same site as {}",
+                        number.e164
+                    ),
+                ));
+            }
+        }
+        let patch = NumberPatch {
+            features: Some(features),
+            ..Default::default()
+        };
+        self.store
+            .number_update(tenant, number.id, &patch, "features")
+            .await
+    }
+
+    /// Back to the default PIN, and unlocked.
+    pub async fn number_reset_pin(&self, tenant: TenantId, key: &str) -> Result<Number> {
+        let number = self.actionable(tenant, key).await?;
+        self.store
+            .number_set_pin(tenant, number.id, None, "reset-pin")
+            .await
+    }
+
+    /// The user's own PIN: 4–8 digits, not the default, not one digit repeated, not a plain
+    /// run (1234, 9876). Stored as an argon2 hash; never shown.
+    pub async fn number_set_pin(&self, tenant: TenantId, key: &str, pin: &str) -> Result<Number> {
+        let number = self.actionable(tenant, key).await?;
+        let pin = pin.trim();
+        check_pin(pin, &number.default_pin)?;
+        let salt = SaltString::generate(&mut OsRng);
+        let hash = Argon2::default()
+            .hash_password(pin.as_bytes(), &salt)
+            .map_err(|e| Error::Store(format!("hashing a PIN: {e}")))?
+            .to_string();
+        self.store
+            .number_set_pin(tenant, number.id, Some(&hash), "set-pin")
+            .await
+    }
+
+    /// Checks a PIN (the voice portal's and the handset's sign-in): the custom PIN if set, else
+    /// the default. Three wrong in a row lock it (`Locked`, 423) until a reset.
+    pub async fn number_verify_pin(&self, tenant: TenantId, key: &str, pin: &str) -> Result<()> {
+        let number = self.actionable(tenant, key).await?;
+        if number.pin_locked {
+            return Err(locked(&number.e164));
+        }
+        let right = match self.store.number_pin_hash(number.id).await? {
+            Some(hash) => {
+                let parsed = PasswordHash::new(&hash)
+                    .map_err(|e| Error::Store(format!("stored PIN hash is invalid: {e}")))?;
+                Argon2::default()
+                    .verify_password(pin.trim().as_bytes(), &parsed)
+                    .is_ok()
+            }
+            None => constant_time_eq(pin.trim().as_bytes(), number.default_pin.as_bytes()),
+        };
+        match self.store.number_pin_attempt(number.id, right).await? {
+            PinCheck::Ok => Ok(()),
+            PinCheck::Wrong(left) => Err(Error::invalid(
+                "pin",
+                format!("wrong PIN; {left} attempt(s) left before it locks"),
+            )),
+            PinCheck::Locked => Err(locked(&number.e164)),
+        }
+    }
+
+    /// Logs a number in to a handset (by Phone ID or MAC): the phone gets the line at its next
+    /// fetch; the answer holds the line's login details, shown this once.
+    pub async fn number_login(
+        &self,
+        tenant: TenantId,
+        key: &str,
+        target: &LoginTarget,
+    ) -> Result<LoginDetails> {
+        let number = self.actionable(tenant, key).await?;
+        if let Some(user) = self.store.user_by_number(number.id).await? {
+            pending_config_locked(&user.display_name(), user.state)?;
+        }
+        let device = self.handset(tenant, &target.handset).await?;
+        let record = self.store.device_record(device.id).await?;
+        if record.lines.iter().any(|l| l.number_id == number.id) {
+            return Err(Error::Conflict(format!(
+                "{} is already logged in to this handset",
+                number.e164
+            )));
+        }
+        if let Some(line) = record.lines.first() {
+            if !target.additional_line {
+                return Err(Error::Conflict(format!(
+                    "someone is already logged in to handset {} ({}); log them out first",
+                    device.phone_id, line.number
+                )));
+            }
+        }
+        let accounts = self.accounts(&device.family, &device.model);
+        let next = record.lines.iter().map(|l| l.position).max().unwrap_or(0) + 1;
+        if next > accounts {
+            return Err(Error::Conflict(format!(
+                "all {accounts} accounts of this {} are in use",
+                device.model
+            )));
+        }
+        let sip_user = number.e164.digits().to_owned();
+        let password = Secret::generate();
+        let position = self
+            .store
+            .device_login(&device, number.id, &sip_user, &password)
+            .await?;
+        Ok(LoginDetails {
+            number: number.e164,
+            phone_id: device.phone_id,
+            mac: device.mac,
+            position,
+            sip_user,
+            sip_password: password.expose().to_owned(),
+        })
+    }
+
+    /// Logs a number out of its handset.
+    pub async fn number_logout(&self, tenant: TenantId, key: &str) -> Result<Number> {
+        let number = self.actionable(tenant, key).await?;
+        if let Some(user) = self.store.user_by_number(number.id).await? {
+            pending_config_locked(&user.display_name(), user.state)?;
+        }
+        if !self.store.number_logout(tenant, number.id).await? {
+            return Err(Error::Conflict(format!(
+                "{} is not logged in to a handset",
+                number.e164
+            )));
+        }
+        self.store.number_get(tenant, number.id).await
+    }
+
+    /// "New login details": new credentials for the number's line, shown this once; the phone
+    /// gets them at its next fetch.
+    pub async fn number_new_login_details(
+        &self,
+        tenant: TenantId,
+        key: &str,
+    ) -> Result<LoginDetails> {
+        let number = self.actionable(tenant, key).await?;
+        let mut details = self
+            .device_passwords(tenant, std::slice::from_ref(&number.e164), None)
+            .await?;
+        details.pop().ok_or_else(|| {
+            Error::Conflict(format!(
+                "{} is not logged in to a handset: there are no login details to renew",
+                number.e164
+            ))
+        })
+    }
+
+    /// New desk-phone passwords for many users at once: random per line, or `password` for all
+    /// (8–64 printable characters, no spaces). Users without a logged-in number are skipped.
+    pub async fn users_device_passwords(
+        &self,
+        tenant: TenantId,
+        users: &[UserId],
+        password: Option<&str>,
+    ) -> Result<Vec<(UserId, LoginDetails)>> {
+        let mut numbers = Vec::new();
+        let mut owners = Vec::new();
+        for id in users {
+            let user = self.store.user_get(tenant, *id).await?;
+            pending_config_locked(&user.display_name(), user.state)?;
+            if let Some(n) = user.number {
+                numbers.push(n.clone());
+                owners.push((n, user.id));
+            }
+        }
+        let details = self.device_passwords(tenant, &numbers, password).await?;
+        Ok(details
+            .into_iter()
+            .filter_map(|d| {
+                owners
+                    .iter()
+                    .find(|(n, _)| *n == d.number)
+                    .map(|(_, u)| (*u, d))
+            })
+            .collect())
+    }
+
+    async fn device_passwords(
+        &self,
+        tenant: TenantId,
+        numbers: &[E164],
+        password: Option<&str>,
+    ) -> Result<Vec<LoginDetails>> {
+        if let Some(p) = password {
+            let ok =
+                (8..=64).contains(&p.chars().count()) && p.chars().all(|c| c.is_ascii_graphic());
+            if !ok {
+                return Err(Error::invalid(
+                    "password",
+                    "8 to 64 printable characters without spaces",
+                ));
+            }
+        }
+        // Which handset each number is in, and its slot.
+        let mut lines = Vec::new();
+        let mut details = Vec::new();
+        for view in self.store.number_views(tenant, None).await? {
+            if !numbers.contains(&view.number.e164) {
+                continue;
+            }
+            let Some(handset) = &view.logged_in else {
+                continue;
+            };
+            let device = self.handset(tenant, &handset.phone_id).await?;
+            let record = self.store.device_record(device.id).await?;
+            let Some(line) = record.lines.iter().find(|l| l.number_id == view.number.id) else {
+                continue;
+            };
+            let secret = match password {
+                Some(p) => Secret::new(p.to_owned()),
+                None => Secret::generate(),
+            };
+            details.push(LoginDetails {
+                number: view.number.e164.clone(),
+                phone_id: device.phone_id.clone(),
+                mac: device.mac,
+                position: line.position,
+                sip_user: line.sip_user.clone(),
+                sip_password: secret.expose().to_owned(),
+            });
+            lines.push((view.number.id, secret));
+        }
+        if !lines.is_empty() {
+            self.store.line_passwords_set(tenant, &lines).await?;
+        }
+        Ok(details)
+    }
+
+    /// How many accounts a model has (the family's default for an unknown model).
+    fn accounts(&self, family: &str, model: &str) -> u16 {
+        self.catalog
+            .family_by_name(family)
+            .map(|f| self.catalog.family(f))
+            .map(|f| {
+                f.model(model)
+                    .map(|m| m.accounts)
+                    .unwrap_or(f.manifest.defaults.accounts)
+            })
+            .unwrap_or(1)
+    }
+}
+
+/// Login details as CSV, for the admin's records: one row per line.
+pub fn login_details_csv<'a>(
+    rows: impl Iterator<Item = (&'a str, &'a str, &'a LoginDetails)>,
+) -> Result<String> {
+    let mut out = csv::Writer::from_writer(Vec::new());
+    let err = |e: csv::Error| Error::Store(format!("writing CSV: {e}"));
+    out.write_record([
+        "first_name",
+        "last_name",
+        "number",
+        "phone_id",
+        "mac",
+        "position",
+        "sip_user",
+        "sip_password",
+    ])
+    .map_err(err)?;
+    for (first, last, d) in rows {
+        out.write_record([
+            first,
+            last,
+            d.number.as_str(),
+            &d.phone_id,
+            &d.mac.to_string(),
+            &d.position.to_string(),
+            &d.sip_user,
+            &d.sip_password,
+        ])
+        .map_err(err)?;
+    }
+    let bytes = out
+        .into_inner()
+        .map_err(|e| Error::Store(format!("writing CSV: {e}")))?;
+    String::from_utf8(bytes).map_err(|e| Error::Store(format!("writing CSV: {e}")))
+}
+
+/// A pending user's configuration (number, handset, licences, mobile) is fixed until the
+/// operator activates them; profile and call features may change.
+pub(super) fn pending_config_locked(name: &str, state: UserState) -> Result<()> {
+    if state == UserState::Pending {
+        return Err(Error::Conflict(format!(
+            "{name} is pending: their configuration (number, handset, licences, mobile) cannot change until the operator activates them"
+        )));
+    }
+    Ok(())
+}
+
+fn locked(number: &E164) -> Error {
+    Error::Locked(format!(
+        "the PIN of {number} is locked after 3 wrong attempts; an admin must reset it"
+    ))
+}
+
+fn check_pin(pin: &str, default: &str) -> Result<()> {
+    let digits: Vec<u8> = pin.bytes().map(|b| b.wrapping_sub(b'0')).collect();
+    if !(4..=8).contains(&pin.len()) || digits.iter().any(|d| *d > 9) {
+        return Err(Error::invalid("pin", "a PIN is 4 to 8 digits"));
+    }
+    if pin == default {
+        return Err(Error::invalid(
+            "pin",
+            "the new PIN must differ from the default PIN",
+        ));
+    }
+    let same = digits.windows(2).all(|w| w[0] == w[1]);
+    let up = digits.windows(2).all(|w| w[1] == w[0] + 1);
+    let down = digits.windows(2).all(|w| w[0] == w[1] + 1);
+    if same || up || down {
+        return Err(Error::invalid(
+            "pin",
+            "too easy to guess: not one digit repeated or a plain run like 1234",
+        ));
+    }
+    Ok(())
+}
+
+/// Compares without an early exit, so the time does not tell how many digits were right.
+fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
+/// A new number's default PIN: six random digits.
+pub(super) fn default_pin() -> String {
+    format!("{:06}", rand::rng().random_range(0..1_000_000u32))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn pins_must_be_digits_and_not_trivial() {
+        assert!(check_pin("4711", "000000").is_ok());
+        for bad in ["123", "123456789", "12a4", "1111", "1234", "9876", "000000"] {
+            let err = check_pin(bad, "000000").unwrap_err().to_string();
+            assert!(err.starts_with("pin"), "{bad}: {err}");
+        }
+    }
+}

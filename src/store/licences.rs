@@ -1,0 +1,193 @@
+//! Licence pools and who holds a licence; sites' trunks.
+
+use super::{get, now, store_err, unique_or_store, Store};
+use crate::error::{Error, Result};
+use crate::model::{LicenceKind, SiteId, TenantId, UserId};
+
+/// A tenant's pool of one kind of licence.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, utoipa::ToSchema)]
+pub struct LicencePool {
+    pub kind: LicenceKind,
+    pub total: i64,
+    pub assigned: i64,
+    pub available: i64,
+}
+
+/// A trunk (Amtsleitung) of a site.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, utoipa::ToSchema)]
+pub struct Trunk {
+    pub id: i64,
+    pub site_id: SiteId,
+    pub name: String,
+}
+
+impl Store {
+    /// Every kind's pool of the tenant (a kind never bought has a total of 0).
+    pub async fn licence_pools(&self, tenant: TenantId) -> Result<Vec<LicencePool>> {
+        let mut pools = Vec::new();
+        for kind in LicenceKind::ALL {
+            let total: Option<i64> = sqlx::query_scalar(
+                "SELECT total FROM licence_pools WHERE tenant_id = $1 AND kind = $2",
+            )
+            .bind(tenant.0)
+            .bind(kind.as_str())
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(store_err)?;
+            let assigned: i64 = sqlx::query_scalar(
+                "SELECT COUNT(*) FROM user_licences WHERE tenant_id = $1 AND kind = $2",
+            )
+            .bind(tenant.0)
+            .bind(kind.as_str())
+            .fetch_one(&self.pool)
+            .await
+            .map_err(store_err)?;
+            let total = total.unwrap_or(0);
+            pools.push(LicencePool {
+                kind: *kind,
+                total,
+                assigned,
+                available: total - assigned,
+            });
+        }
+        Ok(pools)
+    }
+
+    /// Sets a pool's size; never below what is assigned (checked in the same transaction).
+    pub async fn licence_pool_set(
+        &self,
+        tenant: TenantId,
+        kind: LicenceKind,
+        total: i64,
+    ) -> Result<()> {
+        let mut tx = self.begin_write().await?;
+        let assigned: i64 = sqlx::query_scalar(
+            "SELECT COUNT(*) FROM user_licences WHERE tenant_id = $1 AND kind = $2",
+        )
+        .bind(tenant.0)
+        .bind(kind.as_str())
+        .fetch_one(tx.conn())
+        .await
+        .map_err(store_err)?;
+        if total < assigned {
+            return Err(Error::Conflict(format!(
+                "{assigned} {kind} licences are assigned; the pool cannot shrink to {total}"
+            )));
+        }
+        sqlx::query(
+            "INSERT INTO licence_pools (tenant_id, kind, total) VALUES ($1, $2, $3) \
+             ON CONFLICT (tenant_id, kind) DO UPDATE SET total = excluded.total",
+        )
+        .bind(tenant.0)
+        .bind(kind.as_str())
+        .bind(total)
+        .execute(tx.conn())
+        .await
+        .map_err(store_err)?;
+        tx.commit(tenant, "licences", total, kind.as_str()).await?;
+        Ok(())
+    }
+
+    pub async fn user_licences(&self, tenant: TenantId, user: UserId) -> Result<Vec<LicenceKind>> {
+        let rows: Vec<String> = sqlx::query_scalar(
+            "SELECT kind FROM user_licences WHERE tenant_id = $1 AND user_id = $2 ORDER BY kind",
+        )
+        .bind(tenant.0)
+        .bind(user.0)
+        .fetch_all(&self.pool)
+        .await
+        .map_err(store_err)?;
+        rows.iter().map(|k| k.parse()).collect()
+    }
+
+    /// Gives `user` exactly `kinds`: new ones come from the pool (refused when it is empty),
+    /// dropped ones go back. One transaction, so two admins cannot overdraw a pool.
+    pub async fn user_licences_set(
+        &self,
+        tenant: TenantId,
+        user: UserId,
+        kinds: &[LicenceKind],
+    ) -> Result<()> {
+        let mut tx = self.begin_write().await?;
+        tx.snapshot_before("user", user.0).await?;
+        sqlx::query("DELETE FROM user_licences WHERE tenant_id = $1 AND user_id = $2")
+            .bind(tenant.0)
+            .bind(user.0)
+            .execute(tx.conn())
+            .await
+            .map_err(store_err)?;
+        for kind in kinds {
+            let row = sqlx::query(
+                "SELECT COALESCE((SELECT total FROM licence_pools WHERE tenant_id = $1 AND kind = $2), 0) \
+                 AS total, (SELECT COUNT(*) FROM user_licences WHERE tenant_id = $1 AND kind = $2) \
+                 AS assigned",
+            )
+            .bind(tenant.0)
+            .bind(kind.as_str())
+            .fetch_one(tx.conn())
+            .await
+            .map_err(store_err)?;
+            let total: i64 = get(&row, "total")?;
+            let assigned: i64 = get(&row, "assigned")?;
+            if assigned >= total {
+                return Err(Error::Conflict(format!(
+                    "no {kind} licence available: all {total} of the tenant's pool are assigned"
+                )));
+            }
+            sqlx::query(
+                "INSERT INTO user_licences (tenant_id, user_id, kind, assigned_at) \
+                 VALUES ($1, $2, $3, $4)",
+            )
+            .bind(tenant.0)
+            .bind(user.0)
+            .bind(kind.as_str())
+            .bind(now())
+            .execute(tx.conn())
+            .await
+            .map_err(store_err)?;
+        }
+        tx.commit(tenant, "user", user.0, "licences").await?;
+        Ok(())
+    }
+
+    pub async fn trunk_add(&self, tenant: TenantId, site: SiteId, name: &str) -> Result<Trunk> {
+        let mut tx = self.begin_write().await?;
+        let id: i64 = sqlx::query_scalar(
+            "INSERT INTO trunks (tenant_id, site_id, name, created_at) VALUES ($1, $2, $3, $4) \
+             RETURNING id",
+        )
+        .bind(tenant.0)
+        .bind(site.0)
+        .bind(name)
+        .bind(now())
+        .fetch_one(tx.conn())
+        .await
+        .map_err(|e| unique_or_store(e, || format!("the site has a trunk named {name:?}")))?;
+        tx.commit(tenant, "trunk", id, "create").await?;
+        Ok(Trunk {
+            id,
+            site_id: site,
+            name: name.to_owned(),
+        })
+    }
+
+    pub async fn trunks(&self, tenant: TenantId, site: SiteId) -> Result<Vec<Trunk>> {
+        let rows = sqlx::query(
+            "SELECT id, site_id, name FROM trunks WHERE tenant_id = $1 AND site_id = $2 ORDER BY name",
+        )
+        .bind(tenant.0)
+        .bind(site.0)
+        .fetch_all(&self.pool)
+        .await
+        .map_err(store_err)?;
+        rows.iter()
+            .map(|r| {
+                Ok(Trunk {
+                    id: get(r, "id")?,
+                    site_id: SiteId(get(r, "site_id")?),
+                    name: get(r, "name")?,
+                })
+            })
+            .collect()
+    }
+}
