@@ -5,14 +5,14 @@ use serde_json::{json, Value};
 
 use crate::support::{walkthrough, TestServer};
 
-struct Tokens {
-    platform: String,
-    acme_admin: String,
-    other_admin: String,
-    acme_user: String,
+pub struct Tokens {
+    pub platform: String,
+    pub acme_admin: String,
+    pub other_admin: String,
+    pub acme_user: String,
 }
 
-async fn setup(server: &TestServer) -> Tokens {
+pub async fn setup(server: &TestServer) -> Tokens {
     walkthrough(&server.app).await;
     let admin = &server.app.admin;
     let acme = admin.tenant("Acme").await.unwrap();
@@ -35,7 +35,7 @@ async fn setup(server: &TestServer) -> Tokens {
     }
 }
 
-async fn call(
+pub async fn call(
     server: &TestServer,
     method: &str,
     path: &str,
@@ -43,10 +43,9 @@ async fn call(
     body: Option<Value>,
 ) -> (u16, Value) {
     let url = server.url(path);
-    let mut req = match method {
-        "GET" => server.client.get(url),
-        _ => server.client.post(url),
-    };
+    let mut req = server
+        .client
+        .request(method.parse().expect("an HTTP method"), url);
     if let Some(t) = token {
         req = req.header("Authorization", format!("Bearer {t}"));
     }
@@ -69,62 +68,467 @@ async fn call(
     (status, serde_json::from_str(&text).unwrap_or(Value::Null))
 }
 
+/// What a role gets from a route: allowed (the role passes; the answer is 2xx or a rule's
+/// 409/422/423), forbidden (403), or not found (404: another tenant's).
+#[derive(Clone, Copy, Debug, PartialEq)]
+enum Gate {
+    A,
+    F,
+    N,
+}
+use Gate::{A, F, N};
+
+/// Each role × each route of the OpenAPI document (a route without a row fails the test), and
+/// the tenant-isolation walk: another tenant's admin gets 404 on every tenant-scoped route.
 #[tokio::test]
-async fn role_matrix_and_tenant_isolation() {
+async fn role_matrix_covers_every_route() {
     let server = TestServer::start().await;
     let t = setup(&server).await;
-    let user = |n: u32| json!({ "first_name": format!("New{n}"), "last_name": "Person" });
-    // (method, path, body, [platform, acme-admin, other-admin, acme-user])
-    let cases: Vec<(&str, &str, Option<Value>, [u16; 4])> = vec![
-        ("GET", "/api/v1/tenants", None, [200, 200, 200, 200]),
+    let admin = &server.app.admin;
+    let acme = admin.tenant("Acme").await.unwrap();
+    admin
+        .number_add(
+            acme.id,
+            &autoprov::admin::NumberInput {
+                number: "+4930123401".into(),
+                status: Some("active".into()),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+    let ada = admin.user(acme.id, "Ada Lovelace").await.unwrap();
+    let add_user = |first: String, active: bool| async move {
+        let u = admin
+            .user_add(
+                acme.id,
+                &autoprov::admin::UserInput {
+                    first_name: first,
+                    last_name: "Fixture".into(),
+                    extension: None,
+                    ..Default::default()
+                },
+            )
+            .await
+            .unwrap();
+        if active {
+            admin.user_activate(acme.id, u.id).await.unwrap();
+        }
+        u
+    };
+    add_user("Pat".into(), false).await;
+    let mut grants = Vec::new();
+    for i in 0..4 {
+        add_user(format!("Vic{i}"), true).await;
+        let mon = add_user(format!("Mon{i}"), true).await;
+        let extension = autoprov::admin::UserUpdate {
+            extension: Some(format!("88{i}")),
+            ..Default::default()
+        };
+        admin
+            .user_update(acme.id, mon.id, &extension)
+            .await
+            .unwrap();
+        admin
+            .blf_grant(acme.id, mon.id, Some(ada.id))
+            .await
+            .unwrap();
+        admin.monitor_add(acme.id, ada.id, mon.id).await.unwrap();
+        grants.push(
+            admin
+                .blf_grant(acme.id, ada.id, Some(mon.id))
+                .await
+                .unwrap()
+                .id,
+        );
+    }
+    admin
+        .device_add(
+            acme.id,
+            &autoprov::admin::DeviceInput {
+                mac: "001565000777".into(),
+                model: "T54W".into(),
+                site: None,
+            },
+        )
+        .await
+        .unwrap();
+
+    // (method, OpenAPI path, body, [platform, acme admin, other admin, acme user]); `{i}` in a
+    // path or body is the role's index, for objects each role needs its own of.
+    let ada_n = "+4930123456";
+    let rows: Vec<(&str, &str, Value, [Gate; 4])> = vec![
+        ("GET", "/api/v1/me", Value::Null, [A, A, A, A]),
+        ("GET", "/api/v1/tenants", Value::Null, [A, A, A, A]),
         (
             "POST",
             "/api/v1/tenants",
-            Some(json!({ "name": "T" })),
-            [201, 403, 403, 403],
+            json!({ "name": "T{i}" }),
+            [A, F, F, F],
         ),
         (
             "GET",
-            "/api/v1/tenants/Acme/users",
-            None,
-            [200, 200, 404, 403],
+            "/api/v1/tenants/{tenant}/sites",
+            Value::Null,
+            [A, A, N, F],
         ),
         (
             "POST",
-            "/api/v1/tenants/Acme/users",
-            None,
-            [201, 201, 404, 403],
+            "/api/v1/tenants/{tenant}/sites",
+            json!({ "name": "S{i}", "sip_domain": "sip.example.com" }),
+            [A, A, N, F],
+        ),
+        (
+            "GET",
+            "/api/v1/tenants/{tenant}/sites/{site}/trunks",
+            Value::Null,
+            [A, A, N, F],
         ),
         (
             "POST",
-            "/api/v1/tenants/Acme/users/New0 Person/activate",
-            None,
-            [200, 403, 404, 403],
+            "/api/v1/tenants/{tenant}/sites/{site}/trunks",
+            json!({ "name": "Tr{i}" }),
+            [A, F, N, F],
+        ),
+        (
+            "GET",
+            "/api/v1/tenants/{tenant}/numbers",
+            Value::Null,
+            [A, A, N, F],
+        ),
+        (
+            "POST",
+            "/api/v1/tenants/{tenant}/numbers",
+            json!({ "number": "+49301239{i}0" }),
+            [A, F, N, F],
+        ),
+        (
+            "GET",
+            "/api/v1/tenants/{tenant}/numbers/{number}",
+            Value::Null,
+            [A, A, N, A],
+        ),
+        (
+            "POST",
+            "/api/v1/tenants/{tenant}/numbers/{number}/status",
+            json!({ "status": "active" }),
+            [A, F, N, F],
+        ),
+        (
+            "POST",
+            "/api/v1/tenants/{tenant}/numbers/{number}/assign",
+            json!({ "user": "Pat Fixture" }),
+            [A, A, N, F],
+        ),
+        (
+            "POST",
+            "/api/v1/tenants/{tenant}/numbers/{number}/unassign",
+            Value::Null,
+            [A, A, N, F],
+        ),
+        (
+            "PUT",
+            "/api/v1/tenants/{tenant}/numbers/{number}/label",
+            json!({ "first": "L{i}" }),
+            [A, A, N, F],
+        ),
+        (
+            "PATCH",
+            "/api/v1/tenants/{tenant}/numbers/{number}/features",
+            json!({ "voicemail": true }),
+            [A, A, N, A],
+        ),
+        (
+            "POST",
+            "/api/v1/tenants/{tenant}/numbers/{number}/reset-pin",
+            Value::Null,
+            [A, A, N, F],
+        ),
+        (
+            "PUT",
+            "/api/v1/tenants/{tenant}/numbers/{number}/pin",
+            json!({ "pin": "4711" }),
+            [F, F, N, A],
+        ),
+        (
+            "POST",
+            "/api/v1/tenants/{tenant}/numbers/{number}/verify-pin",
+            json!({ "pin": "4711" }),
+            [A, A, N, A],
+        ),
+        (
+            "POST",
+            "/api/v1/tenants/{tenant}/numbers/{number}/login",
+            json!({ "mac": "001565000777" }),
+            [A, A, N, F],
+        ),
+        (
+            "POST",
+            "/api/v1/tenants/{tenant}/numbers/{number}/login-details",
+            Value::Null,
+            [A, A, N, F],
+        ),
+        (
+            "GET",
+            "/api/v1/tenants/{tenant}/users",
+            Value::Null,
+            [A, A, N, F],
+        ),
+        (
+            "POST",
+            "/api/v1/tenants/{tenant}/users",
+            json!({ "first_name": "New{i}", "last_name": "Person" }),
+            [A, A, N, F],
+        ),
+        (
+            "GET",
+            "/api/v1/tenants/{tenant}/users/{user}",
+            Value::Null,
+            [A, A, N, A],
+        ),
+        (
+            "PATCH",
+            "/api/v1/tenants/{tenant}/users/{user}",
+            json!({ "first_name": "Ada" }),
+            [A, A, N, A],
+        ),
+        (
+            "POST",
+            "/api/v1/tenants/{tenant}/users/{user}/activate",
+            Value::Null,
+            [A, F, N, F],
+        ),
+        (
+            "POST",
+            "/api/v1/tenants/{tenant}/users/{user}/fail",
+            Value::Null,
+            [A, F, N, F],
+        ),
+        (
+            "POST",
+            "/api/v1/tenants/{tenant}/users/{user}/deactivate",
+            json!({}),
+            [A, A, N, F],
+        ),
+        (
+            "DELETE",
+            "/api/v1/tenants/{tenant}/users/{user}",
+            Value::Null,
+            [A, A, N, F],
+        ),
+        (
+            "POST",
+            "/api/v1/tenants/{tenant}/users/{user}/app-registration",
+            json!({ "login": "ada" }),
+            [A, F, N, F],
+        ),
+        (
+            "GET",
+            "/api/v1/tenants/{tenant}/users/{user}/licences",
+            Value::Null,
+            [A, A, N, A],
+        ),
+        (
+            "PUT",
+            "/api/v1/tenants/{tenant}/users/{user}/licences",
+            json!({ "licences": [] }),
+            [A, A, N, F],
+        ),
+        (
+            "GET",
+            "/api/v1/tenants/{tenant}/users/{user}/monitors",
+            Value::Null,
+            [A, A, N, A],
+        ),
+        (
+            "POST",
+            "/api/v1/tenants/{tenant}/users/{user}/monitors",
+            json!({ "user": "Pat Fixture" }),
+            [A, A, N, A],
+        ),
+        (
+            "DELETE",
+            "/api/v1/tenants/{tenant}/users/{user}/monitors/{watched}",
+            Value::Null,
+            [A, A, N, A],
+        ),
+        (
+            "POST",
+            "/api/v1/tenants/{tenant}/users/device-passwords",
+            json!({ "users": ["Ada Lovelace"] }),
+            [A, A, N, F],
+        ),
+        (
+            "GET",
+            "/api/v1/tenants/{tenant}/devices",
+            Value::Null,
+            [A, A, N, F],
+        ),
+        (
+            "POST",
+            "/api/v1/tenants/{tenant}/devices",
+            json!({ "mac": "00156500aa0{i}", "model": "T54W" }),
+            [A, A, N, F],
+        ),
+        (
+            "GET",
+            "/api/v1/tenants/{tenant}/devices/{device}",
+            Value::Null,
+            [A, A, N, F],
+        ),
+        (
+            "POST",
+            "/api/v1/tenants/{tenant}/devices/{device}/login",
+            json!({ "number": "+4930123401" }),
+            [A, A, N, F],
+        ),
+        (
+            "GET",
+            "/api/v1/tenants/{tenant}/blf-grants",
+            Value::Null,
+            [A, A, N, F],
+        ),
+        (
+            "POST",
+            "/api/v1/tenants/{tenant}/blf-grants",
+            json!({ "watched": "Ada Lovelace" }),
+            [A, A, N, F],
+        ),
+        (
+            "DELETE",
+            "/api/v1/tenants/{tenant}/blf-grants/{grant}",
+            Value::Null,
+            [A, A, N, F],
+        ),
+        (
+            "GET",
+            "/api/v1/tenants/{tenant}/licences",
+            Value::Null,
+            [A, A, N, F],
+        ),
+        (
+            "PUT",
+            "/api/v1/tenants/{tenant}/licences/{kind}",
+            json!({ "total": 5 }),
+            [A, F, N, F],
+        ),
+        (
+            "GET",
+            "/api/v1/tenants/{tenant}/audit",
+            Value::Null,
+            [A, A, N, F],
+        ),
+        (
+            "POST",
+            "/api/v1/tenants/{tenant}/numbers/{number}/logout",
+            Value::Null,
+            [A, A, N, F],
         ),
     ];
-    let tokens = [&t.platform, &t.acme_admin, &t.other_admin, &t.acme_user];
-    let mut n = 0;
-    for (method, path, body, expected) in cases {
-        for (i, token) in tokens.iter().enumerate() {
-            let body = match (body.clone(), path.ends_with("/users") && method == "POST") {
-                (_, true) => {
-                    n += 1;
-                    Some(user(n))
-                }
-                (b, false) => b,
-            };
-            // Activation acts on the first user the matrix made (pending until then).
-            let path = path.replace("New0 Person", "New1 Person");
-            let body = if path == "/api/v1/tenants" && method == "POST" {
-                Some(json!({ "name": format!("T{i}") }))
-            } else {
-                body
-            };
-            let (status, reply) = call(&server, method, &path, Some(token), body).await;
-            assert_eq!(status, expected[i], "{method} {path} as token {i}: {reply}");
+
+    // Every route of the document has a row, and every row is a route.
+    let doc = serde_json::to_value(autoprov::http::api::openapi()).unwrap();
+    let mut routes: Vec<String> = Vec::new();
+    for (path, item) in doc["paths"].as_object().unwrap() {
+        for method in item.as_object().unwrap().keys() {
+            routes.push(format!("{} {path}", method.to_uppercase()));
         }
     }
-    // Lists never show another tenant.
+    let mut covered: Vec<String> = rows.iter().map(|(m, p, _, _)| format!("{m} {p}")).collect();
+    routes.sort();
+    covered.sort();
+    assert_eq!(
+        routes, covered,
+        "the matrix and the OpenAPI document disagree"
+    );
+
+    let tokens = [&t.platform, &t.acme_admin, &t.other_admin, &t.acme_user];
+    // Refusals first, so they meet the state the allowed calls then change.
+    let order = [2usize, 3, 1, 0];
+    for (method, template, body, gates) in &rows {
+        for &i in &order {
+            let user = match *template {
+                p if p.ends_with("/activate") || p.ends_with("/fail") => "Pat Fixture".to_owned(),
+                p if p.ends_with("/deactivate")
+                    || (*method == "DELETE" && p.ends_with("{user}")) =>
+                {
+                    format!("Vic{} Fixture", i.min(1))
+                }
+                _ => "Ada Lovelace".to_owned(),
+            };
+            let path = template
+                .replace("{tenant}", "Acme")
+                .replace("{site}", "Berlin")
+                // Ada's own number where she may act; another for admin-only actions.
+                .replace(
+                    "{number}",
+                    if gates[3] == A { ada_n } else { "+4930123401" },
+                )
+                .replace("{user}", &user)
+                .replace("{watched}", &format!("Mon{i} Fixture"))
+                .replace("{device}", "001565000777")
+                .replace("{grant}", &grants[i].to_string())
+                .replace("{kind}", "app");
+            let body = (!body.is_null()).then(|| {
+                serde_json::from_str(&body.to_string().replace("{i}", &i.to_string())).unwrap()
+            });
+            let (status, reply) = call(&server, method, &path, Some(tokens[i]), body).await;
+            let got = match status {
+                403 => F,
+                404 => N,
+                200..=299 | 409 | 422 | 423 => A,
+                other => panic!("{method} {path} as role {i}: {other} {reply}"),
+            };
+            assert_eq!(
+                got, gates[i],
+                "{method} {path} as role {i}: {status} {reply}"
+            );
+        }
+    }
+
+    // Isolation the other way round: Acme's objects under Other's own path are not found, and
+    // Other's lists hold nothing of Acme's.
+    let o = Some(t.other_admin.as_str());
+    for path in [
+        format!("/api/v1/tenants/Other/users/{}", ada.id),
+        format!("/api/v1/tenants/Other/numbers/{ada_n}"),
+        "/api/v1/tenants/Other/devices/001565a1b2c3".to_owned(),
+        format!("/api/v1/tenants/Other/users/{}/monitors", ada.id),
+    ] {
+        let (status, reply) = call(&server, "GET", &path, o, None).await;
+        assert_eq!(status, 404, "{path}: {reply}");
+    }
+    let (status, _) = call(
+        &server,
+        "DELETE",
+        &format!("/api/v1/tenants/Other/blf-grants/{}", grants[3]),
+        o,
+        None,
+    )
+    .await;
+    assert_eq!(status, 404);
+    for list in ["users", "devices", "numbers?site=all", "blf-grants"] {
+        let (status, reply) = call(
+            &server,
+            "GET",
+            &format!("/api/v1/tenants/Other/{list}"),
+            o,
+            None,
+        )
+        .await;
+        assert_eq!(
+            (status, reply.as_array().map(Vec::len)),
+            (200, Some(0)),
+            "{list}: {reply}"
+        );
+    }
+    // Other's audit trail holds its own creation only.
+    let other = admin.tenant("Other").await.unwrap();
+    let (_, trail) = call(&server, "GET", "/api/v1/tenants/Other/audit", o, None).await;
+    for entry in trail.as_array().unwrap() {
+        let what = (entry["entity"].as_str(), entry["entity_id"].as_i64());
+        assert_eq!(what, (Some("tenant"), Some(other.id.0)), "{entry}");
+    }
     let (_, list) = call(&server, "GET", "/api/v1/tenants", Some(&t.acme_admin), None).await;
     let names: Vec<&str> = list
         .as_array()
@@ -135,6 +539,22 @@ async fn role_matrix_and_tenant_isolation() {
     assert_eq!(names, vec!["Acme"]);
     let (_, list) = call(&server, "GET", "/api/v1/tenants", Some(&t.platform), None).await;
     assert!(list.as_array().unwrap().len() >= 3);
+}
+
+#[tokio::test]
+async fn the_openapi_document_is_served_without_a_token() {
+    let server = TestServer::start().await;
+    let (status, _, body) = server.fetch("/api/v1/openapi.json", None).await;
+    assert_eq!(status, 200);
+    let doc: Value = serde_json::from_str(&body).unwrap();
+    assert!(doc["openapi"].as_str().unwrap().starts_with("3."));
+    let login = &doc["paths"]["/api/v1/tenants/{tenant}/numbers/{number}/login"]["post"];
+    assert!(login["requestBody"].is_object(), "{login}");
+    assert_eq!(
+        doc["components"]["securitySchemes"]["bearer"]["scheme"],
+        "bearer"
+    );
+    assert!(doc["components"]["schemas"]["NumberFeatures"]["properties"]["cli_number"].is_object());
 }
 
 #[tokio::test]

@@ -8,6 +8,7 @@ mod cli;
 mod families;
 
 mod golden;
+mod portal;
 mod provisioning;
 mod store;
 mod support;
