@@ -132,6 +132,8 @@ impl Admin {
     /// Allocates a number to a tenant's site. A site has at most one main number.
     pub async fn number_add(&self, tenant: TenantId, input: &NumberInput) -> Result<Number> {
         let e164: E164 = input.number.parse()?;
+        // A tenant's numbers are shown to callers: TKG §66k applies to them too.
+        e164.check_tkg_66k("number")?;
         let status: NumberStatus = match &input.status {
             Some(s) => s.parse()?,
             None => NumberStatus::Reserved,

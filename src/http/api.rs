@@ -1360,11 +1360,17 @@ async fn devices_create(
     ))
 }
 
-/// A handset by MAC or Phone ID, with where and when it last fetched a file.
+/// A handset by MAC or Phone ID: its state, the numbers logged in to it, and where and when
+/// it last fetched a file.
 #[derive(Serialize, ToSchema)]
 struct DeviceDetail {
     #[serde(flatten)]
     device: Device,
+    /// `awaiting-first-contact` (window open, no credentials yet), `provisioned` (has its
+    /// credentials), or `registered` (window closed without credentials: re-arm it).
+    state: &'static str,
+    /// The numbers logged in, by account slot.
+    lines: Vec<crate::model::DeviceLine>,
     last_seen: Option<crate::store::LastSeen>,
 }
 
@@ -1377,8 +1383,24 @@ async fn devices_get(
     let tenant = visible_tenant(&caller, &tenant).await?;
     require(&caller, ADMINS)?;
     let device = caller.admin.handset(tenant.id, &device).await?;
-    let last_seen = caller.admin.store().device_last_seen(device.id).await?;
-    Ok(Json(DeviceDetail { device, last_seen }))
+    let store = caller.admin.store();
+    let last_seen = store.device_last_seen(device.id).await?;
+    let lines = store.device_record(device.id).await?.lines;
+    let now = jiff::Timestamp::now().as_second();
+    let state = match (
+        &device.access.http_password,
+        device.access.first_contact_until,
+    ) {
+        (Some(_), _) => "provisioned",
+        (None, Some(until)) if until > now => "awaiting-first-contact",
+        (None, _) => "registered",
+    };
+    Ok(Json(DeviceDetail {
+        device,
+        state,
+        lines,
+        last_seen,
+    }))
 }
 
 #[derive(Deserialize, ToSchema)]

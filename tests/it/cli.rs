@@ -354,3 +354,172 @@ async fn check_templates_reports_a_broken_override_with_file_and_line() {
     let all = format!("{}{}", String::from_utf8_lossy(&out.stdout), err(&out));
     assert!(all.contains("mac.cfg.j2:2"), "{all}");
 }
+
+/// The portal's number, handset, BLF, licence and audit operations, as an operator types them.
+#[tokio::test]
+async fn portal_operations_through_the_cli() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let t = ["--tenant", "Acme"];
+    let with = |head: &[&'static str], tail: &[&str]| -> Vec<String> {
+        head.iter()
+            .chain(t.iter())
+            .chain(tail.iter())
+            .map(|s| s.to_string())
+            .collect()
+    };
+    let go = |args: Vec<String>| async move {
+        let refs: Vec<&str> = args.iter().map(String::as_str).collect();
+        run(d, &refs).await
+    };
+    ok(&run(d, &["tenant", "add", "Acme"]).await);
+    ok(&go(with(
+        &["site", "add"],
+        &["Berlin", "--sip-domain", "sip.example.com"],
+    ))
+    .await);
+    for n in ["+4930500001", "+4930500002"] {
+        ok(&go(with(&["number", "add"], &[n, "--status", "active"])).await);
+    }
+    ok(&go(with(
+        &["user", "add"],
+        &[
+            "--first",
+            "Ada",
+            "--last",
+            "Lovelace",
+            "--number",
+            "+4930500001",
+        ],
+    ))
+    .await);
+    ok(&go(with(
+        &["user", "add"],
+        &[
+            "--first",
+            "Bob",
+            "--last",
+            "Builder",
+            "--number",
+            "+4930500002",
+        ],
+    ))
+    .await);
+    ok(&go(with(&["user", "activate"], &["Ada Lovelace"])).await);
+    ok(&go(with(&["user", "activate"], &["Bob Builder"])).await);
+    let device: serde_json::Value = serde_json::from_str(&ok(&go(with(
+        &["--json", "device", "add"],
+        &["--mac", "001565a1b2c3", "--model", "T54W"],
+    ))
+    .await))
+    .unwrap();
+    let phone_id = device["phone_id"].as_str().unwrap().to_owned();
+
+    // Log in by Phone ID: the details are printed once; a second number is refused.
+    let out = ok(&go(with(
+        &["number", "login"],
+        &["+4930500001", "--handset", &phone_id],
+    ))
+    .await);
+    assert!(out.contains("login details (shown once)"), "{out}");
+    let e = err(&go(with(
+        &["number", "login"],
+        &["+4930500002", "--handset", &phone_id],
+    ))
+    .await);
+    assert!(e.contains("someone is already logged in"), "{e}");
+    let out = ok(&go(with(&["number", "list"], &[])).await);
+    assert!(out.contains(&format!("logged in to {phone_id}")), "{out}");
+
+    // Labels and features, with the rule named on a conflict.
+    ok(&go(with(
+        &["number", "label"],
+        &["+4930500001", "--first", "Front", "--last", "Desk"],
+    ))
+    .await);
+    let out = ok(&go(with(&["number", "list"], &["--search", "front"])).await);
+    assert!(out.contains("Front Desk") && !out.contains("Bob"), "{out}");
+    let e = err(&go(with(
+        &["number", "features"],
+        &[
+            "+4930500001",
+            "--set",
+            "call_waiting=true",
+            "--set",
+            "forward_busy=+4930999",
+        ],
+    ))
+    .await);
+    assert!(e.contains("forward_busy"), "{e}");
+    let out = ok(&go(with(
+        &["number", "features"],
+        &["+4930500001", "--set", "voicemail=true"],
+    ))
+    .await);
+    assert!(out.contains("\"voicemail\": true"), "{out}");
+
+    // Bulk passwords to a CSV file.
+    let csv = d.join("passwords.csv");
+    ok(&go(with(
+        &["user", "device-passwords"],
+        &[
+            "--user",
+            "Ada Lovelace",
+            "--password",
+            "Winter-2026!",
+            "--csv",
+            csv.to_str().unwrap(),
+        ],
+    ))
+    .await);
+    let text = std::fs::read_to_string(&csv).unwrap();
+    assert!(
+        text.starts_with("first_name,last_name,number,phone_id"),
+        "{text}"
+    );
+    assert!(text.contains("Ada,Lovelace,+4930500001"), "{text}");
+    let file = ok(&run(d, &["render", "001565a1b2c3", "--show-secrets"]).await);
+    assert!(file.contains("account.1.password = Winter-2026!"), "{file}");
+
+    // BLF: refused until granted.
+    let e = err(&go(with(
+        &["user", "monitor"],
+        &["Ada Lovelace", "--add", "Bob Builder"],
+    ))
+    .await);
+    assert!(e.contains("grant"), "{e}");
+    ok(&go(with(&["blf", "grant"], &["--watched", "Bob Builder"])).await);
+    let out = ok(&go(with(
+        &["user", "monitor"],
+        &["Ada Lovelace", "--add", "Bob Builder"],
+    ))
+    .await);
+    assert!(out.contains("Bob Builder"), "{out}");
+
+    // Licences from the pool.
+    ok(&go(with(&["licence", "set"], &["app", "1"])).await);
+    ok(&go(with(
+        &["user", "licences"],
+        &["Ada Lovelace", "--set", "app"],
+    ))
+    .await);
+    let e = err(&go(with(
+        &["user", "licences"],
+        &["Bob Builder", "--set", "app"],
+    ))
+    .await);
+    assert!(e.contains("no app licence available"), "{e}");
+
+    // The audit trail names the CLI as the actor.
+    let out = ok(&go(with(
+        &["--json", "audit"],
+        &["--entity", "number", "--action", "label"],
+    ))
+    .await);
+    let entries: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert!(
+        entries[0]["actor"].as_str().unwrap().starts_with("cli:"),
+        "{out}"
+    );
+    assert_eq!(entries[0]["after"]["label_last"], "Desk");
+}

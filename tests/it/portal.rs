@@ -77,6 +77,24 @@ async fn number_list_actions_labels_and_search() {
     assert_eq!(row("+4930123401")["status"], "reserved");
     assert_eq!(row("+4930123401")["default_pin"].as_str().unwrap().len(), 6);
 
+    // TKG §66k: no premium or mass-calling number as a tenant's number.
+    let (s, body) = call(
+        &server,
+        "POST",
+        &path("numbers"),
+        Some(&t.platform),
+        Some(json!({ "number": "+4913799999" })),
+    )
+    .await;
+    assert_eq!(
+        (s, body["errors"][0]["field"].as_str()),
+        (422, Some("number"))
+    );
+    assert!(
+        body["detail"].as_str().unwrap().contains("mass-calling"),
+        "{body}"
+    );
+
     // Actions: not on the main number, not on a reserved one.
     let (s, body) = call(
         &server,
@@ -428,6 +446,10 @@ async fn handsets_by_phone_id_one_number_each_and_login_details() {
     .await;
     assert_eq!(same["mac"], "001565a1b2c3");
     assert!(same["last_seen"].is_null());
+    // Inside the allowed network, no credentials were issued: the window is still open.
+    assert_eq!(same["state"], "awaiting-first-contact");
+    assert_eq!(same["lines"][0]["number"], ADA);
+    assert!(!same.to_string().contains("password"), "{same}");
     // Someone is logged in there: a second number is refused.
     let (s, body) = call(
         &server,
