@@ -115,6 +115,20 @@ impl Admin {
                     user.display_name()
                 )));
             }
+            let views = self
+                .store
+                .number_views(tenant, Some(number.site_id))
+                .await?;
+            if let Some(handset) = views
+                .iter()
+                .find(|v| v.number.id == number.id)
+                .and_then(|v| v.logged_in.as_ref())
+            {
+                return Err(Error::Conflict(format!(
+                    "{} is logged in to handset {}: log it out first",
+                    number.e164, handset.phone_id
+                )));
+            }
         }
         let patch = NumberPatch {
             status: Some(status),

@@ -38,6 +38,8 @@ pub struct DeviceView {
     pub mac: String,
     pub mac_upper: String,
     pub mac_colon: String,
+    /// The short code admins pick the handset by; a template may show it on an idle screen.
+    pub phone_id: String,
     /// The phone's web-admin password.
     #[serde(serialize_with = "expose")]
     pub admin_password: Secret,
@@ -236,6 +238,7 @@ impl FileContext {
                 mac: record.device.mac.to_string(),
                 mac_upper: record.device.mac.upper(),
                 mac_colon: record.device.mac.colon(),
+                phone_id: record.device.phone_id.clone(),
                 admin_password: record.device.admin_password.clone(),
                 http_user: record.device.mac.to_string(),
                 http_password: record.device.access.http_password.clone(),

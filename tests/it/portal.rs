@@ -256,6 +256,55 @@ async fn number_list_actions_labels_and_search() {
     assert_eq!(s, 200);
     let (_, grace) = call(&server, "GET", &path("users/Grace Hopper"), a, None).await;
     assert!(grace["number"].is_null());
+
+    // A number in use cannot go back to reserved: assigned, or logged in to a handset.
+    let to_reserved = |n: &'static str| {
+        let server = &server;
+        let p = t.platform.clone();
+        async move {
+            call(
+                server,
+                "POST",
+                &path(&format!("numbers/{n}/status")),
+                Some(&p),
+                Some(json!({ "status": "reserved" })),
+            )
+            .await
+        }
+    };
+    let (s, body) = to_reserved(ADA).await;
+    assert_eq!(s, 409);
+    assert!(
+        body["detail"].as_str().unwrap().contains("assigned to Ada"),
+        "{body}"
+    );
+    let (s, _) = call(
+        &server,
+        "POST",
+        &path("devices"),
+        a,
+        Some(json!({ "mac": "001565000400", "model": "T54W" })),
+    )
+    .await;
+    assert_eq!(s, 201);
+    let (s, _) = call(
+        &server,
+        "POST",
+        &path("numbers/+4930123400/login"),
+        a,
+        Some(json!({ "mac": "00:15:65:00:04:00" })),
+    )
+    .await;
+    assert_eq!(s, 200);
+    let (s, body) = to_reserved("+4930123400").await;
+    assert_eq!(s, 409);
+    assert!(
+        body["detail"]
+            .as_str()
+            .unwrap()
+            .contains("logged in to handset"),
+        "{body}"
+    );
 }
 
 #[tokio::test]
