@@ -709,10 +709,7 @@ async fn execute(cli: Cli, settings: Settings) -> anyhow::Result<()> {
     }
     let app = App::open(settings).await?;
     // The CLI's writes are recorded in the audit trail as the operating-system user's.
-    let actor = format!(
-        "cli:{}",
-        std::env::var("USER").unwrap_or_else(|_| "unknown".into())
-    );
+    let actor = format!("cli:{}", autoprov::config::operator_name());
     let acting = app.admin.acting(&actor);
     let admin = &acting;
     let out = Output { json: cli.json };

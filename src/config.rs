@@ -799,6 +799,14 @@ fn validate(raw: Raw) -> Result<Settings> {
     })
 }
 
+/// Who runs an admin command, for the audit trail: the login name from `USER` or `LOGNAME`.
+pub fn operator_name() -> String {
+    ["USER", "LOGNAME"]
+        .iter()
+        .find_map(|k| std::env::var(k).ok().filter(|v| !v.is_empty()))
+        .unwrap_or_else(|| "unknown".into())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
