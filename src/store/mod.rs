@@ -209,6 +209,13 @@ impl Store {
     }
 }
 
+/// A value bound into a statement built at run time; `None` is SQL NULL of the column's type
+/// (PostgreSQL will not put a text NULL into a BIGINT column).
+enum Value {
+    Text(Option<String>),
+    Int(Option<i64>),
+}
+
 /// An open write transaction that has already taken the next revision.
 struct WriteTx<'s> {
     tx: Transaction<'static, Any>,
@@ -221,6 +228,41 @@ struct WriteTx<'s> {
 impl WriteTx<'_> {
     fn conn(&mut self) -> &mut sqlx::AnyConnection {
         &mut self.tx
+    }
+
+    /// `UPDATE table SET column = value, …, raw… WHERE id = id AND tenant_id = tenant`, built at
+    /// run time from the fields a patch changes (so a concurrent change of other fields is kept).
+    /// The rows changed; the sqlx error is the caller's to map (unique violations).
+    async fn update(
+        &mut self,
+        table: &str,
+        sets: &[(&str, Value)],
+        raw: &[&str],
+        id: i64,
+        tenant: TenantId,
+    ) -> std::result::Result<u64, sqlx::Error> {
+        let mut assignments: Vec<String> = sets
+            .iter()
+            .enumerate()
+            .map(|(i, (column, _))| format!("{column} = ${}", i + 1))
+            .collect();
+        assignments.extend(raw.iter().map(|r| (*r).to_owned()));
+        let n = sets.len();
+        let sql = format!(
+            "UPDATE {table} SET {} WHERE id = ${} AND tenant_id = ${}",
+            assignments.join(", "),
+            n + 1,
+            n + 2
+        );
+        let mut query = sqlx::query(&sql);
+        for (_, value) in sets {
+            query = match value {
+                Value::Text(t) => query.bind(t.as_deref()),
+                Value::Int(i) => query.bind(*i),
+            };
+        }
+        let done = query.bind(id).bind(tenant.0).execute(&mut *self.tx).await?;
+        Ok(done.rows_affected())
     }
 
     /// Keeps the record as it is now, before this transaction changes it, for the audit trail.

@@ -2,8 +2,7 @@
 
 use sqlx::any::AnyRow;
 
-use super::users::Value;
-use super::{corrupt, get, now, store_err, unique_or_store, Store};
+use super::{corrupt, get, now, store_err, unique_or_store, Store, Value};
 use crate::error::{Error, Result};
 use crate::model::{
     LoggedIn, Number, NumberFeatures, NumberId, NumberStatus, NumberView, SiteId, TenantId, UserId,
@@ -98,19 +97,19 @@ impl Store {
     ) -> Result<Number> {
         let mut sets: Vec<(&str, Value)> = Vec::new();
         if let Some(status) = patch.status {
-            sets.push(("status", Value::Text(status.as_str().to_owned())));
+            sets.push(("status", Value::Text(Some(status.as_str().to_owned()))));
         }
         for (column, value) in [
             ("label_first", &patch.label_first),
             ("label_last", &patch.label_last),
         ] {
             if let Some(v) = value {
-                sets.push((column, v.clone().map(Value::Text).unwrap_or(Value::Null)));
+                sets.push((column, Value::Text(v.clone())));
             }
         }
         if let Some(f) = &patch.features {
             let json = serde_json::to_string(f).map_err(|e| Error::Store(e.to_string()))?;
-            sets.push(("features", Value::Text(json)));
+            sets.push(("features", Value::Text(Some(json))));
         }
         self.number_write(tenant, id, &sets, action).await
     }
@@ -125,12 +124,8 @@ impl Store {
         action: &str,
     ) -> Result<Number> {
         let sets = [
-            (
-                "pin_hash",
-                hash.map(|h| Value::Text(h.to_owned()))
-                    .unwrap_or(Value::Null),
-            ),
-            ("pin_failures", Value::Int(0)),
+            ("pin_hash", Value::Text(hash.map(str::to_owned))),
+            ("pin_failures", Value::Int(Some(0))),
         ];
         self.number_write(tenant, id, &sets, action).await
     }
@@ -170,34 +165,16 @@ impl Store {
         sets: &[(&str, Value)],
         action: &str,
     ) -> Result<Number> {
-        let assignments: Vec<String> = sets
-            .iter()
-            .enumerate()
-            .map(|(i, (column, _))| format!("{column} = ${}", i + 1))
-            .collect();
-        if assignments.is_empty() {
+        if sets.is_empty() {
             return self.number_get(tenant, id).await;
         }
-        let n = sets.len();
-        let sql = format!(
-            "UPDATE numbers SET {} WHERE id = ${} AND tenant_id = ${}",
-            assignments.join(", "),
-            n + 1,
-            n + 2
-        );
         let mut tx = self.begin_write().await?;
         tx.snapshot_before("number", id.0).await?;
-        let mut query = sqlx::query(&sql);
-        for (_, value) in sets {
-            query = value.bind_to(query);
-        }
-        let done = query
-            .bind(id.0)
-            .bind(tenant.0)
-            .execute(tx.conn())
+        let done = tx
+            .update("numbers", sets, &[], id.0, tenant)
             .await
             .map_err(store_err)?;
-        if done.rows_affected() == 0 {
+        if done == 0 {
             return Err(Error::not_found("number", id));
         }
         tx.commit(tenant, "number", id.0, action).await?;

@@ -2,7 +2,7 @@
 
 use sqlx::any::AnyRow;
 
-use super::{corrupt, get, now, store_err, unique_or_store, Store};
+use super::{corrupt, get, now, store_err, unique_or_store, Store, Value};
 use crate::error::{Error, Result};
 use crate::model::{
     FirstName, LastName, NumberId, PbxOptions, TenantId, User, UserId, UserState, E164,
@@ -90,15 +90,13 @@ impl Store {
         id: UserId,
         patch: &UserPatch,
     ) -> Result<User> {
-        let text = |v: &Option<Option<String>>| {
-            v.clone().map(|v| v.map(Value::Text).unwrap_or(Value::Null))
-        };
+        let text = |v: &Option<Option<String>>| v.clone().map(Value::Text);
         let mut sets: Vec<(&str, Value)> = Vec::new();
         if let Some(v) = &patch.first_name {
-            sets.push(("first_name", Value::Text(v.as_str().to_owned())));
+            sets.push(("first_name", Value::Text(Some(v.as_str().to_owned()))));
         }
         if let Some(v) = &patch.last_name {
-            sets.push(("last_name", Value::Text(v.as_str().to_owned())));
+            sets.push(("last_name", Value::Text(Some(v.as_str().to_owned()))));
         }
         for (column, value) in [
             ("email", &patch.email),
@@ -112,58 +110,34 @@ impl Store {
             }
         }
         if let Some(v) = &patch.mobile {
-            sets.push((
-                "mobile",
-                v.as_ref()
-                    .map(|m| Value::Text(m.to_string()))
-                    .unwrap_or(Value::Null),
-            ));
+            sets.push(("mobile", Value::Text(v.as_ref().map(|m| m.to_string()))));
         }
         if let Some(v) = &patch.number_id {
-            sets.push((
-                "number_id",
-                v.map(|n| Value::Int(n.0)).unwrap_or(Value::Null),
-            ));
+            sets.push(("number_id", Value::Int(v.map(|n| n.0))));
         }
         if let Some(v) = &patch.trunk_id {
-            sets.push(("trunk_id", v.map(Value::Int).unwrap_or(Value::Null)));
+            sets.push(("trunk_id", Value::Int(*v)));
         }
         if let Some(v) = &patch.options {
             let json = serde_json::to_string(v).map_err(|e| Error::Store(e.to_string()))?;
-            sets.push(("options", Value::Text(json)));
+            sets.push(("options", Value::Text(Some(json))));
         }
-        let mut assignments: Vec<String> = sets
-            .iter()
-            .enumerate()
-            .map(|(i, (column, _))| format!("{column} = ${}", i + 1))
-            .collect();
-        if matches!(patch.app_email, Some(Some(_))) {
-            assignments.push("app_invitations = app_invitations + 1".to_owned());
-        }
-        if assignments.is_empty() {
+        let raw: &[&str] = if matches!(patch.app_email, Some(Some(_))) {
+            &["app_invitations = app_invitations + 1"]
+        } else {
+            &[]
+        };
+        if sets.is_empty() && raw.is_empty() {
             return self.user_get(tenant, id).await;
         }
-        let n = sets.len();
-        let sql = format!(
-            "UPDATE users SET {} WHERE id = ${} AND tenant_id = ${}",
-            assignments.join(", "),
-            n + 1,
-            n + 2
-        );
         let mut tx = self.begin_write().await?;
         tx.snapshot_before("user", id.0).await?;
-        let mut query = sqlx::query(&sql);
-        for (_, value) in &sets {
-            query = value.bind_to(query);
-        }
         let extension = patch.extension.clone().flatten();
-        let done = query
-            .bind(id.0)
-            .bind(tenant.0)
-            .execute(tx.conn())
+        let done = tx
+            .update("users", &sets, raw, id.0, tenant)
             .await
             .map_err(|e| unique_or_store(e, || extension_taken(extension.as_deref())))?;
-        if done.rows_affected() == 0 {
+        if done == 0 {
             return Err(Error::not_found("user", id));
         }
         tx.commit(tenant, "user", id.0, "update").await?;
@@ -345,24 +319,4 @@ pub(super) fn user_from(row: &AnyRow) -> Result<User> {
                 .map_err(|e| Error::Store(format!("stored user options are invalid: {e}")))?
         },
     })
-}
-
-/// A value bound into a statement built at run time.
-pub(super) enum Value {
-    Text(String),
-    Int(i64),
-    Null,
-}
-
-impl Value {
-    pub(super) fn bind_to<'q>(
-        &'q self,
-        query: sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments<'q>>,
-    ) -> sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments<'q>> {
-        match self {
-            Value::Text(t) => query.bind(t.as_str()),
-            Value::Int(i) => query.bind(*i),
-            Value::Null => query.bind(None::<String>),
-        }
-    }
 }

@@ -433,6 +433,26 @@ async fn portal_rules_hold_in_the_database() {
         assert_eq!(views[1].assigned_to.as_deref(), Some("Bob Example"));
         assert_eq!(views[0].user_id, Some(ada.id));
 
+        // Clearing integer and text columns (NULL of the column's type on PostgreSQL).
+        let cleared = store
+            .user_update(
+                t.id,
+                bob.id,
+                &UserPatch {
+                    number_id: Some(None),
+                    trunk_id: Some(None),
+                    mobile: Some(None),
+                    extension: Some(None),
+                    ..Default::default()
+                },
+            )
+            .await
+            .unwrap();
+        assert!(
+            cleared.number.is_none() && cleared.extension.is_none(),
+            "{backend}"
+        );
+
         // Audit: who, what, before and after.
         let filter = AuditFilter {
             entity: Some("number".into()),
