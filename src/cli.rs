@@ -1015,7 +1015,21 @@ async fn execute(cli: Cli, settings: Settings) -> anyhow::Result<()> {
                 let text = autoprov::admin::login_details_csv(
                     rows.iter().map(|(f, l, d)| (f.as_str(), l.as_str(), d)),
                 )?;
-                std::fs::write(&path, text)
+                // Passwords: readable by the operator only.
+                use std::io::Write as _;
+                use std::os::unix::fs::OpenOptionsExt as _;
+                std::fs::OpenOptions::new()
+                    .write(true)
+                    .create(true)
+                    .truncate(true)
+                    .mode(0o600)
+                    .open(&path)
+                    .and_then(|mut f| f.write_all(text.as_bytes()))
+                    .and_then(|()| {
+                        // An existing file keeps its mode on open: narrow it too.
+                        use std::os::unix::fs::PermissionsExt as _;
+                        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600))
+                    })
                     .with_context(|| format!("writing {}", path.display()))?;
             }
             // Login details are shown once, to the admin who made them.

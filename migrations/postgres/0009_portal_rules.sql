@@ -34,7 +34,7 @@ ALTER TABLE users ADD COLUMN trunk_id BIGINT REFERENCES trunks (id);
 
 -- Devices: the short Phone ID a phone shows, for picking it in lists.
 ALTER TABLE devices ADD COLUMN phone_id TEXT;
-UPDATE devices SET phone_id = 'D' || lpad(id::text, 5, '0');
+UPDATE devices SET phone_id = 'D' || CASE WHEN id < 100000 THEN lpad(id::text, 5, '0') ELSE id::text END;
 CREATE UNIQUE INDEX devices_phone_id ON devices (phone_id);
 
 -- Licences: a tenant's pool per kind, and who holds one.

@@ -34,7 +34,7 @@ ALTER TABLE users ADD COLUMN trunk_id INTEGER REFERENCES trunks (id);
 
 -- Devices: the short Phone ID a phone shows, for picking it in lists.
 ALTER TABLE devices ADD COLUMN phone_id TEXT;
-UPDATE devices SET phone_id = 'D' || substr('00000' || id, -5, 5);
+UPDATE devices SET phone_id = 'D' || printf('%05d', id);
 CREATE UNIQUE INDEX devices_phone_id ON devices (phone_id);
 
 -- Licences: a tenant's pool per kind, and who holds one.

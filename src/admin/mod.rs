@@ -16,7 +16,7 @@ use std::sync::Arc;
 pub use devices::DeviceInput;
 pub use numbers::{login_details_csv, LoginDetails, LoginTarget, NumberQuery};
 pub use sites::{NumberInput, SiteInput};
-pub use users::{UserInput, UserUpdate};
+pub use users::{UserInput, UserUpdate, SELF_SERVICE_OPTIONS};
 
 use crate::model::SiteDefaults;
 use crate::render::Catalog;

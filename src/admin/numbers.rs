@@ -180,7 +180,8 @@ impl Admin {
         self.store.number_get(tenant, number.id).await
     }
 
-    /// Takes a number back from its user (it stays logged in to its handset, as a shared line).
+    /// Takes a number back from its user, with the user's PIN and call features (it stays
+    /// logged in to its handset, as a shared line).
     pub async fn number_unassign(&self, tenant: TenantId, key: &str) -> Result<Number> {
         let number = self.actionable(tenant, key).await?;
         let user = self
@@ -189,11 +190,7 @@ impl Admin {
             .await?
             .ok_or_else(|| Error::Conflict(format!("{} is not assigned", number.e164)))?;
         pending_config_locked(&user.display_name(), user.state)?;
-        let patch = crate::store::UserPatch {
-            number_id: Some(None),
-            ..Default::default()
-        };
-        self.store.user_update(tenant, user.id, &patch).await?;
+        self.store.user_unassign_number(tenant, user.id).await?;
         self.store.number_get(tenant, number.id).await
     }
 
@@ -272,6 +269,10 @@ impl Admin {
     /// run (1234, 9876). Stored as an argon2 hash; never shown.
     pub async fn number_set_pin(&self, tenant: TenantId, key: &str, pin: &str) -> Result<Number> {
         let number = self.actionable(tenant, key).await?;
+        if number.pin_locked {
+            // Setting a new PIN would open the lock: that is the admin's reset.
+            return Err(locked(&number.e164));
+        }
         let pin = pin.trim();
         check_pin(pin, &number.default_pin)?;
         let salt = SaltString::generate(&mut OsRng);
@@ -324,6 +325,12 @@ impl Admin {
             pending_config_locked(&user.display_name(), user.state)?;
         }
         let device = self.handset(tenant, &target.handset).await?;
+        if device.site_id != number.site_id {
+            return Err(Error::Conflict(format!(
+                "{} is at another site than handset {}: log numbers in to handsets at their own site",
+                number.e164, device.phone_id
+            )));
+        }
         let record = self.store.device_record(device.id).await?;
         if record.lines.iter().any(|l| l.number_id == number.id) {
             return Err(Error::Conflict(format!(
@@ -351,7 +358,13 @@ impl Admin {
         let password = Secret::generate();
         let position = self
             .store
-            .device_login(&device, number.id, &sip_user, &password)
+            .device_login(
+                &device,
+                number.id,
+                &sip_user,
+                &password,
+                !target.additional_line,
+            )
             .await?;
         Ok(LoginDetails {
             number: number.e164,
@@ -511,8 +524,8 @@ pub fn login_details_csv<'a>(
     .map_err(err)?;
     for (first, last, d) in rows {
         out.write_record([
-            first,
-            last,
+            &spreadsheet_safe(first),
+            &spreadsheet_safe(last),
             d.number.as_str(),
             &d.phone_id,
             &d.mac.to_string(),
@@ -526,6 +539,16 @@ pub fn login_details_csv<'a>(
         .into_inner()
         .map_err(|e| Error::Store(format!("writing CSV: {e}")))?;
     String::from_utf8(bytes).map_err(|e| Error::Store(format!("writing CSV: {e}")))
+}
+
+/// A name as a CSV cell that a spreadsheet will not run as a formula: a leading `=`, `+`, `-`,
+/// `@`, tab or carriage return gets a `'` before it.
+fn spreadsheet_safe(text: &str) -> String {
+    if text.starts_with(['=', '+', '-', '@', '\t', '\r']) {
+        format!("'{text}")
+    } else {
+        text.to_owned()
+    }
 }
 
 /// A pending user's configuration (number, handset, licences, mobile) is fixed until the
@@ -581,6 +604,13 @@ pub(super) fn default_pin() -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn csv_names_cannot_be_formulas() {
+        assert_eq!(spreadsheet_safe("=HYPERLINK(1)"), "'=HYPERLINK(1)");
+        assert_eq!(spreadsheet_safe("@cmd"), "'@cmd");
+        assert_eq!(spreadsheet_safe("Ada"), "Ada");
+    }
 
     #[test]
     fn pins_must_be_digits_and_not_trivial() {

@@ -44,6 +44,18 @@ pub struct UserUpdate {
     pub options: Option<serde_json::Value>,
 }
 
+/// The PBX options a user may change for themselves (notifications and call waiting); the
+/// rest — CTI, recording, TLS, dial-plan groups, displayed numbers — are the admin's.
+pub const SELF_SERVICE_OPTIONS: &[&str] = &[
+    "busy_when_active",
+    "busy_when_ringing",
+    "missed_call_email",
+    "push_incoming",
+    "push_missed",
+    "hidden_from_directory",
+    "conference_pin",
+];
+
 /// `None` keeps, `Some("")` clears, `Some(text)` sets (parsed by `parse`).
 fn change<T>(
     value: Option<&str>,
@@ -95,11 +107,13 @@ impl Admin {
             .as_deref()
             .map(parse_contract)
             .transpose()?;
-        let licences: Vec<LicenceKind> = input
+        let mut licences: Vec<LicenceKind> = input
             .licences
             .iter()
             .map(|k| k.parse())
             .collect::<Result<_>>()?;
+        licences.sort_by_key(|k| k.as_str());
+        licences.dedup();
         let number = match &input.number {
             Some(n) => Some(self.assignable_number(tenant, n).await?),
             None => None,
@@ -119,9 +133,8 @@ impl Admin {
         if let Some(ext) = &extension {
             self.check_extension_free(tenant, ext, None).await?;
         }
-        self.check_licences_available(tenant, &licences).await?;
-        let user = self
-            .store
+        // One transaction: the user with their configuration and licences, or nothing.
+        self.store
             .user_create(&NewUser {
                 tenant_id: tenant,
                 first_name,
@@ -129,21 +142,12 @@ impl Admin {
                 email,
                 number_id: number.map(|n| n.id),
                 extension,
+                mobile,
+                contract_number: contract,
+                trunk_id: trunk,
+                licences,
             })
-            .await?;
-        let extra = UserPatch {
-            mobile: mobile.map(Some),
-            contract_number: contract.map(Some),
-            trunk_id: trunk.map(Some),
-            ..Default::default()
-        };
-        let user = self.store.user_update(tenant, user.id, &extra).await?;
-        if !licences.is_empty() {
-            self.store
-                .user_licences_set(tenant, user.id, &licences)
-                .await?;
-        }
-        Ok(user)
+            .await
     }
 
     pub async fn user_update(
@@ -202,8 +206,23 @@ impl Admin {
             }
             patch.trunk_id = Some(trunk);
         }
+        if matches!(patch.email, Some(None))
+            && current.options.missed_call_email
+            && input.options.is_none()
+        {
+            return Err(Error::invalid(
+                "email",
+                "missed-call e-mails go to this address: turn the option off first",
+            ));
+        }
         if let Some(changes) = &input.options {
             let options: PbxOptions = merge_settings(&current.options, changes)?;
+            if let Some(shown) = &options.displayed_number {
+                if options.displayed_number != current.options.displayed_number {
+                    self.check_own_active_number(tenant, "displayed_number", shown)
+                        .await?;
+                }
+            }
             let email = match &patch.email {
                 Some(e) => e.is_some(),
                 None => current.email.is_some(),
@@ -264,6 +283,13 @@ impl Admin {
         let mut kinds: Vec<LicenceKind> = kinds.iter().map(|k| k.parse()).collect::<Result<_>>()?;
         kinds.sort_by_key(|k| k.as_str());
         kinds.dedup();
+        if current.options.personal_conference_room && !kinds.contains(&LicenceKind::ConferenceRoom)
+        {
+            return Err(Error::Conflict(format!(
+                "{} has a personal conference room: turn that option off before taking the conference-room licence",
+                current.display_name()
+            )));
+        }
         self.store.user_licences_set(tenant, user, &kinds).await?;
         self.store.user_licences(tenant, user).await
     }
@@ -273,20 +299,21 @@ impl Admin {
         self.store.user_licences(tenant, user).await
     }
 
-    async fn check_licences_available(
+    /// A number shown to callers must be one of the tenant's active numbers (its right to use it,
+    /// TKG §66k) — the same rule as a number's CLI, without the site.
+    async fn check_own_active_number(
         &self,
         tenant: TenantId,
-        kinds: &[LicenceKind],
+        field: &'static str,
+        number: &E164,
     ) -> Result<()> {
-        let pools = self.store.licence_pools(tenant).await?;
-        for kind in kinds {
-            if pools.iter().any(|p| p.kind == *kind && p.available <= 0) {
-                return Err(Error::Conflict(format!(
-                    "no {kind} licence available in the tenant's pool"
-                )));
-            }
+        match self.store.number_by_e164(tenant, number).await {
+            Ok(n) if n.status == NumberStatus::Active => Ok(()),
+            _ => Err(Error::invalid(
+                field,
+                format!("{number} is not an active number of this tenant"),
+            )),
         }
-        Ok(())
     }
 
     /// A trunk of the tenant by id or name.

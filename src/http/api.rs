@@ -20,7 +20,7 @@ use utoipa_axum::routes;
 
 use crate::admin::{
     Admin, DeviceInput, LoginDetails, LoginTarget, NumberInput, NumberQuery, SiteInput, UserInput,
-    UserUpdate,
+    UserUpdate, SELF_SERVICE_OPTIONS,
 };
 use crate::app::App;
 use crate::error::Error;
@@ -983,7 +983,8 @@ struct UserChanges {
 }
 
 /// Changes a user. Admins may change everything (configuration only once the user is
-/// active); a user may change their own names, e-mail, app e-mail and options.
+/// active); a user may change their own names, e-mail, app e-mail and their notification and
+/// call-waiting options (`SELF_SERVICE_OPTIONS`).
 #[utoipa::path(patch, path = "/api/v1/tenants/{tenant}/users/{user}", tag = "users",
     request_body = UserChanges,
     responses((status = 200, body = User), (status = 409, body = Problem), (status = 422, body = Problem)))]
@@ -998,7 +999,13 @@ async fn users_update(
         || body.mobile.is_some()
         || body.contract_number.is_some()
         || body.trunk.is_some();
-    if admin_only {
+    let admin_options = body.options.as_ref().is_some_and(|o| {
+        o.as_object().is_none_or(|m| {
+            m.keys()
+                .any(|k| !SELF_SERVICE_OPTIONS.contains(&k.as_str()))
+        })
+    });
+    if admin_only || admin_options {
         require(&caller, ADMINS)?;
     }
     let input = UserUpdate {
@@ -1159,16 +1166,39 @@ async fn users_licences_set(
     ))
 }
 
+/// A colleague on a monitor list: what a BLF key shows, nothing private.
+#[derive(Serialize, ToSchema)]
+struct Colleague {
+    id: UserId,
+    /// The number's label, else the name.
+    name: String,
+    extension: Option<String>,
+    number: Option<crate::model::E164>,
+}
+
+fn colleagues(users: Vec<User>) -> Vec<Colleague> {
+    users
+        .into_iter()
+        .map(|u| Colleague {
+            id: u.id,
+            name: u.shown_name(),
+            extension: u.extension,
+            number: u.number,
+        })
+        .collect()
+}
+
 /// The user's monitor list (their phone's BLF keys), in key order.
 #[utoipa::path(get, path = "/api/v1/tenants/{tenant}/users/{user}/monitors", tag = "blf",
-    responses((status = 200, body = Vec<User>)))]
+    responses((status = 200, body = Vec<Colleague>)))]
 async fn users_monitors_list(
     caller: Caller,
     Path((tenant, user)): Path<(String, String)>,
-) -> Result<Json<Vec<User>>, ApiError> {
+) -> Result<Json<Vec<Colleague>>, ApiError> {
     let (tenant, user) = visible_user(&caller, &tenant, &user).await?;
     require_admin_or_self(&caller, user.id)?;
-    Ok(Json(caller.admin.monitor_list(tenant.id, user.id).await?))
+    let list = caller.admin.monitor_list(tenant.id, user.id).await?;
+    Ok(Json(colleagues(list)))
 }
 
 #[derive(Deserialize, ToSchema)]
@@ -1180,12 +1210,12 @@ struct Watch {
 
 /// Adds a user to the monitor list: only users an admin has granted (see `blf-grants`).
 #[utoipa::path(post, path = "/api/v1/tenants/{tenant}/users/{user}/monitors", tag = "blf",
-    request_body = Watch, responses((status = 200, body = Vec<User>), (status = 422, body = Problem)))]
+    request_body = Watch, responses((status = 200, body = Vec<Colleague>), (status = 422, body = Problem)))]
 async fn users_monitors_add(
     caller: Caller,
     Path((tenant, user)): Path<(String, String)>,
     Body(body): Body<Watch>,
-) -> Result<Json<Vec<User>>, ApiError> {
+) -> Result<Json<Vec<Colleague>>, ApiError> {
     let (tenant, user) = visible_user(&caller, &tenant, &user).await?;
     require_admin_or_self(&caller, user.id)?;
     let watched = caller.admin.user(tenant.id, &body.user).await?;
@@ -1193,7 +1223,8 @@ async fn users_monitors_add(
         .admin
         .monitor_add(tenant.id, user.id, watched.id)
         .await?;
-    Ok(Json(caller.admin.monitor_list(tenant.id, user.id).await?))
+    let list = caller.admin.monitor_list(tenant.id, user.id).await?;
+    Ok(Json(colleagues(list)))
 }
 
 /// Removes a user from the monitor list.
@@ -1488,11 +1519,14 @@ async fn blf_grants_create(
     responses((status = 204), (status = 404, body = Problem)))]
 async fn blf_grants_delete(
     caller: Caller,
-    Path((tenant, grant)): Path<(String, i64)>,
+    Path((tenant, grant)): Path<(String, String)>,
 ) -> Result<StatusCode, ApiError> {
     let tenant = visible_tenant(&caller, &tenant).await?;
     require(&caller, ADMINS)?;
-    caller.admin.blf_revoke(tenant.id, grant).await?;
+    let id: i64 = grant
+        .parse()
+        .map_err(|_| Error::not_found("BLF grant", &grant))?;
+    caller.admin.blf_revoke(tenant.id, id).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 

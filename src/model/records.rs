@@ -126,12 +126,21 @@ pub struct User {
     pub app_invitations: i64,
     /// The preferred trunk (sites with several trunks).
     pub trunk_id: Option<i64>,
+    /// The label of the user's number, shown instead of the name where set.
+    pub number_label: Option<String>,
     pub options: PbxOptions,
 }
 
 impl User {
     pub fn display_name(&self) -> String {
         format!("{} {}", self.first_name, self.last_name)
+    }
+
+    /// What phones show for this user: their number's label, else their name.
+    pub fn shown_name(&self) -> String {
+        self.number_label
+            .clone()
+            .unwrap_or_else(|| self.display_name())
     }
 }
 

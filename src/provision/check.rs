@@ -56,6 +56,7 @@ pub fn sample_record(model: &str, family: &str) -> Result<DeviceRecord> {
         app_login: None,
         app_invitations: 0,
         trunk_id: None,
+        number_label: None,
         options: Default::default(),
     };
     let line = |position: u16, number: &str, user: Option<User>| -> Result<DeviceLine> {

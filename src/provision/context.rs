@@ -171,7 +171,7 @@ impl FileContext {
                     display_name: line
                         .label
                         .clone()
-                        .or_else(|| user.map(|u| u.display_name()))
+                        .or_else(|| user.map(|u| u.shown_name()))
                         .unwrap_or_else(|| line.number.to_string()),
                     user_name: line.sip_user.clone(),
                     auth_name: line.sip_user.clone(),
@@ -188,7 +188,7 @@ impl FileContext {
                 .clone()
                 .or_else(|| watched.number.as_ref().map(|n| n.to_string()))
                 .unwrap_or_default();
-            ("blf", watched.display_name(), value)
+            ("blf", watched.shown_name(), value)
         });
         let dials = record
             .speed_dials
@@ -213,7 +213,7 @@ impl FileContext {
             .iter()
             .filter_map(|u| {
                 Some(DirectoryEntry {
-                    name: u.display_name(),
+                    name: u.shown_name(),
                     number: u.number.as_ref()?.to_string(),
                     extension: u.extension.clone(),
                 })

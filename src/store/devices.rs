@@ -244,13 +244,11 @@ impl Store {
                 done.push(*number);
             }
         }
-        tx.commit(
-            tenant,
-            "device-lines",
-            done.len() as i64,
-            "new-login-details",
-        )
-        .await?;
+        // The trail says whose login details changed, never the passwords.
+        let ids: Vec<i64> = done.iter().map(|n| n.0).collect();
+        tx.record(None, serde_json::json!({ "number_ids": ids }));
+        tx.commit(tenant, "device-lines", tenant.0, "new-login-details")
+            .await?;
         Ok(done)
     }
 
@@ -347,12 +345,16 @@ impl Store {
 
     /// Logs `number` in to `device` in the next free account slot, with a new SIP account.
     /// Returns the slot.
+    ///
+    /// With `only_line`, a handset that already has a line is refused here, inside the write
+    /// transaction, so two concurrent logins cannot both take it.
     pub async fn device_login(
         &self,
         device: &Device,
         number: NumberId,
         sip_user: &str,
         sip_password: &Secret,
+        only_line: bool,
     ) -> Result<u16> {
         let mut tx = self.begin_write().await?;
         let position: i64 = sqlx::query_scalar(
@@ -362,6 +364,12 @@ impl Store {
         .fetch_one(tx.conn())
         .await
         .map_err(store_err)?;
+        if only_line && position > 1 {
+            return Err(Error::Conflict(format!(
+                "someone is already logged in to handset {}; log them out first",
+                device.phone_id
+            )));
+        }
         sqlx::query(
             "INSERT INTO device_lines (device_id, number_id, position, sip_user, sip_password, \
              created_at) VALUES ($1, $2, $3, $4, $5, $6)",
@@ -379,6 +387,10 @@ impl Store {
                 "the number is already logged in to a handset".to_owned()
             })
         })?;
+        tx.record(
+            None,
+            serde_json::json!({ "number_id": number.0, "position": position }),
+        );
         tx.commit(device.tenant_id, "device", device.id.0, "login")
             .await?;
         u16::try_from(position)

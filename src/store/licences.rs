@@ -84,7 +84,11 @@ impl Store {
         .execute(tx.conn())
         .await
         .map_err(store_err)?;
-        tx.commit(tenant, "licences", total, kind.as_str()).await?;
+        tx.record(
+            None,
+            serde_json::json!({ "kind": kind.as_str(), "total": total, "assigned": assigned }),
+        );
+        tx.commit(tenant, "licence-pool", tenant.0, "set").await?;
         Ok(())
     }
 
@@ -108,44 +112,17 @@ impl Store {
         user: UserId,
         kinds: &[LicenceKind],
     ) -> Result<()> {
+        let before = self.user_licences(tenant, user).await?;
         let mut tx = self.begin_write().await?;
-        tx.snapshot_before("user", user.0).await?;
         sqlx::query("DELETE FROM user_licences WHERE tenant_id = $1 AND user_id = $2")
             .bind(tenant.0)
             .bind(user.0)
             .execute(tx.conn())
             .await
             .map_err(store_err)?;
-        for kind in kinds {
-            let row = sqlx::query(
-                "SELECT COALESCE((SELECT total FROM licence_pools WHERE tenant_id = $1 AND kind = $2), 0) \
-                 AS total, (SELECT COUNT(*) FROM user_licences WHERE tenant_id = $1 AND kind = $2) \
-                 AS assigned",
-            )
-            .bind(tenant.0)
-            .bind(kind.as_str())
-            .fetch_one(tx.conn())
-            .await
-            .map_err(store_err)?;
-            let total: i64 = get(&row, "total")?;
-            let assigned: i64 = get(&row, "assigned")?;
-            if assigned >= total {
-                return Err(Error::Conflict(format!(
-                    "no {kind} licence available: all {total} of the tenant's pool are assigned"
-                )));
-            }
-            sqlx::query(
-                "INSERT INTO user_licences (tenant_id, user_id, kind, assigned_at) \
-                 VALUES ($1, $2, $3, $4)",
-            )
-            .bind(tenant.0)
-            .bind(user.0)
-            .bind(kind.as_str())
-            .bind(now())
-            .execute(tx.conn())
-            .await
-            .map_err(store_err)?;
-        }
+        assign_licences(&mut tx, tenant, user, kinds).await?;
+        let names = |k: &[LicenceKind]| serde_json::json!({ "licences": k.iter().map(|k| k.as_str()).collect::<Vec<_>>() });
+        tx.record(Some(names(&before)), names(kinds));
         tx.commit(tenant, "user", user.0, "licences").await?;
         Ok(())
     }
@@ -190,4 +167,44 @@ impl Store {
             })
             .collect()
     }
+}
+
+/// Assigns `kinds` to `user` inside `tx`, each only while its pool has one left.
+pub(super) async fn assign_licences(
+    tx: &mut super::WriteTx<'_>,
+    tenant: TenantId,
+    user: UserId,
+    kinds: &[LicenceKind],
+) -> Result<()> {
+    for kind in kinds {
+        let row = sqlx::query(
+            "SELECT COALESCE((SELECT total FROM licence_pools WHERE tenant_id = $1 AND kind = $2), 0) \
+             AS total, (SELECT COUNT(*) FROM user_licences WHERE tenant_id = $1 AND kind = $2) \
+             AS assigned",
+        )
+        .bind(tenant.0)
+        .bind(kind.as_str())
+        .fetch_one(tx.conn())
+        .await
+        .map_err(store_err)?;
+        let total: i64 = get(&row, "total")?;
+        let assigned: i64 = get(&row, "assigned")?;
+        if assigned >= total {
+            return Err(Error::Conflict(format!(
+                "no {kind} licence available: all {total} of the tenant's pool are assigned"
+            )));
+        }
+        sqlx::query(
+            "INSERT INTO user_licences (tenant_id, user_id, kind, assigned_at) \
+             VALUES ($1, $2, $3, $4)",
+        )
+        .bind(tenant.0)
+        .bind(user.0)
+        .bind(kind.as_str())
+        .bind(now())
+        .execute(tx.conn())
+        .await
+        .map_err(store_err)?;
+    }
+    Ok(())
 }

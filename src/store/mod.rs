@@ -205,6 +205,7 @@ impl Store {
             revision,
             store: self,
             before: None,
+            after: None,
         })
     }
 }
@@ -223,6 +224,8 @@ struct WriteTx<'s> {
     store: &'s Store,
     /// The record as it was, for the audit trail.
     before: Option<String>,
+    /// What the audit trail records as the result, when not the entity's record.
+    after: Option<serde_json::Value>,
 }
 
 impl WriteTx<'_> {
@@ -265,6 +268,13 @@ impl WriteTx<'_> {
         Ok(done.rows_affected())
     }
 
+    /// Sets what the audit trail records, for changes the entity's record does not show (a
+    /// user's licences, a line's login): `before` and `after` as JSON, without secrets.
+    fn record(&mut self, before: Option<serde_json::Value>, after: serde_json::Value) {
+        self.before = before.map(|b| b.to_string());
+        self.after = Some(after);
+    }
+
     /// Keeps the record as it is now, before this transaction changes it, for the audit trail.
     async fn snapshot_before(&mut self, entity: &str, id: i64) -> Result<()> {
         self.before = snapshot(&mut self.tx, entity, id).await?;
@@ -287,7 +297,10 @@ impl WriteTx<'_> {
             .execute(&mut *self.tx)
             .await
             .map_err(store_err)?;
-        let after = snapshot(&mut self.tx, entity, entity_id).await?;
+        let after = match self.after.take() {
+            Some(after) => Some(after.to_string()),
+            None => snapshot(&mut self.tx, entity, entity_id).await?,
+        };
         sqlx::query(
             "INSERT INTO change_log (revision, tenant_id, entity, entity_id, action, at, actor, \
              before_json, after_json) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
@@ -314,7 +327,8 @@ impl WriteTx<'_> {
 /// The record `entity` `id` as JSON for the audit trail (records carry no secrets), or `None`
 /// for entities without one (or a row that is gone).
 async fn snapshot(conn: &mut sqlx::AnyConnection, entity: &str, id: i64) -> Result<Option<String>> {
-    let json = |v: serde_json::Result<String>| v.map_err(|e| Error::Store(e.to_string()));
+    let json =
+        |v: serde_json::Result<serde_json::Value>| v.map_err(|e| Error::Store(e.to_string()));
     let sql = match entity {
         "user" => format!("{} WHERE u.id = $1", users::SELECT),
         "number" => format!("SELECT {} FROM numbers WHERE id = $1", numbers::COLUMNS),
@@ -330,13 +344,21 @@ async fn snapshot(conn: &mut sqlx::AnyConnection, entity: &str, id: i64) -> Resu
     else {
         return Ok(None);
     };
-    let text = match entity {
-        "user" => json(serde_json::to_string(&users::user_from(&row)?))?,
-        "number" => json(serde_json::to_string(&numbers::number_from(&row)?))?,
-        "device" => json(serde_json::to_string(&devices::device_from(&row)?))?,
-        _ => json(serde_json::to_string(&tenants::site_from(&row)?))?,
+    let mut value = match entity {
+        "user" => json(serde_json::to_value(users::user_from(&row)?))?,
+        "number" => json(serde_json::to_value(numbers::number_from(&row)?))?,
+        "device" => json(serde_json::to_value(devices::device_from(&row)?))?,
+        _ => json(serde_json::to_value(tenants::site_from(&row)?))?,
     };
-    Ok(Some(text))
+    // PINs stay out of the trail for good: only whether one is set.
+    for pointer in ["/default_pin", "/options/conference_pin"] {
+        if let Some(pin) = value.pointer_mut(pointer) {
+            if !pin.is_null() {
+                *pin = serde_json::Value::from("(set)");
+            }
+        }
+    }
+    Ok(Some(value.to_string()))
 }
 
 fn now() -> i64 {

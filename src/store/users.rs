@@ -5,7 +5,7 @@ use sqlx::any::AnyRow;
 use super::{corrupt, get, now, store_err, unique_or_store, Store, Value};
 use crate::error::{Error, Result};
 use crate::model::{
-    FirstName, LastName, NumberId, PbxOptions, TenantId, User, UserId, UserState, E164,
+    FirstName, LastName, LicenceKind, NumberId, PbxOptions, TenantId, User, UserId, UserState, E164,
 };
 
 #[derive(Clone, Debug)]
@@ -16,6 +16,11 @@ pub struct NewUser {
     pub email: Option<String>,
     pub number_id: Option<NumberId>,
     pub extension: Option<String>,
+    pub mobile: Option<E164>,
+    pub contract_number: Option<String>,
+    pub trunk_id: Option<i64>,
+    /// Drawn from the tenant's pools in the same transaction.
+    pub licences: Vec<LicenceKind>,
 }
 
 /// The fields an update may change; `None` leaves a field as it is, `Some(None)` clears it.
@@ -40,7 +45,8 @@ macro_rules! user_columns {
     () => {
         "u.id, u.tenant_id, u.first_name, u.last_name, u.email, u.state, u.number_id, n.e164, \
          u.extension, u.mobile, u.contract_number, u.app_email, u.app_login, u.app_invitations, \
-         u.trunk_id, u.options"
+         u.trunk_id, u.options, n.label_first AS number_label_first, \
+         n.label_last AS number_label_last"
     };
 }
 pub(super) use user_columns;
@@ -66,7 +72,8 @@ impl Store {
         let mut tx = self.begin_write().await?;
         let id: i64 = sqlx::query_scalar(
             "INSERT INTO users (tenant_id, first_name, last_name, email, state, number_id, \
-             extension, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id",
+             extension, created_at, mobile, contract_number, trunk_id) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) RETURNING id",
         )
         .bind(user.tenant_id.0)
         .bind(user.first_name.as_str())
@@ -76,9 +83,14 @@ impl Store {
         .bind(user.number_id.map(|n| n.0))
         .bind(user.extension.as_deref())
         .bind(now())
+        .bind(user.mobile.as_ref().map(|m| m.as_str()))
+        .bind(user.contract_number.as_deref())
+        .bind(user.trunk_id)
         .fetch_one(tx.conn())
         .await
         .map_err(|e| unique_or_store(e, || extension_taken(user.extension.as_deref())))?;
+        super::licences::assign_licences(&mut tx, user.tenant_id, UserId(id), &user.licences)
+            .await?;
         tx.commit(user.tenant_id, "user", id, "create").await?;
         self.user_get(user.tenant_id, UserId(id)).await
     }
@@ -196,11 +208,37 @@ impl Store {
         self.user_get(tenant, id).await
     }
 
+    /// Takes the user's number back, in one transaction with resetting what was the user's on
+    /// it: the custom PIN (and its lock) and the call features. The label stays: it names the
+    /// number, not the person.
+    pub async fn user_unassign_number(&self, tenant: TenantId, id: UserId) -> Result<User> {
+        let mut tx = self.begin_write().await?;
+        tx.snapshot_before("user", id.0).await?;
+        release_number(&mut tx, tenant, id).await?;
+        let done = tx
+            .update(
+                "users",
+                &[("number_id", Value::Int(None))],
+                &[],
+                id.0,
+                tenant,
+            )
+            .await
+            .map_err(store_err)?;
+        if done == 0 {
+            return Err(Error::not_found("user", id));
+        }
+        tx.commit(tenant, "user", id.0, "unassign-number").await?;
+        self.user_get(tenant, id).await
+    }
+
     /// Deletes a user in one transaction: their number is logged out of every handset and is
-    /// free again at once; monitor lists and speed dials go with the user (foreign keys).
+    /// free again at once, without their PIN and call features; monitor lists, BLF grants,
+    /// licences and speed dials go with the user (foreign keys).
     pub async fn user_delete(&self, tenant: TenantId, id: UserId) -> Result<()> {
         let mut tx = self.begin_write().await?;
         tx.snapshot_before("user", id.0).await?;
+        release_number(&mut tx, tenant, id).await?;
         sqlx::query(
             "DELETE FROM device_lines WHERE number_id IN \
              (SELECT number_id FROM users WHERE id = $1 AND tenant_id = $2 AND number_id IS NOT NULL)",
@@ -286,6 +324,20 @@ impl Store {
     }
 }
 
+/// Resets the user's number's personal settings (custom PIN, lock, call features).
+async fn release_number(tx: &mut super::WriteTx<'_>, tenant: TenantId, id: UserId) -> Result<()> {
+    sqlx::query(
+        "UPDATE numbers SET pin_hash = NULL, pin_failures = 0, features = '{}' WHERE id = \
+         (SELECT number_id FROM users WHERE id = $1 AND tenant_id = $2)",
+    )
+    .bind(id.0)
+    .bind(tenant.0)
+    .execute(tx.conn())
+    .await
+    .map_err(store_err)?;
+    Ok(())
+}
+
 pub(super) fn user_from(row: &AnyRow) -> Result<User> {
     let first: String = get(row, "first_name")?;
     let last: String = get(row, "last_name")?;
@@ -313,6 +365,10 @@ pub(super) fn user_from(row: &AnyRow) -> Result<User> {
         app_login: get(row, "app_login")?,
         app_invitations: get(row, "app_invitations")?,
         trunk_id: get(row, "trunk_id")?,
+        number_label: crate::model::join_label(
+            get::<Option<String>>(row, "number_label_first")?.as_deref(),
+            get::<Option<String>>(row, "number_label_last")?.as_deref(),
+        ),
         options: {
             let json: String = get(row, "options")?;
             serde_json::from_str(&json)

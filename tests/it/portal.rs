@@ -247,6 +247,15 @@ async fn number_list_actions_labels_and_search() {
     );
     let (s, _) = call(
         &server,
+        "PATCH",
+        &path("numbers/+4930123400/features"),
+        a,
+        Some(json!({ "forward_always": "+4930999000" })),
+    )
+    .await;
+    assert_eq!(s, 200);
+    let (s, n) = call(
+        &server,
         "POST",
         &path("numbers/+4930123400/unassign"),
         a,
@@ -254,6 +263,8 @@ async fn number_list_actions_labels_and_search() {
     )
     .await;
     assert_eq!(s, 200);
+    // The next holder does not inherit Grace's forwarding (or PIN).
+    assert!(n["features"]["forward_always"].is_null(), "{n}");
     let (_, grace) = call(&server, "GET", &path("users/Grace Hopper"), a, None).await;
     assert!(grace["number"].is_null());
 
@@ -283,7 +294,7 @@ async fn number_list_actions_labels_and_search() {
         "POST",
         &path("devices"),
         a,
-        Some(json!({ "mac": "001565000400", "model": "T54W" })),
+        Some(json!({ "mac": "001565000400", "model": "T54W", "site": "Berlin" })),
     )
     .await;
     assert_eq!(s, 201);
@@ -352,6 +363,11 @@ async fn pins_default_custom_reset_and_lock() {
     assert_eq!(last["status"], 423, "{last}");
     let (s, _) = call(&server, "POST", &path(&verify), u, pin("4711")).await;
     assert_eq!(s, 423);
+    let (s, _) = call(&server, "PUT", &path(&set), u, pin("8642")).await;
+    assert_eq!(
+        s, 423,
+        "a new PIN does not open the lock: the admin's reset does"
+    );
     let (s, _) = call(
         &server,
         "POST",
@@ -613,6 +629,47 @@ async fn handsets_by_phone_id_one_number_each_and_login_details() {
         (s, body["errors"][0]["field"].as_str()),
         (422, Some("password"))
     );
+    // A number logs in to handsets at its own site only.
+    let (s, _) = call(
+        &server,
+        "POST",
+        &path("sites"),
+        a,
+        Some(json!({ "name": "Hamburg", "sip_domain": "sip.example.com" })),
+    )
+    .await;
+    assert_eq!(s, 201);
+    let (s, _) = call(
+        &server,
+        "POST",
+        &path("numbers"),
+        Some(&t.platform),
+        Some(json!({ "number": "+494012345", "site": "Hamburg", "status": "active" })),
+    )
+    .await;
+    assert_eq!(s, 201);
+    let (s, _) = call(
+        &server,
+        "POST",
+        &path("devices"),
+        a,
+        Some(json!({ "mac": "001565000999", "model": "T54W" })),
+    )
+    .await;
+    assert_eq!(s, 201);
+    let (s, body) = call(
+        &server,
+        "POST",
+        &path("numbers/+494012345/login"),
+        a,
+        Some(json!({ "mac": "001565000999" })),
+    )
+    .await;
+    assert_eq!(s, 409);
+    assert!(
+        body["detail"].as_str().unwrap().contains("another site"),
+        "{body}"
+    );
     // Neither the handset nor MAC given: the field is named.
     let (s, body) = call(
         &server,
@@ -682,6 +739,8 @@ async fn users_mobile_licences_app_registration_and_options() {
         body["detail"].as_str().unwrap().contains("no app licence"),
         "{body}"
     );
+    let (s, _) = call(&server, "GET", &path("users/Lee Late"), a, None).await;
+    assert_eq!(s, 404, "a refused creation leaves no user behind");
     let (_, pools) = call(&server, "GET", &path("licences"), a, None).await;
     let app = pools
         .as_array()
@@ -884,6 +943,137 @@ async fn users_mobile_licences_app_registration_and_options() {
     assert_eq!(s, 200);
     let (_, _, after) = server.fetch(directory, Some(UA)).await;
     assert!(!after.contains("Ada Lovelace"), "{after}");
+    // Self-service options only for the user; the rest is the admin's.
+    let (s, _) = call(
+        &server,
+        "PATCH",
+        &path("users/Ada Lovelace"),
+        Some(&t.acme_user),
+        Some(json!({ "options": { "cti_access": true } })),
+    )
+    .await;
+    assert_eq!(s, 403);
+    let (s, _) = call(
+        &server,
+        "PATCH",
+        &path("users/Ada Lovelace"),
+        Some(&t.acme_user),
+        Some(json!({ "options": { "push_missed": true } })),
+    )
+    .await;
+    assert_eq!(s, 200);
+    // A displayed number must be the tenant's own active number.
+    let (s, body) = call(
+        &server,
+        "PATCH",
+        &path("users/Ada Lovelace"),
+        a,
+        Some(json!({ "options": { "displayed_number": "+4930555555" } })),
+    )
+    .await;
+    assert_eq!(
+        (s, body["errors"][0]["field"].as_str()),
+        (422, Some("displayed_number"))
+    );
+    let (s, _) = call(
+        &server,
+        "PATCH",
+        &path("users/Ada Lovelace"),
+        a,
+        Some(json!({ "options": { "displayed_number": "+4930123456" } })),
+    )
+    .await;
+    assert_eq!(s, 200);
+    // Options that depend on something else keep it: the e-mail of missed-call e-mails, the
+    // licence of a conference room.
+    let (s, _) = call(
+        &server,
+        "PATCH",
+        &path("users/Ada Lovelace"),
+        a,
+        Some(json!({ "email": "ada@example.com", "options": { "missed_call_email": true } })),
+    )
+    .await;
+    assert_eq!(s, 200);
+    let (s, body) = call(
+        &server,
+        "PATCH",
+        &path("users/Ada Lovelace"),
+        a,
+        Some(json!({ "email": "" })),
+    )
+    .await;
+    assert_eq!(
+        (s, body["errors"][0]["field"].as_str()),
+        (422, Some("email"))
+    );
+    let (s, _) = call(
+        &server,
+        "PUT",
+        &path("licences/conference-room"),
+        p,
+        Some(json!({ "total": 1 })),
+    )
+    .await;
+    assert_eq!(s, 200);
+    let (s, _) = call(
+        &server,
+        "PUT",
+        &path("users/Ada Lovelace/licences"),
+        a,
+        Some(json!({ "licences": ["conference-room"] })),
+    )
+    .await;
+    assert_eq!(s, 200);
+    let (s, _) = call(
+        &server,
+        "PATCH",
+        &path("users/Ada Lovelace"),
+        a,
+        Some(json!({ "options": { "personal_conference_room": true, "conference_pin": "2580" } })),
+    )
+    .await;
+    assert_eq!(s, 200);
+    let (s, body) = call(
+        &server,
+        "PUT",
+        &path("users/Ada Lovelace/licences"),
+        a,
+        Some(json!({ "licences": [] })),
+    )
+    .await;
+    assert_eq!(s, 409);
+    assert!(
+        body["detail"].as_str().unwrap().contains("conference room"),
+        "{body}"
+    );
+    // The audit trail keeps that a conference PIN is set, not the PIN; licences before/after.
+    let (_, trail) = call(
+        &server,
+        "GET",
+        &path("audit?entity=user&action=update&limit=1"),
+        a,
+        None,
+    )
+    .await;
+    assert_eq!(
+        trail[0]["after"]["options"]["conference_pin"], "(set)",
+        "{trail}"
+    );
+    assert!(!trail.to_string().contains("2580"));
+    let (_, trail) = call(
+        &server,
+        "GET",
+        &path("audit?action=licences&limit=1"),
+        a,
+        None,
+    )
+    .await;
+    assert_eq!(
+        trail[0]["after"]["licences"],
+        json!(["conference-room"]),
+        "{trail}"
+    );
     // A user may not change their own configuration.
     let (s, _) = call(
         &server,
@@ -1002,11 +1192,32 @@ async fn blf_permissions_gate_monitor_lists_that_become_keys() {
     )
     .await;
     assert_eq!((s, list.as_array().map(Vec::len)), (200, Some(1)));
+    // A colleague as a monitor list shows them: nothing private.
+    assert_eq!(list[0]["name"], "Bea Busy");
+    assert!(
+        list[0].get("options").is_none() && list[0].get("mobile").is_none(),
+        "{list}"
+    );
     let file = phone_file(&server).await;
     assert!(
         file.contains("linekey.2.type = 16") && file.contains("linekey.2.value = 3470"),
         "{file}"
     );
+    // The number's label names the key, as everywhere the user is shown.
+    let (s, _) = call(
+        &server,
+        "PUT",
+        &path("numbers/+4930123470/label"),
+        a,
+        Some(json!({ "first": "Sales", "last": "Desk" })),
+    )
+    .await;
+    assert_eq!(s, 200);
+    assert!(phone_file(&server)
+        .await
+        .contains("linekey.2.label = Sales Desk"));
+    let (s, body) = call(&server, "DELETE", &path("blf-grants/abc"), a, None).await;
+    assert_eq!(s, 404, "{body}");
     // Withdrawing the grant takes the key away at the next fetch.
     let (s, _) = call(
         &server,

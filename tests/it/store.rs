@@ -178,6 +178,10 @@ async fn records_round_trip() {
                 email: None,
                 number_id: Some(n.id),
                 extension: Some("3456".into()),
+                mobile: None,
+                contract_number: None,
+                trunk_id: None,
+                licences: Vec::new(),
             })
             .await
             .unwrap();
@@ -229,7 +233,7 @@ async fn records_round_trip() {
             .unwrap();
         let password = Secret::generate();
         let position = store
-            .device_login(&d, n.id, "4930123456", &password)
+            .device_login(&d, n.id, "4930123456", &password, false)
             .await
             .unwrap();
         assert_eq!(position, 1);
@@ -267,7 +271,7 @@ async fn records_round_trip() {
             .unwrap_err();
         assert!(matches!(dup, Error::Conflict(_)), "{backend}: {dup}");
         let dup = store
-            .device_login(&d, n.id, "x", &password)
+            .device_login(&d, n.id, "x", &password, false)
             .await
             .unwrap_err();
         assert!(matches!(dup, Error::Conflict(_)), "{backend}: {dup}");
@@ -326,6 +330,10 @@ async fn portal_rules_hold_in_the_database() {
                     email: None,
                     number_id: Some(n.id),
                     extension: Some(format!("345{i}")),
+                    mobile: None,
+                    contract_number: None,
+                    trunk_id: None,
+                    licences: Vec::new(),
                 })
                 .await
                 .unwrap();
@@ -453,7 +461,47 @@ async fn portal_rules_hold_in_the_database() {
             "{backend}"
         );
 
-        // Audit: who, what, before and after.
+        // Audit: who, what, before and after; the default PIN only as "(set)".
+        let (labelled, _) = store
+            .audit(
+                t.id,
+                &AuditFilter {
+                    entity: Some("number".into()),
+                    limit: 1,
+                    ..Default::default()
+                },
+            )
+            .await
+            .unwrap();
+        let after = labelled[0].after.as_ref().unwrap();
+        assert_eq!(after["default_pin"], "(set)", "{backend}");
+        // One line per handset when asked, decided inside the write.
+        let d = store
+            .device_create(&NewDevice {
+                tenant_id: t.id,
+                site_id: s.id,
+                mac: "001565000321".parse().unwrap(),
+                family: "yealink".into(),
+                model: "T54W".into(),
+                phone_id: "QQQQQQ".into(),
+                admin_password: Secret::generate(),
+                first_contact_until: None,
+            })
+            .await
+            .unwrap();
+        store
+            .device_login(&d, ada_number.id, "a", &Secret::generate(), true)
+            .await
+            .unwrap();
+        let (_, bob_number) = &users[1];
+        let e = store
+            .device_login(&d, bob_number.id, "b", &Secret::generate(), true)
+            .await
+            .unwrap_err();
+        assert!(
+            e.to_string().contains("someone is already logged in"),
+            "{backend}: {e}"
+        );
         let filter = AuditFilter {
             entity: Some("number".into()),
             action: Some("label".into()),
