@@ -1,4 +1,5 @@
-//! API tokens. Not configuration: writing them moves no revision (no phone file depends on them).
+//! API tokens. Not configuration: writing them moves no revision (no phone file depends on them),
+//! but each creation and revocation is in the audit trail, in the same transaction.
 
 use super::{get, now, store_err, Store};
 use crate::error::{Error, Result};
@@ -13,7 +14,8 @@ impl Store {
         user: Option<UserId>,
         secret_hash: &str,
     ) -> Result<i64> {
-        sqlx::query_scalar(
+        let mut tx = self.pool.begin().await.map_err(store_err)?;
+        let id: i64 = sqlx::query_scalar(
             "INSERT INTO api_tokens (secret_hash, role, tenant_id, user_id, created_at) \
              VALUES ($1, $2, $3, $4, $5) RETURNING id",
         )
@@ -22,9 +24,44 @@ impl Store {
         .bind(tenant.map(|t| t.0))
         .bind(user.map(|u| u.0))
         .bind(now())
-        .fetch_one(&self.pool)
+        .fetch_one(&mut *tx)
         .await
-        .map_err(store_err)
+        .map_err(store_err)?;
+        let after = serde_json::json!({
+            "role": role.as_str(),
+            "tenant_id": tenant.map(|t| t.0),
+            "user_id": user.map(|u| u.0),
+        });
+        self.audit_only(&mut tx, tenant, id, "create", &after)
+            .await?;
+        tx.commit().await.map_err(store_err)?;
+        Ok(id)
+    }
+
+    /// An audit entry for a write that is not configuration: the current revision, no bump.
+    async fn audit_only(
+        &self,
+        conn: &mut sqlx::AnyConnection,
+        tenant: Option<TenantId>,
+        id: i64,
+        action: &str,
+        after: &serde_json::Value,
+    ) -> Result<()> {
+        sqlx::query(
+            "INSERT INTO change_log (revision, tenant_id, entity, entity_id, action, at, actor, \
+             after_json) VALUES ((SELECT value FROM revision WHERE id = 1), $1, 'token', $2, $3, \
+             $4, $5, $6)",
+        )
+        .bind(tenant.map(|t| t.0))
+        .bind(id)
+        .bind(action)
+        .bind(now())
+        .bind(&*self.actor)
+        .bind(after.to_string())
+        .execute(conn)
+        .await
+        .map_err(store_err)?;
+        Ok(())
     }
 
     /// A live (not revoked) token: its hash and who it stands for.
@@ -55,17 +92,23 @@ impl Store {
     }
 
     pub async fn token_revoke(&self, id: i64) -> Result<()> {
-        let done = sqlx::query(
-            "UPDATE api_tokens SET revoked_at = $1 WHERE id = $2 AND revoked_at IS NULL",
+        let mut tx = self.pool.begin().await.map_err(store_err)?;
+        let tenant: Option<Option<i64>> = sqlx::query_scalar(
+            "UPDATE api_tokens SET revoked_at = $1 WHERE id = $2 AND revoked_at IS NULL \
+             RETURNING tenant_id",
         )
         .bind(now())
         .bind(id)
-        .execute(&self.pool)
+        .fetch_optional(&mut *tx)
         .await
         .map_err(store_err)?;
-        if done.rows_affected() == 0 {
+        let Some(tenant) = tenant else {
             return Err(Error::not_found("token", id));
-        }
+        };
+        let after = serde_json::json!({ "revoked": true });
+        self.audit_only(&mut tx, tenant.map(TenantId), id, "revoke", &after)
+            .await?;
+        tx.commit().await.map_err(store_err)?;
         Ok(())
     }
 }

@@ -522,13 +522,25 @@ async fn role_matrix_covers_every_route() {
             "{list}: {reply}"
         );
     }
-    // Other's audit trail holds its own creation only.
+    // Other's audit trail holds its own creation and its own token only.
     let other = admin.tenant("Other").await.unwrap();
     let (_, trail) = call(&server, "GET", "/api/v1/tenants/Other/audit", o, None).await;
-    for entry in trail.as_array().unwrap() {
-        let what = (entry["entity"].as_str(), entry["entity_id"].as_i64());
-        assert_eq!(what, (Some("tenant"), Some(other.id.0)), "{entry}");
-    }
+    let mut what: Vec<(String, String)> = trail
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| (e["entity"].to_string(), e["after"]["tenant_id"].to_string()))
+        .collect();
+    what.sort();
+    let other_id = other.id.0.to_string();
+    assert_eq!(
+        what,
+        [
+            ("\"tenant\"".to_owned(), "null".to_owned()),
+            ("\"token\"".to_owned(), other_id)
+        ],
+        "{trail}"
+    );
     let (_, list) = call(&server, "GET", "/api/v1/tenants", Some(&t.acme_admin), None).await;
     let names: Vec<&str> = list
         .as_array()

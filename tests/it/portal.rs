@@ -1292,6 +1292,30 @@ async fn the_audit_trail_records_who_did_what() {
         (s, body["errors"][0]["field"].as_str()),
         (422, Some("limit"))
     );
+    // Tokens: their creation (role, never the secret) and revocation are on record too.
+    let id: i64 = t.acme_user.split('_').nth(1).unwrap().parse().unwrap();
+    server.app.admin.token_revoke(id).await.unwrap();
+    let (_, tokens) = call(&server, "GET", &path("audit?entity=token"), a, None).await;
+    let actions: Vec<(&str, &str)> = tokens
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| {
+            (
+                e["action"].as_str().unwrap(),
+                e["after"]["role"].as_str().unwrap_or("-"),
+            )
+        })
+        .collect();
+    assert_eq!(
+        actions,
+        [
+            ("revoke", "-"),
+            ("create", "user"),
+            ("create", "tenant-admin")
+        ]
+    );
+    assert!(!tokens.to_string().contains(&t.acme_user), "{tokens}");
     // Deleting a user leaves a record with the user as they were.
     let (s, _) = call(&server, "DELETE", &path("users/Ada Byron"), a, None).await;
     assert_eq!(s, 204);
