@@ -475,6 +475,27 @@ async fn portal_rules_hold_in_the_database() {
             .unwrap();
         let after = labelled[0].after.as_ref().unwrap();
         assert_eq!(after["default_pin"], "(set)", "{backend}");
+        // Tokens are audited without a revision bump.
+        let revision = store.revisions().global();
+        let token = store
+            .token_create(autoprov::model::Role::TenantAdmin, Some(t.id), None, "hash")
+            .await
+            .unwrap();
+        store.token_revoke(token).await.unwrap();
+        assert!(store.token_revoke(token).await.is_err(), "{backend}");
+        assert_eq!(store.revisions().global(), revision, "{backend}");
+        let (tokens, _) = store
+            .audit(
+                t.id,
+                &AuditFilter {
+                    entity: Some("token".into()),
+                    limit: 10,
+                    ..Default::default()
+                },
+            )
+            .await
+            .unwrap();
+        assert_eq!(tokens.len(), 2, "{backend}");
         // One line per handset when asked, decided inside the write.
         let d = store
             .device_create(&NewDevice {
