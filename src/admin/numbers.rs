@@ -115,15 +115,8 @@ impl Admin {
                     user.display_name()
                 )));
             }
-            let views = self
-                .store
-                .number_views(tenant, Some(number.site_id))
-                .await?;
-            if let Some(handset) = views
-                .iter()
-                .find(|v| v.number.id == number.id)
-                .and_then(|v| v.logged_in.as_ref())
-            {
+            let logins = self.store.line_logins(tenant).await?;
+            if let Some(handset) = logins.iter().find(|l| l.number_id == number.id) {
                 return Err(Error::Conflict(format!(
                     "{} is logged in to handset {}: log it out first",
                     number.e164, handset.phone_id
@@ -456,34 +449,25 @@ impl Admin {
                 ));
             }
         }
-        // Which handset each number is in, and its slot.
         let mut lines = Vec::new();
         let mut details = Vec::new();
-        for view in self.store.number_views(tenant, None).await? {
-            if !numbers.contains(&view.number.e164) {
+        for login in self.store.line_logins(tenant).await? {
+            if !numbers.contains(&login.number) {
                 continue;
             }
-            let Some(handset) = &view.logged_in else {
-                continue;
-            };
-            let device = self.handset(tenant, &handset.phone_id).await?;
-            let record = self.store.device_record(device.id).await?;
-            let Some(line) = record.lines.iter().find(|l| l.number_id == view.number.id) else {
-                continue;
-            };
             let secret = match password {
                 Some(p) => Secret::new(p.to_owned()),
                 None => Secret::generate(),
             };
+            lines.push((login.number_id, secret.clone()));
             details.push(LoginDetails {
-                number: view.number.e164.clone(),
-                phone_id: device.phone_id.clone(),
-                mac: device.mac,
-                position: line.position,
-                sip_user: line.sip_user.clone(),
+                number: login.number,
+                phone_id: login.phone_id,
+                mac: login.mac,
+                position: login.position,
+                sip_user: login.sip_user,
                 sip_password: secret.expose().to_owned(),
             });
-            lines.push((view.number.id, secret));
         }
         if !lines.is_empty() {
             self.store.line_passwords_set(tenant, &lines).await?;

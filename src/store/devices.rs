@@ -8,7 +8,7 @@ use super::{corrupt, get, now, store_err, unique_or_store, Store};
 use crate::error::{Error, Result};
 use crate::model::{
     join_label, Device, DeviceAccess, DeviceId, DeviceLine, DeviceRecord, Mac, NumberId, Secret,
-    SiteId, TenantId,
+    SiteId, TenantId, E164,
 };
 
 #[derive(Clone, Debug)]
@@ -22,6 +22,17 @@ pub struct NewDevice {
     pub admin_password: Secret,
     /// The first-contact window opens with the device.
     pub first_contact_until: Option<i64>,
+}
+
+/// A number logged in to a handset: where, in which slot, as which SIP user.
+#[derive(Clone, Debug)]
+pub struct LineLogin {
+    pub number_id: NumberId,
+    pub number: E164,
+    pub phone_id: String,
+    pub mac: Mac,
+    pub position: u16,
+    pub sip_user: String,
 }
 
 /// Where a device was seen: its address, the protocol (`http`, `https`, `tftp`), and the firmware
@@ -181,6 +192,38 @@ impl Store {
         .await
         .map_err(store_err)?;
         row.as_ref().map(device_from).transpose()
+    }
+
+    /// The tenant's logged-in lines: which number sits in which handset's slot.
+    pub async fn line_logins(&self, tenant: TenantId) -> Result<Vec<LineLogin>> {
+        let rows = sqlx::query(
+            "SELECT l.number_id, n.e164, d.phone_id, d.mac, l.position, l.sip_user \
+             FROM device_lines l JOIN devices d ON d.id = l.device_id \
+             JOIN numbers n ON n.id = l.number_id WHERE d.tenant_id = $1 ORDER BY n.e164",
+        )
+        .bind(tenant.0)
+        .fetch_all(&self.pool)
+        .await
+        .map_err(store_err)?;
+        rows.iter()
+            .map(|row| {
+                let position: i64 = get(row, "position")?;
+                Ok(LineLogin {
+                    number_id: NumberId(get(row, "number_id")?),
+                    number: get::<String>(row, "e164")?
+                        .parse()
+                        .map_err(|e| corrupt("number", e))?,
+                    phone_id: get(row, "phone_id")?,
+                    mac: get::<String>(row, "mac")?
+                        .parse()
+                        .map_err(|e| corrupt("mac", e))?,
+                    position: u16::try_from(position).map_err(|_| {
+                        Error::Store(format!("line position {position} is out of range"))
+                    })?,
+                    sip_user: get(row, "sip_user")?,
+                })
+            })
+            .collect()
     }
 
     /// The device with this Phone ID, whatever its tenant (Phone IDs are unique platform-wide).
