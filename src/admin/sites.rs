@@ -156,10 +156,6 @@ impl Admin {
             })
             .await
     }
-
-    pub async fn number_list(&self, tenant: TenantId) -> Result<Vec<Number>> {
-        self.store.number_list(tenant).await
-    }
 }
 
 /// `10.1.0.0/16`, `2001:db8::/48`, or a single address (a /32 or /128).

@@ -275,17 +275,6 @@ impl Store {
                 .map_err(store_err)?;
         Ok(n > 0)
     }
-
-    pub async fn number_list(&self, tenant: TenantId) -> Result<Vec<Number>> {
-        let rows = sqlx::query(&format!(
-            "SELECT {COLUMNS} FROM numbers WHERE tenant_id = $1 ORDER BY e164"
-        ))
-        .bind(tenant.0)
-        .fetch_all(&self.pool)
-        .await
-        .map_err(store_err)?;
-        rows.iter().map(number_from).collect()
-    }
 }
 
 pub(super) fn number_from(row: &AnyRow) -> Result<Number> {
