@@ -225,19 +225,11 @@ impl Admin {
         let features: NumberFeatures = merge_settings(&number.features, changes)?;
         features.validate()?;
         if let Some(cli) = &features.cli_number {
-            let shown = self.store.number_by_e164(tenant, cli).await.map_err(|_| {
-                Error::invalid(
-                    "cli_number",
-                    format!("{cli} is not one of the tenant's numbers"),
-                )
-            })?;
-            if shown.status != NumberStatus::Active || shown.site_id != number.site_id {
+            let shown = self.shown_number(tenant, "cli_number", cli).await?;
+            if shown.site_id != number.site_id {
                 return Err(Error::invalid(
                     "cli_number",
-                    format!(
-                        "{cli} must be an active number at the same site as {}",
-                        number.e164
-                    ),
+                    format!("{cli} must be at the same site as {}", number.e164),
                 ));
             }
         }
@@ -248,6 +240,36 @@ impl Admin {
         self.store
             .number_update(tenant, number.id, &patch, "features")
             .await
+    }
+
+    /// A number shown to callers (a CLI, a displayed number) must be one of the tenant's own
+    /// active numbers: its right to use it (TKG §66k).
+    pub(super) async fn shown_number(
+        &self,
+        tenant: TenantId,
+        field: &'static str,
+        number: &E164,
+    ) -> Result<Number> {
+        let shown = self
+            .store
+            .number_by_e164(tenant, number)
+            .await
+            .map_err(|_| {
+                Error::invalid(
+                    field,
+                    format!("{number} is not one of the tenant's numbers"),
+                )
+            })?;
+        if shown.status != NumberStatus::Active {
+            return Err(Error::invalid(
+                field,
+                format!(
+                    "{number} is {}: a number shown to callers must be active",
+                    shown.status
+                ),
+            ));
+        }
+        Ok(shown)
     }
 
     /// Back to the default PIN, and unlocked.

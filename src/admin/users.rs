@@ -219,8 +219,7 @@ impl Admin {
             let options: PbxOptions = merge_settings(&current.options, changes)?;
             if let Some(shown) = &options.displayed_number {
                 if options.displayed_number != current.options.displayed_number {
-                    self.check_own_active_number(tenant, "displayed_number", shown)
-                        .await?;
+                    self.shown_number(tenant, "displayed_number", shown).await?;
                 }
             }
             let email = match &patch.email {
@@ -297,23 +296,6 @@ impl Admin {
     pub async fn user_licences(&self, tenant: TenantId, user: UserId) -> Result<Vec<LicenceKind>> {
         self.store.user_get(tenant, user).await?;
         self.store.user_licences(tenant, user).await
-    }
-
-    /// A number shown to callers must be one of the tenant's active numbers (its right to use it,
-    /// TKG §66k) — the same rule as a number's CLI, without the site.
-    async fn check_own_active_number(
-        &self,
-        tenant: TenantId,
-        field: &'static str,
-        number: &E164,
-    ) -> Result<()> {
-        match self.store.number_by_e164(tenant, number).await {
-            Ok(n) if n.status == NumberStatus::Active => Ok(()),
-            _ => Err(Error::invalid(
-                field,
-                format!("{number} is not an active number of this tenant"),
-            )),
-        }
     }
 
     /// A trunk of the tenant by id or name.
