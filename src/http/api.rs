@@ -518,14 +518,21 @@ async fn sites_create(
 
 /// A site's trunks (Amtsleitungen).
 #[utoipa::path(get, path = "/api/v1/tenants/{tenant}/sites/{site}/trunks", tag = "sites",
-    responses((status = 200, body = Vec<Trunk>), (status = 404, body = Problem)))]
+    params(Page), responses((status = 200, body = Vec<Trunk>), (status = 404, body = Problem)))]
 async fn trunks_list(
     caller: Caller,
     Path((tenant, site)): Path<(String, String)>,
-) -> Result<Json<Vec<Trunk>>, ApiError> {
+    Query(page): Query<Page>,
+) -> Result<Response, ApiError> {
     let tenant = visible_tenant(&caller, &tenant).await?;
     require(&caller, ADMINS)?;
-    Ok(Json(caller.admin.trunks(tenant.id, &site).await?))
+    let trunks = caller.admin.trunks(tenant.id, &site).await?;
+    page.slice(
+        trunks
+            .into_iter()
+            .filter(|t| page.matches(&[&t.name]))
+            .collect(),
+    )
 }
 
 #[derive(Deserialize, ToSchema)]
@@ -1468,15 +1475,16 @@ async fn devices_login(
 // BLF permissions, licences, audit.
 
 /// Who may be monitored by whom.
-#[utoipa::path(get, path = "/api/v1/tenants/{tenant}/blf-grants", tag = "blf",
+#[utoipa::path(get, path = "/api/v1/tenants/{tenant}/blf-grants", tag = "blf", params(Page),
     responses((status = 200, body = Vec<BlfGrant>)))]
 async fn blf_grants_list(
     caller: Caller,
     Path(tenant): Path<String>,
-) -> Result<Json<Vec<BlfGrant>>, ApiError> {
+    Query(page): Query<Page>,
+) -> Result<Response, ApiError> {
     let tenant = visible_tenant(&caller, &tenant).await?;
     require(&caller, ADMINS)?;
-    Ok(Json(caller.admin.blf_grants(tenant.id).await?))
+    page.slice(caller.admin.blf_grants(tenant.id).await?)
 }
 
 #[derive(Deserialize, ToSchema)]
