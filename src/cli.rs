@@ -600,6 +600,14 @@ enum DeviceCmd {
         #[command(flatten)]
         tenant: TenantArg,
     },
+    /// Move a handset (MAC or Phone ID) to another site; no number may be logged in to it
+    Move {
+        #[command(flatten)]
+        tenant: TenantArg,
+        handset: String,
+        #[arg(long)]
+        site: String,
+    },
 }
 
 pub(crate) fn main() -> ExitCode {
@@ -1024,11 +1032,12 @@ async fn execute(cli: Cli, settings: Settings) -> anyhow::Result<()> {
                     .truncate(true)
                     .mode(0o600)
                     .open(&path)
-                    .and_then(|mut f| f.write_all(text.as_bytes()))
-                    .and_then(|()| {
-                        // An existing file keeps its mode on open: narrow it too.
+                    .and_then(|mut f| {
+                        // An existing file keeps its mode on open: narrow it before a byte
+                        // of the passwords goes in.
                         use std::os::unix::fs::PermissionsExt as _;
-                        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600))
+                        f.set_permissions(std::fs::Permissions::from_mode(0o600))?;
+                        f.write_all(text.as_bytes())
                     })
                     .with_context(|| format!("writing {}", path.display()))?;
             }
@@ -1197,6 +1206,15 @@ async fn execute(cli: Cli, settings: Settings) -> anyhow::Result<()> {
             };
             let r = admin.number_login(tenant.id, &number, &target).await?;
             out.one(&r, login_text(&r));
+        }
+        Command::Device(DeviceCmd::Move {
+            tenant,
+            handset,
+            site,
+        }) => {
+            let tenant = admin.tenant(&tenant.tenant).await?;
+            let d = admin.device_move(tenant.id, &handset, &site).await?;
+            out.one(&d, format!("device {} moved to site {site}", d.phone_id));
         }
         Command::Device(DeviceCmd::List { tenant }) => {
             let tenant = admin.tenant(&tenant.tenant).await?;

@@ -70,6 +70,22 @@ impl Admin {
         self.store.device_list(tenant).await
     }
 
+    /// Moves a handset (by MAC or Phone ID) to another site of the tenant — only while no number
+    /// is logged in to it, since numbers log in at their own site.
+    pub async fn device_move(&self, tenant: TenantId, handset: &str, site: &str) -> Result<Device> {
+        let device = self.handset(tenant, handset).await?;
+        let site = self.site(tenant, Some(site)).await?;
+        let record = self.store.device_record(device.id).await?;
+        if let Some(line) = record.lines.first() {
+            return Err(Error::Conflict(format!(
+                "{} is logged in to handset {}: log it out before moving the handset",
+                line.number, device.phone_id
+            )));
+        }
+        self.store.device_set_site(&device, site.id).await?;
+        self.handset(tenant, handset).await
+    }
+
     /// Re-opens the device's first-contact window, for `hours` or the site's default: the next
     /// fetch without credentials gets the full file and new HTTP credentials.
     pub async fn device_arm(&self, tenant: TenantId, mac: &str, hours: Option<u32>) -> Result<i64> {

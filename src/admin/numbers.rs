@@ -115,6 +115,7 @@ impl Admin {
                     user.display_name()
                 )));
             }
+            self.check_not_shown(tenant, &number).await?;
             let logins = self.store.line_logins(tenant).await?;
             if let Some(handset) = logins.iter().find(|l| l.number_id == number.id) {
                 return Err(Error::Conflict(format!(
@@ -183,7 +184,9 @@ impl Admin {
             .await?
             .ok_or_else(|| Error::Conflict(format!("{} is not assigned", number.e164)))?;
         pending_config_locked(&user.display_name(), user.state)?;
-        self.store.user_unassign_number(tenant, user.id).await?;
+        self.store
+            .user_unassign_number(tenant, user.id, &default_pin())
+            .await?;
         self.store.number_get(tenant, number.id).await
     }
 
@@ -270,6 +273,32 @@ impl Admin {
             ));
         }
         Ok(shown)
+    }
+
+    /// A number other numbers show as their CLI, or users as their displayed number, stays
+    /// active until they stop.
+    async fn check_not_shown(&self, tenant: TenantId, number: &Number) -> Result<()> {
+        let by_number = self
+            .store
+            .number_views(tenant, None)
+            .await?
+            .into_iter()
+            .find(|v| v.number.features.cli_number.as_ref() == Some(&number.e164))
+            .map(|v| v.number.e164.to_string());
+        let by_user = self
+            .store
+            .user_list(tenant)
+            .await?
+            .into_iter()
+            .find(|u| u.options.displayed_number.as_ref() == Some(&number.e164))
+            .map(|u| u.display_name());
+        match by_number.or(by_user) {
+            Some(who) => Err(Error::Conflict(format!(
+                "{} is shown to callers by {who}: change that first",
+                number.e164
+            ))),
+            None => Ok(()),
+        }
     }
 
     /// Back to the default PIN, and unlocked.

@@ -601,6 +601,8 @@ impl Admin {
                 current.state
             )));
         }
-        self.store.user_delete(tenant, user).await
+        self.store
+            .user_delete(tenant, user, &super::numbers::default_pin())
+            .await
     }
 }

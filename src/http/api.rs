@@ -85,7 +85,7 @@ fn api() -> (Router<App>, utoipa::openapi::OpenApi) {
         .routes(routes!(users_monitors_remove))
         .routes(routes!(users_device_passwords))
         .routes(routes!(devices_list, devices_create))
-        .routes(routes!(devices_get))
+        .routes(routes!(devices_get, devices_move))
         .routes(routes!(devices_login))
         .routes(routes!(blf_grants_list, blf_grants_create))
         .routes(routes!(blf_grants_delete))
@@ -1439,6 +1439,31 @@ async fn devices_get(
         lines,
         last_seen,
     }))
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+struct DeviceChange {
+    /// The site (id or name) to move the handset to; no number may be logged in to it.
+    site: String,
+}
+
+/// Moves a handset to another site of the tenant (numbers log in at their own site).
+#[utoipa::path(patch, path = "/api/v1/tenants/{tenant}/devices/{device}", tag = "devices",
+    request_body = DeviceChange, responses((status = 200, body = Device), (status = 409, body = Problem)))]
+async fn devices_move(
+    caller: Caller,
+    Path((tenant, device)): Path<(String, String)>,
+    Body(body): Body<DeviceChange>,
+) -> Result<Json<Device>, ApiError> {
+    let tenant = visible_tenant(&caller, &tenant).await?;
+    require(&caller, ADMINS)?;
+    Ok(Json(
+        caller
+            .admin
+            .device_move(tenant.id, &device, &body.site)
+            .await?,
+    ))
 }
 
 #[derive(Deserialize, ToSchema)]

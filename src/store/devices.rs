@@ -128,6 +128,24 @@ impl Store {
         Ok(true)
     }
 
+    /// Moves a handset to another site of its tenant.
+    pub async fn device_set_site(&self, device: &Device, site: SiteId) -> Result<()> {
+        let mut tx = self.begin_write().await?;
+        tx.snapshot_before("device", device.id.0).await?;
+        tx.update(
+            "devices",
+            &[("site_id", super::Value::Int(Some(site.0)))],
+            &[],
+            device.id.0,
+            device.tenant_id,
+        )
+        .await
+        .map_err(store_err)?;
+        tx.commit(device.tenant_id, "device", device.id.0, "move")
+            .await?;
+        Ok(())
+    }
+
     /// Opens (or re-opens) the first-contact window until `until`.
     pub async fn device_arm(&self, device: &Device, until: i64) -> Result<()> {
         let mut tx = self.begin_write().await?;

@@ -211,10 +211,15 @@ impl Store {
     /// Takes the user's number back, in one transaction with resetting what was the user's on
     /// it: the custom PIN (and its lock) and the call features. The label stays: it names the
     /// number, not the person.
-    pub async fn user_unassign_number(&self, tenant: TenantId, id: UserId) -> Result<User> {
+    pub async fn user_unassign_number(
+        &self,
+        tenant: TenantId,
+        id: UserId,
+        new_default_pin: &str,
+    ) -> Result<User> {
         let mut tx = self.begin_write().await?;
         tx.snapshot_before("user", id.0).await?;
-        release_number(&mut tx, tenant, id).await?;
+        release_number(&mut tx, tenant, id, new_default_pin).await?;
         let done = tx
             .update(
                 "users",
@@ -235,10 +240,15 @@ impl Store {
     /// Deletes a user in one transaction: their number is logged out of every handset and is
     /// free again at once, without their PIN and call features; monitor lists, BLF grants,
     /// licences and speed dials go with the user (foreign keys).
-    pub async fn user_delete(&self, tenant: TenantId, id: UserId) -> Result<()> {
+    pub async fn user_delete(
+        &self,
+        tenant: TenantId,
+        id: UserId,
+        new_default_pin: &str,
+    ) -> Result<()> {
         let mut tx = self.begin_write().await?;
         tx.snapshot_before("user", id.0).await?;
-        release_number(&mut tx, tenant, id).await?;
+        release_number(&mut tx, tenant, id, new_default_pin).await?;
         sqlx::query(
             "DELETE FROM device_lines WHERE number_id IN \
              (SELECT number_id FROM users WHERE id = $1 AND tenant_id = $2 AND number_id IS NOT NULL)",
@@ -324,14 +334,21 @@ impl Store {
     }
 }
 
-/// Resets the user's number's personal settings (custom PIN, lock, call features).
-async fn release_number(tx: &mut super::WriteTx<'_>, tenant: TenantId, id: UserId) -> Result<()> {
+/// Resets the user's number's personal settings: custom PIN, lock, call features, and a new
+/// default PIN (the old one was the user's to read).
+async fn release_number(
+    tx: &mut super::WriteTx<'_>,
+    tenant: TenantId,
+    id: UserId,
+    new_default_pin: &str,
+) -> Result<()> {
     sqlx::query(
-        "UPDATE numbers SET pin_hash = NULL, pin_failures = 0, features = '{}' WHERE id = \
-         (SELECT number_id FROM users WHERE id = $1 AND tenant_id = $2)",
+        "UPDATE numbers SET pin_hash = NULL, pin_failures = 0, features = '{}', default_pin = $3 \
+         WHERE id = (SELECT number_id FROM users WHERE id = $1 AND tenant_id = $2)",
     )
     .bind(id.0)
     .bind(tenant.0)
+    .bind(new_default_pin)
     .execute(tx.conn())
     .await
     .map_err(store_err)?;

@@ -377,6 +377,12 @@ async fn role_matrix_covers_every_route() {
             [A, A, N, F],
         ),
         (
+            "PATCH",
+            "/api/v1/tenants/{tenant}/devices/{device}",
+            json!({ "site": "Berlin" }),
+            [A, A, N, F],
+        ),
+        (
             "POST",
             "/api/v1/tenants/{tenant}/devices/{device}/login",
             json!({ "number": "+4930123401" }),

@@ -473,6 +473,9 @@ async fn portal_operations_through_the_cli() {
     ))
     .await);
     let text = std::fs::read_to_string(&csv).unwrap();
+    use std::os::unix::fs::PermissionsExt as _;
+    let mode = std::fs::metadata(&csv).unwrap().permissions().mode();
+    assert_eq!(mode & 0o777, 0o600, "passwords are the operator's alone");
     assert!(
         text.starts_with("first_name,last_name,number,phone_id"),
         "{text}"

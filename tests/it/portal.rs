@@ -254,6 +254,7 @@ async fn number_list_actions_labels_and_search() {
     )
     .await;
     assert_eq!(s, 200);
+    let (_, before) = call(&server, "GET", &path("numbers/+4930123400"), a, None).await;
     let (s, n) = call(
         &server,
         "POST",
@@ -263,6 +264,8 @@ async fn number_list_actions_labels_and_search() {
     )
     .await;
     assert_eq!(s, 200);
+    // Grace could read the default PIN: the number gets a new one.
+    assert_ne!(n["default_pin"], before["default_pin"], "{n}");
     // The next holder does not inherit Grace's forwarding (or PIN).
     assert!(n["features"]["forward_always"].is_null(), "{n}");
     let (_, grace) = call(&server, "GET", &path("users/Grace Hopper"), a, None).await;
@@ -471,6 +474,23 @@ async fn features_forwarding_cli_and_tkg_66k() {
         (s, n["features"]["cli_number"].as_str()),
         (200, Some("+4930123499"))
     );
+    // A number shown as someone's CLI stays active until they stop showing it.
+    let (s, body) = call(
+        &server,
+        "POST",
+        &path("numbers/+4930123499/status"),
+        Some(&t.platform),
+        Some(json!({ "status": "reserved" })),
+    )
+    .await;
+    assert_eq!(s, 409);
+    assert!(
+        body["detail"]
+            .as_str()
+            .unwrap()
+            .contains("shown to callers by +4930123456"),
+        "{body}"
+    );
     // The user may change their own number's features, not someone else's.
     let (s, _) = call(
         &server,
@@ -670,6 +690,34 @@ async fn handsets_by_phone_id_one_number_each_and_login_details() {
         body["detail"].as_str().unwrap().contains("another site"),
         "{body}"
     );
+    // Move the handset to Hamburg: then it takes Hamburg's number. A handset with a line stays.
+    let (s, body) = call(
+        &server,
+        "PATCH",
+        &path(&format!("devices/{phone_id}")),
+        a,
+        Some(json!({ "site": "Hamburg" })),
+    )
+    .await;
+    assert_eq!(s, 409, "{body}");
+    let (s, _) = call(
+        &server,
+        "PATCH",
+        &path("devices/001565000999"),
+        a,
+        Some(json!({ "site": "Hamburg" })),
+    )
+    .await;
+    assert_eq!(s, 200);
+    let (s, body) = call(
+        &server,
+        "POST",
+        &path("numbers/+494012345/login"),
+        a,
+        Some(json!({ "mac": "001565000999" })),
+    )
+    .await;
+    assert_eq!(s, 200, "{body}");
     // Neither the handset nor MAC given: the field is named.
     let (s, body) = call(
         &server,
