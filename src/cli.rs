@@ -882,7 +882,7 @@ async fn execute(cli: Cli, settings: Settings) -> anyhow::Result<()> {
                 limit,
                 offset,
             };
-            let (entries, _) = admin.audit(tenant.id, &filter).await?;
+            let (entries, _) = admin.audit(Some(tenant.id), &filter).await?;
             out.list(&entries, |e| {
                 format!(
                     "{}\t{}\t{}\t{} {}\t{}",

@@ -44,9 +44,10 @@ impl Admin {
     }
 
     /// The tenant's audit trail, newest first, and how many entries match in all.
+    /// With `None`: the whole platform's trail (every tenant's and the platform's own entries).
     pub async fn audit(
         &self,
-        tenant: TenantId,
+        tenant: Option<TenantId>,
         filter: &AuditFilter,
     ) -> Result<(Vec<AuditEntry>, i64)> {
         if !(1..=AUDIT_PAGE_MAX).contains(&filter.limit) || filter.offset < 0 {

@@ -92,6 +92,7 @@ fn api() -> (Router<App>, utoipa::openapi::OpenApi) {
         .routes(routes!(licences_list))
         .routes(routes!(licences_set))
         .routes(routes!(audit_list))
+        .routes(routes!(platform_audit_list))
         .split_for_parts()
 }
 
@@ -1617,6 +1618,32 @@ struct AuditQuery {
     offset: Option<i64>,
 }
 
+impl AuditQuery {
+    fn filter(self) -> AuditFilter {
+        AuditFilter {
+            actor: self.actor,
+            entity: self.entity,
+            entity_id: self.entity_id,
+            action: self.action,
+            since: self.since,
+            until: self.until,
+            limit: self.limit.unwrap_or(100),
+            offset: self.offset.unwrap_or(0),
+        }
+    }
+}
+
+async fn audit_page(
+    caller: &Caller,
+    tenant: Option<crate::model::TenantId>,
+    q: AuditQuery,
+) -> Result<Response, ApiError> {
+    let (entries, total) = caller.admin.audit(tenant, &q.filter()).await?;
+    let mut headers = HeaderMap::new();
+    headers.insert("x-total-count", HeaderValue::from(total));
+    Ok((headers, Json(entries)).into_response())
+}
+
 /// The audit trail: every admin change with who, when, what, and the record before and after
 /// (no secrets), newest first. Total in `X-Total-Count`.
 #[utoipa::path(get, path = "/api/v1/tenants/{tenant}/audit", tag = "audit", params(AuditQuery),
@@ -1628,18 +1655,17 @@ async fn audit_list(
 ) -> Result<Response, ApiError> {
     let tenant = visible_tenant(&caller, &tenant).await?;
     require(&caller, ADMINS)?;
-    let filter = AuditFilter {
-        actor: q.actor,
-        entity: q.entity,
-        entity_id: q.entity_id,
-        action: q.action,
-        since: q.since,
-        until: q.until,
-        limit: q.limit.unwrap_or(100),
-        offset: q.offset.unwrap_or(0),
-    };
-    let (entries, total) = caller.admin.audit(tenant.id, &filter).await?;
-    let mut headers = HeaderMap::new();
-    headers.insert("x-total-count", HeaderValue::from(total));
-    Ok((headers, Json(entries)).into_response())
+    audit_page(&caller, Some(tenant.id), q).await
+}
+
+/// The whole platform's audit trail (operator only): every tenant's entries and the platform's
+/// own (tenants, platform tokens).
+#[utoipa::path(get, path = "/api/v1/audit", tag = "audit", params(AuditQuery),
+    responses((status = 200, body = Vec<AuditEntry>), (status = 403, body = Problem)))]
+async fn platform_audit_list(
+    caller: Caller,
+    Query(q): Query<AuditQuery>,
+) -> Result<Response, ApiError> {
+    require(&caller, PLATFORM)?;
+    audit_page(&caller, None, q).await
 }

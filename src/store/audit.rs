@@ -8,6 +8,8 @@ use crate::model::TenantId;
 #[derive(Clone, Debug, serde::Serialize, utoipa::ToSchema)]
 pub struct AuditEntry {
     pub id: i64,
+    /// The tenant the change belongs to; none for the platform's own (platform tokens).
+    pub tenant_id: Option<i64>,
     /// Unix seconds.
     pub at: i64,
     pub actor: Option<String>,
@@ -34,25 +36,26 @@ pub struct AuditFilter {
     pub offset: i64,
 }
 
-/// The filter of both queries: $1 tenant, $2 actor, $3 entity, $4 entity id, $5 action,
+/// The filter of both queries: $1 tenant (0: every tenant and the platform's own entries), $2 actor, $3 entity, $4 entity id, $5 action,
 /// $6..$7 the time range; an empty text or 0 matches anything.
 macro_rules! audit_where {
     () => {
-        "WHERE tenant_id = $1 AND ($2 = '' OR actor = $2) AND ($3 = '' OR entity = $3) \
+        "WHERE ($1 = 0 OR tenant_id = $1) AND ($2 = '' OR actor = $2) AND ($3 = '' OR entity = $3) \
          AND ($4 = 0 OR entity_id = $4) AND ($5 = '' OR action = $5) AND at >= $6 AND at <= $7"
     };
 }
 
 impl Store {
-    /// The tenant's audit entries matching `filter`, newest first, and how many match in all.
+    /// The audit entries of `tenant` (of everyone with `None`) matching `filter`, newest first,
+    /// and how many match in all.
     pub async fn audit(
         &self,
-        tenant: TenantId,
+        tenant: Option<TenantId>,
         filter: &AuditFilter,
     ) -> Result<(Vec<AuditEntry>, i64)> {
         let bind = |sql: &'static str| {
             sqlx::query(sql)
-                .bind(tenant.0)
+                .bind(tenant.map(|t| t.0).unwrap_or(0))
                 .bind(filter.actor.clone().unwrap_or_default())
                 .bind(filter.entity.clone().unwrap_or_default())
                 .bind(filter.entity_id.unwrap_or(0))
@@ -71,7 +74,7 @@ impl Store {
             "n",
         )?;
         let rows = bind(concat!(
-            "SELECT id, at, actor, entity, entity_id, action, before_json, after_json \
+            "SELECT id, tenant_id, at, actor, entity, entity_id, action, before_json, after_json \
              FROM change_log ",
             audit_where!(),
             " ORDER BY id DESC LIMIT $8 OFFSET $9"
@@ -91,6 +94,7 @@ impl Store {
             .map(|r| {
                 Ok(AuditEntry {
                     id: get(r, "id")?,
+                    tenant_id: get(r, "tenant_id")?,
                     at: get(r, "at")?,
                     actor: get(r, "actor")?,
                     entity: get(r, "entity")?,

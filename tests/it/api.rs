@@ -424,6 +424,7 @@ async fn role_matrix_covers_every_route() {
             Value::Null,
             [A, A, N, F],
         ),
+        ("GET", "/api/v1/audit", Value::Null, [A, F, F, F]),
         (
             "POST",
             "/api/v1/tenants/{tenant}/numbers/{number}/logout",

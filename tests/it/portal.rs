@@ -1364,6 +1364,27 @@ async fn the_audit_trail_records_who_did_what() {
         ]
     );
     assert!(!tokens.to_string().contains(&t.acme_user), "{tokens}");
+    // The operator's trail holds every tenant's entries and the platform's own tokens.
+    let platform_id: i64 = t.platform.split('_').nth(1).unwrap().parse().unwrap();
+    let (s, all) = call(
+        &server,
+        "GET",
+        "/api/v1/audit?entity=token&limit=500",
+        Some(&t.platform),
+        None,
+    )
+    .await;
+    assert_eq!(s, 200);
+    let platform_token = all
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["entity_id"] == platform_id)
+        .unwrap_or_else(|| panic!("{all}"));
+    assert!(
+        platform_token["tenant_id"].is_null()
+            && platform_token["after"]["role"] == "platform-admin"
+    );
     // Deleting a user leaves a record with the user as they were.
     let (s, _) = call(&server, "DELETE", &path("users/Ada Byron"), a, None).await;
     assert_eq!(s, 204);

@@ -464,7 +464,7 @@ async fn portal_rules_hold_in_the_database() {
         // Audit: who, what, before and after; the default PIN only as "(set)".
         let (labelled, _) = store
             .audit(
-                t.id,
+                Some(t.id),
                 &AuditFilter {
                     entity: Some("number".into()),
                     limit: 1,
@@ -486,7 +486,7 @@ async fn portal_rules_hold_in_the_database() {
         assert_eq!(store.revisions().global(), revision, "{backend}");
         let (tokens, _) = store
             .audit(
-                t.id,
+                Some(t.id),
                 &AuditFilter {
                     entity: Some("token".into()),
                     limit: 10,
@@ -529,7 +529,7 @@ async fn portal_rules_hold_in_the_database() {
             limit: 10,
             ..Default::default()
         };
-        let (entries, total) = store.audit(t.id, &filter).await.unwrap();
+        let (entries, total) = store.audit(Some(t.id), &filter).await.unwrap();
         assert_eq!(total, 1, "{backend}");
         let e = &entries[0];
         assert_eq!(e.actor.as_deref(), Some("token:7 tenant-admin"));
