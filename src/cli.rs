@@ -600,6 +600,12 @@ enum DeviceCmd {
         #[command(flatten)]
         tenant: TenantArg,
     },
+    /// Show a handset (MAC or Phone ID): state, lines, where and when it was last seen
+    Show {
+        #[command(flatten)]
+        tenant: TenantArg,
+        handset: String,
+    },
     /// Move a handset (MAC or Phone ID) to another site; no number may be logged in to it
     Move {
         #[command(flatten)]
@@ -1206,6 +1212,35 @@ async fn execute(cli: Cli, settings: Settings) -> anyhow::Result<()> {
             };
             let r = admin.number_login(tenant.id, &number, &target).await?;
             out.one(&r, login_text(&r));
+        }
+        Command::Device(DeviceCmd::Show { tenant, handset }) => {
+            let tenant = admin.tenant(&tenant.tenant).await?;
+            let d = admin.device_detail(tenant.id, &handset).await?;
+            let lines: Vec<String> = d
+                .lines
+                .iter()
+                .map(|l| format!("{}:{}", l.position, l.number))
+                .collect();
+            let seen = match &d.last_seen {
+                Some(s) => format!("{} from {} over {}", timestamp(s.at), s.addr, s.protocol),
+                None => "never".to_owned(),
+            };
+            out.one(
+                &d,
+                format!(
+                    "{} {} ({} {})\nstate: {}\nlines: {}\nlast seen: {seen}",
+                    d.device.phone_id,
+                    d.device.mac,
+                    d.device.family,
+                    d.device.model,
+                    d.state,
+                    if lines.is_empty() {
+                        "none".to_owned()
+                    } else {
+                        lines.join(", ")
+                    },
+                ),
+            );
         }
         Command::Device(DeviceCmd::Move {
             tenant,

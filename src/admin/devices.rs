@@ -16,7 +16,41 @@ pub struct DeviceInput {
     pub site: Option<String>,
 }
 
+/// A handset with what an admin looks it up for.
+#[derive(Clone, Debug, serde::Serialize, utoipa::ToSchema)]
+pub struct DeviceDetail {
+    #[serde(flatten)]
+    pub device: Device,
+    /// `awaiting-first-contact` (window open, no credentials yet), `provisioned` (has its
+    /// credentials), or `registered` (window closed without credentials: re-arm it).
+    pub state: &'static str,
+    /// The numbers logged in, by account slot.
+    pub lines: Vec<crate::model::DeviceLine>,
+    pub last_seen: Option<crate::store::LastSeen>,
+}
+
 impl Admin {
+    /// A handset by MAC or Phone ID: its state, lines and last sighting.
+    pub async fn device_detail(&self, tenant: TenantId, handset: &str) -> Result<DeviceDetail> {
+        let device = self.handset(tenant, handset).await?;
+        let last_seen = self.store.device_last_seen(device.id).await?;
+        let lines = self.store.device_record(device.id).await?.lines;
+        let state = match (
+            &device.access.http_password,
+            device.access.first_contact_until,
+        ) {
+            (Some(_), _) => "provisioned",
+            (None, Some(until)) if until > now() => "awaiting-first-contact",
+            (None, _) => "registered",
+        };
+        Ok(DeviceDetail {
+            device,
+            state,
+            lines,
+            last_seen,
+        })
+    }
+
     pub async fn device_add(&self, tenant: TenantId, input: &DeviceInput) -> Result<Device> {
         let mac: Mac = input.mac.parse()?;
         let (family, model) = self.catalog.find_model(input.model.trim()).ok_or_else(|| {

@@ -19,8 +19,8 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use crate::admin::{
-    Admin, DeviceInput, LoginDetails, LoginTarget, NumberInput, NumberQuery, SiteInput, UserInput,
-    UserUpdate, SELF_SERVICE_OPTIONS,
+    Admin, DeviceDetail, DeviceInput, LoginDetails, LoginTarget, NumberInput, NumberQuery,
+    SiteInput, UserInput, UserUpdate, SELF_SERVICE_OPTIONS,
 };
 use crate::app::App;
 use crate::error::Error;
@@ -1399,20 +1399,8 @@ async fn devices_create(
     ))
 }
 
-/// A handset by MAC or Phone ID: its state, the numbers logged in to it, and where and when
-/// it last fetched a file.
-#[derive(Serialize, ToSchema)]
-struct DeviceDetail {
-    #[serde(flatten)]
-    device: Device,
-    /// `awaiting-first-contact` (window open, no credentials yet), `provisioned` (has its
-    /// credentials), or `registered` (window closed without credentials: re-arm it).
-    state: &'static str,
-    /// The numbers logged in, by account slot.
-    lines: Vec<crate::model::DeviceLine>,
-    last_seen: Option<crate::store::LastSeen>,
-}
-
+/// A handset by MAC or Phone ID: its state, the numbers logged in to it, and where and when it
+/// last fetched a file.
 #[utoipa::path(get, path = "/api/v1/tenants/{tenant}/devices/{device}", tag = "devices",
     responses((status = 200, body = DeviceDetail), (status = 404, body = Problem)))]
 async fn devices_get(
@@ -1421,25 +1409,7 @@ async fn devices_get(
 ) -> Result<Json<DeviceDetail>, ApiError> {
     let tenant = visible_tenant(&caller, &tenant).await?;
     require(&caller, ADMINS)?;
-    let device = caller.admin.handset(tenant.id, &device).await?;
-    let store = caller.admin.store();
-    let last_seen = store.device_last_seen(device.id).await?;
-    let lines = store.device_record(device.id).await?.lines;
-    let now = jiff::Timestamp::now().as_second();
-    let state = match (
-        &device.access.http_password,
-        device.access.first_contact_until,
-    ) {
-        (Some(_), _) => "provisioned",
-        (None, Some(until)) if until > now => "awaiting-first-contact",
-        (None, _) => "registered",
-    };
-    Ok(Json(DeviceDetail {
-        device,
-        state,
-        lines,
-        last_seen,
-    }))
+    Ok(Json(caller.admin.device_detail(tenant.id, &device).await?))
 }
 
 #[derive(Deserialize, ToSchema)]

@@ -430,6 +430,11 @@ async fn portal_operations_through_the_cli() {
     assert!(e.contains("someone is already logged in"), "{e}");
     let out = ok(&go(with(&["number", "list"], &[])).await);
     assert!(out.contains(&format!("logged in to {phone_id}")), "{out}");
+    let out = ok(&go(with(&["device", "show"], &[&phone_id])).await);
+    assert!(
+        out.contains("state: awaiting-first-contact") && out.contains("lines: 1:+4930500001"),
+        "{out}"
+    );
 
     // Labels and features, with the rule named on a conflict.
     ok(&go(with(
