@@ -215,6 +215,10 @@ enum SiteCmd {
         /// A network (CIDR) whose phones need no credentials; repeat for more; none clears
         #[arg(long = "allowed-network", value_name = "CIDR")]
         allowed_networks: Vec<String>,
+        /// A network (CIDR) from which first-contact windows may be used; repeat for more; none:
+        /// from anywhere
+        #[arg(long = "first-contact-network", value_name = "CIDR")]
+        first_contact_networks: Vec<String>,
         /// How long a device's first-contact window stays open
         #[arg(long)]
         first_contact_hours: Option<u32>,
@@ -773,6 +777,7 @@ async fn execute(cli: Cli, settings: Settings) -> anyhow::Result<()> {
             tenant,
             site,
             allowed_networks,
+            first_contact_networks,
             first_contact_hours,
         }) => {
             let tenant = admin.tenant(&tenant.tenant).await?;
@@ -781,16 +786,28 @@ async fn execute(cli: Cli, settings: Settings) -> anyhow::Result<()> {
                     tenant.id,
                     site.as_deref(),
                     &allowed_networks,
+                    &first_contact_networks,
                     first_contact_hours,
                 )
                 .await?;
-            let networks: Vec<String> = s.allowed_networks.iter().map(|n| n.to_string()).collect();
+            let list = |networks: &[ipnet::IpNet]| {
+                networks
+                    .iter()
+                    .map(|n| n.to_string())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            };
             out.one(
                 &s,
                 format!(
-                    "site {}: allowed networks [{}], first-contact window {} h",
+                    "site {}: allowed networks [{}], first contact from [{}], first-contact window {} h",
                     s.name,
-                    networks.join(", "),
+                    list(&s.allowed_networks),
+                    if s.first_contact_networks.is_empty() {
+                        "anywhere".to_owned()
+                    } else {
+                        list(&s.first_contact_networks)
+                    },
                     s.first_contact_hours
                 ),
             );

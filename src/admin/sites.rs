@@ -115,13 +115,15 @@ impl Admin {
         tenant: TenantId,
         site: Option<&str>,
         allowed_networks: &[String],
+        first_contact_networks: &[String],
         first_contact_hours: Option<u32>,
     ) -> Result<Site> {
         let site = self.site(tenant, site).await?;
         let networks = parse_networks(allowed_networks)?;
+        let first_contact = parse_networks(first_contact_networks)?;
         let hours = check_hours(first_contact_hours.unwrap_or(site.first_contact_hours))?;
         self.store
-            .site_set_trust(tenant, site.id, &networks, hours)
+            .site_set_trust(tenant, site.id, &networks, &first_contact, hours)
             .await
     }
 

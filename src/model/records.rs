@@ -37,6 +37,10 @@ pub struct Site {
     #[serde(serialize_with = "networks")]
     #[schema(value_type = Vec<String>)]
     pub allowed_networks: Vec<ipnet::IpNet>,
+    /// Where first-contact windows may be used from; empty: from anywhere.
+    #[serde(serialize_with = "networks")]
+    #[schema(value_type = Vec<String>)]
+    pub first_contact_networks: Vec<ipnet::IpNet>,
     /// How long a new or re-armed device's first-contact window stays open.
     pub first_contact_hours: u32,
 }

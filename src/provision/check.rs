@@ -90,6 +90,7 @@ pub fn sample_record(model: &str, family: &str) -> Result<DeviceRecord> {
                 transport: Transport::Tls,
             },
             allowed_networks: Vec::new(),
+            first_contact_networks: Vec::new(),
             first_contact_hours: 24,
         },
         device: Device {
@@ -172,7 +173,10 @@ pub fn check(catalog: &Catalog, settings: &ProvisionSettings) -> Vec<Problem> {
                 continue;
             }
         };
-        let shared = FileContext::shared(family, Some(&model), settings);
+        // The shared file as a phone whose User-Agent gives its MAC gets it, and as one whose
+        // User-Agent gives neither model nor MAC.
+        let mut shared = FileContext::shared(family, Some(&model), settings);
+        shared.requester_mac = device.device.as_ref().map(|d| d.mac.clone());
         let bare = FileContext::shared(family, None, settings);
         for (file_index, spec) in manifest.files.iter().enumerate() {
             let mut renders = Vec::new();

@@ -30,6 +30,10 @@ pub struct FileContext {
     /// The firmware the catalogue names for the device's model, if any.
     pub firmware: Option<FirmwareView>,
     pub provisioning: ProvisioningView,
+    /// In a shared file declared `requester_mac`: the MAC the asking phone's User-Agent gave
+    /// (12 lowercase hex digits), so the file can name the phone's own files. Nothing of a
+    /// device is looked up for it: it only echoes what the phone said.
+    pub requester_mac: Option<String>,
 }
 
 #[derive(Debug, Serialize)]
@@ -272,6 +276,7 @@ impl FileContext {
                     version: entry.version.clone(),
                 }),
             provisioning,
+            requester_mac: None,
         })
     }
 
@@ -294,6 +299,7 @@ impl FileContext {
             directory: Vec::new(),
             firmware: None,
             provisioning: provisioning(settings),
+            requester_mac: None,
         }
     }
 }

@@ -195,11 +195,13 @@ enum FileKey {
         file: String,
         revision: i64,
     },
-    /// Files with no device in them, which depend only on the templates and the model.
+    /// Files with no device in them, which depend only on the templates, the model and (for
+    /// files declared `requester_mac`) the MAC the User-Agent gave.
     Shared {
         family: usize,
         file: String,
         model: Option<String>,
+        requester: Option<Mac>,
     },
 }
 
@@ -251,6 +253,8 @@ struct Known {
     device: Device,
     family: usize,
     allowed_networks: Vec<ipnet::IpNet>,
+    /// Where a first-contact window may be used from; empty: anywhere.
+    first_contact_networks: Vec<ipnet::IpNet>,
 }
 
 /// Counters for `/metrics`.
@@ -264,6 +268,8 @@ pub struct Metrics {
     pub challenges: AtomicU64,
     /// Requests refused by the throttle before anything was looked up.
     pub throttled: AtomicU64,
+    /// Times a vendor prefix's first-contact windows were closed by guessing.
+    pub windows_closed: AtomicU64,
     /// Trust decisions, in the order of `Decision::ALL`.
     pub decisions: [AtomicU64; 8],
 }
@@ -388,8 +394,9 @@ impl Provisioner {
             return Ok((Outcome::NotFound("no family has this file"), None));
         };
         let Some(mac) = first.mac else {
+            let requester = ua.as_ref().and_then(|ua| ua.mac);
             let model = ua.map(|ua| ua.model);
-            return Ok((self.shared_file(&first, file, model)?, None));
+            return Ok((self.shared_file(&first, file, model, requester)?, None));
         };
         if let Some(ua_mac) = ua.as_ref().and_then(|ua| ua.mac) {
             if ua_mac != mac {
@@ -402,52 +409,73 @@ impl Provisioner {
         }
         let prefix = {
             let b = mac.bytes();
-            Some([b[0], b[1], b[2]])
+            [b[0], b[1], b[2]]
         };
-        let offered = request.client_mac.is_some() || request.authorization.is_some();
         let tftp = request.protocol == Protocol::Tftp;
-        // An address that keeps failing is slowed, then refused without a look-up. A request that
-        // offers a certificate or credentials is still looked at (a proven device is never
-        // throttled by others' failures), but its failure then costs nothing more.
+        // An address that keeps failing is slowed, then refused without a look-up. The gate is
+        // passed before any credential is parsed: a refused address gets a look-up only for a
+        // client certificate (which the TLS layer verified) or, a few times a minute, for
+        // credentials over HTTPS (so a phone behind the same NAT can still prove itself).
         let gate = match request.peer {
-            Some(ip) => self.throttle.gate(ip, tftp, prefix),
+            Some(ip) => self.throttle.gate(ip, tftp),
             None => Gate::Open,
         };
         match gate {
             Gate::Open => {}
             Gate::Slow => tokio::time::sleep(self.settings.throttle.slow).await,
-            Gate::Refused if !offered => {
-                self.metrics.throttled.fetch_add(1, Ordering::Relaxed);
-                // Over HTTPS a challenge is still given (it costs no look-up, stores nothing and
-                // tells nothing): a real phone behind the same address can then prove itself.
-                if request.protocol == Protocol::Https {
-                    return Ok((Outcome::Challenge(self.digest.challenge(false)), Some(mac)));
+            Gate::Refused => {
+                let checked = request.client_mac.is_some()
+                    || (request.protocol == Protocol::Https
+                        && request.authorization.is_some()
+                        && request.peer.is_some_and(|ip| self.throttle.offer(ip)));
+                if !checked {
+                    self.metrics.throttled.fetch_add(1, Ordering::Relaxed);
+                    // Over HTTPS a challenge is still given (it costs no look-up, stores nothing
+                    // and tells nothing): a real phone behind the same address can then prove
+                    // itself.
+                    if request.protocol == Protocol::Https {
+                        return Ok((Outcome::Challenge(self.digest.challenge(false)), Some(mac)));
+                    }
+                    return Ok((Outcome::NotFound("throttled"), Some(mac)));
                 }
-                return Ok((Outcome::NotFound("throttled"), Some(mac)));
             }
-            Gate::Refused => {}
         }
         let known = self
             .lookup(mac)
             .await?
             .filter(|k| matches.iter().any(|m| m.family == k.family));
-        let verdict = self.classify(known.as_deref(), mac, file, request).await?;
+        // Whether the file asked for may use a first-contact window (see `FileSpec`).
+        let first_contact_file = known.as_ref().is_some_and(|k| {
+            matches.iter().any(|m| {
+                m.family == k.family && self.catalog.family(m.family).file(m.file).first_contact
+            })
+        });
+        let verdict = self
+            .classify(known.as_deref(), mac, first_contact_file, request)
+            .await?;
         *decision = Some(verdict);
-        let fail = |reason: &'static str| {
+        // A guess is a request for a MAC nobody registered, or credentials that do not fit: it
+        // counts against the vendor prefix too, whatever the address and transport.
+        let guess = (known.is_none() || verdict == Decision::Refused).then_some(prefix);
+        let fail = |reason: &'static str| async move {
             if let (Some(ip), false) = (request.peer, gate == Gate::Refused) {
-                self.throttle.fail(ip, tftp, prefix);
+                if self.throttle.fail(ip, tftp, guess).windows_closed {
+                    self.windows_closed(prefix).await;
+                }
             }
             Ok((Outcome::NotFound(reason), Some(mac)))
         };
         let known = match (verdict, known) {
-            (Decision::Refused, _) => return fail("credentials or certificate do not fit"),
+            (Decision::Refused, _) => return fail("credentials or certificate do not fit").await,
             (Decision::Stale, _) => {
                 return Ok((Outcome::Challenge(self.digest.challenge(true)), Some(mac)))
             }
             (Decision::Unproven, _) => {
                 if request.protocol == Protocol::Https {
                     if let (Some(ip), false) = (request.peer, gate == Gate::Refused) {
-                        self.throttle.fail(ip, tftp, prefix);
+                        if self.throttle.fail(ip, tftp, guess).windows_closed {
+                            self.windows_closed(prefix).await;
+                        }
                     }
                     return Ok((Outcome::Challenge(self.digest.challenge(false)), Some(mac)));
                 }
@@ -455,22 +483,24 @@ impl Provisioner {
                     if let Some(outcome) = self.bootstrap(&first, file) {
                         // Counted like a 404: the bootstrap file is what a guess gets.
                         if let Some(ip) = request.peer {
-                            self.throttle.fail(ip, tftp, prefix);
+                            if self.throttle.fail(ip, tftp, guess).windows_closed {
+                                self.windows_closed(prefix).await;
+                            }
                         }
                         return Ok((outcome, Some(mac)));
                     }
                 }
-                return fail("unproven");
+                return fail("unproven").await;
             }
             (_, Some(known)) => known,
             // Trusted decisions are only made for known devices.
-            (_, None) => return fail("unknown MAC"),
+            (_, None) => return fail("unknown MAC").await,
         };
         if let Some(ip) = request.peer {
             self.throttle.succeed(ip, tftp);
         }
         let Some(matched) = matches.into_iter().find(|m| m.family == known.family) else {
-            return fail("file of another family");
+            return fail("file of another family").await;
         };
         let device = known.device.id;
         let tenant = known.device.tenant_id;
@@ -489,7 +519,7 @@ impl Provisioner {
         let mut record = match self.store.device_record(device).await {
             Ok(record) => record,
             // Deleted between lookup and load: as unknown as any other MAC.
-            Err(Error::NotFound { .. }) => return fail("unknown MAC"),
+            Err(Error::NotFound { .. }) => return fail("unknown MAC").await,
             Err(e) => return Err(e),
         };
         record.directory = self.directory(tenant, revision).await?;
@@ -514,13 +544,15 @@ impl Provisioner {
 
     /// The trust level of a request for `mac`'s file (see `trust`). Unknown MACs take the same
     /// steps as known ones where a step costs time, so the two are hard to tell apart. Only a GET
-    /// of the family's main device file uses up a first-contact window; the
-    /// phone's other files (its boot file) are served while the window is open.
+    /// of one of the family's `first_contact` files uses up a first-contact window, and only from
+    /// the site's first-contact networks when it has any, and only while the vendor prefix has
+    /// not seen too many guesses; every other request inside a window is answered as if there
+    /// were none, so nothing shows a window without using it.
     async fn classify(
         &self,
         known: Option<&Known>,
         mac: Mac,
-        file: &str,
+        first_contact_file: bool,
         request: &FileRequest<'_>,
     ) -> Result<Decision> {
         let now = jiff::Timestamp::now().as_second();
@@ -541,6 +573,10 @@ impl Provisioner {
             let header = header.trim_start();
             // Credentials travel only inside TLS: over plain HTTP the file itself would not.
             let proven = if request.protocol != Protocol::Https {
+                // Seen in clear, so spent: the same answer replayed over HTTPS is a replay.
+                if header.starts_with("Digest") {
+                    self.digest.spend(header);
+                }
                 None
             } else if header.starts_with("Digest") {
                 // Decided on the nonce alone, before the device: the same for every MAC.
@@ -573,11 +609,13 @@ impl Provisioner {
         let Some(known) = known else {
             return Ok(Decision::Unproven);
         };
+        let window_request = first_contact_file && request.method == "GET";
         // Just used its window over TFTP from this address: a retransmitted request (the phone
         // did not see our first answer) is served again for a short while. Over HTTP a second
         // request is a second request.
-        if let (Protocol::Tftp, Some(ip), Some(grace_ip)) = (
+        if let (Protocol::Tftp, true, Some(ip), Some(grace_ip)) = (
             request.protocol,
+            window_request,
             request.peer,
             self.grace.get(&known.device.id),
         ) {
@@ -585,25 +623,27 @@ impl Provisioner {
                 return Ok(Decision::FirstContact);
             }
         }
-        if known
+        let window_open = known
             .device
             .access
             .first_contact_until
-            .is_some_and(|until| until > now)
-        {
-            let main_file = request.method == "GET"
-                && self
-                    .device_file_name(known.family, mac)
-                    .eq_ignore_ascii_case(file);
-            if !main_file {
-                return Ok(Decision::FirstContact);
-            }
-            // Exactly one request wins the window; a loser goes on to the next checks.
-            if self
+            .is_some_and(|until| until > now);
+        if window_open && window_request {
+            let b = mac.bytes();
+            let from_expected = known.first_contact_networks.is_empty()
+                || request
+                    .peer
+                    .is_some_and(|ip| known.first_contact_networks.iter().any(|n| n.contains(&ip)));
+            if !from_expected {
+                tracing::info!(%mac, peer = ?request.peer, "first contact refused: not from the site's first-contact networks");
+            } else if self.throttle.windows_closed([b[0], b[1], b[2]]) {
+                tracing::warn!(%mac, peer = ?request.peer, "first contact refused: too many guesses for this vendor prefix");
+            } else if self
                 .store
                 .device_first_contact(&known.device, &Secret::generate(), now)
                 .await?
             {
+                // Exactly one request wins the window; a loser goes on to the next checks.
                 if let (Protocol::Tftp, Some(ip)) = (request.protocol, request.peer) {
                     self.grace.insert(known.device.id, ip);
                 }
@@ -617,6 +657,21 @@ impl Provisioner {
         Ok(Decision::Unproven)
     }
 
+    /// Records that guessing closed the first-contact windows of vendor `prefix`, where the
+    /// admins of the tenants with an open window there (and the operator) see it.
+    async fn windows_closed(&self, prefix: [u8; 3]) {
+        let prefix = hex::encode(prefix);
+        tracing::warn!(%prefix, "too many guesses for one vendor prefix: its first-contact windows are closed for a while");
+        self.metrics.windows_closed.fetch_add(1, Ordering::Relaxed);
+        if let Err(e) = self
+            .store
+            .first_contact_suspended(&prefix, self.settings.throttle.ban.as_secs())
+            .await
+        {
+            tracing::warn!(error = %e, "cannot record that first-contact windows were closed");
+        }
+    }
+
     /// The bootstrap version of a device file: the same for every MAC of the family.
     fn bootstrap(&self, matched: &FileMatch, file: &str) -> Option<Outcome> {
         let family = self.catalog.family(matched.family);
@@ -625,6 +680,7 @@ impl Provisioner {
             family: matched.family,
             file: format!("bootstrap:{}", family.file(matched.file).template),
             model: None,
+            requester: None,
         };
         if let Some(hit) = self.files.get(&key) {
             return Some(Outcome::Found(hit));
@@ -656,6 +712,7 @@ impl Provisioner {
         matched: &FileMatch,
         file: &str,
         ua_model: Option<String>,
+        ua_mac: Option<Mac>,
     ) -> Result<Outcome> {
         let family = self.catalog.family(matched.family);
         let model = match matched.model_code {
@@ -665,15 +722,18 @@ impl Provisioner {
             },
             None => ua_model.and_then(|name| family.model(&name).map(|m| m.name.clone())),
         };
+        let requester = ua_mac.filter(|_| family.file(matched.file).requester_mac);
         let key = FileKey::Shared {
             family: matched.family,
             file: file.to_ascii_lowercase(),
             model: model.clone(),
+            requester,
         };
         if let Some(hit) = self.files.get(&key) {
             return Ok(Outcome::Found(hit));
         }
-        let context = FileContext::shared(family, model.as_deref(), &self.settings);
+        let mut context = FileContext::shared(family, model.as_deref(), &self.settings);
+        context.requester_mac = requester.map(|m| m.to_string());
         Ok(self.render(key, matched, &context))
     }
 
@@ -763,15 +823,17 @@ impl Provisioner {
             }
         }
         let known = match self.store.device_access_by_mac(mac).await? {
-            Some((device, allowed_networks)) => {
-                self.catalog.family_by_name(&device.family).map(|family| {
+            Some(access) => self
+                .catalog
+                .family_by_name(&access.device.family)
+                .map(|family| {
                     Arc::new(Known {
-                        device,
+                        device: access.device,
                         family,
-                        allowed_networks,
+                        allowed_networks: access.allowed_networks,
+                        first_contact_networks: access.first_contact_networks,
                     })
-                })
-            }
+                }),
             None => None,
         };
         self.devices.insert(
@@ -836,10 +898,12 @@ impl Provisioner {
                     &self.catalog.family(family).file(matched.file).content_type,
                 )
             }
-            None => match self.shared_file(&matched, &name, Some(device.model.clone()))? {
-                Outcome::Found(file) => file,
-                _ => return Err(Error::not_found("file", &name)),
-            },
+            None => {
+                match self.shared_file(&matched, &name, Some(device.model.clone()), Some(mac))? {
+                    Outcome::Found(file) => file,
+                    _ => return Err(Error::not_found("file", &name)),
+                }
+            }
         };
         let mut body = String::from_utf8_lossy(&file.body).into_owned();
         if !reveal {

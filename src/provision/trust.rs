@@ -16,7 +16,9 @@
 use std::net::IpAddr;
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::time::Duration;
+
+use tokio::time::Instant;
 
 use md5::Md5;
 use moka::sync::Cache;
@@ -229,6 +231,25 @@ impl Digest {
     }
 }
 
+impl Digest {
+    /// Spends the nonce count of a Digest answer that is seen but cannot be accepted (over plain
+    /// HTTP): the same answer, replayed over HTTPS, is then refused as a replay.
+    pub fn spend(&self, header: &str) {
+        if self.nonce_state(header) != NonceState::Fresh {
+            return;
+        }
+        let Some(r) = parse_digest(header) else {
+            return;
+        };
+        let Ok(nc) = u32::from_str_radix(&r.nc, 16) else {
+            return;
+        };
+        self.counts
+            .get_with(r.nonce, || Arc::new(AtomicU32::new(0)))
+            .fetch_max(nc, Ordering::AcqRel);
+    }
+}
+
 /// Checks `Authorization: Basic …` for `user` with any of `passwords`.
 pub fn verify_basic(header: &str, user: &str, passwords: &[&Secret]) -> bool {
     let Some(encoded) = header.trim().strip_prefix("Basic ") else {
@@ -352,9 +373,12 @@ pub struct ThrottleLimits {
     pub per_minute: u32,
     /// Delay added to answers while an address has used most of its burst.
     pub slow: Duration,
-    /// How long an address that used its whole burst is refused.
+    /// How long an address that used its whole burst is refused, and how long a vendor prefix's
+    /// first-contact windows stay closed after its guesses ran out.
     pub ban: Duration,
-    /// The same, for all addresses together, per vendor prefix (the MAC's first three bytes).
+    /// Guesses (requests for MACs nobody registered, wrong credentials) a vendor prefix (the
+    /// MAC's first three bytes) may see over all addresses and transports before the
+    /// first-contact windows of that prefix close; and how many are forgiven a minute.
     pub prefix_burst: u32,
     pub prefix_per_minute: u32,
 }
@@ -369,6 +393,11 @@ pub enum Gate {
     Refused,
 }
 
+/// Credential checks a refused address may still have looked at, a minute: a phone behind the
+/// same NAT as a guesser can still prove itself, while the guesser gets a handful of look-ups
+/// instead of hundreds.
+const OFFERS_PER_MINUTE: u32 = 6;
+
 #[derive(Debug)]
 struct Bucket {
     tokens: f64,
@@ -376,13 +405,27 @@ struct Bucket {
     banned_until: Option<Instant>,
 }
 
-/// Token buckets of failures (404 and 401 answers), per source address and per vendor prefix.
+/// Token buckets of failures (404 and 401 answers) per source address, of guesses per vendor
+/// prefix, and of credential checks from refused addresses. Time is tokio's, so tests can pause
+/// it.
 pub struct Throttle {
     limits: ThrottleLimits,
     /// Keyed by `source_key`, and apart for TFTP: a spoofable UDP source must not get an address
     /// refused over HTTP.
     addresses: Cache<(IpAddr, bool), Arc<Mutex<Bucket>>>,
+    /// Guesses per vendor prefix, over every address and transport (a guesser who changes
+    /// address every few requests is seen here). An exhausted prefix closes first-contact
+    /// windows only: phones that prove themselves or ask from their site's allowed network are
+    /// never refused because of other people's guesses.
     prefixes: Cache<[u8; 3], Arc<Mutex<Bucket>>>,
+    offers: Cache<IpAddr, Arc<Mutex<Bucket>>>,
+}
+
+/// What counting a failure changed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Counted {
+    /// The prefix's guesses just ran out: its first-contact windows close now.
+    pub windows_closed: bool,
 }
 
 impl Throttle {
@@ -395,7 +438,11 @@ impl Throttle {
                 .build(),
             prefixes: Cache::builder()
                 .max_capacity(100_000)
-                .time_to_idle(idle)
+                .time_to_idle(idle.max(Duration::from_secs(24 * 3600)))
+                .build(),
+            offers: Cache::builder()
+                .max_capacity(100_000)
+                .time_to_idle(Duration::from_secs(120))
                 .build(),
             limits,
         }
@@ -419,20 +466,10 @@ impl Throttle {
         }))
     }
 
-    /// How to treat the next request from `ip` (over TFTP when `tftp`) for a file of vendor
-    /// `prefix`.
-    pub fn gate(&self, ip: IpAddr, tftp: bool, prefix: Option<[u8; 3]>) -> Gate {
+    /// How to treat the next request from `ip` (over TFTP when `tftp`).
+    pub fn gate(&self, ip: IpAddr, tftp: bool) -> Gate {
         let now = Instant::now();
         let l = &self.limits;
-        if let Some(prefix) = prefix {
-            if let Some(bucket) = self.prefixes.get(&prefix) {
-                let mut b = bucket.lock().unwrap_or_else(|e| e.into_inner());
-                Self::refill(&mut b, l.prefix_burst, l.prefix_per_minute, now);
-                if b.banned_until.is_some() {
-                    return Gate::Refused;
-                }
-            }
-        }
         let Some(bucket) = self.addresses.get(&(source_key(ip), tftp)) else {
             return Gate::Open;
         };
@@ -447,42 +484,74 @@ impl Throttle {
         }
     }
 
-    /// Counts a failure: when an address (or a prefix) has none left, it is refused for `ban`.
-    /// An address already refused, and TFTP (whose source can be forged), do not count against
-    /// the prefix: one host cannot get a whole vendor's phones refused.
-    pub fn fail(&self, ip: IpAddr, tftp: bool, prefix: Option<[u8; 3]>) {
+    /// Whether a refused address may still have one credential check looked at now (see
+    /// `OFFERS_PER_MINUTE`); decided before the credentials are parsed.
+    pub fn offer(&self, ip: IpAddr) -> bool {
+        let now = Instant::now();
+        let bucket = self
+            .offers
+            .get_with(source_key(ip), || Self::bucket(OFFERS_PER_MINUTE));
+        let mut b = bucket.lock().unwrap_or_else(|e| e.into_inner());
+        Self::refill(&mut b, OFFERS_PER_MINUTE, OFFERS_PER_MINUTE, now);
+        if b.tokens >= 1.0 {
+            b.tokens -= 1.0;
+            true
+        } else {
+            false
+        }
+    }
+
+    /// Whether the first-contact windows of vendor `prefix` are closed by guessing.
+    pub fn windows_closed(&self, prefix: [u8; 3]) -> bool {
+        let Some(bucket) = self.prefixes.get(&prefix) else {
+            return false;
+        };
+        let mut b = bucket.lock().unwrap_or_else(|e| e.into_inner());
+        let l = &self.limits;
+        Self::refill(&mut b, l.prefix_burst, l.prefix_per_minute, Instant::now());
+        // Closed for the ban, and until the prefix has earned a guess back.
+        b.banned_until.is_some() || b.tokens < 1.0
+    }
+
+    /// Counts a failure of `ip` (over TFTP when `tftp`): when an address has none left, it is
+    /// refused for `ban`. A `guess` (a MAC nobody registered, or credentials that do not fit) of
+    /// vendor `prefix` also counts against the prefix, from every address and both transports,
+    /// unless the address is already refused.
+    pub fn fail(&self, ip: IpAddr, tftp: bool, guess: Option<[u8; 3]>) -> Counted {
         let now = Instant::now();
         let l = &self.limits;
-        let take = |bucket: Arc<Mutex<Bucket>>, burst: u32, per_minute: u32| {
-            let mut b = bucket.lock().unwrap_or_else(|e| e.into_inner());
-            Self::refill(&mut b, burst, per_minute, now);
-            b.tokens -= 1.0;
-            if b.tokens < 1.0 && b.banned_until.is_none() {
-                b.banned_until = Some(now + l.ban);
-                true
-            } else {
-                false
-            }
-        };
         let bucket = self
             .addresses
             .get_with((source_key(ip), tftp), || Self::bucket(l.burst));
-        let already_refused = bucket
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .banned_until
-            .is_some();
-        if take(bucket, l.burst, l.per_minute) {
-            tracing::warn!(%ip, tftp, ban_secs = l.ban.as_secs(), "too many failed requests: address refused for a while");
-        }
-        if let (Some(prefix), false, false) = (prefix, already_refused, tftp) {
+        let already_refused = {
+            let mut b = bucket.lock().unwrap_or_else(|e| e.into_inner());
+            Self::refill(&mut b, l.burst, l.per_minute, now);
+            let refused = b.banned_until.is_some();
+            b.tokens -= 1.0;
+            if b.tokens < 1.0 && !refused {
+                b.banned_until = Some(now + l.ban);
+                tracing::warn!(%ip, tftp, ban_secs = l.ban.as_secs(), "too many failed requests: address refused for a while");
+            }
+            refused
+        };
+        let mut counted = Counted {
+            windows_closed: false,
+        };
+        if let (Some(prefix), false) = (guess, already_refused) {
             let bucket = self
                 .prefixes
                 .get_with(prefix, || Self::bucket(l.prefix_burst));
-            if take(bucket, l.prefix_burst, l.prefix_per_minute) {
-                tracing::warn!(prefix = %hex::encode(prefix), "too many failed requests for one vendor prefix: refused for a while");
+            let mut b = bucket.lock().unwrap_or_else(|e| e.into_inner());
+            Self::refill(&mut b, l.prefix_burst, l.prefix_per_minute, now);
+            // Bounded below, so the windows open again a while after the guessing stops.
+            b.tokens = (b.tokens - 1.0).max(-f64::from(l.prefix_burst));
+            if b.tokens < 1.0 {
+                counted.windows_closed = b.banned_until.is_none();
+                // Each further guess keeps the windows closed.
+                b.banned_until = Some(now + l.ban);
             }
         }
+        counted
     }
 
     /// A proven request gives its address one failure back (phones behind one NAT that are
@@ -672,18 +741,57 @@ mod tests {
         });
         let a: IpAddr = "192.0.2.1".parse().unwrap();
         let b: IpAddr = "192.0.2.2".parse().unwrap();
-        assert_eq!(throttle.gate(a, false, None), Gate::Open);
+        assert_eq!(throttle.gate(a, false), Gate::Open);
         for _ in 0..6 {
             throttle.fail(a, false, Some([0, 0x15, 0x65]));
         }
-        assert_eq!(throttle.gate(a, false, None), Gate::Slow);
+        assert_eq!(throttle.gate(a, false), Gate::Slow);
         for _ in 0..4 {
             throttle.fail(a, false, Some([0, 0x15, 0x65]));
         }
-        assert_eq!(throttle.gate(a, false, None), Gate::Refused);
-        assert_eq!(throttle.gate(b, false, Some([0, 0x15, 0x65])), Gate::Open);
+        assert_eq!(throttle.gate(a, false), Gate::Refused);
+        assert_eq!(throttle.gate(b, false), Gate::Open);
         // TFTP failures are counted apart: a forged UDP source cannot get the address refused
         // over HTTP.
-        assert_eq!(throttle.gate(a, true, None), Gate::Open);
+        assert_eq!(throttle.gate(a, true), Gate::Open);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn issue_10_guesses_from_rotating_addresses_close_the_prefix_windows_for_a_while() {
+        let throttle = Throttle::new(ThrottleLimits {
+            burst: 60,
+            per_minute: 60,
+            slow: Duration::from_millis(1),
+            ban: Duration::from_secs(600),
+            prefix_burst: 100,
+            prefix_per_minute: 2,
+        });
+        let yealink = [0, 0x15, 0x65];
+        let mut closed_at = None;
+        for i in 0..1000u32 {
+            // A new address every 25 guesses: no address is ever slowed.
+            let ip = IpAddr::from([127, 1, (i / 25 / 256) as u8, (i / 25 % 256) as u8]);
+            assert_eq!(throttle.gate(ip, i % 2 == 0), Gate::Open);
+            if throttle.fail(ip, i % 2 == 0, Some(yealink)).windows_closed {
+                assert!(closed_at.is_none(), "the closing is reported once");
+                closed_at = Some(i);
+            }
+        }
+        assert_eq!(closed_at, Some(99), "TFTP and HTTP guesses both count");
+        assert!(throttle.windows_closed(yealink));
+        assert!(!throttle.windows_closed([0, 0x04, 0x13]), "another vendor");
+        // The guessing stops: the windows stay closed past the ban, until the prefix has been
+        // quiet long enough to earn a guess back (from -100 at 2 a minute: 50 minutes).
+        tokio::time::advance(Duration::from_secs(601)).await;
+        assert!(throttle.windows_closed(yealink));
+        tokio::time::advance(Duration::from_secs(39 * 60)).await;
+        assert!(throttle.windows_closed(yealink));
+        tokio::time::advance(Duration::from_secs(2 * 60)).await;
+        assert!(!throttle.windows_closed(yealink));
+        // A refused address has a few credential checks a minute, no more.
+        let offers = (0..20)
+            .filter(|_| throttle.offer("192.0.2.9".parse().unwrap()))
+            .count();
+        assert_eq!(offers, OFFERS_PER_MINUTE as usize);
     }
 }

@@ -71,6 +71,17 @@ pub struct FileSpec {
     /// (no device data, no secrets). Without one, such a request gets the uniform 404.
     #[serde(default)]
     pub bootstrap: Option<String>,
+    /// A device file a phone asks for first when it has no credentials yet: a GET of it inside
+    /// the device's first-contact window uses the window up (one request wins). Every other
+    /// device file needs proof, also while the window is open, so at most one answer of a window
+    /// ever holds a secret, and nothing tells a guesser that a window is open without using it.
+    #[serde(default)]
+    pub first_contact: bool,
+    /// A shared file that names the asking phone's own files by the MAC in its User-Agent
+    /// (`requester_mac` in the template): Yealink's common boot file, the fallback of a phone
+    /// whose own boot file was refused, must still lead it to its `<mac>.cfg`.
+    #[serde(default)]
+    pub requester_mac: bool,
     pub format: Format,
     pub content_type: String,
     /// For XML files: the root element the vendor expects; `check-templates` insists on it.

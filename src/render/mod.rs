@@ -190,6 +190,23 @@ impl Catalog {
                     }
                 }
             }
+            // The family's main file is where a phone without credentials starts: it must be
+            // one that may use the first-contact window.
+            let main = manifest
+                .device_file
+                .replace("{mac}", "001565a1b2c3")
+                .replace("{MAC}", "001565A1B2C3");
+            let main_ok = manifest
+                .files
+                .iter()
+                .zip(&files)
+                .any(|(spec, re)| spec.first_contact && re.is_match(&main));
+            if !main_ok {
+                return Err(manifest_error(format!(
+                    "device_file {:?} matches no file with first_contact = true",
+                    manifest.device_file
+                )));
+            }
             if layers.overrides.is_some() {
                 overridden.push(manifest.family.clone());
             }

@@ -25,6 +25,14 @@ pub struct NewDevice {
 }
 
 /// A number logged in to a handset: where, in which slot, as which SIP user.
+/// A registered device with its site's trust settings, as the phone path needs them.
+#[derive(Clone, Debug)]
+pub struct DeviceTrust {
+    pub device: Device,
+    pub allowed_networks: Vec<ipnet::IpNet>,
+    pub first_contact_networks: Vec<ipnet::IpNet>,
+}
+
 #[derive(Clone, Debug)]
 pub struct LineLogin {
     pub number_id: NumberId,
@@ -370,19 +378,16 @@ impl Store {
         })
     }
 
-    /// The device with this MAC and its site's allowed networks, in one query (a registered MAC
+    /// The device with this MAC and its site's trust settings, in one query (a registered MAC
     /// costs no more round trips than an unknown one).
-    pub async fn device_access_by_mac(
-        &self,
-        mac: Mac,
-    ) -> Result<Option<(Device, Vec<ipnet::IpNet>)>> {
+    pub async fn device_access_by_mac(&self, mac: Mac) -> Result<Option<DeviceTrust>> {
         let columns: Vec<String> = COLUMNS
             .split(',')
             .map(|c| format!("d.{}", c.trim()))
             .collect();
         let row = sqlx::query(&format!(
-            "SELECT {}, s.allowed_networks FROM devices d JOIN sites s ON s.id = d.site_id \
-             WHERE d.mac = $1",
+            "SELECT {}, s.allowed_networks, s.first_contact_networks FROM devices d \
+             JOIN sites s ON s.id = d.site_id WHERE d.mac = $1",
             columns.join(", ")
         ))
         .bind(mac.to_string())
@@ -392,16 +397,58 @@ impl Store {
         let Some(row) = row else {
             return Ok(None);
         };
-        let networks: String = get(&row, "allowed_networks")?;
-        let networks = networks
-            .split(',')
-            .filter(|n| !n.is_empty())
-            .map(|n| {
-                n.parse()
-                    .map_err(|_| Error::Store(format!("stored network {n:?} is invalid")))
-            })
-            .collect::<Result<_>>()?;
-        Ok(Some((device_from(&row)?, networks)))
+        let allowed: String = get(&row, "allowed_networks")?;
+        let first_contact: String = get(&row, "first_contact_networks")?;
+        Ok(Some(DeviceTrust {
+            device: device_from(&row)?,
+            allowed_networks: super::tenants::parse_networks(&allowed)?,
+            first_contact_networks: super::tenants::parse_networks(&first_contact)?,
+        }))
+    }
+
+    /// Records that guessing closed the first-contact windows of vendor `prefix` (12-hex-digit
+    /// MACs starting with it): one audit entry for each tenant with an open window there, and
+    /// one for the operator. Not configuration: no revision moves.
+    pub async fn first_contact_suspended(&self, prefix: &str, secs: u64) -> Result<()> {
+        let now = now();
+        let mut tx = self.pool.begin().await.map_err(store_err)?;
+        let rows = sqlx::query(
+            "SELECT tenant_id, COUNT(*) AS n FROM devices WHERE mac LIKE $1 \
+             AND first_contact_until > $2 GROUP BY tenant_id",
+        )
+        .bind(format!("{prefix}%"))
+        .bind(now)
+        .fetch_all(&mut *tx)
+        .await
+        .map_err(store_err)?;
+        let mut entries: Vec<(Option<i64>, i64)> = Vec::new();
+        for row in &rows {
+            entries.push((Some(get(row, "tenant_id")?), get(row, "n")?));
+        }
+        entries.push((None, entries.iter().map(|(_, n)| n).sum()));
+        let id = i64::from_str_radix(prefix, 16).unwrap_or_default();
+        for (tenant, windows) in entries {
+            let after = serde_json::json!({
+                "vendor_prefix": prefix,
+                "open_windows": windows,
+                "closed_for_at_least_secs": secs,
+                "reason": "too many requests for MACs nobody registered: someone is guessing",
+            });
+            sqlx::query(
+                "INSERT INTO change_log (revision, tenant_id, entity, entity_id, action, at, \
+                 actor, after_json) VALUES ((SELECT value FROM revision WHERE id = 1), $1, \
+                 'vendor-prefix', $2, 'first-contact-closed', $3, 'server', $4)",
+            )
+            .bind(tenant)
+            .bind(id)
+            .bind(now)
+            .bind(after.to_string())
+            .execute(&mut *tx)
+            .await
+            .map_err(store_err)?;
+        }
+        tx.commit().await.map_err(store_err)?;
+        Ok(())
     }
 
     /// Logs `number` in to `device` in the next free account slot, with a new SIP account.

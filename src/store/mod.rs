@@ -28,7 +28,7 @@ use sqlx::any::{AnyConnectOptions, AnyPoolOptions, AnyRow};
 use sqlx::{Any, AnyPool, ConnectOptions, Executor, Row, Transaction};
 
 pub use audit::{AuditEntry, AuditFilter};
-pub use devices::{LastSeen, LineLogin, NewDevice, Sighting};
+pub use devices::{DeviceTrust, LastSeen, LineLogin, NewDevice, Sighting};
 pub use licences::{LicencePool, Trunk};
 pub use monitors::BlfGrant;
 pub use numbers::{NewNumber, NumberPatch, PinCheck, PIN_ATTEMPTS};

@@ -19,7 +19,19 @@ pub struct NewSite {
 }
 
 pub(super) const SITE_COLUMNS: &str = "id, tenant_id, name, time_zone, ntp_server, sip_domain, \
-     sip_proxy, sip_port, sip_transport, allowed_networks, first_contact_hours";
+     sip_proxy, sip_port, sip_transport, allowed_networks, first_contact_hours, \
+     first_contact_networks";
+
+/// Networks as stored: comma-separated CIDRs.
+pub(super) fn parse_networks(text: &str) -> Result<Vec<ipnet::IpNet>> {
+    text.split(',')
+        .filter(|n| !n.is_empty())
+        .map(|n| {
+            n.parse()
+                .map_err(|_| Error::Store(format!("stored network {n:?} is invalid")))
+        })
+        .collect()
+}
 
 fn networks_text(list: &[ipnet::IpNet]) -> String {
     list.iter()
@@ -113,6 +125,7 @@ impl Store {
             ntp_server: site.ntp_server.clone(),
             sip: site.sip.clone(),
             allowed_networks: site.allowed_networks.clone(),
+            first_contact_networks: Vec::new(),
             first_contact_hours: site.first_contact_hours,
         })
     }
@@ -149,17 +162,19 @@ impl Store {
         tenant: TenantId,
         id: SiteId,
         allowed_networks: &[ipnet::IpNet],
+        first_contact_networks: &[ipnet::IpNet],
         first_contact_hours: u32,
     ) -> Result<Site> {
         let mut tx = self.begin_write().await?;
         let done = sqlx::query(
-            "UPDATE sites SET allowed_networks = $1, first_contact_hours = $2 \
-             WHERE id = $3 AND tenant_id = $4",
+            "UPDATE sites SET allowed_networks = $1, first_contact_hours = $2, \
+             first_contact_networks = $5 WHERE id = $3 AND tenant_id = $4",
         )
         .bind(networks_text(allowed_networks))
         .bind(i64::from(first_contact_hours))
         .bind(id.0)
         .bind(tenant.0)
+        .bind(networks_text(first_contact_networks))
         .execute(tx.conn())
         .await
         .map_err(store_err)?;
@@ -198,6 +213,7 @@ pub(super) fn site_from(row: &AnyRow) -> Result<Site> {
     let transport: String = get(row, "sip_transport")?;
     let port: i64 = get(row, "sip_port")?;
     let networks: String = get(row, "allowed_networks")?;
+    let first_contact_networks: String = get(row, "first_contact_networks")?;
     let hours: i64 = get(row, "first_contact_hours")?;
     Ok(Site {
         id: SiteId(get(row, "id")?),
@@ -214,14 +230,8 @@ pub(super) fn site_from(row: &AnyRow) -> Result<Site> {
                 .parse::<Transport>()
                 .map_err(|e| corrupt("sip_transport", e))?,
         },
-        allowed_networks: networks
-            .split(',')
-            .filter(|n| !n.is_empty())
-            .map(|n| {
-                n.parse()
-                    .map_err(|_| Error::Store(format!("stored network {n:?} is invalid")))
-            })
-            .collect::<Result<_>>()?,
+        allowed_networks: parse_networks(&networks)?,
+        first_contact_networks: parse_networks(&first_contact_networks)?,
         first_contact_hours: u32::try_from(hours)
             .map_err(|_| Error::Store(format!("stored first_contact_hours {hours} is invalid")))?,
     })

@@ -87,15 +87,24 @@ async fn challenge(client: &reqwest::Client, url: &str) -> String {
 /// HTTP password the phone received.
 async fn first_contact(server: &TestServer) -> String {
     walkthrough_with(&server.app, &[]).await;
-    // As a Yealink boots: its boot file first, which does not use up the window; nor does a HEAD.
-    let (status, _, boot) = server.fetch("/001565a1b2c3.boot", Some(UA)).await;
+    // As a Yealink boots: its own boot file first. Inside the window it is answered like any
+    // unproven request (nothing may tell a window is open without using it), so the phone falls
+    // back to the common boot file, which leads it to its own file by the MAC of its
+    // User-Agent.
+    let (status, _, _) = server.fetch("/001565a1b2c3.boot", Some(UA)).await;
+    assert_eq!(status, 404);
+    let (status, _, boot) = server.fetch("/y000000000000.boot", Some(UA)).await;
     assert_eq!(status, 200);
     assert!(
         boot.contains("include:config \"001565a1b2c3.cfg\""),
         "{boot}"
     );
     let head = server.client.head(server.url(FILE)).send().await.unwrap();
-    assert_eq!(head.status().as_u16(), 200);
+    assert_eq!(
+        head.status().as_u16(),
+        404,
+        "a HEAD does not use the window"
+    );
     let (status, _, body) = server.fetch(FILE, Some(UA)).await;
     assert_eq!(status, 200, "first contact gets the full file");
     assert!(line(&body, "account.1.password").is_some());
@@ -391,7 +400,7 @@ async fn guessing_macs_gets_an_address_throttled_and_no_one_else() {
     server
         .app
         .admin
-        .site_trust(tenant.id, None, &["127.0.0.2/32".to_string()], None)
+        .site_trust(tenant.id, None, &["127.0.0.2/32".to_string()], &[], None)
         .await
         .unwrap();
     let mut seed: u32 = 12345;
