@@ -117,6 +117,9 @@ pub struct KeyView {
     /// Directed pickup of a ringing call at the watched phone (`provisioning.pickup_prefix` +
     /// value), for BLF keys.
     pub pickup: Option<String>,
+    /// The directed-pickup code alone (`provisioning.pickup_prefix`), for BLF keys: for phones
+    /// that dial code + watched number themselves.
+    pub pickup_code: Option<String>,
     /// The family's code for the kind (manifest `[key_types]`).
     pub type_code: String,
 }
@@ -206,6 +209,7 @@ impl FileContext {
                 position: lines.len() as u16 + i as u16 + 1,
                 kind,
                 pickup: (kind == "blf").then(|| format!("{}{value}", settings.pickup_prefix)),
+                pickup_code: (kind == "blf").then(|| settings.pickup_prefix.clone()),
                 value,
                 label,
                 line: 1,
@@ -232,7 +236,15 @@ impl FileContext {
             let name = pattern
                 .replace("{mac}", &record.device.mac.to_string())
                 .replace("{MAC}", &record.device.mac.upper());
-            format!("{base}{name}")
+            // Over HTTPS the URL carries the device's URL token: every family's phone can fetch
+            // its directory with exactly what its file tells it, whether or not it answers a
+            // challenge for it.
+            match (&record.device.access.http_password, &settings.https_url) {
+                (Some(password), Some(_)) => {
+                    format!("{base}d/{}/{name}", super::trust::url_token(password))
+                }
+                _ => format!("{base}{name}"),
+            }
         });
         let unused_accounts = (1..=model.accounts)
             .filter(|p| !lines.iter().any(|l| l.position == *p))

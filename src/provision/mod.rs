@@ -271,7 +271,7 @@ pub struct Metrics {
     /// Times a vendor prefix's first-contact windows were closed by guessing.
     pub windows_closed: AtomicU64,
     /// Trust decisions, in the order of `Decision::ALL`.
-    pub decisions: [AtomicU64; 8],
+    pub decisions: [AtomicU64; 9],
 }
 
 pub struct Provisioner {
@@ -297,6 +297,10 @@ pub struct Provisioner {
     /// Devices that just used their first-contact window over TFTP, with the address that used
     /// it (see `classify`).
     grace: Cache<DeviceId, IpAddr>,
+    /// Every site's allowed and first-contact networks, as of a global revision: the throttle
+    /// never refuses an address on one of them before its device is looked at, so a trust
+    /// change takes effect on the next request even for an address that failed before.
+    allowed: std::sync::Mutex<(i64, Arc<Vec<ipnet::IpNet>>)>,
     pub metrics: Metrics,
 }
 
@@ -327,6 +331,7 @@ impl Provisioner {
                 .max_capacity(100_000)
                 .time_to_live(Duration::from_secs(30))
                 .build(),
+            allowed: std::sync::Mutex::new((-1, Arc::default())),
             settings,
             files,
             devices,
@@ -342,7 +347,18 @@ impl Provisioner {
 
     /// Serves one request. Never fails: every refusal is `NotFound` with its reason.
     pub async fn serve(&self, request: &FileRequest<'_>) -> Served {
-        let file = request.path.rsplit('/').next().unwrap_or_default();
+        // A file is named by the last part of the path; a family may name one by its folder
+        // too (Grandstream's `<mac>/phonebook.xml`), so the last two parts are looked at when
+        // the last alone is nobody's.
+        let mut parts = request.path.rsplit('/');
+        let last = parts.next().unwrap_or_default();
+        let file = match parts.next() {
+            Some(folder) if valid_name(last) && self.catalog.match_file(last).is_empty() => {
+                let len = folder.len() + 1 + last.len();
+                &request.path[request.path.len() - len..]
+            }
+            _ => last,
+        };
         let mut decision = None;
         let (outcome, mac) = match self.find(file, request, &mut decision).await {
             Ok((outcome, mac)) => (outcome, mac),
@@ -377,7 +393,7 @@ impl Provisioner {
         request: &FileRequest<'_>,
         decision: &mut Option<Decision>,
     ) -> Result<(Outcome, Option<Mac>)> {
-        if !valid_name(file) {
+        if !file.split('/').all(valid_name) {
             return Ok((Outcome::NotFound("invalid file name"), None));
         }
         let ua = request
@@ -417,7 +433,11 @@ impl Provisioner {
         // client certificate (which the TLS layer verified) or, a few times a minute, for
         // credentials over HTTPS (so a phone behind the same NAT can still prove itself).
         let gate = match request.peer {
-            Some(ip) => self.throttle.gate(ip, tftp),
+            Some(ip) => match self.throttle.gate(ip, tftp) {
+                Gate::Open => Gate::Open,
+                _ if self.on_allowed_network(ip).await? => Gate::Open,
+                gate => gate,
+            },
             None => Gate::Open,
         };
         match gate {
@@ -440,29 +460,63 @@ impl Provisioner {
                 }
             }
         }
-        let known = self
-            .lookup(mac)
-            .await?
-            .filter(|k| matches.iter().any(|m| m.family == k.family));
+        let plain = request.client_mac.is_none() && request.authorization.is_none();
+        // Without credentials, only a first-contact window or an allowed network can serve a
+        // device's file. While guessing keeps the prefix's windows closed, such a request from
+        // no allowed network is answered without a look-up: a flood costs no database work.
+        let closed_early = plain
+            && self.throttle.windows_closed(prefix)
+            && match request.peer {
+                Some(ip) => !self.on_allowed_network(ip).await?,
+                None => true,
+            };
+        let known = if closed_early {
+            self.metrics.throttled.fetch_add(1, Ordering::Relaxed);
+            None
+        } else {
+            self.lookup(mac)
+                .await?
+                .filter(|k| matches.iter().any(|m| m.family == k.family))
+        };
         // Whether the file asked for may use a first-contact window (see `FileSpec`).
         let first_contact_file = known.as_ref().is_some_and(|k| {
             matches.iter().any(|m| {
                 m.family == k.family && self.catalog.family(m.family).file(m.file).first_contact
             })
         });
-        let verdict = self
-            .classify(known.as_deref(), mac, first_contact_file, request)
-            .await?;
+        // The folders before the file, where a directory URL carries the device's URL token.
+        let directory_file = known.as_ref().is_some_and(|k| {
+            matches.iter().any(|m| {
+                m.family == k.family && self.catalog.family(m.family).directory == Some(m.file)
+            })
+        });
+        let folders: Vec<&str> = if directory_file {
+            request.path[..request.path.len() - file.len()]
+                .split('/')
+                .filter(|s| !s.is_empty())
+                .collect()
+        } else {
+            Vec::new()
+        };
+        let verdict = if closed_early {
+            Decision::Unproven
+        } else {
+            self.classify(known.as_deref(), mac, first_contact_file, &folders, request)
+                .await?
+        };
         *decision = Some(verdict);
         // A guess is a request for a MAC nobody registered, or credentials that do not fit: it
         // counts against the vendor prefix too, whatever the address and transport.
         let guess = (known.is_none() || verdict == Decision::Refused).then_some(prefix);
-        let fail = |reason: &'static str| async move {
+        let count = || async move {
             if let (Some(ip), false) = (request.peer, gate == Gate::Refused) {
                 if self.throttle.fail(ip, tftp, guess).windows_closed {
                     self.windows_closed(prefix).await;
                 }
             }
+        };
+        let fail = |reason: &'static str| async move {
+            count().await;
             Ok((Outcome::NotFound(reason), Some(mac)))
         };
         let known = match (verdict, known) {
@@ -472,21 +526,13 @@ impl Provisioner {
             }
             (Decision::Unproven, _) => {
                 if request.protocol == Protocol::Https {
-                    if let (Some(ip), false) = (request.peer, gate == Gate::Refused) {
-                        if self.throttle.fail(ip, tftp, guess).windows_closed {
-                            self.windows_closed(prefix).await;
-                        }
-                    }
+                    count().await;
                     return Ok((Outcome::Challenge(self.digest.challenge(false)), Some(mac)));
                 }
                 if self.settings.unproven == Unproven::Bootstrap {
                     if let Some(outcome) = self.bootstrap(&first, file) {
                         // Counted like a 404: the bootstrap file is what a guess gets.
-                        if let Some(ip) = request.peer {
-                            if self.throttle.fail(ip, tftp, guess).windows_closed {
-                                self.windows_closed(prefix).await;
-                            }
-                        }
+                        count().await;
                         return Ok((outcome, Some(mac)));
                     }
                 }
@@ -553,6 +599,7 @@ impl Provisioner {
         known: Option<&Known>,
         mac: Mac,
         first_contact_file: bool,
+        folders: &[&str],
         request: &FileRequest<'_>,
     ) -> Result<Decision> {
         let now = jiff::Timestamp::now().as_second();
@@ -609,6 +656,12 @@ impl Provisioner {
         let Some(known) = known else {
             return Ok(Decision::Unproven);
         };
+        if request.protocol == Protocol::Https && !folders.is_empty() {
+            let passwords = passwords(Some(known), now);
+            if passwords.real && trust::verify_url_token(folders, &passwords.list()) {
+                return Ok(Decision::ProvenUrl);
+            }
+        }
         let window_request = first_contact_file && request.method == "GET";
         // Just used its window over TFTP from this address: a retransmitted request (the phone
         // did not see our first answer) is served again for a short while. Over HTTP a second
@@ -630,14 +683,20 @@ impl Provisioner {
             .is_some_and(|until| until > now);
         if window_open && window_request {
             let b = mac.bytes();
-            let from_expected = known.first_contact_networks.is_empty()
-                || request
+            // With first-contact networks, a window is used from them only, and guessing from
+            // elsewhere cannot close it; without, guessing closes the prefix's windows for a while.
+            let refusal = if known.first_contact_networks.is_empty() {
+                self.throttle
+                    .windows_closed([b[0], b[1], b[2]])
+                    .then_some("too many guesses for this vendor prefix")
+            } else {
+                let from_there = request
                     .peer
                     .is_some_and(|ip| known.first_contact_networks.iter().any(|n| n.contains(&ip)));
-            if !from_expected {
-                tracing::info!(%mac, peer = ?request.peer, "first contact refused: not from the site's first-contact networks");
-            } else if self.throttle.windows_closed([b[0], b[1], b[2]]) {
-                tracing::warn!(%mac, peer = ?request.peer, "first contact refused: too many guesses for this vendor prefix");
+                (!from_there).then_some("not from the site's first-contact networks")
+            };
+            if let Some(reason) = refusal {
+                tracing::info!(%mac, peer = ?request.peer, reason, "first-contact window not used");
             } else if self
                 .store
                 .device_first_contact(&known.device, &Secret::generate(), now)
@@ -655,6 +714,26 @@ impl Provisioner {
             return Ok(Decision::AllowedNetwork);
         }
         Ok(Decision::Unproven)
+    }
+
+    /// Whether `ip` is on any site's allowed or first-contact networks (loaded again when the global revision
+    /// moves: one small query, only for addresses the throttle holds back).
+    async fn on_allowed_network(&self, ip: IpAddr) -> Result<bool> {
+        let global = self.store.revisions().global();
+        let cached = {
+            let guard = self.allowed.lock().unwrap_or_else(|e| e.into_inner());
+            (guard.0 == global).then(|| guard.1.clone())
+        };
+        let networks = match cached {
+            Some(networks) => networks,
+            None => {
+                let networks = Arc::new(self.store.trusted_networks_all().await?);
+                *self.allowed.lock().unwrap_or_else(|e| e.into_inner()) =
+                    (global, networks.clone());
+                networks
+            }
+        };
+        Ok(networks.iter().any(|n| n.contains(&ip)))
     }
 
     /// Records that guessing closed the first-contact windows of vendor `prefix`, where the

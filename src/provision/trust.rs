@@ -35,6 +35,8 @@ pub enum Decision {
     ProvenCertificate,
     ProvenDigest,
     ProvenBasic,
+    /// The directory asked for under the device's URL token (see `url_token`), over HTTPS.
+    ProvenUrl,
     FirstContact,
     AllowedNetwork,
     Unproven,
@@ -50,6 +52,7 @@ impl Decision {
             Decision::ProvenCertificate => "proven-certificate",
             Decision::ProvenDigest => "proven-digest",
             Decision::ProvenBasic => "proven-basic",
+            Decision::ProvenUrl => "proven-url",
             Decision::FirstContact => "first-contact",
             Decision::AllowedNetwork => "allowed-network",
             Decision::Unproven => "unproven",
@@ -58,10 +61,11 @@ impl Decision {
         }
     }
 
-    pub const ALL: [Decision; 8] = [
+    pub const ALL: [Decision; 9] = [
         Decision::ProvenCertificate,
         Decision::ProvenDigest,
         Decision::ProvenBasic,
+        Decision::ProvenUrl,
         Decision::FirstContact,
         Decision::AllowedNetwork,
         Decision::Unproven,
@@ -248,6 +252,30 @@ impl Digest {
             .get_with(r.nonce, || Arc::new(AtomicU32::new(0)))
             .fetch_max(nc, Ordering::AcqRel);
     }
+}
+
+/// The part of a directory URL that stands in for the device's credentials, for phones that
+/// cannot (or, by their vendor's documentation, do not) answer a challenge for their directory:
+/// a keyed hash of the device's HTTP password, so it changes when the credentials rotate and
+/// tells nothing about the password. It opens only the directory file, and only over HTTPS.
+pub fn url_token(password: &Secret) -> String {
+    use hmac::Mac as _;
+    let mut mac = <HmacSha256 as hmac::Mac>::new_from_slice(password.expose().as_bytes())
+        .unwrap_or_else(|_| unreachable!("HMAC takes keys of any length"));
+    mac.update(b"autoprov directory url");
+    hex::encode(&mac.finalize().into_bytes()[..16])
+}
+
+/// Whether `segments` hold the URL token of any of `passwords` (constant time for each).
+pub fn verify_url_token(segments: &[&str], passwords: &[&Secret]) -> bool {
+    let mut matched = false;
+    for password in passwords {
+        let token = url_token(password);
+        for segment in segments {
+            matched |= constant_time_eq(token.as_bytes(), segment.as_bytes());
+        }
+    }
+    matched
 }
 
 /// Checks `Authorization: Basic …` for `user` with any of `passwords`.

@@ -27,6 +27,8 @@ pub struct Family {
     pub manifest: Manifest,
     user_agent: Regex,
     files: Vec<Regex>,
+    /// The file that `directory_file` names, if the family has one.
+    pub directory: Option<usize>,
 }
 
 /// What a User-Agent said about the phone.
@@ -207,6 +209,21 @@ impl Catalog {
                     manifest.device_file
                 )));
             }
+            let directory = match &manifest.directory_file {
+                Some(pattern) => {
+                    let sample = pattern
+                        .replace("{mac}", "001565a1b2c3")
+                        .replace("{MAC}", "001565A1B2C3");
+                    let found = files.iter().position(|re| re.is_match(&sample));
+                    if found.is_none() {
+                        return Err(manifest_error(format!(
+                            "directory_file {pattern:?} matches no file"
+                        )));
+                    }
+                    found
+                }
+                None => None,
+            };
             if layers.overrides.is_some() {
                 overridden.push(manifest.family.clone());
             }
@@ -214,6 +231,7 @@ impl Catalog {
                 manifest,
                 user_agent,
                 files,
+                directory,
             });
         }
 

@@ -156,6 +156,29 @@ impl Store {
         row.as_ref().map(site_from).transpose()
     }
 
+    /// Every site's allowed and first-contact networks together, for the throttle: an address
+    /// on one of them is never refused before its device is looked at.
+    pub async fn trusted_networks_all(&self) -> Result<Vec<ipnet::IpNet>> {
+        let rows = sqlx::query(
+            "SELECT allowed_networks, first_contact_networks FROM sites \
+             WHERE allowed_networks <> '' OR first_contact_networks <> ''",
+        )
+        .fetch_all(&self.pool)
+        .await
+        .map_err(store_err)?;
+        let mut all = Vec::new();
+        for row in &rows {
+            all.extend(parse_networks(&get::<String>(row, "allowed_networks")?)?);
+            all.extend(parse_networks(&get::<String>(
+                row,
+                "first_contact_networks",
+            )?)?);
+        }
+        all.sort();
+        all.dedup();
+        Ok(all)
+    }
+
     /// Changes who may fetch without credentials, and the first-contact window length.
     pub async fn site_set_trust(
         &self,

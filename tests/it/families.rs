@@ -232,7 +232,7 @@ async fn monitor_lists_become_blf_keys_and_the_directory_lists_the_tenant() {
         "linekey.2.type = 16",
         "linekey.2.value = 3990",
         "linekey.2.label = Bob Example",
-        "linekey.2.extension = **3990",
+        "linekey.2.extension = **",
         "linekey.4.label = Dan Example",
         "features.remote_phonebook.enable = 1",
     ] {

@@ -8,6 +8,7 @@ mod cli;
 mod families;
 
 mod golden;
+mod hardening;
 mod portal;
 mod provisioning;
 mod store;

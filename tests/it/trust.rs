@@ -17,7 +17,7 @@ fn ca_pem(server: &TestServer) -> Vec<u8> {
 }
 
 /// An HTTPS client trusting the server's local CA, optionally with a client identity (PEM).
-fn https_client(server: &TestServer, identity: Option<&str>) -> reqwest::Client {
+pub(crate) fn https_client(server: &TestServer, identity: Option<&str>) -> reqwest::Client {
     let mut builder = reqwest::Client::builder()
         .add_root_certificate(reqwest::Certificate::from_pem(&ca_pem(server)).unwrap())
         .use_rustls_tls();
@@ -27,17 +27,17 @@ fn https_client(server: &TestServer, identity: Option<&str>) -> reqwest::Client 
     builder.build().unwrap()
 }
 
-fn https_url(server: &TestServer, path: &str) -> String {
+pub(crate) fn https_url(server: &TestServer, path: &str) -> String {
     format!("https://127.0.0.1:{}{path}", server.https_addr.port())
 }
 
-fn line<'a>(body: &'a str, key: &str) -> Option<&'a str> {
+pub(crate) fn line<'a>(body: &'a str, key: &str) -> Option<&'a str> {
     body.lines()
         .find_map(|l| l.strip_prefix(&format!("{key} = ")))
 }
 
 /// A Digest `Authorization` for a challenge, computed here independently of the server's code.
-fn digest_header(
+pub(crate) fn digest_header(
     challenge: &str,
     user: &str,
     password: &str,
@@ -74,7 +74,7 @@ fn digest_header(
     )
 }
 
-async fn challenge(client: &reqwest::Client, url: &str) -> String {
+pub(crate) async fn challenge(client: &reqwest::Client, url: &str) -> String {
     let resp = client.get(url).send().await.unwrap();
     assert_eq!(resp.status().as_u16(), 401);
     resp.headers()["www-authenticate"]
@@ -85,7 +85,7 @@ async fn challenge(client: &reqwest::Client, url: &str) -> String {
 
 /// A walkthrough without allowed networks, and the first contact done over HTTP: returns the
 /// HTTP password the phone received.
-async fn first_contact(server: &TestServer) -> String {
+pub(crate) async fn first_contact(server: &TestServer) -> String {
     walkthrough_with(&server.app, &[]).await;
     // As a Yealink boots: its own boot file first. Inside the window it is answered like any
     // unproven request (nothing may tell a window is open without using it), so the phone falls
