@@ -115,12 +115,15 @@ struct ServeArgs {
     /// HTTP address [default: 0.0.0.0:8080]; off to disable
     #[arg(long, value_name = "ADDR")]
     http: Option<String>,
-    /// HTTPS address (not available yet: off)
+    /// HTTPS address for phones [default: 0.0.0.0:8443]; off to disable
     #[arg(long, value_name = "ADDR")]
     https: Option<String>,
-    /// TFTP address (not available yet: off)
+    /// TFTP address [default: 0.0.0.0:6969; 0.0.0.0:69 in production]; off to disable
     #[arg(long, value_name = "ADDR")]
     tftp: Option<String>,
+    /// Admin address: the REST API over HTTPS [default: 127.0.0.1:9443]; off to disable
+    #[arg(long, value_name = "ADDR")]
+    admin: Option<String>,
     /// SIP PnP address (not available yet: off)
     #[arg(long, value_name = "ADDR")]
     pnp: Option<String>,
@@ -674,6 +677,7 @@ fn settings(cli: &Cli) -> anyhow::Result<(Settings, tracing_appender::non_blocki
             ("listen.https", &args.https),
             ("listen.tftp", &args.tftp),
             ("listen.pnp", &args.pnp),
+            ("listen.admin", &args.admin),
         ] {
             if let Some(v) = value {
                 flags.push((key, v.clone()));

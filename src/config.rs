@@ -91,6 +91,10 @@ struct RawListen {
     https: String,
     tftp: String,
     pnp: String,
+    /// The REST API (and the portal): never on a phone listener.
+    admin: String,
+    /// Serve the admin listener as plain HTTP: only on a loopback address.
+    admin_http: bool,
 }
 
 #[derive(Debug, Serialize, Deserialize)]
@@ -147,6 +151,8 @@ impl Default for Raw {
                 https: "0.0.0.0:8443".into(),
                 tftp: "0.0.0.0:6969".into(),
                 pnp: "off".into(),
+                admin: "127.0.0.1:9443".into(),
+                admin_http: false,
             },
             provisioning: RawProvisioning {
                 public_url: String::new(),
@@ -260,6 +266,10 @@ pub struct Settings {
     pub https: Option<SocketAddr>,
     pub tftp: Option<SocketAddr>,
     pub pnp: Option<SocketAddr>,
+    /// The admin listener (REST API, portal): HTTPS with the server certificate unless
+    /// `admin_http`, which is only allowed on a loopback address.
+    pub admin: Option<SocketAddr>,
+    pub admin_http: bool,
     /// Where phones come back to, ending in `/`.
     pub public_url: String,
     /// Whether `public_url` was derived from the HTTP address (and so follows the bound port).
@@ -381,7 +391,9 @@ fn env_key(name: &str) -> Option<String> {
         _ if rest.starts_with("TEST_") => return None,
         "DATA" => "data".to_owned(),
         "DATABASE_URL" => "database".to_owned(),
-        "HTTP" | "HTTPS" | "TFTP" | "PNP" => format!("listen.{}", rest.to_ascii_lowercase()),
+        "HTTP" | "HTTPS" | "TFTP" | "PNP" | "ADMIN" => {
+            format!("listen.{}", rest.to_ascii_lowercase())
+        }
         _ => rest.to_ascii_lowercase().replace("__", "."),
     };
     Some(key)
@@ -551,6 +563,16 @@ fn validate(raw: Raw) -> Result<Settings> {
     let https = listen("https", &raw.listen.https)?;
     let tftp = listen("tftp", &raw.listen.tftp)?;
     let pnp = listen("pnp", &raw.listen.pnp)?;
+    let admin = listen("admin", &raw.listen.admin)?;
+    let admin_http = raw.listen.admin_http;
+    if let (true, Some(addr)) = (admin_http, admin) {
+        if !addr.ip().is_loopback() {
+            return Err(Error::Config(format!(
+                "listen.admin_http: the admin API travels in clear over plain HTTP, so it is only \
+                 served on a loopback address; {addr} is not one (use HTTPS, or 127.0.0.1)"
+            )));
+        }
+    }
     for (key, addr) in [("pnp", pnp)] {
         if addr.is_some() {
             return Err(Error::Config(format!(
@@ -774,6 +796,8 @@ fn validate(raw: Raw) -> Result<Settings> {
         https,
         tftp,
         pnp,
+        admin,
+        admin_http,
         public_url,
         public_url_derived,
         recheck_minutes,

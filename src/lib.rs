@@ -38,6 +38,8 @@ pub struct Listeners {
     pub http: Option<TcpListener>,
     pub https: Option<TcpListener>,
     pub tftp: Option<UdpSocket>,
+    /// The REST API's listener: never a phone listener.
+    pub admin: Option<TcpListener>,
 }
 
 impl Listeners {
@@ -66,7 +68,19 @@ impl Listeners {
             ),
             None => None,
         };
-        Ok(Listeners { http, https, tftp })
+        let admin =
+            match settings.admin {
+                Some(addr) => Some(TcpListener::bind(addr).await.map_err(|e| {
+                    Error::Config(format!("listen.admin: cannot bind {addr}: {e}"))
+                })?),
+                None => None,
+            };
+        Ok(Listeners {
+            http,
+            https,
+            tftp,
+            admin,
+        })
     }
 }
 
@@ -107,13 +121,42 @@ pub async fn run(app: App, listeners: Listeners, shutdown: CancellationToken) ->
         ));
     }
 
-    if let Some(listener) = listeners.https {
-        let (cert, key) = certs::server_files(&app.settings)?;
-        let tls = std::sync::Arc::new(http::tls::TlsState::load(
-            cert,
-            key,
-            app.settings.https_settings.vendor_ca_dir.clone(),
-        )?);
+    // The server certificate, for the phones' HTTPS listener and the admin listener.
+    let tls =
+        if listeners.https.is_some() || (listeners.admin.is_some() && !app.settings.admin_http) {
+            let (cert, key) = certs::server_files(&app.settings)?;
+            Some(std::sync::Arc::new(http::tls::TlsState::load(
+                cert,
+                key,
+                app.settings.https_settings.vendor_ca_dir.clone(),
+            )?))
+        } else {
+            None
+        };
+
+    if let Some(listener) = listeners.admin {
+        let addr = listener.local_addr()?;
+        let admin_tls = if app.settings.admin_http {
+            None
+        } else {
+            tls.clone()
+        };
+        let protocol = if admin_tls.is_some() {
+            "admin https"
+        } else {
+            "admin http"
+        };
+        tracing::info!(protocol, %addr, "listening");
+        tracker.spawn(http::serve(
+            listener,
+            http::admin_router(app.clone()),
+            admin_tls,
+            shutdown.clone(),
+            tracker.clone(),
+        ));
+    }
+
+    if let (Some(listener), Some(tls)) = (listeners.https, tls) {
         let addr = listener.local_addr()?;
         tracing::info!(protocol = "https", %addr, "listening");
         tracker.spawn(http::serve(

@@ -148,14 +148,26 @@ where
     }
 }
 
+/// The phones' listeners (HTTP, HTTPS): phone files, static files, the local CA and the
+/// operations endpoints. No `/api/`: a request for it is nobody's file (the uniform 404).
 pub fn router(app: App) -> Router {
     Router::new()
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz))
         .route("/metrics", get(metrics))
         .route(&format!("/{}", crate::certs::CA_FILE), get(local_ca))
-        .merge(api::router())
         .fallback(phone_file)
+        .with_state(app)
+}
+
+/// The admin listener: the REST API (and the portal next), and the operations endpoints.
+pub fn admin_router(app: App) -> Router {
+    Router::new()
+        .route("/healthz", get(healthz))
+        .route("/readyz", get(readyz))
+        .route("/metrics", get(metrics))
+        .merge(api::router())
+        .fallback(|| async { not_found() })
         .with_state(app)
 }
 

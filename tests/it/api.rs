@@ -42,9 +42,9 @@ pub async fn call(
     token: Option<&str>,
     body: Option<Value>,
 ) -> (u16, Value) {
-    let url = server.url(path);
+    let url = server.admin_url(path);
     let mut req = server
-        .client
+        .admin_client
         .request(method.parse().expect("an HTTP method"), url);
     if let Some(t) = token {
         req = req.header("Authorization", format!("Bearer {t}"));
@@ -563,7 +563,14 @@ async fn role_matrix_covers_every_route() {
 #[tokio::test]
 async fn the_openapi_document_is_served_without_a_token() {
     let server = TestServer::start().await;
-    let (status, _, body) = server.fetch("/api/v1/openapi.json", None).await;
+    let resp = server
+        .admin_client
+        .get(server.admin_url("/api/v1/openapi.json"))
+        .send()
+        .await
+        .unwrap();
+    let status = resp.status().as_u16();
+    let body = resp.text().await.unwrap();
     assert_eq!(status, 200);
     let doc: Value = serde_json::from_str(&body).unwrap();
     assert!(doc["openapi"].as_str().unwrap().starts_with("3."));
@@ -785,8 +792,8 @@ async fn deactivate_and_delete_through_the_api() {
     .await;
     assert_eq!(status, 201);
     let delete = |path: &'static str, token: String| {
-        let client = server.client.clone();
-        let url = server.url(path);
+        let client = server.admin_client.clone();
+        let url = server.admin_url(path);
         async move {
             let resp = client
                 .delete(url)

@@ -668,3 +668,81 @@ async fn issue_10_a_new_allowed_network_takes_effect_on_the_next_request_even_fo
         .unwrap();
     assert_eq!(resp.status().as_u16(), 404);
 }
+
+#[tokio::test]
+async fn issue_10_the_api_is_only_on_the_admin_listener() {
+    let server = TestServer::start().await;
+    walkthrough_with(&server.app, &[]).await;
+    let (_, token) = server
+        .app
+        .admin
+        .token_create(autoprov::model::Role::PlatformAdmin, None, None)
+        .await
+        .unwrap();
+    let bulk = "/api/v1/tenants/Acme/users/device-passwords";
+    let body = r#"{"users": ["Ada Lovelace"]}"#;
+    // On the phones' listeners, HTTP and HTTPS: the uniform 404, and no password made.
+    let (_, _, uniform) = server.fetch("/001565ffffff.cfg", None).await;
+    for url in [server.url(bulk), https_url(&server, bulk)] {
+        let resp = https_client(&server, None)
+            .post(&url)
+            .header("Authorization", format!("Bearer {}", token.expose()))
+            .header("Content-Type", "application/json")
+            .body(body)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(resp.status().as_u16(), 404, "{url}");
+        assert_eq!(resp.text().await.unwrap(), uniform);
+        let (status, _, _) = server.fetch("/api/v1/openapi.json", None).await;
+        assert_eq!(status, 404);
+    }
+    // On the admin listener, over HTTPS with the server certificate: served.
+    let resp = server
+        .admin_client
+        .post(server.admin_url(bulk))
+        .header("Authorization", format!("Bearer {}", token.expose()))
+        .header("Content-Type", "application/json")
+        .body(body)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status().as_u16(), 200);
+    // Plain HTTP on the admin listener: refused by the TLS listener.
+    let plain = server
+        .client
+        .get(format!("http://{}/api/v1/openapi.json", server.admin_addr))
+        .send()
+        .await;
+    assert!(plain.is_err() || plain.unwrap().status().as_u16() != 200);
+}
+
+#[test]
+fn issue_10_plain_http_for_the_admin_api_only_on_a_loopback_address() {
+    let dir = tempfile::tempdir().unwrap();
+    let load = |admin: &str| {
+        autoprov::config::load(&autoprov::config::Sources {
+            config_file: None,
+            read_env: false,
+            flags: vec![
+                ("data", dir.path().display().to_string()),
+                ("listen.admin", admin.to_owned()),
+                ("listen.admin_http", "true".to_owned()),
+            ],
+        })
+    };
+    let err = load("0.0.0.0:9080").unwrap_err().to_string();
+    assert!(
+        err.contains("listen.admin_http") && err.contains("loopback"),
+        "{err}"
+    );
+    assert!(load("127.0.0.1:9080").is_ok());
+    let (settings, _) = autoprov::config::load(&autoprov::config::Sources {
+        config_file: None,
+        read_env: false,
+        flags: vec![("data", dir.path().display().to_string())],
+    })
+    .unwrap();
+    assert_eq!(settings.admin, Some("127.0.0.1:9443".parse().unwrap()));
+    assert!(!settings.admin_http);
+}

@@ -611,8 +611,8 @@ async fn handsets_by_phone_id_one_number_each_and_login_details() {
     );
     // Bulk: one password for the chosen users, as CSV.
     let resp = server
-        .client
-        .post(server.url(&path("users/device-passwords?format=csv")))
+        .admin_client
+        .post(server.admin_url(&path("users/device-passwords?format=csv")))
         .header("Authorization", format!("Bearer {}", t.acme_admin))
         .header("Content-Type", "application/json")
         .body(json!({ "users": ["Ada Lovelace"], "password": "Sommer-2026!" }).to_string())
@@ -1410,8 +1410,8 @@ async fn malformed_bodies_and_paging() {
     let t = setup(&server).await;
     let send = |body: &'static str, content_type: Option<&'static str>| {
         let mut req = server
-            .client
-            .post(server.url(&path("users")))
+            .admin_client
+            .post(server.admin_url(&path("users")))
             .header("Authorization", format!("Bearer {}", t.acme_admin))
             .body(body);
         if let Some(ct) = content_type {
@@ -1469,8 +1469,8 @@ async fn malformed_bodies_and_paging() {
         assert_eq!(s, 201);
     }
     let resp = server
-        .client
-        .get(server.url(&path("users?q=person&limit=2&offset=1")))
+        .admin_client
+        .get(server.admin_url(&path("users?q=person&limit=2&offset=1")))
         .header("Authorization", format!("Bearer {}", t.acme_admin))
         .send()
         .await

@@ -12,9 +12,13 @@ pub struct TestServer {
     pub addr: SocketAddr,
     pub tftp_addr: SocketAddr,
     pub https_addr: SocketAddr,
+    /// The admin listener (REST API), HTTPS with the local CA.
+    pub admin_addr: SocketAddr,
     pub dir: tempfile::TempDir,
     shutdown: CancellationToken,
     pub client: reqwest::Client,
+    /// A client trusting the local CA, for the admin listener.
+    pub admin_client: reqwest::Client,
 }
 
 /// Settings for a temp data dir, through the same layering as the binary (flags only).
@@ -24,6 +28,7 @@ pub fn settings(data: &Path, extra: &[(&'static str, &str)]) -> Settings {
         ("listen.http", "127.0.0.1:0".to_owned()),
         ("listen.tftp", "127.0.0.1:0".to_owned()),
         ("listen.https", "127.0.0.1:0".to_owned()),
+        ("listen.admin", "127.0.0.1:0".to_owned()),
     ];
     flags.extend(extra.iter().map(|(k, v)| (*k, v.to_string())));
     let (settings, _) = config::load(&Sources {
@@ -59,9 +64,23 @@ impl TestServer {
             .as_ref()
             .and_then(|l| l.local_addr().ok())
             .expect("https address");
+        let admin_addr = listeners
+            .admin
+            .as_ref()
+            .and_then(|l| l.local_addr().ok())
+            .expect("admin address");
         let app = App::open(settings.with_bound(Some(addr), Some(https_addr)))
             .await
             .expect("app opens");
+        // The local CA exists before the server starts, so a client can trust it now.
+        autoprov::certs::server_files(&app.settings).expect("local certificates");
+        // (An operator's certificate, when a test gives one, makes no local CA.)
+        let mut builder = reqwest::Client::builder().use_rustls_tls();
+        if let Ok(ca) = std::fs::read(dir.path().join("certs/ca.pem")) {
+            builder =
+                builder.add_root_certificate(reqwest::Certificate::from_pem(&ca).expect("CA PEM"));
+        }
+        let admin_client = builder.build().expect("admin client");
         let shutdown = CancellationToken::new();
         tokio::spawn(autoprov::run(app.clone(), listeners, shutdown.clone()));
         TestServer {
@@ -69,9 +88,11 @@ impl TestServer {
             addr,
             tftp_addr,
             https_addr,
+            admin_addr,
             dir,
             shutdown,
             client: reqwest::Client::new(),
+            admin_client,
         }
     }
 
@@ -81,6 +102,11 @@ impl TestServer {
 
     pub fn url(&self, path: &str) -> String {
         format!("http://{}{path}", self.addr)
+    }
+
+    /// A URL on the admin listener (the REST API).
+    pub fn admin_url(&self, path: &str) -> String {
+        format!("https://127.0.0.1:{}{path}", self.admin_addr.port())
     }
 
     /// GET as a phone with this User-Agent: (status, headers, body).
