@@ -21,7 +21,6 @@ use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
 pub use crate::config::TftpLimits as Limits;
-use crate::provision::trust::source_key;
 use crate::provision::{FileRequest, Outcome, Protocol, Provisioner, StaticFiles};
 use packet::{ErrorCode, Mode, Packet};
 use transfer::{negotiate, Source, Transfer};
@@ -57,7 +56,7 @@ pub struct Server {
     per_source: Arc<Mutex<HashMap<IpAddr, usize>>>,
 }
 
-/// Holds one per-source slot; gives it back when the transfer ends, however it ends.
+/// Holds one per-network slot; gives it back when the transfer ends, however it ends.
 struct SourceSlot {
     map: Arc<Mutex<HashMap<IpAddr, usize>>>,
     ip: IpAddr,
@@ -156,24 +155,25 @@ impl Server {
             tracing::warn!(%peer, "tftp busy: transfer limit reached");
             return refuse(ErrorCode::NotDefined, "server busy, try again later").await;
         };
+        let network = network_key(peer.ip());
         let slot = {
             let mut map = self.per_source.lock().unwrap_or_else(|e| e.into_inner());
-            let n = map.entry(source_key(peer.ip())).or_insert(0);
+            let n = map.entry(network).or_insert(0);
             if *n >= self.limits.max_per_source {
                 None
             } else {
                 *n += 1;
                 Some(SourceSlot {
                     map: self.per_source.clone(),
-                    ip: source_key(peer.ip()),
+                    ip: network,
                 })
             }
         };
         let Some(slot) = slot else {
-            tracing::warn!(%peer, "tftp busy: per-source limit reached");
+            tracing::warn!(%peer, "tftp busy: per-network limit reached");
             return refuse(
                 ErrorCode::NotDefined,
-                "too many transfers from your address",
+                "too many transfers from your network",
             )
             .await;
         };
@@ -269,6 +269,7 @@ impl Server {
             source,
             agreed,
             retries: self.limits.retries,
+            retries_before_ack: self.limits.retries_before_ack,
         };
         // However slow the peer, a transfer ends: a slot is never held for good.
         let result = tokio::time::timeout(MAX_TRANSFER, transfer.run())
@@ -293,6 +294,22 @@ impl Server {
     }
 }
 
+/// The key of `tftp.max_per_source`: the peer's IPv4 /24 or IPv6 /64 (a host that has one
+/// address of a network usually can use others), an IPv4-mapped IPv6 address counted as IPv4.
+fn network_key(ip: IpAddr) -> IpAddr {
+    match ip.to_canonical() {
+        IpAddr::V4(v4) => {
+            let [a, b, c, _] = v4.octets();
+            IpAddr::from([a, b, c, 0])
+        }
+        IpAddr::V6(v6) => {
+            let mut octets = v6.octets();
+            octets[8..].fill(0);
+            IpAddr::from(octets)
+        }
+    }
+}
+
 async fn send_error(socket: &UdpSocket, peer: SocketAddr, code: ErrorCode, message: &str) {
     let bytes = Packet::Error {
         code,
@@ -300,4 +317,24 @@ async fn send_error(socket: &UdpSocket, peer: SocketAddr, code: ErrorCode, messa
     }
     .to_bytes();
     let _ = socket.send_to(&bytes, peer).await;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn issue_10_per_source_slots_are_counted_per_network() {
+        let key = |s: &str| network_key(s.parse().unwrap());
+        assert_eq!(key("192.0.2.1"), key("192.0.2.254"));
+        assert_ne!(key("192.0.2.1"), key("192.0.3.1"));
+        assert_eq!(
+            key("192.0.2.7"),
+            key("::ffff:192.0.2.9"),
+            "IPv4-mapped is IPv4"
+        );
+        assert_ne!(key("::ffff:192.0.2.9"), key("::ffff:198.51.100.9"));
+        assert_eq!(key("2001:db8:1:2::1"), key("2001:db8:1:2:ffff::9"));
+        assert_ne!(key("2001:db8:1:2::1"), key("2001:db8:1:3::1"));
+    }
 }

@@ -135,6 +135,10 @@ pub struct Negotiated {
     pub blksize: usize,
     pub windowsize: u16,
     pub timeout: Duration,
+    /// The wait for the peer's first ACK (of the OACK or of DATA 1): the configured timeout, or
+    /// the client's if shorter. Until that ACK the source may be forged, so a longer `timeout`
+    /// option does not stretch the time a never-answering peer holds a slot.
+    pub first_timeout: Duration,
     /// The OACK to send: only options the client asked for and we accept, with our values.
     /// Empty means no OACK: DATA 1 comes first (RFC 2347).
     pub oack: Vec<(String, String)>,
@@ -147,6 +151,7 @@ pub fn negotiate(options: &[(String, String)], size: u64, limits: &Limits) -> Ne
         blksize: 512,
         windowsize: 1,
         timeout: limits.timeout,
+        first_timeout: limits.timeout,
         oack: Vec::new(),
     };
     for (name, value) in options {
@@ -188,6 +193,7 @@ pub fn negotiate(options: &[(String, String)], size: u64, limits: &Limits) -> Ne
     // memory a transfer takes stays bounded.
     let most = u16::try_from((WINDOW_BYTES / agreed.blksize).max(1)).unwrap_or(u16::MAX);
     agreed.windowsize = agreed.windowsize.min(most);
+    agreed.first_timeout = agreed.timeout.min(limits.timeout);
     for (name, value) in &mut agreed.oack {
         if name == "windowsize" {
             *value = agreed.windowsize.to_string();
@@ -227,7 +233,12 @@ pub struct Transfer<'a> {
     pub peer: SocketAddr,
     pub source: Source,
     pub agreed: Negotiated,
+    /// Resends of one window before giving up, once the peer has acknowledged something.
     pub retries: u32,
+    /// Resends of the first packet (OACK or DATA 1) before giving up, while the peer has
+    /// acknowledged nothing: an RRQ from a forged source draws at most `1 + retries_before_ack`
+    /// packets and holds its slot `first_timeout × (2^(retries_before_ack + 1) − 1)`.
+    pub retries_before_ack: u32,
 }
 
 impl Transfer<'_> {
@@ -242,7 +253,8 @@ impl Transfer<'_> {
         if !self.agreed.oack.is_empty() {
             // The OACK is "block 0": wait for ACK 0 as for a data block.
             let oack = Packet::Oack(self.agreed.oack.clone()).to_bytes();
-            self.exchange(&mut buf, 0, 0, &[oack]).await?;
+            self.exchange(&mut buf, 0, 0, &[oack], self.before_ack())
+                .await?;
         }
         // `base`: the first block not yet acknowledged (block indexes start at 1 and run past
         // 65535; on the wire they wrap to 0).
@@ -266,15 +278,32 @@ impl Transfer<'_> {
                 }
                 .encode(slot);
             }
-            let acked = self.exchange(&mut buf, base, last, &window).await?;
+            // Without an OACK, DATA 1 is the first packet: the peer has not answered yet.
+            let schedule = if base == 1 && self.agreed.oack.is_empty() {
+                self.before_ack()
+            } else {
+                (self.retries, self.agreed.timeout)
+            };
+            let acked = self
+                .exchange(&mut buf, base, last, &window, schedule)
+                .await?;
             base = acked + 1;
         }
         Ok(size)
     }
 
+    /// Resends and first wait before the peer's first ACK.
+    fn before_ack(&self) -> (u32, Duration) {
+        (
+            self.retries_before_ack.min(self.retries),
+            self.agreed.first_timeout,
+        )
+    }
+
     /// Sends `datagrams`, then waits for an ACK of a block in `first..=last` (`first - 1` and
     /// older are duplicates). A duplicate ACK does not trigger a resend (RFC 1123: no Sorcerer's
-    /// Apprentice); a timeout does, with the wait doubling each time. Packets from another
+    /// Apprentice); a timeout does, up to `retries` times, the wait starting at `wait` and
+    /// doubling each time. Packets from another
     /// address or port get ERROR 5 and the transfer goes on. Returns the highest block acked.
     async fn exchange(
         &self,
@@ -282,11 +311,11 @@ impl Transfer<'_> {
         first: u64,
         last: u64,
         datagrams: &[Vec<u8>],
+        (retries, mut wait): (u32, Duration),
     ) -> Result<u64, Failure> {
-        let mut wait = self.agreed.timeout;
         let longest = MAX_TIMEOUT.max(self.agreed.timeout);
         let mut early = false;
-        for _ in 0..=self.retries {
+        for _ in 0..=retries {
             for datagram in datagrams {
                 self.socket
                     .send_to(datagram, self.peer)
@@ -360,6 +389,7 @@ mod tests {
             max_windowsize: 16,
             timeout: Duration::from_secs(1),
             retries: 5,
+            retries_before_ack: 1,
             max_transfers: 10,
             max_per_source: 2,
         }
@@ -419,6 +449,8 @@ mod tests {
         }
         let n = negotiate(&opts(&[("timeout", "3")]), 0, &limits());
         assert_eq!(n.timeout, Duration::from_secs(3));
+        // Until the first ACK, the configured wait (1 s) holds: the source may be forged.
+        assert_eq!(n.first_timeout, Duration::from_secs(1));
     }
 
     #[test]
