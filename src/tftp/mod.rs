@@ -1,10 +1,11 @@
 //! Read-only TFTP server (RFC 1350, options 2347/2348/2349/7440) on tokio UDP.
 //!
 //! `packet` is the pure codec; `transfer` runs one transfer from a socket of its own; this file
-//! holds the listener: it parses requests, admits them (a global cap and a per-source cap), asks
+//! holds the listener: it parses requests, admits them (a global cap and a per-network cap), asks
 //! `provision` for the file — the same entry point as HTTP, so the bytes are the same — and
-//! spawns one task per transfer. A malformed or unexpected packet is answered (or ignored) and
-//! never stops the listener. It renders nothing itself.
+//! spawns one task per transfer. A malformed packet is ignored (an answer to a forged source
+//! would make us a reflector), a write request or mail mode gets an ERROR; neither stops the
+//! listener. It renders nothing itself.
 
 pub mod packet;
 pub mod transfer;
@@ -43,9 +44,6 @@ const MAX_TRANSFER: std::time::Duration = std::time::Duration::from_secs(15 * 60
 
 /// Static files up to this size are read whole when opened.
 const SMALL_FILE: u64 = 64 * 1024;
-
-/// Largest netascii conversion done in memory.
-const MAX_NETASCII: u64 = 16 * 1024 * 1024;
 
 pub struct Server {
     provisioner: Arc<Provisioner>,
@@ -235,39 +233,23 @@ impl Server {
             // TFTP carries no credentials, so nothing is ever challenged here.
             Outcome::Challenge(_) => None,
         };
-        let Some(mut source) = source else {
+        let Some(source) = source else {
             self.metrics.refused.fetch_add(1, Ordering::Relaxed);
             tracing::info!(%peer, file = %request.filename, "tftp file not found");
             return error(ErrorCode::FileNotFound, "file not found").await;
         };
-        if request.mode == Mode::Netascii {
-            source = match source {
-                Source::Memory(b) => Source::Memory(transfer::to_netascii(&b)),
-                Source::File { file, len } if len <= MAX_NETASCII => {
-                    let mut bytes = Vec::new();
-                    let read = tokio::task::spawn_blocking(move || {
-                        use std::io::Read;
-                        (&*file).read_to_end(&mut bytes).map(|_| bytes)
-                    })
-                    .await;
-                    match read {
-                        Ok(Ok(bytes)) => Source::Memory(transfer::to_netascii(&bytes)),
-                        _ => return error(ErrorCode::NotDefined, "read failed").await,
-                    }
-                }
-                // Too large to convert in memory: as unknown as any other refusal.
-                Source::File { .. } => {
-                    return error(ErrorCode::FileNotFound, "file not found").await
-                }
-            };
-        }
-        let agreed = negotiate(&request.options, source.len(), &self.limits);
+        // netascii is converted while it is sent, so its length on the wire is not known
+        // before the end: `tsize` is left unanswered (RFC 2349 allows it).
+        let netascii = request.mode == Mode::Netascii;
+        let size = (!netascii).then(|| source.len());
+        let agreed = negotiate(&request.options, size, &self.limits);
         self.metrics.started.fetch_add(1, Ordering::Relaxed);
         let transfer = Transfer {
             socket: &socket,
             peer,
             source,
             agreed,
+            netascii,
             retries: self.limits.retries,
             retries_before_ack: self.limits.retries_before_ack,
         };

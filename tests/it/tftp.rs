@@ -990,3 +990,87 @@ async fn issue_10_after_the_first_ack_the_usual_retries_apply() {
     assert_eq!(block_2, 6, "DATA 2 and five resends");
     assert_eq!(failed(&server), 1);
 }
+
+/// A text-like file: lines of different lengths, bare CRs, CR LF pairs, and CR or LF as the last
+/// byte of the 256 KiB read-ahead chunks.
+fn text_with_line_ends(len: usize) -> Vec<u8> {
+    let mut body: Vec<u8> = (0..len)
+        .map(|i| match (i % 61, i % 509) {
+            (0, _) | (_, 0) => b'\n',
+            (17, _) => b'\r',
+            (_, 300) => b'\r',
+            (_, 301) => b'\n',
+            _ => b' ' + (i % 90) as u8,
+        })
+        .collect();
+    let chunk = 256 * 1024;
+    for (k, at) in (chunk - 1..len).step_by(chunk).enumerate() {
+        body[at] = if k % 2 == 0 { b'\n' } else { b'\r' };
+    }
+    body
+}
+
+/// Attack: netascii RRQs of a large file made the server read and convert the whole file in
+/// memory (15 MiB each); files over 16 MiB were refused. Now it is converted while sent: a file
+/// larger than the old limit comes byte for byte as the whole-buffer conversion, lock-step and
+/// windowed, with expansions straddling blocks; `tsize` is not answered for netascii.
+#[tokio::test]
+async fn issue_10_netascii_of_a_large_file_is_converted_while_sent() {
+    use autoprov::tftp::transfer::to_netascii;
+    let server = steady_server().await;
+    let body = text_with_line_ends(17 * 1024 * 1024 + 333);
+    write_static(&server, "fw/big.txt", &body);
+    let expected = to_netascii(&body);
+    let got = fetch(
+        server.tftp_addr,
+        "fw/big.txt",
+        Mode::Netascii,
+        &[("blksize", "1428"), ("tsize", "0"), ("windowsize", "16")],
+        Behaviour {
+            windowsize: 16,
+            ..Default::default()
+        },
+    )
+    .await
+    .expect("no longer refused");
+    assert_eq!(
+        got.oack,
+        Some(vec![
+            ("blksize".to_string(), "1428".to_string()),
+            ("windowsize".to_string(), "16".to_string()),
+        ]),
+        "tsize is not answered for netascii"
+    );
+    assert_eq!(got.data.len(), expected.len());
+    assert!(got.data == expected[..], "netascii differs");
+
+    // Lock-step, 512-byte blocks, a few MiB; and the octet transfer is still the file itself.
+    let body = text_with_line_ends(3 * 1024 * 1024 + 5);
+    write_static(&server, "notes.txt", &body);
+    let got = fetch(
+        server.tftp_addr,
+        "notes.txt",
+        Mode::Netascii,
+        &[],
+        Behaviour::default(),
+    )
+    .await
+    .unwrap();
+    let expected = to_netascii(&body);
+    assert_eq!(got.data.len(), expected.len());
+    assert!(got.data == expected[..], "netascii differs");
+    let got = fetch(
+        server.tftp_addr,
+        "notes.txt",
+        Mode::Octet,
+        &[("tsize", "0")],
+        Behaviour::default(),
+    )
+    .await
+    .unwrap();
+    assert_eq!(
+        got.oack,
+        Some(vec![("tsize".to_string(), body.len().to_string())])
+    );
+    assert!(got.data == body);
+}
