@@ -80,6 +80,7 @@ struct RawTftp {
     max_windowsize: i64,
     timeout_ms: i64,
     retries: i64,
+    retries_before_ack: i64,
     max_transfers: i64,
     max_per_source: i64,
 }
@@ -171,6 +172,7 @@ impl Default for Raw {
                 max_windowsize: 64,
                 timeout_ms: 1000,
                 retries: 5,
+                retries_before_ack: 1,
                 max_transfers: 512,
                 max_per_source: 16,
             },
@@ -223,9 +225,13 @@ pub struct TftpLimits {
     pub timeout: Duration,
     /// Resends before a transfer is given up.
     pub retries: u32,
+    /// Resends before a transfer is given up while the peer has not acknowledged anything yet
+    /// (its source may be forged); at most `retries`. The first wait is `timeout`, or the
+    /// client's `timeout` option if shorter; it doubles after each resend.
+    pub retries_before_ack: u32,
     /// Transfers at once; the next request gets a "busy" error.
     pub max_transfers: usize,
-    /// Transfers at once from one address.
+    /// Transfers at once from one network: an IPv4 /24 or an IPv6 /64.
     pub max_per_source: usize,
 }
 
@@ -646,6 +652,7 @@ fn validate(raw: Raw) -> Result<Settings> {
             ranged("tftp.timeout_ms", t.timeout_ms, 10..=255_000)? as u64
         ),
         retries: ranged("tftp.retries", t.retries, 0..=20)? as u32,
+        retries_before_ack: ranged("tftp.retries_before_ack", t.retries_before_ack, 0..=20)? as u32,
         max_transfers: ranged("tftp.max_transfers", t.max_transfers, 1..=100_000)? as usize,
         max_per_source: ranged("tftp.max_per_source", t.max_per_source, 1..=100_000)? as usize,
     };
@@ -853,6 +860,7 @@ mod tests {
         assert!(!s.trust.bootstrap);
         assert_eq!(s.tftp, Some("0.0.0.0:6969".parse().unwrap()));
         assert_eq!(s.tftp_limits.max_blksize, 65464);
+        assert_eq!(s.tftp_limits.retries_before_ack, 1);
         assert_eq!(s.public_url, "http://127.0.0.1:8080/");
         assert_eq!(s.database_url, "sqlite://./data/autoprov.db");
         assert_eq!(s.revision_poll, Duration::from_millis(250));

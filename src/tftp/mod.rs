@@ -1,10 +1,11 @@
 //! Read-only TFTP server (RFC 1350, options 2347/2348/2349/7440) on tokio UDP.
 //!
 //! `packet` is the pure codec; `transfer` runs one transfer from a socket of its own; this file
-//! holds the listener: it parses requests, admits them (a global cap and a per-source cap), asks
+//! holds the listener: it parses requests, admits them (a global cap and a per-network cap), asks
 //! `provision` for the file — the same entry point as HTTP, so the bytes are the same — and
-//! spawns one task per transfer. A malformed or unexpected packet is answered (or ignored) and
-//! never stops the listener. It renders nothing itself.
+//! spawns one task per transfer. A malformed packet is ignored (an answer to a forged source
+//! would make us a reflector), a write request or mail mode gets an ERROR; neither stops the
+//! listener. It renders nothing itself.
 
 pub mod packet;
 pub mod transfer;
@@ -21,7 +22,6 @@ use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
 pub use crate::config::TftpLimits as Limits;
-use crate::provision::trust::source_key;
 use crate::provision::{FileRequest, Outcome, Protocol, Provisioner, StaticFiles};
 use packet::{ErrorCode, Mode, Packet};
 use transfer::{negotiate, Source, Transfer};
@@ -45,9 +45,6 @@ const MAX_TRANSFER: std::time::Duration = std::time::Duration::from_secs(15 * 60
 /// Static files up to this size are read whole when opened.
 const SMALL_FILE: u64 = 64 * 1024;
 
-/// Largest netascii conversion done in memory.
-const MAX_NETASCII: u64 = 16 * 1024 * 1024;
-
 pub struct Server {
     provisioner: Arc<Provisioner>,
     files: StaticFiles,
@@ -57,7 +54,7 @@ pub struct Server {
     per_source: Arc<Mutex<HashMap<IpAddr, usize>>>,
 }
 
-/// Holds one per-source slot; gives it back when the transfer ends, however it ends.
+/// Holds one per-network slot; gives it back when the transfer ends, however it ends.
 struct SourceSlot {
     map: Arc<Mutex<HashMap<IpAddr, usize>>>,
     ip: IpAddr,
@@ -156,24 +153,25 @@ impl Server {
             tracing::warn!(%peer, "tftp busy: transfer limit reached");
             return refuse(ErrorCode::NotDefined, "server busy, try again later").await;
         };
+        let network = network_key(peer.ip());
         let slot = {
             let mut map = self.per_source.lock().unwrap_or_else(|e| e.into_inner());
-            let n = map.entry(source_key(peer.ip())).or_insert(0);
+            let n = map.entry(network).or_insert(0);
             if *n >= self.limits.max_per_source {
                 None
             } else {
                 *n += 1;
                 Some(SourceSlot {
                     map: self.per_source.clone(),
-                    ip: source_key(peer.ip()),
+                    ip: network,
                 })
             }
         };
         let Some(slot) = slot else {
-            tracing::warn!(%peer, "tftp busy: per-source limit reached");
+            tracing::warn!(%peer, "tftp busy: per-network limit reached");
             return refuse(
                 ErrorCode::NotDefined,
-                "too many transfers from your address",
+                "too many transfers from your network",
             )
             .await;
         };
@@ -235,40 +233,25 @@ impl Server {
             // TFTP carries no credentials, so nothing is ever challenged here.
             Outcome::Challenge(_) => None,
         };
-        let Some(mut source) = source else {
+        let Some(source) = source else {
             self.metrics.refused.fetch_add(1, Ordering::Relaxed);
             tracing::info!(%peer, file = %request.filename, "tftp file not found");
             return error(ErrorCode::FileNotFound, "file not found").await;
         };
-        if request.mode == Mode::Netascii {
-            source = match source {
-                Source::Memory(b) => Source::Memory(transfer::to_netascii(&b)),
-                Source::File { file, len } if len <= MAX_NETASCII => {
-                    let mut bytes = Vec::new();
-                    let read = tokio::task::spawn_blocking(move || {
-                        use std::io::Read;
-                        (&*file).read_to_end(&mut bytes).map(|_| bytes)
-                    })
-                    .await;
-                    match read {
-                        Ok(Ok(bytes)) => Source::Memory(transfer::to_netascii(&bytes)),
-                        _ => return error(ErrorCode::NotDefined, "read failed").await,
-                    }
-                }
-                // Too large to convert in memory: as unknown as any other refusal.
-                Source::File { .. } => {
-                    return error(ErrorCode::FileNotFound, "file not found").await
-                }
-            };
-        }
-        let agreed = negotiate(&request.options, source.len(), &self.limits);
+        // netascii is converted while it is sent, so its length on the wire is not known
+        // before the end: `tsize` is left unanswered (RFC 2349 allows it).
+        let netascii = request.mode == Mode::Netascii;
+        let size = (!netascii).then(|| source.len());
+        let agreed = negotiate(&request.options, size, &self.limits);
         self.metrics.started.fetch_add(1, Ordering::Relaxed);
         let transfer = Transfer {
             socket: &socket,
             peer,
             source,
             agreed,
+            netascii,
             retries: self.limits.retries,
+            retries_before_ack: self.limits.retries_before_ack,
         };
         // However slow the peer, a transfer ends: a slot is never held for good.
         let result = tokio::time::timeout(MAX_TRANSFER, transfer.run())
@@ -293,6 +276,22 @@ impl Server {
     }
 }
 
+/// The key of `tftp.max_per_source`: the peer's IPv4 /24 or IPv6 /64 (a host that has one
+/// address of a network usually can use others), an IPv4-mapped IPv6 address counted as IPv4.
+fn network_key(ip: IpAddr) -> IpAddr {
+    match ip.to_canonical() {
+        IpAddr::V4(v4) => {
+            let [a, b, c, _] = v4.octets();
+            IpAddr::from([a, b, c, 0])
+        }
+        IpAddr::V6(v6) => {
+            let mut octets = v6.octets();
+            octets[8..].fill(0);
+            IpAddr::from(octets)
+        }
+    }
+}
+
 async fn send_error(socket: &UdpSocket, peer: SocketAddr, code: ErrorCode, message: &str) {
     let bytes = Packet::Error {
         code,
@@ -300,4 +299,24 @@ async fn send_error(socket: &UdpSocket, peer: SocketAddr, code: ErrorCode, messa
     }
     .to_bytes();
     let _ = socket.send_to(&bytes, peer).await;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn issue_10_per_source_slots_are_counted_per_network() {
+        let key = |s: &str| network_key(s.parse().unwrap());
+        assert_eq!(key("192.0.2.1"), key("192.0.2.254"));
+        assert_ne!(key("192.0.2.1"), key("192.0.3.1"));
+        assert_eq!(
+            key("192.0.2.7"),
+            key("::ffff:192.0.2.9"),
+            "IPv4-mapped is IPv4"
+        );
+        assert_ne!(key("::ffff:192.0.2.9"), key("::ffff:198.51.100.9"));
+        assert_eq!(key("2001:db8:1:2::1"), key("2001:db8:1:2:ffff::9"));
+        assert_ne!(key("2001:db8:1:2::1"), key("2001:db8:1:3::1"));
+    }
 }

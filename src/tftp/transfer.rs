@@ -1,6 +1,8 @@
 //! One read transfer: option negotiation (pure), then DATA blocks in windows of `windowsize`
 //! (RFC 7440; 1 is RFC 1350's lock-step) from a port of its own, until the last block is
-//! acknowledged, the peer gives up, or the retries run out.
+//! acknowledged, the peer gives up, or the retries run out. netascii is converted as it is sent
+//! (`NetasciiStream`): a transfer holds one read-ahead chunk and one window, whatever the file's
+//! size.
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -116,7 +118,8 @@ fn read_at(file: &std::fs::File, buf: &mut [u8], offset: u64) -> std::io::Result
     std::os::windows::fs::FileExt::seek_read(file, buf, offset)
 }
 
-/// netascii (RFC 764): line ends become CR LF, a bare CR becomes CR NUL.
+/// netascii (RFC 764) of a whole buffer: line ends become CR LF, a bare CR becomes CR NUL. The
+/// reference for [`NetasciiEncoder`], which transfers use.
 pub fn to_netascii(bytes: &[u8]) -> Bytes {
     let mut out = Vec::with_capacity(bytes.len() + bytes.len() / 16);
     for &b in bytes {
@@ -129,24 +132,195 @@ pub fn to_netascii(bytes: &[u8]) -> Bytes {
     Bytes::from(out)
 }
 
+/// netascii as a stream: converts any input into output buffers of any size. Each input byte
+/// becomes one or two output bytes; when only the first of two fits (a CR at the end of a block
+/// or of a window), the second is kept and written first by the next call, so the output is
+/// the same however input and output are cut.
+#[derive(Debug, Default)]
+pub struct NetasciiEncoder {
+    /// The second byte of an expansion that did not fit.
+    pending: Option<u8>,
+}
+
+impl NetasciiEncoder {
+    /// Converts from `input` into `out` until one of them runs out: (input used, output written).
+    pub fn encode(&mut self, input: &[u8], out: &mut [u8]) -> (usize, usize) {
+        let (mut i, mut o) = (0, 0);
+        if let Some(second) = self.pending {
+            let Some(slot) = out.first_mut() else {
+                return (0, 0);
+            };
+            *slot = second;
+            o = 1;
+            self.pending = None;
+        }
+        while i < input.len() && o < out.len() {
+            // The run up to the next CR or LF goes out as it is.
+            let room = (out.len() - o).min(input.len() - i);
+            let run = input[i..i + room]
+                .iter()
+                .position(|&b| b == b'\r' || b == b'\n')
+                .unwrap_or(room);
+            out[o..o + run].copy_from_slice(&input[i..i + run]);
+            i += run;
+            o += run;
+            if run == room {
+                break;
+            }
+            // `input[i]` is a CR or a LF, and its first byte fits.
+            let second = if input[i] == b'\n' { b'\n' } else { 0 };
+            out[o] = b'\r';
+            i += 1;
+            o += 1;
+            match out.get_mut(o) {
+                Some(slot) => {
+                    *slot = second;
+                    o += 1;
+                }
+                None => self.pending = Some(second),
+            }
+        }
+        (i, o)
+    }
+
+    /// Whether an expansion is half written.
+    pub fn is_pending(&self) -> bool {
+        self.pending.is_some()
+    }
+}
+
+/// A `Source` converted to netascii as it is read. Reads go forward (a window starts at or after
+/// the previous one: blocks before the last ACK are never asked again), so it keeps only the
+/// converted bytes of the current window and the rest of one read of the file — at most
+/// `READ_AHEAD` plus the largest window asked, whatever the file's size.
+struct NetasciiStream<'a> {
+    source: &'a Source,
+    /// Where the next read of the source starts.
+    raw_offset: u64,
+    /// The last read of the source (at most `READ_AHEAD` bytes); `raw[raw_used..]` is not
+    /// converted yet.
+    raw: Bytes,
+    raw_used: usize,
+    encoder: NetasciiEncoder,
+    /// Converted bytes `out[..filled]`, from offset `out_offset` of the netascii stream; `out`
+    /// is as long as the largest read asked for (a window).
+    out: Vec<u8>,
+    filled: usize,
+    out_offset: u64,
+}
+
+impl<'a> NetasciiStream<'a> {
+    fn new(source: &'a Source) -> Self {
+        NetasciiStream {
+            source,
+            raw_offset: 0,
+            raw: Bytes::new(),
+            raw_used: 0,
+            encoder: NetasciiEncoder::default(),
+            out: Vec::new(),
+            filled: 0,
+            out_offset: 0,
+        }
+    }
+
+    /// The bytes this stream holds (the read buffer and the window buffer), for the bound.
+    #[cfg(test)]
+    fn held(&self) -> usize {
+        self.raw.len() + self.out.len()
+    }
+
+    /// Up to `len` bytes of the netascii stream from `offset`; fewer only at its end.
+    async fn read(&mut self, offset: u64, len: usize) -> std::io::Result<Bytes> {
+        if offset < self.out_offset {
+            return Err(std::io::Error::other(
+                "netascii is converted once: a transfer cannot go back",
+            ));
+        }
+        if self.out.len() < len {
+            self.out.resize(len, 0);
+        }
+        loop {
+            // What lies before `offset` has been acknowledged: drop it.
+            let skip = usize::try_from(offset - self.out_offset)
+                .unwrap_or(usize::MAX)
+                .min(self.filled);
+            if skip > 0 {
+                self.out.copy_within(skip..self.filled, 0);
+                self.filled -= skip;
+                self.out_offset += skip as u64;
+            }
+            if self.out_offset == offset && self.filled >= len {
+                break;
+            }
+            if self.raw_used == self.raw.len() && !self.encoder.is_pending() {
+                if self.raw_offset >= self.source.len() {
+                    break; // the end
+                }
+                self.raw = Bytes::new(); // one chunk at a time, never two
+                self.raw = self.source.read(self.raw_offset, READ_AHEAD).await?;
+                self.raw_used = 0;
+                self.raw_offset += self.raw.len() as u64;
+                if self.raw.is_empty() {
+                    break;
+                }
+            }
+            // There is room: below `offset` nothing is kept, and `filled < len <= out.len()`.
+            let (used, written) = self
+                .encoder
+                .encode(&self.raw[self.raw_used..], &mut self.out[self.filled..]);
+            self.raw_used += used;
+            self.filled += written;
+        }
+        let n = if self.out_offset == offset {
+            self.filled.min(len)
+        } else {
+            0
+        };
+        Ok(Bytes::copy_from_slice(&self.out[..n]))
+    }
+}
+
+/// What a transfer reads its windows from.
+enum Reader<'a> {
+    Octet(ReadAhead<'a>),
+    Netascii(NetasciiStream<'a>),
+}
+
+impl Reader<'_> {
+    /// Up to `len` bytes from `offset`; fewer only at the end.
+    async fn read(&mut self, offset: u64, len: usize) -> std::io::Result<Bytes> {
+        match self {
+            Reader::Octet(r) => r.read(offset, len).await,
+            Reader::Netascii(r) => r.read(offset, len).await,
+        }
+    }
+}
+
 /// What was agreed for a transfer.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Negotiated {
     pub blksize: usize,
     pub windowsize: u16,
     pub timeout: Duration,
+    /// The wait for the peer's first ACK (of the OACK or of DATA 1): the configured timeout, or
+    /// the client's if shorter. Until that ACK the source may be forged, so a longer `timeout`
+    /// option does not stretch the time a never-answering peer holds a slot.
+    pub first_timeout: Duration,
     /// The OACK to send: only options the client asked for and we accept, with our values.
     /// Empty means no OACK: DATA 1 comes first (RFC 2347).
     pub oack: Vec<(String, String)>,
 }
 
 /// RFC 2347 negotiation: an option we do not know or whose value is out of range is left out of
-/// the OACK (the client then uses the default), never refused.
-pub fn negotiate(options: &[(String, String)], size: u64, limits: &Limits) -> Negotiated {
+/// the OACK (the client then uses the default), never refused. `size` is what `tsize` answers;
+/// `None` (netascii, whose length on the wire is known only at its end) leaves `tsize` out, as
+/// RFC 2349 allows.
+pub fn negotiate(options: &[(String, String)], size: Option<u64>, limits: &Limits) -> Negotiated {
     let mut agreed = Negotiated {
         blksize: 512,
         windowsize: 1,
         timeout: limits.timeout,
+        first_timeout: limits.timeout,
         oack: Vec::new(),
     };
     for (name, value) in options {
@@ -180,7 +354,11 @@ pub fn negotiate(options: &[(String, String)], size: u64, limits: &Limits) -> Ne
                 }
             }
             // A read request sends 0; the answer is the size.
-            "tsize" => agreed.oack.push((name.clone(), size.to_string())),
+            "tsize" => {
+                if let Some(size) = size {
+                    agreed.oack.push((name.clone(), size.to_string()));
+                }
+            }
             _ => {}
         }
     }
@@ -188,6 +366,7 @@ pub fn negotiate(options: &[(String, String)], size: u64, limits: &Limits) -> Ne
     // memory a transfer takes stays bounded.
     let most = u16::try_from((WINDOW_BYTES / agreed.blksize).max(1)).unwrap_or(u16::MAX);
     agreed.windowsize = agreed.windowsize.min(most);
+    agreed.first_timeout = agreed.timeout.min(limits.timeout);
     for (name, value) in &mut agreed.oack {
         if name == "windowsize" {
             *value = agreed.windowsize.to_string();
@@ -227,38 +406,53 @@ pub struct Transfer<'a> {
     pub peer: SocketAddr,
     pub source: Source,
     pub agreed: Negotiated,
+    /// Send `source` converted to netascii.
+    pub netascii: bool,
+    /// Resends of one window before giving up, once the peer has acknowledged something.
     pub retries: u32,
+    /// Resends of the first packet (OACK or DATA 1) before giving up, while the peer has
+    /// acknowledged nothing: an RRQ from a forged source draws at most `1 + retries_before_ack`
+    /// packets and holds its slot `first_timeout × (2^(retries_before_ack + 1) − 1)`.
+    pub retries_before_ack: u32,
 }
 
 impl Transfer<'_> {
     /// Runs to the end; returns the bytes sent in DATA payloads (each block counted once).
     pub async fn run(self) -> Result<u64, Failure> {
-        let size = self.source.len();
-        let blksize = self.agreed.blksize as u64;
-        // The last block is always short, so a size that is a multiple of blksize ends with an
-        // empty block.
-        let n_blocks = size / blksize + 1;
+        let blksize = self.agreed.blksize;
+        let want = blksize * usize::from(self.agreed.windowsize);
         let mut buf = vec![0u8; 65536];
         if !self.agreed.oack.is_empty() {
             // The OACK is "block 0": wait for ACK 0 as for a data block.
             let oack = Packet::Oack(self.agreed.oack.clone()).to_bytes();
-            self.exchange(&mut buf, 0, 0, &[oack]).await?;
+            self.exchange(&mut buf, 0, 0, &[oack], self.before_ack())
+                .await?;
         }
         // `base`: the first block not yet acknowledged (block indexes start at 1 and run past
         // 65535; on the wire they wrap to 0).
         let mut base: u64 = 1;
         let mut window: Vec<Vec<u8>> = Vec::new();
-        let mut reader = ReadAhead::new(&self.source);
-        while base <= n_blocks {
-            let last = (base + u64::from(self.agreed.windowsize) - 1).min(n_blocks);
-            let chunk = reader
-                .read((base - 1) * blksize, ((last - base + 1) * blksize) as usize)
-                .await
-                .map_err(Failure::Io)?;
-            window.resize_with((last - base + 1) as usize, Vec::new);
+        let mut reader = if self.netascii {
+            Reader::Netascii(NetasciiStream::new(&self.source))
+        } else {
+            Reader::Octet(ReadAhead::new(&self.source))
+        };
+        loop {
+            let offset = (base - 1) * blksize as u64;
+            let chunk = reader.read(offset, want).await.map_err(Failure::Io)?;
+            // A short window holds the last block, which is always short: a stream whose length
+            // is a multiple of blksize ends with an empty block.
+            let ends = chunk.len() < want;
+            let count = if ends {
+                chunk.len() / blksize + 1
+            } else {
+                usize::from(self.agreed.windowsize)
+            };
+            let last = base + count as u64 - 1;
+            window.resize_with(count, Vec::new);
             for (slot, index) in window.iter_mut().zip(base..=last) {
-                let start = (((index - base) * blksize) as usize).min(chunk.len());
-                let end = (start + blksize as usize).min(chunk.len());
+                let start = ((index - base) as usize * blksize).min(chunk.len());
+                let end = (start + blksize).min(chunk.len());
                 slot.clear();
                 Packet::Data {
                     block: index as u16,
@@ -266,15 +460,34 @@ impl Transfer<'_> {
                 }
                 .encode(slot);
             }
-            let acked = self.exchange(&mut buf, base, last, &window).await?;
+            // Without an OACK, DATA 1 is the first packet: the peer has not answered yet.
+            let schedule = if base == 1 && self.agreed.oack.is_empty() {
+                self.before_ack()
+            } else {
+                (self.retries, self.agreed.timeout)
+            };
+            let acked = self
+                .exchange(&mut buf, base, last, &window, schedule)
+                .await?;
+            if ends && acked == last {
+                return Ok(offset + chunk.len() as u64);
+            }
             base = acked + 1;
         }
-        Ok(size)
+    }
+
+    /// Resends and first wait before the peer's first ACK.
+    fn before_ack(&self) -> (u32, Duration) {
+        (
+            self.retries_before_ack.min(self.retries),
+            self.agreed.first_timeout,
+        )
     }
 
     /// Sends `datagrams`, then waits for an ACK of a block in `first..=last` (`first - 1` and
     /// older are duplicates). A duplicate ACK does not trigger a resend (RFC 1123: no Sorcerer's
-    /// Apprentice); a timeout does, with the wait doubling each time. Packets from another
+    /// Apprentice); a timeout does, up to `retries` times, the wait starting at `wait` and
+    /// doubling each time. Packets from another
     /// address or port get ERROR 5 and the transfer goes on. Returns the highest block acked.
     async fn exchange(
         &self,
@@ -282,11 +495,11 @@ impl Transfer<'_> {
         first: u64,
         last: u64,
         datagrams: &[Vec<u8>],
+        (retries, mut wait): (u32, Duration),
     ) -> Result<u64, Failure> {
-        let mut wait = self.agreed.timeout;
         let longest = MAX_TIMEOUT.max(self.agreed.timeout);
         let mut early = false;
-        for _ in 0..=self.retries {
+        for _ in 0..=retries {
             for datagram in datagrams {
                 self.socket
                     .send_to(datagram, self.peer)
@@ -360,6 +573,7 @@ mod tests {
             max_windowsize: 16,
             timeout: Duration::from_secs(1),
             retries: 5,
+            retries_before_ack: 1,
             max_transfers: 10,
             max_per_source: 2,
         }
@@ -373,7 +587,7 @@ mod tests {
 
     #[test]
     fn no_options_no_oack() {
-        let n = negotiate(&[], 10, &limits());
+        let n = negotiate(&[], Some(10), &limits());
         assert_eq!((n.blksize, n.windowsize), (512, 1));
         assert!(n.oack.is_empty());
     }
@@ -387,7 +601,7 @@ mod tests {
                 ("windowsize", "8"),
                 ("multicast", ""),
             ]),
-            1000,
+            Some(1000),
             &limits(),
         );
         assert_eq!(n.blksize, 1428);
@@ -402,7 +616,7 @@ mod tests {
     fn values_are_capped_or_ignored() {
         let n = negotiate(
             &opts(&[("blksize", "65464"), ("windowsize", "999")]),
-            0,
+            Some(0),
             &limits(),
         );
         assert_eq!(n.oack, opts(&[("blksize", "8192"), ("windowsize", "16")]));
@@ -414,15 +628,144 @@ mod tests {
             ("timeout", "0"),
             ("timeout", "256"),
         ] {
-            let n = negotiate(&opts(&[bad]), 0, &limits());
+            let n = negotiate(&opts(&[bad]), Some(0), &limits());
             assert!(n.oack.is_empty(), "{bad:?}");
         }
-        let n = negotiate(&opts(&[("timeout", "3")]), 0, &limits());
+        let n = negotiate(&opts(&[("timeout", "3")]), Some(0), &limits());
         assert_eq!(n.timeout, Duration::from_secs(3));
+        // Until the first ACK, the configured wait (1 s) holds: the source may be forged.
+        assert_eq!(n.first_timeout, Duration::from_secs(1));
     }
 
     #[test]
     fn netascii_line_ends() {
         assert_eq!(&to_netascii(b"a\nb\rc")[..], b"a\r\nb\r\0c");
+    }
+
+    #[test]
+    fn issue_10_tsize_is_not_answered_for_netascii() {
+        let n = negotiate(
+            &opts(&[("tsize", "0"), ("blksize", "1024")]),
+            None,
+            &limits(),
+        );
+        assert_eq!(n.oack, opts(&[("blksize", "1024")]));
+        assert!(negotiate(&opts(&[("tsize", "0")]), None, &limits())
+            .oack
+            .is_empty());
+    }
+
+    /// Encodes `input` cut into pieces of `cut_in` bytes, into outputs of `cut_out` bytes.
+    fn encode_cut(input: &[u8], cut_in: usize, cut_out: usize) -> Vec<u8> {
+        let mut encoder = NetasciiEncoder::default();
+        let mut out = Vec::new();
+        let mut buf = vec![0u8; cut_out];
+        for piece in input.chunks(cut_in) {
+            let mut piece = piece;
+            while !piece.is_empty() {
+                let (used, written) = encoder.encode(piece, &mut buf);
+                out.extend_from_slice(&buf[..written]);
+                piece = &piece[used..];
+            }
+        }
+        while encoder.is_pending() {
+            let (_, written) = encoder.encode(&[], &mut buf);
+            out.extend_from_slice(&buf[..written]);
+        }
+        out
+    }
+
+    #[test]
+    fn issue_10_netascii_state_carries_across_chunk_boundaries() {
+        // A CR or LF as the last byte of an input chunk, and an expansion cut by the end of an
+        // output buffer (a block): the same bytes as the whole-buffer conversion.
+        for input in [
+            &b"ab\n"[..],
+            b"ab\r",
+            b"\n\n\n\r\r\r",
+            b"a\r\nb\n\rc\r",
+            b"\r",
+            b"",
+        ] {
+            let expected = to_netascii(input);
+            for cut_in in 1..=input.len().max(1) {
+                for cut_out in 1..=expected.len().max(1) + 1 {
+                    assert_eq!(
+                        encode_cut(input, cut_in, cut_out),
+                        &expected[..],
+                        "{input:?} in pieces of {cut_in}, out in {cut_out}"
+                    );
+                }
+            }
+        }
+        // The expansion of a CR cut by a 1-byte output: CR now, NUL next call.
+        let mut encoder = NetasciiEncoder::default();
+        let mut one = [0u8; 1];
+        assert_eq!(encoder.encode(b"\rx", &mut one), (1, 1));
+        assert_eq!((one[0], encoder.is_pending()), (b'\r', true));
+        assert_eq!(encoder.encode(b"x", &mut one), (0, 1));
+        assert_eq!((one[0], encoder.is_pending()), (0, false));
+        assert_eq!(encoder.encode(b"x", &mut one), (1, 1));
+        assert_eq!(one[0], b'x');
+    }
+
+    /// Memory: a netascii transfer of a file of any size holds one read-ahead chunk and one
+    /// window, and its bytes are the whole-buffer conversion's, also where an expansion straddles
+    /// a block, a window or a read-ahead chunk, and when a window is read again from a block
+    /// inside it (a partial ACK).
+    #[tokio::test]
+    async fn issue_10_netascii_stream_holds_one_chunk_and_one_window() {
+        let mut body: Vec<u8> = (0..3 * READ_AHEAD + 777)
+            .map(|i| match i % 37 {
+                0 | 11 => b'\n',
+                5 => b'\r',
+                _ => b'a' + (i % 26) as u8,
+            })
+            .collect();
+        // Line ends last in a read-ahead chunk, and a stretch of nothing but line ends.
+        body[READ_AHEAD - 1] = b'\n';
+        body[2 * READ_AHEAD - 1] = b'\r';
+        body[2 * READ_AHEAD + 10..2 * READ_AHEAD + 10_000].fill(b'\n');
+        let expected = to_netascii(&body);
+        let mut file = tempfile::tempfile().unwrap();
+        std::io::Write::write_all(&mut file, &body).unwrap();
+        let source = Source::File {
+            len: body.len() as u64,
+            file: Arc::new(file),
+        };
+        for (blksize, windowsize) in [(512, 1), (1428, 16), (65464, 4)] {
+            let window = blksize * windowsize;
+            let mut stream = NetasciiStream::new(&source);
+            let mut got = Vec::new();
+            let mut offset = 0u64;
+            let mut reads = 0;
+            loop {
+                let chunk = stream.read(offset, window).await.unwrap();
+                assert!(
+                    stream.held() <= READ_AHEAD + window,
+                    "{} bytes held",
+                    stream.held()
+                );
+                reads += 1;
+                // Every third window, the peer acknowledges only its first block: the next read
+                // starts inside this one.
+                let advance = if reads % 3 == 0 && chunk.len() > blksize {
+                    blksize
+                } else {
+                    chunk.len()
+                };
+                got.extend_from_slice(&chunk[..advance]);
+                offset += advance as u64;
+                if chunk.len() < window && advance == chunk.len() {
+                    break;
+                }
+            }
+            assert_eq!(got.len(), expected.len(), "blksize {blksize}");
+            assert!(got == expected[..], "blksize {blksize}");
+            assert!(
+                stream.read(0, window).await.is_err(),
+                "never back before the window"
+            );
+        }
     }
 }

@@ -96,6 +96,16 @@ impl TestServer {
         }
     }
 
+    /// For `#[tokio::test(start_paused = true)]`: the server starts on the real clock (opening the
+    /// database waits on SQLite's own thread, which a paused clock would skip past into sqlx's
+    /// time-outs), then time is paused again for the test.
+    pub async fn start_paused_with(extra: &[(&'static str, &str)]) -> TestServer {
+        tokio::time::resume();
+        let server = Self::start_with(extra).await;
+        tokio::time::pause();
+        server
+    }
+
     pub fn data_dir(&self) -> PathBuf {
         self.dir.path().to_owned()
     }

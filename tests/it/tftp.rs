@@ -443,7 +443,7 @@ async fn write_requests_are_refused() {
 }
 
 #[tokio::test]
-async fn malformed_packets_get_an_error_and_the_server_goes_on() {
+async fn malformed_packets_get_no_answer_and_the_server_goes_on() {
     let server = steady_server().await;
     write_static(&server, "ok.bin", b"ok");
     let socket = UdpSocket::bind("127.0.0.1:0").await.unwrap();
@@ -483,6 +483,12 @@ async fn malformed_packets_get_an_error_and_the_server_goes_on() {
         data
     };
     assert_eq!(got, b"ok");
+    // The listener handles datagrams in order: had any of the garbage been answered, the answer
+    // would be here by now.
+    assert!(
+        socket.try_recv(&mut buf).is_err(),
+        "malformed packets get no answer"
+    );
     let metrics = &server.app.tftp_metrics;
     let deadline = tokio::time::Instant::now() + Duration::from_secs(2);
     while metrics.refused.load(std::sync::atomic::Ordering::Relaxed) < 5 {
@@ -557,10 +563,10 @@ async fn transfer_limits_answer_busy() {
     let (n, _) = recv(&second, &mut buf).await;
     assert!(matches!(
         packet::parse(&buf[..n]),
-        Ok(Packet::Error { code: ErrorCode::NotDefined, ref message }) if message.contains("your address")
+        Ok(Packet::Error { code: ErrorCode::NotDefined, ref message }) if message.contains("your network")
     ));
-    // Another address still gets served, up to the global limit ...
-    let other = UdpSocket::bind("127.0.0.2:0").await.unwrap();
+    // Another network still gets served, up to the global limit ...
+    let other = UdpSocket::bind("127.0.1.1:0").await.unwrap();
     other
         .send_to(
             &Packet::Rrq(Request {
@@ -579,7 +585,7 @@ async fn transfer_limits_answer_busy() {
         Ok(Packet::Data { block: 1, .. })
     ));
     // ... which is now reached.
-    let third = UdpSocket::bind("127.0.0.3:0").await.unwrap();
+    let third = UdpSocket::bind("127.0.2.1:0").await.unwrap();
     third
         .send_to(
             &Packet::Rrq(Request {
@@ -779,4 +785,298 @@ async fn real_clients_fetch_the_same_bytes() {
         assert!(o.status.success(), "{o:?}");
         assert_eq!(o.stdout, http.as_bytes());
     }
+}
+
+/// Sends one RRQ from `from`, never ACKs, and collects every datagram that comes back until the
+/// server has been quiet for five minutes (paused time: longer than any resend schedule). Returns
+/// the RRQ's length and what came back.
+async fn unanswered(
+    server: SocketAddr,
+    from: &str,
+    name: &str,
+    options: &[(&str, &str)],
+) -> (usize, Vec<Vec<u8>>) {
+    let socket = UdpSocket::bind(from).await.unwrap();
+    let request = Packet::Rrq(Request {
+        filename: name.into(),
+        mode: Mode::Octet,
+        options: options
+            .iter()
+            .map(|(n, v)| (n.to_string(), v.to_string()))
+            .collect(),
+    })
+    .to_bytes();
+    socket.send_to(&request, server).await.unwrap();
+    let mut buf = vec![0u8; 70000];
+    let mut back = Vec::new();
+    while let Ok(received) =
+        tokio::time::timeout(Duration::from_secs(300), socket.recv_from(&mut buf)).await
+    {
+        let (n, _) = received.unwrap();
+        back.push(buf[..n].to_vec());
+    }
+    (request.len(), back)
+}
+
+fn failed(server: &TestServer) -> u64 {
+    server
+        .app
+        .tftp_metrics
+        .failed
+        .load(std::sync::atomic::Ordering::Relaxed)
+}
+
+/// Attack: one small RRQ (possibly from a forged source) for a file of several blocks, never
+/// acknowledged. What comes back is the first packet and one resend, no more: with no options,
+/// DATA 1 twice (2 × 516 bytes); with options, the small OACK twice.
+#[tokio::test(start_paused = true)]
+async fn issue_10_an_unanswered_rrq_draws_two_packets_at_most() {
+    let server = TestServer::start_paused_with(&[("tftp.timeout_ms", "1000")]).await;
+    write_static(&server, "fw/phone.rom", &pattern(512 * 8 + 100));
+
+    let (sent, back) = unanswered(server.tftp_addr, "127.0.0.1:0", "fw/phone.rom", &[]).await;
+    let received: usize = back.iter().map(Vec::len).sum();
+    let factor = received as f64 / sent as f64;
+    eprintln!(
+        "no options: RRQ {sent} bytes, {} packets, {received} bytes back: factor {factor:.1}",
+        back.len()
+    );
+    assert_eq!(failed(&server), 1, "the transfer gave up");
+    assert!(
+        back.iter()
+            .all(|p| matches!(packet::parse(p), Ok(Packet::Data { block: 1, .. }))),
+        "only DATA 1 before the first ACK"
+    );
+    // The bound: the first DATA and one resend.
+    let bound = 2.0 * 516.0 / sent as f64;
+    assert!(factor <= bound, "amplification {factor:.1} > {bound:.1}");
+
+    let options = [("blksize", "1428"), ("tsize", "0"), ("windowsize", "8")];
+    let (sent, back) = unanswered(server.tftp_addr, "127.0.0.1:0", "fw/phone.rom", &options).await;
+    let received: usize = back.iter().map(Vec::len).sum();
+    let factor = received as f64 / sent as f64;
+    eprintln!(
+        "options: RRQ {sent} bytes, {} packets, {received} bytes back: factor {factor:.1}",
+        back.len()
+    );
+    assert_eq!(failed(&server), 2, "the transfer gave up");
+    assert!(
+        back.iter()
+            .all(|p| matches!(packet::parse(p), Ok(Packet::Oack(_)))),
+        "only the OACK before ACK 0"
+    );
+    // The OACK echoes the options (tsize may grow a few digits): the OACK and one resend.
+    let bound = 2.0 * back[0].len() as f64 / sent as f64;
+    assert!(factor <= bound, "amplification {factor:.1} > {bound:.1}");
+    assert!(factor <= 2.5, "amplification {factor:.1}");
+}
+
+/// Attack: fill every slot with never-ACKed RRQs, each from another /24. An unanswered
+/// transfer gives up after the first timeout and one resend (1 s + 2 s), so a phone that asks
+/// after that is served instead of being told "busy" for a minute.
+#[tokio::test(start_paused = true)]
+async fn issue_10_unanswered_transfers_free_their_slots_after_three_timeouts() {
+    let server =
+        TestServer::start_paused_with(&[("tftp.timeout_ms", "1000"), ("tftp.max_transfers", "8")])
+            .await;
+    write_static(&server, "a.bin", &pattern(512 * 8 + 100));
+    let mut buf = vec![0u8; 2000];
+    let mut attackers = Vec::new();
+    for i in 1..=8u8 {
+        let socket = UdpSocket::bind(format!("127.0.{i}.1:0")).await.unwrap();
+        socket
+            .send_to(
+                &Packet::Rrq(Request {
+                    filename: "a.bin".into(),
+                    mode: Mode::Octet,
+                    options: vec![],
+                })
+                .to_bytes(),
+                server.tftp_addr,
+            )
+            .await
+            .unwrap();
+        let (n, _) = recv(&socket, &mut buf).await;
+        assert!(matches!(
+            packet::parse(&buf[..n]),
+            Ok(Packet::Data { block: 1, .. })
+        ));
+        attackers.push(socket);
+    }
+    let refused = crate::support::tftp_get(server.tftp_addr, "127.0.200.1:0", "a.bin").await;
+    assert!(
+        matches!(&refused, Err(m) if m.contains("busy")),
+        "every slot is taken: {refused:?}"
+    );
+    // Three timeouts (1 s, then 2 s after the resend) and a little.
+    tokio::time::sleep(Duration::from_millis(3100)).await;
+    assert_eq!(failed(&server), 8, "every unanswered transfer gave up");
+    let got = crate::support::tftp_get(server.tftp_addr, "127.0.200.1:0", "a.bin").await;
+    assert_eq!(got.unwrap(), pattern(512 * 8 + 100));
+}
+
+/// Attack: many addresses of one /24 (one host or one LAN) each taking their share of the
+/// slots. The per-source limit counts the /24, not the address.
+#[tokio::test]
+async fn issue_10_one_slash_24_shares_one_per_source_limit() {
+    let server = TestServer::start_with(&[
+        ("tftp.timeout_ms", "5000"),
+        ("tftp.max_transfers", "10"),
+        ("tftp.max_per_source", "2"),
+    ])
+    .await;
+    write_static(&server, "a.bin", &pattern(2000));
+    let mut buf = [0u8; 600];
+    let mut held = Vec::new();
+    let ask = |from: &'static str| async move {
+        let socket = UdpSocket::bind(from).await.unwrap();
+        socket
+            .send_to(
+                &Packet::Rrq(Request {
+                    filename: "a.bin".into(),
+                    mode: Mode::Octet,
+                    options: vec![],
+                })
+                .to_bytes(),
+                server.tftp_addr,
+            )
+            .await
+            .unwrap();
+        socket
+    };
+    for from in ["127.0.0.1:0", "127.0.0.2:0"] {
+        let socket = ask(from).await;
+        let (n, _) = recv(&socket, &mut buf).await;
+        assert!(
+            matches!(packet::parse(&buf[..n]), Ok(Packet::Data { block: 1, .. })),
+            "{from}"
+        );
+        held.push(socket);
+    }
+    // A third address of 127.0.0.0/24: the network's two slots are taken.
+    let third = ask("127.0.0.3:0").await;
+    let (n, _) = recv(&third, &mut buf).await;
+    assert!(matches!(
+        packet::parse(&buf[..n]),
+        Ok(Packet::Error { code: ErrorCode::NotDefined, ref message }) if message.contains("your network")
+    ));
+    // The next /24 has its own.
+    let other = ask("127.0.1.3:0").await;
+    let (n, _) = recv(&other, &mut buf).await;
+    assert!(matches!(
+        packet::parse(&buf[..n]),
+        Ok(Packet::Data { block: 1, .. })
+    ));
+}
+
+/// The bound applies only until the peer's first ACK: a phone that has answered once keeps the
+/// full `tftp.retries` (5 resends) for every later block.
+#[tokio::test(start_paused = true)]
+async fn issue_10_after_the_first_ack_the_usual_retries_apply() {
+    let server = TestServer::start_paused_with(&[("tftp.timeout_ms", "1000")]).await;
+    write_static(&server, "a.bin", &pattern(512 * 4));
+    let (socket, _) = rrq(server.tftp_addr, "a.bin", Mode::Octet, &[]).await;
+    let mut buf = vec![0u8; 2000];
+    let (_, tid) = recv(&socket, &mut buf).await;
+    socket
+        .send_to(&Packet::Ack(1).to_bytes(), tid)
+        .await
+        .unwrap();
+    let mut block_2 = 0;
+    while let Ok(received) =
+        tokio::time::timeout(Duration::from_secs(300), socket.recv_from(&mut buf)).await
+    {
+        let (n, _) = received.unwrap();
+        assert!(matches!(
+            packet::parse(&buf[..n]),
+            Ok(Packet::Data { block: 2, .. })
+        ));
+        block_2 += 1;
+    }
+    assert_eq!(block_2, 6, "DATA 2 and five resends");
+    assert_eq!(failed(&server), 1);
+}
+
+/// A text-like file: lines of different lengths, bare CRs, CR LF pairs, and CR or LF as the last
+/// byte of the 256 KiB read-ahead chunks.
+fn text_with_line_ends(len: usize) -> Vec<u8> {
+    let mut body: Vec<u8> = (0..len)
+        .map(|i| match (i % 61, i % 509) {
+            (0, _) | (_, 0) => b'\n',
+            (17, _) => b'\r',
+            (_, 300) => b'\r',
+            (_, 301) => b'\n',
+            _ => b' ' + (i % 90) as u8,
+        })
+        .collect();
+    let chunk = 256 * 1024;
+    for (k, at) in (chunk - 1..len).step_by(chunk).enumerate() {
+        body[at] = if k % 2 == 0 { b'\n' } else { b'\r' };
+    }
+    body
+}
+
+/// Attack: netascii RRQs of a large file made the server read and convert the whole file in
+/// memory (15 MiB each); files over 16 MiB were refused. Now it is converted while sent: a file
+/// larger than the old limit comes byte for byte as the whole-buffer conversion, lock-step and
+/// windowed, with expansions straddling blocks; `tsize` is not answered for netascii.
+#[tokio::test]
+async fn issue_10_netascii_of_a_large_file_is_converted_while_sent() {
+    use autoprov::tftp::transfer::to_netascii;
+    let server = steady_server().await;
+    let body = text_with_line_ends(17 * 1024 * 1024 + 333);
+    write_static(&server, "fw/big.txt", &body);
+    let expected = to_netascii(&body);
+    let got = fetch(
+        server.tftp_addr,
+        "fw/big.txt",
+        Mode::Netascii,
+        &[("blksize", "1428"), ("tsize", "0"), ("windowsize", "16")],
+        Behaviour {
+            windowsize: 16,
+            ..Default::default()
+        },
+    )
+    .await
+    .expect("no longer refused");
+    assert_eq!(
+        got.oack,
+        Some(vec![
+            ("blksize".to_string(), "1428".to_string()),
+            ("windowsize".to_string(), "16".to_string()),
+        ]),
+        "tsize is not answered for netascii"
+    );
+    assert_eq!(got.data.len(), expected.len());
+    assert!(got.data == expected[..], "netascii differs");
+
+    // Lock-step, 512-byte blocks, a few MiB; and the octet transfer is still the file itself.
+    let body = text_with_line_ends(3 * 1024 * 1024 + 5);
+    write_static(&server, "notes.txt", &body);
+    let got = fetch(
+        server.tftp_addr,
+        "notes.txt",
+        Mode::Netascii,
+        &[],
+        Behaviour::default(),
+    )
+    .await
+    .unwrap();
+    let expected = to_netascii(&body);
+    assert_eq!(got.data.len(), expected.len());
+    assert!(got.data == expected[..], "netascii differs");
+    let got = fetch(
+        server.tftp_addr,
+        "notes.txt",
+        Mode::Octet,
+        &[("tsize", "0")],
+        Behaviour::default(),
+    )
+    .await
+    .unwrap();
+    assert_eq!(
+        got.oack,
+        Some(vec![("tsize".to_string(), body.len().to_string())])
+    );
+    assert!(got.data == body);
 }
