@@ -5,6 +5,7 @@
 
 mod devices;
 mod directory;
+mod hashing;
 mod licences;
 mod numbers;
 mod sites;
@@ -16,6 +17,7 @@ use std::sync::Arc;
 pub use devices::{DeviceDetail, DeviceInput};
 pub use numbers::{login_details_csv, LoginDetails, LoginTarget, NumberQuery};
 pub use sites::{NumberInput, SiteInput};
+pub use tokens::Authenticated;
 pub use users::{UserInput, UserUpdate, SELF_SERVICE_OPTIONS};
 
 use crate::model::SiteDefaults;
@@ -29,6 +31,10 @@ pub struct Admin {
     defaults: SiteDefaults,
     /// API tokens verified lately, by the SHA-256 of the token.
     verified: moka::sync::Cache<[u8; 32], crate::model::Principal>,
+    /// argon2 for tokens and PINs, on the blocking pool.
+    hasher: hashing::Hasher,
+    /// Failed token checks per source address (see `tokens.rs`).
+    token_failures: tokens::Failures,
 }
 
 impl Admin {
@@ -41,6 +47,8 @@ impl Admin {
                 .max_capacity(10_000)
                 .time_to_live(std::time::Duration::from_secs(60))
                 .build(),
+            hasher: hashing::Hasher::new(),
+            token_failures: tokens::Failures::new(),
         }
     }
 
@@ -55,5 +63,10 @@ impl Admin {
 
     pub fn store(&self) -> &Store {
         &self.store
+    }
+
+    /// argon2 hashes computed so far (tokens and PINs).
+    pub fn hashes_run(&self) -> u64 {
+        self.hasher.runs()
     }
 }

@@ -1,8 +1,6 @@
 //! Numbers as the portal's telephony page has them (seed 002): the list per site with search,
 //! and the actions on an active, non-main number — assign, label, features, PIN, handset login.
 
-use argon2::password_hash::{rand_core::OsRng, PasswordHash, PasswordHasher, SaltString};
-use argon2::{Argon2, PasswordVerifier};
 use rand::Rng;
 use serde::Serialize;
 
@@ -319,11 +317,7 @@ impl Admin {
         }
         let pin = pin.trim();
         check_pin(pin, &number.default_pin)?;
-        let salt = SaltString::generate(&mut OsRng);
-        let hash = Argon2::default()
-            .hash_password(pin.as_bytes(), &salt)
-            .map_err(|e| Error::Store(format!("hashing a PIN: {e}")))?
-            .to_string();
+        let hash = self.hasher.hash("PIN", pin.to_owned()).await?;
         self.store
             .number_set_pin(tenant, number.id, Some(&hash), "set-pin")
             .await
@@ -338,11 +332,9 @@ impl Admin {
         }
         let right = match self.store.number_pin_hash(number.id).await? {
             Some(hash) => {
-                let parsed = PasswordHash::new(&hash)
-                    .map_err(|e| Error::Store(format!("stored PIN hash is invalid: {e}")))?;
-                Argon2::default()
-                    .verify_password(pin.trim().as_bytes(), &parsed)
-                    .is_ok()
+                self.hasher
+                    .verify("PIN", pin.trim().to_owned(), hash)
+                    .await?
             }
             None => constant_time_eq(pin.trim().as_bytes(), number.default_pin.as_bytes()),
         };

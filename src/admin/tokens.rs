@@ -1,15 +1,76 @@
-//! API tokens: random, shown once, stored as an argon2 hash, revocable.
+//! API tokens: random, shown once, stored as an argon2 hash, revocable. A token is
+//! `ap_<selector>_<secret>`: the selector (random, 16 hex digits) finds the stored hash, so a
+//! guesser cannot name a token that exists and make the server hash a secret against it; the
+//! numeric id (in the audit trail, for `token revoke`) is not part of the token. Failed checks
+//! are counted per source address: past `FAIL_BURST` an address gets "too many" without any
+//! hashing until it has earned a try back.
 
-use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
-use argon2::Argon2;
+use std::net::IpAddr;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
 use sha2::Digest as _;
+use tokio::time::Instant;
 
 use super::Admin;
 use crate::error::{Error, Result};
 use crate::model::{Principal, Role, Secret, TenantId, UserId};
 
-/// A token as its holder writes it: `ap_<id>_<secret>`.
+/// A token as its holder writes it: `ap_<selector>_<secret>` (tokens made before selectors:
+/// `ap_<id>_<secret>`).
 const PREFIX: &str = "ap_";
+
+/// Failed token checks an address may make, and how many it earns back a minute.
+const FAIL_BURST: f64 = 20.0;
+const FAIL_PER_MINUTE: f64 = 20.0;
+
+/// Failed token checks per source address (IPv6 per /64): a token bucket each. Cloned handles
+/// share the buckets.
+#[derive(Clone)]
+pub(crate) struct Failures {
+    buckets: moka::sync::Cache<IpAddr, Arc<Mutex<(f64, Instant)>>>,
+}
+
+impl Failures {
+    pub(crate) fn new() -> Failures {
+        Failures {
+            buckets: moka::sync::Cache::builder()
+                .max_capacity(100_000)
+                .time_to_idle(Duration::from_secs(600))
+                .build(),
+        }
+    }
+
+    /// Seconds until `ip` may try again; `None` when it may now.
+    fn wait(&self, ip: IpAddr) -> Option<u64> {
+        let bucket = self.buckets.get(&crate::provision::trust::source_key(ip))?;
+        let mut b = bucket.lock().unwrap_or_else(|e| e.into_inner());
+        let now = Instant::now();
+        b.0 =
+            (b.0 + now.duration_since(b.1).as_secs_f64() * FAIL_PER_MINUTE / 60.0).min(FAIL_BURST);
+        b.1 = now;
+        (b.0 < 1.0).then(|| ((1.0 - b.0) * 60.0 / FAIL_PER_MINUTE).ceil() as u64)
+    }
+
+    fn fail(&self, ip: IpAddr) {
+        let bucket = self
+            .buckets
+            .get_with(crate::provision::trust::source_key(ip), || {
+                Arc::new(Mutex::new((FAIL_BURST, Instant::now())))
+            });
+        let mut b = bucket.lock().unwrap_or_else(|e| e.into_inner());
+        b.0 -= 1.0;
+    }
+}
+
+/// What a presented token is worth.
+#[derive(Clone, Debug)]
+pub enum Authenticated {
+    Yes(Principal),
+    No,
+    /// Too many failed checks from this address lately: come back in this many seconds.
+    Throttled(u64),
+}
 
 impl Admin {
     /// Makes a token for `role`: a platform-admin's is bound to nothing, a tenant-admin's to a
@@ -52,13 +113,44 @@ impl Admin {
             self.store.tenant_get(t).await?;
         }
         let secret = Secret::generate();
-        let salt = SaltString::generate(&mut argon2::password_hash::rand_core::OsRng);
-        let hash = Argon2::default()
-            .hash_password(secret.expose().as_bytes(), &salt)
-            .map_err(|e| Error::Store(format!("hashing a token: {e}")))?
-            .to_string();
-        let id = self.store.token_create(role, tenant, user, &hash).await?;
-        Ok((id, Secret::new(format!("{PREFIX}{id}_{}", secret.expose()))))
+        let selector = hex::encode(rand::random::<[u8; 8]>());
+        let hash = self
+            .hasher
+            .hash("token", secret.expose().to_owned())
+            .await?;
+        let id = self
+            .store
+            .token_create(role, tenant, user, &selector, &hash)
+            .await?;
+        Ok((
+            id,
+            Secret::new(format!("{PREFIX}{selector}_{}", secret.expose())),
+        ))
+    }
+
+    /// `authenticate`, for a request from `peer`: an address with too many failed checks
+    /// lately is answered without any look-up or hashing.
+    pub async fn authenticate_from(
+        &self,
+        token: &str,
+        peer: Option<IpAddr>,
+    ) -> Result<Authenticated> {
+        let key: [u8; 32] = sha2::Sha256::digest(token.as_bytes()).into();
+        if let Some(principal) = self.verified.get(&key) {
+            return Ok(Authenticated::Yes(principal));
+        }
+        if let Some(wait) = peer.and_then(|ip| self.token_failures.wait(ip)) {
+            return Ok(Authenticated::Throttled(wait));
+        }
+        match self.authenticate(token).await? {
+            Some(principal) => Ok(Authenticated::Yes(principal)),
+            None => {
+                if let Some(ip) = peer {
+                    self.token_failures.fail(ip);
+                }
+                Ok(Authenticated::No)
+            }
+        }
     }
 
     /// Who a token stands for; `None` for anything that is not a live token of ours. A verified
@@ -77,22 +169,29 @@ impl Admin {
     }
 
     async fn authenticate_uncached(&self, token: &str) -> Result<Option<Principal>> {
-        let Some((id, secret)) = token
+        let Some((handle, secret)) = token
             .strip_prefix(PREFIX)
             .and_then(|rest| rest.split_once('_'))
-            .and_then(|(id, secret)| Some((id.parse::<i64>().ok()?, secret)))
         else {
             return Ok(None);
         };
-        let Some((hash, principal)) = self.store.token_get(id).await? else {
+        let found = if handle.len() == 16 && handle.bytes().all(|b| b.is_ascii_hexdigit()) {
+            self.store.token_by_selector(handle).await?
+        } else if let Ok(id) = handle.parse::<i64>() {
+            // A token made before selectors: found by its id, only if it has no selector.
+            self.store.token_legacy(id).await?
+        } else {
+            None
+        };
+        let Some((hash, principal)) = found else {
             return Ok(None);
         };
-        let Ok(parsed) = PasswordHash::new(&hash) else {
-            return Ok(None);
-        };
-        let ok = Argon2::default()
-            .verify_password(secret.as_bytes(), &parsed)
-            .is_ok();
+        // A stored hash that does not parse is nobody's token.
+        let ok = self
+            .hasher
+            .verify("token", secret.to_owned(), hash)
+            .await
+            .unwrap_or(false);
         Ok(ok.then_some(principal))
     }
 

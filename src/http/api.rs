@@ -19,8 +19,8 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use crate::admin::{
-    Admin, DeviceDetail, DeviceInput, LoginDetails, LoginTarget, NumberInput, NumberQuery,
-    SiteInput, UserInput, UserUpdate, SELF_SERVICE_OPTIONS,
+    Admin, Authenticated, DeviceDetail, DeviceInput, LoginDetails, LoginTarget, NumberInput,
+    NumberQuery, SiteInput, UserInput, UserUpdate, SELF_SERVICE_OPTIONS,
 };
 use crate::app::App;
 use crate::error::Error;
@@ -120,6 +120,8 @@ pub fn router() -> Router<App> {
 #[derive(Debug)]
 pub enum ApiError {
     Unauthorized,
+    /// Too many failed token checks from the caller's address: retry after this many seconds.
+    TooManyRequests(u64),
     Forbidden,
     /// A body that is not the JSON the route takes.
     Body {
@@ -162,6 +164,20 @@ impl IntoResponse for ApiError {
                 "a valid bearer token is required".to_owned(),
                 None,
             ),
+            ApiError::TooManyRequests(secs) => {
+                let mut response = ApiError::Body {
+                    status: StatusCode::TOO_MANY_REQUESTS,
+                    field: None,
+                    message: format!(
+                        "too many failed token checks from your address; retry in {secs} s"
+                    ),
+                }
+                .into_response();
+                if let Ok(v) = HeaderValue::from_str(&secs.to_string()) {
+                    response.headers_mut().insert(header::RETRY_AFTER, v);
+                }
+                return response;
+            }
             ApiError::Forbidden => (
                 StatusCode::FORBIDDEN,
                 "forbidden",
@@ -237,14 +253,19 @@ impl FromRequestParts<App> for Caller {
             .and_then(|v| v.to_str().ok())
             .and_then(|v| v.strip_prefix("Bearer "))
             .ok_or(ApiError::Unauthorized)?;
-        match app.admin.authenticate(token.trim()).await? {
-            Some(principal) => Ok(Caller {
+        let peer = parts
+            .extensions
+            .get::<super::Conn>()
+            .map(|conn| conn.peer.ip());
+        match app.admin.authenticate_from(token.trim(), peer).await? {
+            Authenticated::Yes(principal) => Ok(Caller {
                 admin: app
                     .admin
                     .acting(&format!("token:{} {}", principal.token_id, principal.role)),
                 principal,
             }),
-            None => Err(ApiError::Unauthorized),
+            Authenticated::No => Err(ApiError::Unauthorized),
+            Authenticated::Throttled(secs) => Err(ApiError::TooManyRequests(secs)),
         }
     }
 }

@@ -12,18 +12,20 @@ impl Store {
         role: Role,
         tenant: Option<TenantId>,
         user: Option<UserId>,
+        selector: &str,
         secret_hash: &str,
     ) -> Result<i64> {
         let mut tx = self.pool.begin().await.map_err(store_err)?;
         let id: i64 = sqlx::query_scalar(
-            "INSERT INTO api_tokens (secret_hash, role, tenant_id, user_id, created_at) \
-             VALUES ($1, $2, $3, $4, $5) RETURNING id",
+            "INSERT INTO api_tokens (secret_hash, role, tenant_id, user_id, created_at, selector) \
+             VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
         )
         .bind(secret_hash)
         .bind(role.as_str())
         .bind(tenant.map(|t| t.0))
         .bind(user.map(|u| u.0))
         .bind(now())
+        .bind(selector)
         .fetch_one(&mut *tx)
         .await
         .map_err(store_err)?;
@@ -64,31 +66,30 @@ impl Store {
         Ok(())
     }
 
-    /// A live (not revoked) token: its hash and who it stands for.
-    pub async fn token_get(&self, id: i64) -> Result<Option<(String, Principal)>> {
+    /// A live (not revoked) token by its selector: its hash and who it stands for.
+    pub async fn token_by_selector(&self, selector: &str) -> Result<Option<(String, Principal)>> {
         let row = sqlx::query(
             "SELECT id, secret_hash, role, tenant_id, user_id FROM api_tokens \
-             WHERE id = $1 AND revoked_at IS NULL",
+             WHERE selector = $1 AND revoked_at IS NULL",
+        )
+        .bind(selector)
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(store_err)?;
+        token_from(row)
+    }
+
+    /// A live token made before selectors, by its id.
+    pub async fn token_legacy(&self, id: i64) -> Result<Option<(String, Principal)>> {
+        let row = sqlx::query(
+            "SELECT id, secret_hash, role, tenant_id, user_id FROM api_tokens \
+             WHERE id = $1 AND selector IS NULL AND revoked_at IS NULL",
         )
         .bind(id)
         .fetch_optional(&self.pool)
         .await
         .map_err(store_err)?;
-        let Some(row) = row else {
-            return Ok(None);
-        };
-        let role: String = get(&row, "role")?;
-        Ok(Some((
-            get(&row, "secret_hash")?,
-            Principal {
-                token_id: get(&row, "id")?,
-                role: role
-                    .parse()
-                    .map_err(|e| Error::Store(format!("stored token role: {e}")))?,
-                tenant: get::<Option<i64>>(&row, "tenant_id")?.map(TenantId),
-                user: get::<Option<i64>>(&row, "user_id")?.map(UserId),
-            },
-        )))
+        token_from(row)
     }
 
     pub async fn token_revoke(&self, id: i64) -> Result<()> {
@@ -111,4 +112,23 @@ impl Store {
         tx.commit().await.map_err(store_err)?;
         Ok(())
     }
+}
+
+/// A token row as (hash, principal).
+fn token_from(row: Option<sqlx::any::AnyRow>) -> Result<Option<(String, Principal)>> {
+    let Some(row) = row else {
+        return Ok(None);
+    };
+    let role: String = get(&row, "role")?;
+    Ok(Some((
+        get(&row, "secret_hash")?,
+        Principal {
+            token_id: get(&row, "id")?,
+            role: role
+                .parse()
+                .map_err(|e| Error::Store(format!("stored token role: {e}")))?,
+            tenant: get::<Option<i64>>(&row, "tenant_id")?.map(TenantId),
+            user: get::<Option<i64>>(&row, "user_id")?.map(UserId),
+        },
+    )))
 }

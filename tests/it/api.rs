@@ -35,6 +35,19 @@ pub async fn setup(server: &TestServer) -> Tokens {
     }
 }
 
+/// The id of a token (for `token revoke`): not part of the token, found by its selector.
+pub async fn token_id(server: &TestServer, token: &str) -> i64 {
+    let selector = token.split('_').nth(1).expect("ap_<selector>_<secret>");
+    let (_, principal) = server
+        .app
+        .store
+        .token_by_selector(selector)
+        .await
+        .unwrap()
+        .expect("a live token");
+    principal.token_id
+}
+
 pub async fn call(
     server: &TestServer,
     method: &str,
@@ -622,7 +635,7 @@ async fn errors_are_problem_json_with_the_field() {
     .await;
     assert_eq!(status, 409);
     // A revoked token is refused.
-    let id: i64 = t.acme_admin.split('_').nth(1).unwrap().parse().unwrap();
+    let id = token_id(&server, &t.acme_admin).await;
     server.app.admin.token_revoke(id).await.unwrap();
     let (status, _) = call(&server, "GET", "/api/v1/tenants", Some(&t.acme_admin), None).await;
     assert_eq!(status, 401);

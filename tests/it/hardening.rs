@@ -746,3 +746,70 @@ fn issue_10_plain_http_for_the_admin_api_only_on_a_loopback_address() {
     assert_eq!(settings.admin, Some("127.0.0.1:9443".parse().unwrap()));
     assert!(!settings.admin_http);
 }
+
+#[tokio::test]
+async fn issue_10_wrong_tokens_cost_no_hashing_beyond_a_few_and_token_ids_name_nothing() {
+    let server = TestServer::start().await;
+    walkthrough_with(&server.app, &[]).await;
+    let (id, token) = server
+        .app
+        .admin
+        .token_create(autoprov::model::Role::PlatformAdmin, None, None)
+        .await
+        .unwrap();
+    let token = token.expose().to_owned();
+    // The token does not carry its id: knowing the id (from the audit trail) names no token.
+    let handle = token.split('_').nth(1).unwrap();
+    assert_eq!(handle.len(), 16);
+    assert_ne!(handle, id.to_string());
+    let ask = |token: String, from: &'static str| {
+        let client = reqwest::Client::builder()
+            .add_root_certificate(
+                reqwest::Certificate::from_pem(
+                    &std::fs::read(server.data_dir().join("certs/ca.pem")).unwrap(),
+                )
+                .unwrap(),
+            )
+            .use_rustls_tls()
+            .local_address(Some(from.parse().unwrap()))
+            .build()
+            .unwrap();
+        let url = server.admin_url("/api/v1/me");
+        async move {
+            let resp = client
+                .get(url)
+                .header("Authorization", format!("Bearer {token}"))
+                .send()
+                .await
+                .unwrap();
+            let retry = resp.headers().get("retry-after").is_some();
+            (resp.status().as_u16(), retry)
+        }
+    };
+    let before = server.app.admin.hashes_run();
+    // Guessing by id, or by a made-up selector: no hashing at all.
+    for guess in [
+        format!("ap_{id}_wrong"),
+        "ap_0123456789abcdef_wrong".to_owned(),
+    ] {
+        assert_eq!(ask(guess, "127.0.0.21").await, (401, false));
+    }
+    assert_eq!(server.app.admin.hashes_run(), before);
+    // The right selector with wrong secrets: 20 are checked, then the address is told to wait,
+    // with no more hashing.
+    let mut statuses = Vec::new();
+    for _ in 0..40 {
+        statuses.push(ask(format!("ap_{handle}_wrong"), "127.0.0.22").await);
+    }
+    assert_eq!(statuses[..20], [(401, false); 20]);
+    assert_eq!(statuses[20..], [(429, true); 20]);
+    assert_eq!(server.app.admin.hashes_run(), before + 20);
+    // Another address, and the right token from the throttled one, are served.
+    assert_eq!(ask(format!("ap_{handle}_wrong"), "127.0.0.23").await.0, 401);
+    assert_eq!(ask(token.clone(), "127.0.0.24").await.0, 200);
+    assert_eq!(
+        ask(token, "127.0.0.22").await.0,
+        200,
+        "a verified token is remembered"
+    );
+}

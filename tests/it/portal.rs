@@ -1341,7 +1341,7 @@ async fn the_audit_trail_records_who_did_what() {
         (422, Some("limit"))
     );
     // Tokens: their creation (role, never the secret) and revocation are on record too.
-    let id: i64 = t.acme_user.split('_').nth(1).unwrap().parse().unwrap();
+    let id = crate::api::token_id(&server, &t.acme_user).await;
     server.app.admin.token_revoke(id).await.unwrap();
     let (_, tokens) = call(&server, "GET", &path("audit?entity=token"), a, None).await;
     let actions: Vec<(&str, &str)> = tokens
@@ -1365,7 +1365,7 @@ async fn the_audit_trail_records_who_did_what() {
     );
     assert!(!tokens.to_string().contains(&t.acme_user), "{tokens}");
     // The operator's trail holds every tenant's entries and the platform's own tokens.
-    let platform_id: i64 = t.platform.split('_').nth(1).unwrap().parse().unwrap();
+    let platform_id = crate::api::token_id(&server, &t.platform).await;
     let (s, all) = call(
         &server,
         "GET",

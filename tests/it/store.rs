@@ -478,9 +478,25 @@ async fn portal_rules_hold_in_the_database() {
         // Tokens are audited without a revision bump.
         let revision = store.revisions().global();
         let token = store
-            .token_create(autoprov::model::Role::TenantAdmin, Some(t.id), None, "hash")
+            .token_create(
+                autoprov::model::Role::TenantAdmin,
+                Some(t.id),
+                None,
+                "0123456789abcdef",
+                "hash",
+            )
             .await
             .unwrap();
+        let (_, found) = store
+            .token_by_selector("0123456789abcdef")
+            .await
+            .unwrap()
+            .expect("found by its selector");
+        assert_eq!(found.token_id, token, "{backend}");
+        assert!(
+            store.token_legacy(token).await.unwrap().is_none(),
+            "{backend}"
+        );
         store.token_revoke(token).await.unwrap();
         assert!(store.token_revoke(token).await.is_err(), "{backend}");
         assert_eq!(store.revisions().global(), revision, "{backend}");
