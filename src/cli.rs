@@ -1322,10 +1322,7 @@ async fn execute(cli: Cli, settings: Settings) -> anyhow::Result<()> {
             if cli.json {
                 out.one(&preview, String::new());
             } else {
-                use std::io::Write as _;
-                std::io::stdout()
-                    .write_all(preview.body.as_bytes())
-                    .context("writing the file")?;
+                write_stdout(preview.body.as_bytes());
             }
         }
     }
@@ -1396,7 +1393,7 @@ fn certs(cmd: &CertsCmd, settings: &Settings, out: Output) -> anyhow::Result<()>
                         local.ca.display()
                     )
                 })?;
-                print!("{pem}");
+                write_stdout(pem.as_bytes());
                 return Ok(());
             }
             let cert = match &settings.https_settings.cert_and_key {
@@ -1480,19 +1477,39 @@ struct Output {
 impl Output {
     fn one<T: Serialize>(&self, value: &T, human: String) {
         if self.json {
-            println!("{}", serde_json::to_string(value).unwrap_or_default());
+            emit(&serde_json::to_string(value).unwrap_or_default());
         } else if !human.is_empty() {
-            println!("{human}");
+            emit(&human);
         }
     }
 
     fn list<T: Serialize>(&self, values: &[T], human: impl Fn(&T) -> String) {
         if self.json {
-            println!("{}", serde_json::to_string(values).unwrap_or_default());
+            emit(&serde_json::to_string(values).unwrap_or_default());
         } else {
             for v in values {
-                println!("{}", human(v));
+                emit(&human(v));
             }
+        }
+    }
+}
+
+/// Writes a line to stdout. A reader that went away (`autoprov device list | head -1`) ends
+/// the command quietly, as it does for other Unix tools, instead of a panic; the command's
+/// writes are done by then, since output comes after them.
+fn emit(line: &str) {
+    write_stdout(format!("{line}\n").as_bytes());
+}
+
+fn write_stdout(bytes: &[u8]) {
+    use std::io::Write as _;
+    let mut out = std::io::stdout().lock();
+    match out.write_all(bytes).and_then(|()| out.flush()) {
+        Ok(()) => {}
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => std::process::exit(0),
+        Err(e) => {
+            eprintln!("error: writing to stdout: {e}");
+            std::process::exit(1);
         }
     }
 }

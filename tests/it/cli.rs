@@ -531,3 +531,23 @@ async fn portal_operations_through_the_cli() {
     );
     assert_eq!(entries[0]["after"]["label_last"], "Desk");
 }
+
+#[tokio::test]
+async fn issue_10_a_closed_pipe_ends_a_command_quietly() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    ok(&run(d, &["tenant", "add", "Acme"]).await);
+    // `autoprov tenant list | head -0`: the reader is gone before anything is written.
+    let (reader, writer) = std::io::pipe().unwrap();
+    drop(reader);
+    let output = autoprov(d)
+        .args(["tenant", "list"])
+        .stdout(writer)
+        .stderr(std::process::Stdio::piped())
+        .output()
+        .await
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(0), "{stderr}");
+    assert!(!stderr.contains("panicked"), "{stderr}");
+}

@@ -66,9 +66,9 @@ async fn backends(test: &str) -> Vec<(&'static str, TestDb)> {
                 },
             ));
         }
-        Err(_) => {
-            eprintln!("store suite {test}: PostgreSQL skipped (AUTOPROV_TEST_PG_URL is not set)")
-        }
+        Err(_) => crate::support::say(&format!(
+            "store suite {test}: PostgreSQL skipped (AUTOPROV_TEST_PG_URL is not set)"
+        )),
     }
     list
 }

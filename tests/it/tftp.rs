@@ -715,7 +715,9 @@ fn installed(tool: &str) -> bool {
         .map(|o| o.status.success())
         .unwrap_or(false);
     if !found {
-        eprintln!("skipped: {tool} is not installed (Debian: apt-get install tftp-hpa atftp curl)");
+        crate::support::say(&format!(
+            "skipped: {tool} is not installed (Debian: apt-get install tftp-hpa atftp curl)"
+        ));
     }
     found
 }
