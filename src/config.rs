@@ -194,8 +194,8 @@ impl Default for Raw {
                 fail_per_minute: 60,
                 slow_ms: 500,
                 ban_secs: 600,
-                prefix_burst: 2000,
-                prefix_per_minute: 600,
+                prefix_burst: 100,
+                prefix_per_minute: 1,
                 nonce_secs: 300,
             },
             defaults: RawDefaults {

@@ -220,6 +220,16 @@ async fn metrics(State(app): State<App>) -> Response {
     );
     out.single("autoprov_challenges_total", "counter", n(&m.challenges));
     out.single("autoprov_throttled_total", "counter", n(&m.throttled));
+    out.single(
+        "autoprov_windows_closed_total",
+        "counter",
+        n(&m.windows_closed),
+    );
+    out.single(
+        "autoprov_hashes_total",
+        "counter",
+        app.admin.hashes_run().to_string(),
+    );
     out.labelled(
         "autoprov_trust_decisions_total",
         "counter",
