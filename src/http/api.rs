@@ -83,6 +83,7 @@ fn api() -> (Router<App>, utoipa::openapi::OpenApi) {
         .routes(routes!(users_licences_get, users_licences_set))
         .routes(routes!(users_monitors_list, users_monitors_add))
         .routes(routes!(users_monitors_remove))
+        .routes(routes!(users_speed_dials_get, users_speed_dials_set))
         .routes(routes!(users_device_passwords))
         .routes(routes!(devices_list, devices_create))
         .routes(routes!(devices_get, devices_move))
@@ -1250,6 +1251,59 @@ async fn users_monitors_remove(
         .monitor_remove(tenant.id, user.id, watched.id)
         .await?;
     Ok(StatusCode::NO_CONTENT)
+}
+
+/// A speed-dial key: its label and what it dials (a number, an extension or a feature code).
+#[derive(Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+struct SpeedDial {
+    /// 1 to 32 characters.
+    label: String,
+    /// `+` and digits, or digits with `*` and `#`.
+    target: String,
+}
+
+/// The user's speed dials, in key order (after the BLF keys); a user may read their own.
+#[utoipa::path(get, path = "/api/v1/tenants/{tenant}/users/{user}/speed-dials", tag = "users",
+    responses((status = 200, body = Vec<SpeedDial>), (status = 404, body = Problem)))]
+async fn users_speed_dials_get(
+    caller: Caller,
+    Path((tenant, user)): Path<(String, String)>,
+) -> Result<Json<Vec<SpeedDial>>, ApiError> {
+    let (tenant, user) = visible_user(&caller, &tenant, &user).await?;
+    require_admin_or_self(&caller, user.id)?;
+    let dials = caller.admin.speed_dials(tenant.id, user.id).await?;
+    Ok(Json(
+        dials
+            .into_iter()
+            .map(|(label, target)| SpeedDial { label, target })
+            .collect(),
+    ))
+}
+
+/// Replaces the user's speed dials (an empty list clears them); admins, or the user.
+#[utoipa::path(put, path = "/api/v1/tenants/{tenant}/users/{user}/speed-dials", tag = "users",
+    request_body = Vec<SpeedDial>,
+    responses((status = 200, body = Vec<SpeedDial>), (status = 422, body = Problem)))]
+async fn users_speed_dials_set(
+    caller: Caller,
+    Path((tenant, user)): Path<(String, String)>,
+    Body(body): Body<Vec<SpeedDial>>,
+) -> Result<Json<Vec<SpeedDial>>, ApiError> {
+    let (tenant, user) = visible_user(&caller, &tenant, &user).await?;
+    require_admin_or_self(&caller, user.id)?;
+    let dials: Vec<(String, String)> = body.into_iter().map(|d| (d.label, d.target)).collect();
+    caller
+        .admin
+        .speed_dials_set(tenant.id, user.id, &dials)
+        .await?;
+    let dials = caller.admin.speed_dials(tenant.id, user.id).await?;
+    Ok(Json(
+        dials
+            .into_iter()
+            .map(|(label, target)| SpeedDial { label, target })
+            .collect(),
+    ))
 }
 
 #[derive(Deserialize, ToSchema)]

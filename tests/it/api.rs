@@ -353,6 +353,18 @@ async fn role_matrix_covers_every_route() {
             [A, A, N, A],
         ),
         (
+            "GET",
+            "/api/v1/tenants/{tenant}/users/{user}/speed-dials",
+            Value::Null,
+            [A, A, N, A],
+        ),
+        (
+            "PUT",
+            "/api/v1/tenants/{tenant}/users/{user}/speed-dials",
+            json!([{ "label": "Desk {i}", "target": "+4930123401" }]),
+            [A, A, N, A],
+        ),
+        (
             "POST",
             "/api/v1/tenants/{tenant}/users/device-passwords",
             json!({ "users": ["Ada Lovelace"] }),
