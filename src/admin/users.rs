@@ -219,7 +219,9 @@ impl Admin {
             let options: PbxOptions = merge_settings(&current.options, changes)?;
             if let Some(shown) = &options.displayed_number {
                 if options.displayed_number != current.options.displayed_number {
-                    self.shown_number(tenant, "displayed_number", shown).await?;
+                    let chooser = super::numbers::Chooser::Admin { site: None };
+                    self.shown_number(tenant, "displayed_number", shown, chooser)
+                        .await?;
                 }
             }
             let email = match &patch.email {

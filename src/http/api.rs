@@ -733,7 +733,7 @@ async fn numbers_label(
 }
 
 /// Changes call features (a JSON merge patch of `NumberFeatures`); admins, or the user on their
-/// own number.
+/// own number (who may show as CLI only their own number or their site's main number).
 #[utoipa::path(patch, path = "/api/v1/tenants/{tenant}/numbers/{number}/features", tag = "numbers",
     request_body = crate::model::NumberFeatures,
     responses((status = 200, body = Number), (status = 422, body = Problem)))]
@@ -744,12 +744,19 @@ async fn numbers_features(
 ) -> Result<Json<Number>, ApiError> {
     let (tenant, number) = visible_number(&caller, &tenant, &number).await?;
     require_admin_or_holder(&caller, &tenant, &number).await?;
-    Ok(Json(
-        caller
-            .admin
-            .number_features(tenant.id, &number.id.to_string(), &body)
-            .await?,
-    ))
+    let key = number.id.to_string();
+    let number = match (caller.principal.role, caller.principal.user) {
+        // Self-service: the user's own rule for what their calls may show.
+        (Role::User, Some(user)) => {
+            caller
+                .admin
+                .number_features_by_user(tenant.id, user, &key, &body)
+                .await?
+        }
+        (Role::User, None) => return Err(ApiError::Forbidden),
+        _ => caller.admin.number_features(tenant.id, &key, &body).await?,
+    };
+    Ok(Json(number))
 }
 
 /// Sets the PIN back to the number's default PIN and unlocks it.

@@ -1,10 +1,83 @@
 //! The admin rules of the security review (issue 10), each through the REST API as an attacker
-//! would try it: text that hides line breaks or shows nothing, a host with a port.
+//! would try it: a colleague's number as CLI, text that hides line breaks or shows nothing, a
+//! host with a port.
 
 use serde_json::{json, Value};
 
 use crate::api::{call, setup};
 use crate::support::{TestServer, UA};
+
+#[tokio::test]
+async fn issue_10_a_user_cannot_show_a_colleagues_number_as_cli() {
+    let server = TestServer::start().await;
+    let t = setup(&server).await;
+    let p = Some(t.platform.as_str());
+    let a = Some(t.acme_admin.as_str());
+    let u = Some(t.acme_user.as_str());
+    for (number, main) in [("+4930123401", false), ("+4930123400", true)] {
+        let (s, body) = call(
+            &server,
+            "POST",
+            "/api/v1/tenants/Acme/numbers",
+            p,
+            Some(json!({ "number": number, "status": "active", "main": main })),
+        )
+        .await;
+        assert_eq!(s, 201, "{body}");
+    }
+    let (s, body) = call(
+        &server,
+        "POST",
+        "/api/v1/tenants/Acme/users",
+        a,
+        Some(json!({ "first_name": "Bob", "last_name": "Colleague", "number": "+4930123401" })),
+    )
+    .await;
+    assert_eq!(s, 201, "{body}");
+    let features = "/api/v1/tenants/Acme/numbers/+4930123456/features";
+    let cli = |n: &str| json!({ "cli_enabled": true, "cli_number": n });
+
+    // Ada's token shows Bob's number: refused, naming the field, and nothing changes.
+    let (s, body) = call(&server, "PATCH", features, u, Some(cli("+4930123401"))).await;
+    assert_eq!(s, 422, "{body}");
+    assert_eq!(body["errors"][0]["field"], "cli_number", "{body}");
+    assert!(
+        body["detail"].as_str().unwrap().contains("own number"),
+        "{body}"
+    );
+    let (_, number) = call(
+        &server,
+        "GET",
+        "/api/v1/tenants/Acme/numbers/+4930123456",
+        u,
+        None,
+    )
+    .await;
+    assert!(number["features"]["cli_number"].is_null(), "{number}");
+
+    // Her own number and her site's main number pass.
+    for n in ["+4930123456", "+4930123400"] {
+        let (s, body) = call(&server, "PATCH", features, u, Some(cli(n))).await;
+        assert_eq!(s, 200, "{n}: {body}");
+        assert_eq!(body["features"]["cli_number"], n);
+    }
+    // An admin may choose another number of the site; Ada then changes the rest around it.
+    let (s, body) = call(&server, "PATCH", features, a, Some(cli("+4930123401"))).await;
+    assert_eq!(s, 200, "{body}");
+    let (s, body) = call(
+        &server,
+        "PATCH",
+        features,
+        u,
+        Some(json!({ "do_not_disturb": true })),
+    )
+    .await;
+    assert_eq!(
+        (s, body["features"]["cli_number"].as_str()),
+        (200, Some("+4930123401")),
+        "{body}"
+    );
+}
 
 /// Characters no text may hold, put inside a name, and texts that show nothing.
 fn bad_texts() -> Vec<String> {
