@@ -20,14 +20,14 @@ use utoipa_axum::routes;
 
 use crate::admin::{
     Admin, DeviceDetail, DeviceInput, LoginDetails, LoginTarget, NumberInput, NumberQuery,
-    SiteInput, UserInput, UserUpdate, SELF_SERVICE_OPTIONS,
+    SiteInput, TenantMove, UserInput, UserUpdate, SELF_SERVICE_OPTIONS,
 };
 use crate::app::App;
 use crate::error::Error;
 use crate::model::{
     Device, LicenceKind, Number, NumberView, Principal, Role, Site, Tenant, User, UserId,
 };
-use crate::store::{AuditEntry, AuditFilter, BlfGrant, LicencePool, Trunk};
+use crate::store::{AuditEntry, AuditFilter, BlfGrant, LicencePool, Reservation, Trunk};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -88,6 +88,9 @@ fn api() -> (Router<App>, utoipa::openapi::OpenApi) {
         .routes(routes!(devices_list, devices_create))
         .routes(routes!(devices_get, devices_move))
         .routes(routes!(devices_login))
+        .routes(routes!(devices_move_tenant))
+        .routes(routes!(reservations_list, reservations_create))
+        .routes(routes!(reservations_delete))
         .routes(routes!(blf_grants_list, blf_grants_create))
         .routes(routes!(blf_grants_delete))
         .routes(routes!(licences_list))
@@ -1526,6 +1529,94 @@ async fn devices_login(
             .number_login(tenant.id, &body.number, &target)
             .await?,
     ))
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+struct TenantChange {
+    /// The tenant (id or name) to move the handset to.
+    tenant: String,
+    /// A site (id or name) of that tenant; its default site when absent.
+    site: Option<String>,
+}
+
+/// Moves a handset (by MAC) to another tenant (operator only), e.g. to undo a wrongful claim.
+/// Numbers logged in to it stay with their tenant: they are logged out, and listed in the
+/// answer. A MAC reserved for a third tenant is refused.
+#[utoipa::path(post, path = "/api/v1/devices/{mac}/move", tag = "devices",
+    request_body = TenantChange,
+    responses((status = 200, body = TenantMove), (status = 403, body = Problem), (status = 409, body = Problem)))]
+async fn devices_move_tenant(
+    caller: Caller,
+    Path(mac): Path<String>,
+    Body(body): Body<TenantChange>,
+) -> Result<Json<TenantMove>, ApiError> {
+    require(&caller, PLATFORM)?;
+    let to = caller.admin.tenant(&body.tenant).await?;
+    Ok(Json(
+        caller
+            .admin
+            .device_move_tenant(&mac, to.id, body.site.as_deref())
+            .await?,
+    ))
+}
+
+/// MACs the operator has reserved for the tenant: only it can register them (operator only).
+#[utoipa::path(get, path = "/api/v1/tenants/{tenant}/device-reservations", tag = "devices",
+    params(Page),
+    responses((status = 200, body = Vec<Reservation>), (status = 403, body = Problem)))]
+async fn reservations_list(
+    caller: Caller,
+    Path(tenant): Path<String>,
+    Query(page): Query<Page>,
+) -> Result<Response, ApiError> {
+    let tenant = visible_tenant(&caller, &tenant).await?;
+    require(&caller, PLATFORM)?;
+    let list = caller.admin.device_reservations(tenant.id).await?;
+    page.slice(
+        list.into_iter()
+            .filter(|r| page.matches(&[&r.mac.to_string()]))
+            .collect(),
+    )
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+struct NewReservations {
+    /// 1 to 1000 MACs, in any notation.
+    macs: Vec<String>,
+}
+
+/// Reserves MACs for the tenant, all or none (operator only): "devices bought from us are
+/// already registered". A MAC registered in, or reserved for, another tenant is a 409 that
+/// names it.
+#[utoipa::path(post, path = "/api/v1/tenants/{tenant}/device-reservations", tag = "devices",
+    request_body = NewReservations,
+    responses((status = 201, body = Vec<Reservation>), (status = 403, body = Problem), (status = 409, body = Problem)))]
+async fn reservations_create(
+    caller: Caller,
+    Path(tenant): Path<String>,
+    Body(body): Body<NewReservations>,
+) -> Result<(StatusCode, Json<Vec<Reservation>>), ApiError> {
+    let tenant = visible_tenant(&caller, &tenant).await?;
+    require(&caller, PLATFORM)?;
+    Ok((
+        StatusCode::CREATED,
+        Json(caller.admin.device_reserve(tenant.id, &body.macs).await?),
+    ))
+}
+
+/// Releases a reserved MAC (operator only): anyone may register it again.
+#[utoipa::path(delete, path = "/api/v1/tenants/{tenant}/device-reservations/{mac}", tag = "devices",
+    responses((status = 204), (status = 403, body = Problem), (status = 404, body = Problem)))]
+async fn reservations_delete(
+    caller: Caller,
+    Path((tenant, mac)): Path<(String, String)>,
+) -> Result<StatusCode, ApiError> {
+    let tenant = visible_tenant(&caller, &tenant).await?;
+    require(&caller, PLATFORM)?;
+    caller.admin.device_release(tenant.id, &mac).await?;
+    Ok(StatusCode::NO_CONTENT)
 }
 
 // ---------------------------------------------------------------------------------------------
