@@ -621,6 +621,35 @@ enum DeviceCmd {
         #[arg(long)]
         site: String,
     },
+    /// Move a handset (by MAC) to another tenant, e.g. to undo a wrongful claim; numbers logged
+    /// in to it stay with their tenant and are logged out
+    MoveTenant {
+        mac: String,
+        /// Tenant id or name to move it to
+        #[arg(long)]
+        to_tenant: String,
+        /// Site id or name of that tenant [default: its first site]
+        #[arg(long)]
+        site: Option<String>,
+    },
+    /// Reserve MACs for a tenant: only it can register them ("bought from us")
+    Reserve {
+        #[command(flatten)]
+        tenant: TenantArg,
+        #[arg(required = true, value_name = "MAC")]
+        macs: Vec<String>,
+    },
+    /// List the MACs reserved for a tenant
+    Reservations {
+        #[command(flatten)]
+        tenant: TenantArg,
+    },
+    /// Release a reserved MAC: any tenant may register it again
+    Release {
+        #[command(flatten)]
+        tenant: TenantArg,
+        mac: String,
+    },
 }
 
 pub(crate) fn main() -> ExitCode {
@@ -1271,6 +1300,54 @@ async fn execute(cli: Cli, settings: Settings) -> anyhow::Result<()> {
             let tenant = admin.tenant(&tenant.tenant).await?;
             let d = admin.device_move(tenant.id, &handset, &site).await?;
             out.one(&d, format!("device {} moved to site {site}", d.phone_id));
+        }
+        Command::Device(DeviceCmd::MoveTenant {
+            mac,
+            to_tenant,
+            site,
+        }) => {
+            let to = admin.tenant(&to_tenant).await?;
+            let moved = admin
+                .device_move_tenant(&mac, to.id, site.as_deref())
+                .await?;
+            let logged_out: Vec<String> = moved
+                .lines_logged_out
+                .iter()
+                .map(|n| n.to_string())
+                .collect();
+            out.one(
+                &moved,
+                format!(
+                    "device {} moved to tenant {}{}",
+                    moved.device.mac,
+                    to.name,
+                    if logged_out.is_empty() {
+                        String::new()
+                    } else {
+                        format!("; logged out: {}", logged_out.join(", "))
+                    }
+                ),
+            );
+        }
+        Command::Device(DeviceCmd::Reserve { tenant, macs }) => {
+            let tenant = admin.tenant(&tenant.tenant).await?;
+            let list = admin.device_reserve(tenant.id, &macs).await?;
+            out.list(&list, |r| {
+                format!("{}\treserved for {}", r.mac, tenant.name)
+            });
+        }
+        Command::Device(DeviceCmd::Reservations { tenant }) => {
+            let tenant = admin.tenant(&tenant.tenant).await?;
+            let list = admin.device_reservations(tenant.id).await?;
+            out.list(&list, |r| format!("{}\t{}", r.mac, timestamp(r.created_at)));
+        }
+        Command::Device(DeviceCmd::Release { tenant, mac }) => {
+            let tenant = admin.tenant(&tenant.tenant).await?;
+            admin.device_release(tenant.id, &mac).await?;
+            out.one(
+                &serde_json::json!({ "released": mac }),
+                format!("MAC {mac} released"),
+            );
         }
         Command::Device(DeviceCmd::List { tenant }) => {
             let tenant = admin.tenant(&tenant.tenant).await?;

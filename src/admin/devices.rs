@@ -1,11 +1,12 @@
-//! Handsets: registering a device by MAC and model, and logging numbers in to it.
+//! Handsets: registering a device by MAC and model, and logging numbers in to it; the
+//! operator's reservations of MACs for a tenant and moves between tenants.
 
 use rand::Rng;
 
 use super::{Admin, LoginDetails, LoginTarget};
 use crate::error::{Error, Result};
-use crate::model::{Device, Mac, Secret, TenantId};
-use crate::store::NewDevice;
+use crate::model::{Device, Mac, Secret, TenantId, E164};
+use crate::store::{MacHolder, NewDevice, Reservation};
 
 #[derive(Clone, Debug, Default)]
 pub struct DeviceInput {
@@ -51,6 +52,9 @@ impl Admin {
         })
     }
 
+    /// Registers a handset for `tenant`. A MAC registered in any tenant (this one included), or
+    /// reserved by the operator for another tenant, is refused with the same answer, which
+    /// names no tenant: nobody learns from it where a MAC is.
     pub async fn device_add(&self, tenant: TenantId, input: &DeviceInput) -> Result<Device> {
         let mac: Mac = input.mac.parse()?;
         let (family, model) = self.catalog.find_model(input.model.trim()).ok_or_else(|| {
@@ -70,11 +74,6 @@ impl Admin {
             )
         })?;
         let site = self.site(tenant, input.site.as_deref()).await?;
-        if self.store.device_by_mac(mac).await?.is_some() {
-            return Err(Error::Conflict(format!(
-                "a device with MAC {mac} is already registered"
-            )));
-        }
         let mut new = NewDevice {
             tenant_id: tenant,
             site_id: site.id,
@@ -97,7 +96,11 @@ impl Admin {
             }
             new.phone_id = phone_id();
         }
-        self.store.device_create(&new).await
+        // A MAC registered anywhere, or reserved for another tenant, gets the one answer.
+        self.store
+            .device_create(&new)
+            .await?
+            .ok_or_else(|| mac_unavailable(mac))
     }
 
     pub async fn device_list(&self, tenant: TenantId) -> Result<Vec<Device>> {
@@ -179,6 +182,127 @@ impl Admin {
         };
         self.number_login(tenant, number, &target).await
     }
+}
+
+/// Most MACs reserved in one call.
+const MAX_RESERVE: usize = 1000;
+
+/// A handset moved to another tenant, and the numbers that were logged out of it (they stay
+/// with their tenant).
+#[derive(Clone, Debug, serde::Serialize, utoipa::ToSchema)]
+pub struct TenantMove {
+    pub device: Device,
+    pub lines_logged_out: Vec<E164>,
+}
+
+impl Admin {
+    /// Reserves MACs for `tenant` (the operator's: "devices bought from us are already
+    /// registered"), all or none: from now on only `tenant` can register them. A MAC registered
+    /// in, or reserved for, another tenant is refused, naming it (the operator sees every
+    /// tenant); one already reserved for `tenant`, or registered there, is kept as it is.
+    pub async fn device_reserve(
+        &self,
+        tenant: TenantId,
+        macs: &[String],
+    ) -> Result<Vec<Reservation>> {
+        if macs.is_empty() || macs.len() > MAX_RESERVE {
+            return Err(Error::invalid(
+                "macs",
+                format!("{} MACs: give 1 to {MAX_RESERVE}", macs.len()),
+            ));
+        }
+        let mut parsed: Vec<Mac> = macs
+            .iter()
+            .map(|m| m.trim().parse())
+            .collect::<Result<_>>()?;
+        parsed.sort();
+        parsed.dedup();
+        if let Err((mac, holder)) = self.store.reservations_add(tenant, &parsed).await? {
+            let (how, other, what) = match holder {
+                MacHolder::Registered(t) => (
+                    "registered in",
+                    t,
+                    "move the device (`device move-tenant`) first",
+                ),
+                MacHolder::Reserved(t) => ("reserved for", t, "release it there first"),
+            };
+            let name = self.store.tenant_get(other).await?.name;
+            return Err(Error::Conflict(format!(
+                "MAC {mac} is {how} tenant {name:?}: {what}; nothing was reserved"
+            )));
+        }
+        let all = self.store.reservations(tenant).await?;
+        Ok(all
+            .into_iter()
+            .filter(|r| parsed.contains(&r.mac))
+            .collect())
+    }
+
+    /// The MACs reserved for `tenant`.
+    pub async fn device_reservations(&self, tenant: TenantId) -> Result<Vec<Reservation>> {
+        self.store.reservations(tenant).await
+    }
+
+    /// Releases a MAC reserved for `tenant`: anyone may register it again.
+    pub async fn device_release(&self, tenant: TenantId, mac: &str) -> Result<()> {
+        let mac: Mac = mac.trim().parse()?;
+        if !self.store.reservation_release(tenant, mac).await? {
+            return Err(Error::not_found("reservation", mac));
+        }
+        Ok(())
+    }
+
+    /// Moves a registered handset to another tenant, at `site` of it (its default site when
+    /// absent) — the operator's way to undo a wrongful claim. Numbers logged in to it are its
+    /// old tenant's: they are logged out in the same write and listed in the answer. The
+    /// handset keeps its Phone ID and credentials (they are the phone's); `device
+    /// rotate-credentials` or `device arm` renew them if the claimant may have fetched its
+    /// files. A MAC reserved for a third tenant is refused: release it first.
+    pub async fn device_move_tenant(
+        &self,
+        mac: &str,
+        to: TenantId,
+        site: Option<&str>,
+    ) -> Result<TenantMove> {
+        let mac: Mac = mac.trim().parse()?;
+        let device = self
+            .store
+            .device_by_mac(mac)
+            .await?
+            .ok_or_else(|| Error::not_found("device", mac))?;
+        let target = self.store.tenant_get(to).await?;
+        if device.tenant_id == to {
+            return Err(Error::Conflict(format!(
+                "device {mac} is already in tenant {:?}",
+                target.name
+            )));
+        }
+        if let Some(holder) = self.store.reservation_of(mac).await? {
+            if holder != to {
+                let name = self.store.tenant_get(holder).await?.name;
+                return Err(Error::Conflict(format!(
+                    "MAC {mac} is reserved for tenant {name:?}: release it there first"
+                )));
+            }
+        }
+        let site = self.site(to, site).await?;
+        let lines_logged_out = self.store.device_move_tenant(&device, to, site.id).await?;
+        let device = self
+            .store
+            .device_by_mac(mac)
+            .await?
+            .ok_or_else(|| Error::not_found("device", mac))?;
+        Ok(TenantMove {
+            device,
+            lines_logged_out,
+        })
+    }
+}
+
+/// The one answer to a registration that cannot be made — the MAC is registered here, or in
+/// another tenant, or reserved for another —, so that it tells nobody which.
+fn mac_unavailable(mac: Mac) -> Error {
+    Error::Conflict(format!("a device with MAC {mac} is already registered"))
 }
 
 /// A Phone ID: six characters a phone can show and a person can read out without confusing

@@ -14,7 +14,7 @@ mod users;
 
 use std::sync::Arc;
 
-pub use devices::{DeviceDetail, DeviceInput};
+pub use devices::{DeviceDetail, DeviceInput, TenantMove};
 pub use numbers::{login_details_csv, LoginDetails, LoginTarget, NumberQuery};
 pub use sites::{NumberInput, SiteInput};
 pub use tokens::Authenticated;

@@ -7,8 +7,8 @@ use serde::Serialize;
 use super::Admin;
 use crate::error::{Error, Result};
 use crate::model::{
-    merge_settings, parse_label, Mac, Number, NumberFeatures, NumberStatus, NumberView, Secret,
-    TenantId, UserId, UserState, E164,
+    merge_settings, parse_label, Mac, Number, NumberFeatures, NumberId, NumberStatus, NumberView,
+    Secret, SiteId, TenantId, UserId, UserState, E164,
 };
 use crate::store::{NumberPatch, PinCheck};
 
@@ -32,6 +32,17 @@ pub struct LoginDetails {
     pub sip_user: String,
     /// Shown once, in the answer to the action that made it.
     pub sip_password: String,
+}
+
+/// Who chooses a number shown to callers, which decides what they may choose.
+#[derive(Clone, Copy, Debug)]
+pub(super) enum Chooser {
+    /// An admin: any of the tenant's active numbers; at `site` when given (a CLI is a number of
+    /// the same site).
+    Admin { site: Option<SiteId> },
+    /// A user for themselves: their own number `own`, or the main number of `site`, their
+    /// number's site — never a colleague's number.
+    User { own: NumberId, site: SiteId },
 }
 
 /// Where to log a number in: a handset by Phone ID or MAC.
@@ -213,9 +224,10 @@ impl Admin {
             .await
     }
 
-    /// Changes call features with a JSON merge patch; the whole result is checked: forwarding
-    /// targets, busy forwarding vs call waiting, voicemail e-mail, and the CLI number, which must
-    /// be one of the tenant's active numbers at the same site and allowed by TKG §66k.
+    /// Changes call features with a JSON merge patch, as an admin; the whole result is
+    /// checked: forwarding targets, busy forwarding vs call waiting, voicemail e-mail, and a new
+    /// CLI number, which must be one of the tenant's active numbers at the same site and allowed
+    /// by TKG §66k.
     pub async fn number_features(
         &self,
         tenant: TenantId,
@@ -223,15 +235,47 @@ impl Admin {
         changes: &serde_json::Value,
     ) -> Result<Number> {
         let number = self.actionable(tenant, key).await?;
+        let chooser = Chooser::Admin {
+            site: Some(number.site_id),
+        };
+        self.features_change(tenant, number, changes, chooser).await
+    }
+
+    /// The same change by the number's user (self-service): a new CLI number may only be their
+    /// own number or the main number of its site, never a colleague's.
+    pub async fn number_features_by_user(
+        &self,
+        tenant: TenantId,
+        user: UserId,
+        key: &str,
+        changes: &serde_json::Value,
+    ) -> Result<Number> {
+        let number = self.actionable(tenant, key).await?;
+        let user = self.store.user_get(tenant, user).await?;
+        if user.number_id != Some(number.id) {
+            return Err(Error::not_found("number", key));
+        }
+        let chooser = Chooser::User {
+            own: number.id,
+            site: number.site_id,
+        };
+        self.features_change(tenant, number, changes, chooser).await
+    }
+
+    async fn features_change(
+        &self,
+        tenant: TenantId,
+        number: Number,
+        changes: &serde_json::Value,
+        chooser: Chooser,
+    ) -> Result<Number> {
         let features: NumberFeatures = merge_settings(&number.features, changes)?;
         features.validate()?;
         if let Some(cli) = &features.cli_number {
-            let shown = self.shown_number(tenant, "cli_number", cli).await?;
-            if shown.site_id != number.site_id {
-                return Err(Error::invalid(
-                    "cli_number",
-                    format!("{cli} must be at the same site as {}", number.e164),
-                ));
+            // Checked when set: a CLI an admin chose stays while its user changes the rest.
+            if features.cli_number != number.features.cli_number {
+                self.shown_number(tenant, "cli_number", cli, chooser)
+                    .await?;
             }
         }
         let patch = NumberPatch {
@@ -243,13 +287,15 @@ impl Admin {
             .await
     }
 
-    /// A number shown to callers (a CLI, a displayed number) must be one of the tenant's own
-    /// active numbers: its right to use it (TKG §66k).
+    /// The one rule for a number shown to callers (a CLI, a displayed number): one of the
+    /// tenant's own active numbers — its right to use it (TKG §66k) —, and of those, what the
+    /// chooser may pick (see [`Chooser`]).
     pub(super) async fn shown_number(
         &self,
         tenant: TenantId,
         field: &'static str,
         number: &E164,
+        chooser: Chooser,
     ) -> Result<Number> {
         let shown = self
             .store
@@ -270,7 +316,25 @@ impl Admin {
                 ),
             ));
         }
-        Ok(shown)
+        match chooser {
+            Chooser::Admin { site: Some(site) } if shown.site_id != site => Err(Error::invalid(
+                field,
+                format!("{number} must be at the same site as the number that shows it"),
+            )),
+            Chooser::Admin { .. } => Ok(shown),
+            Chooser::User { own, site } => {
+                if shown.id == own || (shown.is_main && shown.site_id == site) {
+                    Ok(shown)
+                } else {
+                    Err(Error::invalid(
+                        field,
+                        format!(
+                            "{number} is neither your own number nor your site's main number: only an admin may show another number"
+                        ),
+                    ))
+                }
+            }
+        }
     }
 
     /// A number other numbers show as their CLI, or users as their displayed number, stays

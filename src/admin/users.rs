@@ -4,8 +4,8 @@
 use super::Admin;
 use crate::error::{Error, Result};
 use crate::model::{
-    merge_settings, parse_email, parse_extension, parse_label, FirstName, LastName, LicenceKind,
-    Number, NumberStatus, PbxOptions, TenantId, User, UserId, UserState, E164,
+    merge_settings, parse_email, parse_extension, parse_label, parse_text, FirstName, LastName,
+    LicenceKind, Number, NumberStatus, PbxOptions, TenantId, User, UserId, UserState, E164,
 };
 use crate::store::{BlfGrant, NewUser, UserPatch};
 
@@ -219,7 +219,9 @@ impl Admin {
             let options: PbxOptions = merge_settings(&current.options, changes)?;
             if let Some(shown) = &options.displayed_number {
                 if options.displayed_number != current.options.displayed_number {
-                    self.shown_number(tenant, "displayed_number", shown).await?;
+                    let chooser = super::numbers::Chooser::Admin { site: None };
+                    self.shown_number(tenant, "displayed_number", shown, chooser)
+                        .await?;
                 }
             }
             let email = match &patch.email {
@@ -473,7 +475,7 @@ const MAX_SPEED_DIALS: usize = 100;
 
 impl Admin {
     /// Replaces `user`'s speed dials: (label, what to dial) in key order. A label is 1–32
-    /// characters without control characters; a target is a number (`+` and digits) or digits
+    /// characters of text (`model::parse_text`); a target is a number (`+` and digits) or digits
     /// with `*` and `#` (an extension, a feature code).
     pub async fn speed_dials_set(
         &self,
@@ -489,14 +491,7 @@ impl Admin {
         }
         let mut clean = Vec::with_capacity(dials.len());
         for (label, target) in dials {
-            let label = label.trim();
-            let n = label.chars().count();
-            if n == 0 || n > 32 || label.chars().any(char::is_control) {
-                return Err(Error::invalid(
-                    "label",
-                    format!("{label:?} must have 1 to 32 characters and no control characters"),
-                ));
-            }
+            let label = parse_text("label", label, 32)?;
             let target = target.trim();
             let body = target.strip_prefix('+').unwrap_or(target);
             let ok = (1..=20).contains(&body.len())
@@ -509,7 +504,7 @@ impl Admin {
                     format!("{target:?} is not a number, extension or feature code"),
                 ));
             }
-            clean.push((label.to_owned(), target.to_owned()));
+            clean.push((label, target.to_owned()));
         }
         self.store.user_get(tenant, user).await?;
         self.store.speed_dials_set(tenant, user, &clean).await
@@ -562,15 +557,11 @@ impl Admin {
                 current.state
             )));
         }
-        let announcement = announcement.map(str::trim).filter(|a| !a.is_empty());
-        if let Some(text) = announcement {
-            if text.chars().count() > 200 || text.chars().any(char::is_control) {
-                return Err(Error::invalid(
-                    "announcement",
-                    "at most 200 characters, no control characters",
-                ));
-            }
-        }
+        let announcement = announcement
+            .map(str::trim)
+            .filter(|a| !a.is_empty())
+            .map(|a| parse_text("announcement", a, 200))
+            .transpose()?;
         let transfer = transfer.map(|t| t.parse::<E164>()).transpose()?;
         let mode = mode.unwrap_or("announced");
         if !TRANSFER_MODES.contains(&mode) {
@@ -583,7 +574,7 @@ impl Admin {
             .user_deactivate(
                 tenant,
                 user,
-                announcement,
+                announcement.as_deref(),
                 transfer.as_ref().map(|t| t.as_str()),
                 mode,
             )

@@ -20,14 +20,14 @@ use utoipa_axum::routes;
 
 use crate::admin::{
     Admin, Authenticated, DeviceDetail, DeviceInput, LoginDetails, LoginTarget, NumberInput,
-    NumberQuery, SiteInput, UserInput, UserUpdate, SELF_SERVICE_OPTIONS,
+    NumberQuery, SiteInput, TenantMove, UserInput, UserUpdate, SELF_SERVICE_OPTIONS,
 };
 use crate::app::App;
 use crate::error::Error;
 use crate::model::{
     Device, LicenceKind, Number, NumberView, Principal, Role, Site, Tenant, User, UserId,
 };
-use crate::store::{AuditEntry, AuditFilter, BlfGrant, LicencePool, Trunk};
+use crate::store::{AuditEntry, AuditFilter, BlfGrant, LicencePool, Reservation, Trunk};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -83,10 +83,14 @@ fn api() -> (Router<App>, utoipa::openapi::OpenApi) {
         .routes(routes!(users_licences_get, users_licences_set))
         .routes(routes!(users_monitors_list, users_monitors_add))
         .routes(routes!(users_monitors_remove))
+        .routes(routes!(users_speed_dials_get, users_speed_dials_set))
         .routes(routes!(users_device_passwords))
         .routes(routes!(devices_list, devices_create))
         .routes(routes!(devices_get, devices_move))
         .routes(routes!(devices_login))
+        .routes(routes!(devices_move_tenant))
+        .routes(routes!(reservations_list, reservations_create))
+        .routes(routes!(reservations_delete))
         .routes(routes!(blf_grants_list, blf_grants_create))
         .routes(routes!(blf_grants_delete))
         .routes(routes!(licences_list))
@@ -753,7 +757,7 @@ async fn numbers_label(
 }
 
 /// Changes call features (a JSON merge patch of `NumberFeatures`); admins, or the user on their
-/// own number.
+/// own number (who may show as CLI only their own number or their site's main number).
 #[utoipa::path(patch, path = "/api/v1/tenants/{tenant}/numbers/{number}/features", tag = "numbers",
     request_body = crate::model::NumberFeatures,
     responses((status = 200, body = Number), (status = 422, body = Problem)))]
@@ -764,12 +768,19 @@ async fn numbers_features(
 ) -> Result<Json<Number>, ApiError> {
     let (tenant, number) = visible_number(&caller, &tenant, &number).await?;
     require_admin_or_holder(&caller, &tenant, &number).await?;
-    Ok(Json(
-        caller
-            .admin
-            .number_features(tenant.id, &number.id.to_string(), &body)
-            .await?,
-    ))
+    let key = number.id.to_string();
+    let number = match (caller.principal.role, caller.principal.user) {
+        // Self-service: the user's own rule for what their calls may show.
+        (Role::User, Some(user)) => {
+            caller
+                .admin
+                .number_features_by_user(tenant.id, user, &key, &body)
+                .await?
+        }
+        (Role::User, None) => return Err(ApiError::Forbidden),
+        _ => caller.admin.number_features(tenant.id, &key, &body).await?,
+    };
+    Ok(Json(number))
 }
 
 /// Sets the PIN back to the number's default PIN and unlocks it.
@@ -1273,6 +1284,59 @@ async fn users_monitors_remove(
     Ok(StatusCode::NO_CONTENT)
 }
 
+/// A speed-dial key: its label and what it dials (a number, an extension or a feature code).
+#[derive(Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+struct SpeedDial {
+    /// 1 to 32 characters.
+    label: String,
+    /// `+` and digits, or digits with `*` and `#`.
+    target: String,
+}
+
+/// The user's speed dials, in key order (after the BLF keys); a user may read their own.
+#[utoipa::path(get, path = "/api/v1/tenants/{tenant}/users/{user}/speed-dials", tag = "users",
+    responses((status = 200, body = Vec<SpeedDial>), (status = 404, body = Problem)))]
+async fn users_speed_dials_get(
+    caller: Caller,
+    Path((tenant, user)): Path<(String, String)>,
+) -> Result<Json<Vec<SpeedDial>>, ApiError> {
+    let (tenant, user) = visible_user(&caller, &tenant, &user).await?;
+    require_admin_or_self(&caller, user.id)?;
+    let dials = caller.admin.speed_dials(tenant.id, user.id).await?;
+    Ok(Json(
+        dials
+            .into_iter()
+            .map(|(label, target)| SpeedDial { label, target })
+            .collect(),
+    ))
+}
+
+/// Replaces the user's speed dials (an empty list clears them); admins, or the user.
+#[utoipa::path(put, path = "/api/v1/tenants/{tenant}/users/{user}/speed-dials", tag = "users",
+    request_body = Vec<SpeedDial>,
+    responses((status = 200, body = Vec<SpeedDial>), (status = 422, body = Problem)))]
+async fn users_speed_dials_set(
+    caller: Caller,
+    Path((tenant, user)): Path<(String, String)>,
+    Body(body): Body<Vec<SpeedDial>>,
+) -> Result<Json<Vec<SpeedDial>>, ApiError> {
+    let (tenant, user) = visible_user(&caller, &tenant, &user).await?;
+    require_admin_or_self(&caller, user.id)?;
+    let dials: Vec<(String, String)> = body.into_iter().map(|d| (d.label, d.target)).collect();
+    caller
+        .admin
+        .speed_dials_set(tenant.id, user.id, &dials)
+        .await?;
+    let dials = caller.admin.speed_dials(tenant.id, user.id).await?;
+    Ok(Json(
+        dials
+            .into_iter()
+            .map(|(label, target)| SpeedDial { label, target })
+            .collect(),
+    ))
+}
+
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 struct DevicePasswords {
@@ -1486,6 +1550,94 @@ async fn devices_login(
             .number_login(tenant.id, &body.number, &target)
             .await?,
     ))
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+struct TenantChange {
+    /// The tenant (id or name) to move the handset to.
+    tenant: String,
+    /// A site (id or name) of that tenant; its default site when absent.
+    site: Option<String>,
+}
+
+/// Moves a handset (by MAC) to another tenant (operator only), e.g. to undo a wrongful claim.
+/// Numbers logged in to it stay with their tenant: they are logged out, and listed in the
+/// answer. A MAC reserved for a third tenant is refused.
+#[utoipa::path(post, path = "/api/v1/devices/{mac}/move", tag = "devices",
+    request_body = TenantChange,
+    responses((status = 200, body = TenantMove), (status = 403, body = Problem), (status = 409, body = Problem)))]
+async fn devices_move_tenant(
+    caller: Caller,
+    Path(mac): Path<String>,
+    Body(body): Body<TenantChange>,
+) -> Result<Json<TenantMove>, ApiError> {
+    require(&caller, PLATFORM)?;
+    let to = caller.admin.tenant(&body.tenant).await?;
+    Ok(Json(
+        caller
+            .admin
+            .device_move_tenant(&mac, to.id, body.site.as_deref())
+            .await?,
+    ))
+}
+
+/// MACs the operator has reserved for the tenant: only it can register them (operator only).
+#[utoipa::path(get, path = "/api/v1/tenants/{tenant}/device-reservations", tag = "devices",
+    params(Page),
+    responses((status = 200, body = Vec<Reservation>), (status = 403, body = Problem)))]
+async fn reservations_list(
+    caller: Caller,
+    Path(tenant): Path<String>,
+    Query(page): Query<Page>,
+) -> Result<Response, ApiError> {
+    let tenant = visible_tenant(&caller, &tenant).await?;
+    require(&caller, PLATFORM)?;
+    let list = caller.admin.device_reservations(tenant.id).await?;
+    page.slice(
+        list.into_iter()
+            .filter(|r| page.matches(&[&r.mac.to_string()]))
+            .collect(),
+    )
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+struct NewReservations {
+    /// 1 to 1000 MACs, in any notation.
+    macs: Vec<String>,
+}
+
+/// Reserves MACs for the tenant, all or none (operator only): "devices bought from us are
+/// already registered". A MAC registered in, or reserved for, another tenant is a 409 that
+/// names it.
+#[utoipa::path(post, path = "/api/v1/tenants/{tenant}/device-reservations", tag = "devices",
+    request_body = NewReservations,
+    responses((status = 201, body = Vec<Reservation>), (status = 403, body = Problem), (status = 409, body = Problem)))]
+async fn reservations_create(
+    caller: Caller,
+    Path(tenant): Path<String>,
+    Body(body): Body<NewReservations>,
+) -> Result<(StatusCode, Json<Vec<Reservation>>), ApiError> {
+    let tenant = visible_tenant(&caller, &tenant).await?;
+    require(&caller, PLATFORM)?;
+    Ok((
+        StatusCode::CREATED,
+        Json(caller.admin.device_reserve(tenant.id, &body.macs).await?),
+    ))
+}
+
+/// Releases a reserved MAC (operator only): anyone may register it again.
+#[utoipa::path(delete, path = "/api/v1/tenants/{tenant}/device-reservations/{mac}", tag = "devices",
+    responses((status = 204), (status = 403, body = Problem), (status = 404, body = Problem)))]
+async fn reservations_delete(
+    caller: Caller,
+    Path((tenant, mac)): Path<(String, String)>,
+) -> Result<StatusCode, ApiError> {
+    let tenant = visible_tenant(&caller, &tenant).await?;
+    require(&caller, PLATFORM)?;
+    caller.admin.device_release(tenant.id, &mac).await?;
+    Ok(StatusCode::NO_CONTENT)
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -5,7 +5,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::{parse_email, E164};
+use super::{parse_email, parse_text, E164};
 use crate::error::Error;
 
 /// What a number does with calls: forwarding, voicemail and call settings.
@@ -43,12 +43,13 @@ impl NumberFeatures {
             ));
         }
         if let Some(email) = &self.voicemail_email {
-            parse_email(email).map_err(|_| {
-                Error::invalid(
+            // Checked as it will be stored: no trimming, so nothing can hide at its ends.
+            if parse_email(email).ok().as_ref() != Some(email) {
+                return Err(Error::invalid(
                     "voicemail_email",
                     format!("{email:?} is not an e-mail address"),
-                )
-            })?;
+                ));
+            }
             if !self.voicemail {
                 return Err(Error::invalid(
                     "voicemail_email",
@@ -177,13 +178,14 @@ impl PbxOptions {
     }
 }
 
+/// A text option is checked as it will be stored (`validate` changes nothing): the rules of
+/// every text ([`parse_text`]), and no space at its ends, where separators could hide.
 fn text_option(field: &'static str, value: Option<&str>, max: usize) -> Result<(), Error> {
     if let Some(v) = value {
-        let n = v.chars().count();
-        if n == 0 || n > max || v.chars().any(char::is_control) {
+        if parse_text(field, v, max)? != v {
             return Err(Error::invalid(
                 field,
-                format!("{v:?} must have 1 to {max} characters and no control characters"),
+                format!("{v:?} starts or ends with space"),
             ));
         }
     }

@@ -8,6 +8,7 @@ mod mac;
 mod names;
 mod records;
 mod secret;
+mod text;
 mod timezone;
 
 use std::fmt;
@@ -23,6 +24,7 @@ pub use records::{
     SipSettings, Site, Tenant, User,
 };
 pub use secret::Secret;
+pub use text::{check_text, parse_text};
 pub use timezone::{DstRule, TimeZoneFacts, Transition};
 
 use crate::error::Error;
@@ -189,22 +191,47 @@ pub struct SiteDefaults {
     pub sip_transport: Transport,
 }
 
-/// A SIP host name or address as a site's registrar or proxy: letters, digits, `.`, `-`, `:`
-/// and `[]` (IPv6), nothing that could break out of a file's value.
+/// A host name or address as a site's registrar, proxy or NTP server: letters, digits, `.`,
+/// `-` and `_`, or an IPv6 address (bare or in `[]`); nothing that could break out of a file's
+/// value. A port is refused, not split: the templates add the site's port themselves, so
+/// `sip.example.com:5060` would reach phones as `sip.example.com:5060:5060`.
 pub fn parse_host(field: &'static str, input: &str) -> Result<String, Error> {
     let value = input.trim();
-    let ok = !value.is_empty()
-        && value.len() <= 253
-        && value.bytes().all(|b| {
-            b.is_ascii_alphanumeric() || matches!(b, b'.' | b'-' | b':' | b'[' | b']' | b'_')
-        });
-    if !ok {
-        return Err(Error::invalid(
-            field,
-            format!("{value:?} is not a host name or address"),
-        ));
+    let name_chars = |s: &str| {
+        s.bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'-' | b'_'))
+    };
+    let ipv6 = |s: &str| s.parse::<std::net::Ipv6Addr>().is_ok();
+    let bracketed = value
+        .strip_prefix('[')
+        .and_then(|v| v.strip_suffix(']'))
+        .is_some_and(ipv6);
+    if !value.is_empty() && value.len() <= 253 && (name_chars(value) || ipv6(value) || bracketed) {
+        return Ok(value.to_ascii_lowercase());
     }
-    Ok(value.to_ascii_lowercase())
+    // `host:port` or `[v6]:port`: say where the port goes.
+    if let Some((host, port)) = value.rsplit_once(':') {
+        let host_ok = (!host.is_empty() && name_chars(host))
+            || host
+                .strip_prefix('[')
+                .and_then(|h| h.strip_suffix(']'))
+                .is_some_and(ipv6);
+        if host_ok && port.parse::<u16>().is_ok() {
+            let setting = if field.starts_with("sip") {
+                "give the port with the site's port setting (--sip-port, sip_port)"
+            } else {
+                "NTP is always asked on port 123"
+            };
+            return Err(Error::invalid(
+                field,
+                format!("{value:?} has a port: give the host alone ({host}); {setting}"),
+            ));
+        }
+    }
+    Err(Error::invalid(
+        field,
+        format!("{value:?} is not a host name or address"),
+    ))
 }
 
 /// An extension: 2–8 digits, unique in its tenant.
@@ -219,10 +246,10 @@ pub fn parse_extension(input: &str) -> Result<String, Error> {
     Ok(value.to_owned())
 }
 
-/// An e-mail address, checked for shape only: one `@`, text on both sides, a dot in the domain,
-/// no spaces or control characters.
+/// An e-mail address, checked for shape only: text ([`check_text`]) with one `@`, text on both
+/// sides, a dot in the domain, no spaces, control or invisible characters.
 pub fn parse_email(input: &str) -> Result<String, Error> {
-    let value = input.trim();
+    let value = check_text("email", input)?;
     let bad = || Error::invalid("email", format!("{value:?} is not an e-mail address"));
     let (local, domain) = value.split_once('@').ok_or_else(bad)?;
     if local.is_empty()
@@ -230,7 +257,9 @@ pub fn parse_email(input: &str) -> Result<String, Error> {
         || !domain.contains('.')
         || domain.contains('@')
         || value.len() > 254
-        || value.chars().any(|c| c.is_whitespace() || c.is_control())
+        || value
+            .chars()
+            .any(|c| c.is_whitespace() || c.is_control() || text::invisible(c))
     {
         return Err(bad());
     }
@@ -257,6 +286,28 @@ mod tests {
         );
         assert!(parse_host("sip_domain", "a b").is_err());
         assert!(parse_host("sip_domain", "x\ny").is_err());
+        for ok in [
+            "2001:db8::1",
+            "[2001:db8::1]",
+            "192.0.2.1",
+            "sip_1.example.com",
+        ] {
+            assert!(parse_host("sip_domain", ok).is_ok(), "{ok}");
+        }
+        for with_port in [
+            "sip.example.com:5060",
+            "[2001:db8::1]:5060",
+            "192.0.2.1:5061",
+        ] {
+            let err = parse_host("sip_domain", with_port).unwrap_err().to_string();
+            assert!(
+                err.starts_with("sip_domain") && err.contains("--sip-port"),
+                "{with_port}: {err}"
+            );
+        }
+        assert!(parse_host("sip_domain", "a:b:c").is_err());
+        assert!(parse_host("sip_domain", "[::1]x").is_err());
+        assert!(parse_email("ann\u{2028}@example.com").is_err());
         assert!(parse_extension("3456").is_ok());
         assert!(parse_extension("1").is_err());
         assert!(parse_extension("12a4").is_err());

@@ -2,6 +2,7 @@
 
 use std::fmt;
 
+use super::text::parse_text;
 use crate::error::Error;
 
 pub const FIRST_NAME_MAX: usize = 23;
@@ -14,30 +15,17 @@ macro_rules! name_type {
 
         impl $name {
             /// Trims surrounding space; refuses empty names, names longer than the limit
-            /// (counted in characters, not bytes) and control characters (a newline would let a
-            /// name add a line to a key=value file).
+            /// (counted in characters, not bytes) and what no text may hold
+            /// ([`check_text`](super::check_text): a newline would let a name add a line to
+            /// a key=value file).
             pub fn parse(input: &str) -> Result<Self, Error> {
-                let value = input.trim();
-                let n_chars = value.chars().count();
-                if n_chars == 0 {
-                    return Err(Error::invalid($field, "must not be empty"));
-                }
-                if n_chars > $max {
-                    return Err(Error::invalid(
-                        $field,
-                        format!(
-                            "{value:?} has {n_chars} characters; at most {} are allowed",
-                            $max
-                        ),
-                    ));
-                }
-                if value.chars().any(char::is_control) {
-                    return Err(Error::invalid(
-                        $field,
-                        format!("{value:?} contains a control character"),
-                    ));
-                }
-                Ok($name(value.to_owned()))
+                parse_text($field, input, $max).map($name)
+            }
+
+            /// A name read back from the store, as it is: a rule made later must not make
+            /// names stored before it unreadable (the files' escaping still applies).
+            pub fn stored(text: String) -> Self {
+                $name(text)
             }
 
             pub fn as_str(&self) -> &str {
@@ -62,30 +50,18 @@ macro_rules! name_type {
 name_type!(FirstName, "first_name", FIRST_NAME_MAX);
 name_type!(LastName, "last_name", LAST_NAME_MAX);
 
-/// A tenant's or site's name: 1–64 characters, no control characters, not all digits (a name
-/// that is all digits could not be told from an id on the command line).
+/// A tenant's, site's or trunk's name, a number's label part: 1–64 characters of text
+/// ([`check_text`](super::check_text)), not all digits (a name that is all digits could not
+/// be told from an id on the command line).
 pub fn parse_label(field: &'static str, input: &str) -> Result<String, Error> {
-    let value = input.trim();
-    let n_chars = value.chars().count();
-    if n_chars == 0 || n_chars > 64 {
-        return Err(Error::invalid(
-            field,
-            format!("{value:?} must have 1 to 64 characters"),
-        ));
-    }
-    if value.chars().any(char::is_control) {
-        return Err(Error::invalid(
-            field,
-            format!("{value:?} contains a control character"),
-        ));
-    }
+    let value = parse_text(field, input, 64)?;
     if value.bytes().all(|b| b.is_ascii_digit()) {
         return Err(Error::invalid(
             field,
             format!("{value:?} is all digits, which is kept for ids"),
         ));
     }
-    Ok(value.to_owned())
+    Ok(value)
 }
 
 #[cfg(test)]

@@ -63,8 +63,24 @@ pub(super) const COLUMNS: &str = "id, tenant_id, site_id, mac, family, model, ph
      admin_password, http_password, http_password_prev, http_prev_until, first_contact_until";
 
 impl Store {
-    pub async fn device_create(&self, device: &NewDevice) -> Result<Device> {
+    /// Registers a device, unless its MAC is taken: registered in any tenant, or reserved for
+    /// another tenant than the device's. That is decided inside the write, so a concurrent
+    /// registration or reservation cannot slip between a check and the insert; `None` when taken.
+    pub async fn device_create(&self, device: &NewDevice) -> Result<Option<Device>> {
         let mut tx = self.begin_write().await?;
+        let taken: i64 = sqlx::query_scalar(
+            "SELECT (SELECT COUNT(*) FROM devices WHERE mac = $1) + \
+             (SELECT COUNT(*) FROM device_reservations WHERE mac = $1 AND tenant_id <> $2)",
+        )
+        .bind(device.mac.to_string())
+        .bind(device.tenant_id.0)
+        .fetch_one(tx.conn())
+        .await
+        .map_err(store_err)?;
+        if taken > 0 {
+            // Dropping the transaction rolls the revision bump back.
+            return Ok(None);
+        }
         let id: i64 = sqlx::query_scalar(
             "INSERT INTO devices (tenant_id, site_id, mac, family, model, admin_password, \
              created_at, first_contact_until, phone_id) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) \
@@ -82,15 +98,16 @@ impl Store {
         .fetch_one(tx.conn())
         .await
         .map_err(|e| {
+            // The MAC was free inside this write: what collides is the Phone ID.
             unique_or_store(e, || {
                 format!(
-                    "a device with MAC {} or Phone ID {} is already registered",
-                    device.mac, device.phone_id
+                    "Phone ID {} is taken; register the device again for another",
+                    device.phone_id
                 )
             })
         })?;
         tx.commit(device.tenant_id, "device", id, "create").await?;
-        Ok(Device {
+        Ok(Some(Device {
             id: DeviceId(id),
             tenant_id: device.tenant_id,
             site_id: device.site_id,
@@ -103,7 +120,7 @@ impl Store {
                 first_contact_until: device.first_contact_until,
                 ..DeviceAccess::default()
             },
-        })
+        }))
     }
 
     /// Uses the first-contact window: stores the device's new HTTP password and closes the

@@ -15,6 +15,7 @@ mod devices;
 mod licences;
 mod monitors;
 mod numbers;
+mod reservations;
 mod revisions;
 mod tenants;
 mod tokens;
@@ -32,6 +33,7 @@ pub use devices::{DeviceTrust, LastSeen, LineLogin, NewDevice, Sighting};
 pub use licences::{LicencePool, Trunk};
 pub use monitors::BlfGrant;
 pub use numbers::{NewNumber, NumberPatch, PinCheck, PIN_ATTEMPTS};
+pub use reservations::{MacHolder, Reservation};
 pub use revisions::Revisions;
 pub use tenants::NewSite;
 pub use users::{NewUser, UserPatch};
@@ -206,6 +208,7 @@ impl Store {
             store: self,
             before: None,
             after: None,
+            also: None,
         })
     }
 }
@@ -226,6 +229,9 @@ struct WriteTx<'s> {
     before: Option<String>,
     /// What the audit trail records as the result, when not the entity's record.
     after: Option<serde_json::Value>,
+    /// A second tenant the change belongs to (a handset moved between tenants): it is stamped
+    /// too, and its trail gets the same entry.
+    also: Option<TenantId>,
 }
 
 impl WriteTx<'_> {
@@ -275,6 +281,11 @@ impl WriteTx<'_> {
         self.after = Some(after);
     }
 
+    /// Records the change in `tenant`'s trail and revision too.
+    fn also(&mut self, tenant: TenantId) {
+        self.also = Some(tenant);
+    }
+
     /// Keeps the record as it is now, before this transaction changes it, for the audit trail.
     async fn snapshot_before(&mut self, entity: &str, id: i64) -> Result<()> {
         self.before = snapshot(&mut self.tx, entity, id).await?;
@@ -291,34 +302,40 @@ impl WriteTx<'_> {
         entity_id: i64,
         action: &str,
     ) -> Result<i64> {
-        sqlx::query("UPDATE tenants SET revision = $1 WHERE id = $2")
-            .bind(self.revision)
-            .bind(tenant.0)
-            .execute(&mut *self.tx)
-            .await
-            .map_err(store_err)?;
         let after = match self.after.take() {
             Some(after) => Some(after.to_string()),
             None => snapshot(&mut self.tx, entity, entity_id).await?,
         };
-        sqlx::query(
-            "INSERT INTO change_log (revision, tenant_id, entity, entity_id, action, at, actor, \
-             before_json, after_json) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
-        )
-        .bind(self.revision)
-        .bind(tenant.0)
-        .bind(entity)
-        .bind(entity_id)
-        .bind(action)
-        .bind(now())
-        .bind(&*self.store.actor)
-        .bind(self.before.take())
-        .bind(after)
-        .execute(&mut *self.tx)
-        .await
-        .map_err(store_err)?;
+        let before = self.before.take();
+        let tenants: Vec<TenantId> = std::iter::once(tenant).chain(self.also).collect();
+        for t in &tenants {
+            sqlx::query("UPDATE tenants SET revision = $1 WHERE id = $2")
+                .bind(self.revision)
+                .bind(t.0)
+                .execute(&mut *self.tx)
+                .await
+                .map_err(store_err)?;
+            sqlx::query(
+                "INSERT INTO change_log (revision, tenant_id, entity, entity_id, action, at, \
+                 actor, before_json, after_json) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+            )
+            .bind(self.revision)
+            .bind(t.0)
+            .bind(entity)
+            .bind(entity_id)
+            .bind(action)
+            .bind(now())
+            .bind(&*self.store.actor)
+            .bind(before.clone())
+            .bind(after.clone())
+            .execute(&mut *self.tx)
+            .await
+            .map_err(store_err)?;
+        }
         self.tx.commit().await.map_err(store_err)?;
-        self.store.revisions.observe(tenant, self.revision);
+        for t in tenants {
+            self.store.revisions.observe(t, self.revision);
+        }
         self.store.revisions.observe_global(self.revision);
         Ok(self.revision)
     }

@@ -363,8 +363,8 @@ pub(super) fn user_from(row: &AnyRow) -> Result<User> {
     Ok(User {
         id: UserId(get(row, "id")?),
         tenant_id: TenantId(get(row, "tenant_id")?),
-        first_name: FirstName::parse(&first).map_err(|e| corrupt("first name", e))?,
-        last_name: LastName::parse(&last).map_err(|e| corrupt("last name", e))?,
+        first_name: FirstName::stored(first),
+        last_name: LastName::stored(last),
         email: get(row, "email")?,
         state: state.parse().map_err(|e| corrupt("user state", e))?,
         number_id: get::<Option<i64>>(row, "number_id")?.map(NumberId),

@@ -366,6 +366,18 @@ async fn role_matrix_covers_every_route() {
             [A, A, N, A],
         ),
         (
+            "GET",
+            "/api/v1/tenants/{tenant}/users/{user}/speed-dials",
+            Value::Null,
+            [A, A, N, A],
+        ),
+        (
+            "PUT",
+            "/api/v1/tenants/{tenant}/users/{user}/speed-dials",
+            json!([{ "label": "Desk {i}", "target": "+4930123401" }]),
+            [A, A, N, A],
+        ),
+        (
             "POST",
             "/api/v1/tenants/{tenant}/users/device-passwords",
             json!({ "users": ["Ada Lovelace"] }),
@@ -400,6 +412,24 @@ async fn role_matrix_covers_every_route() {
             "/api/v1/tenants/{tenant}/devices/{device}/login",
             json!({ "number": "+4930123401" }),
             [A, A, N, F],
+        ),
+        (
+            "GET",
+            "/api/v1/tenants/{tenant}/device-reservations",
+            Value::Null,
+            [A, F, N, F],
+        ),
+        (
+            "POST",
+            "/api/v1/tenants/{tenant}/device-reservations",
+            json!({ "macs": ["00156500bb00"] }),
+            [A, F, N, F],
+        ),
+        (
+            "DELETE",
+            "/api/v1/tenants/{tenant}/device-reservations/{mac}",
+            Value::Null,
+            [A, F, N, F],
         ),
         (
             "GET",
@@ -444,6 +474,13 @@ async fn role_matrix_covers_every_route() {
             Value::Null,
             [A, A, N, F],
         ),
+        // Last: the handset leaves Acme (to Other, which has no site yet: a 422).
+        (
+            "POST",
+            "/api/v1/devices/{mac}/move",
+            json!({ "tenant": "Other" }),
+            [A, F, F, F],
+        ),
     ];
 
     // Every route of the document has a row, and every row is a route.
@@ -487,6 +524,14 @@ async fn role_matrix_covers_every_route() {
                 .replace("{user}", &user)
                 .replace("{watched}", &format!("Mon{i} Fixture"))
                 .replace("{device}", "001565000777")
+                .replace(
+                    "{mac}",
+                    if names_a_handset(template) {
+                        "001565000777"
+                    } else {
+                        "00156500bb00"
+                    },
+                )
                 .replace("{grant}", &grants[i].to_string())
                 .replace("{kind}", "app");
             let body = (!body.is_null()).then(|| {
@@ -571,6 +616,11 @@ async fn role_matrix_covers_every_route() {
     assert_eq!(names, vec!["Acme"]);
     let (_, list) = call(&server, "GET", "/api/v1/tenants", Some(&t.platform), None).await;
     assert!(list.as_array().unwrap().len() >= 3);
+}
+
+/// Platform-level routes name a handset by MAC; tenant-level ones a reservation.
+fn names_a_handset(template: &str) -> bool {
+    template.starts_with("/api/v1/devices/")
 }
 
 #[tokio::test]

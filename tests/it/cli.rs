@@ -551,3 +551,101 @@ async fn issue_10_a_closed_pipe_ends_a_command_quietly() {
     assert_eq!(output.status.code(), Some(0), "{stderr}");
     assert!(!stderr.contains("panicked"), "{stderr}");
 }
+
+#[tokio::test]
+async fn reservations_and_moves_between_tenants_through_the_cli() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    for (tenant, site) in [("Acme", "Berlin"), ("Other", "Bonn")] {
+        ok(&run(d, &["tenant", "add", tenant]).await);
+        ok(&run(
+            d,
+            &[
+                "site",
+                "add",
+                "--tenant",
+                tenant,
+                site,
+                "--sip-domain",
+                "sip.example.com",
+            ],
+        )
+        .await);
+    }
+    let e = err(&run(
+        d,
+        &[
+            "site",
+            "add",
+            "--tenant",
+            "Acme",
+            "Hamburg",
+            "--sip-domain",
+            "sip.example.com:5060",
+        ],
+    )
+    .await);
+    assert!(e.contains("sip_domain") && e.contains("--sip-port"), "{e}");
+    let add = |tenant: &'static str, mac: &'static str| {
+        let args = [
+            "device", "add", "--tenant", tenant, "--mac", mac, "--model", "T54W",
+        ];
+        async move { run(d, &args).await }
+    };
+    ok(&add("Other", "001565000d01").await);
+
+    let out = ok(&run(
+        d,
+        &[
+            "--json",
+            "device",
+            "reserve",
+            "--tenant",
+            "Acme",
+            "001565000a01",
+            "00:15:65:00:0a:02",
+        ],
+    )
+    .await);
+    let reserved: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(reserved.as_array().map(Vec::len), Some(2), "{out}");
+    let out = ok(&run(d, &["device", "reservations", "--tenant", "Acme"]).await);
+    assert!(
+        out.contains("001565000a01") && out.contains("001565000a02"),
+        "{out}"
+    );
+    let e = err(&add("Other", "001565000a01").await);
+    assert!(
+        e.contains("already registered") && !e.contains("Acme"),
+        "{e}"
+    );
+    let e = err(&run(
+        d,
+        &["device", "reserve", "--tenant", "Acme", "001565000d01"],
+    )
+    .await);
+    assert!(e.contains("registered in tenant \"Other\""), "{e}");
+    ok(&run(
+        d,
+        &["device", "release", "--tenant", "Acme", "001565000a02"],
+    )
+    .await);
+    ok(&add("Other", "001565000a02").await);
+
+    let out = ok(&run(
+        d,
+        &[
+            "--json",
+            "device",
+            "move-tenant",
+            "001565000d01",
+            "--to-tenant",
+            "Acme",
+        ],
+    )
+    .await);
+    let moved: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(moved["lines_logged_out"], serde_json::json!([]), "{out}");
+    let out = ok(&run(d, &["device", "list", "--tenant", "Acme"]).await);
+    assert!(out.contains("001565000d01"), "{out}");
+}

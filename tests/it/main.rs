@@ -9,6 +9,7 @@ mod families;
 
 mod golden;
 mod hardening;
+mod hardening_rules;
 mod portal;
 mod provisioning;
 mod store;

@@ -230,6 +230,7 @@ async fn records_round_trip() {
                 first_contact_until: Some(2_000_000_000),
             })
             .await
+            .unwrap()
             .unwrap();
         let password = Secret::generate();
         let position = store
@@ -255,17 +256,25 @@ async fn records_round_trip() {
             Some(d.id)
         );
 
-        // Uniqueness is enforced by the database too, as a conflict.
+        // A taken MAC is found inside the write; a taken Phone ID is refused by the database.
+        let dup = NewDevice {
+            tenant_id: t.id,
+            site_id: s.id,
+            mac,
+            family: "yealink".into(),
+            model: "T54W".into(),
+            phone_id: "AC3DEF".into(),
+            admin_password: Secret::generate(),
+            first_contact_until: Some(2_000_000_000),
+        };
+        assert!(
+            store.device_create(&dup).await.unwrap().is_none(),
+            "{backend}"
+        );
         let dup = store
             .device_create(&NewDevice {
-                tenant_id: t.id,
-                site_id: s.id,
-                mac,
-                family: "yealink".into(),
-                model: "T54W".into(),
-                phone_id: "AC3DEF".into(),
-                admin_password: Secret::generate(),
-                first_contact_until: Some(2_000_000_000),
+                mac: "001565a1b2c4".parse().unwrap(),
+                ..dup
             })
             .await
             .unwrap_err();
@@ -525,6 +534,7 @@ async fn portal_rules_hold_in_the_database() {
                 first_contact_until: None,
             })
             .await
+            .unwrap()
             .unwrap();
         store
             .device_login(&d, ada_number.id, "a", &Secret::generate(), true)
@@ -555,6 +565,92 @@ async fn portal_rules_hold_in_the_database() {
         );
         assert_eq!(e.after.as_ref().unwrap()["label_first"], "Front");
         base.close().await;
+        db.drop_db().await;
+    }
+}
+
+#[tokio::test]
+async fn reservations_and_tenant_moves_are_decided_inside_the_write() {
+    use autoprov::store::MacHolder;
+    for (backend, db) in backends("reservations").await {
+        let store = Store::connect(&db.url).await.unwrap();
+        let a = store.tenant_create("A").await.unwrap();
+        let b = store.tenant_create("B").await.unwrap();
+        let sa = store.site_create(&site(a.id, "HQ")).await.unwrap();
+        let sb = store.site_create(&site(b.id, "HQ")).await.unwrap();
+        let (m1, m2, m3) = (
+            "001565000a01".parse().unwrap(),
+            "001565000a02".parse().unwrap(),
+            "001565000a03".parse().unwrap(),
+        );
+        let device = |tenant, site_id, mac, phone_id: &str| NewDevice {
+            tenant_id: tenant,
+            site_id,
+            mac,
+            family: "yealink".into(),
+            model: "T54W".into(),
+            phone_id: phone_id.into(),
+            admin_password: Secret::generate(),
+            first_contact_until: None,
+        };
+        store
+            .reservations_add(a.id, &[m1, m2, m1])
+            .await
+            .unwrap()
+            .unwrap();
+        let list = store.reservations(a.id).await.unwrap();
+        assert_eq!(
+            list.iter().map(|r| r.mac).collect::<Vec<_>>(),
+            vec![m1, m2],
+            "{backend}"
+        );
+        assert_eq!(store.reservation_of(m1).await.unwrap(), Some(a.id));
+        // B cannot register A's reserved MAC; A can.
+        let taken = store
+            .device_create(&device(b.id, sb.id, m1, "BBBBBB"))
+            .await
+            .unwrap();
+        assert!(taken.is_none(), "{backend}");
+        let d = store
+            .device_create(&device(a.id, sa.id, m1, "AAAAAA"))
+            .await
+            .unwrap()
+            .unwrap();
+        // All or none: m3 is free, m1 registered in A, so B reserves neither.
+        let refused = store.reservations_add(b.id, &[m3, m1]).await.unwrap();
+        assert_eq!(refused, Err((m1, MacHolder::Registered(a.id))), "{backend}");
+        let refused = store.reservations_add(b.id, &[m3, m2]).await.unwrap();
+        assert_eq!(refused, Err((m2, MacHolder::Reserved(a.id))), "{backend}");
+        assert!(store.reservations(b.id).await.unwrap().is_empty());
+        assert!(store.reservation_release(a.id, m2).await.unwrap());
+        assert!(!store.reservation_release(a.id, m2).await.unwrap());
+
+        // A move to B: both revisions move, both trails have it.
+        let (rev_a, rev_b) = (
+            store.revisions().tenant(a.id),
+            store.revisions().tenant(b.id),
+        );
+        let out = store.device_move_tenant(&d, b.id, sb.id).await.unwrap();
+        assert!(out.is_empty(), "{backend}");
+        let moved = store.device_by_mac(m1).await.unwrap().unwrap();
+        assert_eq!((moved.tenant_id, moved.site_id), (b.id, sb.id), "{backend}");
+        assert!(store.revisions().tenant(a.id) > rev_a, "{backend}");
+        assert!(store.revisions().tenant(b.id) > rev_b, "{backend}");
+        for tenant in [a.id, b.id] {
+            let (entries, _) = store
+                .audit(
+                    Some(tenant),
+                    &autoprov::store::AuditFilter {
+                        action: Some("move-tenant".into()),
+                        limit: 10,
+                        ..Default::default()
+                    },
+                )
+                .await
+                .unwrap();
+            assert_eq!(entries.len(), 1, "{backend}");
+        }
+        store.close().await;
         db.drop_db().await;
     }
 }

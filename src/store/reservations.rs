@@ -1,0 +1,189 @@
+//! MACs the platform operator reserves for a tenant ("devices bought from us are already
+//! registered"), and moving a handset from one tenant to another.
+
+use super::{get, now, store_err, unique_or_store, Store};
+use crate::error::{Error, Result};
+use crate::model::{Device, Mac, SiteId, TenantId, E164};
+
+/// A MAC set aside for a tenant: only that tenant can register it.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, utoipa::ToSchema)]
+pub struct Reservation {
+    pub mac: Mac,
+    pub tenant_id: TenantId,
+    /// Unix seconds.
+    pub created_at: i64,
+}
+
+/// Who holds a MAC, as one write found it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum MacHolder {
+    /// A device with the MAC is registered in this tenant.
+    Registered(TenantId),
+    /// The MAC is reserved for this tenant.
+    Reserved(TenantId),
+}
+
+impl Store {
+    /// The tenant a MAC is reserved for, if any.
+    pub async fn reservation_of(&self, mac: Mac) -> Result<Option<TenantId>> {
+        let tenant: Option<i64> =
+            sqlx::query_scalar("SELECT tenant_id FROM device_reservations WHERE mac = $1")
+                .bind(mac.to_string())
+                .fetch_optional(&self.pool)
+                .await
+                .map_err(store_err)?;
+        Ok(tenant.map(TenantId))
+    }
+
+    /// The tenant's reservations, by MAC.
+    pub async fn reservations(&self, tenant: TenantId) -> Result<Vec<Reservation>> {
+        let rows = sqlx::query(
+            "SELECT mac, tenant_id, created_at FROM device_reservations WHERE tenant_id = $1 \
+             ORDER BY mac",
+        )
+        .bind(tenant.0)
+        .fetch_all(&self.pool)
+        .await
+        .map_err(store_err)?;
+        rows.iter()
+            .map(|row| {
+                Ok(Reservation {
+                    mac: get::<String>(row, "mac")?
+                        .parse()
+                        .map_err(|e| super::corrupt("mac", e))?,
+                    tenant_id: TenantId(get(row, "tenant_id")?),
+                    created_at: get(row, "created_at")?,
+                })
+            })
+            .collect()
+    }
+
+    /// Reserves `macs` for `tenant`, all or none, in one write. Inside it, each MAC is looked up
+    /// first: one registered in another tenant, or reserved for another, stops the write and
+    /// is returned as `Err` with its holder (a MAC already reserved for, or registered in,
+    /// `tenant` itself is reserved all the same).
+    pub async fn reservations_add(
+        &self,
+        tenant: TenantId,
+        macs: &[Mac],
+    ) -> Result<std::result::Result<(), (Mac, MacHolder)>> {
+        let mut tx = self.begin_write().await?;
+        let at = now();
+        let mut added = Vec::new();
+        for mac in macs {
+            let registered: Option<i64> =
+                sqlx::query_scalar("SELECT tenant_id FROM devices WHERE mac = $1")
+                    .bind(mac.to_string())
+                    .fetch_optional(tx.conn())
+                    .await
+                    .map_err(store_err)?;
+            if let Some(other) = registered.filter(|t| *t != tenant.0) {
+                return Ok(Err((*mac, MacHolder::Registered(TenantId(other)))));
+            }
+            let reserved: Option<i64> =
+                sqlx::query_scalar("SELECT tenant_id FROM device_reservations WHERE mac = $1")
+                    .bind(mac.to_string())
+                    .fetch_optional(tx.conn())
+                    .await
+                    .map_err(store_err)?;
+            match reserved {
+                Some(t) if t == tenant.0 => continue,
+                Some(other) => return Ok(Err((*mac, MacHolder::Reserved(TenantId(other))))),
+                None => {}
+            }
+            sqlx::query(
+                "INSERT INTO device_reservations (mac, tenant_id, created_at) VALUES ($1, $2, $3)",
+            )
+            .bind(mac.to_string())
+            .bind(tenant.0)
+            .bind(at)
+            .execute(tx.conn())
+            .await
+            .map_err(|e| unique_or_store(e, || format!("MAC {mac} is already reserved")))?;
+            added.push(mac.to_string());
+        }
+        if added.is_empty() {
+            // Nothing new: no revision, no entry.
+            return Ok(Ok(()));
+        }
+        tx.record(None, serde_json::json!({ "reserved": added }));
+        tx.commit(tenant, "device-reservation", tenant.0, "reserve")
+            .await?;
+        Ok(Ok(()))
+    }
+
+    /// Releases a MAC reserved for `tenant`; `false` if it was not.
+    pub async fn reservation_release(&self, tenant: TenantId, mac: Mac) -> Result<bool> {
+        let mut tx = self.begin_write().await?;
+        let done = sqlx::query("DELETE FROM device_reservations WHERE mac = $1 AND tenant_id = $2")
+            .bind(mac.to_string())
+            .bind(tenant.0)
+            .execute(tx.conn())
+            .await
+            .map_err(store_err)?;
+        if done.rows_affected() == 0 {
+            return Ok(false);
+        }
+        tx.record(
+            Some(serde_json::json!({ "reserved": [mac.to_string()] })),
+            serde_json::json!({ "released": [mac.to_string()] }),
+        );
+        tx.commit(tenant, "device-reservation", tenant.0, "release")
+            .await?;
+        Ok(true)
+    }
+
+    /// Moves `device` to `site` of another tenant, in one write that logs out every number in
+    /// it (they are its old tenant's). Both tenants' trails get the entry, and both revisions
+    /// move. Returns the numbers logged out.
+    pub async fn device_move_tenant(
+        &self,
+        device: &Device,
+        tenant: TenantId,
+        site: SiteId,
+    ) -> Result<Vec<E164>> {
+        let mut tx = self.begin_write().await?;
+        let numbers: Vec<String> = sqlx::query_scalar(
+            "SELECT n.e164 FROM device_lines l JOIN numbers n ON n.id = l.number_id \
+             WHERE l.device_id = $1 ORDER BY l.position",
+        )
+        .bind(device.id.0)
+        .fetch_all(tx.conn())
+        .await
+        .map_err(store_err)?;
+        let numbers: Vec<E164> = numbers
+            .iter()
+            .map(|n| n.parse().map_err(|e| super::corrupt("number", e)))
+            .collect::<Result<_>>()?;
+        sqlx::query("DELETE FROM device_lines WHERE device_id = $1")
+            .bind(device.id.0)
+            .execute(tx.conn())
+            .await
+            .map_err(store_err)?;
+        let done = sqlx::query(
+            "UPDATE devices SET tenant_id = $1, site_id = $2 WHERE id = $3 AND tenant_id = $4",
+        )
+        .bind(tenant.0)
+        .bind(site.0)
+        .bind(device.id.0)
+        .bind(device.tenant_id.0)
+        .execute(tx.conn())
+        .await
+        .map_err(store_err)?;
+        if done.rows_affected() == 0 {
+            return Err(Error::not_found("device", device.mac));
+        }
+        let before = serde_json::json!({
+            "device": device,
+            "lines_logged_out": numbers,
+        });
+        let mut after = serde_json::to_value(device).map_err(|e| Error::Store(e.to_string()))?;
+        after["tenant_id"] = serde_json::json!(tenant.0);
+        after["site_id"] = serde_json::json!(site.0);
+        tx.record(Some(before), after);
+        tx.also(device.tenant_id);
+        tx.commit(tenant, "device", device.id.0, "move-tenant")
+            .await?;
+        Ok(numbers)
+    }
+}
