@@ -16,6 +16,7 @@ mod licences;
 mod monitors;
 mod numbers;
 mod revisions;
+mod server_facts;
 mod tenants;
 mod tokens;
 mod users;
