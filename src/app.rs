@@ -60,6 +60,13 @@ impl App {
         }
     }
 
+    /// Opens the store, after making the data folder its owner's only (it holds the database
+    /// and the CA key): created 0700, or tightened to 0700 with a warning.
+    pub async fn open_store(settings: &Settings) -> Result<Store> {
+        crate::private::dir(&settings.data_dir, "data folder")?;
+        Store::connect(&settings.database_url).await
+    }
+
     /// The certificate and key of the HTTPS and admin listeners: the operator's (`https.cert`,
     /// `https.key`), or the local ones, made if there are none and refused if the local CA is
     /// not the one the store recorded.
@@ -84,7 +91,7 @@ impl App {
         for problem in &problems {
             tracing::error!(%problem, "template override broken; serving the shipped templates of this family");
         }
-        let store = Store::connect(&settings.database_url).await?;
+        let store = Self::open_store(&settings).await?;
         let admin = Admin::new(store.clone(), catalog.clone(), settings.defaults.clone());
         let provisioner = Arc::new(Provisioner::new(
             store.clone(),

@@ -1387,7 +1387,7 @@ async fn certs(cmd: &CertsCmd, settings: &Settings, out: Output) -> anyhow::Resu
             };
             // The store holds the fingerprint of the CA phones trust; the templates are not
             // needed, so no whole `App`.
-            let store = autoprov::store::Store::connect(&settings.database_url).await?;
+            let store = App::open_store(settings).await?;
             let made = autoprov::app::local_certs(&store, settings, renew).await;
             store.close().await;
             let local = made?;

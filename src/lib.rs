@@ -20,6 +20,7 @@ pub mod error;
 pub mod firmware;
 pub mod http;
 pub mod model;
+mod private;
 pub mod provision;
 pub mod render;
 pub mod store;

@@ -1,5 +1,5 @@
 //! Certificates: the local CA and server certificate made on first start (rcgen, ECDSA P-256),
-//! kept in `<data>/certs/`, and what `autoprov certs show` tells about them.
+//! kept in `<data>/certs/` (0700, keys 0600), and what `autoprov certs show` tells about them.
 //! Phones provisioned over HTTPS trust the local CA and no other, so [`init`] never replaces it
 //! unasked: it checks the CA against the fingerprint the store recorded (the caller passes it in
 //! and records what comes out; no SQL here). Vendor CA bundles for phone client certificates are
@@ -100,7 +100,9 @@ pub fn init(settings: &Settings, recorded: Option<&str>, renew: Renew) -> Result
         }
     }
 
-    std::fs::create_dir_all(&paths.dir)?;
+    crate::private::dir(&paths.dir, "certificate folder")?;
+    crate::private::tighten(&paths.ca_key, "CA key")?;
+    crate::private::tighten(&paths.key, "server key")?;
 
     let (ca, made_ca) = match existing {
         Some(ca) => (ca, false),
@@ -251,9 +253,10 @@ fn make_ca(paths: &LocalPaths) -> Result<Ca> {
     ];
     set_validity(&mut params, 10);
     let cert = params.self_signed(&key).map_err(rcgen_err)?;
-    write_private(&paths.ca_key, &key.serialize_pem())?;
+    crate::private::write(&paths.ca_key, key.serialize_pem().as_bytes())?;
     let pem = cert.pem();
-    std::fs::write(&paths.ca, &pem)?;
+    // Certificates are public, but written the same way: whole, then moved into place.
+    crate::private::write(&paths.ca, pem.as_bytes())?;
     let der = cert.der().to_vec();
     let sha256 = sha256_hex(&der);
     Ok(Ca {
@@ -283,22 +286,11 @@ fn make_server_cert(settings: &Settings, paths: &LocalPaths, ca: &Ca) -> Result<
         .map_err(rcgen_err)?;
     // The key before the certificate: the TLS reloader picks up a pair when the certificate
     // changes, and then its key is already there.
-    write_private(&paths.key, &key.serialize_pem())?;
+    crate::private::write(&paths.key, key.serialize_pem().as_bytes())?;
     // The chain: server certificate, then the CA.
     let chain = format!("{}{}", cert.pem(), ca.pem);
-    std::fs::write(&paths.cert, chain)?;
+    crate::private::write(&paths.cert, chain.as_bytes())?;
     tracing::info!(dir = %paths.dir.display(), hosts = ?hostnames, "issued a server certificate from the local CA");
-    Ok(())
-}
-
-/// Private keys are readable by their owner only.
-fn write_private(path: &Path, pem: &str) -> Result<()> {
-    std::fs::write(path, pem)?;
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::PermissionsExt;
-        std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600))?;
-    }
     Ok(())
 }
 

@@ -1,5 +1,6 @@
-//! The files autoprov keeps, from the security review: the local CA that phones trust is never
-//! replaced unasked (issue 12). Each test fails on the code before the fix.
+//! The files autoprov keeps, from the security review: every secret is its owner's only from the
+//! first byte (issue 10), and the local CA that phones trust is never replaced unasked (issue 12).
+//! Each test fails on the code before the fix.
 
 use std::path::Path;
 use std::process::Output;
@@ -51,6 +52,97 @@ async fn cli(data: &Path, args: &[&str]) -> Output {
 
 fn stderr(output: &Output) -> String {
     String::from_utf8_lossy(&output.stderr).into_owned()
+}
+
+#[cfg(unix)]
+fn mode(path: &Path) -> u32 {
+    use std::os::unix::fs::PermissionsExt;
+    let meta = std::fs::metadata(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    meta.permissions().mode() & 0o777
+}
+
+#[cfg(unix)]
+fn set_mode(path: &Path, mode: u32) {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode)).unwrap();
+}
+
+/// The folders and files that hold secrets, with the mode each must have.
+#[cfg(unix)]
+fn private_paths(data: &Path) -> Vec<(std::path::PathBuf, u32)> {
+    vec![
+        (data.to_owned(), 0o700),
+        (data.join("autoprov.db"), 0o600),
+        (data.join("certs"), 0o700),
+        (data.join("certs/ca-key.pem"), 0o600),
+        (data.join("certs/server-key.pem"), 0o600),
+    ]
+}
+
+#[cfg(unix)]
+#[tokio::test]
+async fn issue_10_the_data_folder_database_and_keys_are_the_owners_only() {
+    let root = tempfile::tempdir().unwrap();
+    // A data folder autoprov makes itself (a temp dir would be 0700 already).
+    let data = root.path().join("data");
+    let settings = support::settings(&data, &[]);
+    let listeners = Listeners::bind(&settings).await.unwrap();
+    let app = App::open(settings).await.unwrap();
+    app.server_files().await.unwrap();
+    let shutdown = CancellationToken::new();
+    let server = tokio::spawn(autoprov::run(app.clone(), listeners, shutdown.clone()));
+    // A write, so SQLite has its -wal and -shm files open.
+    app.admin.tenant_add("Acme").await.unwrap();
+
+    let mut paths = private_paths(&data);
+    paths.push((data.join("autoprov.db-wal"), 0o600));
+    paths.push((data.join("autoprov.db-shm"), 0o600));
+    for (path, want) in &paths {
+        assert_eq!(mode(path), *want, "{}", path.display());
+    }
+    shutdown.cancel();
+    server.await.unwrap().unwrap();
+}
+
+#[cfg(unix)]
+#[tokio::test]
+async fn issue_10_an_open_layout_is_tightened_with_a_warning_naming_each_path() {
+    let root = tempfile::tempdir().unwrap();
+    let data = root.path().join("data");
+    serve_once(&data).await.unwrap();
+    // As an older version (or a careless restore) left it, with -wal and -shm left by a crash.
+    let (wal, shm) = (data.join("autoprov.db-wal"), data.join("autoprov.db-shm"));
+    for side in [&wal, &shm] {
+        if !side.exists() {
+            std::fs::write(side, b"").unwrap();
+        }
+    }
+    let mut open = private_paths(&data);
+    open.push((wal.clone(), 0o600));
+    open.push((shm.clone(), 0o600));
+    for (path, want) in &open {
+        set_mode(path, if *want == 0o700 { 0o755 } else { 0o644 });
+    }
+
+    let out = cli(&data, &["certs", "init"]).await;
+    let log = stderr(&out);
+    assert!(out.status.success(), "{log}");
+    for (path, _) in &open {
+        assert!(
+            log.contains(&format!("path={}", path.display())),
+            "a warning names {}: {log}",
+            path.display()
+        );
+    }
+    for (path, want) in &private_paths(&data) {
+        assert_eq!(mode(path), *want, "{}", path.display());
+    }
+    // SQLite removes -wal and -shm when the last connection closes; if they stayed, tightened.
+    for side in [&wal, &shm] {
+        if side.exists() {
+            assert_eq!(mode(side), 0o600, "{}", side.display());
+        }
+    }
 }
 
 #[tokio::test]
