@@ -1,11 +1,13 @@
 //! `App`: the long-lived parts, opened once from `Settings` and shared (cheap to clone) by the
 //! server and the CLI.
 
+use std::path::PathBuf;
 use std::sync::Arc;
 
 use crate::admin::Admin;
+use crate::certs::{self, Renew};
 use crate::config::Settings;
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::provision::trust::ThrottleLimits;
 use crate::provision::{ProvisionSettings, Provisioner, StaticFiles, Unproven};
 use crate::render::Catalog;
@@ -58,6 +60,24 @@ impl App {
         }
     }
 
+    /// Opens the store, after making the data folder its owner's only (it holds the database
+    /// and the CA key): created 0700, or tightened to 0700 with a warning.
+    pub async fn open_store(settings: &Settings) -> Result<Store> {
+        crate::private::dir(&settings.data_dir, "data folder")?;
+        Store::connect(&settings.database_url).await
+    }
+
+    /// The certificate and key of the HTTPS and admin listeners: the operator's (`https.cert`,
+    /// `https.key`), or the local ones, made if there are none and refused if the local CA is
+    /// not the one the store recorded.
+    pub async fn server_files(&self) -> Result<(PathBuf, PathBuf)> {
+        if let Some((cert, key)) = &self.settings.https_settings.cert_and_key {
+            return Ok((cert.clone(), key.clone()));
+        }
+        let local = local_certs(&self.store, &self.settings, Renew::Missing).await?;
+        Ok((local.paths.cert, local.paths.key))
+    }
+
     /// Loads the device templates, with the operator's overrides (a broken override is logged
     /// and its family served from the shipped templates; broken shipped templates are an error),
     /// and opens the store.
@@ -71,7 +91,7 @@ impl App {
         for problem in &problems {
             tracing::error!(%problem, "template override broken; serving the shipped templates of this family");
         }
-        let store = Store::connect(&settings.database_url).await?;
+        let store = Self::open_store(&settings).await?;
         let admin = Admin::new(store.clone(), catalog.clone(), settings.defaults.clone());
         let provisioner = Arc::new(Provisioner::new(
             store.clone(),
@@ -89,4 +109,49 @@ impl App {
             provisioner,
         })
     }
+}
+
+/// The fact under which the store keeps the local CA's fingerprint (SHA-256 of its certificate's
+/// DER, lowercase hex): what every phone provisioned over HTTPS trusts.
+pub const LOCAL_CA_FACT: &str = "local_ca_sha256";
+
+/// Makes or checks the local CA and server certificate (`certs::init`) against the fingerprint
+/// the store recorded, and records the fingerprint: on first start (no CA yet: a new one), on the
+/// first start after an upgrade (the CA there), and after `renew` replaced the CA on purpose.
+pub async fn local_certs(store: &Store, settings: &Settings, renew: Renew) -> Result<certs::Local> {
+    let recorded = store.fact(LOCAL_CA_FACT).await?;
+    let local = certs::init(settings, recorded.as_deref(), renew)?;
+    match recorded {
+        Some(old) if old == local.ca_sha256 => {}
+        Some(old) => {
+            // Only `Renew::Ca` gets here: `init` refuses any other CA than the recorded one.
+            store.set_fact(LOCAL_CA_FACT, &local.ca_sha256).await?;
+            tracing::warn!(
+                dir = %local.paths.dir.display(),
+                old = %old,
+                new = %local.ca_sha256,
+                "replaced the local CA: every phone provisioned over HTTPS trusts the old one and must be provisioned again (first contact, or an allowed network)"
+            );
+        }
+        None => {
+            let now = store.record_fact(LOCAL_CA_FACT, &local.ca_sha256).await?;
+            if now != local.ca_sha256 {
+                // Another process (a node on the same PostgreSQL) recorded its CA first.
+                return Err(Error::Conflict(format!(
+                    "local CA in {dir}: the store recorded the CA with SHA-256 {now} meanwhile \
+                     (another node?), but this one is {ours}. Copy that node's {dir} here, or \
+                     run `autoprov certs init --replace` to make a new CA on purpose (phones \
+                     that trust the old one must then be provisioned again)",
+                    dir = local.paths.dir.display(),
+                    ours = local.ca_sha256
+                )));
+            }
+            tracing::info!(
+                dir = %local.paths.dir.display(),
+                sha256 = %local.ca_sha256,
+                "recorded the local CA's fingerprint in the store"
+            );
+        }
+    }
+    Ok(local)
 }

@@ -149,11 +149,16 @@ enum TokenCmd {
 
 #[derive(Subcommand, Debug)]
 enum CertsCmd {
-    /// Make the local CA and server certificate (for https.hostnames) in <data>/certs
+    /// Make the local CA and server certificate (for https.hostnames) in <data>/certs, or check
+    /// the ones there against the CA the store recorded
     Init {
-        /// Replace existing ones
+        /// Issue a new server certificate from the existing CA (e.g. for new https.hostnames)
         #[arg(long)]
         force: bool,
+        /// Make a new CA, replacing the one phones trust: every phone provisioned over HTTPS
+        /// must then be provisioned again
+        #[arg(long)]
+        replace: bool,
     },
     /// Show the certificates in use; with --ca, print the CA certificate to hand to phones
     Show {
@@ -753,7 +758,7 @@ async fn execute(cli: Cli, settings: Settings) -> anyhow::Result<()> {
         return serve(settings).await;
     }
     if let Command::Certs(cmd) = &cli.command {
-        return certs(cmd, &settings, Output { json: cli.json });
+        return certs(cmd, &settings, Output { json: cli.json }).await;
     }
     if let Command::CheckTemplates = &cli.command {
         return check_templates(&settings, Output { json: cli.json });
@@ -1445,19 +1450,32 @@ fn check_templates(settings: &Settings, out: Output) -> anyhow::Result<()> {
     }
 }
 
-fn certs(cmd: &CertsCmd, settings: &Settings, out: Output) -> anyhow::Result<()> {
-    use autoprov::certs::{describe, init, LocalPaths};
+async fn certs(cmd: &CertsCmd, settings: &Settings, out: Output) -> anyhow::Result<()> {
+    use autoprov::certs::{describe, LocalPaths, Renew};
     match cmd {
-        CertsCmd::Init { force } => {
-            let paths = init(settings, *force)?;
+        CertsCmd::Init { force, replace } => {
+            let renew = match (replace, force) {
+                (true, _) => Renew::Ca,
+                (false, true) => Renew::ServerCert,
+                (false, false) => Renew::Missing,
+            };
+            // The store holds the fingerprint of the CA phones trust; the templates are not
+            // needed, so no whole `App`.
+            let store = App::open_store(settings).await?;
+            let made = autoprov::app::local_certs(&store, settings, renew).await;
+            store.close().await;
+            let local = made?;
+            let paths = &local.paths;
             let info = describe(&paths.cert)?;
             out.one(
                 &info,
                 format!(
-                    "server certificate {} for {}\nCA certificate for phones: {}",
+                    "server certificate {} for {}\nCA certificate for phones: {} (SHA-256 {}, \
+                     recorded in the store)",
                     paths.cert.display(),
                     info.names.join(", "),
-                    paths.ca.display()
+                    paths.ca.display(),
+                    local.ca_sha256
                 ),
             );
         }

@@ -20,6 +20,7 @@ pub mod error;
 pub mod firmware;
 pub mod http;
 pub mod model;
+mod private;
 pub mod provision;
 pub mod render;
 pub mod store;
@@ -87,6 +88,21 @@ impl Listeners {
 /// Runs the server until `shutdown` is cancelled: the HTTP listener, and the task that watches
 /// the store for changes made by other processes.
 pub async fn run(app: App, listeners: Listeners, shutdown: CancellationToken) -> Result<()> {
+    // The server certificate, for the phones' HTTPS listener and the admin listener. It comes
+    // first: a local CA that is not the one the store recorded stops the start before anything
+    // serves.
+    let tls =
+        if listeners.https.is_some() || (listeners.admin.is_some() && !app.settings.admin_http) {
+            let (cert, key) = app.server_files().await?;
+            Some(std::sync::Arc::new(http::tls::TlsState::load(
+                cert,
+                key,
+                app.settings.https_settings.vendor_ca_dir.clone(),
+            )?))
+        } else {
+            None
+        };
+
     let tracker = TaskTracker::new();
 
     let poll_store = app.store.clone();
@@ -120,19 +136,6 @@ pub async fn run(app: App, listeners: Listeners, shutdown: CancellationToken) ->
             tracker.clone(),
         ));
     }
-
-    // The server certificate, for the phones' HTTPS listener and the admin listener.
-    let tls =
-        if listeners.https.is_some() || (listeners.admin.is_some() && !app.settings.admin_http) {
-            let (cert, key) = certs::server_files(&app.settings)?;
-            Some(std::sync::Arc::new(http::tls::TlsState::load(
-                cert,
-                key,
-                app.settings.https_settings.vendor_ca_dir.clone(),
-            )?))
-        } else {
-            None
-        };
 
     if let Some(listener) = listeners.admin {
         let addr = listener.local_addr()?;

@@ -17,11 +17,12 @@ mod monitors;
 mod numbers;
 mod reservations;
 mod revisions;
+mod server_facts;
 mod tenants;
 mod tokens;
 mod users;
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -82,15 +83,20 @@ impl Store {
             }
             _ => url.to_owned(),
         };
-        if backend == Backend::Sqlite {
-            if let Some(path) = url
-                .strip_prefix("sqlite://")
-                .and_then(|rest| rest.split('?').next())
-                .and_then(|p| Path::new(p).parent())
-            {
-                if !path.as_os_str().is_empty() {
-                    std::fs::create_dir_all(path)?;
-                }
+        if let Some(path) = sqlite_file(&url) {
+            // The database holds every secret. A missing folder is made 0700 (an existing one is
+            // the operator's: the data folder is tightened by `App`); the file is made 0600
+            // before SQLite opens it, and SQLite gives -wal and -shm the database file's
+            // permissions, so none of the three is ever readable by others. What an older
+            // install left open (a crash leaves -wal and -shm behind) is tightened here.
+            if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
+                crate::private::create_dirs(parent)?;
+            }
+            crate::private::file(&path, "database")?;
+            for suffix in ["-wal", "-shm"] {
+                let mut side = path.clone().into_os_string();
+                side.push(suffix);
+                crate::private::tighten(Path::new(&side), "database file")?;
             }
         }
         let options: AnyConnectOptions = url
@@ -211,6 +217,19 @@ impl Store {
             also: None,
         })
     }
+}
+
+/// The file of an SQLite URL (`sqlite://PATH` or `sqlite:PATH`, options after `?`), or `None`
+/// for an in-memory database.
+fn sqlite_file(url: &str) -> Option<PathBuf> {
+    let rest = url
+        .strip_prefix("sqlite://")
+        .or_else(|| url.strip_prefix("sqlite:"))?;
+    let (path, query) = rest.split_once('?').unwrap_or((rest, ""));
+    if path.is_empty() || path == ":memory:" || query.split('&').any(|o| o == "mode=memory") {
+        return None;
+    }
+    Some(PathBuf::from(path))
 }
 
 /// A value bound into a statement built at run time; `None` is SQL NULL of the column's type

@@ -6,6 +6,7 @@ mod admin;
 mod api;
 mod cli;
 mod families;
+mod files;
 
 mod golden;
 mod hardening;

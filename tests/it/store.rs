@@ -651,6 +651,35 @@ async fn reservations_and_tenant_moves_are_decided_inside_the_write() {
             assert_eq!(entries.len(), 1, "{backend}");
         }
         store.close().await;
+    }
+}
+
+#[tokio::test]
+async fn issue_12_server_facts_are_recorded_once_and_replaced_on_purpose() {
+    for (backend, db) in backends("facts").await {
+        let store = Store::connect(&db.url).await.unwrap();
+        assert_eq!(
+            store.fact("local_ca_sha256").await.unwrap(),
+            None,
+            "{backend}"
+        );
+        let first = store.record_fact("local_ca_sha256", "aa").await.unwrap();
+        assert_eq!(first, "aa", "{backend}");
+        // A second process recording its own value learns the first one's.
+        let other = Store::connect(&db.url).await.unwrap();
+        assert_eq!(
+            other.record_fact("local_ca_sha256", "bb").await.unwrap(),
+            "aa",
+            "{backend}: the first record stays"
+        );
+        other.set_fact("local_ca_sha256", "cc").await.unwrap();
+        assert_eq!(
+            store.fact("local_ca_sha256").await.unwrap().as_deref(),
+            Some("cc"),
+            "{backend}: replaced on purpose"
+        );
+        store.close().await;
+        other.close().await;
         db.drop_db().await;
     }
 }

@@ -73,7 +73,7 @@ impl TestServer {
             .await
             .expect("app opens");
         // The local CA exists before the server starts, so a client can trust it now.
-        autoprov::certs::server_files(&app.settings).expect("local certificates");
+        app.server_files().await.expect("local certificates");
         // (An operator's certificate, when a test gives one, makes no local CA.)
         let mut builder = reqwest::Client::builder().use_rustls_tls();
         if let Ok(ca) = std::fs::read(dir.path().join("certs/ca.pem")) {
@@ -102,6 +102,11 @@ impl TestServer {
     pub async fn start_paused_with(extra: &[(&'static str, &str)]) -> TestServer {
         tokio::time::resume();
         let server = Self::start_with(extra).await;
+        // `run` checks the local CA against the store (a database read) before it starts any
+        // listener; one answered request shows it got past that on the real clock, so the paused
+        // clock cannot race past a listener that is not serving yet.
+        let (status, _, _) = server.fetch("/healthz", None).await;
+        assert_eq!(status, 200, "the server serves");
         tokio::time::pause();
         server
     }

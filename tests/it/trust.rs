@@ -716,5 +716,7 @@ async fn an_operator_certificate_replaces_the_local_ca() {
         !server.data_dir().join("certs/ca.pem").exists(),
         "no local CA made"
     );
+    let fact = server.app.store.fact(autoprov::app::LOCAL_CA_FACT).await;
+    assert_eq!(fact.unwrap(), None, "no local CA recorded");
     assert_eq!(server.fetch("/autoprov-ca.crt", None).await.0, 404);
 }
