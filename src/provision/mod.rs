@@ -347,18 +347,7 @@ impl Provisioner {
 
     /// Serves one request. Never fails: every refusal is `NotFound` with its reason.
     pub async fn serve(&self, request: &FileRequest<'_>) -> Served {
-        // A file is named by the last part of the path; a family may name one by its folder
-        // too (Grandstream's `<mac>/phonebook.xml`), so the last two parts are looked at when
-        // the last alone is nobody's.
-        let mut parts = request.path.rsplit('/');
-        let last = parts.next().unwrap_or_default();
-        let file = match parts.next() {
-            Some(folder) if valid_name(last) && self.catalog.match_file(last).is_empty() => {
-                let len = folder.len() + 1 + last.len();
-                &request.path[request.path.len() - len..]
-            }
-            _ => last,
-        };
+        let file = request.path.rsplit('/').next().unwrap_or_default();
         let mut decision = None;
         let (outcome, mac) = match self.find(file, request, &mut decision).await {
             Ok((outcome, mac)) => (outcome, mac),
@@ -393,13 +382,25 @@ impl Provisioner {
         request: &FileRequest<'_>,
         decision: &mut Option<Decision>,
     ) -> Result<(Outcome, Option<Mac>)> {
-        if !file.split('/').all(valid_name) {
+        if !valid_name(file) {
             return Ok((Outcome::NotFound("invalid file name"), None));
         }
         let ua = request
             .user_agent
             .and_then(|ua| self.catalog.identify_user_agent(ua));
         let mut matches = self.catalog.match_file(file);
+        // A file is named by the last part of the path; a family may name one by its folder
+        // too (Grandstream's `<mac>/phonebook.xml`), so the last two parts are looked at when
+        // the last alone is nobody's.
+        let mut file = file;
+        if matches.is_empty() {
+            let mut parts = request.path.rsplit('/').skip(1);
+            if let Some(folder) = parts.next().filter(|f| valid_name(f)) {
+                let len = folder.len() + 1 + file.len();
+                file = &request.path[request.path.len() - len..];
+                matches = self.catalog.match_file(file);
+            }
+        }
         if let Some(ua) = &ua {
             matches.retain(|m| m.family == ua.family);
         }
