@@ -39,7 +39,10 @@ cleanup() {
 trap cleanup EXIT
 
 cd "$root"
-cargo build --release --quiet --bin autoprov --example bench_seed
+# The server on its own: built together with an example, it would get the dev-dependencies'
+# features too (tokio's test-util, which puts a clock check in every timer), unlike a release.
+cargo build --release --quiet --bin autoprov
+cargo build --release --quiet --example bench_seed
 echo "seeding $DEVICES devices..."
 target/release/examples/bench_seed "$work/data" "$work/static" "$DEVICES" >/dev/null
 chmod -R a+rX "$work/static"

@@ -813,3 +813,52 @@ async fn issue_10_wrong_tokens_cost_no_hashing_beyond_a_few_and_token_ids_name_n
         "a verified token is remembered"
     );
 }
+
+#[tokio::test]
+async fn issue_10_europe_zurich_is_a_zone_yealink_lists() {
+    let server = TestServer::start().await;
+    crate::support::walkthrough(&server.app).await;
+    let tenant = server.app.admin.tenant("Acme").await.unwrap();
+    server
+        .app
+        .admin
+        .site_add(
+            tenant.id,
+            &autoprov::admin::SiteInput {
+                name: "Zurich".into(),
+                time_zone: Some("Europe/Zurich".into()),
+                sip_domain: Some("sip.example.com".into()),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+    server
+        .app
+        .admin
+        .device_add(
+            tenant.id,
+            &DeviceInput {
+                mac: "00:15:65:00:00:99".into(),
+                model: "T54W".into(),
+                site: Some("Zurich".into()),
+            },
+        )
+        .await
+        .unwrap();
+    let preview = server
+        .app
+        .provisioner
+        .preview("001565000099".parse().unwrap(), None, false)
+        .await
+        .unwrap();
+    // Yealink's list has no Swiss entry: Berlin's name, whose offsets and rules are Zurich's.
+    assert!(
+        preview
+            .body
+            .lines()
+            .any(|l| l == "local_time.time_zone_name = Germany(Berlin)"),
+        "{}",
+        preview.body
+    );
+}
