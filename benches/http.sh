@@ -21,7 +21,7 @@ NGINX_PORT=${NGINX_PORT:-18081}
 
 # Seeder and server must render the same provisioning URL.
 export AUTOPROV_PROVISIONING__PUBLIC_URL=http://prov.example.com/
-export AUTOPROV_HTTPS=off AUTOPROV_TFTP=off
+export AUTOPROV_HTTPS=off AUTOPROV_TFTP=off AUTOPROV_ADMIN=off
 
 root=$(cd "$(dirname "$0")/.." && pwd)
 for tool in wrk nginx; do

@@ -41,7 +41,7 @@ head -c 1048576 /dev/urandom >"$work/data/files/big.rom"
 cp "$work/data/files/small.bin" "$work/data/files/big.rom" "$work/atftpd/"
 chmod -R a+rX "$work"
 
-target/release/autoprov --data "$work/data" serve --http off --tftp "127.0.0.1:$AP_PORT" 2>"$work/autoprov.log" &
+target/release/autoprov --data "$work/data" serve --http off --https off --admin off --tftp "127.0.0.1:$AP_PORT" 2>"$work/autoprov.log" &
 ap_pid=$!
 atftpd --daemon --no-fork --user root --group root --port "$AT_PORT" --bind-address 127.0.0.1 \
   --logfile /dev/null "$work/atftpd" &

@@ -587,6 +587,8 @@ async fn the_server_log_holds_no_secret() {
         "127.0.0.1:0",
         "--tftp",
         "127.0.0.1:0",
+        "--admin",
+        "127.0.0.1:0",
     ])
     .env("RUST_LOG", "trace")
     .stderr(std::process::Stdio::piped())
