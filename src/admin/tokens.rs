@@ -43,7 +43,7 @@ impl Failures {
 
     /// Seconds until `ip` may try again; `None` when it may now.
     fn wait(&self, ip: IpAddr) -> Option<u64> {
-        let bucket = self.buckets.get(&crate::provision::trust::source_key(ip))?;
+        let bucket = self.buckets.get(&crate::model::source_key(ip))?;
         let mut b = bucket.lock().unwrap_or_else(|e| e.into_inner());
         let now = Instant::now();
         b.0 =
@@ -53,11 +53,9 @@ impl Failures {
     }
 
     fn fail(&self, ip: IpAddr) {
-        let bucket = self
-            .buckets
-            .get_with(crate::provision::trust::source_key(ip), || {
-                Arc::new(Mutex::new((FAIL_BURST, Instant::now())))
-            });
+        let bucket = self.buckets.get_with(crate::model::source_key(ip), || {
+            Arc::new(Mutex::new((FAIL_BURST, Instant::now())))
+        });
         let mut b = bucket.lock().unwrap_or_else(|e| e.into_inner());
         b.0 -= 1.0;
     }

@@ -266,6 +266,19 @@ pub fn parse_email(input: &str) -> Result<String, Error> {
     Ok(value.to_owned())
 }
 
+/// The key for per-source limits: the address, or for IPv6 its /64 (one host usually has a whole
+/// /64 to pick addresses from).
+pub fn source_key(ip: std::net::IpAddr) -> std::net::IpAddr {
+    match ip {
+        std::net::IpAddr::V6(v6) => {
+            let mut octets = v6.octets();
+            octets[8..].fill(0);
+            std::net::IpAddr::from(octets)
+        }
+        v4 => v4,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -594,18 +594,7 @@ impl Throttle {
     }
 }
 
-/// The key for per-source limits: the address, or for IPv6 its /64 (one host usually has a whole
-/// /64 to pick addresses from).
-pub fn source_key(ip: IpAddr) -> IpAddr {
-    match ip {
-        IpAddr::V6(v6) => {
-            let mut octets = v6.octets();
-            octets[8..].fill(0);
-            IpAddr::from(octets)
-        }
-        v4 => v4,
-    }
-}
+pub use crate::model::source_key;
 
 #[cfg(test)]
 mod tests {
