@@ -80,6 +80,9 @@ struct ReadAhead<'a> {
     source: &'a Source,
     chunk: Bytes,
     chunk_offset: u64,
+    /// Whether the peer has asked for more than the first window: until then nothing is read
+    /// ahead, so a transfer nobody answers (a forged source) holds one window, not a chunk.
+    ahead: bool,
 }
 
 /// How much of a file is read at once.
@@ -91,6 +94,7 @@ impl<'a> ReadAhead<'a> {
             source,
             chunk: Bytes::new(),
             chunk_offset: 0,
+            ahead: false,
         }
     }
 
@@ -99,7 +103,10 @@ impl<'a> ReadAhead<'a> {
         let end = (offset + len as u64).min(size);
         let chunk_end = self.chunk_offset + self.chunk.len() as u64;
         if offset < self.chunk_offset || end > chunk_end {
-            self.chunk = self.source.read(offset, len.max(READ_AHEAD)).await?;
+            let want = if self.ahead { len.max(READ_AHEAD) } else { len };
+            self.ahead = true;
+            self.chunk = Bytes::new(); // one chunk at a time, never two
+            self.chunk = self.source.read(offset, want).await?;
             self.chunk_offset = offset;
         }
         let start = (offset - self.chunk_offset) as usize;
@@ -207,6 +214,9 @@ struct NetasciiStream<'a> {
     out: Vec<u8>,
     filled: usize,
     out_offset: u64,
+    /// As `ReadAhead::ahead`: the first read of the source is only as long as the first window
+    /// (netascii only grows, so that converts to at least the window).
+    ahead: bool,
 }
 
 impl<'a> NetasciiStream<'a> {
@@ -220,6 +230,7 @@ impl<'a> NetasciiStream<'a> {
             out: Vec::new(),
             filled: 0,
             out_offset: 0,
+            ahead: false,
         }
     }
 
@@ -257,7 +268,13 @@ impl<'a> NetasciiStream<'a> {
                     break; // the end
                 }
                 self.raw = Bytes::new(); // one chunk at a time, never two
-                self.raw = self.source.read(self.raw_offset, READ_AHEAD).await?;
+                let want = if self.ahead {
+                    READ_AHEAD
+                } else {
+                    len.min(READ_AHEAD)
+                };
+                self.ahead = true;
+                self.raw = self.source.read(self.raw_offset, want).await?;
                 self.raw_used = 0;
                 self.raw_offset += self.raw.len() as u64;
                 if self.raw.is_empty() {
@@ -767,5 +784,27 @@ mod tests {
                 "never back before the window"
             );
         }
+    }
+
+    #[tokio::test]
+    async fn issue_10_nothing_is_read_ahead_before_the_first_ack() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("image.bin");
+        std::fs::write(&path, vec![b'a'; 3 * READ_AHEAD]).unwrap();
+        let source = Source::File {
+            file: Arc::new(std::fs::File::open(&path).unwrap()),
+            len: 3 * READ_AHEAD as u64,
+        };
+        // The first window of an octet transfer: only the window is read...
+        let mut octet = ReadAhead::new(&source);
+        assert_eq!(octet.read(0, 8 * 512).await.unwrap().len(), 8 * 512);
+        assert_eq!(octet.chunk.len(), 8 * 512);
+        // ...and once the peer asks for more, a whole chunk.
+        octet.read(8 * 512, 8 * 512).await.unwrap();
+        assert_eq!(octet.chunk.len(), READ_AHEAD);
+        // The same for netascii.
+        let mut ascii = NetasciiStream::new(&source);
+        assert_eq!(ascii.read(0, 512).await.unwrap().len(), 512);
+        assert!(ascii.held() <= 2 * 512, "{}", ascii.held());
     }
 }
