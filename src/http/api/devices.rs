@@ -1,0 +1,140 @@
+//! Devices (handsets).
+
+use axum::extract::{Path, Query};
+use axum::http::StatusCode;
+use axum::response::Response;
+use axum::Json;
+use serde::Deserialize;
+use utoipa::ToSchema;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+use crate::admin::{DeviceDetail, DeviceInput, LoginDetails, LoginTarget};
+use crate::app::App;
+use crate::model::Device;
+
+use super::{require, visible_tenant, ApiError, Body, Caller, Page, Problem, ADMINS};
+
+/// Adds this resource's routes, in the order of the OpenAPI document's paths.
+pub(super) fn routes(router: OpenApiRouter<App>) -> OpenApiRouter<App> {
+    router
+        .routes(routes!(devices_list, devices_create))
+        .routes(routes!(devices_get, devices_move))
+        .routes(routes!(devices_login))
+}
+
+/// The tenant's handsets; `q` matches MAC, Phone ID and model.
+#[utoipa::path(get, path = "/api/v1/tenants/{tenant}/devices", tag = "devices", params(Page),
+    responses((status = 200, body = Vec<Device>)))]
+async fn devices_list(
+    caller: Caller,
+    Path(tenant): Path<String>,
+    Query(page): Query<Page>,
+) -> Result<Response, ApiError> {
+    let tenant = visible_tenant(&caller, &tenant).await?;
+    require(&caller, ADMINS)?;
+    let devices = caller.admin.device_list(tenant.id).await?;
+    page.slice(
+        devices
+            .into_iter()
+            .filter(|d| page.matches(&[&d.mac.to_string(), &d.phone_id, &d.model]))
+            .collect(),
+    )
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+struct NewDevice {
+    mac: String,
+    model: String,
+    site: Option<String>,
+}
+
+/// Registers a handset by MAC (unique platform-wide) and model; it gets a Phone ID.
+#[utoipa::path(post, path = "/api/v1/tenants/{tenant}/devices", tag = "devices",
+    request_body = NewDevice, responses((status = 201, body = Device), (status = 409, body = Problem)))]
+async fn devices_create(
+    caller: Caller,
+    Path(tenant): Path<String>,
+    Body(body): Body<NewDevice>,
+) -> Result<(StatusCode, Json<Device>), ApiError> {
+    let tenant = visible_tenant(&caller, &tenant).await?;
+    require(&caller, ADMINS)?;
+    let input = DeviceInput {
+        mac: body.mac,
+        model: body.model,
+        site: body.site,
+    };
+    Ok((
+        StatusCode::CREATED,
+        Json(caller.admin.device_add(tenant.id, &input).await?),
+    ))
+}
+
+/// A handset by MAC or Phone ID: its state, the numbers logged in to it, and where and when it
+/// last fetched a file.
+#[utoipa::path(get, path = "/api/v1/tenants/{tenant}/devices/{device}", tag = "devices",
+    responses((status = 200, body = DeviceDetail), (status = 404, body = Problem)))]
+async fn devices_get(
+    caller: Caller,
+    Path((tenant, device)): Path<(String, String)>,
+) -> Result<Json<DeviceDetail>, ApiError> {
+    let tenant = visible_tenant(&caller, &tenant).await?;
+    require(&caller, ADMINS)?;
+    Ok(Json(caller.admin.device_detail(tenant.id, &device).await?))
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+struct DeviceChange {
+    /// The site (id or name) to move the handset to; no number may be logged in to it.
+    site: String,
+}
+
+/// Moves a handset to another site of the tenant (numbers log in at their own site).
+#[utoipa::path(patch, path = "/api/v1/tenants/{tenant}/devices/{device}", tag = "devices",
+    request_body = DeviceChange, responses((status = 200, body = Device), (status = 409, body = Problem)))]
+async fn devices_move(
+    caller: Caller,
+    Path((tenant, device)): Path<(String, String)>,
+    Body(body): Body<DeviceChange>,
+) -> Result<Json<Device>, ApiError> {
+    let tenant = visible_tenant(&caller, &tenant).await?;
+    require(&caller, ADMINS)?;
+    Ok(Json(
+        caller
+            .admin
+            .device_move(tenant.id, &device, &body.site)
+            .await?,
+    ))
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+struct DeviceLogin {
+    number: String,
+    #[serde(default)]
+    additional_line: bool,
+}
+
+/// Logs a number in to this handset (the same as `numbers/{number}/login`).
+#[utoipa::path(post, path = "/api/v1/tenants/{tenant}/devices/{device}/login", tag = "devices",
+    request_body = DeviceLogin, responses((status = 200, body = LoginDetails), (status = 409, body = Problem)))]
+async fn devices_login(
+    caller: Caller,
+    Path((tenant, device)): Path<(String, String)>,
+    Body(body): Body<DeviceLogin>,
+) -> Result<Json<LoginDetails>, ApiError> {
+    let tenant = visible_tenant(&caller, &tenant).await?;
+    require(&caller, ADMINS)?;
+    let target = LoginTarget {
+        handset: device,
+        additional_line: body.additional_line,
+    };
+    Ok(Json(
+        caller
+            .admin
+            .number_login(tenant.id, &body.number, &target)
+            .await?,
+    ))
+}

@@ -1,0 +1,372 @@
+//! Numbers.
+
+use axum::extract::{Path, Query};
+use axum::http::StatusCode;
+use axum::response::Response;
+use axum::Json;
+use serde::Deserialize;
+use utoipa::{IntoParams, ToSchema};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+use crate::admin::{LoginDetails, LoginTarget, NumberInput, NumberQuery};
+use crate::app::App;
+use crate::error::Error;
+use crate::model::{Number, NumberView, Role};
+
+use super::{
+    require, require_admin_or_holder, visible_number, visible_tenant, ApiError, Body, Caller, Page,
+    Problem, ADMINS, PLATFORM,
+};
+
+/// Adds this resource's routes, in the order of the OpenAPI document's paths.
+pub(super) fn routes(router: OpenApiRouter<App>) -> OpenApiRouter<App> {
+    router
+        .routes(routes!(numbers_list, numbers_create))
+        .routes(routes!(numbers_get))
+        .routes(routes!(numbers_status))
+        .routes(routes!(numbers_assign))
+        .routes(routes!(numbers_unassign))
+        .routes(routes!(numbers_label))
+        .routes(routes!(numbers_features))
+        .routes(routes!(numbers_reset_pin))
+        .routes(routes!(numbers_set_pin))
+        .routes(routes!(numbers_verify_pin))
+        .routes(routes!(numbers_login))
+        .routes(routes!(numbers_logout))
+        .routes(routes!(numbers_login_details))
+}
+
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+struct NumberFilter {
+    /// Site id or name; the first site alphabetically when absent; `all` for every site.
+    site: Option<String>,
+}
+
+/// The numbers at a site as the portal lists them: status, extension, default PIN, who they
+/// are assigned to (label or user), the handset they are logged in to. `q` matches the number
+/// and "assigned to".
+#[utoipa::path(get, path = "/api/v1/tenants/{tenant}/numbers", tag = "numbers",
+    params(NumberFilter, Page), responses((status = 200, body = Vec<NumberView>)))]
+async fn numbers_list(
+    caller: Caller,
+    Path(tenant): Path<String>,
+    Query(filter): Query<NumberFilter>,
+    Query(page): Query<Page>,
+) -> Result<Response, ApiError> {
+    let tenant = visible_tenant(&caller, &tenant).await?;
+    require(&caller, ADMINS)?;
+    let query = NumberQuery {
+        site: filter.site,
+        search: page.q.clone(),
+    };
+    page.slice(caller.admin.number_views(tenant.id, &query).await?)
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+struct NewNumber {
+    number: String,
+    site: Option<String>,
+    status: Option<String>,
+    #[serde(default)]
+    main: bool,
+}
+
+/// Allocates a number to the tenant at a site (operator only); `reserved` unless said.
+#[utoipa::path(post, path = "/api/v1/tenants/{tenant}/numbers", tag = "numbers",
+    request_body = NewNumber, responses((status = 201, body = Number), (status = 403, body = Problem)))]
+async fn numbers_create(
+    caller: Caller,
+    Path(tenant): Path<String>,
+    Body(body): Body<NewNumber>,
+) -> Result<(StatusCode, Json<Number>), ApiError> {
+    let tenant = visible_tenant(&caller, &tenant).await?;
+    require(&caller, PLATFORM)?;
+    let input = NumberInput {
+        number: body.number,
+        site: body.site,
+        status: body.status,
+        main: body.main,
+    };
+    Ok((
+        StatusCode::CREATED,
+        Json(caller.admin.number_add(tenant.id, &input).await?),
+    ))
+}
+
+/// One number (by id or E.164), with its features; a user may read their own.
+#[utoipa::path(get, path = "/api/v1/tenants/{tenant}/numbers/{number}", tag = "numbers",
+    responses((status = 200, body = Number), (status = 404, body = Problem)))]
+async fn numbers_get(
+    caller: Caller,
+    Path((tenant, number)): Path<(String, String)>,
+) -> Result<Json<Number>, ApiError> {
+    let (tenant, number) = visible_number(&caller, &tenant, &number).await?;
+    require_admin_or_holder(&caller, &tenant, &number).await?;
+    Ok(Json(number))
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+struct StatusChange {
+    /// `reserved`, `active` or `pending`.
+    status: String,
+}
+
+/// Changes a number's status, e.g. activates a reserved number (operator only).
+#[utoipa::path(post, path = "/api/v1/tenants/{tenant}/numbers/{number}/status", tag = "numbers",
+    request_body = StatusChange, responses((status = 200, body = Number), (status = 403, body = Problem)))]
+async fn numbers_status(
+    caller: Caller,
+    Path((tenant, number)): Path<(String, String)>,
+    Body(body): Body<StatusChange>,
+) -> Result<Json<Number>, ApiError> {
+    let (tenant, number) = visible_number(&caller, &tenant, &number).await?;
+    require(&caller, PLATFORM)?;
+    Ok(Json(
+        caller
+            .admin
+            .number_set_status(tenant.id, &number.id.to_string(), &body.status)
+            .await?,
+    ))
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+struct Assign {
+    /// User id, e-mail or "First Last".
+    user: String,
+}
+
+/// Assigns an active, non-main number to a user that has none.
+#[utoipa::path(post, path = "/api/v1/tenants/{tenant}/numbers/{number}/assign", tag = "numbers",
+    request_body = Assign, responses((status = 200, body = Number), (status = 409, body = Problem)))]
+async fn numbers_assign(
+    caller: Caller,
+    Path((tenant, number)): Path<(String, String)>,
+    Body(body): Body<Assign>,
+) -> Result<Json<Number>, ApiError> {
+    let (tenant, number) = visible_number(&caller, &tenant, &number).await?;
+    require(&caller, ADMINS)?;
+    let user = caller.admin.user(tenant.id, &body.user).await?;
+    Ok(Json(
+        caller
+            .admin
+            .number_assign(tenant.id, &number.id.to_string(), user.id)
+            .await?,
+    ))
+}
+
+/// Takes the number back from its user.
+#[utoipa::path(post, path = "/api/v1/tenants/{tenant}/numbers/{number}/unassign", tag = "numbers",
+    responses((status = 200, body = Number), (status = 409, body = Problem)))]
+async fn numbers_unassign(
+    caller: Caller,
+    Path((tenant, number)): Path<(String, String)>,
+) -> Result<Json<Number>, ApiError> {
+    let (tenant, number) = visible_number(&caller, &tenant, &number).await?;
+    require(&caller, ADMINS)?;
+    Ok(Json(
+        caller
+            .admin
+            .number_unassign(tenant.id, &number.id.to_string())
+            .await?,
+    ))
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+struct Label {
+    first: Option<String>,
+    last: Option<String>,
+}
+
+/// Sets the two-part display name (both empty: clears it); it overrides the user's name on the
+/// phone and in lists, without changing the assignment.
+#[utoipa::path(put, path = "/api/v1/tenants/{tenant}/numbers/{number}/label", tag = "numbers",
+    request_body = Label, responses((status = 200, body = Number), (status = 422, body = Problem)))]
+async fn numbers_label(
+    caller: Caller,
+    Path((tenant, number)): Path<(String, String)>,
+    Body(body): Body<Label>,
+) -> Result<Json<Number>, ApiError> {
+    let (tenant, number) = visible_number(&caller, &tenant, &number).await?;
+    require(&caller, ADMINS)?;
+    Ok(Json(
+        caller
+            .admin
+            .number_label(
+                tenant.id,
+                &number.id.to_string(),
+                body.first.as_deref(),
+                body.last.as_deref(),
+            )
+            .await?,
+    ))
+}
+
+/// Changes call features (a JSON merge patch of `NumberFeatures`); admins, or the user on their
+/// own number (who may show as CLI only their own number or their site's main number).
+#[utoipa::path(patch, path = "/api/v1/tenants/{tenant}/numbers/{number}/features", tag = "numbers",
+    request_body = crate::model::NumberFeatures,
+    responses((status = 200, body = Number), (status = 422, body = Problem)))]
+async fn numbers_features(
+    caller: Caller,
+    Path((tenant, number)): Path<(String, String)>,
+    Body(body): Body<serde_json::Value>,
+) -> Result<Json<Number>, ApiError> {
+    let (tenant, number) = visible_number(&caller, &tenant, &number).await?;
+    require_admin_or_holder(&caller, &tenant, &number).await?;
+    let key = number.id.to_string();
+    let number = match (caller.principal.role, caller.principal.user) {
+        // Self-service: the user's own rule for what their calls may show.
+        (Role::User, Some(user)) => {
+            caller
+                .admin
+                .number_features_by_user(tenant.id, user, &key, &body)
+                .await?
+        }
+        (Role::User, None) => return Err(ApiError::Forbidden),
+        _ => caller.admin.number_features(tenant.id, &key, &body).await?,
+    };
+    Ok(Json(number))
+}
+
+/// Sets the PIN back to the number's default PIN and unlocks it.
+#[utoipa::path(post, path = "/api/v1/tenants/{tenant}/numbers/{number}/reset-pin", tag = "numbers",
+    responses((status = 200, body = Number)))]
+async fn numbers_reset_pin(
+    caller: Caller,
+    Path((tenant, number)): Path<(String, String)>,
+) -> Result<Json<Number>, ApiError> {
+    let (tenant, number) = visible_number(&caller, &tenant, &number).await?;
+    require(&caller, ADMINS)?;
+    Ok(Json(
+        caller
+            .admin
+            .number_reset_pin(tenant.id, &number.id.to_string())
+            .await?,
+    ))
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+struct Pin {
+    pin: String,
+}
+
+/// The user sets their own PIN (4–8 digits; stored hashed, never shown). Only the number's user.
+#[utoipa::path(put, path = "/api/v1/tenants/{tenant}/numbers/{number}/pin", tag = "numbers",
+    request_body = Pin, responses((status = 200, body = Number), (status = 403, body = Problem)))]
+async fn numbers_set_pin(
+    caller: Caller,
+    Path((tenant, number)): Path<(String, String)>,
+    Body(body): Body<Pin>,
+) -> Result<Json<Number>, ApiError> {
+    let (tenant, number) = visible_number(&caller, &tenant, &number).await?;
+    require(&caller, &[Role::User])?;
+    require_admin_or_holder(&caller, &tenant, &number).await?;
+    Ok(Json(
+        caller
+            .admin
+            .number_set_pin(tenant.id, &number.id.to_string(), &body.pin)
+            .await?,
+    ))
+}
+
+/// Checks a PIN: 204 when right, 422 when wrong (with the attempts left), 423 once three wrong
+/// PINs in a row have locked it.
+#[utoipa::path(post, path = "/api/v1/tenants/{tenant}/numbers/{number}/verify-pin", tag = "numbers",
+    request_body = Pin,
+    responses((status = 204), (status = 422, body = Problem), (status = 423, body = Problem)))]
+async fn numbers_verify_pin(
+    caller: Caller,
+    Path((tenant, number)): Path<(String, String)>,
+    Body(body): Body<Pin>,
+) -> Result<StatusCode, ApiError> {
+    let (tenant, number) = visible_number(&caller, &tenant, &number).await?;
+    require_admin_or_holder(&caller, &tenant, &number).await?;
+    caller
+        .admin
+        .number_verify_pin(tenant.id, &number.id.to_string(), &body.pin)
+        .await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+struct HandsetLogin {
+    /// The Phone ID the handset shows (or give `mac`).
+    phone_id: Option<String>,
+    mac: Option<String>,
+    /// Add as a further line of a multi-account phone instead of refusing a taken handset.
+    #[serde(default)]
+    additional_line: bool,
+}
+
+/// Logs the number in to a handset by Phone ID or MAC; 409 when someone is logged in there.
+/// The answer holds the line's login details, shown this once.
+#[utoipa::path(post, path = "/api/v1/tenants/{tenant}/numbers/{number}/login", tag = "numbers",
+    request_body = HandsetLogin,
+    responses((status = 200, body = LoginDetails), (status = 409, body = Problem)))]
+async fn numbers_login(
+    caller: Caller,
+    Path((tenant, number)): Path<(String, String)>,
+    Body(body): Body<HandsetLogin>,
+) -> Result<Json<LoginDetails>, ApiError> {
+    let (tenant, number) = visible_number(&caller, &tenant, &number).await?;
+    require(&caller, ADMINS)?;
+    let handset = match (body.phone_id, body.mac) {
+        (Some(id), None) => id,
+        (None, Some(mac)) => mac,
+        _ => {
+            return Err(Error::invalid("phone_id", "give the handset's phone_id or its mac").into())
+        }
+    };
+    let target = LoginTarget {
+        handset,
+        additional_line: body.additional_line,
+    };
+    Ok(Json(
+        caller
+            .admin
+            .number_login(tenant.id, &number.id.to_string(), &target)
+            .await?,
+    ))
+}
+
+/// Logs the number out of its handset.
+#[utoipa::path(post, path = "/api/v1/tenants/{tenant}/numbers/{number}/logout", tag = "numbers",
+    responses((status = 200, body = Number), (status = 409, body = Problem)))]
+async fn numbers_logout(
+    caller: Caller,
+    Path((tenant, number)): Path<(String, String)>,
+) -> Result<Json<Number>, ApiError> {
+    let (tenant, number) = visible_number(&caller, &tenant, &number).await?;
+    require(&caller, ADMINS)?;
+    Ok(Json(
+        caller
+            .admin
+            .number_logout(tenant.id, &number.id.to_string())
+            .await?,
+    ))
+}
+
+/// New login details for the number's line, shown this once; the phone gets them next fetch.
+#[utoipa::path(post, path = "/api/v1/tenants/{tenant}/numbers/{number}/login-details", tag = "numbers",
+    responses((status = 200, body = LoginDetails), (status = 409, body = Problem)))]
+async fn numbers_login_details(
+    caller: Caller,
+    Path((tenant, number)): Path<(String, String)>,
+) -> Result<Json<LoginDetails>, ApiError> {
+    let (tenant, number) = visible_number(&caller, &tenant, &number).await?;
+    require(&caller, ADMINS)?;
+    Ok(Json(
+        caller
+            .admin
+            .number_new_login_details(tenant.id, &number.id.to_string())
+            .await?,
+    ))
+}

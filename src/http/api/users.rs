@@ -1,0 +1,547 @@
+//! Users, and what is done to or for one: activation, licences, monitors (BLF), speed dials,
+//! device passwords.
+
+use axum::extract::{Path, Query};
+use axum::http::{header, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+use crate::admin::{LoginDetails, UserInput, UserUpdate, SELF_SERVICE_OPTIONS};
+use crate::app::App;
+use crate::error::Error;
+use crate::model::{LicenceKind, User, UserId};
+
+use super::{
+    require, require_admin_or_self, visible_tenant, visible_user, ApiError, Body, Caller, Page,
+    Problem, ADMINS, PLATFORM,
+};
+
+/// Adds this resource's routes, in the order of the OpenAPI document's paths.
+pub(super) fn routes(router: OpenApiRouter<App>) -> OpenApiRouter<App> {
+    router
+        .routes(routes!(users_list, users_create))
+        .routes(routes!(users_get, users_update, users_delete))
+        .routes(routes!(users_activate))
+        .routes(routes!(users_fail))
+        .routes(routes!(users_deactivate))
+        .routes(routes!(users_app_registration))
+        .routes(routes!(users_licences_get, users_licences_set))
+        .routes(routes!(users_monitors_list, users_monitors_add))
+        .routes(routes!(users_monitors_remove))
+        .routes(routes!(users_speed_dials_get, users_speed_dials_set))
+        .routes(routes!(users_device_passwords))
+}
+
+/// The tenant's users; `q` matches names, e-mail, number and extension.
+#[utoipa::path(get, path = "/api/v1/tenants/{tenant}/users", tag = "users", params(Page),
+    responses((status = 200, body = Vec<User>)))]
+async fn users_list(
+    caller: Caller,
+    Path(tenant): Path<String>,
+    Query(page): Query<Page>,
+) -> Result<Response, ApiError> {
+    let tenant = visible_tenant(&caller, &tenant).await?;
+    require(&caller, ADMINS)?;
+    let users = caller.admin.user_list(tenant.id).await?;
+    page.slice(
+        users
+            .into_iter()
+            .filter(|u| {
+                page.matches(&[
+                    &u.display_name(),
+                    u.email.as_deref().unwrap_or(""),
+                    u.number.as_ref().map(|n| n.as_str()).unwrap_or(""),
+                    u.extension.as_deref().unwrap_or(""),
+                ])
+            })
+            .collect(),
+    )
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+struct NewUser {
+    first_name: String,
+    last_name: String,
+    email: Option<String>,
+    number: Option<String>,
+    extension: Option<String>,
+    mobile: Option<String>,
+    contract_number: Option<String>,
+    #[serde(default)]
+    licences: Vec<String>,
+    trunk: Option<String>,
+}
+
+/// Creates a user, `pending` until the operator activates them.
+#[utoipa::path(post, path = "/api/v1/tenants/{tenant}/users", tag = "users", request_body = NewUser,
+    responses((status = 201, body = User), (status = 409, body = Problem), (status = 422, body = Problem)))]
+async fn users_create(
+    caller: Caller,
+    Path(tenant): Path<String>,
+    Body(body): Body<NewUser>,
+) -> Result<(StatusCode, Json<User>), ApiError> {
+    let tenant = visible_tenant(&caller, &tenant).await?;
+    require(&caller, ADMINS)?;
+    let input = UserInput {
+        first_name: body.first_name,
+        last_name: body.last_name,
+        email: body.email,
+        number: body.number,
+        extension: body.extension,
+        mobile: body.mobile,
+        contract_number: body.contract_number,
+        licences: body.licences,
+        trunk: body.trunk,
+    };
+    Ok((
+        StatusCode::CREATED,
+        Json(caller.admin.user_add(tenant.id, &input).await?),
+    ))
+}
+
+/// One user; a user may read themselves.
+#[utoipa::path(get, path = "/api/v1/tenants/{tenant}/users/{user}", tag = "users",
+    responses((status = 200, body = User), (status = 404, body = Problem)))]
+async fn users_get(
+    caller: Caller,
+    Path((tenant, user)): Path<(String, String)>,
+) -> Result<Json<User>, ApiError> {
+    let (_, user) = visible_user(&caller, &tenant, &user).await?;
+    require_admin_or_self(&caller, user.id)?;
+    Ok(Json(user))
+}
+
+#[derive(Deserialize, ToSchema, Default)]
+#[serde(deny_unknown_fields)]
+struct UserChanges {
+    first_name: Option<String>,
+    last_name: Option<String>,
+    /// Empty text clears.
+    email: Option<String>,
+    extension: Option<String>,
+    mobile: Option<String>,
+    contract_number: Option<String>,
+    /// The app registration e-mail: changeable until the user registers; each change
+    /// re-issues the invitation.
+    app_email: Option<String>,
+    trunk: Option<String>,
+    /// A JSON merge patch of the PBX options.
+    #[schema(value_type = Option<crate::model::PbxOptions>)]
+    options: Option<serde_json::Value>,
+}
+
+/// Changes a user. Admins may change everything (configuration only once the user is
+/// active); a user may change their own names, e-mail, app e-mail and their notification and
+/// call-waiting options (`SELF_SERVICE_OPTIONS`).
+#[utoipa::path(patch, path = "/api/v1/tenants/{tenant}/users/{user}", tag = "users",
+    request_body = UserChanges,
+    responses((status = 200, body = User), (status = 409, body = Problem), (status = 422, body = Problem)))]
+async fn users_update(
+    caller: Caller,
+    Path((tenant, user)): Path<(String, String)>,
+    Body(body): Body<UserChanges>,
+) -> Result<Json<User>, ApiError> {
+    let (tenant, user) = visible_user(&caller, &tenant, &user).await?;
+    require_admin_or_self(&caller, user.id)?;
+    let admin_only = body.extension.is_some()
+        || body.mobile.is_some()
+        || body.contract_number.is_some()
+        || body.trunk.is_some();
+    let admin_options = body.options.as_ref().is_some_and(|o| {
+        o.as_object().is_none_or(|m| {
+            m.keys()
+                .any(|k| !SELF_SERVICE_OPTIONS.contains(&k.as_str()))
+        })
+    });
+    if admin_only || admin_options {
+        require(&caller, ADMINS)?;
+    }
+    let input = UserUpdate {
+        first_name: body.first_name,
+        last_name: body.last_name,
+        email: body.email,
+        extension: body.extension,
+        mobile: body.mobile,
+        contract_number: body.contract_number,
+        app_email: body.app_email,
+        trunk: body.trunk,
+        options: body.options,
+    };
+    Ok(Json(
+        caller.admin.user_update(tenant.id, user.id, &input).await?,
+    ))
+}
+
+/// Deletes an active or deactivated user (409 for a pending one): the number is free at once
+/// and logged out of its handset; the user leaves every monitor list. Cannot be undone.
+#[utoipa::path(delete, path = "/api/v1/tenants/{tenant}/users/{user}", tag = "users",
+    responses((status = 204), (status = 409, body = Problem)))]
+async fn users_delete(
+    caller: Caller,
+    Path((tenant, user)): Path<(String, String)>,
+) -> Result<StatusCode, ApiError> {
+    let (tenant, user) = visible_user(&caller, &tenant, &user).await?;
+    require(&caller, ADMINS)?;
+    caller.admin.user_delete(tenant.id, user.id).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// Activates a pending or failed user (operator only), or reactivates a deactivated one.
+#[utoipa::path(post, path = "/api/v1/tenants/{tenant}/users/{user}/activate", tag = "users",
+    responses((status = 200, body = User), (status = 403, body = Problem), (status = 409, body = Problem)))]
+async fn users_activate(
+    caller: Caller,
+    Path((tenant, user)): Path<(String, String)>,
+) -> Result<Json<User>, ApiError> {
+    let (tenant, user) = visible_user(&caller, &tenant, &user).await?;
+    // Activation is the operator's; reactivating a deactivated user is the tenant admin's too.
+    let roles = if user.state == crate::model::UserState::Deactivated {
+        ADMINS
+    } else {
+        PLATFORM
+    };
+    require(&caller, roles)?;
+    Ok(Json(caller.admin.user_activate(tenant.id, user.id).await?))
+}
+
+/// Marks a pending user as failed (operator only).
+#[utoipa::path(post, path = "/api/v1/tenants/{tenant}/users/{user}/fail", tag = "users",
+    responses((status = 200, body = User), (status = 403, body = Problem), (status = 409, body = Problem)))]
+async fn users_fail(
+    caller: Caller,
+    Path((tenant, user)): Path<(String, String)>,
+) -> Result<Json<User>, ApiError> {
+    let (tenant, user) = visible_user(&caller, &tenant, &user).await?;
+    require(&caller, PLATFORM)?;
+    Ok(Json(caller.admin.user_fail(tenant.id, user.id).await?))
+}
+
+#[derive(Deserialize, Default, ToSchema)]
+#[serde(deny_unknown_fields)]
+struct Deactivation {
+    /// What callers hear.
+    announcement: Option<String>,
+    /// Where they are transferred (E.164).
+    transfer: Option<String>,
+    /// `announced` or `key-press`.
+    transfer_mode: Option<String>,
+}
+
+/// Deactivates an active user; group memberships and monitor lists stay.
+#[utoipa::path(post, path = "/api/v1/tenants/{tenant}/users/{user}/deactivate", tag = "users",
+    request_body = Deactivation, responses((status = 200, body = User), (status = 409, body = Problem)))]
+async fn users_deactivate(
+    caller: Caller,
+    Path((tenant, user)): Path<(String, String)>,
+    body: Option<Body<Deactivation>>,
+) -> Result<Json<User>, ApiError> {
+    let (tenant, user) = visible_user(&caller, &tenant, &user).await?;
+    require(&caller, ADMINS)?;
+    let d = body.map(|Body(d)| d).unwrap_or_default();
+    Ok(Json(
+        caller
+            .admin
+            .user_deactivate(
+                tenant.id,
+                user.id,
+                d.announcement.as_deref(),
+                d.transfer.as_deref(),
+                d.transfer_mode.as_deref(),
+            )
+            .await?,
+    ))
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+struct AppRegistration {
+    login: String,
+}
+
+/// The app platform reports the user's registration (operator only): the registration e-mail
+/// is fixed from now on and the login name is shown.
+#[utoipa::path(post, path = "/api/v1/tenants/{tenant}/users/{user}/app-registration", tag = "users",
+    request_body = AppRegistration, responses((status = 200, body = User), (status = 409, body = Problem)))]
+async fn users_app_registration(
+    caller: Caller,
+    Path((tenant, user)): Path<(String, String)>,
+    Body(body): Body<AppRegistration>,
+) -> Result<Json<User>, ApiError> {
+    let (tenant, user) = visible_user(&caller, &tenant, &user).await?;
+    require(&caller, PLATFORM)?;
+    Ok(Json(
+        caller
+            .admin
+            .user_app_registered(tenant.id, user.id, &body.login)
+            .await?,
+    ))
+}
+
+/// The licences the user holds.
+#[utoipa::path(get, path = "/api/v1/tenants/{tenant}/users/{user}/licences", tag = "users",
+    responses((status = 200, body = Vec<LicenceKind>)))]
+async fn users_licences_get(
+    caller: Caller,
+    Path((tenant, user)): Path<(String, String)>,
+) -> Result<Json<Vec<LicenceKind>>, ApiError> {
+    let (tenant, user) = visible_user(&caller, &tenant, &user).await?;
+    require_admin_or_self(&caller, user.id)?;
+    Ok(Json(caller.admin.user_licences(tenant.id, user.id).await?))
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+struct Licences {
+    /// Exactly the licences the user should hold: `app`, `conference-room`, `e-fax`.
+    licences: Vec<String>,
+}
+
+/// Sets the licences the user holds; new ones come from the tenant's pools (409 when empty).
+#[utoipa::path(put, path = "/api/v1/tenants/{tenant}/users/{user}/licences", tag = "users",
+    request_body = Licences, responses((status = 200, body = Vec<LicenceKind>), (status = 409, body = Problem)))]
+async fn users_licences_set(
+    caller: Caller,
+    Path((tenant, user)): Path<(String, String)>,
+    Body(body): Body<Licences>,
+) -> Result<Json<Vec<LicenceKind>>, ApiError> {
+    let (tenant, user) = visible_user(&caller, &tenant, &user).await?;
+    require(&caller, ADMINS)?;
+    Ok(Json(
+        caller
+            .admin
+            .user_licences_set(tenant.id, user.id, &body.licences)
+            .await?,
+    ))
+}
+
+/// A colleague on a monitor list: what a BLF key shows, nothing private.
+#[derive(Serialize, ToSchema)]
+struct Colleague {
+    id: UserId,
+    /// The number's label, else the name.
+    name: String,
+    extension: Option<String>,
+    number: Option<crate::model::E164>,
+}
+
+fn colleagues(users: Vec<User>) -> Vec<Colleague> {
+    users
+        .into_iter()
+        .map(|u| Colleague {
+            id: u.id,
+            name: u.shown_name(),
+            extension: u.extension,
+            number: u.number,
+        })
+        .collect()
+}
+
+/// The user's monitor list (their phone's BLF keys), in key order.
+#[utoipa::path(get, path = "/api/v1/tenants/{tenant}/users/{user}/monitors", tag = "blf",
+    responses((status = 200, body = Vec<Colleague>)))]
+async fn users_monitors_list(
+    caller: Caller,
+    Path((tenant, user)): Path<(String, String)>,
+) -> Result<Json<Vec<Colleague>>, ApiError> {
+    let (tenant, user) = visible_user(&caller, &tenant, &user).await?;
+    require_admin_or_self(&caller, user.id)?;
+    let list = caller.admin.monitor_list(tenant.id, user.id).await?;
+    Ok(Json(colleagues(list)))
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+struct Watch {
+    /// The user to monitor (id, e-mail or "First Last"); an admin must have granted it.
+    user: String,
+}
+
+/// Adds a user to the monitor list: only users an admin has granted (see `blf-grants`).
+#[utoipa::path(post, path = "/api/v1/tenants/{tenant}/users/{user}/monitors", tag = "blf",
+    request_body = Watch, responses((status = 200, body = Vec<Colleague>), (status = 422, body = Problem)))]
+async fn users_monitors_add(
+    caller: Caller,
+    Path((tenant, user)): Path<(String, String)>,
+    Body(body): Body<Watch>,
+) -> Result<Json<Vec<Colleague>>, ApiError> {
+    let (tenant, user) = visible_user(&caller, &tenant, &user).await?;
+    require_admin_or_self(&caller, user.id)?;
+    let watched = caller.admin.user(tenant.id, &body.user).await?;
+    caller
+        .admin
+        .monitor_add(tenant.id, user.id, watched.id)
+        .await?;
+    let list = caller.admin.monitor_list(tenant.id, user.id).await?;
+    Ok(Json(colleagues(list)))
+}
+
+/// Removes a user from the monitor list.
+#[utoipa::path(delete, path = "/api/v1/tenants/{tenant}/users/{user}/monitors/{watched}", tag = "blf",
+    responses((status = 204), (status = 404, body = Problem)))]
+async fn users_monitors_remove(
+    caller: Caller,
+    Path((tenant, user, watched)): Path<(String, String, String)>,
+) -> Result<StatusCode, ApiError> {
+    let (tenant, user) = visible_user(&caller, &tenant, &user).await?;
+    require_admin_or_self(&caller, user.id)?;
+    let watched = caller.admin.user(tenant.id, &watched).await?;
+    caller
+        .admin
+        .monitor_remove(tenant.id, user.id, watched.id)
+        .await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// A speed-dial key: its label and what it dials (a number, an extension or a feature code).
+#[derive(Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+struct SpeedDial {
+    /// 1 to 32 characters.
+    label: String,
+    /// `+` and digits, or digits with `*` and `#`.
+    target: String,
+}
+
+/// The user's speed dials, in key order (after the BLF keys); a user may read their own.
+#[utoipa::path(get, path = "/api/v1/tenants/{tenant}/users/{user}/speed-dials", tag = "users",
+    responses((status = 200, body = Vec<SpeedDial>), (status = 404, body = Problem)))]
+async fn users_speed_dials_get(
+    caller: Caller,
+    Path((tenant, user)): Path<(String, String)>,
+) -> Result<Json<Vec<SpeedDial>>, ApiError> {
+    let (tenant, user) = visible_user(&caller, &tenant, &user).await?;
+    require_admin_or_self(&caller, user.id)?;
+    let dials = caller.admin.speed_dials(tenant.id, user.id).await?;
+    Ok(Json(
+        dials
+            .into_iter()
+            .map(|(label, target)| SpeedDial { label, target })
+            .collect(),
+    ))
+}
+
+/// Replaces the user's speed dials (an empty list clears them); admins, or the user.
+#[utoipa::path(put, path = "/api/v1/tenants/{tenant}/users/{user}/speed-dials", tag = "users",
+    request_body = Vec<SpeedDial>,
+    responses((status = 200, body = Vec<SpeedDial>), (status = 422, body = Problem)))]
+async fn users_speed_dials_set(
+    caller: Caller,
+    Path((tenant, user)): Path<(String, String)>,
+    Body(body): Body<Vec<SpeedDial>>,
+) -> Result<Json<Vec<SpeedDial>>, ApiError> {
+    let (tenant, user) = visible_user(&caller, &tenant, &user).await?;
+    require_admin_or_self(&caller, user.id)?;
+    let dials: Vec<(String, String)> = body.into_iter().map(|d| (d.label, d.target)).collect();
+    caller
+        .admin
+        .speed_dials_set(tenant.id, user.id, &dials)
+        .await?;
+    let dials = caller.admin.speed_dials(tenant.id, user.id).await?;
+    Ok(Json(
+        dials
+            .into_iter()
+            .map(|(label, target)| SpeedDial { label, target })
+            .collect(),
+    ))
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+struct DevicePasswords {
+    /// Users (id, e-mail or "First Last"); absent: every user with a logged-in number.
+    users: Option<Vec<String>>,
+    /// One password for all (8–64 printable characters); absent: a random one per line.
+    password: Option<String>,
+}
+
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+struct Format {
+    /// `csv` for a CSV file instead of JSON.
+    format: Option<String>,
+}
+
+/// One line of a bulk password change.
+#[derive(Serialize, ToSchema)]
+struct UserLogin {
+    user_id: UserId,
+    first_name: String,
+    last_name: String,
+    #[serde(flatten)]
+    details: LoginDetails,
+}
+
+/// New desk-phone passwords for several users at once, shown this once; `?format=csv` exports
+/// them as CSV.
+#[utoipa::path(post, path = "/api/v1/tenants/{tenant}/users/device-passwords", tag = "users",
+    request_body = DevicePasswords, params(Format),
+    responses((status = 200, body = Vec<UserLogin>, description = "JSON, or text/csv with ?format=csv")))]
+async fn users_device_passwords(
+    caller: Caller,
+    Path(tenant): Path<String>,
+    Query(format): Query<Format>,
+    Body(body): Body<DevicePasswords>,
+) -> Result<Response, ApiError> {
+    let tenant = visible_tenant(&caller, &tenant).await?;
+    require(&caller, ADMINS)?;
+    let users = match body.users {
+        Some(keys) => {
+            let mut ids = Vec::with_capacity(keys.len());
+            for key in keys {
+                ids.push(caller.admin.user(tenant.id, &key).await?);
+            }
+            ids
+        }
+        None => caller
+            .admin
+            .user_list(tenant.id)
+            .await?
+            .into_iter()
+            .filter(|u| u.number.is_some() && u.state != crate::model::UserState::Pending)
+            .collect(),
+    };
+    let ids: Vec<UserId> = users.iter().map(|u| u.id).collect();
+    let done = caller
+        .admin
+        .users_device_passwords(tenant.id, &ids, body.password.as_deref())
+        .await?;
+    let rows: Vec<UserLogin> = done
+        .into_iter()
+        .filter_map(|(id, details)| {
+            users.iter().find(|u| u.id == id).map(|u| UserLogin {
+                user_id: id,
+                first_name: u.first_name.to_string(),
+                last_name: u.last_name.to_string(),
+                details,
+            })
+        })
+        .collect();
+    match format.format.as_deref() {
+        None | Some("json") => Ok(Json(rows).into_response()),
+        Some("csv") => {
+            let csv = crate::admin::login_details_csv(
+                rows.iter()
+                    .map(|r| (r.first_name.as_str(), r.last_name.as_str(), &r.details)),
+            )?;
+            Ok((
+                [
+                    (header::CONTENT_TYPE, "text/csv; charset=utf-8"),
+                    (
+                        header::CONTENT_DISPOSITION,
+                        "attachment; filename=\"device-passwords.csv\"",
+                    ),
+                ],
+                csv,
+            )
+                .into_response())
+        }
+        Some(other) => {
+            Err(Error::invalid("format", format!("{other:?} is not one of: json, csv")).into())
+        }
+    }
+}
