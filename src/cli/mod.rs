@@ -1,0 +1,387 @@
+//! Command-line interface (see interface.md): `serve` and the admin commands. Admin commands go
+//! through `autoprov::admin`, straight to the store, so they work with the server stopped or
+//! running (a running server sees the change within `store.poll_ms`). Every command takes
+//! `--json`.
+//!
+//! This file holds the parser's top level, settings and logging, the output helpers and the
+//! dispatch; each command group's subcommands and their handling are in a module of their own.
+
+#![allow(clippy::print_stdout)]
+
+mod audit;
+mod blf;
+mod certs;
+mod device;
+mod licence;
+mod number;
+mod serve;
+mod site;
+mod templates;
+mod tenant;
+mod token;
+mod trunk;
+mod user;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use autoprov::config::{self, LogFormat, Settings, Sources};
+use autoprov::App;
+use clap::{Args, Parser, Subcommand};
+use serde::Serialize;
+
+#[derive(Parser, Debug)]
+#[command(
+    name = "autoprov",
+    version,
+    about = "Provisioning server for SIP desk phones"
+)]
+struct Cli {
+    /// Data folder (SQLite file, generated certificates, static files) [default: ./data]
+    #[arg(long, global = true, value_name = "DIR")]
+    data: Option<PathBuf>,
+    /// sqlite://PATH or postgres://… [default: sqlite://<data>/autoprov.db]
+    #[arg(long, global = true, value_name = "URL")]
+    database: Option<String>,
+    /// TOML configuration file
+    #[arg(long, global = true, value_name = "FILE")]
+    config: Option<PathBuf>,
+    /// Log format: human or json
+    #[arg(long, global = true, value_name = "FORMAT")]
+    log_format: Option<String>,
+    /// Machine-readable output
+    #[arg(long, global = true)]
+    json: bool,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+enum Command {
+    /// Run the server
+    Serve(serve::ServeArgs),
+    /// Tenants (organisations)
+    #[command(subcommand)]
+    Tenant(tenant::TenantCmd),
+    /// A tenant's sites
+    #[command(subcommand)]
+    Site(site::SiteCmd),
+    /// Phone numbers
+    #[command(subcommand)]
+    Number(number::NumberCmd),
+    /// Users
+    #[command(subcommand)]
+    User(user::UserCmd),
+    /// Handsets
+    #[command(subcommand)]
+    Device(device::DeviceCmd),
+    /// The local CA and HTTPS server certificate
+    #[command(subcommand)]
+    Certs(certs::CertsCmd),
+    /// API tokens
+    #[command(subcommand)]
+    Token(token::TokenCmd),
+    /// BLF permissions: who may be monitored by whom
+    #[command(subcommand)]
+    Blf(blf::BlfCmd),
+    /// A tenant's licence pools
+    #[command(subcommand)]
+    Licence(licence::LicenceCmd),
+    /// Sites' trunks
+    #[command(subcommand)]
+    Trunk(trunk::TrunkCmd),
+    /// The audit trail of a tenant, newest first
+    Audit(audit::AuditArgs),
+    /// Render every family's files against a sample device and parse them; report what is
+    /// broken (with the operator's overrides, if configured)
+    CheckTemplates,
+    /// Print what a phone would receive
+    Render(templates::RenderArgs),
+}
+
+#[derive(Args, Debug)]
+struct TenantArg {
+    /// Tenant id or name
+    #[arg(long)]
+    tenant: String,
+}
+
+pub(crate) fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let json = cli.json;
+    let (settings, _log_guard) = match settings(&cli) {
+        Ok(s) => s,
+        Err(e) => return fail(json, &e),
+    };
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            return fail(
+                json,
+                &anyhow::Error::from(e).context("starting the runtime"),
+            )
+        }
+    };
+    match runtime.block_on(execute(cli, settings)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => fail(json, &e),
+    }
+}
+
+fn fail(json: bool, e: &anyhow::Error) -> ExitCode {
+    if json {
+        let body = serde_json::json!({ "error": format!("{e:#}") });
+        eprintln!("{body}");
+    } else {
+        eprintln!("error: {e:#}");
+    }
+    ExitCode::FAILURE
+}
+
+/// Loads settings and starts logging (serve logs at info, admin commands at warn). The returned
+/// guard flushes the log writer when dropped at exit.
+fn settings(cli: &Cli) -> anyhow::Result<(Settings, tracing_appender::non_blocking::WorkerGuard)> {
+    let mut flags: Vec<(&'static str, String)> = Vec::new();
+    if let Some(d) = &cli.data {
+        flags.push(("data", d.display().to_string()));
+    }
+    if let Some(d) = &cli.database {
+        flags.push(("database", d.clone()));
+    }
+    if let Some(f) = &cli.log_format {
+        flags.push(("log_format", f.clone()));
+    }
+    if let Command::Serve(args) = &cli.command {
+        for (key, value) in [
+            ("listen.http", &args.http),
+            ("listen.https", &args.https),
+            ("listen.tftp", &args.tftp),
+            ("listen.pnp", &args.pnp),
+            ("listen.admin", &args.admin),
+        ] {
+            if let Some(v) = value {
+                flags.push((key, v.clone()));
+            }
+        }
+    }
+    let sources = Sources {
+        config_file: cli.config.clone(),
+        read_env: true,
+        flags,
+    };
+    let (settings, warnings) = config::load(&sources)?;
+    let default_level = match cli.command {
+        Command::Serve(_) => "autoprov=info",
+        _ => "autoprov=warn",
+    };
+    let filter = settings
+        .log_filter
+        .as_deref()
+        .and_then(|f| tracing_subscriber::EnvFilter::try_new(f).ok())
+        .unwrap_or_else(|| tracing_subscriber::EnvFilter::new(default_level));
+    // One log line per served file: a background thread does the writing, so requests do not
+    // wait for the terminal or disk. Lines are never dropped: only a full queue (128k lines)
+    // makes a request wait.
+    let (writer, guard) = tracing_appender::non_blocking::NonBlockingBuilder::default()
+        .lossy(false)
+        .finish(std::io::stderr());
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
+        .with_writer(writer);
+    match settings.log_format {
+        LogFormat::Json => builder.json().init(),
+        LogFormat::Human => builder.init(),
+    }
+    for warning in warnings {
+        tracing::warn!("{warning}");
+    }
+    Ok((settings, guard))
+}
+
+async fn execute(cli: Cli, settings: Settings) -> anyhow::Result<()> {
+    let out = Output { json: cli.json };
+    match cli.command {
+        Command::Serve(_) => serve::run(settings).await,
+        Command::Certs(cmd) => certs::run(&cmd, &settings, &out).await,
+        Command::CheckTemplates => templates::check(&settings, &out),
+        Command::Tenant(cmd) => {
+            let session = Session::open(settings).await?;
+            let result = tenant::run(&session.admin, &out, cmd).await;
+            session.finish(result).await
+        }
+        Command::Site(cmd) => {
+            let session = Session::open(settings).await?;
+            let result = site::run(&session.admin, &out, cmd).await;
+            session.finish(result).await
+        }
+        Command::Number(cmd) => {
+            let session = Session::open(settings).await?;
+            let result = number::run(&session.admin, &out, cmd).await;
+            session.finish(result).await
+        }
+        Command::User(cmd) => {
+            let session = Session::open(settings).await?;
+            let result = user::run(&session.admin, &out, cmd).await;
+            session.finish(result).await
+        }
+        Command::Device(cmd) => {
+            let session = Session::open(settings).await?;
+            let result = device::run(&session.admin, &out, cmd).await;
+            session.finish(result).await
+        }
+        Command::Audit(args) => {
+            let session = Session::open(settings).await?;
+            let result = audit::run(&session.admin, &out, args).await;
+            session.finish(result).await
+        }
+        Command::Token(cmd) => {
+            let session = Session::open(settings).await?;
+            let result = token::run(&session.admin, &out, cmd).await;
+            session.finish(result).await
+        }
+        Command::Blf(cmd) => {
+            let session = Session::open(settings).await?;
+            let result = blf::run(&session.admin, &out, cmd).await;
+            session.finish(result).await
+        }
+        Command::Licence(cmd) => {
+            let session = Session::open(settings).await?;
+            let result = licence::run(&session.admin, &out, cmd).await;
+            session.finish(result).await
+        }
+        Command::Trunk(cmd) => {
+            let session = Session::open(settings).await?;
+            let result = trunk::run(&session.admin, &out, cmd).await;
+            session.finish(result).await
+        }
+        Command::Render(args) => {
+            let session = Session::open(settings).await?;
+            let result = templates::render(&session.app, &out, args).await;
+            session.finish(result).await
+        }
+    }
+}
+
+/// What an admin command works on: the opened `App` and an `Admin` acting as the operator.
+struct Session {
+    admin: autoprov::admin::Admin,
+    app: App,
+}
+
+impl Session {
+    async fn open(settings: Settings) -> anyhow::Result<Session> {
+        let app = App::open(settings).await?;
+        // The CLI's writes are recorded in the audit trail as the operating-system user's.
+        let actor = format!("cli:{}", autoprov::config::operator_name());
+        let admin = app.admin.acting(&actor);
+        Ok(Session { admin, app })
+    }
+
+    /// Closes the store after a command that succeeded; a failed one returns its error as is.
+    async fn finish(self, result: anyhow::Result<()>) -> anyhow::Result<()> {
+        result?;
+        self.app.store.close().await;
+        Ok(())
+    }
+}
+
+async fn wait_for_signal() {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{signal, SignalKind};
+        match signal(SignalKind::terminate()) {
+            Ok(mut term) => {
+                tokio::select! {
+                    _ = tokio::signal::ctrl_c() => {}
+                    _ = term.recv() => {}
+                }
+            }
+            Err(_) => {
+                let _ = tokio::signal::ctrl_c().await;
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = tokio::signal::ctrl_c().await;
+    }
+}
+
+struct Output {
+    json: bool,
+}
+
+impl Output {
+    fn one<T: Serialize>(&self, value: &T, human: String) {
+        if self.json {
+            emit(&serde_json::to_string(value).unwrap_or_default());
+        } else if !human.is_empty() {
+            emit(&human);
+        }
+    }
+
+    fn list<T: Serialize>(&self, values: &[T], human: impl Fn(&T) -> String) {
+        if self.json {
+            emit(&serde_json::to_string(values).unwrap_or_default());
+        } else {
+            for v in values {
+                emit(&human(v));
+            }
+        }
+    }
+}
+
+/// Writes a line to stdout. A reader that went away (`autoprov device list | head -1`) ends
+/// the command quietly, as it does for other Unix tools, instead of a panic; the command's
+/// writes are done by then, since output comes after them.
+fn emit(line: &str) {
+    write_stdout(format!("{line}\n").as_bytes());
+}
+
+fn write_stdout(bytes: &[u8]) {
+    use std::io::Write as _;
+    let mut out = std::io::stdout().lock();
+    match out.write_all(bytes).and_then(|()| out.flush()) {
+        Ok(()) => {}
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => std::process::exit(0),
+        Err(e) => {
+            eprintln!("error: writing to stdout: {e}");
+            std::process::exit(1);
+        }
+    }
+}
+
+fn timestamp(unix: i64) -> String {
+    jiff::Timestamp::from_second(unix)
+        .map(|t| t.to_string())
+        .unwrap_or_else(|_| unix.to_string())
+}
+
+/// NAME=VALUE pairs as a JSON merge patch: a value that parses as JSON is taken as such
+/// (`true`, `3`, `"x"`), anything else as text; an empty value clears the setting.
+fn settings_patch(pairs: &[String]) -> anyhow::Result<serde_json::Value> {
+    let mut map = serde_json::Map::new();
+    for pair in pairs {
+        let (name, value) = pair
+            .split_once('=')
+            .ok_or_else(|| anyhow::anyhow!("{pair:?}: write NAME=VALUE"))?;
+        let value = match value.trim() {
+            "" => serde_json::Value::Null,
+            v => serde_json::from_str(v).unwrap_or_else(|_| serde_json::Value::String(v.into())),
+        };
+        map.insert(name.trim().to_owned(), value);
+    }
+    Ok(serde_json::Value::Object(map))
+}
+
+/// Login details, shown once to the admin who made them.
+fn login_text(d: &autoprov::admin::LoginDetails) -> String {
+    format!(
+        "{} logged in to {} ({}) as account {}\nlogin details (shown once): SIP user {}, password {}",
+        d.number, d.phone_id, d.mac, d.position, d.sip_user, d.sip_password
+    )
+}

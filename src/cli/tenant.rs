@@ -1,0 +1,28 @@
+//! `autoprov tenant`: tenants (organisations).
+
+use autoprov::admin::Admin;
+use clap::Subcommand;
+
+use super::Output;
+
+#[derive(Subcommand, Debug)]
+pub(super) enum TenantCmd {
+    /// Add a tenant
+    Add { name: String },
+    /// List tenants
+    List,
+}
+
+pub(super) async fn run(admin: &Admin, out: &Output, cmd: TenantCmd) -> anyhow::Result<()> {
+    match cmd {
+        TenantCmd::Add { name } => {
+            let t = admin.tenant_add(&name).await?;
+            out.one(&t, format!("tenant {} added (id {})", t.name, t.id));
+        }
+        TenantCmd::List => {
+            let list = admin.tenant_list().await?;
+            out.list(&list, |t| format!("{}\t{}", t.id, t.name));
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,60 @@
+//! `autoprov token`: API tokens.
+
+use autoprov::admin::Admin;
+use clap::Subcommand;
+
+use super::Output;
+
+#[derive(Subcommand, Debug)]
+pub(super) enum TokenCmd {
+    /// Make a token; it is printed once and only its hash is kept
+    Create {
+        /// platform-admin, tenant-admin or user
+        #[arg(long)]
+        role: String,
+        /// The tenant a tenant-admin or user token is bound to
+        #[arg(long)]
+        tenant: Option<String>,
+        /// The user a user token is bound to
+        #[arg(long)]
+        user: Option<String>,
+    },
+    /// Revoke a token by its id
+    Revoke { id: i64 },
+}
+
+pub(super) async fn run(admin: &Admin, out: &Output, cmd: TokenCmd) -> anyhow::Result<()> {
+    match cmd {
+        TokenCmd::Create { role, tenant, user } => {
+            let role: autoprov::model::Role = role.parse()?;
+            let tenant = match &tenant {
+                Some(t) => Some(admin.tenant(t).await?),
+                None => None,
+            };
+            let user = match (&tenant, &user) {
+                (Some(t), Some(u)) => Some(admin.user(t.id, u).await?.id),
+                (None, Some(_)) => anyhow::bail!("--user needs --tenant"),
+                _ => None,
+            };
+            let (id, token) = admin
+                .token_create(role, tenant.as_ref().map(|t| t.id), user)
+                .await?;
+            // The one place a secret is printed: the token is shown once, to its maker.
+            out.one(
+                &serde_json::json!({ "id": id, "role": role, "token": token.expose() }),
+                format!(
+                    "token {id} ({role}): {}\nkeep it now: it is not shown again",
+                    token.expose()
+                ),
+            );
+        }
+        TokenCmd::Revoke { id } => {
+            admin.token_revoke(id).await?;
+            out.one(
+                &serde_json::json!({ "revoked": id }),
+                format!("token {id} revoked"),
+            );
+        }
+    }
+    Ok(())
+}
