@@ -46,8 +46,7 @@ impl Failures {
         let bucket = self.buckets.get(&crate::model::source_key(ip))?;
         let mut b = bucket.lock().unwrap_or_else(|e| e.into_inner());
         let now = Instant::now();
-        b.0 =
-            (b.0 + now.duration_since(b.1).as_secs_f64() * FAIL_PER_MINUTE / 60.0).min(FAIL_BURST);
+        b.0 = crate::model::refill(b.0, now.duration_since(b.1), FAIL_BURST, FAIL_PER_MINUTE);
         b.1 = now;
         (b.0 < 1.0).then(|| ((1.0 - b.0) * 60.0 / FAIL_PER_MINUTE).ceil() as u64)
     }

@@ -266,6 +266,12 @@ pub fn parse_email(input: &str) -> Result<String, Error> {
     Ok(value.to_owned())
 }
 
+/// A token bucket's count after `elapsed` at `per_minute`, capped at `burst`: the one refill of
+/// every failure budget (the phone path's throttle, the API's failed token checks).
+pub fn refill(tokens: f64, elapsed: std::time::Duration, burst: f64, per_minute: f64) -> f64 {
+    (tokens + elapsed.as_secs_f64() * per_minute / 60.0).min(burst)
+}
+
 /// The key for per-source limits: the address, or for IPv6 its /64 (one host usually has a whole
 /// /64 to pick addresses from).
 pub fn source_key(ip: std::net::IpAddr) -> std::net::IpAddr {

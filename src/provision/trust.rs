@@ -477,9 +477,12 @@ impl Throttle {
     }
 
     fn refill(bucket: &mut Bucket, burst: u32, per_minute: u32, now: Instant) {
-        let elapsed = now.duration_since(bucket.updated).as_secs_f64();
-        bucket.tokens =
-            (bucket.tokens + elapsed * f64::from(per_minute) / 60.0).min(f64::from(burst));
+        bucket.tokens = crate::model::refill(
+            bucket.tokens,
+            now.duration_since(bucket.updated),
+            f64::from(burst),
+            f64::from(per_minute),
+        );
         bucket.updated = now;
         if bucket.banned_until.is_some_and(|t| t <= now) {
             bucket.banned_until = None;
