@@ -24,7 +24,7 @@ use md5::Md5;
 use moka::sync::Cache;
 use sha2::{Digest as _, Sha256};
 
-use crate::model::Secret;
+use crate::model::{constant_time_eq, Secret};
 
 /// The Digest realm phones see.
 pub const REALM: &str = "autoprov";
@@ -353,13 +353,6 @@ fn md5_hex(text: &str) -> String {
 
 fn sha256_hex(text: &str) -> String {
     hex::encode(Sha256::digest(text.as_bytes()))
-}
-
-fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
-    if a.len() != b.len() {
-        return false;
-    }
-    a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
 
 /// Standard base64 (RFC 4648) for Basic credentials; `None` on anything malformed.

@@ -187,7 +187,13 @@ impl IntoResponse for ApiError {
                 ),
                 Error::Conflict(message) => (StatusCode::CONFLICT, "conflict", message, None),
                 Error::Locked(message) => (StatusCode::LOCKED, "locked", message, None),
-                Error::Template { .. } | Error::Config(_) | Error::Store(_) | Error::Io(_) => {
+                Error::Template { .. }
+                | Error::Config(_)
+                | Error::Store { .. }
+                | Error::Hashing { .. }
+                | Error::Csv(_)
+                | Error::Json { .. }
+                | Error::Io(_) => {
                     tracing::error!(error = %e, "API request failed");
                     (
                         StatusCode::INTERNAL_SERVER_ERROR,
