@@ -8,7 +8,6 @@ use crate::admin::Admin;
 use crate::certs::{self, Renew};
 use crate::config::Settings;
 use crate::error::{Error, Result};
-use crate::provision::trust::ThrottleLimits;
 use crate::provision::{ProvisionSettings, Provisioner, StaticFiles, Unproven};
 use crate::render::Catalog;
 use crate::store::Store;
@@ -35,12 +34,9 @@ impl App {
             https_url: settings.https_url.clone(),
             ca_url: crate::certs::ca_url(settings),
             pickup_prefix: settings.pickup_prefix.clone(),
-            firmware: Arc::new(
-                crate::firmware::Index::load(&settings.firmware_index).unwrap_or_else(|e| {
-                    tracing::error!(error = %e, "firmware catalogue unreadable; no firmware URLs");
-                    crate::firmware::Index::default()
-                }),
-            ),
+            firmware: Arc::new(crate::firmware::Index::load_or_empty(
+                &settings.firmware_index,
+            )),
             firmware_base_url: settings.firmware_base_url.clone(),
             unproven: if settings.trust.bootstrap {
                 Unproven::Bootstrap
@@ -48,14 +44,7 @@ impl App {
                 Unproven::NotFound
             },
             basic_over_tls: settings.trust.basic_over_tls,
-            throttle: ThrottleLimits {
-                burst: settings.trust.fail_burst,
-                per_minute: settings.trust.fail_per_minute,
-                slow: settings.trust.slow,
-                ban: settings.trust.ban,
-                prefix_burst: settings.trust.prefix_burst,
-                prefix_per_minute: settings.trust.prefix_per_minute,
-            },
+            throttle: settings.trust.throttle.clone(),
             nonce_lifetime: settings.trust.nonce_lifetime,
         }
     }

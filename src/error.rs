@@ -1,12 +1,19 @@
 //! The crate's error type. Variants are actionable: each says what went wrong with which object,
 //! and each boundary (CLI, HTTP, TFTP) maps them in one exhaustive `match`.
+//!
+//! A variant with a cause keeps it (`source()`), and its text ends with the cause's text, so a log
+//! line of the error alone says everything; the CLI prints a chain without repeating a cause.
 
+use std::borrow::Cow;
 use std::fmt;
+
+/// The failure underneath an error (the database's, argon2's, a parser's), kept whole.
+pub type Cause = Box<dyn std::error::Error + Send + Sync>;
 
 /// A field-level validation failure: which input field, and what is wrong with it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct FieldError {
-    pub field: std::borrow::Cow<'static, str>,
+    pub field: Cow<'static, str>,
     pub message: String,
 }
 
@@ -36,17 +43,38 @@ pub enum Error {
     /// The configuration is unusable; the message names the key.
     #[error("config: {0}")]
     Config(String),
-    #[error("store: {0}")]
-    Store(String),
+    /// The database failed, or holds what no rule allows (a value edited behind our back:
+    /// "stored … is invalid"). `context` says what was being done, when more than the cause
+    /// does. The text is for the log and the operator, never for a client.
+    #[error("store: {}", joined(.context, .source.as_deref()))]
+    Store {
+        context: Cow<'static, str>,
+        #[source]
+        source: Option<Cause>,
+    },
+    /// Hashing or checking a secret failed (argon2, or the pool it runs on).
+    #[error("{}", joined(.context, .source.as_deref()))]
+    Hashing {
+        context: Cow<'static, str>,
+        #[source]
+        source: Option<Cause>,
+    },
+    /// Writing a CSV export failed.
+    #[error("writing CSV: {0}")]
+    Csv(#[source] Cause),
+    /// A value of ours would not encode as JSON (the audit trail's records, stored settings).
+    #[error("JSON of {what}: {source}")]
+    Json {
+        what: &'static str,
+        #[source]
+        source: serde_json::Error,
+    },
     #[error("io: {0}")]
     Io(#[from] std::io::Error),
 }
 
 impl Error {
-    pub fn invalid(
-        field: impl Into<std::borrow::Cow<'static, str>>,
-        message: impl Into<String>,
-    ) -> Self {
+    pub fn invalid(field: impl Into<Cow<'static, str>>, message: impl Into<String>) -> Self {
         Error::Invalid(FieldError {
             field: field.into(),
             message: message.into(),
@@ -59,6 +87,60 @@ impl Error {
             key: key.to_string(),
         }
     }
+
+    /// A store failure: what was being done, and the cause.
+    pub fn store(context: impl Into<Cow<'static, str>>, cause: impl Into<Cause>) -> Self {
+        Error::Store {
+            context: context.into(),
+            source: Some(cause.into()),
+        }
+    }
+
+    /// A hashing failure: what was being done, and the cause.
+    pub fn hashing(context: impl Into<Cow<'static, str>>, cause: impl Into<Cause>) -> Self {
+        Error::Hashing {
+            context: context.into(),
+            source: Some(cause.into()),
+        }
+    }
+
+    /// JSON encoding of `what` failed.
+    pub fn json(what: &'static str) -> impl FnOnce(serde_json::Error) -> Self {
+        move |source| Error::Json { what, source }
+    }
+}
+
+/// `context: cause`, or either alone.
+fn joined(context: &str, cause: Option<&(dyn std::error::Error + Send + Sync)>) -> String {
+    match (context.is_empty(), cause) {
+        (_, None) => context.to_owned(),
+        (true, Some(cause)) => cause.to_string(),
+        (false, Some(cause)) => format!("{context}: {cause}"),
+    }
 }
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::error::Error as _;
+
+    #[test]
+    fn causes_are_kept_and_shown_once() {
+        let e = Error::store("stored mac is invalid", std::io::Error::other("bad digit"));
+        assert_eq!(e.to_string(), "store: stored mac is invalid: bad digit");
+        assert_eq!(e.source().unwrap().to_string(), "bad digit");
+        let e = Error::Store {
+            context: "".into(),
+            source: Some("database is locked".into()),
+        };
+        assert_eq!(e.to_string(), "store: database is locked");
+        let e = Error::Hashing {
+            context: "the hashing pool is closed".into(),
+            source: None,
+        };
+        assert_eq!(e.to_string(), "the hashing pool is closed");
+        assert!(e.source().is_none());
+    }
+}

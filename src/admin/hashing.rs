@@ -40,7 +40,7 @@ impl Hasher {
             Argon2::default()
                 .hash_password(secret.as_bytes(), &salt)
                 .map(|h| h.to_string())
-                .map_err(|e| Error::Store(format!("hashing a {what}: {e}")))
+                .map_err(|e| Error::hashing(format!("hashing a {what}"), e.to_string()))
         })
         .await
     }
@@ -53,8 +53,9 @@ impl Hasher {
         hash: String,
     ) -> Result<bool> {
         self.run(move || {
-            let parsed = PasswordHash::new(&hash)
-                .map_err(|e| Error::Store(format!("stored {what} hash is invalid: {e}")))?;
+            let parsed = PasswordHash::new(&hash).map_err(|e| {
+                Error::store(format!("stored {what} hash is invalid"), e.to_string())
+            })?;
             Ok(Argon2::default()
                 .verify_password(secret.as_bytes(), &parsed)
                 .is_ok())
@@ -71,11 +72,11 @@ impl Hasher {
             .permits
             .acquire()
             .await
-            .map_err(|_| Error::Store("the hashing pool is closed".into()))?;
+            .map_err(|e| Error::hashing("the hashing pool is closed", e))?;
         self.runs.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         tokio::task::spawn_blocking(work)
             .await
-            .map_err(|e| Error::Store(format!("hashing task failed: {e}")))?
+            .map_err(|e| Error::hashing("hashing task failed", e))?
     }
 }
 

@@ -138,7 +138,7 @@ impl Admin {
             ..Default::default()
         };
         self.store
-            .number_update(tenant, number.id, &patch, status.as_str())
+            .number_update(tenant, number.id, &patch, status.into())
             .await
     }
 
@@ -220,7 +220,7 @@ impl Admin {
             ..Default::default()
         };
         self.store
-            .number_update(tenant, number.id, &patch, "label")
+            .number_update(tenant, number.id, &patch, crate::model::AuditAction::Label)
             .await
     }
 
@@ -283,7 +283,12 @@ impl Admin {
             ..Default::default()
         };
         self.store
-            .number_update(tenant, number.id, &patch, "features")
+            .number_update(
+                tenant,
+                number.id,
+                &patch,
+                crate::model::AuditAction::Features,
+            )
             .await
     }
 
@@ -367,7 +372,7 @@ impl Admin {
     pub async fn number_reset_pin(&self, tenant: TenantId, key: &str) -> Result<Number> {
         let number = self.actionable(tenant, key).await?;
         self.store
-            .number_set_pin(tenant, number.id, None, "reset-pin")
+            .number_set_pin(tenant, number.id, None, crate::model::AuditAction::ResetPin)
             .await
     }
 
@@ -383,7 +388,12 @@ impl Admin {
         check_pin(pin, &number.default_pin)?;
         let hash = self.hasher.hash("PIN", pin.to_owned()).await?;
         self.store
-            .number_set_pin(tenant, number.id, Some(&hash), "set-pin")
+            .number_set_pin(
+                tenant,
+                number.id,
+                Some(&hash),
+                crate::model::AuditAction::SetPin,
+            )
             .await
     }
 
@@ -400,7 +410,9 @@ impl Admin {
                     .verify("PIN", pin.trim().to_owned(), hash)
                     .await?
             }
-            None => constant_time_eq(pin.trim().as_bytes(), number.default_pin.as_bytes()),
+            None => {
+                crate::model::constant_time_eq(pin.trim().as_bytes(), number.default_pin.as_bytes())
+            }
         };
         match self.store.number_pin_attempt(number.id, right).await? {
             PinCheck::Ok => Ok(()),
@@ -601,7 +613,7 @@ pub fn login_details_csv<'a>(
     rows: impl Iterator<Item = (&'a str, &'a str, &'a LoginDetails)>,
 ) -> Result<String> {
     let mut out = csv::Writer::from_writer(Vec::new());
-    let err = |e: csv::Error| Error::Store(format!("writing CSV: {e}"));
+    let err = |e: csv::Error| Error::Csv(e.into());
     out.write_record([
         "first_name",
         "last_name",
@@ -628,8 +640,8 @@ pub fn login_details_csv<'a>(
     }
     let bytes = out
         .into_inner()
-        .map_err(|e| Error::Store(format!("writing CSV: {e}")))?;
-    String::from_utf8(bytes).map_err(|e| Error::Store(format!("writing CSV: {e}")))
+        .map_err(|e| Error::Csv(e.into_error().into()))?;
+    String::from_utf8(bytes).map_err(|e| Error::Csv(e.into()))
 }
 
 /// A name as a CSV cell that a spreadsheet will not run as a formula: a leading `=`, `+`, `-`,
@@ -680,11 +692,6 @@ fn check_pin(pin: &str, default: &str) -> Result<()> {
         ));
     }
     Ok(())
-}
-
-/// Compares without an early exit, so the time does not tell how many digits were right.
-fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
-    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
 
 /// A new number's default PIN: six random digits.

@@ -132,13 +132,31 @@ pub(crate) fn main() -> ExitCode {
 }
 
 fn fail(json: bool, e: &anyhow::Error) -> ExitCode {
+    let text = chain(e);
     if json {
-        let body = serde_json::json!({ "error": format!("{e:#}") });
+        let body = serde_json::json!({ "error": text });
         eprintln!("{body}");
     } else {
-        eprintln!("error: {e:#}");
+        eprintln!("error: {text}");
     }
     ExitCode::FAILURE
+}
+
+/// The error and its causes, `: `-separated, each once: a cause whose text the error before it
+/// already ends with (ours show their cause, as sqlx's do) is not repeated.
+fn chain(e: &anyhow::Error) -> String {
+    let mut text = String::new();
+    for cause in e.chain() {
+        let part = cause.to_string();
+        if text.ends_with(&part) {
+            continue;
+        }
+        if !text.is_empty() {
+            text.push_str(": ");
+        }
+        text.push_str(&part);
+    }
+    text
 }
 
 /// Loads settings and starts logging (serve logs at info, admin commands at warn). The returned
@@ -384,4 +402,20 @@ fn login_text(d: &autoprov::admin::LoginDetails) -> String {
         "{} logged in to {} ({}) as account {}\nlogin details (shown once): SIP user {}, password {}",
         d.number, d.phone_id, d.mac, d.position, d.sip_user, d.sip_password
     )
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn a_cause_shown_by_its_error_is_not_repeated() {
+        let e = anyhow::Error::from(autoprov::Error::store(
+            "cannot open the database",
+            std::io::Error::other("permission denied"),
+        ))
+        .context("opening the store");
+        assert_eq!(
+            super::chain(&e),
+            "opening the store: store: cannot open the database: permission denied"
+        );
+    }
 }

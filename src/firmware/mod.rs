@@ -69,6 +69,15 @@ impl Index {
         Ok(Index { entries })
     }
 
+    /// [`Index::load`], or an empty catalogue when it fails: the error is logged and phones get
+    /// no firmware URLs, but they still get their files.
+    pub fn load_or_empty(dir: &Path) -> Index {
+        Index::load(dir).unwrap_or_else(|e| {
+            tracing::error!(error = %e, "firmware catalogue unreadable; no firmware URLs");
+            Index::default()
+        })
+    }
+
     /// The image for `model` of `family`, if the catalogue names one (model names compare
     /// without regard to case).
     pub fn find(&self, family: &str, model: &str) -> Option<&Entry> {

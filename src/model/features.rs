@@ -207,7 +207,7 @@ pub fn merge_settings<T>(current: &T, patch: &serde_json::Value) -> Result<T, Er
 where
     T: Serialize + for<'de> Deserialize<'de>,
 {
-    let mut value = serde_json::to_value(current).map_err(|e| Error::Store(e.to_string()))?;
+    let mut value = serde_json::to_value(current).map_err(Error::json("the current settings"))?;
     let serde_json::Value::Object(changes) = patch else {
         return Err(Error::invalid("body", "expected a JSON object of settings"));
     };

@@ -23,7 +23,7 @@ pub use records::{
     join_label, Device, DeviceAccess, DeviceLine, DeviceRecord, LoggedIn, Number, NumberView,
     SipSettings, Site, Tenant, User,
 };
-pub use secret::Secret;
+pub use secret::{constant_time_eq, Secret};
 pub use text::{check_text, parse_text};
 pub use timezone::{DstRule, TimeZoneFacts, Transition};
 
@@ -181,6 +181,87 @@ impl Transport {
     }
 }
 
+text_enum!(
+    /// What an audit entry is about, stored as its text in `change_log.entity`. `DeviceLines`:
+    /// a tenant's logged-in lines as a whole (new login details); `VendorPrefix`: a MAC vendor
+    /// prefix whose first-contact windows the throttle closed.
+    AuditEntity, "entity" {
+        Tenant = "tenant",
+        Site = "site",
+        Number = "number",
+        User = "user",
+        Device = "device",
+        DeviceLines = "device-lines",
+        DeviceReservation = "device-reservation",
+        LicencePool = "licence-pool",
+        Trunk = "trunk",
+        BlfGrant = "blf-grant",
+        Token = "token",
+        VendorPrefix = "vendor-prefix",
+    }
+);
+
+text_enum!(
+    /// What was done, stored as its text in `change_log.action`. A status or state change is
+    /// recorded as the status or state it moved to.
+    AuditAction, "action" {
+        Create = "create",
+        Update = "update",
+        Delete = "delete",
+        Move = "move",
+        MoveTenant = "move-tenant",
+        FirstContact = "first-contact",
+        FirstContactClosed = "first-contact-closed",
+        Arm = "arm",
+        Rotate = "rotate",
+        Login = "login",
+        Logout = "logout",
+        NewLoginDetails = "new-login-details",
+        Label = "label",
+        Features = "features",
+        SetPin = "set-pin",
+        ResetPin = "reset-pin",
+        Set = "set",
+        Licences = "licences",
+        MonitorAdd = "monitor-add",
+        MonitorRemove = "monitor-remove",
+        SpeedDials = "speed-dials",
+        Grant = "grant",
+        Revoke = "revoke",
+        Reserve = "reserve",
+        Release = "release",
+        Trust = "trust",
+        Deactivate = "deactivate",
+        UnassignNumber = "unassign-number",
+        Reserved = "reserved",
+        Active = "active",
+        Pending = "pending",
+        Failed = "failed",
+        Deactivated = "deactivated",
+    }
+);
+
+impl From<UserState> for AuditAction {
+    fn from(state: UserState) -> AuditAction {
+        match state {
+            UserState::Pending => AuditAction::Pending,
+            UserState::Active => AuditAction::Active,
+            UserState::Failed => AuditAction::Failed,
+            UserState::Deactivated => AuditAction::Deactivated,
+        }
+    }
+}
+
+impl From<NumberStatus> for AuditAction {
+    fn from(status: NumberStatus) -> AuditAction {
+        match status {
+            NumberStatus::Reserved => AuditAction::Reserved,
+            NumberStatus::Active => AuditAction::Active,
+            NumberStatus::Pending => AuditAction::Pending,
+        }
+    }
+}
+
 /// What a new site gets for anything its creator leaves out (from the configuration).
 #[derive(Clone, Debug)]
 pub struct SiteDefaults {
@@ -295,6 +376,16 @@ mod tests {
         let err = "on".parse::<NumberStatus>().unwrap_err().to_string();
         assert!(err.contains("reserved, active, pending"), "{err}");
         assert_eq!(Transport::Tls.default_port(), 5061);
+    }
+
+    #[test]
+    fn audit_actions_of_states_keep_their_text() {
+        for state in UserState::ALL {
+            assert_eq!(AuditAction::from(*state).as_str(), state.as_str());
+        }
+        for status in NumberStatus::ALL {
+            assert_eq!(AuditAction::from(*status).as_str(), status.as_str());
+        }
     }
 
     #[test]

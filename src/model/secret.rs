@@ -1,5 +1,6 @@
 //! `Secret`: a value (SIP or admin password) that must never reach a log. `Debug` and `Display`
 //! print a placeholder; the value is reachable only through `expose`, which the renderer calls.
+//! `constant_time_eq`: the one comparison of a secret with what was offered.
 
 use std::fmt;
 
@@ -40,6 +41,12 @@ impl fmt::Display for Secret {
     }
 }
 
+/// Whether `a` equals `b`, compared without an early exit, so the time taken does not tell how
+/// much of a guess was right (only whether the lengths differ).
+pub fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -52,5 +59,13 @@ mod tests {
         assert!(a.expose().bytes().all(|c| c.is_ascii_alphanumeric()));
         assert_ne!(a, b);
         assert!(!format!("{a:?} {a}").contains(a.expose()));
+    }
+
+    #[test]
+    fn constant_time_eq_compares_whole_values() {
+        assert!(constant_time_eq(b"123456", b"123456"));
+        assert!(!constant_time_eq(b"123456", b"123457"));
+        assert!(!constant_time_eq(b"12345", b"123456"));
+        assert!(constant_time_eq(b"", b""));
     }
 }

@@ -24,7 +24,7 @@ use md5::Md5;
 use moka::sync::Cache;
 use sha2::{Digest as _, Sha256};
 
-use crate::model::Secret;
+use crate::model::{constant_time_eq, Secret};
 
 /// The Digest realm phones see.
 pub const REALM: &str = "autoprov";
@@ -355,13 +355,6 @@ fn sha256_hex(text: &str) -> String {
     hex::encode(Sha256::digest(text.as_bytes()))
 }
 
-fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
-    if a.len() != b.len() {
-        return false;
-    }
-    a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
-}
-
 /// Standard base64 (RFC 4648) for Basic credentials; `None` on anything malformed.
 fn base64_decode(text: &str) -> Option<Vec<u8>> {
     let value = |c: u8| -> Option<u32> {
@@ -392,24 +385,8 @@ fn base64_decode(text: &str) -> Option<Vec<u8>> {
     Some(out)
 }
 
-/// Limits for the failure throttle.
-#[derive(Clone, Debug)]
-pub struct ThrottleLimits {
-    /// Failures an address may have before it is slowed and then refused.
-    pub burst: u32,
-    /// Failures an address is forgiven per minute.
-    pub per_minute: u32,
-    /// Delay added to answers while an address has used most of its burst.
-    pub slow: Duration,
-    /// How long an address that used its whole burst is refused, and how long a vendor prefix's
-    /// first-contact windows stay closed after its guesses ran out.
-    pub ban: Duration,
-    /// Guesses (requests for MACs nobody registered, wrong credentials) a vendor prefix (the
-    /// MAC's first three bytes) may see over all addresses and transports before the
-    /// first-contact windows of that prefix close; and how many are forgiven a minute.
-    pub prefix_burst: u32,
-    pub prefix_per_minute: u32,
-}
+/// Limits for the failure throttle, as the configuration gives them.
+pub use crate::config::ThrottleLimits;
 
 /// What the throttle says about a request before it is looked at.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -1,8 +1,11 @@
-//! The audit trail: the change log read back with filters.
+//! The audit trail: the record of each audited entity as the trail keeps it, and the change log
+//! read back with filters.
 
-use super::{get, store_err, Store};
+use sqlx::any::AnyRow;
+
+use super::{corrupt, devices, get, numbers, store_err, tenants, users, Store};
 use crate::error::{Error, Result};
-use crate::model::TenantId;
+use crate::model::{AuditEntity, TenantId};
 
 /// One recorded change: who, when, what, and the record before and after (no secrets).
 #[derive(Clone, Debug, serde::Serialize, utoipa::ToSchema)]
@@ -87,7 +90,7 @@ impl Store {
         let json = |v: Option<String>| -> Result<Option<serde_json::Value>> {
             v.map(|t| serde_json::from_str(&t))
                 .transpose()
-                .map_err(|e| Error::Store(format!("stored audit record is invalid: {e}")))
+                .map_err(|e| corrupt("audit record", e))
         };
         let entries = rows
             .iter()
@@ -107,4 +110,69 @@ impl Store {
             .collect::<Result<_>>()?;
         Ok((entries, total))
     }
+}
+
+/// Reads an audited entity's record from its row, as the JSON the trail keeps.
+type Record = fn(&AnyRow) -> Result<serde_json::Value>;
+
+/// The statement (`$1` the id) and reader of `entity`'s record, or `None` for entities the trail
+/// keeps no record of (what they changed is set with `WriteTx::record`).
+fn record_of(entity: AuditEntity) -> Option<(String, Record)> {
+    fn json<T: serde::Serialize>(record: Result<T>) -> Result<serde_json::Value> {
+        serde_json::to_value(record?).map_err(Error::json("an audit record"))
+    }
+    Some(match entity {
+        AuditEntity::User => (format!("{} WHERE u.id = $1", users::SELECT), |r| {
+            json(users::user_from(r))
+        }),
+        AuditEntity::Number => (
+            format!("SELECT {} FROM numbers WHERE id = $1", numbers::COLUMNS),
+            |r| json(numbers::number_from(r)),
+        ),
+        AuditEntity::Device => (
+            format!("SELECT {} FROM devices WHERE id = $1", devices::COLUMNS),
+            |r| json(devices::device_from(r)),
+        ),
+        AuditEntity::Site => (
+            format!("SELECT {} FROM sites WHERE id = $1", tenants::SITE_COLUMNS),
+            |r| json(tenants::site_from(r)),
+        ),
+        AuditEntity::Tenant
+        | AuditEntity::DeviceLines
+        | AuditEntity::DeviceReservation
+        | AuditEntity::LicencePool
+        | AuditEntity::Trunk
+        | AuditEntity::BlfGrant
+        | AuditEntity::Token
+        | AuditEntity::VendorPrefix => return None,
+    })
+}
+
+/// The record `entity` `id` as JSON for the audit trail (records carry no secrets), or `None`
+/// for entities without one (or a row that is gone).
+pub(super) async fn snapshot(
+    conn: &mut sqlx::AnyConnection,
+    entity: AuditEntity,
+    id: i64,
+) -> Result<Option<String>> {
+    let Some((sql, record)) = record_of(entity) else {
+        return Ok(None);
+    };
+    let Some(row) = sqlx::query(&sql)
+        .bind(id)
+        .fetch_optional(&mut *conn)
+        .await?
+    else {
+        return Ok(None);
+    };
+    let mut value = record(&row)?;
+    // PINs stay out of the trail for good: only whether one is set.
+    for pointer in ["/default_pin", "/options/conference_pin"] {
+        if let Some(pin) = value.pointer_mut(pointer) {
+            if !pin.is_null() {
+                *pin = serde_json::Value::from("(set)");
+            }
+        }
+    }
+    Ok(Some(value.to_string()))
 }

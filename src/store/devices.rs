@@ -7,8 +7,8 @@ use super::users::{user_columns, user_from};
 use super::{corrupt, get, now, store_err, unique_or_store, Store};
 use crate::error::{Error, Result};
 use crate::model::{
-    join_label, Device, DeviceAccess, DeviceId, DeviceLine, DeviceRecord, Mac, NumberId, Secret,
-    SiteId, TenantId, E164,
+    join_label, AuditAction, AuditEntity, Device, DeviceAccess, DeviceId, DeviceLine, DeviceRecord,
+    Mac, NumberId, Secret, SiteId, TenantId, E164,
 };
 
 #[derive(Clone, Debug)]
@@ -106,7 +106,13 @@ impl Store {
                 )
             })
         })?;
-        tx.commit(device.tenant_id, "device", id, "create").await?;
+        tx.commit(
+            device.tenant_id,
+            AuditEntity::Device,
+            id,
+            AuditAction::Create,
+        )
+        .await?;
         Ok(Some(Device {
             id: DeviceId(id),
             tenant_id: device.tenant_id,
@@ -148,15 +154,20 @@ impl Store {
             // Dropping the transaction rolls the revision bump back.
             return Ok(false);
         }
-        tx.commit(device.tenant_id, "device", device.id.0, "first-contact")
-            .await?;
+        tx.commit(
+            device.tenant_id,
+            AuditEntity::Device,
+            device.id.0,
+            AuditAction::FirstContact,
+        )
+        .await?;
         Ok(true)
     }
 
     /// Moves a handset to another site of its tenant.
     pub async fn device_set_site(&self, device: &Device, site: SiteId) -> Result<()> {
         let mut tx = self.begin_write().await?;
-        tx.snapshot_before("device", device.id.0).await?;
+        tx.snapshot_before(AuditEntity::Device, device.id.0).await?;
         tx.update(
             "devices",
             &[("site_id", super::Value::Int(Some(site.0)))],
@@ -166,8 +177,13 @@ impl Store {
         )
         .await
         .map_err(store_err)?;
-        tx.commit(device.tenant_id, "device", device.id.0, "move")
-            .await?;
+        tx.commit(
+            device.tenant_id,
+            AuditEntity::Device,
+            device.id.0,
+            AuditAction::Move,
+        )
+        .await?;
         Ok(())
     }
 
@@ -180,8 +196,13 @@ impl Store {
             .execute(tx.conn())
             .await
             .map_err(store_err)?;
-        tx.commit(device.tenant_id, "device", device.id.0, "arm")
-            .await?;
+        tx.commit(
+            device.tenant_id,
+            AuditEntity::Device,
+            device.id.0,
+            AuditAction::Arm,
+        )
+        .await?;
         Ok(())
     }
 
@@ -203,8 +224,13 @@ impl Store {
         .execute(tx.conn())
         .await
         .map_err(store_err)?;
-        tx.commit(device.tenant_id, "device", device.id.0, "rotate")
-            .await?;
+        tx.commit(
+            device.tenant_id,
+            AuditEntity::Device,
+            device.id.0,
+            AuditAction::Rotate,
+        )
+        .await?;
         Ok(())
     }
 
@@ -260,9 +286,7 @@ impl Store {
                     mac: get::<String>(row, "mac")?
                         .parse()
                         .map_err(|e| corrupt("mac", e))?,
-                    position: u16::try_from(position).map_err(|_| {
-                        Error::Store(format!("line position {position} is out of range"))
-                    })?,
+                    position: line_position(position)?,
                     sip_user: get(row, "sip_user")?,
                 })
             })
@@ -296,13 +320,14 @@ impl Store {
         if logged_in.is_none() {
             return Ok(false);
         }
-        tx.snapshot_before("number", number.0).await?;
+        tx.snapshot_before(AuditEntity::Number, number.0).await?;
         sqlx::query("DELETE FROM device_lines WHERE number_id = $1")
             .bind(number.0)
             .execute(tx.conn())
             .await
             .map_err(store_err)?;
-        tx.commit(tenant, "number", number.0, "logout").await?;
+        tx.commit(tenant, AuditEntity::Number, number.0, AuditAction::Logout)
+            .await?;
         Ok(true)
     }
 
@@ -333,8 +358,13 @@ impl Store {
         // The trail says whose login details changed, never the passwords.
         let ids: Vec<i64> = done.iter().map(|n| n.0).collect();
         tx.record(None, serde_json::json!({ "number_ids": ids }));
-        tx.commit(tenant, "device-lines", tenant.0, "new-login-details")
-            .await?;
+        tx.commit(
+            tenant,
+            AuditEntity::DeviceLines,
+            tenant.0,
+            AuditAction::NewLoginDetails,
+        )
+        .await?;
         Ok(done)
     }
 
@@ -454,10 +484,12 @@ impl Store {
             sqlx::query(
                 "INSERT INTO change_log (revision, tenant_id, entity, entity_id, action, at, \
                  actor, after_json) VALUES ((SELECT value FROM revision WHERE id = 1), $1, \
-                 'vendor-prefix', $2, 'first-contact-closed', $3, 'server', $4)",
+                 $2, $3, $4, $5, 'server', $6)",
             )
             .bind(tenant)
+            .bind(AuditEntity::VendorPrefix.as_str())
             .bind(id)
+            .bind(AuditAction::FirstContactClosed.as_str())
             .bind(now)
             .bind(after.to_string())
             .execute(&mut *tx)
@@ -516,10 +548,14 @@ impl Store {
             None,
             serde_json::json!({ "number_id": number.0, "position": position }),
         );
-        tx.commit(device.tenant_id, "device", device.id.0, "login")
-            .await?;
-        u16::try_from(position)
-            .map_err(|_| Error::Store(format!("line position {position} is out of range")))
+        tx.commit(
+            device.tenant_id,
+            AuditEntity::Device,
+            device.id.0,
+            AuditAction::Login,
+        )
+        .await?;
+        line_position(position)
     }
 
     /// Everything one phone's files are made from, in four indexed reads.
@@ -556,9 +592,7 @@ impl Store {
             let e164: String = get(row, "line_e164")?;
             let user_id: Option<i64> = get(row, "id")?;
             lines.push(DeviceLine {
-                position: u16::try_from(position).map_err(|_| {
-                    Error::Store(format!("line position {position} is out of range"))
-                })?,
+                position: line_position(position)?,
                 number_id: NumberId(get(row, "line_number_id")?),
                 number: e164.parse().map_err(|e| corrupt("number", e))?,
                 sip_user: get(row, "sip_user")?,
@@ -607,4 +641,9 @@ pub(super) fn device_from(row: &AnyRow) -> Result<Device> {
             first_contact_until: get(row, "first_contact_until")?,
         },
     })
+}
+
+/// A line's account slot as stored.
+fn line_position(position: i64) -> Result<u16> {
+    u16::try_from(position).map_err(|e| corrupt(format_args!("line position {position}"), e))
 }

@@ -2,7 +2,7 @@
 
 use super::{get, now, store_err, unique_or_store, Store};
 use crate::error::{Error, Result};
-use crate::model::{LicenceKind, SiteId, TenantId, UserId};
+use crate::model::{AuditAction, AuditEntity, LicenceKind, SiteId, TenantId, UserId};
 
 /// A tenant's pool of one kind of licence.
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, utoipa::ToSchema)]
@@ -88,7 +88,8 @@ impl Store {
             None,
             serde_json::json!({ "kind": kind.as_str(), "total": total, "assigned": assigned }),
         );
-        tx.commit(tenant, "licence-pool", tenant.0, "set").await?;
+        tx.commit(tenant, AuditEntity::LicencePool, tenant.0, AuditAction::Set)
+            .await?;
         Ok(())
     }
 
@@ -123,7 +124,8 @@ impl Store {
         assign_licences(&mut tx, tenant, user, kinds).await?;
         let names = |k: &[LicenceKind]| serde_json::json!({ "licences": k.iter().map(|k| k.as_str()).collect::<Vec<_>>() });
         tx.record(Some(names(&before)), names(kinds));
-        tx.commit(tenant, "user", user.0, "licences").await?;
+        tx.commit(tenant, AuditEntity::User, user.0, AuditAction::Licences)
+            .await?;
         Ok(())
     }
 
@@ -140,7 +142,8 @@ impl Store {
         .fetch_one(tx.conn())
         .await
         .map_err(|e| unique_or_store(e, || format!("the site has a trunk named {name:?}")))?;
-        tx.commit(tenant, "trunk", id, "create").await?;
+        tx.commit(tenant, AuditEntity::Trunk, id, AuditAction::Create)
+            .await?;
         Ok(Trunk {
             id,
             site_id: site,

@@ -39,8 +39,8 @@ pub use revisions::Revisions;
 pub use tenants::NewSite;
 pub use users::{NewUser, UserPatch};
 
-use crate::error::{Error, Result};
-use crate::model::TenantId;
+use crate::error::{Cause, Error, Result};
+use crate::model::{AuditAction, AuditEntity, TenantId};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Backend {
@@ -124,7 +124,7 @@ impl Store {
             })
             .connect_with(options)
             .await
-            .map_err(|e| Error::Store(format!("cannot open the database: {e}")))?;
+            .map_err(|e| Error::store("cannot open the database", e))?;
         let migrator = match backend {
             Backend::Sqlite => &SQLITE_MIGRATIONS,
             Backend::Postgres => &POSTGRES_MIGRATIONS,
@@ -132,7 +132,7 @@ impl Store {
         migrator
             .run(&pool)
             .await
-            .map_err(|e| Error::Store(format!("migrating the database: {e}")))?;
+            .map_err(|e| Error::store("migrating the database", e))?;
         let store = Store {
             pool,
             backend,
@@ -306,8 +306,8 @@ impl WriteTx<'_> {
     }
 
     /// Keeps the record as it is now, before this transaction changes it, for the audit trail.
-    async fn snapshot_before(&mut self, entity: &str, id: i64) -> Result<()> {
-        self.before = snapshot(&mut self.tx, entity, id).await?;
+    async fn snapshot_before(&mut self, entity: AuditEntity, id: i64) -> Result<()> {
+        self.before = audit::snapshot(&mut self.tx, entity, id).await?;
         Ok(())
     }
 
@@ -317,13 +317,13 @@ impl WriteTx<'_> {
     async fn commit(
         mut self,
         tenant: TenantId,
-        entity: &str,
+        entity: AuditEntity,
         entity_id: i64,
-        action: &str,
+        action: AuditAction,
     ) -> Result<i64> {
         let after = match self.after.take() {
             Some(after) => Some(after.to_string()),
-            None => snapshot(&mut self.tx, entity, entity_id).await?,
+            None => audit::snapshot(&mut self.tx, entity, entity_id).await?,
         };
         let before = self.before.take();
         let tenants: Vec<TenantId> = std::iter::once(tenant).chain(self.also).collect();
@@ -340,9 +340,9 @@ impl WriteTx<'_> {
             )
             .bind(self.revision)
             .bind(t.0)
-            .bind(entity)
+            .bind(entity.as_str())
             .bind(entity_id)
-            .bind(action)
+            .bind(action.as_str())
             .bind(now())
             .bind(&*self.store.actor)
             .bind(before.clone())
@@ -360,43 +360,6 @@ impl WriteTx<'_> {
     }
 }
 
-/// The record `entity` `id` as JSON for the audit trail (records carry no secrets), or `None`
-/// for entities without one (or a row that is gone).
-async fn snapshot(conn: &mut sqlx::AnyConnection, entity: &str, id: i64) -> Result<Option<String>> {
-    let json =
-        |v: serde_json::Result<serde_json::Value>| v.map_err(|e| Error::Store(e.to_string()));
-    let sql = match entity {
-        "user" => format!("{} WHERE u.id = $1", users::SELECT),
-        "number" => format!("SELECT {} FROM numbers WHERE id = $1", numbers::COLUMNS),
-        "device" => format!("SELECT {} FROM devices WHERE id = $1", devices::COLUMNS),
-        "site" => format!("SELECT {} FROM sites WHERE id = $1", tenants::SITE_COLUMNS),
-        _ => return Ok(None),
-    };
-    let Some(row) = sqlx::query(&sql)
-        .bind(id)
-        .fetch_optional(&mut *conn)
-        .await
-        .map_err(store_err)?
-    else {
-        return Ok(None);
-    };
-    let mut value = match entity {
-        "user" => json(serde_json::to_value(users::user_from(&row)?))?,
-        "number" => json(serde_json::to_value(numbers::number_from(&row)?))?,
-        "device" => json(serde_json::to_value(devices::device_from(&row)?))?,
-        _ => json(serde_json::to_value(tenants::site_from(&row)?))?,
-    };
-    // PINs stay out of the trail for good: only whether one is set.
-    for pointer in ["/default_pin", "/options/conference_pin"] {
-        if let Some(pin) = value.pointer_mut(pointer) {
-            if !pin.is_null() {
-                *pin = serde_json::Value::from("(set)");
-            }
-        }
-    }
-    Ok(Some(value.to_string()))
-}
-
 fn now() -> i64 {
     std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
@@ -404,9 +367,21 @@ fn now() -> i64 {
         .unwrap_or(0)
 }
 
-/// A database failure the caller cannot fix by changing its input.
+/// A database failure the caller cannot fix by changing its input; the sqlx error is kept as the
+/// cause.
+impl From<sqlx::Error> for Error {
+    fn from(e: sqlx::Error) -> Error {
+        Error::Store {
+            context: "".into(),
+            source: Some(Box::new(e)),
+        }
+    }
+}
+
+/// `From<sqlx::Error>`, by name, for the `.map_err(store_err)` written before it; `?` does the
+/// same.
 fn store_err(e: sqlx::Error) -> Error {
-    Error::Store(e.to_string())
+    Error::from(e)
 }
 
 /// Maps a unique-constraint violation to a `Conflict` with `message`; anything else is a store
@@ -425,7 +400,9 @@ where
     row.try_get(column).map_err(store_err)
 }
 
-/// A stored value that no longer parses: the database was edited behind our back.
-fn corrupt(what: &str, e: Error) -> Error {
-    Error::Store(format!("stored {what} is invalid: {e}"))
+/// A stored value that no longer parses: the database was edited behind our back. A `Store`
+/// error, not a variant of its own: every boundary answers it as it answers a failing database
+/// (a 500, a log line), and the operator looks in the same place.
+fn corrupt(what: impl std::fmt::Display, e: impl Into<Cause>) -> Error {
+    Error::store(format!("stored {what} is invalid"), e)
 }

@@ -3,7 +3,7 @@
 use super::users::user_from;
 use super::{store_err, unique_or_store, Store};
 use crate::error::{Error, Result};
-use crate::model::{TenantId, User, UserId};
+use crate::model::{AuditAction, AuditEntity, TenantId, User, UserId};
 
 use super::users::SELECT as USER_SELECT;
 
@@ -57,7 +57,8 @@ impl Store {
         .execute(tx.conn())
         .await
         .map_err(|e| unique_or_store(e, || "that user is already on the monitor list".into()))?;
-        tx.commit(tenant, "user", user.0, "monitor-add").await?;
+        tx.commit(tenant, AuditEntity::User, user.0, AuditAction::MonitorAdd)
+            .await?;
         Ok(())
     }
 
@@ -80,7 +81,13 @@ impl Store {
         if done.rows_affected() == 0 {
             return Err(Error::not_found("monitored user", watched));
         }
-        tx.commit(tenant, "user", user.0, "monitor-remove").await?;
+        tx.commit(
+            tenant,
+            AuditEntity::User,
+            user.0,
+            AuditAction::MonitorRemove,
+        )
+        .await?;
         Ok(())
     }
 
@@ -115,7 +122,8 @@ impl Store {
         .fetch_one(tx.conn())
         .await
         .map_err(|e| unique_or_store(e, || "this permission is already granted".into()))?;
-        tx.commit(tenant, "blf-grant", id, "grant").await?;
+        tx.commit(tenant, AuditEntity::BlfGrant, id, AuditAction::Grant)
+            .await?;
         Ok(BlfGrant {
             id,
             watched,
@@ -145,7 +153,8 @@ impl Store {
         .execute(tx.conn())
         .await
         .map_err(store_err)?;
-        tx.commit(tenant, "blf-grant", id, "revoke").await?;
+        tx.commit(tenant, AuditEntity::BlfGrant, id, AuditAction::Revoke)
+            .await?;
         Ok(())
     }
 
@@ -210,7 +219,8 @@ impl Store {
             .await
             .map_err(store_err)?;
         }
-        tx.commit(tenant, "user", user.0, "speed-dials").await?;
+        tx.commit(tenant, AuditEntity::User, user.0, AuditAction::SpeedDials)
+            .await?;
         Ok(())
     }
 

@@ -5,8 +5,8 @@ use sqlx::any::AnyRow;
 use super::{corrupt, get, now, store_err, unique_or_store, Store, Value};
 use crate::error::{Error, Result};
 use crate::model::{
-    LoggedIn, Number, NumberFeatures, NumberId, NumberStatus, NumberView, SiteId, TenantId, UserId,
-    E164,
+    AuditAction, AuditEntity, LoggedIn, Number, NumberFeatures, NumberId, NumberStatus, NumberView,
+    SiteId, TenantId, UserId, E164,
 };
 
 #[derive(Clone, Debug)]
@@ -71,7 +71,13 @@ impl Store {
                 }
             })
         })?;
-        tx.commit(number.tenant_id, "number", id, "create").await?;
+        tx.commit(
+            number.tenant_id,
+            AuditEntity::Number,
+            id,
+            AuditAction::Create,
+        )
+        .await?;
         self.number_get(number.tenant_id, NumberId(id)).await
     }
 
@@ -93,7 +99,7 @@ impl Store {
         tenant: TenantId,
         id: NumberId,
         patch: &NumberPatch,
-        action: &str,
+        action: AuditAction,
     ) -> Result<Number> {
         let mut sets: Vec<(&str, Value)> = Vec::new();
         if let Some(status) = patch.status {
@@ -108,7 +114,7 @@ impl Store {
             }
         }
         if let Some(f) = &patch.features {
-            let json = serde_json::to_string(f).map_err(|e| Error::Store(e.to_string()))?;
+            let json = serde_json::to_string(f).map_err(Error::json("number features"))?;
             sets.push(("features", Value::Text(Some(json))));
         }
         self.number_write(tenant, id, &sets, action).await
@@ -121,7 +127,7 @@ impl Store {
         tenant: TenantId,
         id: NumberId,
         hash: Option<&str>,
-        action: &str,
+        action: AuditAction,
     ) -> Result<Number> {
         let sets = [
             ("pin_hash", Value::Text(hash.map(str::to_owned))),
@@ -163,13 +169,13 @@ impl Store {
         tenant: TenantId,
         id: NumberId,
         sets: &[(&str, Value)],
-        action: &str,
+        action: AuditAction,
     ) -> Result<Number> {
         if sets.is_empty() {
             return self.number_get(tenant, id).await;
         }
         let mut tx = self.begin_write().await?;
-        tx.snapshot_before("number", id.0).await?;
+        tx.snapshot_before(AuditEntity::Number, id.0).await?;
         let done = tx
             .update("numbers", sets, &[], id.0, tenant)
             .await
@@ -177,7 +183,7 @@ impl Store {
         if done == 0 {
             return Err(Error::not_found("number", id));
         }
-        tx.commit(tenant, "number", id.0, action).await?;
+        tx.commit(tenant, AuditEntity::Number, id.0, action).await?;
         self.number_get(tenant, id).await
     }
 
@@ -296,7 +302,7 @@ pub(super) fn number_from(row: &AnyRow) -> Result<Number> {
         features: {
             let json: String = get(row, "features")?;
             serde_json::from_str(&json)
-                .map_err(|e| Error::Store(format!("stored number features are invalid: {e}")))?
+                .map_err(|e| Error::store("stored number features are invalid", e))?
         },
     })
 }

@@ -3,7 +3,7 @@
 
 use super::{get, now, store_err, unique_or_store, Store};
 use crate::error::{Error, Result};
-use crate::model::{Device, Mac, SiteId, TenantId, E164};
+use crate::model::{AuditAction, AuditEntity, Device, Mac, SiteId, TenantId, E164};
 
 /// A MAC set aside for a tenant: only that tenant can register it.
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, utoipa::ToSchema)]
@@ -107,8 +107,13 @@ impl Store {
             return Ok(Ok(()));
         }
         tx.record(None, serde_json::json!({ "reserved": added }));
-        tx.commit(tenant, "device-reservation", tenant.0, "reserve")
-            .await?;
+        tx.commit(
+            tenant,
+            AuditEntity::DeviceReservation,
+            tenant.0,
+            AuditAction::Reserve,
+        )
+        .await?;
         Ok(Ok(()))
     }
 
@@ -128,8 +133,13 @@ impl Store {
             Some(serde_json::json!({ "reserved": [mac.to_string()] })),
             serde_json::json!({ "released": [mac.to_string()] }),
         );
-        tx.commit(tenant, "device-reservation", tenant.0, "release")
-            .await?;
+        tx.commit(
+            tenant,
+            AuditEntity::DeviceReservation,
+            tenant.0,
+            AuditAction::Release,
+        )
+        .await?;
         Ok(true)
     }
 
@@ -177,13 +187,18 @@ impl Store {
             "device": device,
             "lines_logged_out": numbers,
         });
-        let mut after = serde_json::to_value(device).map_err(|e| Error::Store(e.to_string()))?;
+        let mut after = serde_json::to_value(device).map_err(Error::json("a device record"))?;
         after["tenant_id"] = serde_json::json!(tenant.0);
         after["site_id"] = serde_json::json!(site.0);
         tx.record(Some(before), after);
         tx.also(device.tenant_id);
-        tx.commit(tenant, "device", device.id.0, "move-tenant")
-            .await?;
+        tx.commit(
+            tenant,
+            AuditEntity::Device,
+            device.id.0,
+            AuditAction::MoveTenant,
+        )
+        .await?;
         Ok(numbers)
     }
 }

@@ -4,7 +4,9 @@ use sqlx::any::AnyRow;
 
 use super::{corrupt, get, now, store_err, unique_or_store, Store};
 use crate::error::{Error, Result};
-use crate::model::{SipSettings, Site, SiteId, Tenant, TenantId, Transport};
+use crate::model::{
+    AuditAction, AuditEntity, SipSettings, Site, SiteId, Tenant, TenantId, Transport,
+};
 
 /// A validated site, ready to insert.
 #[derive(Clone, Debug)]
@@ -28,7 +30,7 @@ pub(super) fn parse_networks(text: &str) -> Result<Vec<ipnet::IpNet>> {
         .filter(|n| !n.is_empty())
         .map(|n| {
             n.parse()
-                .map_err(|_| Error::Store(format!("stored network {n:?} is invalid")))
+                .map_err(|e| corrupt(format_args!("network {n:?}"), e))
         })
         .collect()
 }
@@ -54,7 +56,8 @@ impl Store {
         .await
         .map_err(|e| unique_or_store(e, || format!("a tenant named {name:?} already exists")))?;
         let id = TenantId(id);
-        tx.commit(id, "tenant", id.0, "create").await?;
+        tx.commit(id, AuditEntity::Tenant, id.0, AuditAction::Create)
+            .await?;
         Ok(Tenant {
             id,
             name: name.to_owned(),
@@ -116,7 +119,8 @@ impl Store {
                 format!("this tenant already has a site named {:?}", site.name)
             })
         })?;
-        tx.commit(site.tenant_id, "site", id, "create").await?;
+        tx.commit(site.tenant_id, AuditEntity::Site, id, AuditAction::Create)
+            .await?;
         Ok(Site {
             id: SiteId(id),
             tenant_id: site.tenant_id,
@@ -204,7 +208,8 @@ impl Store {
         if done.rows_affected() == 0 {
             return Err(Error::not_found("site", id));
         }
-        tx.commit(tenant, "site", id.0, "trust").await?;
+        tx.commit(tenant, AuditEntity::Site, id.0, AuditAction::Trust)
+            .await?;
         self.site_get(tenant, id).await
     }
 
@@ -247,8 +252,7 @@ pub(super) fn site_from(row: &AnyRow) -> Result<Site> {
         sip: SipSettings {
             domain: get(row, "sip_domain")?,
             proxy: get(row, "sip_proxy")?,
-            port: u16::try_from(port)
-                .map_err(|_| Error::Store(format!("stored sip_port {port} is out of range")))?,
+            port: u16::try_from(port).map_err(|e| corrupt(format_args!("sip_port {port}"), e))?,
             transport: transport
                 .parse::<Transport>()
                 .map_err(|e| corrupt("sip_transport", e))?,
@@ -256,6 +260,6 @@ pub(super) fn site_from(row: &AnyRow) -> Result<Site> {
         allowed_networks: parse_networks(&networks)?,
         first_contact_networks: parse_networks(&first_contact_networks)?,
         first_contact_hours: u32::try_from(hours)
-            .map_err(|_| Error::Store(format!("stored first_contact_hours {hours} is invalid")))?,
+            .map_err(|e| corrupt(format_args!("first_contact_hours {hours}"), e))?,
     })
 }

@@ -1,9 +1,9 @@
 //! API tokens. Not configuration: writing them moves no revision (no phone file depends on them),
 //! but each creation and revocation is in the audit trail, in the same transaction.
 
-use super::{get, now, store_err, Store};
+use super::{corrupt, get, now, store_err, Store};
 use crate::error::{Error, Result};
-use crate::model::{Principal, Role, TenantId, UserId};
+use crate::model::{AuditAction, AuditEntity, Principal, Role, TenantId, UserId};
 
 impl Store {
     /// Stores a token's hash; returns its id.
@@ -34,7 +34,7 @@ impl Store {
             "tenant_id": tenant.map(|t| t.0),
             "user_id": user.map(|u| u.0),
         });
-        self.audit_only(&mut tx, tenant, id, "create", &after)
+        self.audit_only(&mut tx, tenant, id, AuditAction::Create, &after)
             .await?;
         tx.commit().await.map_err(store_err)?;
         Ok(id)
@@ -46,17 +46,18 @@ impl Store {
         conn: &mut sqlx::AnyConnection,
         tenant: Option<TenantId>,
         id: i64,
-        action: &str,
+        action: AuditAction,
         after: &serde_json::Value,
     ) -> Result<()> {
         sqlx::query(
             "INSERT INTO change_log (revision, tenant_id, entity, entity_id, action, at, actor, \
-             after_json) VALUES ((SELECT value FROM revision WHERE id = 1), $1, 'token', $2, $3, \
-             $4, $5, $6)",
+             after_json) VALUES ((SELECT value FROM revision WHERE id = 1), $1, $2, $3, $4, \
+             $5, $6, $7)",
         )
         .bind(tenant.map(|t| t.0))
+        .bind(AuditEntity::Token.as_str())
         .bind(id)
-        .bind(action)
+        .bind(action.as_str())
         .bind(now())
         .bind(&*self.actor)
         .bind(after.to_string())
@@ -107,8 +108,14 @@ impl Store {
             return Err(Error::not_found("token", id));
         };
         let after = serde_json::json!({ "revoked": true });
-        self.audit_only(&mut tx, tenant.map(TenantId), id, "revoke", &after)
-            .await?;
+        self.audit_only(
+            &mut tx,
+            tenant.map(TenantId),
+            id,
+            AuditAction::Revoke,
+            &after,
+        )
+        .await?;
         tx.commit().await.map_err(store_err)?;
         Ok(())
     }
@@ -124,9 +131,7 @@ fn token_from(row: Option<sqlx::any::AnyRow>) -> Result<Option<(String, Principa
         get(&row, "secret_hash")?,
         Principal {
             token_id: get(&row, "id")?,
-            role: role
-                .parse()
-                .map_err(|e| Error::Store(format!("stored token role: {e}")))?,
+            role: role.parse().map_err(|e| corrupt("token role", e))?,
             tenant: get::<Option<i64>>(&row, "tenant_id")?.map(TenantId),
             user: get::<Option<i64>>(&row, "user_id")?.map(UserId),
         },

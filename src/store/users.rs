@@ -5,7 +5,8 @@ use sqlx::any::AnyRow;
 use super::{corrupt, get, now, store_err, unique_or_store, Store, Value};
 use crate::error::{Error, Result};
 use crate::model::{
-    FirstName, LastName, LicenceKind, NumberId, PbxOptions, TenantId, User, UserId, UserState, E164,
+    AuditAction, AuditEntity, FirstName, LastName, LicenceKind, NumberId, PbxOptions, TenantId,
+    User, UserId, UserState, E164,
 };
 
 #[derive(Clone, Debug)]
@@ -91,7 +92,8 @@ impl Store {
         .map_err(|e| unique_or_store(e, || extension_taken(user.extension.as_deref())))?;
         super::licences::assign_licences(&mut tx, user.tenant_id, UserId(id), &user.licences)
             .await?;
-        tx.commit(user.tenant_id, "user", id, "create").await?;
+        tx.commit(user.tenant_id, AuditEntity::User, id, AuditAction::Create)
+            .await?;
         self.user_get(user.tenant_id, UserId(id)).await
     }
 
@@ -131,7 +133,7 @@ impl Store {
             sets.push(("trunk_id", Value::Int(*v)));
         }
         if let Some(v) = &patch.options {
-            let json = serde_json::to_string(v).map_err(|e| Error::Store(e.to_string()))?;
+            let json = serde_json::to_string(v).map_err(Error::json("user options"))?;
             sets.push(("options", Value::Text(Some(json))));
         }
         let raw: &[&str] = if matches!(patch.app_email, Some(Some(_))) {
@@ -143,7 +145,7 @@ impl Store {
             return self.user_get(tenant, id).await;
         }
         let mut tx = self.begin_write().await?;
-        tx.snapshot_before("user", id.0).await?;
+        tx.snapshot_before(AuditEntity::User, id.0).await?;
         let extension = patch.extension.clone().flatten();
         let done = tx
             .update("users", &sets, raw, id.0, tenant)
@@ -152,7 +154,8 @@ impl Store {
         if done == 0 {
             return Err(Error::not_found("user", id));
         }
-        tx.commit(tenant, "user", id.0, "update").await?;
+        tx.commit(tenant, AuditEntity::User, id.0, AuditAction::Update)
+            .await?;
         self.user_get(tenant, id).await
     }
 
@@ -163,7 +166,7 @@ impl Store {
         state: UserState,
     ) -> Result<User> {
         let mut tx = self.begin_write().await?;
-        tx.snapshot_before("user", id.0).await?;
+        tx.snapshot_before(AuditEntity::User, id.0).await?;
         let done = sqlx::query("UPDATE users SET state = $1 WHERE id = $2 AND tenant_id = $3")
             .bind(state.as_str())
             .bind(id.0)
@@ -174,7 +177,8 @@ impl Store {
         if done.rows_affected() == 0 {
             return Err(Error::not_found("user", id));
         }
-        tx.commit(tenant, "user", id.0, state.as_str()).await?;
+        tx.commit(tenant, AuditEntity::User, id.0, state.into())
+            .await?;
         self.user_get(tenant, id).await
     }
 
@@ -188,7 +192,7 @@ impl Store {
         mode: &str,
     ) -> Result<User> {
         let mut tx = self.begin_write().await?;
-        tx.snapshot_before("user", id.0).await?;
+        tx.snapshot_before(AuditEntity::User, id.0).await?;
         let done = sqlx::query(
             "UPDATE users SET state = 'deactivated', deactivation_announcement = $1, \
              deactivation_transfer = $2, deactivation_mode = $3 WHERE id = $4 AND tenant_id = $5",
@@ -204,7 +208,8 @@ impl Store {
         if done.rows_affected() == 0 {
             return Err(Error::not_found("user", id));
         }
-        tx.commit(tenant, "user", id.0, "deactivate").await?;
+        tx.commit(tenant, AuditEntity::User, id.0, AuditAction::Deactivate)
+            .await?;
         self.user_get(tenant, id).await
     }
 
@@ -218,7 +223,7 @@ impl Store {
         new_default_pin: &str,
     ) -> Result<User> {
         let mut tx = self.begin_write().await?;
-        tx.snapshot_before("user", id.0).await?;
+        tx.snapshot_before(AuditEntity::User, id.0).await?;
         release_number(&mut tx, tenant, id, new_default_pin).await?;
         let done = tx
             .update(
@@ -233,7 +238,8 @@ impl Store {
         if done == 0 {
             return Err(Error::not_found("user", id));
         }
-        tx.commit(tenant, "user", id.0, "unassign-number").await?;
+        tx.commit(tenant, AuditEntity::User, id.0, AuditAction::UnassignNumber)
+            .await?;
         self.user_get(tenant, id).await
     }
 
@@ -247,7 +253,7 @@ impl Store {
         new_default_pin: &str,
     ) -> Result<()> {
         let mut tx = self.begin_write().await?;
-        tx.snapshot_before("user", id.0).await?;
+        tx.snapshot_before(AuditEntity::User, id.0).await?;
         release_number(&mut tx, tenant, id, new_default_pin).await?;
         sqlx::query(
             "DELETE FROM device_lines WHERE number_id IN \
@@ -267,7 +273,8 @@ impl Store {
         if done.rows_affected() == 0 {
             return Err(Error::not_found("user", id));
         }
-        tx.commit(tenant, "user", id.0, "delete").await?;
+        tx.commit(tenant, AuditEntity::User, id.0, AuditAction::Delete)
+            .await?;
         Ok(())
     }
 
@@ -389,7 +396,7 @@ pub(super) fn user_from(row: &AnyRow) -> Result<User> {
         options: {
             let json: String = get(row, "options")?;
             serde_json::from_str(&json)
-                .map_err(|e| Error::Store(format!("stored user options are invalid: {e}")))?
+                .map_err(|e| Error::store("stored user options are invalid", e))?
         },
     })
 }

@@ -412,7 +412,12 @@ async fn portal_rules_hold_in_the_database() {
             PinCheck::Locked
         );
         let n = store
-            .number_set_pin(t.id, ada_number.id, None, "reset-pin")
+            .number_set_pin(
+                t.id,
+                ada_number.id,
+                None,
+                autoprov::model::AuditAction::ResetPin,
+            )
             .await
             .unwrap();
         assert!(!n.pin_locked && !n.custom_pin, "{backend}");
@@ -437,7 +442,7 @@ async fn portal_rules_hold_in_the_database() {
                     label_last: Some(Some("Desk".into())),
                     ..Default::default()
                 },
-                "label",
+                autoprov::model::AuditAction::Label,
             )
             .await
             .unwrap();

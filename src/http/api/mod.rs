@@ -187,15 +187,13 @@ impl IntoResponse for ApiError {
                 ),
                 Error::Conflict(message) => (StatusCode::CONFLICT, "conflict", message, None),
                 Error::Locked(message) => (StatusCode::LOCKED, "locked", message, None),
-                Error::Template { .. } | Error::Config(_) | Error::Store(_) | Error::Io(_) => {
-                    tracing::error!(error = %e, "API request failed");
-                    (
-                        StatusCode::INTERNAL_SERVER_ERROR,
-                        "internal error",
-                        "the server could not complete the request; see its log".to_owned(),
-                        None,
-                    )
-                }
+                Error::Template { .. }
+                | Error::Config(_)
+                | Error::Store { .. }
+                | Error::Hashing { .. }
+                | Error::Csv(_)
+                | Error::Json { .. }
+                | Error::Io(_) => internal(&e),
             },
         };
         let mut body = json!({
@@ -214,6 +212,18 @@ impl IntoResponse for ApiError {
         )
             .into_response()
     }
+}
+
+/// The answer to a failure of the server's own (the store, hashing, templates, files): a generic
+/// 500, its cause in the log only.
+fn internal(e: &Error) -> (StatusCode, &'static str, String, Option<serde_json::Value>) {
+    tracing::error!(error = %e, "API request failed");
+    (
+        StatusCode::INTERNAL_SERVER_ERROR,
+        "internal error",
+        "the server could not complete the request; see its log".to_owned(),
+        None,
+    )
 }
 
 /// The caller, from `Authorization: Bearer …`, with an `Admin` whose writes the audit trail
