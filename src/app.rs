@@ -19,8 +19,6 @@ pub struct App {
     pub catalog: Arc<Catalog>,
     pub admin: Admin,
     pub provisioner: Arc<Provisioner>,
-    /// `<data>/files/`: firmware, ring tones and the like, over HTTP and TFTP.
-    pub files: StaticFiles,
     pub tftp_metrics: Arc<crate::tftp::Metrics>,
 }
 
@@ -86,10 +84,9 @@ impl App {
             store.clone(),
             catalog.clone(),
             provision_settings,
+            StaticFiles::new(settings.data_dir.join("files")),
         ));
-        let files = StaticFiles::new(settings.data_dir.join("files"));
         Ok(App {
-            files,
             tftp_metrics: Arc::default(),
             settings: Arc::new(settings),
             store,

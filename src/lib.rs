@@ -192,7 +192,6 @@ pub async fn run(app: App, listeners: Listeners, shutdown: CancellationToken) ->
         tracing::info!(protocol = "tftp", %addr, "listening");
         let server = std::sync::Arc::new(tftp::Server::new(
             app.provisioner.clone(),
-            app.files.clone(),
             app.settings.tftp_limits.clone(),
             app.tftp_metrics.clone(),
         ));

@@ -23,7 +23,7 @@ use axum::Router;
 
 use crate::app::App;
 use crate::model::Mac;
-use crate::provision::{FileRequest, Outcome, Protocol};
+use crate::provision::{FileRequest, Outcome, Protocol, RenderedFile, StaticContent, StaticFile};
 
 /// What the accept loop knows about a connection, handed to every request on it.
 #[derive(Clone, Debug)]
@@ -332,60 +332,12 @@ async fn phone_file(
     };
     let served = app.provisioner.serve(&request).await;
     let mac = served.mac.map(|m| m.to_string()).unwrap_or_default();
+    let head = method == Method::HEAD;
     let (response, reason) = match served.outcome {
-        Outcome::Found(file) => {
-            let etag = HeaderValue::from_str(&file.etag).ok();
-            let fresh = etag
-                .as_ref()
-                .is_some_and(|etag| if_none_match(&headers, etag));
-            let mut response = if fresh {
-                StatusCode::NOT_MODIFIED.into_response()
-            } else {
-                let head = method == Method::HEAD;
-                let body = if head {
-                    Body::empty()
-                } else {
-                    Body::from(file.body.clone()) // a reference-count bump
-                };
-                let mut r = Response::new(body);
-                if head {
-                    // What GET would send, as RFC 9110 asks of HEAD.
-                    r.headers_mut()
-                        .insert(header::CONTENT_LENGTH, HeaderValue::from(file.body.len()));
-                }
-                if let Ok(ct) = HeaderValue::from_str(&file.content_type) {
-                    r.headers_mut().insert(header::CONTENT_TYPE, ct);
-                }
-                r
-            };
-            if let Some(etag) = etag {
-                response.headers_mut().insert(header::ETAG, etag);
-            }
-            // Files carry secrets: no shared cache may keep them; phones revalidate by ETag.
-            response.headers_mut().insert(
-                header::CACHE_CONTROL,
-                HeaderValue::from_static("private, no-cache"),
-            );
-            (response, "")
-        }
-        Outcome::NotFound(reason) => match static_file(&app, &method, &headers, uri.path()).await {
-            Some(response) => (response, "static file"),
-            None => (not_found(), reason),
-        },
-        Outcome::Challenge(values) => {
-            let mut r = (
-                StatusCode::UNAUTHORIZED,
-                [(header::CONTENT_TYPE, "text/plain")],
-                "authorization required\n",
-            )
-                .into_response();
-            for value in values {
-                if let Ok(v) = HeaderValue::from_str(&value) {
-                    r.headers_mut().append(header::WWW_AUTHENTICATE, v);
-                }
-            }
-            (r, "challenged")
-        }
+        Outcome::Found(file) => (rendered_response(&file, head, &headers), ""),
+        Outcome::Static(file) => (static_response(file, head, &headers).await, "static file"),
+        Outcome::NotFound(reason) => (not_found(), reason),
+        Outcome::Challenge(values) => (challenge(values), "challenged"),
         Outcome::Unavailable => (
             StatusCode::SERVICE_UNAVAILABLE.into_response(),
             "store unavailable",
@@ -399,10 +351,62 @@ async fn phone_file(
         decision = served.decision.map(|d| d.as_str()).unwrap_or(""),
         tls = conn.tls,
         peer = %peer.ip(),
-        ms = started.elapsed().as_secs_f64() * 1000.0,
+        ms = crate::model::millis(started.elapsed()),
         "served"
     );
     response
+}
+
+/// A phone file: 304 when `If-None-Match` names its ETag; never kept by a shared cache.
+fn rendered_response(file: &RenderedFile, head: bool, headers: &HeaderMap) -> Response {
+    let etag = HeaderValue::from_str(&file.etag).ok();
+    let fresh = etag
+        .as_ref()
+        .is_some_and(|etag| if_none_match(headers, etag));
+    let mut response = if fresh {
+        StatusCode::NOT_MODIFIED.into_response()
+    } else {
+        let body = if head {
+            Body::empty()
+        } else {
+            Body::from(file.body.clone()) // a reference-count bump
+        };
+        let mut r = Response::new(body);
+        if head {
+            // What GET would send, as RFC 9110 asks of HEAD.
+            r.headers_mut()
+                .insert(header::CONTENT_LENGTH, HeaderValue::from(file.body.len()));
+        }
+        if let Ok(ct) = HeaderValue::from_str(&file.content_type) {
+            r.headers_mut().insert(header::CONTENT_TYPE, ct);
+        }
+        r
+    };
+    if let Some(etag) = etag {
+        response.headers_mut().insert(header::ETAG, etag);
+    }
+    // Files carry secrets: no shared cache may keep them; phones revalidate by ETag.
+    response.headers_mut().insert(
+        header::CACHE_CONTROL,
+        HeaderValue::from_static("private, no-cache"),
+    );
+    response
+}
+
+/// 401 with the Digest challenges.
+fn challenge(values: Vec<String>) -> Response {
+    let mut r = (
+        StatusCode::UNAUTHORIZED,
+        [(header::CONTENT_TYPE, "text/plain")],
+        "authorization required\n",
+    )
+        .into_response();
+    for value in values {
+        if let Ok(v) = HeaderValue::from_str(&value) {
+            r.headers_mut().append(header::WWW_AUTHENTICATE, v);
+        }
+    }
+    r
 }
 
 /// Whether `If-None-Match` names `etag` (or is `*`). Weak and strong forms compare alike, as
@@ -419,23 +423,11 @@ fn if_none_match(headers: &HeaderMap, etag: &HeaderValue) -> bool {
 }
 
 /// A file from `<data>/files/`, with `Range` support (one range; anything else gets the whole
-/// file, and an unsatisfiable range 416). `None` when there is no such file.
-async fn static_file(
-    app: &App,
-    method: &Method,
-    headers: &HeaderMap,
-    path: &str,
-) -> Option<Response> {
-    use std::io::SeekFrom;
-    use tokio::io::{AsyncReadExt, AsyncSeekExt};
-
-    let files = app.files.clone();
-    let request = path.to_owned();
-    let found = tokio::task::spawn_blocking(move || files.open(&request))
-        .await
-        .ok()
-        .flatten()?;
-    let etag = HeaderValue::from_str(&found.etag).ok()?;
+/// file, and an unsatisfiable range 416).
+async fn static_response(found: StaticFile, head: bool, headers: &HeaderMap) -> Response {
+    let Ok(etag) = HeaderValue::from_str(&found.etag) else {
+        return not_found();
+    };
     let mut response = if if_none_match(headers, &etag) {
         StatusCode::NOT_MODIFIED.into_response()
     } else {
@@ -457,15 +449,16 @@ async fn static_file(
                 if let Ok(v) = HeaderValue::from_str(&format!("bytes */{}", found.len)) {
                     r.headers_mut().insert(header::CONTENT_RANGE, v);
                 }
-                return Some(r);
+                return r;
             }
         };
-        let body = if method == Method::HEAD {
+        let body = if head {
             Body::empty()
         } else {
-            let mut file = tokio::fs::File::from_std(found.file);
-            file.seek(SeekFrom::Start(start)).await.ok()?;
-            Body::from_stream(tokio_util::io::ReaderStream::new(file.take(len)))
+            match static_body(found.content, start, len).await {
+                Some(body) => body,
+                None => return not_found(),
+            }
         };
         let mut r = Response::new(body);
         *r.status_mut() = status;
@@ -487,7 +480,30 @@ async fn static_file(
     let h = response.headers_mut();
     h.insert(header::ETAG, etag);
     h.insert(header::ACCEPT_RANGES, HeaderValue::from_static("bytes"));
-    Some(response)
+    response
+}
+
+/// `len` bytes of a static file from `start`; `None` when the file cannot be read there.
+async fn static_body(content: StaticContent, start: u64, len: u64) -> Option<Body> {
+    use std::io::SeekFrom;
+    use tokio::io::{AsyncReadExt, AsyncSeekExt};
+
+    match content {
+        StaticContent::Bytes(bytes) => {
+            let end = usize::try_from(start.saturating_add(len))
+                .unwrap_or(usize::MAX)
+                .min(bytes.len());
+            let start = usize::try_from(start).unwrap_or(usize::MAX).min(end);
+            Some(Body::from(bytes.slice(start..end)))
+        }
+        StaticContent::File(file) => {
+            let mut file = tokio::fs::File::from_std(file);
+            file.seek(SeekFrom::Start(start)).await.ok()?;
+            Some(Body::from_stream(tokio_util::io::ReaderStream::new(
+                file.take(len),
+            )))
+        }
+    }
 }
 
 #[derive(Debug, PartialEq, Eq)]

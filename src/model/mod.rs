@@ -353,6 +353,11 @@ pub fn refill(tokens: f64, elapsed: std::time::Duration, burst: f64, per_minute:
     (tokens + elapsed.as_secs_f64() * per_minute / 60.0).min(burst)
 }
 
+/// A duration in milliseconds, rounded to two decimals, for log lines (`ms=1.96`).
+pub fn millis(duration: std::time::Duration) -> f64 {
+    (duration.as_secs_f64() * 100_000.0).round() / 100.0
+}
+
 /// The key for per-source limits: the address, or for IPv6 its /64 (one host usually has a whole
 /// /64 to pick addresses from).
 pub fn source_key(ip: std::net::IpAddr) -> std::net::IpAddr {
@@ -386,6 +391,16 @@ mod tests {
         for status in NumberStatus::ALL {
             assert_eq!(AuditAction::from(*status).as_str(), status.as_str());
         }
+    }
+
+    #[test]
+    fn millis_are_rounded_to_two_decimals() {
+        let d = std::time::Duration::from_nanos(1_956_155);
+        assert_eq!(millis(d).to_string(), "1.96");
+        assert_eq!(
+            millis(std::time::Duration::from_secs(2)).to_string(),
+            "2000"
+        );
     }
 
     #[test]

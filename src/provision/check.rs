@@ -40,7 +40,87 @@ pub fn sample_record(model: &str, family: &str) -> Result<DeviceRecord> {
     let tenant = TenantId(1);
     let site = SiteId(1);
     let mac: Mac = "001565000001".parse()?;
-    let user = User {
+    let user = sample_user(tenant)?;
+    Ok(DeviceRecord {
+        tenant: Tenant {
+            id: tenant,
+            name: "Sample".into(),
+            revision: 1,
+        },
+        site: sample_site(tenant, site),
+        device: Device {
+            id: DeviceId(1),
+            tenant_id: tenant,
+            site_id: site,
+            mac,
+            family: family.into(),
+            model: model.into(),
+            phone_id: "D00001".into(),
+            admin_password: Secret::new("sample-admin-password-000".into()),
+            access: DeviceAccess {
+                http_password: Some(Secret::new("sample-http-password-0000".into())),
+                ..DeviceAccess::default()
+            },
+        },
+        lines: vec![
+            sample_line(1, "+4930123456", Some(user.clone()))?,
+            sample_line(2, "+4930123457", None)?,
+        ],
+        monitors: ["Bob", "Carol", "Dan"]
+            .iter()
+            .zip(0i64..)
+            .map(|(name, i)| {
+                let extension = Some(format!("34{}", 57 + i));
+                colleague(
+                    &user,
+                    10 + i,
+                    name,
+                    extension,
+                    &format!("+49301234{}", 57 + i),
+                )
+            })
+            .collect::<Result<_>>()?,
+        directory: std::sync::Arc::new(
+            std::iter::once(Ok(user.clone()))
+                .chain(
+                    ["Bob", "Carol", "Dan", "Eve"]
+                        .iter()
+                        .zip(1i64..)
+                        .map(|(name, i)| {
+                            // Eve has a number but no extension.
+                            let extension = (i < 4).then(|| format!("34{}", 56 + i));
+                            colleague(
+                                &user,
+                                20 + i,
+                                name,
+                                extension,
+                                &format!("+49301234{}", 56 + i),
+                            )
+                        }),
+                )
+                .collect::<Result<_>>()?,
+        ),
+        speed_dials: vec![("Reception".into(), "+4930999".into())],
+    })
+}
+
+/// A line of the sample device.
+fn sample_line(position: u16, number: &str, user: Option<User>) -> Result<DeviceLine> {
+    let e164: crate::model::E164 = number.parse()?;
+    Ok(DeviceLine {
+        position,
+        number_id: NumberId(i64::from(position)),
+        sip_user: e164.digits().to_owned(),
+        number: e164,
+        sip_password: Secret::new("sample-sip-password-000000".into()),
+        label: None,
+        user,
+    })
+}
+
+/// The sample's user, whose name holds XML's special characters.
+fn sample_user(tenant: TenantId) -> Result<User> {
+    Ok(User {
         id: UserId(1),
         tenant_id: tenant,
         first_name: FirstName::parse("Zoë \"Q\" <&>")?,
@@ -58,95 +138,45 @@ pub fn sample_record(model: &str, family: &str) -> Result<DeviceRecord> {
         trunk_id: None,
         number_label: None,
         options: Default::default(),
-    };
-    let line = |position: u16, number: &str, user: Option<User>| -> Result<DeviceLine> {
-        let e164: crate::model::E164 = number.parse()?;
-        Ok(DeviceLine {
-            position,
-            number_id: NumberId(i64::from(position)),
-            sip_user: e164.digits().to_owned(),
-            number: e164,
-            sip_password: Secret::new("sample-sip-password-000000".into()),
-            label: None,
-            user,
-        })
-    };
-    Ok(DeviceRecord {
-        tenant: Tenant {
-            id: tenant,
-            name: "Sample".into(),
-            revision: 1,
-        },
-        site: Site {
-            id: site,
-            tenant_id: tenant,
-            name: "HQ".into(),
-            time_zone: "Europe/Berlin".into(),
-            ntp_server: "pool.ntp.org".into(),
-            sip: SipSettings {
-                domain: "sip.example.com".into(),
-                proxy: Some("proxy.example.com".into()),
-                port: 5061,
-                transport: Transport::Tls,
-            },
-            allowed_networks: Vec::new(),
-            first_contact_networks: Vec::new(),
-            first_contact_hours: 24,
-        },
-        device: Device {
-            id: DeviceId(1),
-            tenant_id: tenant,
-            site_id: site,
-            mac,
-            family: family.into(),
-            model: model.into(),
-            phone_id: "D00001".into(),
-            admin_password: Secret::new("sample-admin-password-000".into()),
-            access: DeviceAccess {
-                http_password: Some(Secret::new("sample-http-password-0000".into())),
-                ..DeviceAccess::default()
-            },
-        },
-        lines: vec![
-            line(1, "+4930123456", Some(user.clone()))?,
-            line(2, "+4930123457", None)?,
-        ],
-        monitors: ["Bob", "Carol", "Dan"]
-            .iter()
-            .zip(0i64..)
-            .map(|(name, i)| {
-                Ok(User {
-                    id: UserId(10 + i),
-                    first_name: FirstName::parse(name)?,
-                    last_name: LastName::parse("Example")?,
-                    extension: Some(format!("34{}", 57 + i)),
-                    number: format!("+49301234{}", 57 + i).parse().ok(),
-                    ..user.clone()
-                })
-            })
-            .collect::<Result<_>>()?,
-        directory: std::sync::Arc::new(
-            std::iter::once(Ok(user.clone()))
-                .chain(
-                    ["Bob", "Carol", "Dan", "Eve"]
-                        .iter()
-                        .zip(1i64..)
-                        .map(|(name, i)| {
-                            Ok(User {
-                                id: UserId(20 + i),
-                                first_name: FirstName::parse(name)?,
-                                last_name: LastName::parse("Example")?,
-                                // Eve has a number but no extension.
-                                extension: (i < 4).then(|| format!("34{}", 56 + i)),
-                                number: format!("+49301234{}", 56 + i).parse().ok(),
-                                ..user.clone()
-                            })
-                        }),
-                )
-                .collect::<Result<_>>()?,
-        ),
-        speed_dials: vec![("Reception".into(), "+4930999".into())],
     })
+}
+
+/// Another user of the sample's tenant, as `user` but for the name and numbers.
+fn colleague(
+    user: &User,
+    id: i64,
+    first_name: &str,
+    extension: Option<String>,
+    number: &str,
+) -> Result<User> {
+    Ok(User {
+        id: UserId(id),
+        first_name: FirstName::parse(first_name)?,
+        last_name: LastName::parse("Example")?,
+        extension,
+        number: number.parse().ok(),
+        ..user.clone()
+    })
+}
+
+/// The sample's site: daylight saving, TLS and a proxy.
+fn sample_site(tenant: TenantId, site: SiteId) -> Site {
+    Site {
+        id: site,
+        tenant_id: tenant,
+        name: "HQ".into(),
+        time_zone: "Europe/Berlin".into(),
+        ntp_server: "pool.ntp.org".into(),
+        sip: SipSettings {
+            domain: "sip.example.com".into(),
+            proxy: Some("proxy.example.com".into()),
+            port: 5061,
+            transport: Transport::Tls,
+        },
+        allowed_networks: Vec::new(),
+        first_contact_networks: Vec::new(),
+        first_contact_hours: 24,
+    }
 }
 
 /// Renders and parses every file of every family.

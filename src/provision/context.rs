@@ -162,60 +162,8 @@ impl FileContext {
         let facts = TimeZoneFacts::new(&site.time_zone, jiff::Timestamp::now())?;
         let vendor_name = manifest.time_zone_names.get(&facts.iana).cloned();
         let transport = site.sip.transport.as_str();
-        let lines: Vec<LineView> = record
-            .lines
-            .iter()
-            .filter(|line| line.position <= model.accounts)
-            .map(|line| {
-                let user = line.user.as_ref();
-                let extension = user.and_then(|u| u.extension.clone());
-                LineView {
-                    position: line.position,
-                    number: line.number.to_string(),
-                    label: extension.clone().unwrap_or_else(|| line.number.to_string()),
-                    extension,
-                    // The number's label overrides the user's name (portal 002).
-                    display_name: line
-                        .label
-                        .clone()
-                        .or_else(|| user.map(|u| u.shown_name()))
-                        .unwrap_or_else(|| line.number.to_string()),
-                    user_name: line.sip_user.clone(),
-                    auth_name: line.sip_user.clone(),
-                    password: line.sip_password.clone(),
-                }
-            })
-            .collect();
-        // Keys after the lines' own: BLF keys for the monitor list, then speed dials, as many as
-        // the model has.
-        let room = usize::from(model.line_keys.saturating_sub(lines.len() as u16));
-        let blf = record.monitors.iter().map(|watched| {
-            let value = watched
-                .extension
-                .clone()
-                .or_else(|| watched.number.as_ref().map(|n| n.to_string()))
-                .unwrap_or_default();
-            ("blf", watched.shown_name(), value)
-        });
-        let dials = record
-            .speed_dials
-            .iter()
-            .map(|(label, target)| ("speed_dial", label.clone(), target.clone()));
-        let keys: Vec<KeyView> = blf
-            .chain(dials)
-            .take(room)
-            .enumerate()
-            .map(|(i, (kind, label, value))| KeyView {
-                position: lines.len() as u16 + i as u16 + 1,
-                kind,
-                pickup: (kind == "blf").then(|| format!("{}{value}", settings.pickup_prefix)),
-                pickup_code: (kind == "blf").then(|| settings.pickup_prefix.clone()),
-                value,
-                label,
-                line: 1,
-                type_code: manifest.key_types.get(kind).cloned().unwrap_or_default(),
-            })
-            .collect();
+        let lines = line_views(record, model.accounts);
+        let keys = key_views(record, family, settings, model.line_keys, lines.len());
         let directory = record
             .directory
             .iter()
@@ -228,24 +176,7 @@ impl FileContext {
             })
             .collect();
         let mut provisioning = provisioning(settings);
-        provisioning.directory_url = manifest.directory_file.as_ref().map(|pattern| {
-            let base = match (&record.device.access.http_password, &settings.https_url) {
-                (Some(_), Some(https)) => https.clone(),
-                _ => settings.public_url.clone(),
-            };
-            let name = pattern
-                .replace("{mac}", &record.device.mac.to_string())
-                .replace("{MAC}", &record.device.mac.upper());
-            // Over HTTPS the URL carries the device's URL token: every family's phone can fetch
-            // its directory with exactly what its file tells it, whether or not it answers a
-            // challenge for it.
-            match (&record.device.access.http_password, &settings.https_url) {
-                (Some(password), Some(_)) => {
-                    format!("{base}d/{}/{name}", super::trust::url_token(password))
-                }
-                _ => format!("{base}{name}"),
-            }
-        });
+        provisioning.directory_url = directory_url(family, record, settings);
         let unused_accounts = (1..=model.accounts)
             .filter(|p| !lines.iter().any(|l| l.position == *p))
             .collect();
@@ -291,7 +222,6 @@ impl FileContext {
             requester_mac: None,
         })
     }
-
     /// The context of a file with no device in it: only the model (if known) and provisioning.
     pub fn shared(
         family: &Family,
@@ -334,6 +264,104 @@ impl ModelView {
             },
         }
     }
+}
+
+/// The device's lines, up to the model's accounts.
+fn line_views(record: &DeviceRecord, accounts: u16) -> Vec<LineView> {
+    record
+        .lines
+        .iter()
+        .filter(|line| line.position <= accounts)
+        .map(|line| {
+            let user = line.user.as_ref();
+            let extension = user.and_then(|u| u.extension.clone());
+            LineView {
+                position: line.position,
+                number: line.number.to_string(),
+                label: extension.clone().unwrap_or_else(|| line.number.to_string()),
+                extension,
+                // The number's label overrides the user's name (portal 002).
+                display_name: line
+                    .label
+                    .clone()
+                    .or_else(|| user.map(|u| u.shown_name()))
+                    .unwrap_or_else(|| line.number.to_string()),
+                user_name: line.sip_user.clone(),
+                auth_name: line.sip_user.clone(),
+                password: line.sip_password.clone(),
+            }
+        })
+        .collect()
+}
+
+/// Keys after the lines' own: BLF keys for the monitor list, then speed dials, as many as the
+/// model has.
+fn key_views(
+    record: &DeviceRecord,
+    family: &Family,
+    settings: &ProvisionSettings,
+    line_keys: u16,
+    n_lines: usize,
+) -> Vec<KeyView> {
+    let room = usize::from(line_keys.saturating_sub(n_lines as u16));
+    let blf = record.monitors.iter().map(|watched| {
+        let value = watched
+            .extension
+            .clone()
+            .or_else(|| watched.number.as_ref().map(|n| n.to_string()))
+            .unwrap_or_default();
+        ("blf", watched.shown_name(), value)
+    });
+    let dials = record
+        .speed_dials
+        .iter()
+        .map(|(label, target)| ("speed_dial", label.clone(), target.clone()));
+    blf.chain(dials)
+        .take(room)
+        .enumerate()
+        .map(|(i, (kind, label, value))| KeyView {
+            position: n_lines as u16 + i as u16 + 1,
+            kind,
+            pickup: (kind == "blf").then(|| format!("{}{value}", settings.pickup_prefix)),
+            pickup_code: (kind == "blf").then(|| settings.pickup_prefix.clone()),
+            value,
+            label,
+            line: 1,
+            type_code: family
+                .manifest
+                .key_types
+                .get(kind)
+                .cloned()
+                .unwrap_or_default(),
+        })
+        .collect()
+}
+
+/// The device's directory URL, where the family has a directory file.
+fn directory_url(
+    family: &Family,
+    record: &DeviceRecord,
+    settings: &ProvisionSettings,
+) -> Option<String> {
+    let pattern = family.manifest.directory_file.as_ref()?;
+    let base = match (&record.device.access.http_password, &settings.https_url) {
+        (Some(_), Some(https)) => https.clone(),
+        _ => settings.public_url.clone(),
+    };
+    let name = pattern
+        .replace("{mac}", &record.device.mac.to_string())
+        .replace("{MAC}", &record.device.mac.upper());
+    // Over HTTPS the URL carries the device's URL token: every family's phone can fetch its
+    // directory with exactly what its file tells it, whether or not it answers a challenge for
+    // it.
+    Some(
+        match (&record.device.access.http_password, &settings.https_url) {
+            (Some(password), Some(_)) => {
+                format!("{base}d/{}/{name}", super::trust::url_token(password))
+            }
+            _ => format!("{base}{name}"),
+        },
+    )
 }
 
 fn provisioning(settings: &ProvisionSettings) -> ProvisioningView {

@@ -4,7 +4,10 @@
 //! links are resolved: there is no way out.
 
 use std::fs::{File, Metadata};
+use std::io::Read as _;
 use std::path::PathBuf;
+
+use bytes::Bytes;
 
 #[derive(Clone, Debug)]
 pub struct StaticFiles {
@@ -14,14 +17,27 @@ pub struct StaticFiles {
 /// An opened static file.
 #[derive(Debug)]
 pub struct StaticFile {
-    pub file: File,
+    pub content: StaticContent,
+    /// The bytes that are sent.
     pub len: u64,
     /// A validator from size and modification time (no read of the content needed).
     pub etag: String,
 }
 
+/// Where a static file's bytes are.
+#[derive(Debug)]
+pub enum StaticContent {
+    /// A small file (up to `SMALL_FILE`), read whole when opened: it needs no further trip to
+    /// the blocking pool.
+    Bytes(Bytes),
+    File(File),
+}
+
 /// Longest path we look at.
 const MAX_PATH: usize = 512;
+
+/// Files up to this size are read whole when opened.
+const SMALL_FILE: u64 = 64 * 1024;
 
 impl StaticFiles {
     pub fn new(root: PathBuf) -> StaticFiles {
@@ -52,7 +68,8 @@ impl StaticFiles {
         (!path.as_os_str().is_empty()).then_some(path)
     }
 
-    /// Opens the file `request` names, if it is a safe path to a regular file inside the folder.
+    /// Opens the file `request` names, if it is a safe path to a regular file inside the folder;
+    /// a small one is read whole (see `StaticContent`).
     pub fn open(&self, request: &str) -> Option<StaticFile> {
         let relative = Self::relative(request)?;
         // The folder may be created after start, so its canonical form is not kept.
@@ -76,10 +93,20 @@ impl StaticFiles {
             .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
             .map(|d| d.as_nanos())
             .unwrap_or(0);
+        let etag = format!("\"{:x}-{modified:x}\"", meta.len());
+        if meta.len() > SMALL_FILE {
+            return Some(StaticFile {
+                content: StaticContent::File(file),
+                len: meta.len(),
+                etag,
+            });
+        }
+        let mut bytes = Vec::with_capacity(meta.len() as usize);
+        (&file).read_to_end(&mut bytes).ok()?;
         Some(StaticFile {
-            len: meta.len(),
-            etag: format!("\"{:x}-{modified:x}\"", meta.len()),
-            file,
+            len: bytes.len() as u64,
+            content: StaticContent::Bytes(bytes.into()),
+            etag,
         })
     }
 }
@@ -132,6 +159,10 @@ mod tests {
         std::os::unix::fs::symlink(dir.path().join("secret.txt"), root.join("link.txt")).unwrap();
         let files = StaticFiles::new(root);
         assert_eq!(files.open("fw/a.rom").map(|f| f.len), Some(3));
+        assert!(matches!(
+            files.open("fw/a.rom").map(|f| f.content),
+            Some(StaticContent::Bytes(b)) if &b[..] == b"abc"
+        ));
         assert!(files.open("fw").is_none(), "a folder is not a file");
         assert!(files.open("../secret.txt").is_none());
         assert!(files.open("link.txt").is_none(), "a link out of the folder");

@@ -22,7 +22,7 @@ use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
 pub use crate::config::TftpLimits as Limits;
-use crate::provision::{FileRequest, Outcome, Protocol, Provisioner, StaticFiles};
+use crate::provision::{FileRequest, Outcome, Protocol, Provisioner, StaticContent};
 use packet::{ErrorCode, Mode, Packet};
 use transfer::{negotiate, Source, Transfer};
 
@@ -42,12 +42,8 @@ pub struct Metrics {
 /// The longest a transfer may take.
 const MAX_TRANSFER: std::time::Duration = std::time::Duration::from_secs(15 * 60);
 
-/// Static files up to this size are read whole when opened.
-const SMALL_FILE: u64 = 64 * 1024;
-
 pub struct Server {
     provisioner: Arc<Provisioner>,
-    files: StaticFiles,
     limits: Limits,
     metrics: Arc<Metrics>,
     slots: Arc<Semaphore>,
@@ -73,15 +69,9 @@ impl Drop for SourceSlot {
 }
 
 impl Server {
-    pub fn new(
-        provisioner: Arc<Provisioner>,
-        files: StaticFiles,
-        limits: Limits,
-        metrics: Arc<Metrics>,
-    ) -> Server {
+    pub fn new(provisioner: Arc<Provisioner>, limits: Limits, metrics: Arc<Metrics>) -> Server {
         Server {
             provisioner,
-            files,
             slots: Arc::new(Semaphore::new(limits.max_transfers)),
             limits,
             metrics,
@@ -205,33 +195,19 @@ impl Server {
         let mac = served.mac;
         let source = match served.outcome {
             Outcome::Found(file) => Some(Source::Memory(file.body.clone())),
-            Outcome::NotFound(_) => {
-                let files = self.files.clone();
-                let name = request.filename.clone();
-                // One trip to the blocking pool: open, and read a small file whole right away.
-                tokio::task::spawn_blocking(move || {
-                    let found = files.open(&name)?;
-                    if found.len <= SMALL_FILE {
-                        use std::io::Read;
-                        let mut bytes = Vec::with_capacity(found.len as usize);
-                        (&found.file).read_to_end(&mut bytes).ok()?;
-                        return Some(Source::Memory(bytes.into()));
-                    }
-                    Some(Source::File {
-                        len: found.len,
-                        file: Arc::new(found.file),
-                    })
-                })
-                .await
-                .ok()
-                .flatten()
-            }
+            Outcome::Static(found) => Some(match found.content {
+                StaticContent::Bytes(bytes) => Source::Memory(bytes),
+                StaticContent::File(file) => Source::File {
+                    len: found.len,
+                    file: Arc::new(file),
+                },
+            }),
             Outcome::Unavailable => {
                 self.metrics.refused.fetch_add(1, Ordering::Relaxed);
                 return error(ErrorCode::NotDefined, "temporarily unavailable").await;
             }
             // TFTP carries no credentials, so nothing is ever challenged here.
-            Outcome::Challenge(_) => None,
+            Outcome::NotFound(_) | Outcome::Challenge(_) => None,
         };
         let Some(source) = source else {
             self.metrics.refused.fetch_add(1, Ordering::Relaxed);
@@ -266,11 +242,11 @@ impl Server {
             Ok(bytes) => {
                 self.metrics.completed.fetch_add(1, Ordering::Relaxed);
                 self.metrics.bytes.fetch_add(bytes, Ordering::Relaxed);
-                tracing::info!(%peer, mac, file = %request.filename, bytes, ms = elapsed.as_secs_f64() * 1000.0, "tftp transfer completed");
+                tracing::info!(%peer, mac, file = %request.filename, bytes, ms = crate::model::millis(elapsed), "tftp transfer completed");
             }
             Err(e) => {
                 self.metrics.failed.fetch_add(1, Ordering::Relaxed);
-                tracing::info!(%peer, mac, file = %request.filename, reason = %e, ms = elapsed.as_secs_f64() * 1000.0, "tftp transfer failed");
+                tracing::info!(%peer, mac, file = %request.filename, reason = %e, ms = crate::model::millis(elapsed), "tftp transfer failed");
             }
         }
     }

@@ -267,10 +267,11 @@ async fn block_numbers_roll_over_past_65535() {
     assert!(got.data == body);
 }
 
-#[tokio::test]
+/// On paused time: the resend timer fires only once nothing else can run, so only the lost ACK
+/// causes a resend, and the test waits no real second for it.
+#[tokio::test(start_paused = true)]
 async fn a_lost_ack_is_answered_by_a_retransmission() {
-    // A timeout long enough that only the lost ACK causes a resend, even on a busy machine.
-    let server = TestServer::start_with(&[("tftp.timeout_ms", "1000")]).await;
+    let server = TestServer::start_paused_with(&[("tftp.timeout_ms", "1000")]).await;
     let body = pattern(3000);
     write_static(&server, "a.bin", &body);
     let got = fetch(
@@ -289,10 +290,10 @@ async fn a_lost_ack_is_answered_by_a_retransmission() {
     assert_eq!(got.data_packets, 7, "6 blocks and block 2 once more");
 }
 
-#[tokio::test]
+#[tokio::test(start_paused = true)]
 async fn a_window_whose_first_block_is_lost_is_resent_at_once() {
     // A long timeout: the resend must come from the client's ACK of the previous block.
-    let server = TestServer::start_with(&[("tftp.timeout_ms", "5000")]).await;
+    let server = TestServer::start_paused_with(&[("tftp.timeout_ms", "5000")]).await;
     let body = pattern(512 * 8 + 100);
     write_static(&server, "w.bin", &body);
     let (socket, _) = rrq(
@@ -319,20 +320,20 @@ async fn a_window_whose_first_block_is_lost_is_resent_at_once() {
     for _ in 0..4 {
         recv(&socket, &mut buf).await; // blocks 5-8: as if block 5 were lost
     }
-    let started = tokio::time::Instant::now();
     socket
         .send_to(&Packet::Ack(4).to_bytes(), tid)
         .await
         .unwrap();
-    let (n, _) = recv(&socket, &mut buf).await;
+    // Paused time moves only when nothing else can run: a resend on the ACK comes before any
+    // time passes, a resend on the timer (5 s) not within the second waited here.
+    let (n, _) = tokio::time::timeout(Duration::from_secs(1), socket.recv_from(&mut buf))
+        .await
+        .expect("resent on the ACK, not on the timer")
+        .unwrap();
     assert!(matches!(
         packet::parse(&buf[..n]),
         Ok(Packet::Data { block: 5, .. })
     ));
-    assert!(
-        started.elapsed() < Duration::from_secs(4),
-        "resent on the ACK, not on the timer"
-    );
 }
 
 #[tokio::test]

@@ -1,0 +1,243 @@
+//! The last stage: the file itself. A device's file comes from the cache, keyed by device, file
+//! and the tenant's revision, or is rendered from one `DeviceRecord` on a miss; files with no
+//! device in them (shared and bootstrap files) are cached per family, file and model. A request
+//! no phone file answers gets the static file of its path (`StaticFiles`). Where devices were
+//! seen is written here too, in batches.
+
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
+
+use super::admit::Known;
+use super::identify::Asked;
+use super::trust::Gate;
+use super::{FileContext, FileRequest, Outcome, Provisioner, RenderedFile, StaticFile};
+use crate::error::{Error, Result};
+use crate::model::{Device, DeviceId, DeviceRecord, Mac, TenantId, User};
+use crate::render::FileMatch;
+
+#[derive(Clone, Hash, PartialEq, Eq)]
+pub(super) enum FileKey {
+    Device {
+        device: DeviceId,
+        file: String,
+        revision: i64,
+    },
+    /// Files with no device in them, which depend only on the templates, the model and (for
+    /// files declared `requester_mac`) the MAC the User-Agent gave.
+    Shared {
+        family: usize,
+        file: String,
+        model: Option<String>,
+        requester: Option<Mac>,
+    },
+}
+
+impl Provisioner {
+    /// The file a trusted request for `known`'s file gets.
+    pub(super) async fn device_file(
+        &self,
+        asked: &Asked<'_>,
+        known: &Known,
+        gate: Gate,
+        request: &FileRequest<'_>,
+    ) -> Result<Outcome> {
+        let Some(matched) = asked.matches.iter().find(|m| m.family == known.family) else {
+            self.count_failure(request, gate, None).await;
+            return Ok(Outcome::NotFound("file of another family"));
+        };
+        let device = &known.device;
+        self.record_seen(device.id, request, asked.firmware.clone());
+        // Read the revision before loading (see the module docs).
+        let revision = self.store.revisions().tenant(device.tenant_id);
+        let key = FileKey::Device {
+            device: device.id,
+            file: asked.name.to_ascii_lowercase(),
+            revision,
+        };
+        if let Some(hit) = self.files.get(&key) {
+            return Ok(Outcome::Found(hit));
+        }
+        let record = match self.device_record(device, revision).await {
+            Ok(record) => record,
+            // Deleted between lookup and load: as unknown as any other MAC.
+            Err(Error::NotFound { .. }) => {
+                self.count_failure(request, gate, None).await;
+                return Ok(Outcome::NotFound("unknown MAC"));
+            }
+            Err(e) => return Err(e),
+        };
+        self.warn_unknown_model(known.family, &record.device.model);
+        let family = self.catalog.family(known.family);
+        let context = FileContext::for_device(family, &record, &self.settings)?;
+        Ok(self.render(key, matched, &context))
+    }
+
+    /// The device's record with its tenant's directory as of `revision`.
+    pub(super) async fn device_record(
+        &self,
+        device: &Device,
+        revision: i64,
+    ) -> Result<DeviceRecord> {
+        let mut record = self.store.device_record(device.id).await?;
+        record.directory = self.directory(device.tenant_id, revision).await?;
+        Ok(record)
+    }
+
+    /// Logs, once per family and model, a model the family's manifest does not list.
+    fn warn_unknown_model(&self, family: usize, model: &str) {
+        let family_spec = self.catalog.family(family);
+        if family_spec.model(model).is_some() {
+            return;
+        }
+        let new = self
+            .unknown_models
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .insert((family, model.to_owned()));
+        if new {
+            tracing::warn!(
+                family = %family_spec.manifest.family,
+                model = %model,
+                "model not in the family's manifest: using the family's defaults"
+            );
+        }
+    }
+
+    /// The bootstrap version of a device file: the same for every MAC of the family.
+    pub(super) fn bootstrap(&self, matched: &FileMatch, file: &str) -> Option<Outcome> {
+        let family = self.catalog.family(matched.family);
+        family.file(matched.file).bootstrap.as_ref()?;
+        let key = FileKey::Shared {
+            family: matched.family,
+            file: format!("bootstrap:{}", family.file(matched.file).template),
+            model: None,
+            requester: None,
+        };
+        if let Some(hit) = self.files.get(&key) {
+            return Some(Outcome::Found(hit));
+        }
+        let context = FileContext::shared(family, None, &self.settings);
+        let spec = family.file(matched.file);
+        match self
+            .catalog
+            .render_bootstrap(matched.family, matched.file, &context)?
+        {
+            Ok(body) => {
+                let rendered = RenderedFile::new(body, &spec.content_type);
+                self.files.insert(key, rendered.clone());
+                Some(Outcome::Found(rendered))
+            }
+            Err(e) => {
+                self.metrics.render_errors.fetch_add(1, Ordering::Relaxed);
+                tracing::error!(file, error = %e, "rendering a bootstrap file failed");
+                None
+            }
+        }
+    }
+
+    /// A file with no device in it. Its model comes from the file name's model code or else the
+    /// User-Agent, and only a model the manifest lists counts: an unknown code is an unknown file,
+    /// and an unknown User-Agent model adds no cache entry of its own.
+    pub(super) fn shared_file(
+        &self,
+        matched: &FileMatch,
+        file: &str,
+        ua_model: Option<String>,
+        ua_mac: Option<Mac>,
+    ) -> Outcome {
+        let family = self.catalog.family(matched.family);
+        let model = match matched.model_code {
+            Some(code) => match family.model_by_code(code) {
+                Some(m) => Some(m.name.clone()),
+                None => return Outcome::NotFound("unknown model code"),
+            },
+            None => ua_model.and_then(|name| family.model(&name).map(|m| m.name.clone())),
+        };
+        let requester = ua_mac.filter(|_| family.file(matched.file).requester_mac);
+        let key = FileKey::Shared {
+            family: matched.family,
+            file: file.to_ascii_lowercase(),
+            model: model.clone(),
+            requester,
+        };
+        if let Some(hit) = self.files.get(&key) {
+            return Outcome::Found(hit);
+        }
+        let mut context = FileContext::shared(family, model.as_deref(), &self.settings);
+        context.requester_mac = requester.map(|m| m.to_string());
+        self.render(key, matched, &context)
+    }
+
+    fn render(&self, key: FileKey, matched: &FileMatch, context: &FileContext) -> Outcome {
+        self.metrics.renders.fetch_add(1, Ordering::Relaxed);
+        let spec = self.catalog.family(matched.family).file(matched.file);
+        match self.catalog.render(matched.family, matched.file, context) {
+            Ok(body) => {
+                let file = RenderedFile::new(body, &spec.content_type);
+                self.files.insert(key, file.clone());
+                Outcome::Found(file)
+            }
+            Err(e) => {
+                self.metrics.render_errors.fetch_add(1, Ordering::Relaxed);
+                tracing::error!(error = %e, "rendering failed");
+                Outcome::NotFound("template failed to render")
+            }
+        }
+    }
+
+    /// `<data>/files/<path>`, opened (and a small file read) in one trip to the blocking pool.
+    pub(super) async fn static_file(&self, path: &str) -> Option<StaticFile> {
+        let files = self.static_files.clone();
+        let path = path.to_owned();
+        tokio::task::spawn_blocking(move || files.open(&path))
+            .await
+            .ok()
+            .flatten()
+    }
+
+    /// Records the device's address (and the firmware its User-Agent reports) in the background
+    /// (see `seen`).
+    fn record_seen(&self, device: DeviceId, request: &FileRequest<'_>, firmware: Option<String>) {
+        let Some(peer) = request.peer else {
+            return;
+        };
+        let now = (peer, request.protocol, firmware.clone());
+        if self.seen.get(&device) == Some(now.clone()) {
+            return;
+        }
+        self.seen.insert(device, now);
+        // Queued, and written in batches by `flush_seen`: a boot storm of ten thousand phones
+        // becomes a few transactions, not ten thousand, and no request waits for one.
+        self.seen_queue
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .insert(
+                device,
+                (peer.to_string(), request.protocol.as_str(), firmware),
+            );
+    }
+
+    /// Writes the queued last-seen records in one transaction; `run` calls it periodically.
+    pub async fn flush_seen(&self) {
+        let batch: Vec<_> =
+            std::mem::take(&mut *self.seen_queue.lock().unwrap_or_else(|e| e.into_inner()))
+                .into_iter()
+                .collect();
+        if batch.is_empty() {
+            return;
+        }
+        if let Err(e) = self.store.devices_seen(&batch).await {
+            tracing::warn!(error = %e, devices = batch.len(), "cannot record where devices were seen");
+        }
+    }
+
+    /// The tenant's directory, loaded once per tenant revision and shared by all its devices.
+    async fn directory(&self, tenant: TenantId, revision: i64) -> Result<Arc<Vec<User>>> {
+        if let Some(hit) = self.directories.get(&(tenant, revision)) {
+            return Ok(hit);
+        }
+        let list = Arc::new(self.store.directory(tenant).await?);
+        self.directories.insert((tenant, revision), list.clone());
+        Ok(list)
+    }
+}
