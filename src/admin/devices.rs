@@ -5,7 +5,7 @@ use rand::Rng;
 
 use super::{Admin, LoginDetails, LoginTarget};
 use crate::error::{Error, Result};
-use crate::model::{Device, Mac, Secret, TenantId, E164};
+use crate::model::{Device, ListQuery, Listed, Mac, Secret, TenantId, E164};
 use crate::store::{MacHolder, NewDevice, Reservation};
 
 #[derive(Clone, Debug, Default)]
@@ -105,6 +105,10 @@ impl Admin {
 
     pub async fn device_list(&self, tenant: TenantId) -> Result<Vec<Device>> {
         self.store.device_list(tenant).await
+    }
+
+    pub async fn device_page(&self, tenant: TenantId, query: &ListQuery) -> Result<Listed<Device>> {
+        self.store.device_page(tenant, query).await
     }
 
     /// Moves a handset (by MAC or Phone ID) to another site of the tenant — only while no number
@@ -241,6 +245,14 @@ impl Admin {
     /// The MACs reserved for `tenant`.
     pub async fn device_reservations(&self, tenant: TenantId) -> Result<Vec<Reservation>> {
         self.store.reservations(tenant).await
+    }
+
+    pub async fn reservation_page(
+        &self,
+        tenant: TenantId,
+        query: &ListQuery,
+    ) -> Result<Listed<Reservation>> {
+        self.store.reservation_page(tenant, query).await
     }
 
     /// Releases a MAC reserved for `tenant`: anyone may register it again.

@@ -7,17 +7,16 @@ use serde::Serialize;
 use super::Admin;
 use crate::error::{Error, Result};
 use crate::model::{
-    merge_settings, parse_label, Mac, Number, NumberFeatures, NumberId, NumberStatus, NumberView,
-    Secret, SiteId, TenantId, UserId, UserState, E164,
+    merge_settings, parse_label, ListQuery, Listed, Mac, Number, NumberFeatures, NumberId,
+    NumberStatus, NumberView, Secret, SiteId, TenantId, UserId, UserState, E164,
 };
 use crate::store::{NumberPatch, PinCheck};
 
 /// Which numbers to list: a site (id or name; the first alphabetically when absent, every site
-/// with `all`) and a search text matched in the number and in "assigned to".
+/// with `all`). A list's search (`ListQuery::q`) looks in the number and in "assigned to".
 #[derive(Clone, Debug, Default)]
 pub struct NumberQuery {
     pub site: Option<String>,
-    pub search: Option<String>,
 }
 
 /// A line's credentials as the admin sees them once: for a handset that is not provisioned
@@ -55,32 +54,18 @@ pub struct LoginTarget {
 }
 
 impl Admin {
-    /// The numbers at a site, as the portal lists them, filtered by the search text.
+    /// A page of the numbers at a site, as the portal lists them.
     pub async fn number_views(
         &self,
         tenant: TenantId,
-        query: &NumberQuery,
-    ) -> Result<Vec<NumberView>> {
-        let site = match query.site.as_deref() {
+        numbers: &NumberQuery,
+        query: &ListQuery,
+    ) -> Result<Listed<NumberView>> {
+        let site = match numbers.site.as_deref() {
             Some("all") | Some("*") => None,
             key => Some(self.site(tenant, key).await?.id),
         };
-        let mut list = self.store.number_views(tenant, site).await?;
-        if let Some(q) = query
-            .search
-            .as_deref()
-            .map(str::trim)
-            .filter(|q| !q.is_empty())
-        {
-            let q = q.to_lowercase();
-            list.retain(|v| {
-                v.number.e164.as_str().contains(&q)
-                    || v.assigned_to
-                        .as_deref()
-                        .is_some_and(|a| a.to_lowercase().contains(&q))
-            });
-        }
-        Ok(list)
+        self.store.number_view_page(tenant, site, query).await
     }
 
     /// The portal allows actions only on an active number that is not its site's main number.

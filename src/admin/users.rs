@@ -5,7 +5,8 @@ use super::Admin;
 use crate::error::{Error, Result};
 use crate::model::{
     merge_settings, parse_email, parse_extension, parse_label, parse_text, FirstName, LastName,
-    LicenceKind, Number, NumberStatus, PbxOptions, TenantId, User, UserId, UserState, E164,
+    LicenceKind, ListQuery, Listed, Number, NumberStatus, PbxOptions, TenantId, User, UserId,
+    UserState, E164,
 };
 use crate::store::{BlfGrant, NewUser, UserPatch};
 
@@ -364,6 +365,10 @@ impl Admin {
         self.store.user_list(tenant).await
     }
 
+    pub async fn user_page(&self, tenant: TenantId, query: &ListQuery) -> Result<Listed<User>> {
+        self.store.user_page(tenant, query).await
+    }
+
     /// A number a user may be given: the tenant's, active, not the site's main number, and not
     /// someone else's already.
     async fn assignable_number(&self, tenant: TenantId, number: &str) -> Result<Number> {
@@ -453,6 +458,14 @@ impl Admin {
 
     pub async fn blf_grants(&self, tenant: TenantId) -> Result<Vec<BlfGrant>> {
         self.store.blf_grants(tenant).await
+    }
+
+    pub async fn blf_grant_page(
+        &self,
+        tenant: TenantId,
+        query: &ListQuery,
+    ) -> Result<Listed<BlfGrant>> {
+        self.store.blf_grant_page(tenant, query).await
     }
 
     pub async fn monitor_remove(

@@ -1,6 +1,7 @@
 //! `autoprov number`: phone numbers.
 
 use autoprov::admin::{Admin, NumberInput};
+use autoprov::model::{ListQuery, LIST_MAX};
 use clap::Subcommand;
 
 use super::{login_text, settings_patch, Output, TenantArg};
@@ -142,8 +143,8 @@ pub(super) async fn run(admin: &Admin, out: &Output, cmd: NumberCmd) -> anyhow::
             search,
         } => {
             let tenant = admin.tenant(&tenant.tenant).await?;
-            let query = autoprov::admin::NumberQuery { site, search };
-            let list = admin.number_views(tenant.id, &query).await?;
+            let numbers = autoprov::admin::NumberQuery { site };
+            let list = every_number(admin, tenant.id, &numbers, search).await?;
             out.list(&list, |v| {
                 format!(
                     "{}\t{}\t{}\tPIN {}\t{}\t{}",
@@ -253,4 +254,28 @@ pub(super) async fn run(admin: &Admin, out: &Output, cmd: NumberCmd) -> anyhow::
         }
     }
     Ok(())
+}
+
+/// Every number the list names that matches `search`, a page at a time: the CLI prints whole
+/// lists.
+async fn every_number(
+    admin: &Admin,
+    tenant: autoprov::model::TenantId,
+    numbers: &autoprov::admin::NumberQuery,
+    search: Option<String>,
+) -> anyhow::Result<Vec<autoprov::model::NumberView>> {
+    let mut all = Vec::new();
+    loop {
+        let query = ListQuery {
+            limit: Some(LIST_MAX),
+            offset: Some(u32::try_from(all.len())?),
+            q: search.clone(),
+        };
+        let page = admin.number_views(tenant, numbers, &query).await?;
+        let end = page.items.is_empty() || all.len() + page.items.len() >= page.total as usize;
+        all.extend(page.items);
+        if end {
+            return Ok(all);
+        }
+    }
 }

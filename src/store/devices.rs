@@ -2,13 +2,14 @@
 
 use sqlx::any::AnyRow;
 
+use super::lists::ListSql;
 use super::tenants::{site_from, SITE_COLUMNS};
 use super::users::{user_columns, user_from};
 use super::{corrupt, get, now, store_err, unique_or_store, Store};
 use crate::error::{Error, Result};
 use crate::model::{
-    join_label, Device, DeviceAccess, DeviceId, DeviceLine, DeviceRecord, Mac, NumberId, Secret,
-    SiteId, TenantId, E164,
+    join_label, Device, DeviceAccess, DeviceId, DeviceLine, DeviceRecord, ListQuery, Listed, Mac,
+    NumberId, Secret, SiteId, TenantId, E164,
 };
 
 #[derive(Clone, Debug)]
@@ -607,4 +608,18 @@ pub(super) fn device_from(row: &AnyRow) -> Result<Device> {
             first_contact_until: get(row, "first_contact_until")?,
         },
     })
+}
+
+impl Store {
+    /// A page of the tenant's devices, by MAC; a search looks in the MAC, Phone ID and model.
+    pub async fn device_page(&self, tenant: TenantId, query: &ListQuery) -> Result<Listed<Device>> {
+        let sql = ListSql {
+            columns: COLUMNS,
+            rows: "FROM devices WHERE tenant_id = $1",
+            binds: &[tenant.0],
+            search: &["mac", "phone_id", "model"],
+            order: "mac",
+        };
+        self.list(&sql, query, device_from).await
+    }
 }

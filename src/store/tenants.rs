@@ -2,9 +2,10 @@
 
 use sqlx::any::AnyRow;
 
+use super::lists::{by_bytes, ListSql};
 use super::{corrupt, get, now, store_err, unique_or_store, Store};
 use crate::error::{Error, Result};
-use crate::model::{SipSettings, Site, SiteId, Tenant, TenantId, Transport};
+use crate::model::{ListQuery, Listed, SipSettings, Site, SiteId, Tenant, TenantId, Transport};
 
 /// A validated site, ready to insert.
 #[derive(Clone, Debug)]
@@ -258,4 +259,36 @@ pub(super) fn site_from(row: &AnyRow) -> Result<Site> {
         first_contact_hours: u32::try_from(hours)
             .map_err(|_| Error::Store(format!("stored first_contact_hours {hours} is invalid")))?,
     })
+}
+
+impl Store {
+    /// A page of the tenants (only `only`, when given), by name as `tenant_list` sorts them; a
+    /// search looks in the name.
+    pub async fn tenant_page(
+        &self,
+        only: Option<TenantId>,
+        query: &ListQuery,
+    ) -> Result<Listed<Tenant>> {
+        let sql = ListSql {
+            columns: "id, name, revision",
+            rows: "FROM tenants WHERE ($1 = 0 OR id = $1)",
+            binds: &[only.map(|t| t.0).unwrap_or(0)],
+            search: &["name"],
+            order: &format!("{}, id", by_bytes(self.backend, "name")),
+        };
+        self.list(&sql, query, tenant_from).await
+    }
+
+    /// A page of the tenant's sites, by name as `site_list` sorts them; a search looks in the
+    /// name.
+    pub async fn site_page(&self, tenant: TenantId, query: &ListQuery) -> Result<Listed<Site>> {
+        let sql = ListSql {
+            columns: SITE_COLUMNS,
+            rows: "FROM sites WHERE tenant_id = $1",
+            binds: &[tenant.0],
+            search: &["name"],
+            order: &format!("{}, id", by_bytes(self.backend, "name")),
+        };
+        self.list(&sql, query, site_from).await
+    }
 }

@@ -2,10 +2,12 @@
 
 use sqlx::any::AnyRow;
 
+use super::lists::ListSql;
 use super::{corrupt, get, now, store_err, unique_or_store, Store, Value};
 use crate::error::{Error, Result};
 use crate::model::{
-    FirstName, LastName, LicenceKind, NumberId, PbxOptions, TenantId, User, UserId, UserState, E164,
+    FirstName, LastName, LicenceKind, ListQuery, Listed, NumberId, PbxOptions, TenantId, User,
+    UserId, UserState, E164,
 };
 
 #[derive(Clone, Debug)]
@@ -392,4 +394,24 @@ pub(super) fn user_from(row: &AnyRow) -> Result<User> {
                 .map_err(|e| Error::Store(format!("stored user options are invalid: {e}")))?
         },
     })
+}
+
+impl Store {
+    /// A page of the tenant's users, by name; a search looks in the name, e-mail, number and
+    /// extension.
+    pub async fn user_page(&self, tenant: TenantId, query: &ListQuery) -> Result<Listed<User>> {
+        let sql = ListSql {
+            columns: user_columns!(),
+            rows: "FROM users u LEFT JOIN numbers n ON n.id = u.number_id WHERE u.tenant_id = $1",
+            binds: &[tenant.0],
+            search: &[
+                "u.first_name || ' ' || u.last_name",
+                "u.email",
+                "n.e164",
+                "u.extension",
+            ],
+            order: "u.last_name, u.first_name, u.id",
+        };
+        self.list(&sql, query, user_from).await
+    }
 }

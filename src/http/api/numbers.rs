@@ -15,8 +15,8 @@ use crate::error::Error;
 use crate::model::{Number, NumberView, Role};
 
 use super::{
-    require, require_admin_or_holder, visible_number, visible_tenant, ApiError, Body, Caller, Page,
-    Problem, ADMINS, PLATFORM,
+    listed, require, require_admin_or_holder, visible_number, visible_tenant, ApiError, Body,
+    Caller, Page, Problem, ADMINS, PLATFORM,
 };
 
 /// Adds this resource's routes, in the order of the OpenAPI document's paths.
@@ -57,11 +57,14 @@ async fn numbers_list(
 ) -> Result<Response, ApiError> {
     let tenant = visible_tenant(&caller, &tenant).await?;
     require(&caller, ADMINS)?;
-    let query = NumberQuery {
-        site: filter.site,
-        search: page.q.clone(),
-    };
-    page.slice(caller.admin.number_views(tenant.id, &query).await?)
+    let numbers = NumberQuery { site: filter.site };
+    let query = page.query();
+    Ok(listed(
+        caller
+            .admin
+            .number_views(tenant.id, &numbers, &query)
+            .await?,
+    ))
 }
 
 #[derive(Deserialize, ToSchema)]

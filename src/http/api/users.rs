@@ -16,8 +16,8 @@ use crate::error::Error;
 use crate::model::{LicenceKind, User, UserId};
 
 use super::{
-    require, require_admin_or_self, visible_tenant, visible_user, ApiError, Body, Caller, Page,
-    Problem, ADMINS, PLATFORM,
+    listed, require, require_admin_or_self, visible_tenant, visible_user, ApiError, Body, Caller,
+    Page, Problem, ADMINS, PLATFORM,
 };
 
 /// Adds this resource's routes, in the order of the OpenAPI document's paths.
@@ -46,20 +46,9 @@ async fn users_list(
 ) -> Result<Response, ApiError> {
     let tenant = visible_tenant(&caller, &tenant).await?;
     require(&caller, ADMINS)?;
-    let users = caller.admin.user_list(tenant.id).await?;
-    page.slice(
-        users
-            .into_iter()
-            .filter(|u| {
-                page.matches(&[
-                    &u.display_name(),
-                    u.email.as_deref().unwrap_or(""),
-                    u.number.as_ref().map(|n| n.as_str()).unwrap_or(""),
-                    u.extension.as_deref().unwrap_or(""),
-                ])
-            })
-            .collect(),
-    )
+    Ok(listed(
+        caller.admin.user_page(tenant.id, &page.query()).await?,
+    ))
 }
 
 #[derive(Deserialize, ToSchema)]
