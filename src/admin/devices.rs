@@ -184,7 +184,8 @@ impl Admin {
             handset: mac.to_owned(),
             additional_line: false,
         };
-        self.number_login(tenant, number, &target).await
+        let number = self.number(tenant, number).await?;
+        self.number_login(tenant, &number, &target).await
     }
 }
 

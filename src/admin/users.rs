@@ -5,8 +5,8 @@ use super::Admin;
 use crate::error::{Error, Result};
 use crate::model::{
     merge_settings, parse_email, parse_extension, parse_label, parse_text, FirstName, LastName,
-    LicenceKind, ListQuery, Listed, Number, NumberStatus, PbxOptions, TenantId, User, UserId,
-    UserState, E164,
+    LicenceKind, ListQuery, Listed, Number, NumberStatus, PbxOptions, Principal, Role, TenantId,
+    User, UserId, UserState, E164,
 };
 use crate::store::{BlfGrant, NewUser, UserPatch};
 
@@ -56,6 +56,40 @@ pub const SELF_SERVICE_OPTIONS: &[&str] = &[
     "hidden_from_directory",
     "conference_pin",
 ];
+
+impl UserUpdate {
+    /// Whether `caller` may make this change to `user`: an admin anything; a user only to
+    /// themselves, and only their names, e-mail, app e-mail and the `SELF_SERVICE_OPTIONS`.
+    pub fn allowed_for(&self, caller: &Principal, user: &User) -> bool {
+        if is_admin(caller) {
+            return true;
+        }
+        let admin_fields = self.extension.is_some()
+            || self.mobile.is_some()
+            || self.contract_number.is_some()
+            || self.trunk.is_some();
+        let admin_options = self.options.as_ref().is_some_and(|o| {
+            o.as_object().is_none_or(|m| {
+                m.keys()
+                    .any(|k| !SELF_SERVICE_OPTIONS.contains(&k.as_str()))
+            })
+        });
+        caller.user == Some(user.id) && !admin_fields && !admin_options
+    }
+}
+
+/// Whether `caller` may activate `user`: activating a pending or failed user is the
+/// operator's; reactivating a deactivated one is the tenant admin's too.
+pub fn may_activate(caller: &Principal, user: &User) -> bool {
+    match user.state {
+        UserState::Deactivated => is_admin(caller),
+        _ => caller.role == Role::PlatformAdmin,
+    }
+}
+
+fn is_admin(caller: &Principal) -> bool {
+    matches!(caller.role, Role::PlatformAdmin | Role::TenantAdmin)
+}
 
 /// `None` keeps, `Some("")` clears, `Some(text)` sets (parsed by `parse`).
 fn change<T>(
@@ -151,13 +185,14 @@ impl Admin {
             .await
     }
 
+    /// Changes `current`, the user as the caller found them.
     pub async fn user_update(
         &self,
         tenant: TenantId,
-        user: UserId,
+        current: &User,
         input: &UserUpdate,
     ) -> Result<User> {
-        let current = self.store.user_get(tenant, user).await?;
+        let user = current.id;
         let mut patch = UserPatch {
             first_name: input
                 .first_name

@@ -153,6 +153,7 @@ pub(super) async fn run(admin: &Admin, out: &Output, cmd: DeviceCmd) -> anyhow::
             additional_line,
         } => {
             let tenant = admin.tenant(&tenant.tenant).await?;
+            let number = admin.number(tenant.id, &number).await?;
             let target = autoprov::admin::LoginTarget {
                 handset: mac,
                 additional_line,

@@ -166,6 +166,7 @@ pub(super) async fn run(admin: &Admin, out: &Output, cmd: NumberCmd) -> anyhow::
             status,
         } => {
             let t = admin.tenant(&tenant.tenant).await?;
+            let number = admin.number(t.id, &number).await?;
             let n = admin.number_set_status(t.id, &number, &status).await?;
             show(&n, &format!("is {}", n.status));
         }
@@ -175,12 +176,14 @@ pub(super) async fn run(admin: &Admin, out: &Output, cmd: NumberCmd) -> anyhow::
             user,
         } => {
             let t = admin.tenant(&tenant.tenant).await?;
+            let number = admin.number(t.id, &number).await?;
             let u = admin.user(t.id, &user).await?;
-            let n = admin.number_assign(t.id, &number, u.id).await?;
+            let n = admin.number_assign(t.id, &number, &u).await?;
             show(&n, &format!("assigned to {}", u.display_name()));
         }
         NumberCmd::Unassign { tenant, number } => {
             let t = admin.tenant(&tenant.tenant).await?;
+            let number = admin.number(t.id, &number).await?;
             let n = admin.number_unassign(t.id, &number).await?;
             show(&n, "unassigned");
         }
@@ -191,6 +194,7 @@ pub(super) async fn run(admin: &Admin, out: &Output, cmd: NumberCmd) -> anyhow::
             last,
         } => {
             let t = admin.tenant(&tenant.tenant).await?;
+            let number = admin.number(t.id, &number).await?;
             let n = admin
                 .number_label(t.id, &number, first.as_deref(), last.as_deref())
                 .await?;
@@ -202,11 +206,12 @@ pub(super) async fn run(admin: &Admin, out: &Output, cmd: NumberCmd) -> anyhow::
             set,
         } => {
             let t = admin.tenant(&tenant.tenant).await?;
+            let n = admin.number(t.id, &number).await?;
             let n = if set.is_empty() {
-                admin.number(t.id, &number).await?
+                n
             } else {
                 admin
-                    .number_features(t.id, &number, &settings_patch(&set)?)
+                    .number_features(t.id, &n, &settings_patch(&set)?)
                     .await?
             };
             out.one(
@@ -216,6 +221,7 @@ pub(super) async fn run(admin: &Admin, out: &Output, cmd: NumberCmd) -> anyhow::
         }
         NumberCmd::ResetPin { tenant, number } => {
             let t = admin.tenant(&tenant.tenant).await?;
+            let number = admin.number(t.id, &number).await?;
             let n = admin.number_reset_pin(t.id, &number).await?;
             show(&n, &format!("PIN reset to its default {}", n.default_pin));
         }
@@ -225,7 +231,8 @@ pub(super) async fn run(admin: &Admin, out: &Output, cmd: NumberCmd) -> anyhow::
             pin,
         } => {
             let t = admin.tenant(&tenant.tenant).await?;
-            admin.number_verify_pin(t.id, &number, &pin).await?;
+            let number = admin.number(t.id, &number).await?;
+            admin.number_verify_pin(&number, &pin).await?;
             out.one(&serde_json::json!({ "pin": "ok" }), "PIN is right".into());
         }
         NumberCmd::Login {
@@ -235,6 +242,7 @@ pub(super) async fn run(admin: &Admin, out: &Output, cmd: NumberCmd) -> anyhow::
             additional_line,
         } => {
             let t = admin.tenant(&tenant.tenant).await?;
+            let number = admin.number(t.id, &number).await?;
             let target = autoprov::admin::LoginTarget {
                 handset,
                 additional_line,
@@ -244,11 +252,13 @@ pub(super) async fn run(admin: &Admin, out: &Output, cmd: NumberCmd) -> anyhow::
         }
         NumberCmd::Logout { tenant, number } => {
             let t = admin.tenant(&tenant.tenant).await?;
+            let number = admin.number(t.id, &number).await?;
             let n = admin.number_logout(t.id, &number).await?;
             show(&n, "logged out");
         }
         NumberCmd::LoginDetails { tenant, number } => {
             let t = admin.tenant(&tenant.tenant).await?;
+            let number = admin.number(t.id, &number).await?;
             let d = admin.number_new_login_details(t.id, &number).await?;
             out.one(&d, login_text(&d));
         }

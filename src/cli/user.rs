@@ -225,7 +225,7 @@ pub(super) async fn run(admin: &Admin, out: &Output, cmd: UserCmd) -> anyhow::Re
                     Some(settings_patch(&options)?)
                 },
             };
-            let u = admin.user_update(tenant.id, user.id, &input).await?;
+            let u = admin.user_update(tenant.id, &user, &input).await?;
             out.one(
                 &u,
                 format!("user {} updated (id {})", u.display_name(), u.id),
@@ -264,35 +264,13 @@ pub(super) async fn run(admin: &Admin, out: &Output, cmd: UserCmd) -> anyhow::Re
             csv,
         } => {
             let tenant = admin.tenant(&tenant.tenant).await?;
-            let mut chosen = Vec::new();
-            if users.is_empty() {
-                for u in admin.user_list(tenant.id).await? {
-                    if u.number.is_some() && u.state != autoprov::model::UserState::Pending {
-                        chosen.push(u);
-                    }
-                }
-            } else {
-                for key in &users {
-                    chosen.push(admin.user(tenant.id, key).await?);
-                }
-            }
-            let ids: Vec<_> = chosen.iter().map(|u| u.id).collect();
-            let done = admin
-                .users_device_passwords(tenant.id, &ids, password.as_deref())
+            // None named: every user with a number (the rule is the admin's).
+            let named = (!users.is_empty()).then_some(&users[..]);
+            let rows = admin
+                .users_device_passwords(tenant.id, named, password.as_deref())
                 .await?;
-            let rows: Vec<(String, String, autoprov::admin::LoginDetails)> = done
-                .into_iter()
-                .filter_map(|(id, d)| {
-                    chosen
-                        .iter()
-                        .find(|u| u.id == id)
-                        .map(|u| (u.first_name.to_string(), u.last_name.to_string(), d))
-                })
-                .collect();
             if let Some(path) = csv {
-                let text = autoprov::admin::login_details_csv(
-                    rows.iter().map(|(f, l, d)| (f.as_str(), l.as_str(), d)),
-                )?;
+                let text = autoprov::admin::login_details_csv(&rows)?;
                 // Passwords: readable by the operator only.
                 use std::io::Write as _;
                 use std::os::unix::fs::OpenOptionsExt as _;
@@ -312,7 +290,7 @@ pub(super) async fn run(admin: &Admin, out: &Output, cmd: UserCmd) -> anyhow::Re
                     .with_context(|| format!("writing {}", path.display()))?;
             }
             // Login details are shown once, to the admin who made them.
-            let details: Vec<_> = rows.iter().map(|(_, _, d)| d.clone()).collect();
+            let details: Vec<_> = rows.iter().map(|r| r.details.clone()).collect();
             out.list(&details, |d| {
                 format!(
                     "{}\t{}\t{}\t{}",

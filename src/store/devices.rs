@@ -613,13 +613,17 @@ pub(super) fn device_from(row: &AnyRow) -> Result<Device> {
 impl Store {
     /// A page of the tenant's devices, by MAC; a search looks in the MAC, Phone ID and model.
     pub async fn device_page(&self, tenant: TenantId, query: &ListQuery) -> Result<Listed<Device>> {
-        let sql = ListSql {
-            columns: COLUMNS,
-            rows: "FROM devices WHERE tenant_id = $1",
-            binds: &[tenant.0],
-            search: &["mac", "phone_id", "model"],
-            order: "mac",
-        };
-        self.list(&sql, query, device_from).await
+        self.list(
+            &ListSql::new(
+                COLUMNS,
+                "FROM devices WHERE tenant_id = $1",
+                &[tenant.0],
+                "mac",
+            )
+            .search(&["mac", "phone_id", "model"]),
+            query,
+            device_from,
+        )
+        .await
     }
 }

@@ -170,14 +170,18 @@ impl Store {
         site: SiteId,
         query: &ListQuery,
     ) -> Result<Listed<Trunk>> {
-        let sql = ListSql {
-            columns: "id, site_id, name",
-            rows: "FROM trunks WHERE tenant_id = $1 AND site_id = $2",
-            binds: &[tenant.0, site.0],
-            search: &["name"],
-            order: "name",
-        };
-        self.list(&sql, query, trunk_from).await
+        self.list(
+            &ListSql::new(
+                "id, site_id, name",
+                "FROM trunks WHERE tenant_id = $1 AND site_id = $2",
+                &[tenant.0, site.0],
+                "name",
+            )
+            .search(&["name"]),
+            query,
+            trunk_from,
+        )
+        .await
     }
 }
 

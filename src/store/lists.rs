@@ -13,13 +13,34 @@ use crate::model::{ListQuery, Listed};
 /// The statement of one list.
 pub(super) struct ListSql<'a> {
     /// What to select, without the keyword.
-    pub columns: &'a str,
+    columns: &'a str,
     /// `FROM … WHERE …`: the list's rows, with `$1`… bound to `binds`.
-    pub rows: &'a str,
-    pub binds: &'a [i64],
+    rows: &'a str,
+    binds: &'a [i64],
     /// SQL expressions of the texts a search looks in; none: `q` is ignored.
-    pub search: &'a [&'a str],
-    pub order: &'a str,
+    search: &'a [&'a str],
+    order: &'a str,
+}
+
+impl<'a> ListSql<'a> {
+    /// `SELECT columns rows ORDER BY order`, with `binds` for `rows`' placeholders.
+    pub(super) fn new(columns: &'a str, rows: &'a str, binds: &'a [i64], order: &'a str) -> Self {
+        ListSql {
+            columns,
+            rows,
+            binds,
+            search: &[],
+            order,
+        }
+    }
+
+    /// The same list, searched in `texts` (SQL expressions).
+    pub(super) fn search(self, texts: &'a [&'a str]) -> Self {
+        ListSql {
+            search: texts,
+            ..self
+        }
+    }
 }
 
 impl Store {

@@ -167,14 +167,17 @@ impl Store {
         tenant: TenantId,
         query: &ListQuery,
     ) -> Result<Listed<BlfGrant>> {
-        let sql = ListSql {
-            columns: "id, watched_id, watcher_id",
-            rows: "FROM blf_grants WHERE tenant_id = $1",
-            binds: &[tenant.0],
-            search: &[],
-            order: "id",
-        };
-        self.list(&sql, query, grant_from).await
+        self.list(
+            &ListSql::new(
+                "id, watched_id, watcher_id",
+                "FROM blf_grants WHERE tenant_id = $1",
+                &[tenant.0],
+                "id",
+            ),
+            query,
+            grant_from,
+        )
+        .await
     }
 
     /// The users `user` monitors, in key order.

@@ -219,14 +219,18 @@ impl Store {
         site: Option<SiteId>,
         query: &ListQuery,
     ) -> Result<Listed<NumberView>> {
-        let sql = ListSql {
-            columns: &view_columns(),
-            rows: VIEW_ROWS,
-            binds: &[tenant.0, site.map(|s| s.0).unwrap_or(0)],
-            search: &["n.e164", ASSIGNED_TO],
-            order: "n.e164",
-        };
-        self.list(&sql, query, view_from).await
+        self.list(
+            &ListSql::new(
+                &view_columns(),
+                VIEW_ROWS,
+                &[tenant.0, site.map(|s| s.0).unwrap_or(0)],
+                "n.e164",
+            )
+            .search(&["n.e164", ASSIGNED_TO]),
+            query,
+            view_from,
+        )
+        .await
     }
 
     /// A number of `tenant` by its E.164 form.

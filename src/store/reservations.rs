@@ -55,14 +55,18 @@ impl Store {
         tenant: TenantId,
         query: &ListQuery,
     ) -> Result<Listed<Reservation>> {
-        let sql = ListSql {
-            columns: "mac, tenant_id, created_at",
-            rows: "FROM device_reservations WHERE tenant_id = $1",
-            binds: &[tenant.0],
-            search: &["mac"],
-            order: "mac",
-        };
-        self.list(&sql, query, reservation_from).await
+        self.list(
+            &ListSql::new(
+                "mac, tenant_id, created_at",
+                "FROM device_reservations WHERE tenant_id = $1",
+                &[tenant.0],
+                "mac",
+            )
+            .search(&["mac"]),
+            query,
+            reservation_from,
+        )
+        .await
     }
 
     /// Reserves `macs` for `tenant`, all or none, in one write. Inside it, each MAC is looked up

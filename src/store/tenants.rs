@@ -269,26 +269,34 @@ impl Store {
         only: Option<TenantId>,
         query: &ListQuery,
     ) -> Result<Listed<Tenant>> {
-        let sql = ListSql {
-            columns: "id, name, revision",
-            rows: "FROM tenants WHERE ($1 = 0 OR id = $1)",
-            binds: &[only.map(|t| t.0).unwrap_or(0)],
-            search: &["name"],
-            order: &format!("{}, id", by_bytes(self.backend, "name")),
-        };
-        self.list(&sql, query, tenant_from).await
+        self.list(
+            &ListSql::new(
+                "id, name, revision",
+                "FROM tenants WHERE ($1 = 0 OR id = $1)",
+                &[only.map(|t| t.0).unwrap_or(0)],
+                &format!("{}, id", by_bytes(self.backend, "name")),
+            )
+            .search(&["name"]),
+            query,
+            tenant_from,
+        )
+        .await
     }
 
     /// A page of the tenant's sites, by name as `site_list` sorts them; a search looks in the
     /// name.
     pub async fn site_page(&self, tenant: TenantId, query: &ListQuery) -> Result<Listed<Site>> {
-        let sql = ListSql {
-            columns: SITE_COLUMNS,
-            rows: "FROM sites WHERE tenant_id = $1",
-            binds: &[tenant.0],
-            search: &["name"],
-            order: &format!("{}, id", by_bytes(self.backend, "name")),
-        };
-        self.list(&sql, query, site_from).await
+        self.list(
+            &ListSql::new(
+                SITE_COLUMNS,
+                "FROM sites WHERE tenant_id = $1",
+                &[tenant.0],
+                &format!("{}, id", by_bytes(self.backend, "name")),
+            )
+            .search(&["name"]),
+            query,
+            site_from,
+        )
+        .await
     }
 }

@@ -400,18 +400,22 @@ impl Store {
     /// A page of the tenant's users, by name; a search looks in the name, e-mail, number and
     /// extension.
     pub async fn user_page(&self, tenant: TenantId, query: &ListQuery) -> Result<Listed<User>> {
-        let sql = ListSql {
-            columns: user_columns!(),
-            rows: "FROM users u LEFT JOIN numbers n ON n.id = u.number_id WHERE u.tenant_id = $1",
-            binds: &[tenant.0],
-            search: &[
+        self.list(
+            &ListSql::new(
+                user_columns!(),
+                "FROM users u LEFT JOIN numbers n ON n.id = u.number_id WHERE u.tenant_id = $1",
+                &[tenant.0],
+                "u.last_name, u.first_name, u.id",
+            )
+            .search(&[
                 "u.first_name || ' ' || u.last_name",
                 "u.email",
                 "n.e164",
                 "u.extension",
-            ],
-            order: "u.last_name, u.first_name, u.id",
-        };
-        self.list(&sql, query, user_from).await
+            ]),
+            query,
+            user_from,
+        )
+        .await
     }
 }

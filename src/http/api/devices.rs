@@ -123,6 +123,7 @@ async fn devices_login(
 ) -> Result<Json<LoginDetails>, ApiError> {
     let tenant = visible_tenant(&caller, &tenant).await?;
     require(&caller, ADMINS)?;
+    let number = caller.admin.number(tenant.id, &body.number).await?;
     let target = LoginTarget {
         handset: device,
         additional_line: body.additional_line,
@@ -130,7 +131,7 @@ async fn devices_login(
     Ok(Json(
         caller
             .admin
-            .number_login(tenant.id, &body.number, &target)
+            .number_login(tenant.id, &number, &target)
             .await?,
     ))
 }
