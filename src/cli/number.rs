@@ -39,6 +39,7 @@ pub(super) enum NumberCmd {
     Status {
         #[command(flatten)]
         tenant: TenantArg,
+        /// The number (id or E.164)
         number: String,
         /// reserved, active or pending
         status: String,
@@ -47,7 +48,9 @@ pub(super) enum NumberCmd {
     Assign {
         #[command(flatten)]
         tenant: TenantArg,
+        /// The number (id or E.164)
         number: String,
+        /// The user (id, e-mail, number or "First Last")
         #[arg(long)]
         user: String,
     },
@@ -55,15 +58,19 @@ pub(super) enum NumberCmd {
     Unassign {
         #[command(flatten)]
         tenant: TenantArg,
+        /// The number (id or E.164)
         number: String,
     },
     /// Set the two-part display name (leave both out to clear it)
     Label {
         #[command(flatten)]
         tenant: TenantArg,
+        /// The number (id or E.164)
         number: String,
+        /// First part of the label (empty: none)
         #[arg(long)]
         first: Option<String>,
+        /// Last part of the label (empty: none)
         #[arg(long)]
         last: Option<String>,
     },
@@ -71,6 +78,7 @@ pub(super) enum NumberCmd {
     Features {
         #[command(flatten)]
         tenant: TenantArg,
+        /// The number (id or E.164)
         number: String,
         /// NAME=VALUE (JSON values; an empty value clears)
         #[arg(long = "set", value_name = "NAME=VALUE")]
@@ -80,19 +88,23 @@ pub(super) enum NumberCmd {
     ResetPin {
         #[command(flatten)]
         tenant: TenantArg,
+        /// The number (id or E.164)
         number: String,
     },
     /// Check a PIN (three wrong in a row lock it)
     VerifyPin {
         #[command(flatten)]
         tenant: TenantArg,
+        /// The number (id or E.164)
         number: String,
+        /// The PIN to check
         pin: String,
     },
     /// Log a number in to a handset by Phone ID or MAC; prints the login details once
     Login {
         #[command(flatten)]
         tenant: TenantArg,
+        /// The number (id or E.164)
         number: String,
         /// Phone ID or MAC
         #[arg(long)]
@@ -105,12 +117,14 @@ pub(super) enum NumberCmd {
     Logout {
         #[command(flatten)]
         tenant: TenantArg,
+        /// The number (id or E.164)
         number: String,
     },
     /// New login details for a number's line, printed once
     LoginDetails {
         #[command(flatten)]
         tenant: TenantArg,
+        /// The number (id or E.164)
         number: String,
     },
 }

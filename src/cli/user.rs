@@ -18,6 +18,7 @@ pub(super) enum UserCmd {
         /// Last name (at most 30 characters)
         #[arg(long)]
         last: String,
+        /// E-mail address
         #[arg(long)]
         email: Option<String>,
         /// An active number of the tenant
@@ -29,6 +30,7 @@ pub(super) enum UserCmd {
         /// Mobile number for mobile integration (E.164)
         #[arg(long)]
         mobile: Option<String>,
+        /// Contract number of the mobile integration
         #[arg(long)]
         contract: Option<String>,
         /// app, conference-room or e-fax (repeat for more)
@@ -44,22 +46,28 @@ pub(super) enum UserCmd {
         tenant: TenantArg,
         /// User id, e-mail, number or "First Last"
         user: String,
+        /// First name (at most 23 characters)
         #[arg(long)]
         first: Option<String>,
+        /// Last name (at most 30 characters)
         #[arg(long)]
         last: Option<String>,
-        /// An empty value clears it
+        /// E-mail address (an empty value clears it)
         #[arg(long)]
         email: Option<String>,
+        /// Extension (an empty value clears it)
         #[arg(long)]
         extension: Option<String>,
+        /// Mobile number for mobile integration (E.164; an empty value clears it)
         #[arg(long)]
         mobile: Option<String>,
+        /// Contract number of the mobile integration (an empty value clears it)
         #[arg(long)]
         contract: Option<String>,
         /// App registration e-mail (fixed once the user registered)
         #[arg(long)]
         app_email: Option<String>,
+        /// Preferred trunk (id or name; an empty value clears it)
         #[arg(long)]
         trunk: Option<String>,
         /// PBX option NAME=VALUE (JSON values), e.g. cti_access=true (repeat for more)
@@ -70,7 +78,9 @@ pub(super) enum UserCmd {
     AppRegistered {
         #[command(flatten)]
         tenant: TenantArg,
+        /// User id, e-mail, number or "First Last"
         user: String,
+        /// The login name the app platform reported
         #[arg(long)]
         login: String,
     },
@@ -78,6 +88,7 @@ pub(super) enum UserCmd {
     Licences {
         #[command(flatten)]
         tenant: TenantArg,
+        /// User id, e-mail, number or "First Last"
         user: String,
         /// Exactly these licences (repeat); --set none for none
         #[arg(long = "set")]
@@ -113,13 +124,16 @@ pub(super) enum UserCmd {
     Fail {
         #[command(flatten)]
         tenant: TenantArg,
+        /// User id, e-mail, number or "First Last"
         user: String,
     },
     /// Deactivate an active user; callers hear an announcement and can be transferred
     Deactivate {
         #[command(flatten)]
         tenant: TenantArg,
+        /// User id, e-mail, number or "First Last"
         user: String,
+        /// What callers hear
         #[arg(long)]
         announcement: Option<String>,
         /// The number callers are transferred to
@@ -133,6 +147,7 @@ pub(super) enum UserCmd {
     Delete {
         #[command(flatten)]
         tenant: TenantArg,
+        /// User id, e-mail, number or "First Last"
         user: String,
     },
     /// Show or replace a user's speed dials (keys after the BLF keys)
