@@ -252,31 +252,45 @@ impl Admin {
             ));
         }
         if let Some(changes) = &input.options {
-            let options: PbxOptions = merge_settings(&current.options, changes)?;
-            if let Some(shown) = &options.displayed_number {
-                if options.displayed_number != current.options.displayed_number {
-                    let chooser = super::numbers::Chooser::Admin { site: None };
-                    self.shown_number(tenant, "displayed_number", shown, chooser)
-                        .await?;
-                }
-            }
             let email = match &patch.email {
                 Some(e) => e.is_some(),
                 None => current.email.is_some(),
             };
-            options.validate(email)?;
-            if options.personal_conference_room && !current.options.personal_conference_room {
-                let held = self.store.user_licences(tenant, user).await?;
-                if !held.contains(&LicenceKind::ConferenceRoom) {
-                    return Err(Error::invalid(
-                        "personal_conference_room",
-                        "needs a conference-room licence assigned to the user",
-                    ));
-                }
-            }
-            patch.options = Some(options);
+            patch.options = Some(self.options_change(current, changes, email).await?);
         }
         self.store.user_update(tenant, user, &patch).await
+    }
+
+    /// `current`'s PBX options with `changes` merged in, checked whole (`email`: whether the
+    /// user will have an e-mail address).
+    async fn options_change(
+        &self,
+        current: &User,
+        changes: &serde_json::Value,
+        email: bool,
+    ) -> Result<PbxOptions> {
+        let options: PbxOptions = merge_settings(&current.options, changes)?;
+        if let Some(shown) = &options.displayed_number {
+            if options.displayed_number != current.options.displayed_number {
+                let chooser = super::numbers::Chooser::Admin { site: None };
+                self.shown_number(current.tenant_id, "displayed_number", shown, chooser)
+                    .await?;
+            }
+        }
+        options.validate(email)?;
+        if options.personal_conference_room && !current.options.personal_conference_room {
+            let held = self
+                .store
+                .user_licences(current.tenant_id, current.id)
+                .await?;
+            if !held.contains(&LicenceKind::ConferenceRoom) {
+                return Err(Error::invalid(
+                    "personal_conference_room",
+                    "needs a conference-room licence assigned to the user",
+                ));
+            }
+        }
+        Ok(options)
     }
 
     /// The app reports that the user registered with `login`: from now on the registration
