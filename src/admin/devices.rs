@@ -5,7 +5,7 @@ use rand::Rng;
 
 use super::{Admin, LoginDetails, LoginTarget};
 use crate::error::{Error, Result};
-use crate::model::{Device, Mac, Secret, TenantId, E164};
+use crate::model::{Device, ListQuery, Listed, Mac, Secret, TenantId, E164};
 use crate::store::{MacHolder, NewDevice, Reservation};
 
 #[derive(Clone, Debug, Default)]
@@ -107,6 +107,10 @@ impl Admin {
         self.store.device_list(tenant).await
     }
 
+    pub async fn device_page(&self, tenant: TenantId, query: &ListQuery) -> Result<Listed<Device>> {
+        self.store.device_page(tenant, query).await
+    }
+
     /// Moves a handset (by MAC or Phone ID) to another site of the tenant — only while no number
     /// is logged in to it, since numbers log in at their own site.
     pub async fn device_move(&self, tenant: TenantId, handset: &str, site: &str) -> Result<Device> {
@@ -180,7 +184,8 @@ impl Admin {
             handset: mac.to_owned(),
             additional_line: false,
         };
-        self.number_login(tenant, number, &target).await
+        let number = self.number(tenant, number).await?;
+        self.number_login(tenant, &number, &target).await
     }
 }
 
@@ -241,6 +246,14 @@ impl Admin {
     /// The MACs reserved for `tenant`.
     pub async fn device_reservations(&self, tenant: TenantId) -> Result<Vec<Reservation>> {
         self.store.reservations(tenant).await
+    }
+
+    pub async fn reservation_page(
+        &self,
+        tenant: TenantId,
+        query: &ListQuery,
+    ) -> Result<Listed<Reservation>> {
+        self.store.reservation_page(tenant, query).await
     }
 
     /// Releases a MAC reserved for `tenant`: anyone may register it again.

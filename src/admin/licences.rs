@@ -3,7 +3,7 @@
 
 use super::Admin;
 use crate::error::{Error, Result};
-use crate::model::{parse_label, LicenceKind, TenantId};
+use crate::model::{parse_label, LicenceKind, ListQuery, Listed, TenantId};
 use crate::store::{AuditEntry, AuditFilter, LicencePool, Trunk};
 
 /// Most audit entries one page holds.
@@ -41,6 +41,17 @@ impl Admin {
     pub async fn trunks(&self, tenant: TenantId, site: &str) -> Result<Vec<Trunk>> {
         let site = self.site(tenant, Some(site)).await?;
         self.store.trunks(tenant, site.id).await
+    }
+
+    /// A page of the trunks of a site (id or name).
+    pub async fn trunk_page(
+        &self,
+        tenant: TenantId,
+        site: &str,
+        query: &ListQuery,
+    ) -> Result<Listed<Trunk>> {
+        let site = self.site(tenant, Some(site)).await?;
+        self.store.trunk_page(tenant, site.id, query).await
     }
 
     /// The tenant's audit trail, newest first, and how many entries match in all.

@@ -15,10 +15,10 @@ mod users;
 use std::sync::Arc;
 
 pub use devices::{DeviceDetail, DeviceInput, TenantMove};
-pub use numbers::{login_details_csv, LoginDetails, LoginTarget, NumberQuery};
+pub use numbers::{login_details_csv, LoginDetails, LoginTarget, NumberQuery, UserLogin};
 pub use sites::{NumberInput, SiteInput};
 pub use tokens::Authenticated;
-pub use users::{UserInput, UserUpdate, SELF_SERVICE_OPTIONS};
+pub use users::{may_activate, UserInput, UserUpdate, SELF_SERVICE_OPTIONS};
 
 use crate::model::SiteDefaults;
 use crate::render::Catalog;

@@ -7,17 +7,16 @@ use serde::Serialize;
 use super::Admin;
 use crate::error::{Error, Result};
 use crate::model::{
-    merge_settings, parse_label, Mac, Number, NumberFeatures, NumberId, NumberStatus, NumberView,
-    Secret, SiteId, TenantId, UserId, UserState, E164,
+    merge_settings, parse_label, ListQuery, Listed, Mac, Number, NumberFeatures, NumberId,
+    NumberStatus, NumberView, Secret, SiteId, TenantId, User, UserId, UserState, E164,
 };
 use crate::store::{NumberPatch, PinCheck};
 
 /// Which numbers to list: a site (id or name; the first alphabetically when absent, every site
-/// with `all`) and a search text matched in the number and in "assigned to".
+/// with `all`). A list's search (`ListQuery::q`) looks in the number and in "assigned to".
 #[derive(Clone, Debug, Default)]
 pub struct NumberQuery {
     pub site: Option<String>,
-    pub search: Option<String>,
 }
 
 /// A line's credentials as the admin sees them once: for a handset that is not provisioned
@@ -32,6 +31,16 @@ pub struct LoginDetails {
     pub sip_user: String,
     /// Shown once, in the answer to the action that made it.
     pub sip_password: String,
+}
+
+/// One line of a bulk password change: whose it is and its new login details.
+#[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
+pub struct UserLogin {
+    pub user_id: UserId,
+    pub first_name: String,
+    pub last_name: String,
+    #[serde(flatten)]
+    pub details: LoginDetails,
 }
 
 /// Who chooses a number shown to callers, which decides what they may choose.
@@ -55,37 +64,22 @@ pub struct LoginTarget {
 }
 
 impl Admin {
-    /// The numbers at a site, as the portal lists them, filtered by the search text.
+    /// A page of the numbers at a site, as the portal lists them.
     pub async fn number_views(
         &self,
         tenant: TenantId,
-        query: &NumberQuery,
-    ) -> Result<Vec<NumberView>> {
-        let site = match query.site.as_deref() {
+        numbers: &NumberQuery,
+        query: &ListQuery,
+    ) -> Result<Listed<NumberView>> {
+        let site = match numbers.site.as_deref() {
             Some("all") | Some("*") => None,
             key => Some(self.site(tenant, key).await?.id),
         };
-        let mut list = self.store.number_views(tenant, site).await?;
-        if let Some(q) = query
-            .search
-            .as_deref()
-            .map(str::trim)
-            .filter(|q| !q.is_empty())
-        {
-            let q = q.to_lowercase();
-            list.retain(|v| {
-                v.number.e164.as_str().contains(&q)
-                    || v.assigned_to
-                        .as_deref()
-                        .is_some_and(|a| a.to_lowercase().contains(&q))
-            });
-        }
-        Ok(list)
+        self.store.number_view_page(tenant, site, query).await
     }
 
     /// The portal allows actions only on an active number that is not its site's main number.
-    async fn actionable(&self, tenant: TenantId, key: &str) -> Result<Number> {
-        let number = self.number(tenant, key).await?;
+    fn actionable(number: &Number) -> Result<()> {
         if number.is_main {
             return Err(Error::Conflict(format!(
                 "{} is its site's main number: it is read-only",
@@ -98,18 +92,17 @@ impl Admin {
                 number.e164, number.status
             )));
         }
-        Ok(number)
+        Ok(())
     }
 
     /// Moves a number to `status` (the operator's: activating a reserved number).
     pub async fn number_set_status(
         &self,
         tenant: TenantId,
-        key: &str,
+        number: &Number,
         status: &str,
     ) -> Result<Number> {
         let status: NumberStatus = status.parse()?;
-        let number = self.number(tenant, key).await?;
         if number.status == status {
             return Err(Error::Conflict(format!(
                 "{} is already {status}",
@@ -124,7 +117,7 @@ impl Admin {
                     user.display_name()
                 )));
             }
-            self.check_not_shown(tenant, &number).await?;
+            self.check_not_shown(tenant, number).await?;
             let logins = self.store.line_logins(tenant).await?;
             if let Some(handset) = logins.iter().find(|l| l.number_id == number.id) {
                 return Err(Error::Conflict(format!(
@@ -144,9 +137,13 @@ impl Admin {
 
     /// Assigns a number to a user that has none; the user must not be pending (their
     /// configuration is fixed until the operator activates them).
-    pub async fn number_assign(&self, tenant: TenantId, key: &str, user: UserId) -> Result<Number> {
-        let number = self.actionable(tenant, key).await?;
-        let user = self.store.user_get(tenant, user).await?;
+    pub async fn number_assign(
+        &self,
+        tenant: TenantId,
+        number: &Number,
+        user: &User,
+    ) -> Result<Number> {
+        Self::actionable(number)?;
         if let Some(holder) = self.store.user_by_number(number.id).await? {
             return Err(Error::Conflict(format!(
                 "{} is already assigned to {}",
@@ -173,7 +170,7 @@ impl Admin {
                     .then_some(Some(ext))
             }
         };
-        self.check_trunk(tenant, &number, user.trunk_id).await?;
+        self.check_trunk(tenant, number, user.trunk_id).await?;
         let patch = crate::store::UserPatch {
             number_id: Some(Some(number.id)),
             extension,
@@ -185,8 +182,8 @@ impl Admin {
 
     /// Takes a number back from its user, with the user's PIN and call features (it stays
     /// logged in to its handset, as a shared line).
-    pub async fn number_unassign(&self, tenant: TenantId, key: &str) -> Result<Number> {
-        let number = self.actionable(tenant, key).await?;
+    pub async fn number_unassign(&self, tenant: TenantId, number: &Number) -> Result<Number> {
+        Self::actionable(number)?;
         let user = self
             .store
             .user_by_number(number.id)
@@ -203,11 +200,11 @@ impl Admin {
     pub async fn number_label(
         &self,
         tenant: TenantId,
-        key: &str,
+        number: &Number,
         first: Option<&str>,
         last: Option<&str>,
     ) -> Result<Number> {
-        let number = self.actionable(tenant, key).await?;
+        Self::actionable(number)?;
         let part = |field, v: Option<&str>| -> Result<Option<String>> {
             match v.map(str::trim) {
                 None | Some("") => Ok(None),
@@ -231,10 +228,10 @@ impl Admin {
     pub async fn number_features(
         &self,
         tenant: TenantId,
-        key: &str,
+        number: &Number,
         changes: &serde_json::Value,
     ) -> Result<Number> {
-        let number = self.actionable(tenant, key).await?;
+        Self::actionable(number)?;
         let chooser = Chooser::Admin {
             site: Some(number.site_id),
         };
@@ -247,13 +244,13 @@ impl Admin {
         &self,
         tenant: TenantId,
         user: UserId,
-        key: &str,
+        number: &Number,
         changes: &serde_json::Value,
     ) -> Result<Number> {
-        let number = self.actionable(tenant, key).await?;
+        Self::actionable(number)?;
         let user = self.store.user_get(tenant, user).await?;
         if user.number_id != Some(number.id) {
-            return Err(Error::not_found("number", key));
+            return Err(Error::not_found("number", number.id));
         }
         let chooser = Chooser::User {
             own: number.id,
@@ -265,7 +262,7 @@ impl Admin {
     async fn features_change(
         &self,
         tenant: TenantId,
-        number: Number,
+        number: &Number,
         changes: &serde_json::Value,
         chooser: Chooser,
     ) -> Result<Number> {
@@ -369,8 +366,8 @@ impl Admin {
     }
 
     /// Back to the default PIN, and unlocked.
-    pub async fn number_reset_pin(&self, tenant: TenantId, key: &str) -> Result<Number> {
-        let number = self.actionable(tenant, key).await?;
+    pub async fn number_reset_pin(&self, tenant: TenantId, number: &Number) -> Result<Number> {
+        Self::actionable(number)?;
         self.store
             .number_set_pin(tenant, number.id, None, crate::model::AuditAction::ResetPin)
             .await
@@ -378,8 +375,13 @@ impl Admin {
 
     /// The user's own PIN: 4–8 digits, not the default, not one digit repeated, not a plain
     /// run (1234, 9876). Stored as an argon2 hash; never shown.
-    pub async fn number_set_pin(&self, tenant: TenantId, key: &str, pin: &str) -> Result<Number> {
-        let number = self.actionable(tenant, key).await?;
+    pub async fn number_set_pin(
+        &self,
+        tenant: TenantId,
+        number: &Number,
+        pin: &str,
+    ) -> Result<Number> {
+        Self::actionable(number)?;
         if number.pin_locked {
             // Setting a new PIN would open the lock: that is the admin's reset.
             return Err(locked(&number.e164));
@@ -399,8 +401,8 @@ impl Admin {
 
     /// Checks a PIN (the voice portal's and the handset's sign-in): the custom PIN if set, else
     /// the default. Three wrong in a row lock it (`Locked`, 423) until a reset.
-    pub async fn number_verify_pin(&self, tenant: TenantId, key: &str, pin: &str) -> Result<()> {
-        let number = self.actionable(tenant, key).await?;
+    pub async fn number_verify_pin(&self, number: &Number, pin: &str) -> Result<()> {
+        Self::actionable(number)?;
         if number.pin_locked {
             return Err(locked(&number.e164));
         }
@@ -429,10 +431,10 @@ impl Admin {
     pub async fn number_login(
         &self,
         tenant: TenantId,
-        key: &str,
+        number: &Number,
         target: &LoginTarget,
     ) -> Result<LoginDetails> {
-        let number = self.actionable(tenant, key).await?;
+        Self::actionable(number)?;
         if let Some(user) = self.store.user_by_number(number.id).await? {
             pending_config_locked(&user.display_name(), user.state)?;
         }
@@ -479,7 +481,7 @@ impl Admin {
             )
             .await?;
         Ok(LoginDetails {
-            number: number.e164,
+            number: number.e164.clone(),
             phone_id: device.phone_id,
             mac: device.mac,
             position,
@@ -489,8 +491,8 @@ impl Admin {
     }
 
     /// Logs a number out of its handset.
-    pub async fn number_logout(&self, tenant: TenantId, key: &str) -> Result<Number> {
-        let number = self.actionable(tenant, key).await?;
+    pub async fn number_logout(&self, tenant: TenantId, number: &Number) -> Result<Number> {
+        Self::actionable(number)?;
         if let Some(user) = self.store.user_by_number(number.id).await? {
             pending_config_locked(&user.display_name(), user.state)?;
         }
@@ -508,9 +510,9 @@ impl Admin {
     pub async fn number_new_login_details(
         &self,
         tenant: TenantId,
-        key: &str,
+        number: &Number,
     ) -> Result<LoginDetails> {
-        let number = self.actionable(tenant, key).await?;
+        Self::actionable(number)?;
         let mut details = self
             .device_passwords(tenant, std::slice::from_ref(&number.e164), None)
             .await?;
@@ -522,32 +524,50 @@ impl Admin {
         })
     }
 
-    /// New desk-phone passwords for many users at once: random per line, or `password` for all
-    /// (8–64 printable characters, no spaces). Users without a logged-in number are skipped.
+    /// New desk-phone passwords for many users at once: those `keys` name (id, e-mail, number
+    /// or "First Last"), or with `None` every user with a number who is not pending; random per
+    /// line, or `password` for all (8–64 printable characters, no spaces). Users without a
+    /// logged-in number are skipped.
     pub async fn users_device_passwords(
         &self,
         tenant: TenantId,
-        users: &[UserId],
+        keys: Option<&[String]>,
         password: Option<&str>,
-    ) -> Result<Vec<(UserId, LoginDetails)>> {
-        let mut numbers = Vec::new();
-        let mut owners = Vec::new();
-        for id in users {
-            let user = self.store.user_get(tenant, *id).await?;
-            pending_config_locked(&user.display_name(), user.state)?;
-            if let Some(n) = user.number {
-                numbers.push(n.clone());
-                owners.push((n, user.id));
+    ) -> Result<Vec<UserLogin>> {
+        let users = match keys {
+            Some(keys) => {
+                let mut users = Vec::with_capacity(keys.len());
+                for key in keys {
+                    users.push(self.user(tenant, key).await?);
+                }
+                users
             }
+            None => self
+                .store
+                .user_list(tenant)
+                .await?
+                .into_iter()
+                .filter(|u| u.number.is_some() && u.state != UserState::Pending)
+                .collect(),
+        };
+        let mut numbers = Vec::new();
+        for user in &users {
+            pending_config_locked(&user.display_name(), user.state)?;
+            numbers.extend(user.number.clone());
         }
         let details = self.device_passwords(tenant, &numbers, password).await?;
         Ok(details
             .into_iter()
-            .filter_map(|d| {
-                owners
+            .filter_map(|details| {
+                let user = users
                     .iter()
-                    .find(|(n, _)| *n == d.number)
-                    .map(|(_, u)| (*u, d))
+                    .find(|u| u.number.as_ref() == Some(&details.number))?;
+                Some(UserLogin {
+                    user_id: user.id,
+                    first_name: user.first_name.to_string(),
+                    last_name: user.last_name.to_string(),
+                    details,
+                })
             })
             .collect())
     }
@@ -609,9 +629,7 @@ impl Admin {
 }
 
 /// Login details as CSV, for the admin's records: one row per line.
-pub fn login_details_csv<'a>(
-    rows: impl Iterator<Item = (&'a str, &'a str, &'a LoginDetails)>,
-) -> Result<String> {
+pub fn login_details_csv(rows: &[UserLogin]) -> Result<String> {
     let mut out = csv::Writer::from_writer(Vec::new());
     let err = |e: csv::Error| Error::Csv(e.into());
     out.write_record([
@@ -625,7 +643,8 @@ pub fn login_details_csv<'a>(
         "sip_password",
     ])
     .map_err(err)?;
-    for (first, last, d) in rows {
+    for row in rows {
+        let (first, last, d) = (&row.first_name, &row.last_name, &row.details);
         out.write_record([
             &spreadsheet_safe(first),
             &spreadsheet_safe(last),

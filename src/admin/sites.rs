@@ -3,8 +3,8 @@
 use super::Admin;
 use crate::error::{Error, Result};
 use crate::model::{
-    parse_host, parse_label, Number, NumberStatus, SipSettings, Site, Tenant, TenantId,
-    TimeZoneFacts, Transport, E164,
+    parse_host, parse_label, ListQuery, Listed, Number, NumberStatus, Principal, Role, SipSettings,
+    Site, Tenant, TenantId, TimeZoneFacts, Transport, E164,
 };
 use crate::store::{NewNumber, NewSite};
 
@@ -47,6 +47,27 @@ impl Admin {
 
     pub async fn tenant_list(&self) -> Result<Vec<Tenant>> {
         self.store.tenant_list().await
+    }
+
+    /// A page of the tenants `caller` sees: every tenant for the operator, their own for
+    /// anyone else.
+    pub async fn tenant_page(
+        &self,
+        caller: &Principal,
+        query: &ListQuery,
+    ) -> Result<Listed<Tenant>> {
+        let only = match (caller.role, caller.tenant) {
+            (Role::PlatformAdmin, _) => None,
+            (_, Some(tenant)) => Some(tenant),
+            (_, None) => {
+                query.limit()?;
+                return Ok(Listed {
+                    items: Vec::new(),
+                    total: 0,
+                });
+            }
+        };
+        self.store.tenant_page(only, query).await
     }
 
     pub async fn site_add(&self, tenant: TenantId, input: &SiteInput) -> Result<Site> {
@@ -129,6 +150,10 @@ impl Admin {
 
     pub async fn site_list(&self, tenant: TenantId) -> Result<Vec<Site>> {
         self.store.site_list(tenant).await
+    }
+
+    pub async fn site_page(&self, tenant: TenantId, query: &ListQuery) -> Result<Listed<Site>> {
+        self.store.site_page(tenant, query).await
     }
 
     /// Allocates a number to a tenant's site. A site has at most one main number.

@@ -5,7 +5,8 @@ use super::Admin;
 use crate::error::{Error, Result};
 use crate::model::{
     merge_settings, parse_email, parse_extension, parse_label, parse_text, FirstName, LastName,
-    LicenceKind, Number, NumberStatus, PbxOptions, TenantId, User, UserId, UserState, E164,
+    LicenceKind, ListQuery, Listed, Number, NumberStatus, PbxOptions, Principal, Role, TenantId,
+    User, UserId, UserState, E164,
 };
 use crate::store::{BlfGrant, NewUser, UserPatch};
 
@@ -55,6 +56,40 @@ pub const SELF_SERVICE_OPTIONS: &[&str] = &[
     "hidden_from_directory",
     "conference_pin",
 ];
+
+impl UserUpdate {
+    /// Whether `caller` may make this change to `user`: an admin anything; a user only to
+    /// themselves, and only their names, e-mail, app e-mail and the `SELF_SERVICE_OPTIONS`.
+    pub fn allowed_for(&self, caller: &Principal, user: &User) -> bool {
+        if is_admin(caller) {
+            return true;
+        }
+        let admin_fields = self.extension.is_some()
+            || self.mobile.is_some()
+            || self.contract_number.is_some()
+            || self.trunk.is_some();
+        let admin_options = self.options.as_ref().is_some_and(|o| {
+            o.as_object().is_none_or(|m| {
+                m.keys()
+                    .any(|k| !SELF_SERVICE_OPTIONS.contains(&k.as_str()))
+            })
+        });
+        caller.user == Some(user.id) && !admin_fields && !admin_options
+    }
+}
+
+/// Whether `caller` may activate `user`: activating a pending or failed user is the
+/// operator's; reactivating a deactivated one is the tenant admin's too.
+pub fn may_activate(caller: &Principal, user: &User) -> bool {
+    match user.state {
+        UserState::Deactivated => is_admin(caller),
+        _ => caller.role == Role::PlatformAdmin,
+    }
+}
+
+fn is_admin(caller: &Principal) -> bool {
+    matches!(caller.role, Role::PlatformAdmin | Role::TenantAdmin)
+}
 
 /// `None` keeps, `Some("")` clears, `Some(text)` sets (parsed by `parse`).
 fn change<T>(
@@ -150,13 +185,14 @@ impl Admin {
             .await
     }
 
+    /// Changes `current`, the user as the caller found them.
     pub async fn user_update(
         &self,
         tenant: TenantId,
-        user: UserId,
+        current: &User,
         input: &UserUpdate,
     ) -> Result<User> {
-        let current = self.store.user_get(tenant, user).await?;
+        let user = current.id;
         let mut patch = UserPatch {
             first_name: input
                 .first_name
@@ -216,31 +252,45 @@ impl Admin {
             ));
         }
         if let Some(changes) = &input.options {
-            let options: PbxOptions = merge_settings(&current.options, changes)?;
-            if let Some(shown) = &options.displayed_number {
-                if options.displayed_number != current.options.displayed_number {
-                    let chooser = super::numbers::Chooser::Admin { site: None };
-                    self.shown_number(tenant, "displayed_number", shown, chooser)
-                        .await?;
-                }
-            }
             let email = match &patch.email {
                 Some(e) => e.is_some(),
                 None => current.email.is_some(),
             };
-            options.validate(email)?;
-            if options.personal_conference_room && !current.options.personal_conference_room {
-                let held = self.store.user_licences(tenant, user).await?;
-                if !held.contains(&LicenceKind::ConferenceRoom) {
-                    return Err(Error::invalid(
-                        "personal_conference_room",
-                        "needs a conference-room licence assigned to the user",
-                    ));
-                }
-            }
-            patch.options = Some(options);
+            patch.options = Some(self.options_change(current, changes, email).await?);
         }
         self.store.user_update(tenant, user, &patch).await
+    }
+
+    /// `current`'s PBX options with `changes` merged in, checked whole (`email`: whether the
+    /// user will have an e-mail address).
+    async fn options_change(
+        &self,
+        current: &User,
+        changes: &serde_json::Value,
+        email: bool,
+    ) -> Result<PbxOptions> {
+        let options: PbxOptions = merge_settings(&current.options, changes)?;
+        if let Some(shown) = &options.displayed_number {
+            if options.displayed_number != current.options.displayed_number {
+                let chooser = super::numbers::Chooser::Admin { site: None };
+                self.shown_number(current.tenant_id, "displayed_number", shown, chooser)
+                    .await?;
+            }
+        }
+        options.validate(email)?;
+        if options.personal_conference_room && !current.options.personal_conference_room {
+            let held = self
+                .store
+                .user_licences(current.tenant_id, current.id)
+                .await?;
+            if !held.contains(&LicenceKind::ConferenceRoom) {
+                return Err(Error::invalid(
+                    "personal_conference_room",
+                    "needs a conference-room licence assigned to the user",
+                ));
+            }
+        }
+        Ok(options)
     }
 
     /// The app reports that the user registered with `login`: from now on the registration
@@ -364,6 +414,10 @@ impl Admin {
         self.store.user_list(tenant).await
     }
 
+    pub async fn user_page(&self, tenant: TenantId, query: &ListQuery) -> Result<Listed<User>> {
+        self.store.user_page(tenant, query).await
+    }
+
     /// A number a user may be given: the tenant's, active, not the site's main number, and not
     /// someone else's already.
     async fn assignable_number(&self, tenant: TenantId, number: &str) -> Result<Number> {
@@ -453,6 +507,14 @@ impl Admin {
 
     pub async fn blf_grants(&self, tenant: TenantId) -> Result<Vec<BlfGrant>> {
         self.store.blf_grants(tenant).await
+    }
+
+    pub async fn blf_grant_page(
+        &self,
+        tenant: TenantId,
+        query: &ListQuery,
+    ) -> Result<Listed<BlfGrant>> {
+        self.store.blf_grant_page(tenant, query).await
     }
 
     pub async fn monitor_remove(

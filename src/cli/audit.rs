@@ -9,18 +9,22 @@ use super::{timestamp, Output, TenantArg};
 pub(super) struct AuditArgs {
     #[command(flatten)]
     tenant: TenantArg,
+    /// Only entries by this actor, e.g. cli:alice or token:12
     #[arg(long)]
     actor: Option<String>,
     /// user, number, device, site, …
     #[arg(long)]
     entity: Option<String>,
+    /// Only entries about the object with this id
     #[arg(long)]
     entity_id: Option<i64>,
     /// create, update, delete, login, …
     #[arg(long)]
     action: Option<String>,
+    /// Most entries to show (1 to 500)
     #[arg(long, default_value_t = 50)]
     limit: i64,
+    /// Entries to skip, newest first
     #[arg(long, default_value_t = 0)]
     offset: i64,
 }

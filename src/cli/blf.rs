@@ -11,8 +11,10 @@ pub(super) enum BlfCmd {
     Grant {
         #[command(flatten)]
         tenant: TenantArg,
+        /// The user to be monitored (id, e-mail, number or "First Last")
         #[arg(long)]
         watched: String,
+        /// The one user who may monitor them [default: anyone]
         #[arg(long)]
         watcher: Option<String>,
     },
@@ -20,6 +22,7 @@ pub(super) enum BlfCmd {
     Revoke {
         #[command(flatten)]
         tenant: TenantArg,
+        /// The grant's id (see `blf list`)
         id: i64,
     },
     List {

@@ -22,6 +22,7 @@ pub(super) enum CertsCmd {
     },
     /// Show the certificates in use; with --ca, print the CA certificate to hand to phones
     Show {
+        /// Print the CA certificate (PEM) instead
         #[arg(long)]
         ca: bool,
     },

@@ -11,6 +11,7 @@ pub(super) enum DeviceCmd {
     Add {
         #[command(flatten)]
         tenant: TenantArg,
+        /// The handset's MAC (any common notation)
         #[arg(long)]
         mac: String,
         /// Model, e.g. T54W
@@ -25,6 +26,7 @@ pub(super) enum DeviceCmd {
     Arm {
         #[command(flatten)]
         tenant: TenantArg,
+        /// The handset's MAC
         #[arg(long)]
         mac: String,
         /// How long the window stays open [default: the site's setting]
@@ -35,6 +37,7 @@ pub(super) enum DeviceCmd {
     RotateCredentials {
         #[command(flatten)]
         tenant: TenantArg,
+        /// The handset's MAC
         #[arg(long)]
         mac: String,
         /// Hours the old password stays valid
@@ -45,10 +48,13 @@ pub(super) enum DeviceCmd {
     Login {
         #[command(flatten)]
         tenant: TenantArg,
+        /// The handset's MAC
         #[arg(long)]
         mac: String,
+        /// The number to log in (id or E.164)
         #[arg(long)]
         number: String,
+        /// Add as a further line instead of refusing a handset that has one
         #[arg(long)]
         additional_line: bool,
     },
@@ -61,19 +67,23 @@ pub(super) enum DeviceCmd {
     Show {
         #[command(flatten)]
         tenant: TenantArg,
+        /// The handset's MAC or Phone ID
         handset: String,
     },
     /// Move a handset (MAC or Phone ID) to another site; no number may be logged in to it
     Move {
         #[command(flatten)]
         tenant: TenantArg,
+        /// The handset's MAC or Phone ID
         handset: String,
+        /// The site (id or name) to move it to
         #[arg(long)]
         site: String,
     },
     /// Move a handset (by MAC) to another tenant, e.g. to undo a wrongful claim; numbers logged
     /// in to it stay with their tenant and are logged out
     MoveTenant {
+        /// The handset's MAC
         mac: String,
         /// Tenant id or name to move it to
         #[arg(long)]
@@ -86,6 +96,7 @@ pub(super) enum DeviceCmd {
     Reserve {
         #[command(flatten)]
         tenant: TenantArg,
+        /// The MACs to reserve (any common notation)
         #[arg(required = true, value_name = "MAC")]
         macs: Vec<String>,
     },
@@ -98,6 +109,7 @@ pub(super) enum DeviceCmd {
     Release {
         #[command(flatten)]
         tenant: TenantArg,
+        /// The reserved MAC
         mac: String,
     },
 }
@@ -153,6 +165,7 @@ pub(super) async fn run(admin: &Admin, out: &Output, cmd: DeviceCmd) -> anyhow::
             additional_line,
         } => {
             let tenant = admin.tenant(&tenant.tenant).await?;
+            let number = admin.number(tenant.id, &number).await?;
             let target = autoprov::admin::LoginTarget {
                 handset: mac,
                 additional_line,

@@ -16,7 +16,9 @@ pub(super) enum LicenceCmd {
     Set {
         #[command(flatten)]
         tenant: TenantArg,
+        /// app, conference-room or e-fax
         kind: String,
+        /// How many licences the pool holds (0 to 100000)
         total: i64,
     },
 }

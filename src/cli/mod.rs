@@ -30,6 +30,9 @@ use autoprov::App;
 use clap::{Args, Parser, Subcommand};
 use serde::Serialize;
 
+/// The heading the options every command takes stand under in `--help`.
+const GLOBAL: &str = "Global options";
+
 #[derive(Parser, Debug)]
 #[command(
     name = "autoprov",
@@ -38,19 +41,19 @@ use serde::Serialize;
 )]
 struct Cli {
     /// Data folder (SQLite file, generated certificates, static files) [default: ./data]
-    #[arg(long, global = true, value_name = "DIR")]
+    #[arg(long, global = true, value_name = "DIR", help_heading = GLOBAL)]
     data: Option<PathBuf>,
     /// sqlite://PATH or postgres://… [default: sqlite://<data>/autoprov.db]
-    #[arg(long, global = true, value_name = "URL")]
+    #[arg(long, global = true, value_name = "URL", help_heading = GLOBAL)]
     database: Option<String>,
     /// TOML configuration file
-    #[arg(long, global = true, value_name = "FILE")]
+    #[arg(long, global = true, value_name = "FILE", help_heading = GLOBAL)]
     config: Option<PathBuf>,
     /// Log format: human or json
-    #[arg(long, global = true, value_name = "FORMAT")]
+    #[arg(long, global = true, value_name = "FORMAT", help_heading = GLOBAL)]
     log_format: Option<String>,
     /// Machine-readable output
-    #[arg(long, global = true)]
+    #[arg(long, global = true, help_heading = GLOBAL)]
     json: bool,
     #[command(subcommand)]
     command: Command,
@@ -227,61 +230,50 @@ async fn execute(cli: Cli, settings: Settings) -> anyhow::Result<()> {
         Command::Certs(cmd) => certs::run(&cmd, &settings, &out).await,
         Command::CheckTemplates => templates::check(&settings, &out),
         Command::Tenant(cmd) => {
-            let session = Session::open(settings).await?;
-            let result = tenant::run(&session.admin, &out, cmd).await;
-            session.finish(result).await
+            session(settings, async |s| tenant::run(&s.admin, &out, cmd).await).await
         }
         Command::Site(cmd) => {
-            let session = Session::open(settings).await?;
-            let result = site::run(&session.admin, &out, cmd).await;
-            session.finish(result).await
+            session(settings, async |s| site::run(&s.admin, &out, cmd).await).await
         }
         Command::Number(cmd) => {
-            let session = Session::open(settings).await?;
-            let result = number::run(&session.admin, &out, cmd).await;
-            session.finish(result).await
+            session(settings, async |s| number::run(&s.admin, &out, cmd).await).await
         }
         Command::User(cmd) => {
-            let session = Session::open(settings).await?;
-            let result = user::run(&session.admin, &out, cmd).await;
-            session.finish(result).await
+            session(settings, async |s| user::run(&s.admin, &out, cmd).await).await
         }
         Command::Device(cmd) => {
-            let session = Session::open(settings).await?;
-            let result = device::run(&session.admin, &out, cmd).await;
-            session.finish(result).await
+            session(settings, async |s| device::run(&s.admin, &out, cmd).await).await
         }
         Command::Audit(args) => {
-            let session = Session::open(settings).await?;
-            let result = audit::run(&session.admin, &out, args).await;
-            session.finish(result).await
+            session(settings, async |s| audit::run(&s.admin, &out, args).await).await
         }
         Command::Token(cmd) => {
-            let session = Session::open(settings).await?;
-            let result = token::run(&session.admin, &out, cmd).await;
-            session.finish(result).await
+            session(settings, async |s| token::run(&s.admin, &out, cmd).await).await
         }
-        Command::Blf(cmd) => {
-            let session = Session::open(settings).await?;
-            let result = blf::run(&session.admin, &out, cmd).await;
-            session.finish(result).await
-        }
+        Command::Blf(cmd) => session(settings, async |s| blf::run(&s.admin, &out, cmd).await).await,
         Command::Licence(cmd) => {
-            let session = Session::open(settings).await?;
-            let result = licence::run(&session.admin, &out, cmd).await;
-            session.finish(result).await
+            session(settings, async |s| licence::run(&s.admin, &out, cmd).await).await
         }
         Command::Trunk(cmd) => {
-            let session = Session::open(settings).await?;
-            let result = trunk::run(&session.admin, &out, cmd).await;
-            session.finish(result).await
+            session(settings, async |s| trunk::run(&s.admin, &out, cmd).await).await
         }
         Command::Render(args) => {
-            let session = Session::open(settings).await?;
-            let result = templates::render(&session.app, &out, args).await;
-            session.finish(result).await
+            session(settings, async |s| {
+                templates::render(&s.app, &out, args).await
+            })
+            .await
         }
     }
+}
+
+/// Runs an admin command on an opened `Session`, and closes it after success.
+async fn session(
+    settings: Settings,
+    command: impl AsyncFnOnce(&Session) -> anyhow::Result<()>,
+) -> anyhow::Result<()> {
+    let session = Session::open(settings).await?;
+    let result = command(&session).await;
+    session.finish(result).await
 }
 
 /// What an admin command works on: the opened `App` and an `Admin` acting as the operator.
@@ -406,6 +398,9 @@ fn login_text(d: &autoprov::admin::LoginDetails) -> String {
 
 #[cfg(test)]
 mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
     #[test]
     fn a_cause_shown_by_its_error_is_not_repeated() {
         let e = anyhow::Error::from(autoprov::Error::store(
@@ -417,5 +412,40 @@ mod tests {
             super::chain(&e),
             "opening the store: store: cannot open the database: permission denied"
         );
+    }
+
+    /// Every argument of every command, with the path of commands to it.
+    fn arguments(cmd: &clap::Command, path: &str, out: &mut Vec<(String, clap::Arg)>) {
+        for arg in cmd.get_arguments() {
+            out.push((path.to_owned(), arg.clone()));
+        }
+        for sub in cmd.get_subcommands() {
+            arguments(sub, &format!("{path} {}", sub.get_name()), out);
+        }
+    }
+
+    #[test]
+    fn every_argument_has_a_one_line_description_and_global_options_stand_apart() {
+        let mut cli = Cli::command();
+        cli.build();
+        let mut all = Vec::new();
+        arguments(&cli, "autoprov", &mut all);
+        let mut wrong = Vec::new();
+        for (path, arg) in &all {
+            let help = arg.get_help().map(|h| h.to_string()).unwrap_or_default();
+            if help.is_empty() || help.contains('\n') {
+                wrong.push(format!("{path} {}: no one-line description", arg.get_id()));
+            }
+            let global = ["data", "database", "config", "log_format", "json"]
+                .contains(&arg.get_id().as_str());
+            if global != (arg.get_help_heading() == Some(GLOBAL)) {
+                wrong.push(format!(
+                    "{path} {}: heading {:?}",
+                    arg.get_id(),
+                    arg.get_help_heading()
+                ));
+            }
+        }
+        assert!(wrong.is_empty(), "{}", wrong.join("\n"));
     }
 }

@@ -1,6 +1,7 @@
 //! `autoprov number`: phone numbers.
 
 use autoprov::admin::{Admin, NumberInput};
+use autoprov::model::{ListQuery, LIST_MAX};
 use clap::Subcommand;
 
 use super::{login_text, settings_patch, Output, TenantArg};
@@ -38,6 +39,7 @@ pub(super) enum NumberCmd {
     Status {
         #[command(flatten)]
         tenant: TenantArg,
+        /// The number (id or E.164)
         number: String,
         /// reserved, active or pending
         status: String,
@@ -46,7 +48,9 @@ pub(super) enum NumberCmd {
     Assign {
         #[command(flatten)]
         tenant: TenantArg,
+        /// The number (id or E.164)
         number: String,
+        /// The user (id, e-mail, number or "First Last")
         #[arg(long)]
         user: String,
     },
@@ -54,15 +58,19 @@ pub(super) enum NumberCmd {
     Unassign {
         #[command(flatten)]
         tenant: TenantArg,
+        /// The number (id or E.164)
         number: String,
     },
     /// Set the two-part display name (leave both out to clear it)
     Label {
         #[command(flatten)]
         tenant: TenantArg,
+        /// The number (id or E.164)
         number: String,
+        /// First part of the label (empty: none)
         #[arg(long)]
         first: Option<String>,
+        /// Last part of the label (empty: none)
         #[arg(long)]
         last: Option<String>,
     },
@@ -70,6 +78,7 @@ pub(super) enum NumberCmd {
     Features {
         #[command(flatten)]
         tenant: TenantArg,
+        /// The number (id or E.164)
         number: String,
         /// NAME=VALUE (JSON values; an empty value clears)
         #[arg(long = "set", value_name = "NAME=VALUE")]
@@ -79,19 +88,23 @@ pub(super) enum NumberCmd {
     ResetPin {
         #[command(flatten)]
         tenant: TenantArg,
+        /// The number (id or E.164)
         number: String,
     },
     /// Check a PIN (three wrong in a row lock it)
     VerifyPin {
         #[command(flatten)]
         tenant: TenantArg,
+        /// The number (id or E.164)
         number: String,
+        /// The PIN to check
         pin: String,
     },
     /// Log a number in to a handset by Phone ID or MAC; prints the login details once
     Login {
         #[command(flatten)]
         tenant: TenantArg,
+        /// The number (id or E.164)
         number: String,
         /// Phone ID or MAC
         #[arg(long)]
@@ -104,12 +117,14 @@ pub(super) enum NumberCmd {
     Logout {
         #[command(flatten)]
         tenant: TenantArg,
+        /// The number (id or E.164)
         number: String,
     },
     /// New login details for a number's line, printed once
     LoginDetails {
         #[command(flatten)]
         tenant: TenantArg,
+        /// The number (id or E.164)
         number: String,
     },
 }
@@ -142,8 +157,8 @@ pub(super) async fn run(admin: &Admin, out: &Output, cmd: NumberCmd) -> anyhow::
             search,
         } => {
             let tenant = admin.tenant(&tenant.tenant).await?;
-            let query = autoprov::admin::NumberQuery { site, search };
-            let list = admin.number_views(tenant.id, &query).await?;
+            let numbers = autoprov::admin::NumberQuery { site };
+            let list = every_number(admin, tenant.id, &numbers, search).await?;
             out.list(&list, |v| {
                 format!(
                     "{}\t{}\t{}\tPIN {}\t{}\t{}",
@@ -165,6 +180,7 @@ pub(super) async fn run(admin: &Admin, out: &Output, cmd: NumberCmd) -> anyhow::
             status,
         } => {
             let t = admin.tenant(&tenant.tenant).await?;
+            let number = admin.number(t.id, &number).await?;
             let n = admin.number_set_status(t.id, &number, &status).await?;
             show(&n, &format!("is {}", n.status));
         }
@@ -174,12 +190,14 @@ pub(super) async fn run(admin: &Admin, out: &Output, cmd: NumberCmd) -> anyhow::
             user,
         } => {
             let t = admin.tenant(&tenant.tenant).await?;
+            let number = admin.number(t.id, &number).await?;
             let u = admin.user(t.id, &user).await?;
-            let n = admin.number_assign(t.id, &number, u.id).await?;
+            let n = admin.number_assign(t.id, &number, &u).await?;
             show(&n, &format!("assigned to {}", u.display_name()));
         }
         NumberCmd::Unassign { tenant, number } => {
             let t = admin.tenant(&tenant.tenant).await?;
+            let number = admin.number(t.id, &number).await?;
             let n = admin.number_unassign(t.id, &number).await?;
             show(&n, "unassigned");
         }
@@ -190,6 +208,7 @@ pub(super) async fn run(admin: &Admin, out: &Output, cmd: NumberCmd) -> anyhow::
             last,
         } => {
             let t = admin.tenant(&tenant.tenant).await?;
+            let number = admin.number(t.id, &number).await?;
             let n = admin
                 .number_label(t.id, &number, first.as_deref(), last.as_deref())
                 .await?;
@@ -201,11 +220,12 @@ pub(super) async fn run(admin: &Admin, out: &Output, cmd: NumberCmd) -> anyhow::
             set,
         } => {
             let t = admin.tenant(&tenant.tenant).await?;
+            let n = admin.number(t.id, &number).await?;
             let n = if set.is_empty() {
-                admin.number(t.id, &number).await?
+                n
             } else {
                 admin
-                    .number_features(t.id, &number, &settings_patch(&set)?)
+                    .number_features(t.id, &n, &settings_patch(&set)?)
                     .await?
             };
             out.one(
@@ -215,6 +235,7 @@ pub(super) async fn run(admin: &Admin, out: &Output, cmd: NumberCmd) -> anyhow::
         }
         NumberCmd::ResetPin { tenant, number } => {
             let t = admin.tenant(&tenant.tenant).await?;
+            let number = admin.number(t.id, &number).await?;
             let n = admin.number_reset_pin(t.id, &number).await?;
             show(&n, &format!("PIN reset to its default {}", n.default_pin));
         }
@@ -224,7 +245,8 @@ pub(super) async fn run(admin: &Admin, out: &Output, cmd: NumberCmd) -> anyhow::
             pin,
         } => {
             let t = admin.tenant(&tenant.tenant).await?;
-            admin.number_verify_pin(t.id, &number, &pin).await?;
+            let number = admin.number(t.id, &number).await?;
+            admin.number_verify_pin(&number, &pin).await?;
             out.one(&serde_json::json!({ "pin": "ok" }), "PIN is right".into());
         }
         NumberCmd::Login {
@@ -234,6 +256,7 @@ pub(super) async fn run(admin: &Admin, out: &Output, cmd: NumberCmd) -> anyhow::
             additional_line,
         } => {
             let t = admin.tenant(&tenant.tenant).await?;
+            let number = admin.number(t.id, &number).await?;
             let target = autoprov::admin::LoginTarget {
                 handset,
                 additional_line,
@@ -243,14 +266,40 @@ pub(super) async fn run(admin: &Admin, out: &Output, cmd: NumberCmd) -> anyhow::
         }
         NumberCmd::Logout { tenant, number } => {
             let t = admin.tenant(&tenant.tenant).await?;
+            let number = admin.number(t.id, &number).await?;
             let n = admin.number_logout(t.id, &number).await?;
             show(&n, "logged out");
         }
         NumberCmd::LoginDetails { tenant, number } => {
             let t = admin.tenant(&tenant.tenant).await?;
+            let number = admin.number(t.id, &number).await?;
             let d = admin.number_new_login_details(t.id, &number).await?;
             out.one(&d, login_text(&d));
         }
     }
     Ok(())
+}
+
+/// Every number the list names that matches `search`, a page at a time: the CLI prints whole
+/// lists.
+async fn every_number(
+    admin: &Admin,
+    tenant: autoprov::model::TenantId,
+    numbers: &autoprov::admin::NumberQuery,
+    search: Option<String>,
+) -> anyhow::Result<Vec<autoprov::model::NumberView>> {
+    let mut all = Vec::new();
+    loop {
+        let query = ListQuery {
+            limit: Some(LIST_MAX),
+            offset: Some(u32::try_from(all.len())?),
+            q: search.clone(),
+        };
+        let page = admin.number_views(tenant, numbers, &query).await?;
+        let end = page.items.is_empty() || all.len() + page.items.len() >= page.total as usize;
+        all.extend(page.items);
+        if end {
+            return Ok(all);
+        }
+    }
 }

@@ -11,6 +11,7 @@ pub(super) enum SiteCmd {
     Add {
         #[command(flatten)]
         tenant: TenantArg,
+        /// The site's name (unique in the tenant)
         name: String,
         /// IANA time zone, e.g. Europe/Berlin [default: defaults.time_zone]
         #[arg(long)]

@@ -8,7 +8,10 @@ use super::Output;
 #[derive(Subcommand, Debug)]
 pub(super) enum TenantCmd {
     /// Add a tenant
-    Add { name: String },
+    Add {
+        /// The tenant's name (unique)
+        name: String,
+    },
     /// List tenants
     List,
 }

@@ -20,7 +20,10 @@ pub(super) enum TokenCmd {
         user: Option<String>,
     },
     /// Revoke a token by its id
-    Revoke { id: i64 },
+    Revoke {
+        /// The id `token create` printed
+        id: i64,
+    },
 }
 
 pub(super) async fn run(admin: &Admin, out: &Output, cmd: TokenCmd) -> anyhow::Result<()> {

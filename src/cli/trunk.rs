@@ -10,13 +10,16 @@ pub(super) enum TrunkCmd {
     Add {
         #[command(flatten)]
         tenant: TenantArg,
+        /// The site (id or name)
         #[arg(long)]
         site: String,
+        /// The trunk's name (unique at the site)
         name: String,
     },
     List {
         #[command(flatten)]
         tenant: TenantArg,
+        /// The site (id or name)
         #[arg(long)]
         site: String,
     },

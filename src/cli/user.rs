@@ -18,6 +18,7 @@ pub(super) enum UserCmd {
         /// Last name (at most 30 characters)
         #[arg(long)]
         last: String,
+        /// E-mail address
         #[arg(long)]
         email: Option<String>,
         /// An active number of the tenant
@@ -29,6 +30,7 @@ pub(super) enum UserCmd {
         /// Mobile number for mobile integration (E.164)
         #[arg(long)]
         mobile: Option<String>,
+        /// Contract number of the mobile integration
         #[arg(long)]
         contract: Option<String>,
         /// app, conference-room or e-fax (repeat for more)
@@ -44,22 +46,28 @@ pub(super) enum UserCmd {
         tenant: TenantArg,
         /// User id, e-mail, number or "First Last"
         user: String,
+        /// First name (at most 23 characters)
         #[arg(long)]
         first: Option<String>,
+        /// Last name (at most 30 characters)
         #[arg(long)]
         last: Option<String>,
-        /// An empty value clears it
+        /// E-mail address (an empty value clears it)
         #[arg(long)]
         email: Option<String>,
+        /// Extension (an empty value clears it)
         #[arg(long)]
         extension: Option<String>,
+        /// Mobile number for mobile integration (E.164; an empty value clears it)
         #[arg(long)]
         mobile: Option<String>,
+        /// Contract number of the mobile integration (an empty value clears it)
         #[arg(long)]
         contract: Option<String>,
         /// App registration e-mail (fixed once the user registered)
         #[arg(long)]
         app_email: Option<String>,
+        /// Preferred trunk (id or name; an empty value clears it)
         #[arg(long)]
         trunk: Option<String>,
         /// PBX option NAME=VALUE (JSON values), e.g. cti_access=true (repeat for more)
@@ -70,7 +78,9 @@ pub(super) enum UserCmd {
     AppRegistered {
         #[command(flatten)]
         tenant: TenantArg,
+        /// User id, e-mail, number or "First Last"
         user: String,
+        /// The login name the app platform reported
         #[arg(long)]
         login: String,
     },
@@ -78,6 +88,7 @@ pub(super) enum UserCmd {
     Licences {
         #[command(flatten)]
         tenant: TenantArg,
+        /// User id, e-mail, number or "First Last"
         user: String,
         /// Exactly these licences (repeat); --set none for none
         #[arg(long = "set")]
@@ -113,13 +124,16 @@ pub(super) enum UserCmd {
     Fail {
         #[command(flatten)]
         tenant: TenantArg,
+        /// User id, e-mail, number or "First Last"
         user: String,
     },
     /// Deactivate an active user; callers hear an announcement and can be transferred
     Deactivate {
         #[command(flatten)]
         tenant: TenantArg,
+        /// User id, e-mail, number or "First Last"
         user: String,
+        /// What callers hear
         #[arg(long)]
         announcement: Option<String>,
         /// The number callers are transferred to
@@ -133,6 +147,7 @@ pub(super) enum UserCmd {
     Delete {
         #[command(flatten)]
         tenant: TenantArg,
+        /// User id, e-mail, number or "First Last"
         user: String,
     },
     /// Show or replace a user's speed dials (keys after the BLF keys)
@@ -225,7 +240,7 @@ pub(super) async fn run(admin: &Admin, out: &Output, cmd: UserCmd) -> anyhow::Re
                     Some(settings_patch(&options)?)
                 },
             };
-            let u = admin.user_update(tenant.id, user.id, &input).await?;
+            let u = admin.user_update(tenant.id, &user, &input).await?;
             out.one(
                 &u,
                 format!("user {} updated (id {})", u.display_name(), u.id),
@@ -264,35 +279,13 @@ pub(super) async fn run(admin: &Admin, out: &Output, cmd: UserCmd) -> anyhow::Re
             csv,
         } => {
             let tenant = admin.tenant(&tenant.tenant).await?;
-            let mut chosen = Vec::new();
-            if users.is_empty() {
-                for u in admin.user_list(tenant.id).await? {
-                    if u.number.is_some() && u.state != autoprov::model::UserState::Pending {
-                        chosen.push(u);
-                    }
-                }
-            } else {
-                for key in &users {
-                    chosen.push(admin.user(tenant.id, key).await?);
-                }
-            }
-            let ids: Vec<_> = chosen.iter().map(|u| u.id).collect();
-            let done = admin
-                .users_device_passwords(tenant.id, &ids, password.as_deref())
+            // None named: every user with a number (the rule is the admin's).
+            let named = (!users.is_empty()).then_some(&users[..]);
+            let rows = admin
+                .users_device_passwords(tenant.id, named, password.as_deref())
                 .await?;
-            let rows: Vec<(String, String, autoprov::admin::LoginDetails)> = done
-                .into_iter()
-                .filter_map(|(id, d)| {
-                    chosen
-                        .iter()
-                        .find(|u| u.id == id)
-                        .map(|u| (u.first_name.to_string(), u.last_name.to_string(), d))
-                })
-                .collect();
             if let Some(path) = csv {
-                let text = autoprov::admin::login_details_csv(
-                    rows.iter().map(|(f, l, d)| (f.as_str(), l.as_str(), d)),
-                )?;
+                let text = autoprov::admin::login_details_csv(&rows)?;
                 // Passwords: readable by the operator only.
                 use std::io::Write as _;
                 use std::os::unix::fs::OpenOptionsExt as _;
@@ -312,7 +305,7 @@ pub(super) async fn run(admin: &Admin, out: &Output, cmd: UserCmd) -> anyhow::Re
                     .with_context(|| format!("writing {}", path.display()))?;
             }
             // Login details are shown once, to the admin who made them.
-            let details: Vec<_> = rows.iter().map(|(_, _, d)| d.clone()).collect();
+            let details: Vec<_> = rows.iter().map(|r| r.details.clone()).collect();
             out.list(&details, |d| {
                 format!(
                     "{}\t{}\t{}\t{}",

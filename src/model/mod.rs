@@ -4,6 +4,7 @@
 mod e164;
 mod features;
 mod ids;
+mod list;
 mod mac;
 mod names;
 mod records;
@@ -17,6 +18,7 @@ use std::str::FromStr;
 pub use e164::E164;
 pub use features::{merge_settings, NumberFeatures, PbxOptions};
 pub use ids::{DeviceId, NumberId, SiteId, TenantId, UserId};
+pub use list::{ListQuery, Listed, LIST_DEFAULT, LIST_MAX};
 pub use mac::Mac;
 pub use names::{parse_label, FirstName, LastName, FIRST_NAME_MAX, LAST_NAME_MAX};
 pub use records::{

@@ -2,13 +2,14 @@
 
 use sqlx::any::AnyRow;
 
+use super::lists::ListSql;
 use super::tenants::{site_from, SITE_COLUMNS};
 use super::users::{user_columns, user_from};
 use super::{corrupt, get, now, store_err, unique_or_store, Store};
 use crate::error::{Error, Result};
 use crate::model::{
     join_label, AuditAction, AuditEntity, Device, DeviceAccess, DeviceId, DeviceLine, DeviceRecord,
-    Mac, NumberId, Secret, SiteId, TenantId, E164,
+    ListQuery, Listed, Mac, NumberId, Secret, SiteId, TenantId, E164,
 };
 
 #[derive(Clone, Debug)]
@@ -646,4 +647,22 @@ pub(super) fn device_from(row: &AnyRow) -> Result<Device> {
 /// A line's account slot as stored.
 fn line_position(position: i64) -> Result<u16> {
     u16::try_from(position).map_err(|e| corrupt(format_args!("line position {position}"), e))
+}
+
+impl Store {
+    /// A page of the tenant's devices, by MAC; a search looks in the MAC, Phone ID and model.
+    pub async fn device_page(&self, tenant: TenantId, query: &ListQuery) -> Result<Listed<Device>> {
+        self.list(
+            &ListSql::new(
+                COLUMNS,
+                "FROM devices WHERE tenant_id = $1",
+                &[tenant.0],
+                "mac",
+            )
+            .search(&["mac", "phone_id", "model"]),
+            query,
+            device_from,
+        )
+        .await
+    }
 }

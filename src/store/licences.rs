@@ -1,8 +1,13 @@
 //! Licence pools and who holds a licence; sites' trunks.
 
+use sqlx::any::AnyRow;
+
+use super::lists::ListSql;
 use super::{get, now, store_err, unique_or_store, Store};
 use crate::error::{Error, Result};
-use crate::model::{AuditAction, AuditEntity, LicenceKind, SiteId, TenantId, UserId};
+use crate::model::{
+    AuditAction, AuditEntity, LicenceKind, ListQuery, Listed, SiteId, TenantId, UserId,
+};
 
 /// A tenant's pool of one kind of licence.
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, utoipa::ToSchema)]
@@ -160,16 +165,37 @@ impl Store {
         .fetch_all(&self.pool)
         .await
         .map_err(store_err)?;
-        rows.iter()
-            .map(|r| {
-                Ok(Trunk {
-                    id: get(r, "id")?,
-                    site_id: SiteId(get(r, "site_id")?),
-                    name: get(r, "name")?,
-                })
-            })
-            .collect()
+        rows.iter().map(trunk_from).collect()
     }
+
+    /// A page of a site's trunks, by name; a search looks in the name.
+    pub async fn trunk_page(
+        &self,
+        tenant: TenantId,
+        site: SiteId,
+        query: &ListQuery,
+    ) -> Result<Listed<Trunk>> {
+        self.list(
+            &ListSql::new(
+                "id, site_id, name",
+                "FROM trunks WHERE tenant_id = $1 AND site_id = $2",
+                &[tenant.0, site.0],
+                "name",
+            )
+            .search(&["name"]),
+            query,
+            trunk_from,
+        )
+        .await
+    }
+}
+
+fn trunk_from(row: &AnyRow) -> Result<Trunk> {
+    Ok(Trunk {
+        id: get(row, "id")?,
+        site_id: SiteId(get(row, "site_id")?),
+        name: get(row, "name")?,
+    })
 }
 
 /// Assigns `kinds` to `user` inside `tx`, each only while its pool has one left.

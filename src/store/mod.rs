@@ -13,6 +13,7 @@
 mod audit;
 mod devices;
 mod licences;
+mod lists;
 mod monitors;
 mod numbers;
 mod reservations;

@@ -1,9 +1,10 @@
 //! Monitor lists (BLF) and the tenant directory as phones see them.
 
+use super::lists::ListSql;
 use super::users::user_from;
 use super::{store_err, unique_or_store, Store};
 use crate::error::{Error, Result};
-use crate::model::{AuditAction, AuditEntity, TenantId, User, UserId};
+use crate::model::{AuditAction, AuditEntity, ListQuery, Listed, TenantId, User, UserId};
 
 use super::users::SELECT as USER_SELECT;
 
@@ -166,15 +167,26 @@ impl Store {
         .fetch_all(&self.pool)
         .await
         .map_err(store_err)?;
-        rows.iter()
-            .map(|r| {
-                Ok(BlfGrant {
-                    id: super::get(r, "id")?,
-                    watched: UserId(super::get(r, "watched_id")?),
-                    watcher: super::get::<Option<i64>>(r, "watcher_id")?.map(UserId),
-                })
-            })
-            .collect()
+        rows.iter().map(grant_from).collect()
+    }
+
+    /// A page of the tenant's BLF grants, oldest first (they are not searched).
+    pub async fn blf_grant_page(
+        &self,
+        tenant: TenantId,
+        query: &ListQuery,
+    ) -> Result<Listed<BlfGrant>> {
+        self.list(
+            &ListSql::new(
+                "id, watched_id, watcher_id",
+                "FROM blf_grants WHERE tenant_id = $1",
+                &[tenant.0],
+                "id",
+            ),
+            query,
+            grant_from,
+        )
+        .await
     }
 
     /// The users `user` monitors, in key order.
@@ -259,4 +271,12 @@ impl Store {
         users.retain(|u| !u.options.hidden_from_directory);
         Ok(users)
     }
+}
+
+fn grant_from(row: &sqlx::any::AnyRow) -> Result<BlfGrant> {
+    Ok(BlfGrant {
+        id: super::get(row, "id")?,
+        watched: UserId(super::get(row, "watched_id")?),
+        watcher: super::get::<Option<i64>>(row, "watcher_id")?.map(UserId),
+    })
 }

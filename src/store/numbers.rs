@@ -2,11 +2,12 @@
 
 use sqlx::any::AnyRow;
 
+use super::lists::ListSql;
 use super::{corrupt, get, now, store_err, unique_or_store, Store, Value};
 use crate::error::{Error, Result};
 use crate::model::{
-    AuditAction, AuditEntity, LoggedIn, Number, NumberFeatures, NumberId, NumberStatus, NumberView,
-    SiteId, TenantId, UserId, E164,
+    AuditAction, AuditEntity, ListQuery, Listed, LoggedIn, Number, NumberFeatures, NumberId,
+    NumberStatus, NumberView, SiteId, TenantId, UserId, E164,
 };
 
 #[derive(Clone, Debug)]
@@ -204,57 +205,38 @@ impl Store {
         tenant: TenantId,
         site: Option<SiteId>,
     ) -> Result<Vec<NumberView>> {
-        let columns: Vec<String> = COLUMNS
-            .split(',')
-            .map(|c| format!("n.{}", c.trim()))
-            .collect();
         let rows = sqlx::query(&format!(
-            "SELECT {}, u.id AS user_id, u.first_name, u.last_name, u.extension, \
-             d.phone_id, d.mac FROM numbers n \
-             LEFT JOIN users u ON u.number_id = n.id \
-             LEFT JOIN device_lines l ON l.number_id = n.id \
-             LEFT JOIN devices d ON d.id = l.device_id \
-             WHERE n.tenant_id = $1 AND ($2 = 0 OR n.site_id = $2) ORDER BY n.e164",
-            columns.join(", ")
+            "SELECT {} {VIEW_ROWS} ORDER BY n.e164",
+            view_columns()
         ))
         .bind(tenant.0)
         .bind(site.map(|s| s.0).unwrap_or(0))
         .fetch_all(&self.pool)
         .await
         .map_err(store_err)?;
-        rows.iter()
-            .map(|row| {
-                let number = number_from(row)?;
-                let user_id: Option<i64> = get(row, "user_id")?;
-                let name = match (
-                    get::<Option<String>>(row, "first_name")?,
-                    get::<Option<String>>(row, "last_name")?,
-                ) {
-                    (Some(f), Some(l)) => Some(format!("{f} {l}")),
-                    _ => None,
-                };
-                let logged_in = match get::<Option<String>>(row, "phone_id")? {
-                    Some(phone_id) => Some(LoggedIn {
-                        phone_id,
-                        mac: get::<String>(row, "mac")?
-                            .parse()
-                            .map_err(|e| corrupt("mac", e))?,
-                    }),
-                    None => None,
-                };
-                Ok(NumberView {
-                    assigned_to: if number.is_main {
-                        Some("Main Number".to_owned())
-                    } else {
-                        number.label().or(name)
-                    },
-                    user_id: user_id.map(UserId),
-                    extension: get(row, "extension")?,
-                    logged_in,
-                    number,
-                })
-            })
-            .collect()
+        rows.iter().map(view_from).collect()
+    }
+
+    /// A page of `number_views`; a search looks in the number and in "assigned to" (the
+    /// label, else the user's name; "Main Number" for a main number).
+    pub async fn number_view_page(
+        &self,
+        tenant: TenantId,
+        site: Option<SiteId>,
+        query: &ListQuery,
+    ) -> Result<Listed<NumberView>> {
+        self.list(
+            &ListSql::new(
+                &view_columns(),
+                VIEW_ROWS,
+                &[tenant.0, site.map(|s| s.0).unwrap_or(0)],
+                "n.e164",
+            )
+            .search(&["n.e164", ASSIGNED_TO]),
+            query,
+            view_from,
+        )
+        .await
     }
 
     /// A number of `tenant` by its E.164 form.
@@ -304,5 +286,62 @@ pub(super) fn number_from(row: &AnyRow) -> Result<Number> {
             serde_json::from_str(&json)
                 .map_err(|e| Error::store("stored number features are invalid", e))?
         },
+    })
+}
+
+/// The numbers of tenant `$1` (at site `$2`, or every site with 0) with their user and
+/// handset, for `number_views`.
+const VIEW_ROWS: &str = "FROM numbers n \
+     LEFT JOIN users u ON u.number_id = n.id \
+     LEFT JOIN device_lines l ON l.number_id = n.id \
+     LEFT JOIN devices d ON d.id = l.device_id \
+     WHERE n.tenant_id = $1 AND ($2 = 0 OR n.site_id = $2)";
+
+/// `NumberView::assigned_to` in SQL, as `view_from` makes it.
+const ASSIGNED_TO: &str = "CASE WHEN n.is_main = 1 THEN 'Main Number' \
+     WHEN n.label_first IS NOT NULL OR n.label_last IS NOT NULL \
+     THEN TRIM(COALESCE(n.label_first, '') || ' ' || COALESCE(n.label_last, '')) \
+     ELSE u.first_name || ' ' || u.last_name END";
+
+fn view_columns() -> String {
+    let columns: Vec<String> = COLUMNS
+        .split(',')
+        .map(|c| format!("n.{}", c.trim()))
+        .collect();
+    format!(
+        "{}, u.id AS user_id, u.first_name, u.last_name, u.extension, d.phone_id, d.mac",
+        columns.join(", ")
+    )
+}
+
+fn view_from(row: &AnyRow) -> Result<NumberView> {
+    let number = number_from(row)?;
+    let user_id: Option<i64> = get(row, "user_id")?;
+    let name = match (
+        get::<Option<String>>(row, "first_name")?,
+        get::<Option<String>>(row, "last_name")?,
+    ) {
+        (Some(f), Some(l)) => Some(format!("{f} {l}")),
+        _ => None,
+    };
+    let logged_in = match get::<Option<String>>(row, "phone_id")? {
+        Some(phone_id) => Some(LoggedIn {
+            phone_id,
+            mac: get::<String>(row, "mac")?
+                .parse()
+                .map_err(|e| corrupt("mac", e))?,
+        }),
+        None => None,
+    };
+    Ok(NumberView {
+        assigned_to: if number.is_main {
+            Some("Main Number".to_owned())
+        } else {
+            number.label().or(name)
+        },
+        user_id: user_id.map(UserId),
+        extension: get(row, "extension")?,
+        logged_in,
+        number,
     })
 }

@@ -1,9 +1,12 @@
 //! MACs the platform operator reserves for a tenant ("devices bought from us are already
 //! registered"), and moving a handset from one tenant to another.
 
+use super::lists::ListSql;
 use super::{get, now, store_err, unique_or_store, Store};
 use crate::error::{Error, Result};
-use crate::model::{AuditAction, AuditEntity, Device, Mac, SiteId, TenantId, E164};
+use crate::model::{
+    AuditAction, AuditEntity, Device, ListQuery, Listed, Mac, SiteId, TenantId, E164,
+};
 
 /// A MAC set aside for a tenant: only that tenant can register it.
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, utoipa::ToSchema)]
@@ -45,17 +48,27 @@ impl Store {
         .fetch_all(&self.pool)
         .await
         .map_err(store_err)?;
-        rows.iter()
-            .map(|row| {
-                Ok(Reservation {
-                    mac: get::<String>(row, "mac")?
-                        .parse()
-                        .map_err(|e| super::corrupt("mac", e))?,
-                    tenant_id: TenantId(get(row, "tenant_id")?),
-                    created_at: get(row, "created_at")?,
-                })
-            })
-            .collect()
+        rows.iter().map(reservation_from).collect()
+    }
+
+    /// A page of the tenant's reservations, by MAC; a search looks in the MAC.
+    pub async fn reservation_page(
+        &self,
+        tenant: TenantId,
+        query: &ListQuery,
+    ) -> Result<Listed<Reservation>> {
+        self.list(
+            &ListSql::new(
+                "mac, tenant_id, created_at",
+                "FROM device_reservations WHERE tenant_id = $1",
+                &[tenant.0],
+                "mac",
+            )
+            .search(&["mac"]),
+            query,
+            reservation_from,
+        )
+        .await
     }
 
     /// Reserves `macs` for `tenant`, all or none, in one write. Inside it, each MAC is looked up
@@ -201,4 +214,14 @@ impl Store {
         .await?;
         Ok(numbers)
     }
+}
+
+fn reservation_from(row: &sqlx::any::AnyRow) -> Result<Reservation> {
+    Ok(Reservation {
+        mac: get::<String>(row, "mac")?
+            .parse()
+            .map_err(|e| super::corrupt("mac", e))?,
+        tenant_id: TenantId(get(row, "tenant_id")?),
+        created_at: get(row, "created_at")?,
+    })
 }

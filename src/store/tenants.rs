@@ -2,10 +2,12 @@
 
 use sqlx::any::AnyRow;
 
+use super::lists::{by_bytes, ListSql};
 use super::{corrupt, get, now, store_err, unique_or_store, Store};
 use crate::error::{Error, Result};
 use crate::model::{
-    AuditAction, AuditEntity, SipSettings, Site, SiteId, Tenant, TenantId, Transport,
+    AuditAction, AuditEntity, ListQuery, Listed, SipSettings, Site, SiteId, Tenant, TenantId,
+    Transport,
 };
 
 /// A validated site, ready to insert.
@@ -262,4 +264,44 @@ pub(super) fn site_from(row: &AnyRow) -> Result<Site> {
         first_contact_hours: u32::try_from(hours)
             .map_err(|e| corrupt(format_args!("first_contact_hours {hours}"), e))?,
     })
+}
+
+impl Store {
+    /// A page of the tenants (only `only`, when given), by name as `tenant_list` sorts them; a
+    /// search looks in the name.
+    pub async fn tenant_page(
+        &self,
+        only: Option<TenantId>,
+        query: &ListQuery,
+    ) -> Result<Listed<Tenant>> {
+        self.list(
+            &ListSql::new(
+                "id, name, revision",
+                "FROM tenants WHERE ($1 = 0 OR id = $1)",
+                &[only.map(|t| t.0).unwrap_or(0)],
+                &format!("{}, id", by_bytes(self.backend, "name")),
+            )
+            .search(&["name"]),
+            query,
+            tenant_from,
+        )
+        .await
+    }
+
+    /// A page of the tenant's sites, by name as `site_list` sorts them; a search looks in the
+    /// name.
+    pub async fn site_page(&self, tenant: TenantId, query: &ListQuery) -> Result<Listed<Site>> {
+        self.list(
+            &ListSql::new(
+                SITE_COLUMNS,
+                "FROM sites WHERE tenant_id = $1",
+                &[tenant.0],
+                &format!("{}, id", by_bytes(self.backend, "name")),
+            )
+            .search(&["name"]),
+            query,
+            site_from,
+        )
+        .await
+    }
 }

@@ -2,11 +2,12 @@
 
 use sqlx::any::AnyRow;
 
+use super::lists::ListSql;
 use super::{corrupt, get, now, store_err, unique_or_store, Store, Value};
 use crate::error::{Error, Result};
 use crate::model::{
-    AuditAction, AuditEntity, FirstName, LastName, LicenceKind, NumberId, PbxOptions, TenantId,
-    User, UserId, UserState, E164,
+    AuditAction, AuditEntity, FirstName, LastName, LicenceKind, ListQuery, Listed, NumberId,
+    PbxOptions, TenantId, User, UserId, UserState, E164,
 };
 
 #[derive(Clone, Debug)]
@@ -399,4 +400,28 @@ pub(super) fn user_from(row: &AnyRow) -> Result<User> {
                 .map_err(|e| Error::store("stored user options are invalid", e))?
         },
     })
+}
+
+impl Store {
+    /// A page of the tenant's users, by name; a search looks in the name, e-mail, number and
+    /// extension.
+    pub async fn user_page(&self, tenant: TenantId, query: &ListQuery) -> Result<Listed<User>> {
+        self.list(
+            &ListSql::new(
+                user_columns!(),
+                "FROM users u LEFT JOIN numbers n ON n.id = u.number_id WHERE u.tenant_id = $1",
+                &[tenant.0],
+                "u.last_name, u.first_name, u.id",
+            )
+            .search(&[
+                "u.first_name || ' ' || u.last_name",
+                "u.email",
+                "n.e164",
+                "u.extension",
+            ]),
+            query,
+            user_from,
+        )
+        .await
+    }
 }

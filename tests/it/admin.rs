@@ -290,8 +290,9 @@ async fn handsets_have_as_many_accounts_as_their_model() {
         handset: "001565000009".into(),
         additional_line: true,
     };
+    let number = admin.number(tenant.id, "+4930501").await.unwrap();
     let e = admin
-        .number_login(tenant.id, "+4930501", &further)
+        .number_login(tenant.id, &number, &further)
         .await
         .unwrap_err();
     assert!(
@@ -348,7 +349,7 @@ async fn main_numbers_stay_off_handsets_and_names_can_be_ambiguous() {
     let cleared = admin
         .user_update(
             tenant.id,
-            sam.id,
+            &sam,
             &autoprov::admin::UserUpdate {
                 email: Some(String::new()),
                 ..Default::default()

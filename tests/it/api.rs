@@ -138,10 +138,7 @@ async fn role_matrix_covers_every_route() {
             extension: Some(format!("88{i}")),
             ..Default::default()
         };
-        admin
-            .user_update(acme.id, mon.id, &extension)
-            .await
-            .unwrap();
+        admin.user_update(acme.id, &mon, &extension).await.unwrap();
         admin
             .blf_grant(acme.id, mon.id, Some(ada.id))
             .await

@@ -105,7 +105,7 @@ async fn renaming_the_user_changes_the_very_next_fetch() {
     admin
         .user_update(
             tenant.id,
-            user.id,
+            &user,
             &UserUpdate {
                 first_name: Some("Grace".into()),
                 last_name: Some("Hopper".into()),
@@ -276,7 +276,7 @@ async fn cached_files_are_reused_until_the_tenant_changes() {
     admin
         .user_update(
             tenant.id,
-            user.id,
+            &user,
             &UserUpdate {
                 extension: Some("77".into()),
                 ..Default::default()

@@ -688,3 +688,196 @@ async fn issue_12_server_facts_are_recorded_once_and_replaced_on_purpose() {
         db.drop_db().await;
     }
 }
+
+/// What the API's lists did in memory before they moved into SQL: a text matches when its
+/// lower case contains the search's. The store's pages must agree with it on both backends.
+fn reference<T: Clone>(all: &[T], q: &str, texts: impl Fn(&T) -> Vec<String>) -> Vec<T> {
+    let q = q.trim().to_lowercase();
+    all.iter()
+        .filter(|x| q.is_empty() || texts(x).iter().any(|t| t.to_lowercase().contains(&q)))
+        .cloned()
+        .collect()
+}
+
+#[tokio::test]
+async fn lists_are_searched_and_paged_in_sql() {
+    use autoprov::model::ListQuery;
+    use autoprov::store::NumberPatch;
+    for (backend, db) in backends("lists").await {
+        let store = Store::connect(&db.url).await.unwrap();
+        let t = store.tenant_create("Acme").await.unwrap();
+        let other = store.tenant_create("acme Zwei").await.unwrap();
+        for name in ["b", "Berlin", "Ärzte", "a_b", "Zoo"] {
+            store.site_create(&site(t.id, name)).await.unwrap();
+        }
+        let s = store.site_list(t.id).await.unwrap()[0].clone();
+        let people = [
+            ("Ömer", "Özdemir", Some("OEZ@example.com")),
+            ("Jürgen", "MÜLLER", None),
+            ("Ada", "Lovelace", Some("ada%x@example.com")),
+            ("Bob", "Example", Some("bob_x@example.com")),
+            ("ÉMILE", "Zola", None),
+        ];
+        for (i, (first, last, email)) in people.iter().enumerate() {
+            let n = store
+                .number_create(&NewNumber {
+                    tenant_id: t.id,
+                    site_id: s.id,
+                    e164: format!("+4930777{i}").parse().unwrap(),
+                    status: NumberStatus::Active,
+                    is_main: i == 4,
+                    default_pin: "482913".into(),
+                })
+                .await
+                .unwrap();
+            if i == 2 {
+                let label = NumberPatch {
+                    label_first: Some(Some("Front".into())),
+                    label_last: Some(None),
+                    ..Default::default()
+                };
+                store
+                    .number_update(t.id, n.id, &label, autoprov::model::AuditAction::Label)
+                    .await
+                    .unwrap();
+            }
+            store
+                .user_create(&NewUser {
+                    tenant_id: t.id,
+                    first_name: FirstName::parse(first).unwrap(),
+                    last_name: LastName::parse(last).unwrap(),
+                    email: email.map(str::to_owned),
+                    number_id: (i != 4).then_some(n.id),
+                    extension: Some(format!("7{i}")),
+                    mobile: None,
+                    contract_number: None,
+                    trunk_id: None,
+                    licences: Vec::new(),
+                })
+                .await
+                .unwrap();
+        }
+        let users = store.user_list(t.id).await.unwrap();
+        let views = store.number_views(t.id, None).await.unwrap();
+        let sites = store.site_list(t.id).await.unwrap();
+        let searches = [
+            "",
+            "  ",
+            "özd",
+            "ÖZD",
+            "mül",
+            "MüLLER",
+            "é",
+            "É",
+            "%",
+            "_",
+            "a_b",
+            "*",
+            "[",
+            "+4930",
+            "7771",
+            "front",
+            "MAIN number",
+            "ada lovelace",
+            "ZZZ",
+            "e",
+        ];
+        for q in searches {
+            let query = |limit, offset| ListQuery {
+                limit,
+                offset,
+                q: Some(q.to_owned()),
+            };
+            let want = reference(&users, q, |u| {
+                vec![
+                    u.display_name(),
+                    u.email.clone().unwrap_or_default(),
+                    u.number.as_ref().map(|n| n.to_string()).unwrap_or_default(),
+                    u.extension.clone().unwrap_or_default(),
+                ]
+            });
+            let got = store.user_page(t.id, &query(None, None)).await.unwrap();
+            let ids =
+                |list: &[autoprov::model::User]| list.iter().map(|u| u.id).collect::<Vec<_>>();
+            assert_eq!(ids(&got.items), ids(&want), "{backend}: users {q:?}");
+            assert_eq!(got.total, want.len() as u64, "{backend}: users {q:?}");
+            // A page of two from the second, and past the end: the total stays.
+            let page = store
+                .user_page(t.id, &query(Some(2), Some(1)))
+                .await
+                .unwrap();
+            let want_page: Vec<_> = want.iter().skip(1).take(2).cloned().collect();
+            assert_eq!(
+                ids(&page.items),
+                ids(&want_page),
+                "{backend}: users {q:?} page"
+            );
+            assert_eq!(page.total, want.len() as u64, "{backend}: users {q:?} page");
+            let past = store
+                .user_page(t.id, &query(Some(5), Some(50)))
+                .await
+                .unwrap();
+            assert!(past.items.is_empty(), "{backend}");
+            assert_eq!(
+                past.total,
+                want.len() as u64,
+                "{backend}: users {q:?} past the end"
+            );
+
+            let want = reference(&views, q, |v| {
+                vec![
+                    v.number.e164.to_string(),
+                    v.assigned_to.clone().unwrap_or_default(),
+                ]
+            });
+            let got = store
+                .number_view_page(t.id, None, &query(None, None))
+                .await
+                .unwrap();
+            let numbers = |list: &[autoprov::model::NumberView]| {
+                list.iter().map(|v| v.number.id).collect::<Vec<_>>()
+            };
+            assert_eq!(
+                numbers(&got.items),
+                numbers(&want),
+                "{backend}: numbers {q:?}"
+            );
+            assert_eq!(got.total, want.len() as u64, "{backend}: numbers {q:?}");
+
+            let want = reference(&sites, q, |s| vec![s.name.clone()]);
+            let got = store.site_page(t.id, &query(None, None)).await.unwrap();
+            let names = |list: &[autoprov::model::Site]| {
+                list.iter().map(|s| s.name.clone()).collect::<Vec<_>>()
+            };
+            assert_eq!(names(&got.items), names(&want), "{backend}: sites {q:?}");
+        }
+        // Tenants: all, or only one; by bytes, as `tenant_list` sorts them.
+        let all = store
+            .tenant_page(None, &ListQuery::default())
+            .await
+            .unwrap();
+        let names: Vec<_> = all.items.iter().map(|t| t.name.as_str()).collect();
+        assert_eq!(names, ["Acme", "acme Zwei"], "{backend}");
+        let q = ListQuery {
+            q: Some("ACME".into()),
+            ..Default::default()
+        };
+        let one = store.tenant_page(Some(other.id), &q).await.unwrap();
+        assert_eq!(one.total, 1, "{backend}");
+        assert_eq!(one.items[0].id, other.id, "{backend}");
+        // The limit is checked by the store: 1 to 1000.
+        for limit in [0, 1001] {
+            let q = ListQuery {
+                limit: Some(limit),
+                ..Default::default()
+            };
+            let e = store.user_page(t.id, &q).await.unwrap_err();
+            assert_eq!(
+                e.to_string(),
+                format!("limit: {limit} is not between 1 and 1000")
+            );
+        }
+        store.close().await;
+        db.drop_db().await;
+    }
+}

@@ -13,7 +13,7 @@ use crate::app::App;
 use crate::error::Error;
 use crate::store::BlfGrant;
 
-use super::{require, visible_tenant, ApiError, Body, Caller, Page, Problem, ADMINS};
+use super::{listed, require, visible_tenant, ApiError, Body, Caller, Page, Problem, ADMINS};
 
 /// Adds this resource's routes, in the order of the OpenAPI document's paths.
 pub(super) fn routes(router: OpenApiRouter<App>) -> OpenApiRouter<App> {
@@ -32,7 +32,12 @@ async fn blf_grants_list(
 ) -> Result<Response, ApiError> {
     let tenant = visible_tenant(&caller, &tenant).await?;
     require(&caller, ADMINS)?;
-    page.slice(caller.admin.blf_grants(tenant.id).await?)
+    Ok(listed(
+        caller
+            .admin
+            .blf_grant_page(tenant.id, &page.query())
+            .await?,
+    ))
 }
 
 #[derive(Deserialize, ToSchema)]

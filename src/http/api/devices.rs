@@ -13,7 +13,7 @@ use crate::admin::{DeviceDetail, DeviceInput, LoginDetails, LoginTarget};
 use crate::app::App;
 use crate::model::Device;
 
-use super::{require, visible_tenant, ApiError, Body, Caller, Page, Problem, ADMINS};
+use super::{listed, require, visible_tenant, ApiError, Body, Caller, Page, Problem, ADMINS};
 
 /// Adds this resource's routes, in the order of the OpenAPI document's paths.
 pub(super) fn routes(router: OpenApiRouter<App>) -> OpenApiRouter<App> {
@@ -33,13 +33,9 @@ async fn devices_list(
 ) -> Result<Response, ApiError> {
     let tenant = visible_tenant(&caller, &tenant).await?;
     require(&caller, ADMINS)?;
-    let devices = caller.admin.device_list(tenant.id).await?;
-    page.slice(
-        devices
-            .into_iter()
-            .filter(|d| page.matches(&[&d.mac.to_string(), &d.phone_id, &d.model]))
-            .collect(),
-    )
+    Ok(listed(
+        caller.admin.device_page(tenant.id, &page.query()).await?,
+    ))
 }
 
 #[derive(Deserialize, ToSchema)]
@@ -127,6 +123,7 @@ async fn devices_login(
 ) -> Result<Json<LoginDetails>, ApiError> {
     let tenant = visible_tenant(&caller, &tenant).await?;
     require(&caller, ADMINS)?;
+    let number = caller.admin.number(tenant.id, &body.number).await?;
     let target = LoginTarget {
         handset: device,
         additional_line: body.additional_line,
@@ -134,7 +131,7 @@ async fn devices_login(
     Ok(Json(
         caller
             .admin
-            .number_login(tenant.id, &body.number, &target)
+            .number_login(tenant.id, &number, &target)
             .await?,
     ))
 }

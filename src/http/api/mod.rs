@@ -34,7 +34,7 @@ use utoipa_axum::router::OpenApiRouter;
 use crate::admin::{Admin, Authenticated};
 use crate::app::App;
 use crate::error::Error;
-use crate::model::{Number, Principal, Role, Tenant, User, UserId};
+use crate::model::{ListQuery, Listed, Number, Principal, Role, Tenant, User, UserId};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -316,39 +316,22 @@ pub struct Page {
     q: Option<String>,
 }
 
-const PAGE_DEFAULT: u32 = 100;
-const PAGE_MAX: u32 = 1000;
-
 impl Page {
-    fn slice<T: Serialize>(&self, items: Vec<T>) -> Result<Response, ApiError> {
-        let limit = self.limit.unwrap_or(PAGE_DEFAULT);
-        if !(1..=PAGE_MAX).contains(&limit) {
-            return Err(Error::invalid(
-                "limit",
-                format!("{limit} is not between 1 and {PAGE_MAX}"),
-            )
-            .into());
+    /// What the page asks of a list; the store checks the limit and searches.
+    fn query(&self) -> ListQuery {
+        ListQuery {
+            limit: self.limit,
+            offset: self.offset,
+            q: self.q.clone(),
         }
-        let total = items.len();
-        let page: Vec<T> = items
-            .into_iter()
-            .skip(self.offset.unwrap_or(0) as usize)
-            .take(limit as usize)
-            .collect();
-        let mut headers = HeaderMap::new();
-        headers.insert("x-total-count", HeaderValue::from(total));
-        Ok((headers, Json(page)).into_response())
     }
+}
 
-    fn matches(&self, texts: &[&str]) -> bool {
-        match self.q.as_deref().map(str::trim).filter(|q| !q.is_empty()) {
-            None => true,
-            Some(q) => {
-                let q = q.to_lowercase();
-                texts.iter().any(|t| t.to_lowercase().contains(&q))
-            }
-        }
-    }
+/// A page of a list as the answer: the items, and the total before paging in `X-Total-Count`.
+fn listed<T: Serialize>(list: Listed<T>) -> Response {
+    let mut headers = HeaderMap::new();
+    headers.insert("x-total-count", HeaderValue::from(list.total));
+    (headers, Json(list.items)).into_response()
 }
 
 // ---------------------------------------------------------------------------------------------

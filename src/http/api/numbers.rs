@@ -15,8 +15,8 @@ use crate::error::Error;
 use crate::model::{Number, NumberView, Role};
 
 use super::{
-    require, require_admin_or_holder, visible_number, visible_tenant, ApiError, Body, Caller, Page,
-    Problem, ADMINS, PLATFORM,
+    listed, require, require_admin_or_holder, visible_number, visible_tenant, ApiError, Body,
+    Caller, Page, Problem, ADMINS, PLATFORM,
 };
 
 /// Adds this resource's routes, in the order of the OpenAPI document's paths.
@@ -57,11 +57,14 @@ async fn numbers_list(
 ) -> Result<Response, ApiError> {
     let tenant = visible_tenant(&caller, &tenant).await?;
     require(&caller, ADMINS)?;
-    let query = NumberQuery {
-        site: filter.site,
-        search: page.q.clone(),
-    };
-    page.slice(caller.admin.number_views(tenant.id, &query).await?)
+    let numbers = NumberQuery { site: filter.site };
+    let query = page.query();
+    Ok(listed(
+        caller
+            .admin
+            .number_views(tenant.id, &numbers, &query)
+            .await?,
+    ))
 }
 
 #[derive(Deserialize, ToSchema)]
@@ -128,7 +131,7 @@ async fn numbers_status(
     Ok(Json(
         caller
             .admin
-            .number_set_status(tenant.id, &number.id.to_string(), &body.status)
+            .number_set_status(tenant.id, &number, &body.status)
             .await?,
     ))
 }
@@ -154,7 +157,7 @@ async fn numbers_assign(
     Ok(Json(
         caller
             .admin
-            .number_assign(tenant.id, &number.id.to_string(), user.id)
+            .number_assign(tenant.id, &number, &user)
             .await?,
     ))
 }
@@ -169,10 +172,7 @@ async fn numbers_unassign(
     let (tenant, number) = visible_number(&caller, &tenant, &number).await?;
     require(&caller, ADMINS)?;
     Ok(Json(
-        caller
-            .admin
-            .number_unassign(tenant.id, &number.id.to_string())
-            .await?,
+        caller.admin.number_unassign(tenant.id, &number).await?,
     ))
 }
 
@@ -199,7 +199,7 @@ async fn numbers_label(
             .admin
             .number_label(
                 tenant.id,
-                &number.id.to_string(),
+                &number,
                 body.first.as_deref(),
                 body.last.as_deref(),
             )
@@ -219,17 +219,21 @@ async fn numbers_features(
 ) -> Result<Json<Number>, ApiError> {
     let (tenant, number) = visible_number(&caller, &tenant, &number).await?;
     require_admin_or_holder(&caller, &tenant, &number).await?;
-    let key = number.id.to_string();
     let number = match (caller.principal.role, caller.principal.user) {
         // Self-service: the user's own rule for what their calls may show.
         (Role::User, Some(user)) => {
             caller
                 .admin
-                .number_features_by_user(tenant.id, user, &key, &body)
+                .number_features_by_user(tenant.id, user, &number, &body)
                 .await?
         }
         (Role::User, None) => return Err(ApiError::Forbidden),
-        _ => caller.admin.number_features(tenant.id, &key, &body).await?,
+        _ => {
+            caller
+                .admin
+                .number_features(tenant.id, &number, &body)
+                .await?
+        }
     };
     Ok(Json(number))
 }
@@ -244,10 +248,7 @@ async fn numbers_reset_pin(
     let (tenant, number) = visible_number(&caller, &tenant, &number).await?;
     require(&caller, ADMINS)?;
     Ok(Json(
-        caller
-            .admin
-            .number_reset_pin(tenant.id, &number.id.to_string())
-            .await?,
+        caller.admin.number_reset_pin(tenant.id, &number).await?,
     ))
 }
 
@@ -271,7 +272,7 @@ async fn numbers_set_pin(
     Ok(Json(
         caller
             .admin
-            .number_set_pin(tenant.id, &number.id.to_string(), &body.pin)
+            .number_set_pin(tenant.id, &number, &body.pin)
             .await?,
     ))
 }
@@ -288,10 +289,7 @@ async fn numbers_verify_pin(
 ) -> Result<StatusCode, ApiError> {
     let (tenant, number) = visible_number(&caller, &tenant, &number).await?;
     require_admin_or_holder(&caller, &tenant, &number).await?;
-    caller
-        .admin
-        .number_verify_pin(tenant.id, &number.id.to_string(), &body.pin)
-        .await?;
+    caller.admin.number_verify_pin(&number, &body.pin).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -332,7 +330,7 @@ async fn numbers_login(
     Ok(Json(
         caller
             .admin
-            .number_login(tenant.id, &number.id.to_string(), &target)
+            .number_login(tenant.id, &number, &target)
             .await?,
     ))
 }
@@ -346,12 +344,7 @@ async fn numbers_logout(
 ) -> Result<Json<Number>, ApiError> {
     let (tenant, number) = visible_number(&caller, &tenant, &number).await?;
     require(&caller, ADMINS)?;
-    Ok(Json(
-        caller
-            .admin
-            .number_logout(tenant.id, &number.id.to_string())
-            .await?,
-    ))
+    Ok(Json(caller.admin.number_logout(tenant.id, &number).await?))
 }
 
 /// New login details for the number's line, shown this once; the phone gets them next fetch.
@@ -366,7 +359,7 @@ async fn numbers_login_details(
     Ok(Json(
         caller
             .admin
-            .number_new_login_details(tenant.id, &number.id.to_string())
+            .number_new_login_details(tenant.id, &number)
             .await?,
     ))
 }

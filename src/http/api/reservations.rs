@@ -13,7 +13,7 @@ use crate::admin::TenantMove;
 use crate::app::App;
 use crate::store::Reservation;
 
-use super::{require, visible_tenant, ApiError, Body, Caller, Page, Problem, PLATFORM};
+use super::{listed, require, visible_tenant, ApiError, Body, Caller, Page, Problem, PLATFORM};
 
 /// Adds this resource's routes, in the order of the OpenAPI document's paths.
 pub(super) fn routes(router: OpenApiRouter<App>) -> OpenApiRouter<App> {
@@ -64,12 +64,10 @@ async fn reservations_list(
 ) -> Result<Response, ApiError> {
     let tenant = visible_tenant(&caller, &tenant).await?;
     require(&caller, PLATFORM)?;
-    let list = caller.admin.device_reservations(tenant.id).await?;
-    page.slice(
-        list.into_iter()
-            .filter(|r| page.matches(&[&r.mac.to_string()]))
-            .collect(),
-    )
+    let query = page.query();
+    Ok(listed(
+        caller.admin.reservation_page(tenant.id, &query).await?,
+    ))
 }
 
 #[derive(Deserialize, ToSchema)]

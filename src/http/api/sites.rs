@@ -14,7 +14,9 @@ use crate::app::App;
 use crate::model::Site;
 use crate::store::Trunk;
 
-use super::{require, visible_tenant, ApiError, Body, Caller, Page, Problem, ADMINS, PLATFORM};
+use super::{
+    listed, require, visible_tenant, ApiError, Body, Caller, Page, Problem, ADMINS, PLATFORM,
+};
 
 /// Adds this resource's routes, in the order of the OpenAPI document's paths.
 pub(super) fn routes(router: OpenApiRouter<App>) -> OpenApiRouter<App> {
@@ -33,13 +35,9 @@ async fn sites_list(
 ) -> Result<Response, ApiError> {
     let tenant = visible_tenant(&caller, &tenant).await?;
     require(&caller, ADMINS)?;
-    let sites = caller.admin.site_list(tenant.id).await?;
-    page.slice(
-        sites
-            .into_iter()
-            .filter(|s| page.matches(&[&s.name]))
-            .collect(),
-    )
+    Ok(listed(
+        caller.admin.site_page(tenant.id, &page.query()).await?,
+    ))
 }
 
 #[derive(Deserialize, ToSchema)]
@@ -93,13 +91,10 @@ async fn trunks_list(
 ) -> Result<Response, ApiError> {
     let tenant = visible_tenant(&caller, &tenant).await?;
     require(&caller, ADMINS)?;
-    let trunks = caller.admin.trunks(tenant.id, &site).await?;
-    page.slice(
-        trunks
-            .into_iter()
-            .filter(|t| page.matches(&[&t.name]))
-            .collect(),
-    )
+    let query = page.query();
+    Ok(listed(
+        caller.admin.trunk_page(tenant.id, &site, &query).await?,
+    ))
 }
 
 #[derive(Deserialize, ToSchema)]

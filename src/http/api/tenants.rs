@@ -12,7 +12,7 @@ use utoipa_axum::routes;
 use crate::app::App;
 use crate::model::{Principal, Tenant};
 
-use super::{require, ApiError, Body, Caller, Page, Problem, PLATFORM};
+use super::{listed, require, ApiError, Body, Caller, Page, Problem, PLATFORM};
 
 /// Adds this resource's routes, in the order of the OpenAPI document's paths.
 pub(super) fn routes(router: OpenApiRouter<App>) -> OpenApiRouter<App> {
@@ -32,12 +32,10 @@ async fn me(caller: Caller) -> Json<Principal> {
 #[utoipa::path(get, path = "/api/v1/tenants", tag = "tenants", params(Page),
     responses((status = 200, body = Vec<Tenant>), (status = 401, body = Problem)))]
 async fn tenants_list(caller: Caller, Query(page): Query<Page>) -> Result<Response, ApiError> {
-    let all = caller.admin.tenant_list().await?;
-    page.slice(
-        all.into_iter()
-            .filter(|t| caller.principal.sees(t.id) && page.matches(&[&t.name]))
-            .collect(),
-    )
+    let query = page.query();
+    Ok(listed(
+        caller.admin.tenant_page(&caller.principal, &query).await?,
+    ))
 }
 
 #[derive(Deserialize, ToSchema)]

@@ -10,14 +10,14 @@ use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use crate::admin::{LoginDetails, UserInput, UserUpdate, SELF_SERVICE_OPTIONS};
+use crate::admin::{UserInput, UserLogin, UserUpdate};
 use crate::app::App;
 use crate::error::Error;
 use crate::model::{LicenceKind, User, UserId};
 
 use super::{
-    require, require_admin_or_self, visible_tenant, visible_user, ApiError, Body, Caller, Page,
-    Problem, ADMINS, PLATFORM,
+    listed, require, require_admin_or_self, visible_tenant, visible_user, ApiError, Body, Caller,
+    Page, Problem, ADMINS, PLATFORM,
 };
 
 /// Adds this resource's routes, in the order of the OpenAPI document's paths.
@@ -46,20 +46,9 @@ async fn users_list(
 ) -> Result<Response, ApiError> {
     let tenant = visible_tenant(&caller, &tenant).await?;
     require(&caller, ADMINS)?;
-    let users = caller.admin.user_list(tenant.id).await?;
-    page.slice(
-        users
-            .into_iter()
-            .filter(|u| {
-                page.matches(&[
-                    &u.display_name(),
-                    u.email.as_deref().unwrap_or(""),
-                    u.number.as_ref().map(|n| n.as_str()).unwrap_or(""),
-                    u.extension.as_deref().unwrap_or(""),
-                ])
-            })
-            .collect(),
-    )
+    Ok(listed(
+        caller.admin.user_page(tenant.id, &page.query()).await?,
+    ))
 }
 
 #[derive(Deserialize, ToSchema)]
@@ -148,19 +137,6 @@ async fn users_update(
 ) -> Result<Json<User>, ApiError> {
     let (tenant, user) = visible_user(&caller, &tenant, &user).await?;
     require_admin_or_self(&caller, user.id)?;
-    let admin_only = body.extension.is_some()
-        || body.mobile.is_some()
-        || body.contract_number.is_some()
-        || body.trunk.is_some();
-    let admin_options = body.options.as_ref().is_some_and(|o| {
-        o.as_object().is_none_or(|m| {
-            m.keys()
-                .any(|k| !SELF_SERVICE_OPTIONS.contains(&k.as_str()))
-        })
-    });
-    if admin_only || admin_options {
-        require(&caller, ADMINS)?;
-    }
     let input = UserUpdate {
         first_name: body.first_name,
         last_name: body.last_name,
@@ -172,8 +148,11 @@ async fn users_update(
         trunk: body.trunk,
         options: body.options,
     };
+    if !input.allowed_for(&caller.principal, &user) {
+        return Err(ApiError::Forbidden);
+    }
     Ok(Json(
-        caller.admin.user_update(tenant.id, user.id, &input).await?,
+        caller.admin.user_update(tenant.id, &user, &input).await?,
     ))
 }
 
@@ -199,13 +178,9 @@ async fn users_activate(
     Path((tenant, user)): Path<(String, String)>,
 ) -> Result<Json<User>, ApiError> {
     let (tenant, user) = visible_user(&caller, &tenant, &user).await?;
-    // Activation is the operator's; reactivating a deactivated user is the tenant admin's too.
-    let roles = if user.state == crate::model::UserState::Deactivated {
-        ADMINS
-    } else {
-        PLATFORM
-    };
-    require(&caller, roles)?;
+    if !crate::admin::may_activate(&caller.principal, &user) {
+        return Err(ApiError::Forbidden);
+    }
     Ok(Json(caller.admin.user_activate(tenant.id, user.id).await?))
 }
 
@@ -466,16 +441,6 @@ struct Format {
     format: Option<String>,
 }
 
-/// One line of a bulk password change.
-#[derive(Serialize, ToSchema)]
-struct UserLogin {
-    user_id: UserId,
-    first_name: String,
-    last_name: String,
-    #[serde(flatten)]
-    details: LoginDetails,
-}
-
 /// New desk-phone passwords for several users at once, shown this once; `?format=csv` exports
 /// them as CSV.
 #[utoipa::path(post, path = "/api/v1/tenants/{tenant}/users/device-passwords", tag = "users",
@@ -489,45 +454,14 @@ async fn users_device_passwords(
 ) -> Result<Response, ApiError> {
     let tenant = visible_tenant(&caller, &tenant).await?;
     require(&caller, ADMINS)?;
-    let users = match body.users {
-        Some(keys) => {
-            let mut ids = Vec::with_capacity(keys.len());
-            for key in keys {
-                ids.push(caller.admin.user(tenant.id, &key).await?);
-            }
-            ids
-        }
-        None => caller
-            .admin
-            .user_list(tenant.id)
-            .await?
-            .into_iter()
-            .filter(|u| u.number.is_some() && u.state != crate::model::UserState::Pending)
-            .collect(),
-    };
-    let ids: Vec<UserId> = users.iter().map(|u| u.id).collect();
-    let done = caller
+    let rows = caller
         .admin
-        .users_device_passwords(tenant.id, &ids, body.password.as_deref())
+        .users_device_passwords(tenant.id, body.users.as_deref(), body.password.as_deref())
         .await?;
-    let rows: Vec<UserLogin> = done
-        .into_iter()
-        .filter_map(|(id, details)| {
-            users.iter().find(|u| u.id == id).map(|u| UserLogin {
-                user_id: id,
-                first_name: u.first_name.to_string(),
-                last_name: u.last_name.to_string(),
-                details,
-            })
-        })
-        .collect();
     match format.format.as_deref() {
         None | Some("json") => Ok(Json(rows).into_response()),
         Some("csv") => {
-            let csv = crate::admin::login_details_csv(
-                rows.iter()
-                    .map(|r| (r.first_name.as_str(), r.last_name.as_str(), &r.details)),
-            )?;
+            let csv = crate::admin::login_details_csv(&rows)?;
             Ok((
                 [
                     (header::CONTENT_TYPE, "text/csv; charset=utf-8"),
