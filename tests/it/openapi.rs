@@ -33,9 +33,12 @@ async fn the_openapi_document_is_served_without_a_token() {
     assert!(doc["components"]["schemas"]["NumberFeatures"]["properties"]["cli_number"].is_object());
 }
 
-/// The error answers `operation` at `path` must declare.
-fn wanted(path: &str, operation: &Value) -> Vec<&'static str> {
+/// The error answers `method` `operation` at `path` must declare.
+fn wanted(method: &str, path: &str, operation: &Value) -> Vec<&'static str> {
     let mut wanted = vec!["401", "429", "500"];
+    if method != "get" {
+        wanted.push("409");
+    }
     let names = path.contains('{');
     let body = operation.get("requestBody").is_some();
     let query = operation["parameters"]
@@ -69,7 +72,7 @@ async fn every_operation_declares_its_error_answers_as_problem_json() {
             operations += 1;
             let at = format!("{} {path}", method.to_uppercase());
             let responses = operation["responses"].as_object().unwrap();
-            for status in wanted(path, operation) {
+            for status in wanted(method, path, operation) {
                 if !responses.contains_key(status) {
                     gaps.push(format!("{at}: no {status}"));
                 }

@@ -47,16 +47,20 @@ pub(super) fn frame() -> OpenApi {
 /// Completes every operation: its path segments, then its error answers.
 pub(super) fn complete(doc: &mut OpenApi) {
     for (path, item) in doc.paths.paths.iter_mut() {
+        // Each operation, and whether it writes.
         let operations = [
-            &mut item.get,
-            &mut item.put,
-            &mut item.post,
-            &mut item.delete,
-            &mut item.patch,
+            (&mut item.get, false),
+            (&mut item.put, true),
+            (&mut item.post, true),
+            (&mut item.delete, true),
+            (&mut item.patch, true),
         ];
-        for operation in operations.into_iter().flatten() {
+        for (operation, writes) in operations {
+            let Some(operation) = operation else {
+                continue;
+            };
             declare_segments(operation, path);
-            declare_errors(operation, path);
+            declare_errors(operation, path, writes);
         }
     }
 }
@@ -110,8 +114,9 @@ fn segment_text(segment: &str) -> Option<&'static str> {
 ///   authenticates;
 /// - 400 and 422 where there is input (path, query or body): unreadable, or breaking a rule;
 /// - 404 where the path names something; 415 where a JSON body is taken;
+/// - 409 on every write: any may collide with the current state (a name taken, a wrong state);
 /// - 403 on every route inside a tenant: each checks a role (or "admin or self").
-fn declare_errors(operation: &mut Operation, path: &str) {
+fn declare_errors(operation: &mut Operation, path: &str, writes: bool) {
     let names = path.contains('{');
     let in_tenant = path.starts_with("/api/v1/tenants/{tenant}");
     let query = operation
@@ -126,6 +131,7 @@ fn declare_errors(operation: &mut Operation, path: &str) {
         (401, true),
         (403, in_tenant),
         (404, names),
+        (409, writes),
         (415, body),
         (422, input),
         (429, true),

@@ -257,7 +257,8 @@ struct Pin {
 
 /// The user sets their own PIN (4–8 digits; stored hashed, never shown). Only the number's user.
 #[utoipa::path(put, path = "/api/v1/tenants/{tenant}/numbers/{number}/pin", tag = "numbers",
-    request_body = Pin, responses((status = 200, body = Number), (status = 403, body = Problem)))]
+    request_body = Pin,
+    responses((status = 200, body = Number), (status = 403, body = Problem), (status = 423, body = Problem)))]
 async fn numbers_set_pin(
     Scoped {
         caller,
