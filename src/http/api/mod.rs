@@ -240,12 +240,16 @@ impl FromRequestParts<App> for Caller {
             .get::<super::Conn>()
             .map(|conn| conn.peer.ip());
         match app.admin.authenticate_from(token.trim(), peer).await? {
-            Authenticated::Yes(principal) => Ok(Caller {
-                admin: app
-                    .admin
-                    .acting(&format!("token:{} {}", principal.token_id, principal.role)),
-                principal,
-            }),
+            Authenticated::Yes(principal) => {
+                let actor = format!("token:{} {}", principal.token_id, principal.role);
+                if let Some(observed) = parts.extensions.get::<super::observe::Observed>() {
+                    observed.actor(&actor);
+                }
+                Ok(Caller {
+                    admin: app.admin.acting(&actor),
+                    principal,
+                })
+            }
             Authenticated::No => Err(ApiError::Unauthorized),
             Authenticated::Throttled(secs) => Err(ApiError::TooManyRequests(secs)),
         }
