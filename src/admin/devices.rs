@@ -8,7 +8,10 @@ use crate::error::{Error, Result};
 use crate::model::{Device, ListQuery, Listed, Mac, Secret, TenantId, E164};
 use crate::store::{MacHolder, NewDevice, Reservation};
 
-#[derive(Clone, Debug, Default)]
+/// A handset to register.
+#[derive(Clone, Debug, Default, serde::Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(as = NewDevice)]
 pub struct DeviceInput {
     pub mac: String,
     /// A model from a family manifest, e.g. `T54W`.

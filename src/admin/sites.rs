@@ -9,28 +9,39 @@ use crate::model::{
 use crate::store::{NewNumber, NewSite};
 
 /// A new site as typed; anything left out comes from the configured defaults.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, serde::Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(as = NewSite)]
 pub struct SiteInput {
+    /// 1 to 64 characters, not all digits.
+    #[schema(min_length = 1, max_length = 64)]
     pub name: String,
     pub time_zone: Option<String>,
     pub ntp_server: Option<String>,
     pub sip_domain: Option<String>,
     pub sip_proxy: Option<String>,
+    #[schema(minimum = 1)]
     pub sip_port: Option<u16>,
     pub sip_transport: Option<String>,
     /// CIDRs (or single addresses) whose phones need no credentials.
+    #[serde(default)]
     pub allowed_networks: Vec<String>,
     /// Length of a new device's first-contact window [default: 24].
+    #[schema(minimum = 1, maximum = 2160)]
     pub first_contact_hours: Option<u32>,
 }
 
-#[derive(Clone, Debug, Default)]
+/// A number allocated to a tenant.
+#[derive(Clone, Debug, Default, serde::Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(as = NewNumber)]
 pub struct NumberInput {
     pub number: String,
     /// Site id or name; the tenant's default site when absent.
     pub site: Option<String>,
     /// `reserved` (default), `active` or `pending`.
     pub status: Option<String>,
+    #[serde(default)]
     pub main: bool,
 }
 

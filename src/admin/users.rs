@@ -10,19 +10,28 @@ use crate::model::{
 };
 use crate::store::{BlfGrant, NewUser, UserPatch};
 
-#[derive(Clone, Debug, Default)]
+/// A new user, as the API takes it (`NewUser`) and the CLI fills it.
+#[derive(Clone, Debug, Default, serde::Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(as = NewUser)]
 pub struct UserInput {
+    /// At most 23 characters (`model::FIRST_NAME_MAX`).
+    #[schema(min_length = 1, max_length = 23)]
     pub first_name: String,
+    /// At most 30 characters (`model::LAST_NAME_MAX`).
+    #[schema(min_length = 1, max_length = 30)]
     pub last_name: String,
     pub email: Option<String>,
     /// An active, unassigned, non-main number of the tenant.
     pub number: Option<String>,
-    /// Defaults to the last four digits of the number.
+    /// Defaults to the last four digits of the number; 2 to 8 digits.
+    #[schema(min_length = 2, max_length = 8)]
     pub extension: Option<String>,
     /// Mobile integration: the user's mobile number (E.164) and its contract number.
     pub mobile: Option<String>,
     pub contract_number: Option<String>,
     /// Licences from the tenant's pools: `app`, `conference-room`, `e-fax`.
+    #[serde(default)]
     pub licences: Vec<String>,
     /// The preferred trunk (id or name), needed when the number's site has several.
     pub trunk: Option<String>,
@@ -31,17 +40,26 @@ pub struct UserInput {
 /// Changes to a user; `None` keeps a field, an empty text clears it. Profile fields (names,
 /// e-mail, extension, app e-mail, options) may change while the user is pending; configuration
 /// (number, mobile, contract, trunk) may not.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, serde::Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(as = UserChanges)]
 pub struct UserUpdate {
+    #[schema(max_length = 23)]
     pub first_name: Option<String>,
+    #[schema(max_length = 30)]
     pub last_name: Option<String>,
+    /// Empty text clears.
     pub email: Option<String>,
+    #[schema(max_length = 8)]
     pub extension: Option<String>,
     pub mobile: Option<String>,
     pub contract_number: Option<String>,
+    /// The app registration e-mail: changeable until the user registers; each change
+    /// re-issues the invitation.
     pub app_email: Option<String>,
     pub trunk: Option<String>,
     /// A JSON merge patch of the PBX options.
+    #[schema(value_type = Option<crate::model::PbxOptions>)]
     pub options: Option<serde_json::Value>,
 }
 

@@ -7,6 +7,7 @@
 //! handshake timeouts) are set on hyper.
 
 pub mod api;
+pub mod observe;
 pub mod tls;
 
 use std::fmt::Write as _;
@@ -157,6 +158,7 @@ pub fn router(app: App) -> Router {
         .route("/metrics", get(metrics))
         .route(&format!("/{}", crate::certs::CA_FILE), get(local_ca))
         .fallback(phone_file)
+        .layer(axum::middleware::from_fn(observe::phone))
         .with_state(app)
 }
 
@@ -168,6 +170,8 @@ pub fn admin_router(app: App) -> Router {
         .route("/metrics", get(metrics))
         .merge(api::router())
         .fallback(|| async { not_found() })
+        .route_layer(axum::middleware::from_fn(observe::route))
+        .layer(axum::middleware::from_fn(observe::admin))
         .with_state(app)
 }
 

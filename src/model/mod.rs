@@ -355,9 +355,10 @@ pub fn refill(tokens: f64, elapsed: std::time::Duration, burst: f64, per_minute:
     (tokens + elapsed.as_secs_f64() * per_minute / 60.0).min(burst)
 }
 
-/// A duration in milliseconds, rounded to two decimals, for log lines (`ms=1.96`).
-pub fn millis(duration: std::time::Duration) -> f64 {
-    (duration.as_secs_f64() * 100_000.0).round() / 100.0
+/// `elapsed` in milliseconds rounded to two decimals: how every log line gives a duration
+/// (`ms=1.96`, not `ms=1.9561549999999999`).
+pub fn millis(elapsed: std::time::Duration) -> f64 {
+    (elapsed.as_secs_f64() * 100_000.0).round() / 100.0
 }
 
 /// The key for per-source limits: the address, or for IPv6 its /64 (one host usually has a whole

@@ -621,29 +621,6 @@ fn names_a_handset(template: &str) -> bool {
 }
 
 #[tokio::test]
-async fn the_openapi_document_is_served_without_a_token() {
-    let server = TestServer::start().await;
-    let resp = server
-        .admin_client
-        .get(server.admin_url("/api/v1/openapi.json"))
-        .send()
-        .await
-        .unwrap();
-    let status = resp.status().as_u16();
-    let body = resp.text().await.unwrap();
-    assert_eq!(status, 200);
-    let doc: Value = serde_json::from_str(&body).unwrap();
-    assert!(doc["openapi"].as_str().unwrap().starts_with("3."));
-    let login = &doc["paths"]["/api/v1/tenants/{tenant}/numbers/{number}/login"]["post"];
-    assert!(login["requestBody"].is_object(), "{login}");
-    assert_eq!(
-        doc["components"]["securitySchemes"]["bearer"]["scheme"],
-        "bearer"
-    );
-    assert!(doc["components"]["schemas"]["NumberFeatures"]["properties"]["cli_number"].is_object());
-}
-
-#[tokio::test]
 async fn errors_are_problem_json_with_the_field() {
     let server = TestServer::start().await;
     let t = setup(&server).await;

@@ -11,6 +11,8 @@ mod files;
 mod golden;
 mod hardening;
 mod hardening_rules;
+mod observe;
+mod openapi;
 mod portal;
 mod provisioning;
 mod store;

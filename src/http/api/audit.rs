@@ -1,6 +1,5 @@
 //! The audit trail.
 
-use axum::extract::{Path, Query};
 use axum::http::{HeaderMap, HeaderValue};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
@@ -12,7 +11,7 @@ use utoipa_axum::routes;
 use crate::app::App;
 use crate::store::{AuditEntry, AuditFilter};
 
-use super::{require, visible_tenant, ApiError, Caller, Problem, ADMINS, PLATFORM};
+use super::{require, Admins, ApiError, Caller, Platform, Problem, Query, Roles, Scoped};
 
 /// Adds this resource's routes, in the order of the OpenAPI document's paths.
 pub(super) fn routes(router: OpenApiRouter<App>) -> OpenApiRouter<App> {
@@ -34,7 +33,10 @@ struct AuditQuery {
     /// Unix seconds.
     since: Option<i64>,
     until: Option<i64>,
+    /// 1 to 500 [default: 100].
+    #[param(minimum = 1, maximum = 500)]
     limit: Option<i64>,
+    #[param(minimum = 0)]
     offset: Option<i64>,
 }
 
@@ -69,12 +71,9 @@ async fn audit_page(
 #[utoipa::path(get, path = "/api/v1/tenants/{tenant}/audit", tag = "audit", params(AuditQuery),
     responses((status = 200, body = Vec<AuditEntry>)))]
 async fn audit_list(
-    caller: Caller,
-    Path(tenant): Path<String>,
+    Scoped { caller, tenant, .. }: Scoped<Admins>,
     Query(q): Query<AuditQuery>,
 ) -> Result<Response, ApiError> {
-    let tenant = visible_tenant(&caller, &tenant).await?;
-    require(&caller, ADMINS)?;
     audit_page(&caller, Some(tenant.id), q).await
 }
 
@@ -86,6 +85,6 @@ async fn platform_audit_list(
     caller: Caller,
     Query(q): Query<AuditQuery>,
 ) -> Result<Response, ApiError> {
-    require(&caller, PLATFORM)?;
+    require(&caller, Platform::ROLES)?;
     audit_page(&caller, None, q).await
 }

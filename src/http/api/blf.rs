@@ -1,6 +1,6 @@
 //! BLF permissions (grants).
 
-use axum::extract::{Path, Query};
+use axum::extract::Path;
 use axum::http::StatusCode;
 use axum::response::Response;
 use axum::Json;
@@ -13,7 +13,7 @@ use crate::app::App;
 use crate::error::Error;
 use crate::store::BlfGrant;
 
-use super::{listed, require, visible_tenant, ApiError, Body, Caller, Page, Problem, ADMINS};
+use super::{listed, Admins, ApiError, Body, Page, Problem, Query, Scoped};
 
 /// Adds this resource's routes, in the order of the OpenAPI document's paths.
 pub(super) fn routes(router: OpenApiRouter<App>) -> OpenApiRouter<App> {
@@ -26,12 +26,9 @@ pub(super) fn routes(router: OpenApiRouter<App>) -> OpenApiRouter<App> {
 #[utoipa::path(get, path = "/api/v1/tenants/{tenant}/blf-grants", tag = "blf", params(Page),
     responses((status = 200, body = Vec<BlfGrant>)))]
 async fn blf_grants_list(
-    caller: Caller,
-    Path(tenant): Path<String>,
+    Scoped { caller, tenant, .. }: Scoped<Admins>,
     Query(page): Query<Page>,
 ) -> Result<Response, ApiError> {
-    let tenant = visible_tenant(&caller, &tenant).await?;
-    require(&caller, ADMINS)?;
     Ok(listed(
         caller
             .admin
@@ -53,12 +50,9 @@ struct NewGrant {
 #[utoipa::path(post, path = "/api/v1/tenants/{tenant}/blf-grants", tag = "blf",
     request_body = NewGrant, responses((status = 201, body = BlfGrant), (status = 409, body = Problem)))]
 async fn blf_grants_create(
-    caller: Caller,
-    Path(tenant): Path<String>,
+    Scoped { caller, tenant, .. }: Scoped<Admins>,
     Body(body): Body<NewGrant>,
 ) -> Result<(StatusCode, Json<BlfGrant>), ApiError> {
-    let tenant = visible_tenant(&caller, &tenant).await?;
-    require(&caller, ADMINS)?;
     let watched = caller.admin.user(tenant.id, &body.watched).await?;
     let watcher = match &body.watcher {
         Some(w) => Some(caller.admin.user(tenant.id, w).await?.id),
@@ -79,11 +73,9 @@ async fn blf_grants_create(
 #[utoipa::path(delete, path = "/api/v1/tenants/{tenant}/blf-grants/{grant}", tag = "blf",
     responses((status = 204), (status = 404, body = Problem)))]
 async fn blf_grants_delete(
-    caller: Caller,
-    Path((tenant, grant)): Path<(String, String)>,
+    Scoped { caller, tenant, .. }: Scoped<Admins>,
+    Path((_tenant, grant)): Path<(String, String)>,
 ) -> Result<StatusCode, ApiError> {
-    let tenant = visible_tenant(&caller, &tenant).await?;
-    require(&caller, ADMINS)?;
     let id: i64 = grant
         .parse()
         .map_err(|_| Error::not_found("BLF grant", &grant))?;

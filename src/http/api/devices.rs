@@ -1,6 +1,6 @@
 //! Devices (handsets).
 
-use axum::extract::{Path, Query};
+use axum::extract::Path;
 use axum::http::StatusCode;
 use axum::response::Response;
 use axum::Json;
@@ -13,7 +13,7 @@ use crate::admin::{DeviceDetail, DeviceInput, LoginDetails, LoginTarget};
 use crate::app::App;
 use crate::model::Device;
 
-use super::{listed, require, visible_tenant, ApiError, Body, Caller, Page, Problem, ADMINS};
+use super::{listed, Admins, ApiError, Body, Page, Problem, Query, Scoped};
 
 /// Adds this resource's routes, in the order of the OpenAPI document's paths.
 pub(super) fn routes(router: OpenApiRouter<App>) -> OpenApiRouter<App> {
@@ -27,40 +27,21 @@ pub(super) fn routes(router: OpenApiRouter<App>) -> OpenApiRouter<App> {
 #[utoipa::path(get, path = "/api/v1/tenants/{tenant}/devices", tag = "devices", params(Page),
     responses((status = 200, body = Vec<Device>)))]
 async fn devices_list(
-    caller: Caller,
-    Path(tenant): Path<String>,
+    Scoped { caller, tenant, .. }: Scoped<Admins>,
     Query(page): Query<Page>,
 ) -> Result<Response, ApiError> {
-    let tenant = visible_tenant(&caller, &tenant).await?;
-    require(&caller, ADMINS)?;
     Ok(listed(
         caller.admin.device_page(tenant.id, &page.query()).await?,
     ))
 }
 
-#[derive(Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-struct NewDevice {
-    mac: String,
-    model: String,
-    site: Option<String>,
-}
-
 /// Registers a handset by MAC (unique platform-wide) and model; it gets a Phone ID.
 #[utoipa::path(post, path = "/api/v1/tenants/{tenant}/devices", tag = "devices",
-    request_body = NewDevice, responses((status = 201, body = Device), (status = 409, body = Problem)))]
+    request_body = DeviceInput, responses((status = 201, body = Device), (status = 409, body = Problem)))]
 async fn devices_create(
-    caller: Caller,
-    Path(tenant): Path<String>,
-    Body(body): Body<NewDevice>,
+    Scoped { caller, tenant, .. }: Scoped<Admins>,
+    Body(input): Body<DeviceInput>,
 ) -> Result<(StatusCode, Json<Device>), ApiError> {
-    let tenant = visible_tenant(&caller, &tenant).await?;
-    require(&caller, ADMINS)?;
-    let input = DeviceInput {
-        mac: body.mac,
-        model: body.model,
-        site: body.site,
-    };
     Ok((
         StatusCode::CREATED,
         Json(caller.admin.device_add(tenant.id, &input).await?),
@@ -72,11 +53,9 @@ async fn devices_create(
 #[utoipa::path(get, path = "/api/v1/tenants/{tenant}/devices/{device}", tag = "devices",
     responses((status = 200, body = DeviceDetail), (status = 404, body = Problem)))]
 async fn devices_get(
-    caller: Caller,
-    Path((tenant, device)): Path<(String, String)>,
+    Scoped { caller, tenant, .. }: Scoped<Admins>,
+    Path((_tenant, device)): Path<(String, String)>,
 ) -> Result<Json<DeviceDetail>, ApiError> {
-    let tenant = visible_tenant(&caller, &tenant).await?;
-    require(&caller, ADMINS)?;
     Ok(Json(caller.admin.device_detail(tenant.id, &device).await?))
 }
 
@@ -91,12 +70,10 @@ struct DeviceChange {
 #[utoipa::path(patch, path = "/api/v1/tenants/{tenant}/devices/{device}", tag = "devices",
     request_body = DeviceChange, responses((status = 200, body = Device), (status = 409, body = Problem)))]
 async fn devices_move(
-    caller: Caller,
-    Path((tenant, device)): Path<(String, String)>,
+    Scoped { caller, tenant, .. }: Scoped<Admins>,
+    Path((_tenant, device)): Path<(String, String)>,
     Body(body): Body<DeviceChange>,
 ) -> Result<Json<Device>, ApiError> {
-    let tenant = visible_tenant(&caller, &tenant).await?;
-    require(&caller, ADMINS)?;
     Ok(Json(
         caller
             .admin
@@ -117,12 +94,10 @@ struct DeviceLogin {
 #[utoipa::path(post, path = "/api/v1/tenants/{tenant}/devices/{device}/login", tag = "devices",
     request_body = DeviceLogin, responses((status = 200, body = LoginDetails), (status = 409, body = Problem)))]
 async fn devices_login(
-    caller: Caller,
-    Path((tenant, device)): Path<(String, String)>,
+    Scoped { caller, tenant, .. }: Scoped<Admins>,
+    Path((_tenant, device)): Path<(String, String)>,
     Body(body): Body<DeviceLogin>,
 ) -> Result<Json<LoginDetails>, ApiError> {
-    let tenant = visible_tenant(&caller, &tenant).await?;
-    require(&caller, ADMINS)?;
     let number = caller.admin.number(tenant.id, &body.number).await?;
     let target = LoginTarget {
         handset: device,

@@ -10,7 +10,7 @@ use utoipa_axum::routes;
 use crate::app::App;
 use crate::store::LicencePool;
 
-use super::{require, visible_tenant, ApiError, Body, Caller, Problem, ADMINS, PLATFORM};
+use super::{Admins, ApiError, Body, Platform, Problem, Scoped};
 
 /// Adds this resource's routes, in the order of the OpenAPI document's paths.
 pub(super) fn routes(router: OpenApiRouter<App>) -> OpenApiRouter<App> {
@@ -23,17 +23,16 @@ pub(super) fn routes(router: OpenApiRouter<App>) -> OpenApiRouter<App> {
 #[utoipa::path(get, path = "/api/v1/tenants/{tenant}/licences", tag = "licences",
     responses((status = 200, body = Vec<LicencePool>)))]
 async fn licences_list(
-    caller: Caller,
-    Path(tenant): Path<String>,
+    Scoped { caller, tenant, .. }: Scoped<Admins>,
 ) -> Result<Json<Vec<LicencePool>>, ApiError> {
-    let tenant = visible_tenant(&caller, &tenant).await?;
-    require(&caller, ADMINS)?;
     Ok(Json(caller.admin.licence_pools(tenant.id).await?))
 }
 
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 struct PoolSize {
+    /// 0 to 100000, never below what is assigned.
+    #[schema(minimum = 0, maximum = 100000)]
     total: i64,
 }
 
@@ -42,12 +41,10 @@ struct PoolSize {
     request_body = PoolSize,
     responses((status = 200, body = Vec<LicencePool>), (status = 409, body = Problem)))]
 async fn licences_set(
-    caller: Caller,
-    Path((tenant, kind)): Path<(String, String)>,
+    Scoped { caller, tenant, .. }: Scoped<Platform>,
+    Path((_tenant, kind)): Path<(String, String)>,
     Body(body): Body<PoolSize>,
 ) -> Result<Json<Vec<LicencePool>>, ApiError> {
-    let tenant = visible_tenant(&caller, &tenant).await?;
-    require(&caller, PLATFORM)?;
     Ok(Json(
         caller
             .admin

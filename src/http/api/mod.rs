@@ -1,20 +1,23 @@
 //! REST API under `/api/v1`, with bearer tokens and roles. Every handler is a thin shell: find
 //! what the path names (another tenant's objects answer 404), check the caller's role, call one
 //! `admin` operation (which holds the rules), answer JSON. Errors are `application/problem+json`
-//! (RFC 9457), mapped from the crate's errors in one `match`; internal error text never reaches
-//! the client. The OpenAPI document is generated from these handlers (utoipa), so it cannot
-//! drift from them, and served at `/api/v1/openapi.json`.
+//! (RFC 9457), serialized from the documented `Problem` and mapped from the crate's errors in one
+//! `match`; internal error text never reaches the client. The OpenAPI document is generated from
+//! these handlers (utoipa), so it cannot drift from them, and served at `/api/v1/openapi.json`.
 //!
-//! This file holds what every resource shares (errors, the caller, bodies, pages, who may do
-//! what) and assembles the router; each resource's file holds its handlers, their bodies and its
-//! `routes`.
+//! This file holds what every resource shares (errors, the caller, bodies, queries, pages) and
+//! assembles the router; `scope.rs` who may do what (the tenant-scoped extractor), `doc.rs` the
+//! document's frame and the error answers every operation declares; each resource's file holds
+//! its handlers, their bodies and its `routes`.
 
 mod audit;
 mod blf;
 mod devices;
+mod doc;
 mod licences;
 mod numbers;
 mod reservations;
+mod scope;
 mod sites;
 mod tenants;
 mod users;
@@ -25,46 +28,24 @@ use axum::http::request::Parts;
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::{Json, Router};
+use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
-use serde_json::json;
-use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
-use utoipa::{IntoParams, OpenApi, ToSchema};
+use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
 
 use crate::admin::{Admin, Authenticated};
 use crate::app::App;
 use crate::error::Error;
-use crate::model::{ListQuery, Listed, Number, Principal, Role, Tenant, User, UserId};
+use crate::model::{ListQuery, Listed, Principal};
 
-#[derive(OpenApi)]
-#[openapi(
-    info(
-        title = "autoprov admin API",
-        description = "Tenants, sites, numbers, users, handsets, BLF permissions, licences and \
-                       the audit trail. Errors are application/problem+json (RFC 9457)."
-    ),
-    modifiers(&BearerAuth),
-    security(("bearer" = [])),
-    components(schemas(Problem, FieldProblem))
-)]
-struct ApiDoc;
-
-struct BearerAuth;
-
-impl utoipa::Modify for BearerAuth {
-    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
-        let components = openapi.components.get_or_insert_with(Default::default);
-        components.add_security_scheme(
-            "bearer",
-            SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()),
-        );
-    }
-}
+pub use doc::PROBLEM_JSON;
+use scope::{require, require_admin_or_holder, require_admin_or_self, Roles, Scoped};
+use scope::{Admins, Anyone, Platform, Users};
 
 /// The API's routes and its OpenAPI document, from the same handlers. The order the resources
 /// add their routes in is the order of the document's paths.
 fn api() -> (Router<App>, utoipa::openapi::OpenApi) {
-    let router = OpenApiRouter::with_openapi(ApiDoc::openapi());
+    let router = OpenApiRouter::with_openapi(doc::frame());
     let router = tenants::routes(router);
     let router = sites::routes(router);
     let router = numbers::routes(router);
@@ -73,7 +54,9 @@ fn api() -> (Router<App>, utoipa::openapi::OpenApi) {
     let router = reservations::routes(router);
     let router = blf::routes(router);
     let router = licences::routes(router);
-    audit::routes(router).split_for_parts()
+    let (router, mut openapi) = audit::routes(router).split_for_parts();
+    doc::complete(&mut openapi);
+    (router, openapi)
 }
 
 /// The OpenAPI document, as served.
@@ -94,7 +77,7 @@ pub fn router() -> Router<App> {
 }
 
 // ---------------------------------------------------------------------------------------------
-// Errors, the caller, bodies and pages.
+// Errors, the caller, bodies, queries and pages.
 
 /// An API error, answered as problem+json.
 #[derive(Debug)]
@@ -103,28 +86,30 @@ pub enum ApiError {
     /// Too many failed token checks from the caller's address: retry after this many seconds.
     TooManyRequests(u64),
     Forbidden,
-    /// A body that is not the JSON the route takes.
-    Body {
+    /// A body, query or path that is not what the route takes (`what` says which).
+    Rejected {
         status: StatusCode,
+        what: &'static str,
         field: Option<String>,
         message: String,
     },
     App(Error),
 }
 
-/// An RFC 9457 problem.
+/// An RFC 9457 problem: every error answer of the API is one.
 #[derive(Serialize, ToSchema)]
-struct Problem {
+pub(crate) struct Problem {
     r#type: String,
     title: String,
     status: u16,
     detail: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
     errors: Option<Vec<FieldProblem>>,
 }
 
 /// Which input field is wrong, and how.
 #[derive(Serialize, ToSchema)]
-struct FieldProblem {
+pub(crate) struct FieldProblem {
     field: String,
     message: String,
 }
@@ -135,97 +120,112 @@ impl From<Error> for ApiError {
     }
 }
 
-impl IntoResponse for ApiError {
-    fn into_response(self) -> Response {
-        let (status, title, detail, errors) = match self {
-            ApiError::Unauthorized => (
+impl ApiError {
+    /// A query or path axum could not take apart; its message names no secret.
+    fn rejected(what: &'static str, status: StatusCode, message: String) -> Self {
+        ApiError::Rejected {
+            status,
+            what,
+            field: None,
+            message,
+        }
+    }
+
+    /// The status, title, detail and the field at fault, if one is.
+    fn parts(self) -> (StatusCode, String, String, Option<FieldProblem>) {
+        let plain = |status, title: &str, detail: String| (status, title.to_owned(), detail, None);
+        match self {
+            ApiError::Unauthorized => plain(
                 StatusCode::UNAUTHORIZED,
                 "unauthorized",
                 "a valid bearer token is required".to_owned(),
-                None,
             ),
-            ApiError::TooManyRequests(secs) => {
-                let mut response = ApiError::Body {
-                    status: StatusCode::TOO_MANY_REQUESTS,
-                    field: None,
-                    message: format!(
-                        "too many failed token checks from your address; retry in {secs} s"
-                    ),
-                }
-                .into_response();
-                if let Ok(v) = HeaderValue::from_str(&secs.to_string()) {
-                    response.headers_mut().insert(header::RETRY_AFTER, v);
-                }
-                return response;
-            }
-            ApiError::Forbidden => (
+            ApiError::TooManyRequests(secs) => plain(
+                StatusCode::TOO_MANY_REQUESTS,
+                "too many requests",
+                format!("too many failed token checks from your address; retry in {secs} s"),
+            ),
+            ApiError::Forbidden => plain(
                 StatusCode::FORBIDDEN,
                 "forbidden",
                 "this token's role may not do this".to_owned(),
-                None,
             ),
-            ApiError::Body {
+            ApiError::Rejected {
                 status,
+                what,
                 field,
                 message,
             } => {
-                let errors = field.map(|f| json!([{ "field": f, "message": message }]));
-                (status, "invalid body", message, errors)
+                let field = field.map(|field| FieldProblem {
+                    field,
+                    message: message.clone(),
+                });
+                (status, format!("invalid {what}"), message, field)
             }
             ApiError::App(e) => match e {
                 Error::Invalid(f) => (
                     StatusCode::UNPROCESSABLE_ENTITY,
-                    "invalid input",
+                    "invalid input".to_owned(),
                     f.to_string(),
-                    Some(json!([{ "field": f.field, "message": f.message }])),
+                    Some(FieldProblem {
+                        field: f.field.into_owned(),
+                        message: f.message,
+                    }),
                 ),
-                Error::NotFound { what, key } => (
+                Error::NotFound { what, key } => plain(
                     StatusCode::NOT_FOUND,
                     "not found",
                     format!("{what} not found: {key}"),
-                    None,
                 ),
-                Error::Conflict(message) => (StatusCode::CONFLICT, "conflict", message, None),
-                Error::Locked(message) => (StatusCode::LOCKED, "locked", message, None),
+                Error::Conflict(message) => plain(StatusCode::CONFLICT, "conflict", message),
+                Error::Locked(message) => plain(StatusCode::LOCKED, "locked", message),
                 Error::Template { .. }
                 | Error::Config(_)
                 | Error::Store { .. }
                 | Error::Hashing { .. }
                 | Error::Csv(_)
                 | Error::Json { .. }
-                | Error::Io(_) => internal(&e),
+                | Error::Io(_) => {
+                    tracing::error!(error = %e, "API request failed");
+                    plain(
+                        StatusCode::INTERNAL_SERVER_ERROR,
+                        "internal error",
+                        "the server could not complete the request; see its log".to_owned(),
+                    )
+                }
             },
-        };
-        let mut body = json!({
-            "type": "about:blank",
-            "title": title,
-            "status": status.as_u16(),
-            "detail": detail,
-        });
-        if let Some(errors) = errors {
-            body["errors"] = errors;
         }
-        (
-            status,
-            [(header::CONTENT_TYPE, "application/problem+json")],
-            body.to_string(),
-        )
-            .into_response()
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let retry_after = match self {
+            ApiError::TooManyRequests(secs) => Some(secs),
+            _ => None,
+        };
+        let (status, title, detail, field) = self.parts();
+        let problem = Problem {
+            r#type: "about:blank".to_owned(),
+            title,
+            status: status.as_u16(),
+            detail,
+            errors: field.map(|f| vec![f]),
+        };
+        // A struct of strings and numbers always serializes.
+        let body = serde_json::to_vec(&problem).unwrap_or_default();
+        let mut response = (status, [(header::CONTENT_TYPE, PROBLEM_JSON)], body).into_response();
+        if let Some(secs) = retry_after {
+            response
+                .headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from(secs));
+        }
+        response
     }
 }
 
 /// The answer to a failure of the server's own (the store, hashing, templates, files): a generic
 /// 500, its cause in the log only.
-fn internal(e: &Error) -> (StatusCode, &'static str, String, Option<serde_json::Value>) {
-    tracing::error!(error = %e, "API request failed");
-    (
-        StatusCode::INTERNAL_SERVER_ERROR,
-        "internal error",
-        "the server could not complete the request; see its log".to_owned(),
-        None,
-    )
-}
-
 /// The caller, from `Authorization: Bearer …`, with an `Admin` whose writes the audit trail
 /// records as this token's.
 pub struct Caller {
@@ -248,12 +248,16 @@ impl FromRequestParts<App> for Caller {
             .get::<super::Conn>()
             .map(|conn| conn.peer.ip());
         match app.admin.authenticate_from(token.trim(), peer).await? {
-            Authenticated::Yes(principal) => Ok(Caller {
-                admin: app
-                    .admin
-                    .acting(&format!("token:{} {}", principal.token_id, principal.role)),
-                principal,
-            }),
+            Authenticated::Yes(principal) => {
+                let actor = format!("token:{} {}", principal.token_id, principal.role);
+                if let Some(observed) = parts.extensions.get::<super::observe::Observed>() {
+                    observed.actor(&actor);
+                }
+                Ok(Caller {
+                    admin: app.admin.acting(&actor),
+                    principal,
+                })
+            }
             Authenticated::No => Err(ApiError::Unauthorized),
             Authenticated::Throttled(secs) => Err(ApiError::TooManyRequests(secs)),
         }
@@ -275,11 +279,16 @@ where
         match Json::<T>::from_request(req, state).await {
             Ok(Json(v)) => Ok(Body(v)),
             Err(rejection) => {
+                let status = rejection.status();
                 let message = rejection.body_text();
-                // serde names the field in backticks: "unknown field `x`", "missing field `y`".
-                let field = message.split('`').nth(1).map(str::to_owned);
-                Err(ApiError::Body {
-                    status: rejection.status(),
+                // serde names the field in backticks: "unknown field `x`", "missing field `y`";
+                // only a body of the wrong shape (422) has one.
+                let field = (status == StatusCode::UNPROCESSABLE_ENTITY)
+                    .then(|| message.split('`').nth(1).map(str::to_owned))
+                    .flatten();
+                Err(ApiError::Rejected {
+                    status,
+                    what: "body",
                     field,
                     message,
                 })
@@ -306,12 +315,32 @@ where
     }
 }
 
+/// A query string whose failure is a problem+json 400, not axum's plain-text one.
+pub struct Query<T>(pub T);
+
+impl<T: DeserializeOwned, S: Send + Sync> FromRequestParts<S> for Query<T> {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        match axum::extract::Query::<T>::from_request_parts(parts, state).await {
+            Ok(axum::extract::Query(v)) => Ok(Query(v)),
+            Err(rejection) => Err(ApiError::rejected(
+                "query",
+                rejection.status(),
+                rejection.body_text(),
+            )),
+        }
+    }
+}
+
 /// Paging and search on lists: `limit` (1–1000, default 100), `offset`, and `q`, a text
 /// matched in the list's names and numbers. The total before paging is in `X-Total-Count`.
 #[derive(Deserialize, IntoParams, Default)]
 #[into_params(parameter_in = Query)]
 pub struct Page {
+    #[param(minimum = 1, maximum = 1000)]
     limit: Option<u32>,
+    #[param(minimum = 0)]
     offset: Option<u32>,
     q: Option<String>,
 }
@@ -332,76 +361,4 @@ fn listed<T: Serialize>(list: Listed<T>) -> Response {
     let mut headers = HeaderMap::new();
     headers.insert("x-total-count", HeaderValue::from(list.total));
     (headers, Json(list.items)).into_response()
-}
-
-// ---------------------------------------------------------------------------------------------
-// Who may do what.
-
-const PLATFORM: &[Role] = &[Role::PlatformAdmin];
-const ADMINS: &[Role] = &[Role::PlatformAdmin, Role::TenantAdmin];
-
-fn require(caller: &Caller, roles: &[Role]) -> Result<(), ApiError> {
-    if roles.contains(&caller.principal.role) {
-        Ok(())
-    } else {
-        Err(ApiError::Forbidden)
-    }
-}
-
-/// Admins, or the user themselves (self-service).
-fn require_admin_or_self(caller: &Caller, user: UserId) -> Result<(), ApiError> {
-    if ADMINS.contains(&caller.principal.role) || caller.principal.user == Some(user) {
-        Ok(())
-    } else {
-        Err(ApiError::Forbidden)
-    }
-}
-
-/// The tenant named in the path, if the caller may see it (else "not found").
-async fn visible_tenant(caller: &Caller, key: &str) -> Result<Tenant, ApiError> {
-    let tenant = caller.admin.tenant(key).await?;
-    if caller.principal.sees(tenant.id) {
-        Ok(tenant)
-    } else {
-        Err(Error::not_found("tenant", key).into())
-    }
-}
-
-/// The tenant and the user named in the path, if the caller may see them.
-async fn visible_user(
-    caller: &Caller,
-    tenant: &str,
-    user: &str,
-) -> Result<(Tenant, User), ApiError> {
-    let tenant = visible_tenant(caller, tenant).await?;
-    let user = caller.admin.user(tenant.id, user).await?;
-    Ok((tenant, user))
-}
-
-/// The tenant and the number named in the path; a user may only reach their own number.
-async fn visible_number(
-    caller: &Caller,
-    tenant: &str,
-    number: &str,
-) -> Result<(Tenant, Number), ApiError> {
-    let tenant = visible_tenant(caller, tenant).await?;
-    let number = caller.admin.number(tenant.id, number).await?;
-    Ok((tenant, number))
-}
-
-async fn require_admin_or_holder(
-    caller: &Caller,
-    tenant: &Tenant,
-    number: &Number,
-) -> Result<(), ApiError> {
-    if ADMINS.contains(&caller.principal.role) {
-        return Ok(());
-    }
-    if let Some(me) = caller.principal.user {
-        let user = caller.admin.store().user_get(tenant.id, me).await?;
-        if user.number_id == Some(number.id) {
-            return Ok(());
-        }
-    }
-    Err(ApiError::Forbidden)
 }

@@ -1,6 +1,5 @@
 //! Numbers.
 
-use axum::extract::{Path, Query};
 use axum::http::StatusCode;
 use axum::response::Response;
 use axum::Json;
@@ -15,8 +14,8 @@ use crate::error::Error;
 use crate::model::{Number, NumberView, Role};
 
 use super::{
-    listed, require, require_admin_or_holder, visible_number, visible_tenant, ApiError, Body,
-    Caller, Page, Problem, ADMINS, PLATFORM,
+    listed, require_admin_or_holder, Admins, Anyone, ApiError, Body, Page, Platform, Problem,
+    Query, Scoped, Users,
 };
 
 /// Adds this resource's routes, in the order of the OpenAPI document's paths.
@@ -50,13 +49,10 @@ struct NumberFilter {
 #[utoipa::path(get, path = "/api/v1/tenants/{tenant}/numbers", tag = "numbers",
     params(NumberFilter, Page), responses((status = 200, body = Vec<NumberView>)))]
 async fn numbers_list(
-    caller: Caller,
-    Path(tenant): Path<String>,
+    Scoped { caller, tenant, .. }: Scoped<Admins>,
     Query(filter): Query<NumberFilter>,
     Query(page): Query<Page>,
 ) -> Result<Response, ApiError> {
-    let tenant = visible_tenant(&caller, &tenant).await?;
-    require(&caller, ADMINS)?;
     let numbers = NumberQuery { site: filter.site };
     let query = page.query();
     Ok(listed(
@@ -67,32 +63,13 @@ async fn numbers_list(
     ))
 }
 
-#[derive(Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-struct NewNumber {
-    number: String,
-    site: Option<String>,
-    status: Option<String>,
-    #[serde(default)]
-    main: bool,
-}
-
 /// Allocates a number to the tenant at a site (operator only); `reserved` unless said.
 #[utoipa::path(post, path = "/api/v1/tenants/{tenant}/numbers", tag = "numbers",
-    request_body = NewNumber, responses((status = 201, body = Number), (status = 403, body = Problem)))]
+    request_body = NumberInput, responses((status = 201, body = Number), (status = 403, body = Problem)))]
 async fn numbers_create(
-    caller: Caller,
-    Path(tenant): Path<String>,
-    Body(body): Body<NewNumber>,
+    Scoped { caller, tenant, .. }: Scoped<Platform>,
+    Body(input): Body<NumberInput>,
 ) -> Result<(StatusCode, Json<Number>), ApiError> {
-    let tenant = visible_tenant(&caller, &tenant).await?;
-    require(&caller, PLATFORM)?;
-    let input = NumberInput {
-        number: body.number,
-        site: body.site,
-        status: body.status,
-        main: body.main,
-    };
     Ok((
         StatusCode::CREATED,
         Json(caller.admin.number_add(tenant.id, &input).await?),
@@ -103,10 +80,13 @@ async fn numbers_create(
 #[utoipa::path(get, path = "/api/v1/tenants/{tenant}/numbers/{number}", tag = "numbers",
     responses((status = 200, body = Number), (status = 404, body = Problem)))]
 async fn numbers_get(
-    caller: Caller,
-    Path((tenant, number)): Path<(String, String)>,
+    Scoped {
+        caller,
+        tenant,
+        item: number,
+        ..
+    }: Scoped<Anyone, Number>,
 ) -> Result<Json<Number>, ApiError> {
-    let (tenant, number) = visible_number(&caller, &tenant, &number).await?;
     require_admin_or_holder(&caller, &tenant, &number).await?;
     Ok(Json(number))
 }
@@ -122,12 +102,14 @@ struct StatusChange {
 #[utoipa::path(post, path = "/api/v1/tenants/{tenant}/numbers/{number}/status", tag = "numbers",
     request_body = StatusChange, responses((status = 200, body = Number), (status = 403, body = Problem)))]
 async fn numbers_status(
-    caller: Caller,
-    Path((tenant, number)): Path<(String, String)>,
+    Scoped {
+        caller,
+        tenant,
+        item: number,
+        ..
+    }: Scoped<Platform, Number>,
     Body(body): Body<StatusChange>,
 ) -> Result<Json<Number>, ApiError> {
-    let (tenant, number) = visible_number(&caller, &tenant, &number).await?;
-    require(&caller, PLATFORM)?;
     Ok(Json(
         caller
             .admin
@@ -147,12 +129,14 @@ struct Assign {
 #[utoipa::path(post, path = "/api/v1/tenants/{tenant}/numbers/{number}/assign", tag = "numbers",
     request_body = Assign, responses((status = 200, body = Number), (status = 409, body = Problem)))]
 async fn numbers_assign(
-    caller: Caller,
-    Path((tenant, number)): Path<(String, String)>,
+    Scoped {
+        caller,
+        tenant,
+        item: number,
+        ..
+    }: Scoped<Admins, Number>,
     Body(body): Body<Assign>,
 ) -> Result<Json<Number>, ApiError> {
-    let (tenant, number) = visible_number(&caller, &tenant, &number).await?;
-    require(&caller, ADMINS)?;
     let user = caller.admin.user(tenant.id, &body.user).await?;
     Ok(Json(
         caller
@@ -166,11 +150,13 @@ async fn numbers_assign(
 #[utoipa::path(post, path = "/api/v1/tenants/{tenant}/numbers/{number}/unassign", tag = "numbers",
     responses((status = 200, body = Number), (status = 409, body = Problem)))]
 async fn numbers_unassign(
-    caller: Caller,
-    Path((tenant, number)): Path<(String, String)>,
+    Scoped {
+        caller,
+        tenant,
+        item: number,
+        ..
+    }: Scoped<Admins, Number>,
 ) -> Result<Json<Number>, ApiError> {
-    let (tenant, number) = visible_number(&caller, &tenant, &number).await?;
-    require(&caller, ADMINS)?;
     Ok(Json(
         caller.admin.number_unassign(tenant.id, &number).await?,
     ))
@@ -179,7 +165,10 @@ async fn numbers_unassign(
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 struct Label {
+    /// At most 64 characters; empty clears.
+    #[schema(max_length = 64)]
     first: Option<String>,
+    #[schema(max_length = 64)]
     last: Option<String>,
 }
 
@@ -188,12 +177,14 @@ struct Label {
 #[utoipa::path(put, path = "/api/v1/tenants/{tenant}/numbers/{number}/label", tag = "numbers",
     request_body = Label, responses((status = 200, body = Number), (status = 422, body = Problem)))]
 async fn numbers_label(
-    caller: Caller,
-    Path((tenant, number)): Path<(String, String)>,
+    Scoped {
+        caller,
+        tenant,
+        item: number,
+        ..
+    }: Scoped<Admins, Number>,
     Body(body): Body<Label>,
 ) -> Result<Json<Number>, ApiError> {
-    let (tenant, number) = visible_number(&caller, &tenant, &number).await?;
-    require(&caller, ADMINS)?;
     Ok(Json(
         caller
             .admin
@@ -213,11 +204,14 @@ async fn numbers_label(
     request_body = crate::model::NumberFeatures,
     responses((status = 200, body = Number), (status = 422, body = Problem)))]
 async fn numbers_features(
-    caller: Caller,
-    Path((tenant, number)): Path<(String, String)>,
+    Scoped {
+        caller,
+        tenant,
+        item: number,
+        ..
+    }: Scoped<Anyone, Number>,
     Body(body): Body<serde_json::Value>,
 ) -> Result<Json<Number>, ApiError> {
-    let (tenant, number) = visible_number(&caller, &tenant, &number).await?;
     require_admin_or_holder(&caller, &tenant, &number).await?;
     let number = match (caller.principal.role, caller.principal.user) {
         // Self-service: the user's own rule for what their calls may show.
@@ -242,11 +236,13 @@ async fn numbers_features(
 #[utoipa::path(post, path = "/api/v1/tenants/{tenant}/numbers/{number}/reset-pin", tag = "numbers",
     responses((status = 200, body = Number)))]
 async fn numbers_reset_pin(
-    caller: Caller,
-    Path((tenant, number)): Path<(String, String)>,
+    Scoped {
+        caller,
+        tenant,
+        item: number,
+        ..
+    }: Scoped<Admins, Number>,
 ) -> Result<Json<Number>, ApiError> {
-    let (tenant, number) = visible_number(&caller, &tenant, &number).await?;
-    require(&caller, ADMINS)?;
     Ok(Json(
         caller.admin.number_reset_pin(tenant.id, &number).await?,
     ))
@@ -255,19 +251,24 @@ async fn numbers_reset_pin(
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 struct Pin {
+    /// 4 to 8 digits.
+    #[schema(min_length = 4, max_length = 8)]
     pin: String,
 }
 
 /// The user sets their own PIN (4–8 digits; stored hashed, never shown). Only the number's user.
 #[utoipa::path(put, path = "/api/v1/tenants/{tenant}/numbers/{number}/pin", tag = "numbers",
-    request_body = Pin, responses((status = 200, body = Number), (status = 403, body = Problem)))]
+    request_body = Pin,
+    responses((status = 200, body = Number), (status = 403, body = Problem), (status = 423, body = Problem)))]
 async fn numbers_set_pin(
-    caller: Caller,
-    Path((tenant, number)): Path<(String, String)>,
+    Scoped {
+        caller,
+        tenant,
+        item: number,
+        ..
+    }: Scoped<Users, Number>,
     Body(body): Body<Pin>,
 ) -> Result<Json<Number>, ApiError> {
-    let (tenant, number) = visible_number(&caller, &tenant, &number).await?;
-    require(&caller, &[Role::User])?;
     require_admin_or_holder(&caller, &tenant, &number).await?;
     Ok(Json(
         caller
@@ -283,11 +284,14 @@ async fn numbers_set_pin(
     request_body = Pin,
     responses((status = 204), (status = 422, body = Problem), (status = 423, body = Problem)))]
 async fn numbers_verify_pin(
-    caller: Caller,
-    Path((tenant, number)): Path<(String, String)>,
+    Scoped {
+        caller,
+        tenant,
+        item: number,
+        ..
+    }: Scoped<Anyone, Number>,
     Body(body): Body<Pin>,
 ) -> Result<StatusCode, ApiError> {
-    let (tenant, number) = visible_number(&caller, &tenant, &number).await?;
     require_admin_or_holder(&caller, &tenant, &number).await?;
     caller.admin.number_verify_pin(&number, &body.pin).await?;
     Ok(StatusCode::NO_CONTENT)
@@ -310,12 +314,14 @@ struct HandsetLogin {
     request_body = HandsetLogin,
     responses((status = 200, body = LoginDetails), (status = 409, body = Problem)))]
 async fn numbers_login(
-    caller: Caller,
-    Path((tenant, number)): Path<(String, String)>,
+    Scoped {
+        caller,
+        tenant,
+        item: number,
+        ..
+    }: Scoped<Admins, Number>,
     Body(body): Body<HandsetLogin>,
 ) -> Result<Json<LoginDetails>, ApiError> {
-    let (tenant, number) = visible_number(&caller, &tenant, &number).await?;
-    require(&caller, ADMINS)?;
     let handset = match (body.phone_id, body.mac) {
         (Some(id), None) => id,
         (None, Some(mac)) => mac,
@@ -339,11 +345,13 @@ async fn numbers_login(
 #[utoipa::path(post, path = "/api/v1/tenants/{tenant}/numbers/{number}/logout", tag = "numbers",
     responses((status = 200, body = Number), (status = 409, body = Problem)))]
 async fn numbers_logout(
-    caller: Caller,
-    Path((tenant, number)): Path<(String, String)>,
+    Scoped {
+        caller,
+        tenant,
+        item: number,
+        ..
+    }: Scoped<Admins, Number>,
 ) -> Result<Json<Number>, ApiError> {
-    let (tenant, number) = visible_number(&caller, &tenant, &number).await?;
-    require(&caller, ADMINS)?;
     Ok(Json(caller.admin.number_logout(tenant.id, &number).await?))
 }
 
@@ -351,11 +359,13 @@ async fn numbers_logout(
 #[utoipa::path(post, path = "/api/v1/tenants/{tenant}/numbers/{number}/login-details", tag = "numbers",
     responses((status = 200, body = LoginDetails), (status = 409, body = Problem)))]
 async fn numbers_login_details(
-    caller: Caller,
-    Path((tenant, number)): Path<(String, String)>,
+    Scoped {
+        caller,
+        tenant,
+        item: number,
+        ..
+    }: Scoped<Admins, Number>,
 ) -> Result<Json<LoginDetails>, ApiError> {
-    let (tenant, number) = visible_number(&caller, &tenant, &number).await?;
-    require(&caller, ADMINS)?;
     Ok(Json(
         caller
             .admin

@@ -1,6 +1,6 @@
 //! Device reservations, and moving a handset to another tenant.
 
-use axum::extract::{Path, Query};
+use axum::extract::Path;
 use axum::http::StatusCode;
 use axum::response::Response;
 use axum::Json;
@@ -13,7 +13,9 @@ use crate::admin::TenantMove;
 use crate::app::App;
 use crate::store::Reservation;
 
-use super::{listed, require, visible_tenant, ApiError, Body, Caller, Page, Problem, PLATFORM};
+use super::{
+    listed, require, ApiError, Body, Caller, Page, Platform, Problem, Query, Roles, Scoped,
+};
 
 /// Adds this resource's routes, in the order of the OpenAPI document's paths.
 pub(super) fn routes(router: OpenApiRouter<App>) -> OpenApiRouter<App> {
@@ -43,7 +45,7 @@ async fn devices_move_tenant(
     Path(mac): Path<String>,
     Body(body): Body<TenantChange>,
 ) -> Result<Json<TenantMove>, ApiError> {
-    require(&caller, PLATFORM)?;
+    require(&caller, Platform::ROLES)?;
     let to = caller.admin.tenant(&body.tenant).await?;
     Ok(Json(
         caller
@@ -58,12 +60,9 @@ async fn devices_move_tenant(
     params(Page),
     responses((status = 200, body = Vec<Reservation>), (status = 403, body = Problem)))]
 async fn reservations_list(
-    caller: Caller,
-    Path(tenant): Path<String>,
+    Scoped { caller, tenant, .. }: Scoped<Platform>,
     Query(page): Query<Page>,
 ) -> Result<Response, ApiError> {
-    let tenant = visible_tenant(&caller, &tenant).await?;
-    require(&caller, PLATFORM)?;
     let query = page.query();
     Ok(listed(
         caller.admin.reservation_page(tenant.id, &query).await?,
@@ -74,6 +73,7 @@ async fn reservations_list(
 #[serde(deny_unknown_fields)]
 struct NewReservations {
     /// 1 to 1000 MACs, in any notation.
+    #[schema(min_items = 1, max_items = 1000)]
     macs: Vec<String>,
 }
 
@@ -84,12 +84,9 @@ struct NewReservations {
     request_body = NewReservations,
     responses((status = 201, body = Vec<Reservation>), (status = 403, body = Problem), (status = 409, body = Problem)))]
 async fn reservations_create(
-    caller: Caller,
-    Path(tenant): Path<String>,
+    Scoped { caller, tenant, .. }: Scoped<Platform>,
     Body(body): Body<NewReservations>,
 ) -> Result<(StatusCode, Json<Vec<Reservation>>), ApiError> {
-    let tenant = visible_tenant(&caller, &tenant).await?;
-    require(&caller, PLATFORM)?;
     Ok((
         StatusCode::CREATED,
         Json(caller.admin.device_reserve(tenant.id, &body.macs).await?),
@@ -100,11 +97,9 @@ async fn reservations_create(
 #[utoipa::path(delete, path = "/api/v1/tenants/{tenant}/device-reservations/{mac}", tag = "devices",
     responses((status = 204), (status = 403, body = Problem), (status = 404, body = Problem)))]
 async fn reservations_delete(
-    caller: Caller,
-    Path((tenant, mac)): Path<(String, String)>,
+    Scoped { caller, tenant, .. }: Scoped<Platform>,
+    Path((_tenant, mac)): Path<(String, String)>,
 ) -> Result<StatusCode, ApiError> {
-    let tenant = visible_tenant(&caller, &tenant).await?;
-    require(&caller, PLATFORM)?;
     caller.admin.device_release(tenant.id, &mac).await?;
     Ok(StatusCode::NO_CONTENT)
 }

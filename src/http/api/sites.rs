@@ -1,6 +1,6 @@
 //! Sites and trunks.
 
-use axum::extract::{Path, Query};
+use axum::extract::Path;
 use axum::http::StatusCode;
 use axum::response::Response;
 use axum::Json;
@@ -14,9 +14,7 @@ use crate::app::App;
 use crate::model::Site;
 use crate::store::Trunk;
 
-use super::{
-    listed, require, visible_tenant, ApiError, Body, Caller, Page, Problem, ADMINS, PLATFORM,
-};
+use super::{listed, Admins, ApiError, Body, Page, Platform, Problem, Query, Scoped};
 
 /// Adds this resource's routes, in the order of the OpenAPI document's paths.
 pub(super) fn routes(router: OpenApiRouter<App>) -> OpenApiRouter<App> {
@@ -29,52 +27,20 @@ pub(super) fn routes(router: OpenApiRouter<App>) -> OpenApiRouter<App> {
 #[utoipa::path(get, path = "/api/v1/tenants/{tenant}/sites", tag = "sites", params(Page),
     responses((status = 200, body = Vec<Site>), (status = 404, body = Problem)))]
 async fn sites_list(
-    caller: Caller,
-    Path(tenant): Path<String>,
+    Scoped { caller, tenant, .. }: Scoped<Admins>,
     Query(page): Query<Page>,
 ) -> Result<Response, ApiError> {
-    let tenant = visible_tenant(&caller, &tenant).await?;
-    require(&caller, ADMINS)?;
     Ok(listed(
         caller.admin.site_page(tenant.id, &page.query()).await?,
     ))
 }
 
-#[derive(Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-struct NewSite {
-    name: String,
-    time_zone: Option<String>,
-    ntp_server: Option<String>,
-    sip_domain: Option<String>,
-    sip_proxy: Option<String>,
-    sip_port: Option<u16>,
-    sip_transport: Option<String>,
-    #[serde(default)]
-    allowed_networks: Vec<String>,
-    first_contact_hours: Option<u32>,
-}
-
-#[utoipa::path(post, path = "/api/v1/tenants/{tenant}/sites", tag = "sites", request_body = NewSite,
+#[utoipa::path(post, path = "/api/v1/tenants/{tenant}/sites", tag = "sites", request_body = SiteInput,
     responses((status = 201, body = Site), (status = 422, body = Problem)))]
 async fn sites_create(
-    caller: Caller,
-    Path(tenant): Path<String>,
-    Body(body): Body<NewSite>,
+    Scoped { caller, tenant, .. }: Scoped<Admins>,
+    Body(input): Body<SiteInput>,
 ) -> Result<(StatusCode, Json<Site>), ApiError> {
-    let tenant = visible_tenant(&caller, &tenant).await?;
-    require(&caller, ADMINS)?;
-    let input = SiteInput {
-        name: body.name,
-        time_zone: body.time_zone,
-        ntp_server: body.ntp_server,
-        sip_domain: body.sip_domain,
-        sip_proxy: body.sip_proxy,
-        sip_port: body.sip_port,
-        sip_transport: body.sip_transport,
-        allowed_networks: body.allowed_networks,
-        first_contact_hours: body.first_contact_hours,
-    };
     Ok((
         StatusCode::CREATED,
         Json(caller.admin.site_add(tenant.id, &input).await?),
@@ -85,12 +51,10 @@ async fn sites_create(
 #[utoipa::path(get, path = "/api/v1/tenants/{tenant}/sites/{site}/trunks", tag = "sites",
     params(Page), responses((status = 200, body = Vec<Trunk>), (status = 404, body = Problem)))]
 async fn trunks_list(
-    caller: Caller,
-    Path((tenant, site)): Path<(String, String)>,
+    Scoped { caller, tenant, .. }: Scoped<Admins>,
+    Path((_tenant, site)): Path<(String, String)>,
     Query(page): Query<Page>,
 ) -> Result<Response, ApiError> {
-    let tenant = visible_tenant(&caller, &tenant).await?;
-    require(&caller, ADMINS)?;
     let query = page.query();
     Ok(listed(
         caller.admin.trunk_page(tenant.id, &site, &query).await?,
@@ -100,6 +64,8 @@ async fn trunks_list(
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 struct NewTrunk {
+    /// 1 to 64 characters, not all digits.
+    #[schema(min_length = 1, max_length = 64)]
     name: String,
 }
 
@@ -107,12 +73,10 @@ struct NewTrunk {
 #[utoipa::path(post, path = "/api/v1/tenants/{tenant}/sites/{site}/trunks", tag = "sites",
     request_body = NewTrunk, responses((status = 201, body = Trunk), (status = 403, body = Problem)))]
 async fn trunks_create(
-    caller: Caller,
-    Path((tenant, site)): Path<(String, String)>,
+    Scoped { caller, tenant, .. }: Scoped<Platform>,
+    Path((_tenant, site)): Path<(String, String)>,
     Body(body): Body<NewTrunk>,
 ) -> Result<(StatusCode, Json<Trunk>), ApiError> {
-    let tenant = visible_tenant(&caller, &tenant).await?;
-    require(&caller, PLATFORM)?;
     Ok((
         StatusCode::CREATED,
         Json(caller.admin.trunk_add(tenant.id, &site, &body.name).await?),

@@ -1,6 +1,5 @@
 //! The caller and tenants.
 
-use axum::extract::Query;
 use axum::http::StatusCode;
 use axum::response::Response;
 use axum::Json;
@@ -12,7 +11,7 @@ use utoipa_axum::routes;
 use crate::app::App;
 use crate::model::{Principal, Tenant};
 
-use super::{listed, require, ApiError, Body, Caller, Page, Problem, PLATFORM};
+use super::{listed, require, ApiError, Body, Caller, Page, Platform, Problem, Query, Roles};
 
 /// Adds this resource's routes, in the order of the OpenAPI document's paths.
 pub(super) fn routes(router: OpenApiRouter<App>) -> OpenApiRouter<App> {
@@ -41,6 +40,8 @@ async fn tenants_list(caller: Caller, Query(page): Query<Page>) -> Result<Respon
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 struct NewTenant {
+    /// 1 to 64 characters, not all digits.
+    #[schema(min_length = 1, max_length = 64)]
     name: String,
 }
 
@@ -51,7 +52,7 @@ async fn tenants_create(
     caller: Caller,
     Body(body): Body<NewTenant>,
 ) -> Result<(StatusCode, Json<Tenant>), ApiError> {
-    require(&caller, PLATFORM)?;
+    require(&caller, Platform::ROLES)?;
     Ok((
         StatusCode::CREATED,
         Json(caller.admin.tenant_add(&body.name).await?),

@@ -1,7 +1,7 @@
 //! Users, and what is done to or for one: activation, licences, monitors (BLF), speed dials,
 //! device passwords.
 
-use axum::extract::{Path, Query};
+use axum::extract::Path;
 use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
@@ -16,8 +16,8 @@ use crate::error::Error;
 use crate::model::{LicenceKind, User, UserId};
 
 use super::{
-    listed, require, require_admin_or_self, visible_tenant, visible_user, ApiError, Body, Caller,
-    Page, Problem, ADMINS, PLATFORM,
+    listed, require_admin_or_self, Admins, Anyone, ApiError, Body, Page, Platform, Problem, Query,
+    Scoped,
 };
 
 /// Adds this resource's routes, in the order of the OpenAPI document's paths.
@@ -40,53 +40,21 @@ pub(super) fn routes(router: OpenApiRouter<App>) -> OpenApiRouter<App> {
 #[utoipa::path(get, path = "/api/v1/tenants/{tenant}/users", tag = "users", params(Page),
     responses((status = 200, body = Vec<User>)))]
 async fn users_list(
-    caller: Caller,
-    Path(tenant): Path<String>,
+    Scoped { caller, tenant, .. }: Scoped<Admins>,
     Query(page): Query<Page>,
 ) -> Result<Response, ApiError> {
-    let tenant = visible_tenant(&caller, &tenant).await?;
-    require(&caller, ADMINS)?;
     Ok(listed(
         caller.admin.user_page(tenant.id, &page.query()).await?,
     ))
 }
 
-#[derive(Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-struct NewUser {
-    first_name: String,
-    last_name: String,
-    email: Option<String>,
-    number: Option<String>,
-    extension: Option<String>,
-    mobile: Option<String>,
-    contract_number: Option<String>,
-    #[serde(default)]
-    licences: Vec<String>,
-    trunk: Option<String>,
-}
-
 /// Creates a user, `pending` until the operator activates them.
-#[utoipa::path(post, path = "/api/v1/tenants/{tenant}/users", tag = "users", request_body = NewUser,
+#[utoipa::path(post, path = "/api/v1/tenants/{tenant}/users", tag = "users", request_body = UserInput,
     responses((status = 201, body = User), (status = 409, body = Problem), (status = 422, body = Problem)))]
 async fn users_create(
-    caller: Caller,
-    Path(tenant): Path<String>,
-    Body(body): Body<NewUser>,
+    Scoped { caller, tenant, .. }: Scoped<Admins>,
+    Body(input): Body<UserInput>,
 ) -> Result<(StatusCode, Json<User>), ApiError> {
-    let tenant = visible_tenant(&caller, &tenant).await?;
-    require(&caller, ADMINS)?;
-    let input = UserInput {
-        first_name: body.first_name,
-        last_name: body.last_name,
-        email: body.email,
-        number: body.number,
-        extension: body.extension,
-        mobile: body.mobile,
-        contract_number: body.contract_number,
-        licences: body.licences,
-        trunk: body.trunk,
-    };
     Ok((
         StatusCode::CREATED,
         Json(caller.admin.user_add(tenant.id, &input).await?),
@@ -97,62 +65,35 @@ async fn users_create(
 #[utoipa::path(get, path = "/api/v1/tenants/{tenant}/users/{user}", tag = "users",
     responses((status = 200, body = User), (status = 404, body = Problem)))]
 async fn users_get(
-    caller: Caller,
-    Path((tenant, user)): Path<(String, String)>,
+    Scoped {
+        caller, item: user, ..
+    }: Scoped<Anyone, User>,
 ) -> Result<Json<User>, ApiError> {
-    let (_, user) = visible_user(&caller, &tenant, &user).await?;
     require_admin_or_self(&caller, user.id)?;
     Ok(Json(user))
-}
-
-#[derive(Deserialize, ToSchema, Default)]
-#[serde(deny_unknown_fields)]
-struct UserChanges {
-    first_name: Option<String>,
-    last_name: Option<String>,
-    /// Empty text clears.
-    email: Option<String>,
-    extension: Option<String>,
-    mobile: Option<String>,
-    contract_number: Option<String>,
-    /// The app registration e-mail: changeable until the user registers; each change
-    /// re-issues the invitation.
-    app_email: Option<String>,
-    trunk: Option<String>,
-    /// A JSON merge patch of the PBX options.
-    #[schema(value_type = Option<crate::model::PbxOptions>)]
-    options: Option<serde_json::Value>,
 }
 
 /// Changes a user. Admins may change everything (configuration only once the user is
 /// active); a user may change their own names, e-mail, app e-mail and their notification and
 /// call-waiting options (`SELF_SERVICE_OPTIONS`).
 #[utoipa::path(patch, path = "/api/v1/tenants/{tenant}/users/{user}", tag = "users",
-    request_body = UserChanges,
+    request_body = UserUpdate,
     responses((status = 200, body = User), (status = 409, body = Problem), (status = 422, body = Problem)))]
 async fn users_update(
-    caller: Caller,
-    Path((tenant, user)): Path<(String, String)>,
-    Body(body): Body<UserChanges>,
+    Scoped {
+        caller,
+        tenant,
+        item: user,
+        ..
+    }: Scoped<Anyone, User>,
+    Body(body): Body<UserUpdate>,
 ) -> Result<Json<User>, ApiError> {
-    let (tenant, user) = visible_user(&caller, &tenant, &user).await?;
     require_admin_or_self(&caller, user.id)?;
-    let input = UserUpdate {
-        first_name: body.first_name,
-        last_name: body.last_name,
-        email: body.email,
-        extension: body.extension,
-        mobile: body.mobile,
-        contract_number: body.contract_number,
-        app_email: body.app_email,
-        trunk: body.trunk,
-        options: body.options,
-    };
-    if !input.allowed_for(&caller.principal, &user) {
+    if !body.allowed_for(&caller.principal, &user) {
         return Err(ApiError::Forbidden);
     }
     Ok(Json(
-        caller.admin.user_update(tenant.id, &user, &input).await?,
+        caller.admin.user_update(tenant.id, &user, &body).await?,
     ))
 }
 
@@ -161,11 +102,13 @@ async fn users_update(
 #[utoipa::path(delete, path = "/api/v1/tenants/{tenant}/users/{user}", tag = "users",
     responses((status = 204), (status = 409, body = Problem)))]
 async fn users_delete(
-    caller: Caller,
-    Path((tenant, user)): Path<(String, String)>,
+    Scoped {
+        caller,
+        tenant,
+        item: user,
+        ..
+    }: Scoped<Admins, User>,
 ) -> Result<StatusCode, ApiError> {
-    let (tenant, user) = visible_user(&caller, &tenant, &user).await?;
-    require(&caller, ADMINS)?;
     caller.admin.user_delete(tenant.id, user.id).await?;
     Ok(StatusCode::NO_CONTENT)
 }
@@ -174,10 +117,13 @@ async fn users_delete(
 #[utoipa::path(post, path = "/api/v1/tenants/{tenant}/users/{user}/activate", tag = "users",
     responses((status = 200, body = User), (status = 403, body = Problem), (status = 409, body = Problem)))]
 async fn users_activate(
-    caller: Caller,
-    Path((tenant, user)): Path<(String, String)>,
+    Scoped {
+        caller,
+        tenant,
+        item: user,
+        ..
+    }: Scoped<Anyone, User>,
 ) -> Result<Json<User>, ApiError> {
-    let (tenant, user) = visible_user(&caller, &tenant, &user).await?;
     if !crate::admin::may_activate(&caller.principal, &user) {
         return Err(ApiError::Forbidden);
     }
@@ -188,18 +134,21 @@ async fn users_activate(
 #[utoipa::path(post, path = "/api/v1/tenants/{tenant}/users/{user}/fail", tag = "users",
     responses((status = 200, body = User), (status = 403, body = Problem), (status = 409, body = Problem)))]
 async fn users_fail(
-    caller: Caller,
-    Path((tenant, user)): Path<(String, String)>,
+    Scoped {
+        caller,
+        tenant,
+        item: user,
+        ..
+    }: Scoped<Platform, User>,
 ) -> Result<Json<User>, ApiError> {
-    let (tenant, user) = visible_user(&caller, &tenant, &user).await?;
-    require(&caller, PLATFORM)?;
     Ok(Json(caller.admin.user_fail(tenant.id, user.id).await?))
 }
 
 #[derive(Deserialize, Default, ToSchema)]
 #[serde(deny_unknown_fields)]
 struct Deactivation {
-    /// What callers hear.
+    /// What callers hear: at most 200 characters.
+    #[schema(max_length = 200)]
     announcement: Option<String>,
     /// Where they are transferred (E.164).
     transfer: Option<String>,
@@ -211,12 +160,14 @@ struct Deactivation {
 #[utoipa::path(post, path = "/api/v1/tenants/{tenant}/users/{user}/deactivate", tag = "users",
     request_body = Deactivation, responses((status = 200, body = User), (status = 409, body = Problem)))]
 async fn users_deactivate(
-    caller: Caller,
-    Path((tenant, user)): Path<(String, String)>,
+    Scoped {
+        caller,
+        tenant,
+        item: user,
+        ..
+    }: Scoped<Admins, User>,
     body: Option<Body<Deactivation>>,
 ) -> Result<Json<User>, ApiError> {
-    let (tenant, user) = visible_user(&caller, &tenant, &user).await?;
-    require(&caller, ADMINS)?;
     let d = body.map(|Body(d)| d).unwrap_or_default();
     Ok(Json(
         caller
@@ -235,6 +186,8 @@ async fn users_deactivate(
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 struct AppRegistration {
+    /// 1 to 64 characters, not all digits.
+    #[schema(min_length = 1, max_length = 64)]
     login: String,
 }
 
@@ -243,12 +196,14 @@ struct AppRegistration {
 #[utoipa::path(post, path = "/api/v1/tenants/{tenant}/users/{user}/app-registration", tag = "users",
     request_body = AppRegistration, responses((status = 200, body = User), (status = 409, body = Problem)))]
 async fn users_app_registration(
-    caller: Caller,
-    Path((tenant, user)): Path<(String, String)>,
+    Scoped {
+        caller,
+        tenant,
+        item: user,
+        ..
+    }: Scoped<Platform, User>,
     Body(body): Body<AppRegistration>,
 ) -> Result<Json<User>, ApiError> {
-    let (tenant, user) = visible_user(&caller, &tenant, &user).await?;
-    require(&caller, PLATFORM)?;
     Ok(Json(
         caller
             .admin
@@ -261,10 +216,13 @@ async fn users_app_registration(
 #[utoipa::path(get, path = "/api/v1/tenants/{tenant}/users/{user}/licences", tag = "users",
     responses((status = 200, body = Vec<LicenceKind>)))]
 async fn users_licences_get(
-    caller: Caller,
-    Path((tenant, user)): Path<(String, String)>,
+    Scoped {
+        caller,
+        tenant,
+        item: user,
+        ..
+    }: Scoped<Anyone, User>,
 ) -> Result<Json<Vec<LicenceKind>>, ApiError> {
-    let (tenant, user) = visible_user(&caller, &tenant, &user).await?;
     require_admin_or_self(&caller, user.id)?;
     Ok(Json(caller.admin.user_licences(tenant.id, user.id).await?))
 }
@@ -280,12 +238,14 @@ struct Licences {
 #[utoipa::path(put, path = "/api/v1/tenants/{tenant}/users/{user}/licences", tag = "users",
     request_body = Licences, responses((status = 200, body = Vec<LicenceKind>), (status = 409, body = Problem)))]
 async fn users_licences_set(
-    caller: Caller,
-    Path((tenant, user)): Path<(String, String)>,
+    Scoped {
+        caller,
+        tenant,
+        item: user,
+        ..
+    }: Scoped<Admins, User>,
     Body(body): Body<Licences>,
 ) -> Result<Json<Vec<LicenceKind>>, ApiError> {
-    let (tenant, user) = visible_user(&caller, &tenant, &user).await?;
-    require(&caller, ADMINS)?;
     Ok(Json(
         caller
             .admin
@@ -320,10 +280,13 @@ fn colleagues(users: Vec<User>) -> Vec<Colleague> {
 #[utoipa::path(get, path = "/api/v1/tenants/{tenant}/users/{user}/monitors", tag = "blf",
     responses((status = 200, body = Vec<Colleague>)))]
 async fn users_monitors_list(
-    caller: Caller,
-    Path((tenant, user)): Path<(String, String)>,
+    Scoped {
+        caller,
+        tenant,
+        item: user,
+        ..
+    }: Scoped<Anyone, User>,
 ) -> Result<Json<Vec<Colleague>>, ApiError> {
-    let (tenant, user) = visible_user(&caller, &tenant, &user).await?;
     require_admin_or_self(&caller, user.id)?;
     let list = caller.admin.monitor_list(tenant.id, user.id).await?;
     Ok(Json(colleagues(list)))
@@ -340,11 +303,14 @@ struct Watch {
 #[utoipa::path(post, path = "/api/v1/tenants/{tenant}/users/{user}/monitors", tag = "blf",
     request_body = Watch, responses((status = 200, body = Vec<Colleague>), (status = 422, body = Problem)))]
 async fn users_monitors_add(
-    caller: Caller,
-    Path((tenant, user)): Path<(String, String)>,
+    Scoped {
+        caller,
+        tenant,
+        item: user,
+        ..
+    }: Scoped<Anyone, User>,
     Body(body): Body<Watch>,
 ) -> Result<Json<Vec<Colleague>>, ApiError> {
-    let (tenant, user) = visible_user(&caller, &tenant, &user).await?;
     require_admin_or_self(&caller, user.id)?;
     let watched = caller.admin.user(tenant.id, &body.user).await?;
     caller
@@ -359,10 +325,14 @@ async fn users_monitors_add(
 #[utoipa::path(delete, path = "/api/v1/tenants/{tenant}/users/{user}/monitors/{watched}", tag = "blf",
     responses((status = 204), (status = 404, body = Problem)))]
 async fn users_monitors_remove(
-    caller: Caller,
-    Path((tenant, user, watched)): Path<(String, String, String)>,
+    Scoped {
+        caller,
+        tenant,
+        item: user,
+        ..
+    }: Scoped<Anyone, User>,
+    Path((_tenant, _user, watched)): Path<(String, String, String)>,
 ) -> Result<StatusCode, ApiError> {
-    let (tenant, user) = visible_user(&caller, &tenant, &user).await?;
     require_admin_or_self(&caller, user.id)?;
     let watched = caller.admin.user(tenant.id, &watched).await?;
     caller
@@ -377,6 +347,7 @@ async fn users_monitors_remove(
 #[serde(deny_unknown_fields)]
 struct SpeedDial {
     /// 1 to 32 characters.
+    #[schema(min_length = 1, max_length = 32)]
     label: String,
     /// `+` and digits, or digits with `*` and `#`.
     target: String,
@@ -386,10 +357,13 @@ struct SpeedDial {
 #[utoipa::path(get, path = "/api/v1/tenants/{tenant}/users/{user}/speed-dials", tag = "users",
     responses((status = 200, body = Vec<SpeedDial>), (status = 404, body = Problem)))]
 async fn users_speed_dials_get(
-    caller: Caller,
-    Path((tenant, user)): Path<(String, String)>,
+    Scoped {
+        caller,
+        tenant,
+        item: user,
+        ..
+    }: Scoped<Anyone, User>,
 ) -> Result<Json<Vec<SpeedDial>>, ApiError> {
-    let (tenant, user) = visible_user(&caller, &tenant, &user).await?;
     require_admin_or_self(&caller, user.id)?;
     let dials = caller.admin.speed_dials(tenant.id, user.id).await?;
     Ok(Json(
@@ -405,11 +379,14 @@ async fn users_speed_dials_get(
     request_body = Vec<SpeedDial>,
     responses((status = 200, body = Vec<SpeedDial>), (status = 422, body = Problem)))]
 async fn users_speed_dials_set(
-    caller: Caller,
-    Path((tenant, user)): Path<(String, String)>,
+    Scoped {
+        caller,
+        tenant,
+        item: user,
+        ..
+    }: Scoped<Anyone, User>,
     Body(body): Body<Vec<SpeedDial>>,
 ) -> Result<Json<Vec<SpeedDial>>, ApiError> {
-    let (tenant, user) = visible_user(&caller, &tenant, &user).await?;
     require_admin_or_self(&caller, user.id)?;
     let dials: Vec<(String, String)> = body.into_iter().map(|d| (d.label, d.target)).collect();
     caller
@@ -431,6 +408,7 @@ struct DevicePasswords {
     /// Users (id, e-mail or "First Last"); absent: every user with a logged-in number.
     users: Option<Vec<String>>,
     /// One password for all (8–64 printable characters); absent: a random one per line.
+    #[schema(min_length = 8, max_length = 64)]
     password: Option<String>,
 }
 
@@ -447,13 +425,10 @@ struct Format {
     request_body = DevicePasswords, params(Format),
     responses((status = 200, body = Vec<UserLogin>, description = "JSON, or text/csv with ?format=csv")))]
 async fn users_device_passwords(
-    caller: Caller,
-    Path(tenant): Path<String>,
+    Scoped { caller, tenant, .. }: Scoped<Admins>,
     Query(format): Query<Format>,
     Body(body): Body<DevicePasswords>,
 ) -> Result<Response, ApiError> {
-    let tenant = visible_tenant(&caller, &tenant).await?;
-    require(&caller, ADMINS)?;
     let rows = caller
         .admin
         .users_device_passwords(tenant.id, body.users.as_deref(), body.password.as_deref())

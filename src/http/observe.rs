@@ -1,0 +1,102 @@
+//! What every HTTP request leaves in the log: a span with a request id (the phones' listeners
+//! and the admin listener alike), and for each API request one access line — method, route
+//! template, status, actor (token id and role, never the token) and milliseconds. Holds no
+//! rules and reads no bodies.
+
+use std::sync::{Arc, OnceLock};
+use std::time::Instant;
+
+use axum::extract::{MatchedPath, Request};
+use axum::http::HeaderValue;
+use axum::middleware::Next;
+use axum::response::Response;
+use tracing::Instrument;
+
+/// What the layers inside learn about an API request for its access line: the route template
+/// (`route`, once the router matched) and who called (`api::Caller`, once the token checked).
+#[derive(Clone, Default)]
+pub struct Observed(Arc<Facts>);
+
+#[derive(Default)]
+struct Facts {
+    route: OnceLock<String>,
+    actor: OnceLock<String>,
+}
+
+impl Observed {
+    /// Records who made the request, as the audit trail names them (`token:3 tenant-admin`).
+    pub fn actor(&self, actor: &str) {
+        let _ = self.0.actor.set(actor.to_owned());
+    }
+}
+
+/// A new request id: 16 random hex digits, so the ids of several nodes do not collide.
+fn request_id() -> String {
+    format!("{:016x}", rand::random::<u64>())
+}
+
+/// The phones' listeners: a span per request with its id. The file handler writes the line
+/// (no response header: every unknown file must get the same answer).
+pub async fn phone(request: Request, next: Next) -> Response {
+    let span = tracing::info_span!("request", id = %request_id());
+    next.run(request).instrument(span).await
+}
+
+/// The admin listener: a span per request with its id, which the answer echoes as
+/// `x-request-id`, and one access line per request under `/api/`.
+pub async fn admin(mut request: Request, next: Next) -> Response {
+    let started = Instant::now();
+    let id = request_id();
+    let observed = Observed::default();
+    request.extensions_mut().insert(observed.clone());
+    let method = request.method().clone();
+    let api = request.uri().path().starts_with("/api/");
+    let span = tracing::info_span!("request", id = %id);
+    let mut response = next.run(request).instrument(span.clone()).await;
+    if api {
+        let facts = &observed.0;
+        span.in_scope(|| {
+            tracing::info!(
+                %method,
+                route = facts.route.get().map_or("-", String::as_str),
+                status = response.status().as_u16(),
+                actor = facts.actor.get().map_or("-", String::as_str),
+                ms = crate::model::millis(started.elapsed()),
+                "api request"
+            );
+        });
+    }
+    if let Ok(value) = HeaderValue::from_str(&id) {
+        response.headers_mut().insert("x-request-id", value);
+    }
+    response
+}
+
+/// Inside the router, on a matched route: its template (`/api/v1/tenants/{tenant}/users`), for
+/// the access line — never the path itself, which may hold names.
+pub async fn route(request: Request, next: Next) -> Response {
+    let extensions = request.extensions();
+    if let (Some(observed), Some(matched)) = (
+        extensions.get::<Observed>(),
+        extensions.get::<MatchedPath>(),
+    ) {
+        let _ = observed.0.route.set(matched.as_str().to_owned());
+    }
+    next.run(request).await
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    #[test]
+    fn durations_are_logged_to_two_decimals() {
+        let ms = crate::model::millis(Duration::from_nanos(1_956_155));
+        assert_eq!(ms.to_string(), "1.96");
+        assert_eq!(
+            crate::model::millis(Duration::from_secs(2)).to_string(),
+            "2000"
+        );
+        assert_eq!(crate::model::millis(Duration::ZERO).to_string(), "0");
+    }
+}

@@ -1,0 +1,104 @@
+//! What a request leaves in the log: a span with a request id that the admin listener echoes,
+//! and one access line per API request (method, route template, status, actor, rounded
+//! milliseconds — never the token).
+
+use std::time::Duration;
+
+use tokio::io::{AsyncBufReadExt, BufReader};
+
+use crate::cli::autoprov;
+
+/// The next line of `lines` that contains `what` (the server must say it within 20 s).
+async fn line_with<R: tokio::io::AsyncBufRead + Unpin>(
+    lines: &mut tokio::io::Lines<R>,
+    what: &str,
+) -> String {
+    loop {
+        let line = tokio::time::timeout(Duration::from_secs(20), lines.next_line())
+            .await
+            .expect("the server logs in time")
+            .unwrap()
+            .expect("the server runs");
+        if line.contains(what) {
+            return line;
+        }
+    }
+}
+
+#[tokio::test]
+async fn an_api_request_has_a_request_id_and_one_access_line_without_the_token() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = autoprov(dir.path())
+        .args(["tenant", "add", "Acme"])
+        .output()
+        .await
+        .unwrap();
+    assert!(out.status.success());
+    let out = autoprov(dir.path())
+        .args(["--json", "token", "create", "--role", "platform-admin"])
+        .output()
+        .await
+        .unwrap();
+    let created: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let token = created["token"].as_str().unwrap().to_owned();
+    let mut server = autoprov(dir.path())
+        .args(["serve", "--http", "off", "--https", "off", "--tftp", "off"])
+        .args(["--admin", "127.0.0.1:0"])
+        .env("AUTOPROV_LISTEN__ADMIN_HTTP", "true")
+        .stderr(std::process::Stdio::piped())
+        .kill_on_drop(true)
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(server.stderr.take().unwrap()).lines();
+    let listening = line_with(&mut lines, "listening").await;
+    let addr = listening.split("addr=").nth(1).unwrap().trim().to_owned();
+
+    let resp = reqwest::Client::new()
+        .get(format!("http://{addr}/api/v1/tenants/Acme/sites?q=x"))
+        .header("Authorization", format!("Bearer {token}"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status().as_u16(), 200);
+    let id = resp.headers()["x-request-id"].to_str().unwrap().to_owned();
+    assert_eq!(id.len(), 16, "{id}");
+
+    let access = line_with(&mut lines, "api request").await;
+    for field in [
+        &format!("request{{id={id}}}"),
+        "method=GET",
+        "route=\"/api/v1/tenants/{tenant}/sites\"",
+        "status=200",
+        "actor=\"token:1 platform-admin\"",
+    ] {
+        assert!(access.contains(field), "{field} in {access}");
+    }
+    let ms = access
+        .split("ms=")
+        .nth(1)
+        .unwrap()
+        .split(' ')
+        .next()
+        .unwrap();
+    let decimals = ms.split('.').nth(1).map_or(0, str::len);
+    assert!(decimals <= 2 && ms.parse::<f64>().is_ok(), "{access}");
+    assert!(
+        !access.contains(&token) && !access.contains("Acme"),
+        "{access}"
+    );
+
+    // A refused token: the line says so, with no actor.
+    let resp = reqwest::Client::new()
+        .get(format!("http://{addr}/api/v1/me"))
+        .header("Authorization", "Bearer ap_nothing_wrong")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status().as_u16(), 401);
+    let access = line_with(&mut lines, "api request").await;
+    assert!(
+        access.contains("status=401") && access.contains("actor=\"-\""),
+        "{access}"
+    );
+    assert!(!access.contains("ap_nothing_wrong"), "{access}");
+}
