@@ -85,108 +85,48 @@ impl Listeners {
     }
 }
 
-/// Runs the server until `shutdown` is cancelled: the HTTP listener, and the task that watches
-/// the store for changes made by other processes.
+/// Runs the server until `shutdown` is cancelled: the phones' HTTP, HTTPS and TFTP listeners,
+/// the admin listener, the certificate reloader and the revision poller, under one
+/// `TaskTracker`; then drains them (bounded) and closes the store.
 pub async fn run(app: App, listeners: Listeners, shutdown: CancellationToken) -> Result<()> {
-    // The server certificate, for the phones' HTTPS listener and the admin listener. It comes
-    // first: a local CA that is not the one the store recorded stops the start before anything
-    // serves.
-    let tls =
-        if listeners.https.is_some() || (listeners.admin.is_some() && !app.settings.admin_http) {
-            let (cert, key) = app.server_files().await?;
-            Some(std::sync::Arc::new(http::tls::TlsState::load(
-                cert,
-                key,
-                app.settings.https_settings.vendor_ca_dir.clone(),
-            )?))
-        } else {
-            None
-        };
-
+    // The server certificate comes first: a local CA that is not the one the store recorded
+    // stops the start before anything serves.
+    let tls = server_tls(&app, &listeners).await?;
     let tracker = TaskTracker::new();
-
-    let poll_store = app.store.clone();
-    let poll_provisioner = app.provisioner.clone();
-    let poll_every = app.settings.revision_poll;
-    let poll_stop = shutdown.clone();
-    tracker.spawn(async move {
-        let mut ticks = tokio::time::interval(poll_every);
-        ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-        loop {
-            tokio::select! {
-                _ = poll_stop.cancelled() => break,
-                _ = ticks.tick() => {
-                    if let Err(e) = poll_store.refresh_revisions().await {
-                        tracing::warn!(error = %e, "cannot read store revisions");
-                    }
-                    poll_provisioner.flush_seen().await;
-                }
-            }
-        }
-    });
-
-    if let Some(listener) = listeners.http {
+    tracker.spawn(poll_revisions(app.clone(), shutdown.clone()));
+    let spawn_http = |listener: TcpListener, router, tls, protocol: &'static str| -> Result<()> {
         let addr = listener.local_addr()?;
-        tracing::info!(protocol = "http", %addr, "listening");
-        tracker.spawn(http::serve(
-            listener,
-            http::router(app.clone()),
-            None,
-            shutdown.clone(),
-            tracker.clone(),
-        ));
-    }
-
-    if let Some(listener) = listeners.admin {
-        let addr = listener.local_addr()?;
-        let admin_tls = if app.settings.admin_http {
-            None
-        } else {
-            tls.clone()
-        };
-        let protocol = if admin_tls.is_some() {
-            "admin https"
-        } else {
-            "admin http"
-        };
         tracing::info!(protocol, %addr, "listening");
-        tracker.spawn(http::serve(
+        let serving = http::serve(listener, router, tls, shutdown.clone(), tracker.clone());
+        tracker.spawn(serving);
+        Ok(())
+    };
+    if let Some(listener) = listeners.http {
+        spawn_http(listener, http::router(app.clone()), None, "http")?;
+    }
+    if let Some(listener) = listeners.admin {
+        let admin_tls = tls.clone().filter(|_| !app.settings.admin_http);
+        let protocol = match admin_tls {
+            Some(_) => "admin https",
+            None => "admin http",
+        };
+        spawn_http(
             listener,
             http::admin_router(app.clone()),
             admin_tls,
-            shutdown.clone(),
-            tracker.clone(),
-        ));
+            protocol,
+        )?;
     }
-
     if let (Some(listener), Some(tls)) = (listeners.https, tls) {
-        let addr = listener.local_addr()?;
-        tracing::info!(protocol = "https", %addr, "listening");
-        tracker.spawn(http::serve(
+        spawn_http(
             listener,
             http::router(app.clone()),
             Some(tls.clone()),
-            shutdown.clone(),
-            tracker.clone(),
-        ));
-        // Certificates are swapped without a restart when their files change.
+            "https",
+        )?;
         let every = app.settings.https_settings.reload;
-        let stop = shutdown.clone();
-        tracker.spawn(async move {
-            let mut ticks = tokio::time::interval(every);
-            ticks.tick().await;
-            loop {
-                tokio::select! {
-                    _ = stop.cancelled() => break,
-                    _ = ticks.tick() => {
-                        let tls = tls.clone();
-                        let _ = tokio::task::spawn_blocking(move || tls.reload_if_changed()).await;
-                    }
-                }
-            }
-        });
+        tracker.spawn(reload_certificates(tls, every, shutdown.clone()));
     }
-
     if let Some(socket) = listeners.tftp {
         let addr = socket.local_addr()?;
         tracing::info!(protocol = "tftp", %addr, "listening");
@@ -210,4 +150,56 @@ pub async fn run(app: App, listeners: Listeners, shutdown: CancellationToken) ->
     }
     app.store.close().await;
     Ok(())
+}
+
+/// The TLS state for the phones' HTTPS listener and the admin listener, when either needs it.
+async fn server_tls(
+    app: &App,
+    listeners: &Listeners,
+) -> Result<Option<std::sync::Arc<http::tls::TlsState>>> {
+    let admin_tls = listeners.admin.is_some() && !app.settings.admin_http;
+    if listeners.https.is_none() && !admin_tls {
+        return Ok(None);
+    }
+    let (cert, key) = app.server_files().await?;
+    let state =
+        http::tls::TlsState::load(cert, key, app.settings.https_settings.vendor_ca_dir.clone())?;
+    Ok(Some(std::sync::Arc::new(state)))
+}
+
+/// Watches the store for changes made by other processes, and writes the queued last-seen
+/// records, every `store.poll_ms`.
+async fn poll_revisions(app: App, stop: CancellationToken) {
+    let mut ticks = tokio::time::interval(app.settings.revision_poll);
+    ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tokio::select! {
+            _ = stop.cancelled() => break,
+            _ = ticks.tick() => {
+                if let Err(e) = app.store.refresh_revisions().await {
+                    tracing::warn!(error = %e, "cannot read store revisions");
+                }
+                app.provisioner.flush_seen().await;
+            }
+        }
+    }
+}
+
+/// Swaps the certificates without a restart when their files change.
+async fn reload_certificates(
+    tls: std::sync::Arc<http::tls::TlsState>,
+    every: std::time::Duration,
+    stop: CancellationToken,
+) {
+    let mut ticks = tokio::time::interval(every);
+    ticks.tick().await;
+    loop {
+        tokio::select! {
+            _ = stop.cancelled() => break,
+            _ = ticks.tick() => {
+                let tls = tls.clone();
+                let _ = tokio::task::spawn_blocking(move || tls.reload_if_changed()).await;
+            }
+        }
+    }
 }

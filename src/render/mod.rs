@@ -5,15 +5,15 @@
 //! a formatter chosen by the file's declared [`Format`]. This module reads no store; it is given
 //! a serialisable context.
 
+mod load;
 mod manifest;
 
-use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
 use std::sync::Arc;
 
-use minijinja::{AutoEscape, Environment, UndefinedBehavior};
-use regex::{Regex, RegexBuilder};
+use minijinja::Environment;
+use regex::Regex;
 use serde::Serialize;
 
 pub use manifest::{FileSpec, Format, Manifest, ModelDefaults, ModelSpec};
@@ -58,21 +58,6 @@ pub struct Catalog {
     overridden: Vec<String>,
 }
 
-/// Where a family's files come from: the operator's folder first, then the shipped one.
-struct Layers {
-    shipped: PathBuf,
-    overrides: Option<PathBuf>,
-}
-
-impl Layers {
-    fn find(&self, name: &str) -> PathBuf {
-        match &self.overrides {
-            Some(dir) if dir.join(name).is_file() => dir.join(name),
-            _ => self.shipped.join(name),
-        }
-    }
-}
-
 impl std::fmt::Debug for Catalog {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Catalog")
@@ -89,198 +74,6 @@ impl Catalog {
     /// pattern or template is an error naming the file (and line, for templates).
     pub fn load(dir: &Path) -> Result<Catalog> {
         Self::load_layers(dir, None, &[])
-    }
-
-    /// Loads the shipped families from `shipped`, with the operator's files from `overrides`
-    /// laid over them: `overrides/<family>/<file>` replaces the shipped file of that name (the
-    /// manifest too), and a family folder only in `overrides` adds a family. Families named in
-    /// `shipped_only` ignore their overrides (used when an override is broken).
-    pub fn load_layers(
-        shipped: &Path,
-        overrides: Option<&Path>,
-        shipped_only: &[String],
-    ) -> Result<Catalog> {
-        let folders = |dir: &Path| -> Vec<String> {
-            std::fs::read_dir(dir)
-                .map(|entries| {
-                    entries
-                        .filter_map(|e| e.ok().map(|e| e.path()))
-                        .filter(|p| p.is_dir())
-                        .filter_map(|p| p.file_name().and_then(|n| n.to_str()).map(str::to_owned))
-                        .collect()
-                })
-                .unwrap_or_default()
-        };
-        if !shipped.is_dir() {
-            return Err(Error::Config(format!(
-                "device templates folder {} is missing",
-                shipped.display()
-            )));
-        }
-        let mut names = folders(shipped);
-        if let Some(dir) = overrides {
-            names.extend(folders(dir));
-        }
-        names.sort();
-        names.dedup();
-        // For each family: where each of its files comes from.
-        let mut entries: Vec<Layers> = Vec::new();
-        for name in names {
-            let layers = Layers {
-                shipped: shipped.join(&name),
-                overrides: overrides
-                    .filter(|_| !shipped_only.contains(&name))
-                    .map(|dir| dir.join(&name))
-                    .filter(|p| p.is_dir()),
-            };
-            if layers.find("manifest.toml").is_file() {
-                entries.push(layers);
-            }
-        }
-        if entries.is_empty() {
-            return Err(Error::Config(format!(
-                "device templates folder {} holds no <family>/manifest.toml",
-                shipped.display()
-            )));
-        }
-        // First every manifest, so the escaping of each template is known before any template is
-        // compiled: minijinja fixes a template's auto-escape mode when it compiles it.
-        let mut formats: HashMap<String, Format> = HashMap::new();
-        let mut sources: Vec<(String, PathBuf)> = Vec::new();
-        let mut families = Vec::new();
-        let mut overridden = Vec::new();
-        for layers in entries {
-            let manifest_path = layers.find("manifest.toml");
-            let text = std::fs::read_to_string(&manifest_path)?;
-            let manifest: Manifest = toml::from_str(&text).map_err(|e| Error::Template {
-                name: manifest_path.display().to_string(),
-                message: e.to_string(),
-            })?;
-            let manifest_error = |message: String| Error::Template {
-                name: manifest_path.display().to_string(),
-                message,
-            };
-            if families
-                .iter()
-                .any(|f: &Family| f.manifest.family == manifest.family)
-            {
-                return Err(manifest_error(format!(
-                    "family {:?} is declared twice",
-                    manifest.family
-                )));
-            }
-            let regex = |pattern: &str| {
-                RegexBuilder::new(pattern)
-                    .case_insensitive(true)
-                    .build()
-                    .map_err(|e| manifest_error(format!("pattern {pattern:?}: {e}")))
-            };
-            let user_agent = regex(&manifest.user_agent)?;
-            let mut files = Vec::new();
-            for spec in &manifest.files {
-                files.push(regex(&format!("^(?:{})$", spec.pattern))?);
-                for template in std::iter::once(&spec.template).chain(spec.bootstrap.as_ref()) {
-                    let name = template_name(&manifest.family, template);
-                    match formats.insert(name.clone(), spec.format) {
-                        None => sources.push((name, layers.find(template))),
-                        Some(format) if format == spec.format => {}
-                        Some(_) => {
-                            return Err(manifest_error(format!(
-                                "template {template} is used with two formats"
-                            )))
-                        }
-                    }
-                }
-            }
-            // The family's main file is where a phone without credentials starts: it must be
-            // one that may use the first-contact window.
-            let main = manifest
-                .device_file
-                .replace("{mac}", "001565a1b2c3")
-                .replace("{MAC}", "001565A1B2C3");
-            let main_ok = manifest
-                .files
-                .iter()
-                .zip(&files)
-                .any(|(spec, re)| spec.first_contact && re.is_match(&main));
-            if !main_ok {
-                return Err(manifest_error(format!(
-                    "device_file {:?} matches no file with first_contact = true",
-                    manifest.device_file
-                )));
-            }
-            let directory = match &manifest.directory_file {
-                Some(pattern) => {
-                    let sample = pattern
-                        .replace("{mac}", "001565a1b2c3")
-                        .replace("{MAC}", "001565A1B2C3");
-                    let found = files.iter().position(|re| re.is_match(&sample));
-                    if found.is_none() {
-                        return Err(manifest_error(format!(
-                            "directory_file {pattern:?} matches no file"
-                        )));
-                    }
-                    found
-                }
-                None => None,
-            };
-            if layers.overrides.is_some() {
-                overridden.push(manifest.family.clone());
-            }
-            families.push(Family {
-                manifest,
-                user_agent,
-                files,
-                directory,
-            });
-        }
-
-        let mut env = Environment::new();
-        env.set_undefined_behavior(UndefinedBehavior::SemiStrict);
-        env.set_keep_trailing_newline(true);
-        env.set_trim_blocks(true);
-        env.set_lstrip_blocks(true);
-        env.set_auto_escape_callback(move |name| match formats.get(name) {
-            Some(Format::Xml) => AutoEscape::Html,
-            Some(Format::Kv) | None => AutoEscape::Custom(KV),
-        });
-        env.set_formatter(|out, state, value| match state.auto_escape() {
-            AutoEscape::Custom(KV) => {
-                // A key=value value must stay on its line: drop every control character.
-                let text = value.to_string();
-                let clean: String = text.chars().filter(|c| !c.is_control()).collect();
-                out.write_str(&clean).map_err(|e| {
-                    minijinja::Error::new(minijinja::ErrorKind::WriteFailure, e.to_string())
-                })
-            }
-            // XML: entities for & < > " ', and no control characters but tab and newline (a NUL
-            // or a form feed would make the file unreadable, not just wrong).
-            AutoEscape::Html if !value.is_safe() => {
-                let text = value.to_string();
-                let clean: String = text
-                    .chars()
-                    .filter(|c| !c.is_control() || *c == '\t' || *c == '\n')
-                    .collect();
-                out.write_str(&xml_escape(&clean)).map_err(|e| {
-                    minijinja::Error::new(minijinja::ErrorKind::WriteFailure, e.to_string())
-                })
-            }
-            _ => minijinja::escape_formatter(out, state, value),
-        });
-        for (name, path) in sources {
-            let source = std::fs::read_to_string(&path).map_err(|e| Error::Template {
-                name: path.display().to_string(),
-                message: e.to_string(),
-            })?;
-            env.add_template_owned(name, source)
-                .map_err(|e| template_error(&path.display().to_string(), &e))?;
-        }
-        Ok(Catalog {
-            families,
-            env,
-            dir: shipped.to_owned(),
-            overridden,
-        })
     }
 
     /// Whether `family` uses any of the operator's files.
