@@ -4,6 +4,12 @@ use serde_json::json;
 
 use super::{Admin, Operator, Portal, ADA};
 
+/// Adds Berlin's main number, +4930123000.
+async fn main_number(p: &Portal) {
+    let main = json!({ "number": "+4930123000", "status": "active", "main": true });
+    p.post(Operator, "numbers", main).await.is(201);
+}
+
 /// The list shows the first site alphabetically unless `site` picks one, with each number's
 /// assignment, extension, handset, status and default PIN.
 #[tokio::test]
@@ -11,13 +17,7 @@ async fn the_list_defaults_to_the_first_site_and_shows_assignments() {
     let p = Portal::new().await;
     p.numbers(&[("+4930123400", "active"), ("+4930123401", "reserved")])
         .await;
-    p.post(
-        Operator,
-        "numbers",
-        json!({ "number": "+4930123000", "status": "active", "main": true }),
-    )
-    .await
-    .is(201);
+    main_number(&p).await;
     p.site("Aachen").await;
     let list = p.get(Admin, "numbers").await;
     assert_eq!(list.is(200).as_array().unwrap().len(), 0, "{}", list.body);
@@ -49,13 +49,7 @@ async fn a_mass_calling_number_is_refused() {
 async fn actions_are_refused_on_the_main_and_reserved_numbers() {
     let p = Portal::new().await;
     p.numbers(&[("+4930123401", "reserved")]).await;
-    p.post(
-        Operator,
-        "numbers",
-        json!({ "number": "+4930123000", "status": "active", "main": true }),
-    )
-    .await
-    .is(201);
+    main_number(&p).await;
     p.act(Admin, "numbers/+4930123000/reset-pin")
         .await
         .refused(409, "read-only");
