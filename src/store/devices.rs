@@ -559,7 +559,9 @@ impl Store {
         line_position(position)
     }
 
-    /// Everything one phone's files are made from, in four indexed reads.
+    /// Everything one phone's files are made from, by indexed reads: the device, its tenant and
+    /// site, its lines with their numbers and users, and the first line user's monitor list and
+    /// speed dials.
     pub async fn device_record(&self, id: DeviceId) -> Result<DeviceRecord> {
         let row = sqlx::query(&format!("SELECT {COLUMNS} FROM devices WHERE id = $1"))
             .bind(id.0)
