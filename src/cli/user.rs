@@ -262,9 +262,7 @@ async fn app_registered(
 ) -> anyhow::Result<()> {
     let (tenant, user) = args.user.resolve(admin).await?;
     let login = args.login;
-    let u = admin
-        .user_app_registered(tenant.id, user.id, &login)
-        .await?;
+    let u = admin.user_app_registered(tenant.id, &user, &login).await?;
     out.one(
         &u,
         format!("user {} registered as {login}", u.display_name()),
@@ -275,10 +273,10 @@ async fn app_registered(
 async fn licences(admin: &Admin, out: &Output, args: LicencesArgs) -> anyhow::Result<()> {
     let (tenant, user) = args.user.resolve(admin).await?;
     let held = if args.set.is_empty() {
-        admin.user_licences(tenant.id, user.id).await?
+        admin.user_licences(tenant.id, &user).await?
     } else {
         let kinds: Vec<String> = args.set.into_iter().filter(|k| k != "none").collect();
-        admin.user_licences_set(tenant.id, user.id, &kinds).await?
+        admin.user_licences_set(tenant.id, &user, &kinds).await?
     };
     out.list(&held, |k| k.to_string());
     Ok(())
@@ -327,7 +325,7 @@ fn write_private(path: &std::path::Path, text: &str) -> std::io::Result<()> {
 
 async fn activate(admin: &Admin, out: &Output, args: UserArg) -> anyhow::Result<()> {
     let (tenant, user) = args.resolve(admin).await?;
-    let u = admin.user_activate(tenant.id, user.id).await?;
+    let u = admin.user_activate(tenant.id, &user).await?;
     show_state(out, &u);
     Ok(())
 }
@@ -349,7 +347,7 @@ async fn list(admin: &Admin, out: &Output, args: TenantArg) -> anyhow::Result<()
 
 async fn fail(admin: &Admin, out: &Output, args: UserArg) -> anyhow::Result<()> {
     let (tenant, user) = args.resolve(admin).await?;
-    let u = admin.user_fail(tenant.id, user.id).await?;
+    let u = admin.user_fail(tenant.id, &user).await?;
     show_state(out, &u);
     Ok(())
 }
@@ -359,7 +357,7 @@ async fn deactivate(admin: &Admin, out: &Output, args: DeactivateArgs) -> anyhow
     let u = admin
         .user_deactivate(
             tenant.id,
-            user.id,
+            &user,
             args.announcement.as_deref(),
             args.transfer.as_deref(),
             args.transfer_mode.as_deref(),
@@ -376,7 +374,7 @@ fn show_state(out: &Output, u: &User) {
 
 async fn delete(admin: &Admin, out: &Output, args: UserArg) -> anyhow::Result<()> {
     let (tenant, user) = args.resolve(admin).await?;
-    admin.user_delete(tenant.id, user.id).await?;
+    admin.user_delete(tenant.id, &user).await?;
     out.one(
         &serde_json::json!({ "deleted": user.id }),
         format!("user {} deleted; their number is free", user.display_name()),
@@ -394,9 +392,9 @@ async fn speed_dials(admin: &Admin, out: &Output, args: SpeedDialsArgs) -> anyho
                 .ok_or_else(|| anyhow::anyhow!("--set {item:?}: write LABEL=NUMBER"))?;
             dials.push((label.to_owned(), target.to_owned()));
         }
-        admin.speed_dials_set(tenant.id, user.id, &dials).await?;
+        admin.speed_dials_set(tenant.id, &user, &dials).await?;
     }
-    let list = admin.speed_dials(tenant.id, user.id).await?;
+    let list = admin.speed_dials(tenant.id, &user).await?;
     out.list(&list, |(label, target)| format!("{label}\t{target}"));
     Ok(())
 }
@@ -405,13 +403,13 @@ async fn monitor(admin: &Admin, out: &Output, args: MonitorArgs) -> anyhow::Resu
     let (tenant, user) = args.user.resolve(admin).await?;
     if let Some(other) = args.add {
         let other = admin.user(tenant.id, &other).await?;
-        admin.monitor_add(tenant.id, user.id, other.id).await?;
+        admin.monitor_add(tenant.id, &user, &other).await?;
     }
     if let Some(other) = args.remove {
         let other = admin.user(tenant.id, &other).await?;
         admin.monitor_remove(tenant.id, user.id, other.id).await?;
     }
-    let list = admin.monitor_list(tenant.id, user.id).await?;
+    let list = admin.monitor_list(tenant.id, &user).await?;
     out.list(&list, |u| {
         format!(
             "{}\t{}\t{}",
