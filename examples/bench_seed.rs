@@ -74,7 +74,7 @@ async fn main() -> anyhow::Result<()> {
                 },
             )
             .await?;
-        admin.user_activate(tenant.id, user.id).await?;
+        admin.user_activate(tenant.id, &user).await?;
         admin
             .device_add(
                 tenant.id,

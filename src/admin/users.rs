@@ -316,10 +316,10 @@ impl Admin {
     pub async fn user_app_registered(
         &self,
         tenant: TenantId,
-        user: UserId,
+        current: &User,
         login: &str,
     ) -> Result<User> {
-        let current = self.store.user_get(tenant, user).await?;
+        let user = current.id;
         if current.app_email.is_none() {
             return Err(Error::Conflict(format!(
                 "{} has no app registration e-mail, so no invitation to register",
@@ -344,10 +344,10 @@ impl Admin {
     pub async fn user_licences_set(
         &self,
         tenant: TenantId,
-        user: UserId,
+        current: &User,
         kinds: &[String],
     ) -> Result<Vec<LicenceKind>> {
-        let current = self.store.user_get(tenant, user).await?;
+        let user = current.id;
         super::numbers::pending_config_locked(&current.display_name(), current.state)?;
         let mut kinds: Vec<LicenceKind> = kinds.iter().map(|k| k.parse()).collect::<Result<_>>()?;
         kinds.sort_by_key(|k| k.as_str());
@@ -363,9 +363,8 @@ impl Admin {
         self.store.user_licences(tenant, user).await
     }
 
-    pub async fn user_licences(&self, tenant: TenantId, user: UserId) -> Result<Vec<LicenceKind>> {
-        self.store.user_get(tenant, user).await?;
-        self.store.user_licences(tenant, user).await
+    pub async fn user_licences(&self, tenant: TenantId, user: &User) -> Result<Vec<LicenceKind>> {
+        self.store.user_licences(tenant, user.id).await
     }
 
     /// A trunk of the tenant by id or name.
@@ -415,8 +414,8 @@ impl Admin {
 
     /// Moves a user to `active`: from `pending` or `failed` (the operator's activation) or from
     /// `deactivated` (reactivation).
-    pub async fn user_activate(&self, tenant: TenantId, user: UserId) -> Result<User> {
-        let current = self.store.user_get(tenant, user).await?;
+    pub async fn user_activate(&self, tenant: TenantId, current: &User) -> Result<User> {
+        let user = current.id;
         if current.state == UserState::Active {
             return Err(Error::Conflict(format!(
                 "user {} is already active",
@@ -478,18 +477,17 @@ impl Admin {
 }
 
 impl Admin {
-    /// Adds `watched` to `user`'s monitor list: the phone of `user` gets a BLF key for them.
+    /// Adds `target` to `user`'s monitor list: the phone of `user` gets a BLF key for them.
     /// Both are the tenant's; a user does not watch themselves; the watched user needs an
     /// extension or number to be watched by.
-    pub async fn monitor_add(&self, tenant: TenantId, user: UserId, watched: UserId) -> Result<()> {
+    pub async fn monitor_add(&self, tenant: TenantId, user: &User, target: &User) -> Result<()> {
+        let (user, watched) = (user.id, target.id);
         if user == watched {
             return Err(Error::invalid(
                 "watched",
                 "a user cannot monitor themselves",
             ));
         }
-        self.store.user_get(tenant, user).await?;
-        let target = self.store.user_get(tenant, watched).await?;
         if target.extension.is_none() && target.number.is_none() {
             return Err(Error::Conflict(format!(
                 "{} has no extension or number to monitor",
@@ -503,18 +501,15 @@ impl Admin {
     pub async fn blf_grant(
         &self,
         tenant: TenantId,
-        watched: UserId,
-        watcher: Option<UserId>,
+        watched: &User,
+        watcher: Option<&User>,
     ) -> Result<BlfGrant> {
-        self.store.user_get(tenant, watched).await?;
-        if let Some(w) = watcher {
-            self.store.user_get(tenant, w).await?;
-            if w == watched {
-                return Err(Error::invalid(
-                    "watcher",
-                    "a user cannot monitor themselves",
-                ));
-            }
+        let (watched, watcher) = (watched.id, watcher.map(|w| w.id));
+        if watcher == Some(watched) {
+            return Err(Error::invalid(
+                "watcher",
+                "a user cannot monitor themselves",
+            ));
         }
         self.store.blf_grant(tenant, watched, watcher).await
     }
@@ -544,9 +539,8 @@ impl Admin {
         self.store.monitor_remove(tenant, user, watched).await
     }
 
-    pub async fn monitor_list(&self, tenant: TenantId, user: UserId) -> Result<Vec<User>> {
-        self.store.user_get(tenant, user).await?;
-        self.store.monitor_list(tenant, user).await
+    pub async fn monitor_list(&self, tenant: TenantId, user: &User) -> Result<Vec<User>> {
+        self.store.monitor_list(tenant, user.id).await
     }
 }
 
@@ -560,9 +554,10 @@ impl Admin {
     pub async fn speed_dials_set(
         &self,
         tenant: TenantId,
-        user: UserId,
+        user: &User,
         dials: &[(String, String)],
     ) -> Result<()> {
+        let user = user.id;
         if dials.len() > MAX_SPEED_DIALS {
             return Err(Error::invalid(
                 "speed_dials",
@@ -586,17 +581,15 @@ impl Admin {
             }
             clean.push((label, target.to_owned()));
         }
-        self.store.user_get(tenant, user).await?;
         self.store.speed_dials_set(tenant, user, &clean).await
     }
 
     pub async fn speed_dials(
         &self,
         tenant: TenantId,
-        user: UserId,
+        user: &User,
     ) -> Result<Vec<(String, String)>> {
-        self.store.user_get(tenant, user).await?;
-        self.store.speed_dials(tenant, user).await
+        self.store.speed_dials(tenant, user.id).await
     }
 }
 
@@ -605,8 +598,8 @@ const TRANSFER_MODES: &[&str] = &["announced", "key-press"];
 
 impl Admin {
     /// Marks a pending user as failed (the operator could not activate them).
-    pub async fn user_fail(&self, tenant: TenantId, user: UserId) -> Result<User> {
-        let current = self.store.user_get(tenant, user).await?;
+    pub async fn user_fail(&self, tenant: TenantId, current: &User) -> Result<User> {
+        let user = current.id;
         if current.state != UserState::Pending {
             return Err(Error::Conflict(format!(
                 "user {} is {}; only a pending user can fail activation",
@@ -624,12 +617,12 @@ impl Admin {
     pub async fn user_deactivate(
         &self,
         tenant: TenantId,
-        user: UserId,
+        current: &User,
         announcement: Option<&str>,
         transfer: Option<&str>,
         mode: Option<&str>,
     ) -> Result<User> {
-        let current = self.store.user_get(tenant, user).await?;
+        let user = current.id;
         if current.state != UserState::Active {
             return Err(Error::Conflict(format!(
                 "user {} is {}; only an active user can be deactivated",
@@ -663,8 +656,8 @@ impl Admin {
 
     /// Deletes an active or deactivated user: the number is free at once and logged out of its
     /// handset, the user leaves every monitor list. A pending (or failed) user cannot be deleted.
-    pub async fn user_delete(&self, tenant: TenantId, user: UserId) -> Result<()> {
-        let current = self.store.user_get(tenant, user).await?;
+    pub async fn user_delete(&self, tenant: TenantId, current: &User) -> Result<()> {
+        let user = current.id;
         if !matches!(current.state, UserState::Active | UserState::Deactivated) {
             return Err(Error::Conflict(format!(
                 "user {} is {}: only active or deactivated users can be deleted",

@@ -41,10 +41,10 @@ pub(super) async fn run(admin: &Admin, out: &Output, cmd: BlfCmd) -> anyhow::Res
             let t = admin.tenant(&tenant.tenant).await?;
             let watched = admin.user(t.id, &watched).await?;
             let watcher = match watcher {
-                Some(w) => Some(admin.user(t.id, &w).await?.id),
+                Some(w) => Some(admin.user(t.id, &w).await?),
                 None => None,
             };
-            let g = admin.blf_grant(t.id, watched.id, watcher).await?;
+            let g = admin.blf_grant(t.id, &watched, watcher.as_ref()).await?;
             out.one(
                 &g,
                 format!(

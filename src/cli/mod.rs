@@ -388,14 +388,6 @@ fn settings_patch(pairs: &[String]) -> anyhow::Result<serde_json::Value> {
     Ok(serde_json::Value::Object(map))
 }
 
-/// Login details, shown once to the admin who made them.
-fn login_text(d: &autoprov::admin::LoginDetails) -> String {
-    format!(
-        "{} logged in to {} ({}) as account {}\nlogin details (shown once): SIP user {}, password {}",
-        d.number, d.phone_id, d.mac, d.position, d.sip_user, d.sip_password
-    )
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

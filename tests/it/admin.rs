@@ -133,7 +133,7 @@ async fn state_rules() {
     assert!(e.to_string().contains("already registered"), "{e}");
     let ada = admin.user(tenant.id, "Ada Lovelace").await.unwrap();
     assert!(matches!(
-        admin.user_activate(tenant.id, ada.id).await,
+        admin.user_activate(tenant.id, &ada).await,
         Err(Error::Conflict(_))
     ));
 
@@ -381,39 +381,22 @@ async fn the_user_life_cycle() {
         .await
         .unwrap();
     // Pending: cannot be deleted; the operator can fail it, and a failed user still cannot go.
-    let e = admin.user_delete(tenant.id, bob.id).await.unwrap_err();
+    let e = admin.user_delete(tenant.id, &bob).await.unwrap_err();
     assert!(
         matches!(e, Error::Conflict(_)) && e.to_string().contains("pending"),
         "{e}"
     );
-    assert_eq!(
-        admin
-            .user_fail(tenant.id, bob.id)
-            .await
-            .unwrap()
-            .state
-            .as_str(),
-        "failed"
-    );
-    assert!(admin.user_delete(tenant.id, bob.id).await.is_err());
-    assert_eq!(
-        admin
-            .user_activate(tenant.id, bob.id)
-            .await
-            .unwrap()
-            .state
-            .as_str(),
-        "active"
-    );
-    admin
-        .blf_grant(tenant.id, ada.id, Some(bob.id))
-        .await
-        .unwrap();
-    admin.monitor_add(tenant.id, bob.id, ada.id).await.unwrap();
+    let bob = admin.user_fail(tenant.id, &bob).await.unwrap();
+    assert_eq!(bob.state.as_str(), "failed");
+    assert!(admin.user_delete(tenant.id, &bob).await.is_err());
+    let bob = admin.user_activate(tenant.id, &bob).await.unwrap();
+    assert_eq!(bob.state.as_str(), "active");
+    admin.blf_grant(tenant.id, &ada, Some(&bob)).await.unwrap();
+    admin.monitor_add(tenant.id, &bob, &ada).await.unwrap();
 
     // Deactivation: only from active, with a valid transfer number and mode.
     let e = admin
-        .user_deactivate(tenant.id, ada.id, Some("Gone"), Some("0301234"), None)
+        .user_deactivate(tenant.id, &ada, Some("Gone"), Some("0301234"), None)
         .await
         .unwrap_err();
     assert!(
@@ -421,35 +404,32 @@ async fn the_user_life_cycle() {
         "{e}"
     );
     let e = admin
-        .user_deactivate(tenant.id, ada.id, None, None, Some("shout"))
+        .user_deactivate(tenant.id, &ada, None, None, Some("shout"))
         .await
         .unwrap_err();
     assert!(e.to_string().contains("announced, key-press"), "{e}");
-    let u = admin
+    let ada = admin
         .user_deactivate(
             tenant.id,
-            ada.id,
+            &ada,
             Some("Ada has left"),
             Some("+4930999"),
             Some("key-press"),
         )
         .await
         .unwrap();
-    assert_eq!(u.state.as_str(), "deactivated");
+    assert_eq!(ada.state.as_str(), "deactivated");
     assert!(admin
-        .user_deactivate(tenant.id, ada.id, None, None, None)
+        .user_deactivate(tenant.id, &ada, None, None, None)
         .await
         .is_err());
     // Deactivation keeps the monitor lists.
-    assert_eq!(
-        admin.monitor_list(tenant.id, bob.id).await.unwrap().len(),
-        1
-    );
+    assert_eq!(admin.monitor_list(tenant.id, &bob).await.unwrap().len(), 1);
 
     // Deleting frees the number at once, logs it out of the handset, and empties monitor lists.
-    admin.user_delete(tenant.id, ada.id).await.unwrap();
+    admin.user_delete(tenant.id, &ada).await.unwrap();
     assert!(admin
-        .monitor_list(tenant.id, bob.id)
+        .monitor_list(tenant.id, &bob)
         .await
         .unwrap()
         .is_empty());

@@ -125,7 +125,7 @@ async fn role_matrix_covers_every_route() {
             .await
             .unwrap();
         if active {
-            admin.user_activate(acme.id, u.id).await.unwrap();
+            admin.user_activate(acme.id, &u).await.unwrap();
         }
         u
     };
@@ -138,19 +138,10 @@ async fn role_matrix_covers_every_route() {
             extension: Some(format!("88{i}")),
             ..Default::default()
         };
-        admin.user_update(acme.id, &mon, &extension).await.unwrap();
-        admin
-            .blf_grant(acme.id, mon.id, Some(ada.id))
-            .await
-            .unwrap();
-        admin.monitor_add(acme.id, ada.id, mon.id).await.unwrap();
-        grants.push(
-            admin
-                .blf_grant(acme.id, ada.id, Some(mon.id))
-                .await
-                .unwrap()
-                .id,
-        );
+        let mon = admin.user_update(acme.id, &mon, &extension).await.unwrap();
+        admin.blf_grant(acme.id, &mon, Some(&ada)).await.unwrap();
+        admin.monitor_add(acme.id, &ada, &mon).await.unwrap();
+        grants.push(admin.blf_grant(acme.id, &ada, Some(&mon)).await.unwrap().id);
     }
     admin
         .device_add(

@@ -113,7 +113,7 @@ async fn each_family_gets_its_line_in_a_file_that_parses() {
                 )
                 .await
                 .unwrap();
-            admin.user_activate(tenant.id, user.id).await.unwrap();
+            admin.user_activate(tenant.id, &user).await.unwrap();
             admin
                 .device_add(
                     tenant.id,
@@ -208,19 +208,13 @@ async fn monitor_lists_become_blf_keys_and_the_directory_lists_the_tenant() {
     }
     let ada = admin.user(tenant.id, "Ada Lovelace").await.unwrap();
     for other in &others {
-        admin.blf_grant(tenant.id, other.id, None).await.unwrap();
-        admin
-            .monitor_add(tenant.id, ada.id, other.id)
-            .await
-            .unwrap();
+        admin.blf_grant(tenant.id, other, None).await.unwrap();
+        admin.monitor_add(tenant.id, &ada, other).await.unwrap();
     }
-    let e = admin
-        .monitor_add(tenant.id, ada.id, ada.id)
-        .await
-        .unwrap_err();
+    let e = admin.monitor_add(tenant.id, &ada, &ada).await.unwrap_err();
     assert!(e.to_string().contains("cannot monitor themselves"), "{e}");
     let e = admin
-        .monitor_add(tenant.id, ada.id, others[0].id)
+        .monitor_add(tenant.id, &ada, &others[0])
         .await
         .unwrap_err();
     assert!(e.to_string().contains("already on the monitor list"), "{e}");
@@ -259,15 +253,11 @@ async fn monitor_lists_become_blf_keys_and_the_directory_lists_the_tenant() {
     }
     // Speed dials follow the BLF keys; bad ones are refused whole.
     admin
-        .speed_dials_set(
-            tenant.id,
-            ada.id,
-            &[("Reception".into(), "+4930999".into())],
-        )
+        .speed_dials_set(tenant.id, &ada, &[("Reception".into(), "+4930999".into())])
         .await
         .unwrap();
     let e = admin
-        .speed_dials_set(tenant.id, ada.id, &[("X".into(), "12; DROP".into())])
+        .speed_dials_set(tenant.id, &ada, &[("X".into(), "12; DROP".into())])
         .await
         .unwrap_err();
     assert!(e.to_string().contains("target"), "{e}");

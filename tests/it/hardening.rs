@@ -43,7 +43,7 @@ async fn victim(app: &App) {
         )
         .await
         .unwrap();
-    admin.user_activate(tenant.id, user.id).await.unwrap();
+    admin.user_activate(tenant.id, &user).await.unwrap();
     admin
         .device_add(
             tenant.id,
@@ -375,7 +375,7 @@ async fn every_family(app: &App) {
             )
             .await
             .unwrap();
-        admin.user_activate(tenant.id, user.id).await.unwrap();
+        admin.user_activate(tenant.id, &user).await.unwrap();
         admin
             .device_add(
                 tenant.id,

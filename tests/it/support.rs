@@ -199,7 +199,7 @@ pub async fn walkthrough_with(app: &App, allowed_networks: &[&str]) {
         )
         .await
         .unwrap();
-    admin.user_activate(tenant.id, user.id).await.unwrap();
+    admin.user_activate(tenant.id, &user).await.unwrap();
     admin
         .device_add(
             tenant.id,

@@ -55,7 +55,7 @@ async fn blf_grants_create(
 ) -> Result<(StatusCode, Json<BlfGrant>), ApiError> {
     let watched = caller.admin.user(tenant.id, &body.watched).await?;
     let watcher = match &body.watcher {
-        Some(w) => Some(caller.admin.user(tenant.id, w).await?.id),
+        Some(w) => Some(caller.admin.user(tenant.id, w).await?),
         None => None,
     };
     Ok((
@@ -63,7 +63,7 @@ async fn blf_grants_create(
         Json(
             caller
                 .admin
-                .blf_grant(tenant.id, watched.id, watcher)
+                .blf_grant(tenant.id, &watched, watcher.as_ref())
                 .await?,
         ),
     ))

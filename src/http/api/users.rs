@@ -109,7 +109,7 @@ async fn users_delete(
         ..
     }: Scoped<Admins, User>,
 ) -> Result<StatusCode, ApiError> {
-    caller.admin.user_delete(tenant.id, user.id).await?;
+    caller.admin.user_delete(tenant.id, &user).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -127,7 +127,7 @@ async fn users_activate(
     if !crate::admin::may_activate(&caller.principal, &user) {
         return Err(ApiError::Forbidden);
     }
-    Ok(Json(caller.admin.user_activate(tenant.id, user.id).await?))
+    Ok(Json(caller.admin.user_activate(tenant.id, &user).await?))
 }
 
 /// Marks a pending user as failed (operator only).
@@ -141,7 +141,7 @@ async fn users_fail(
         ..
     }: Scoped<Platform, User>,
 ) -> Result<Json<User>, ApiError> {
-    Ok(Json(caller.admin.user_fail(tenant.id, user.id).await?))
+    Ok(Json(caller.admin.user_fail(tenant.id, &user).await?))
 }
 
 #[derive(Deserialize, Default, ToSchema)]
@@ -174,7 +174,7 @@ async fn users_deactivate(
             .admin
             .user_deactivate(
                 tenant.id,
-                user.id,
+                &user,
                 d.announcement.as_deref(),
                 d.transfer.as_deref(),
                 d.transfer_mode.as_deref(),
@@ -207,7 +207,7 @@ async fn users_app_registration(
     Ok(Json(
         caller
             .admin
-            .user_app_registered(tenant.id, user.id, &body.login)
+            .user_app_registered(tenant.id, &user, &body.login)
             .await?,
     ))
 }
@@ -224,7 +224,7 @@ async fn users_licences_get(
     }: Scoped<Anyone, User>,
 ) -> Result<Json<Vec<LicenceKind>>, ApiError> {
     require_admin_or_self(&caller, user.id)?;
-    Ok(Json(caller.admin.user_licences(tenant.id, user.id).await?))
+    Ok(Json(caller.admin.user_licences(tenant.id, &user).await?))
 }
 
 #[derive(Deserialize, ToSchema)]
@@ -249,7 +249,7 @@ async fn users_licences_set(
     Ok(Json(
         caller
             .admin
-            .user_licences_set(tenant.id, user.id, &body.licences)
+            .user_licences_set(tenant.id, &user, &body.licences)
             .await?,
     ))
 }
@@ -288,7 +288,7 @@ async fn users_monitors_list(
     }: Scoped<Anyone, User>,
 ) -> Result<Json<Vec<Colleague>>, ApiError> {
     require_admin_or_self(&caller, user.id)?;
-    let list = caller.admin.monitor_list(tenant.id, user.id).await?;
+    let list = caller.admin.monitor_list(tenant.id, &user).await?;
     Ok(Json(colleagues(list)))
 }
 
@@ -313,11 +313,8 @@ async fn users_monitors_add(
 ) -> Result<Json<Vec<Colleague>>, ApiError> {
     require_admin_or_self(&caller, user.id)?;
     let watched = caller.admin.user(tenant.id, &body.user).await?;
-    caller
-        .admin
-        .monitor_add(tenant.id, user.id, watched.id)
-        .await?;
-    let list = caller.admin.monitor_list(tenant.id, user.id).await?;
+    caller.admin.monitor_add(tenant.id, &user, &watched).await?;
+    let list = caller.admin.monitor_list(tenant.id, &user).await?;
     Ok(Json(colleagues(list)))
 }
 
@@ -365,7 +362,7 @@ async fn users_speed_dials_get(
     }: Scoped<Anyone, User>,
 ) -> Result<Json<Vec<SpeedDial>>, ApiError> {
     require_admin_or_self(&caller, user.id)?;
-    let dials = caller.admin.speed_dials(tenant.id, user.id).await?;
+    let dials = caller.admin.speed_dials(tenant.id, &user).await?;
     Ok(Json(
         dials
             .into_iter()
@@ -391,9 +388,9 @@ async fn users_speed_dials_set(
     let dials: Vec<(String, String)> = body.into_iter().map(|d| (d.label, d.target)).collect();
     caller
         .admin
-        .speed_dials_set(tenant.id, user.id, &dials)
+        .speed_dials_set(tenant.id, &user, &dials)
         .await?;
-    let dials = caller.admin.speed_dials(tenant.id, user.id).await?;
+    let dials = caller.admin.speed_dials(tenant.id, &user).await?;
     Ok(Json(
         dials
             .into_iter()
