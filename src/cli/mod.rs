@@ -1,7 +1,7 @@
-//! Command-line interface (see interface.md): `serve` and the admin commands. Admin commands go
-//! through `autoprov::admin`, straight to the store, so they work with the server stopped or
-//! running (a running server sees the change within `store.poll_ms`). Every command takes
-//! `--json`.
+//! Command-line interface: `serve` and the admin commands (the README lists them). Admin
+//! commands go through `autoprov::admin`, straight to the store, so they work with the server
+//! stopped or running (a running server sees the change within `store.poll_ms`). Every command
+//! takes `--json`.
 //!
 //! This file holds the parser's top level, settings and logging, the output helpers and the
 //! dispatch; each command group's subcommands and their handling are in a module of their own.
