@@ -73,6 +73,22 @@ async fn backends(test: &str) -> Vec<(&'static str, TestDb)> {
     list
 }
 
+/// A user named `first last` with nothing else, to fill in with struct update syntax.
+fn new_user(tenant: autoprov::model::TenantId, first: &str, last: &str) -> NewUser {
+    NewUser {
+        tenant_id: tenant,
+        first_name: FirstName::parse(first).unwrap(),
+        last_name: LastName::parse(last).unwrap(),
+        email: None,
+        number_id: None,
+        extension: None,
+        mobile: None,
+        contract_number: None,
+        trunk_id: None,
+        licences: Vec::new(),
+    }
+}
+
 fn site(tenant: autoprov::model::TenantId, name: &str) -> NewSite {
     NewSite {
         tenant_id: tenant,
@@ -171,18 +187,14 @@ async fn records_round_trip() {
             .await
             .unwrap();
         let u = store
-            .user_create(&NewUser {
-                tenant_id: t.id,
-                first_name: FirstName::parse("Ada").unwrap(),
-                last_name: LastName::parse("Lovelace").unwrap(),
-                email: None,
-                number_id: Some(n.id),
-                extension: Some("3456".into()),
-                mobile: None,
-                contract_number: None,
-                trunk_id: None,
-                licences: Vec::new(),
-            })
+            .user_create(
+                &NewUser {
+                    number_id: Some(n.id),
+                    extension: Some("3456".into()),
+                    ..new_user(t.id, "Ada", "Lovelace")
+                },
+                |_| Ok(()),
+            )
             .await
             .unwrap();
         assert_eq!(u.state, UserState::Pending, "{backend}");
@@ -195,12 +207,13 @@ async fn records_round_trip() {
                     email: Some(Some("ada@example.com".into())),
                     ..Default::default()
                 },
+                |_| Ok(()),
             )
             .await
             .unwrap();
         assert_eq!(u.email.as_deref(), Some("ada@example.com"));
         let u = store
-            .user_set_state(t.id, u.id, UserState::Active)
+            .user_set_state(t.id, u.id, UserState::Active, |_| Ok(()))
             .await
             .unwrap();
         assert_eq!(u.state, UserState::Active);
@@ -234,7 +247,7 @@ async fn records_round_trip() {
             .unwrap();
         let password = Secret::generate();
         let position = store
-            .device_login(&d, n.id, "4930123456", &password, false)
+            .device_login(&d, n.id, "4930123456", &password, false, |_| Ok(()))
             .await
             .unwrap();
         assert_eq!(position, 1);
@@ -280,7 +293,7 @@ async fn records_round_trip() {
             .unwrap_err();
         assert!(matches!(dup, Error::Conflict(_)), "{backend}: {dup}");
         let dup = store
-            .device_login(&d, n.id, "x", &password, false)
+            .device_login(&d, n.id, "x", &password, false, |_| Ok(()))
             .await
             .unwrap_err();
         assert!(matches!(dup, Error::Conflict(_)), "{backend}: {dup}");
@@ -332,18 +345,14 @@ async fn portal_rules_hold_in_the_database() {
                 .await
                 .unwrap();
             let u = store
-                .user_create(&NewUser {
-                    tenant_id: t.id,
-                    first_name: FirstName::parse(name).unwrap(),
-                    last_name: LastName::parse("Example").unwrap(),
-                    email: None,
-                    number_id: Some(n.id),
-                    extension: Some(format!("345{i}")),
-                    mobile: None,
-                    contract_number: None,
-                    trunk_id: None,
-                    licences: Vec::new(),
-                })
+                .user_create(
+                    &NewUser {
+                        number_id: Some(n.id),
+                        extension: Some(format!("345{i}")),
+                        ..new_user(t.id, name, "Example")
+                    },
+                    |_| Ok(()),
+                )
                 .await
                 .unwrap();
             users.push((u, n));
@@ -358,11 +367,11 @@ async fn portal_rules_hold_in_the_database() {
             .await
             .unwrap();
         store
-            .user_licences_set(t.id, ada.id, &[LicenceKind::App])
+            .user_licences_set(t.id, ada.id, &[LicenceKind::App], |_| Ok(()))
             .await
             .unwrap();
         let e = store
-            .user_licences_set(t.id, bob.id, &[LicenceKind::App])
+            .user_licences_set(t.id, bob.id, &[LicenceKind::App], |_| Ok(()))
             .await
             .unwrap_err();
         assert!(
@@ -417,6 +426,7 @@ async fn portal_rules_hold_in_the_database() {
                 ada_number.id,
                 None,
                 autoprov::model::AuditAction::ResetPin,
+                |_| Ok(()),
             )
             .await
             .unwrap();
@@ -443,6 +453,7 @@ async fn portal_rules_hold_in_the_database() {
                     ..Default::default()
                 },
                 autoprov::model::AuditAction::Label,
+                |_| Ok(()),
             )
             .await
             .unwrap();
@@ -467,6 +478,7 @@ async fn portal_rules_hold_in_the_database() {
                     extension: Some(None),
                     ..Default::default()
                 },
+                |_| Ok(()),
             )
             .await
             .unwrap();
@@ -541,15 +553,19 @@ async fn portal_rules_hold_in_the_database() {
             .await
             .unwrap()
             .unwrap();
-        store
-            .device_login(&d, ada_number.id, "a", &Secret::generate(), true)
-            .await
-            .unwrap();
+        let only_line = |number, user| {
+            let store = &store;
+            let d = &d;
+            async move {
+                let password = Secret::generate();
+                store
+                    .device_login(d, number, user, &password, true, |_| Ok(()))
+                    .await
+            }
+        };
+        only_line(ada_number.id, "a").await.unwrap();
         let (_, bob_number) = &users[1];
-        let e = store
-            .device_login(&d, bob_number.id, "b", &Secret::generate(), true)
-            .await
-            .unwrap_err();
+        let e = only_line(bob_number.id, "b").await.unwrap_err();
         assert!(
             e.to_string().contains("someone is already logged in"),
             "{backend}: {e}"
@@ -737,23 +753,26 @@ async fn lists_are_searched_and_paged_in_sql() {
                     ..Default::default()
                 };
                 store
-                    .number_update(t.id, n.id, &label, autoprov::model::AuditAction::Label)
+                    .number_update(
+                        t.id,
+                        n.id,
+                        &label,
+                        autoprov::model::AuditAction::Label,
+                        |_| Ok(()),
+                    )
                     .await
                     .unwrap();
             }
             store
-                .user_create(&NewUser {
-                    tenant_id: t.id,
-                    first_name: FirstName::parse(first).unwrap(),
-                    last_name: LastName::parse(last).unwrap(),
-                    email: email.map(str::to_owned),
-                    number_id: (i != 4).then_some(n.id),
-                    extension: Some(format!("7{i}")),
-                    mobile: None,
-                    contract_number: None,
-                    trunk_id: None,
-                    licences: Vec::new(),
-                })
+                .user_create(
+                    &NewUser {
+                        email: email.map(str::to_owned),
+                        number_id: (i != 4).then_some(n.id),
+                        extension: Some(format!("7{i}")),
+                        ..new_user(t.id, first, last)
+                    },
+                    |_| Ok(()),
+                )
                 .await
                 .unwrap();
         }
