@@ -900,3 +900,97 @@ async fn lists_are_searched_and_paged_in_sql() {
         db.drop_db().await;
     }
 }
+
+/// An admin over `store`, as the CLI and the API have one.
+fn admin_of(store: &Store) -> autoprov::admin::Admin {
+    let templates = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("device-templates");
+    let catalog = autoprov::render::Catalog::load(&templates).unwrap();
+    let defaults = autoprov::model::SiteDefaults {
+        time_zone: "Europe/Berlin".into(),
+        ntp_server: "pool.ntp.org".into(),
+        sip_domain: Some("sip.example.com".into()),
+        sip_transport: Transport::Tls,
+    };
+    autoprov::admin::Admin::new(store.clone(), std::sync::Arc::new(catalog), defaults)
+}
+
+/// Of two admin calls made at once, exactly one succeeds; the other gets the conflict the
+/// rule gives (`answer`), as it would have one call later.
+#[track_caller]
+fn one_wins<T: std::fmt::Debug>(
+    backend: &str,
+    both: (autoprov::Result<T>, autoprov::Result<T>),
+    answer: &str,
+) {
+    let lost = match both {
+        (Ok(_), Err(e)) | (Err(e), Ok(_)) => e,
+        (a, b) => panic!("{backend}: expected exactly one to win, got {a:?} and {b:?}"),
+    };
+    assert!(
+        matches!(lost, Error::Conflict(_)) && lost.to_string().contains(answer),
+        "{backend}: {lost}"
+    );
+}
+
+/// The checks that guard a write run inside its transaction: two admins racing on one rule
+/// cannot both pass it. Both calls read before either writes (they run interleaved on one
+/// thread), so a check made on a read before the write let both through, every round.
+#[tokio::test]
+async fn guards_hold_when_two_admins_race() {
+    use autoprov::admin::{NumberInput, SiteInput, UserInput};
+    for (backend, db) in backends("races").await {
+        let store = Store::connect(&db.url).await.unwrap();
+        let admin = admin_of(&store);
+        let t = admin.tenant_add("Acme").await.unwrap();
+        let hq = SiteInput {
+            name: "HQ".into(),
+            ..Default::default()
+        };
+        admin.site_add(t.id, &hq).await.unwrap();
+        for round in 0..5 {
+            let number = |i: u32| NumberInput {
+                number: format!("+4930555{round}{i}"),
+                status: Some("active".into()),
+                ..Default::default()
+            };
+            let user = |name: &str| UserInput {
+                first_name: name.into(),
+                last_name: format!("Round{round}"),
+                ..Default::default()
+            };
+            let n1 = admin.number_add(t.id, &number(1)).await.unwrap();
+            let n2 = admin.number_add(t.id, &number(2)).await.unwrap();
+            let n3 = admin.number_add(t.id, &number(3)).await.unwrap();
+            let ada = admin.user_add(t.id, &user("Ada")).await.unwrap();
+            let bob = admin.user_add(t.id, &user("Bob")).await.unwrap();
+
+            // A pending user activated twice at once: one activation, one "already active".
+            let twice = tokio::join!(
+                admin.user_activate(t.id, ada.id),
+                admin.user_activate(t.id, ada.id)
+            );
+            one_wins(backend, twice, "is already active");
+            admin.user_activate(t.id, bob.id).await.unwrap();
+            let ada = store.user_get(t.id, ada.id).await.unwrap();
+            let bob = store.user_get(t.id, bob.id).await.unwrap();
+
+            // One number to two users at once.
+            let both = tokio::join!(
+                admin.number_assign(t.id, &n1, &ada),
+                admin.number_assign(t.id, &n1, &bob)
+            );
+            one_wins(backend, both, "is already assigned to");
+
+            // Two numbers at once to the user still without one.
+            let holder = store.user_by_number(n1.id).await.unwrap().unwrap();
+            let free = if holder.id == ada.id { &bob } else { &ada };
+            let two = tokio::join!(
+                admin.number_assign(t.id, &n2, free),
+                admin.number_assign(t.id, &n3, free)
+            );
+            one_wins(backend, two, "already has a number");
+        }
+        store.close().await;
+        db.drop_db().await;
+    }
+}
