@@ -6,7 +6,7 @@ use rand::Rng;
 use super::{Admin, LoginDetails, LoginTarget};
 use crate::error::{Error, Result};
 use crate::model::{Device, ListQuery, Listed, Mac, Secret, TenantId, E164};
-use crate::store::{MacHolder, NewDevice, Reservation};
+use crate::store::{HandsetLines, MacHolder, NewDevice, Reservation};
 
 /// A handset to register.
 #[derive(Clone, Debug, Default, serde::Deserialize, utoipa::ToSchema)]
@@ -119,14 +119,14 @@ impl Admin {
     pub async fn device_move(&self, tenant: TenantId, handset: &str, site: &str) -> Result<Device> {
         let device = self.handset(tenant, handset).await?;
         let site = self.site(tenant, Some(site)).await?;
-        let record = self.store.device_record(device.id).await?;
-        if let Some(line) = record.lines.first() {
-            return Err(Error::Conflict(format!(
-                "{} is logged in to handset {}: log it out before moving the handset",
-                line.number, device.phone_id
-            )));
-        }
-        self.store.device_set_site(&device, site.id).await?;
+        let rule = |lines: &HandsetLines| match lines.0.first() {
+            Some(number) => Err(Error::Conflict(format!(
+                "{number} is logged in to handset {}: log it out before moving the handset",
+                device.phone_id
+            ))),
+            None => Ok(()),
+        };
+        self.store.device_set_site(&device, site.id, rule).await?;
         self.handset(tenant, handset).await
     }
 

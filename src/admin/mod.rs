@@ -1,7 +1,8 @@
 //! The admin operations and their rules — the hosted-PBX portal behaviour — used alike by the
 //! CLI, the REST API and the portal. Each operation validates its input into model types, checks
-//! the rules against the store, and writes through the store (which bumps the revision). Knows
-//! nothing of HTTP.
+//! the rules against the store, and writes through the store (which bumps the revision); a rule
+//! that guards a write goes with it, as a closure the store checks on the record it reads
+//! inside the write's transaction. Knows nothing of HTTP.
 
 mod devices;
 mod directory;

@@ -10,7 +10,7 @@ use crate::model::{
     merge_settings, parse_label, ListQuery, Listed, Mac, Number, NumberFeatures, NumberId,
     NumberStatus, NumberView, Secret, SiteId, TenantId, User, UserId, UserState, E164,
 };
-use crate::store::{NumberPatch, PinCheck};
+use crate::store::{NumberPatch, NumberUse, PinCheck, ShownBy};
 
 /// Which numbers to list: a site (id or name; the first alphabetically when absent, every site
 /// with `all`). A list's search (`ListQuery::q`) looks in the number and in "assigned to".
@@ -103,35 +103,10 @@ impl Admin {
         status: &str,
     ) -> Result<Number> {
         let status: NumberStatus = status.parse()?;
-        if number.status == status {
-            return Err(Error::Conflict(format!(
-                "{} is already {status}",
-                number.e164
-            )));
-        }
-        if status != NumberStatus::Active {
-            if let Some(user) = self.store.user_by_number(number.id).await? {
-                return Err(Error::Conflict(format!(
-                    "{} is assigned to {}: unassign it first",
-                    number.e164,
-                    user.display_name()
-                )));
-            }
-            self.check_not_shown(tenant, number).await?;
-            let logins = self.store.line_logins(tenant).await?;
-            if let Some(handset) = logins.iter().find(|l| l.number_id == number.id) {
-                return Err(Error::Conflict(format!(
-                    "{} is logged in to handset {}: log it out first",
-                    number.e164, handset.phone_id
-                )));
-            }
-        }
-        let patch = NumberPatch {
-            status: Some(status),
-            ..Default::default()
-        };
         self.store
-            .number_update(tenant, number.id, &patch, status.into())
+            .number_set_status(tenant, number.id, status, |(fresh, shown)| {
+                status_change(fresh, shown, status)
+            })
             .await
     }
 
@@ -143,21 +118,6 @@ impl Admin {
         number: &Number,
         user: &User,
     ) -> Result<Number> {
-        Self::actionable(number)?;
-        if let Some(holder) = self.store.user_by_number(number.id).await? {
-            return Err(Error::Conflict(format!(
-                "{} is already assigned to {}",
-                number.e164,
-                holder.display_name()
-            )));
-        }
-        if let Some(has) = &user.number {
-            return Err(Error::Conflict(format!(
-                "{} already has a number ({has}); unassign it first",
-                user.display_name()
-            )));
-        }
-        pending_config_locked(&user.display_name(), user.state)?;
         let extension = match user.extension {
             Some(_) => None,
             None => {
@@ -167,31 +127,30 @@ impl Admin {
                     .user_by_extension(tenant, &ext)
                     .await?
                     .is_none()
-                    .then_some(Some(ext))
+                    .then_some(ext)
             }
         };
-        self.check_trunk(tenant, number, user.trunk_id).await?;
-        let patch = crate::store::UserPatch {
-            number_id: Some(Some(number.id)),
-            extension,
-            ..Default::default()
-        };
-        self.store.user_update(tenant, user.id, &patch).await?;
+        let trunks = self.store.trunks(tenant, number.site_id).await?;
+        self.store
+            .user_assign_number(tenant, user.id, number.id, extension, |(fresh, to)| {
+                assignable(fresh, to)?;
+                super::users::trunk_rule(&fresh.number, to.trunk_id, &trunks)
+            })
+            .await?;
         self.store.number_get(tenant, number.id).await
     }
 
     /// Takes a number back from its user, with the user's PIN and call features (it stays
     /// logged in to its handset, as a shared line).
     pub async fn number_unassign(&self, tenant: TenantId, number: &Number) -> Result<Number> {
-        Self::actionable(number)?;
-        let user = self
-            .store
-            .user_by_number(number.id)
-            .await?
-            .ok_or_else(|| Error::Conflict(format!("{} is not assigned", number.e164)))?;
-        pending_config_locked(&user.display_name(), user.state)?;
         self.store
-            .user_unassign_number(tenant, user.id, &default_pin())
+            .user_unassign_number(tenant, number.id, &default_pin(), |fresh| {
+                Self::actionable(&fresh.number)?;
+                let user = fresh.holder.as_ref().ok_or_else(|| {
+                    Error::Conflict(format!("{} is not assigned", fresh.number.e164))
+                })?;
+                pending_config_locked(&user.display_name(), user.state)
+            })
             .await?;
         self.store.number_get(tenant, number.id).await
     }
@@ -216,8 +175,9 @@ impl Admin {
             label_last: Some(part("label_last", last)?),
             ..Default::default()
         };
+        let action = crate::model::AuditAction::Label;
         self.store
-            .number_update(tenant, number.id, &patch, crate::model::AuditAction::Label)
+            .number_update(tenant, number.id, &patch, action, Self::actionable)
             .await
     }
 
@@ -279,13 +239,9 @@ impl Admin {
             features: Some(features),
             ..Default::default()
         };
+        let action = crate::model::AuditAction::Features;
         self.store
-            .number_update(
-                tenant,
-                number.id,
-                &patch,
-                crate::model::AuditAction::Features,
-            )
+            .number_update(tenant, number.id, &patch, action, Self::actionable)
             .await
     }
 
@@ -339,37 +295,12 @@ impl Admin {
         }
     }
 
-    /// A number other numbers show as their CLI, or users as their displayed number, stays
-    /// active until they stop.
-    async fn check_not_shown(&self, tenant: TenantId, number: &Number) -> Result<()> {
-        let by_number = self
-            .store
-            .number_views(tenant, None)
-            .await?
-            .into_iter()
-            .find(|v| v.number.features.cli_number.as_ref() == Some(&number.e164))
-            .map(|v| v.number.e164.to_string());
-        let by_user = self
-            .store
-            .user_list(tenant)
-            .await?
-            .into_iter()
-            .find(|u| u.options.displayed_number.as_ref() == Some(&number.e164))
-            .map(|u| u.display_name());
-        match by_number.or(by_user) {
-            Some(who) => Err(Error::Conflict(format!(
-                "{} is shown to callers by {who}: change that first",
-                number.e164
-            ))),
-            None => Ok(()),
-        }
-    }
-
     /// Back to the default PIN, and unlocked.
     pub async fn number_reset_pin(&self, tenant: TenantId, number: &Number) -> Result<Number> {
         Self::actionable(number)?;
+        let action = crate::model::AuditAction::ResetPin;
         self.store
-            .number_set_pin(tenant, number.id, None, crate::model::AuditAction::ResetPin)
+            .number_set_pin(tenant, number.id, None, action, Self::actionable)
             .await
     }
 
@@ -381,21 +312,13 @@ impl Admin {
         number: &Number,
         pin: &str,
     ) -> Result<Number> {
-        Self::actionable(number)?;
-        if number.pin_locked {
-            // Setting a new PIN would open the lock: that is the admin's reset.
-            return Err(locked(&number.e164));
-        }
+        pin_settable(number)?;
         let pin = pin.trim();
         check_pin(pin, &number.default_pin)?;
         let hash = self.hasher.hash("PIN", pin.to_owned()).await?;
+        let action = crate::model::AuditAction::SetPin;
         self.store
-            .number_set_pin(
-                tenant,
-                number.id,
-                Some(&hash),
-                crate::model::AuditAction::SetPin,
-            )
+            .number_set_pin(tenant, number.id, Some(&hash), action, pin_settable)
             .await
     }
 
@@ -434,10 +357,7 @@ impl Admin {
         number: &Number,
         target: &LoginTarget,
     ) -> Result<LoginDetails> {
-        Self::actionable(number)?;
-        if let Some(user) = self.store.user_by_number(number.id).await? {
-            pending_config_locked(&user.display_name(), user.state)?;
-        }
+        line_change(&self.store.number_use(tenant, number.id).await?)?;
         let device = self.handset(tenant, &target.handset).await?;
         if device.site_id != number.site_id {
             return Err(Error::Conflict(format!(
@@ -478,6 +398,7 @@ impl Admin {
                 &sip_user,
                 &password,
                 !target.additional_line,
+                line_change,
             )
             .await?;
         Ok(LoginDetails {
@@ -492,11 +413,11 @@ impl Admin {
 
     /// Logs a number out of its handset.
     pub async fn number_logout(&self, tenant: TenantId, number: &Number) -> Result<Number> {
-        Self::actionable(number)?;
-        if let Some(user) = self.store.user_by_number(number.id).await? {
-            pending_config_locked(&user.display_name(), user.state)?;
-        }
-        if !self.store.number_logout(tenant, number.id).await? {
+        if !self
+            .store
+            .number_logout(tenant, number.id, line_change)
+            .await?
+        {
             return Err(Error::Conflict(format!(
                 "{} is not logged in to a handset",
                 number.e164
@@ -671,6 +592,81 @@ fn spreadsheet_safe(text: &str) -> String {
     } else {
         text.to_owned()
     }
+}
+
+/// Whether a number may move to `status`: not to the status it has; out of `active` only once
+/// no user holds it, nothing shows it to callers and no handset has it logged in.
+fn status_change(fresh: &NumberUse, shown: &ShownBy, status: NumberStatus) -> Result<()> {
+    let number = &fresh.number;
+    if number.status == status {
+        return Err(Error::Conflict(format!(
+            "{} is already {status}",
+            number.e164
+        )));
+    }
+    if status == NumberStatus::Active {
+        return Ok(());
+    }
+    if let Some(user) = &fresh.holder {
+        return Err(Error::Conflict(format!(
+            "{} is assigned to {}: unassign it first",
+            number.e164,
+            user.display_name()
+        )));
+    }
+    if let Some(who) = &shown.0 {
+        return Err(Error::Conflict(format!(
+            "{} is shown to callers by {who}: change that first",
+            number.e164
+        )));
+    }
+    match &fresh.handset {
+        Some(handset) => Err(Error::Conflict(format!(
+            "{} is logged in to handset {handset}: log it out first",
+            number.e164
+        ))),
+        None => Ok(()),
+    }
+}
+
+/// Whether `number` may go to `user`: an actionable number nobody holds, a user without a
+/// number who is not pending.
+fn assignable(number: &NumberUse, user: &User) -> Result<()> {
+    Admin::actionable(&number.number)?;
+    if let Some(holder) = &number.holder {
+        return Err(Error::Conflict(format!(
+            "{} is already assigned to {}",
+            number.number.e164,
+            holder.display_name()
+        )));
+    }
+    if let Some(has) = &user.number {
+        return Err(Error::Conflict(format!(
+            "{} already has a number ({has}); unassign it first",
+            user.display_name()
+        )));
+    }
+    pending_config_locked(&user.display_name(), user.state)
+}
+
+/// Whether a number's line may be logged in or out: an actionable number whose user, if any,
+/// is not pending.
+fn line_change(number: &NumberUse) -> Result<()> {
+    Admin::actionable(&number.number)?;
+    match &number.holder {
+        Some(user) => pending_config_locked(&user.display_name(), user.state),
+        None => Ok(()),
+    }
+}
+
+/// Whether a user may set their own PIN: an actionable number whose PIN is not locked
+/// (setting a new PIN would open the lock: that is the admin's reset).
+fn pin_settable(number: &Number) -> Result<()> {
+    Admin::actionable(number)?;
+    if number.pin_locked {
+        return Err(locked(&number.e164));
+    }
+    Ok(())
 }
 
 /// A pending user's configuration (number, handset, licences, mobile) is fixed until the

@@ -8,7 +8,7 @@ use crate::model::{
     LicenceKind, ListQuery, Listed, Number, NumberStatus, PbxOptions, Principal, Role, TenantId,
     User, UserId, UserState, E164,
 };
-use crate::store::{BlfGrant, NewUser, UserPatch};
+use crate::store::{BlfGrant, NewUser, NumberUse, Trunk, UserPatch};
 
 /// A new user, as the API takes it (`NewUser`) and the CLI fills it.
 #[derive(Clone, Debug, Default, serde::Deserialize, utoipa::ToSchema)]
@@ -176,7 +176,7 @@ impl Admin {
             None => None,
         };
         if let Some(n) = &number {
-            self.check_trunk(tenant, n, trunk).await?;
+            trunk_rule(n, trunk, &self.store.trunks(tenant, n.site_id).await?)?;
         }
         let extension = match (&input.extension, &number) {
             (Some(ext), _) => Some(parse_extension(ext)?),
@@ -186,20 +186,25 @@ impl Admin {
         if let Some(ext) = &extension {
             self.check_extension_free(tenant, ext, None).await?;
         }
-        // One transaction: the user with their configuration and licences, or nothing.
+        // One transaction: the user with their configuration and licences, or nothing; the
+        // number checked again inside it.
+        let rule = |fresh: &Option<NumberUse>| fresh.as_ref().map_or(Ok(()), new_users_number);
         self.store
-            .user_create(&NewUser {
-                tenant_id: tenant,
-                first_name,
-                last_name,
-                email,
-                number_id: number.map(|n| n.id),
-                extension,
-                mobile,
-                contract_number: contract,
-                trunk_id: trunk,
-                licences,
-            })
+            .user_create(
+                &NewUser {
+                    tenant_id: tenant,
+                    first_name,
+                    last_name,
+                    email,
+                    number_id: number.map(|n| n.id),
+                    extension,
+                    mobile,
+                    contract_number: contract,
+                    trunk_id: trunk,
+                    licences,
+                },
+                rule,
+            )
             .await
     }
 
@@ -229,36 +234,24 @@ impl Admin {
             app_email: change(input.app_email.as_deref(), parse_app_email)?,
             ..Default::default()
         };
-        let config_change =
-            patch.mobile.is_some() || patch.contract_number.is_some() || input.trunk.is_some();
-        if config_change {
-            super::numbers::pending_config_locked(&current.display_name(), current.state)?;
-        }
+        let rule = UpdateRule {
+            config: patch.mobile.is_some()
+                || patch.contract_number.is_some()
+                || input.trunk.is_some(),
+            app_email: patch.app_email.is_some(),
+        };
+        rule.config(current)?;
         if let Some(Some(ext)) = &patch.extension {
             self.check_extension_free(tenant, ext, Some(user)).await?;
         }
         if let Some(app_email) = &patch.app_email {
-            if current.app_login.is_some() {
-                return Err(Error::Conflict(format!(
-                    "{} has registered for the app (login {}): the registration e-mail is fixed",
-                    current.display_name(),
-                    current.app_login.as_deref().unwrap_or_default()
-                )));
-            }
+            rule.app_email(current)?;
             if *app_email == current.app_email {
                 patch.app_email = None;
             }
         }
         if let Some(t) = input.trunk.as_deref() {
-            let trunk = match t.trim() {
-                "" => None,
-                t => Some(self.trunk_id(tenant, t).await?),
-            };
-            if let Some(n) = current.number_id {
-                let number = self.store.number_get(tenant, n).await?;
-                self.check_trunk(tenant, &number, trunk).await?;
-            }
-            patch.trunk_id = Some(trunk);
+            patch.trunk_id = Some(self.trunk_change(current, t).await?);
         }
         if matches!(patch.email, Some(None))
             && current.options.missed_call_email
@@ -276,7 +269,25 @@ impl Admin {
             };
             patch.options = Some(self.options_change(current, changes, email).await?);
         }
-        self.store.user_update(tenant, user, &patch).await
+        // Checked again on the user as the write reads them.
+        let check = |u: &User| rule.config(u).and_then(|()| rule.app_email(u));
+        self.store.user_update(tenant, user, &patch, check).await
+    }
+
+    /// The trunk `key` names for `current` (none for an empty text), checked against the
+    /// site of their number.
+    async fn trunk_change(&self, current: &User, key: &str) -> Result<Option<i64>> {
+        let tenant = current.tenant_id;
+        let trunk = match key.trim() {
+            "" => None,
+            t => Some(self.trunk_id(tenant, t).await?),
+        };
+        if let Some(n) = current.number_id {
+            let number = self.store.number_get(tenant, n).await?;
+            let trunks = self.store.trunks(tenant, number.site_id).await?;
+            trunk_rule(&number, trunk, &trunks)?;
+        }
+        Ok(trunk)
     }
 
     /// `current`'s PBX options with `changes` merged in, checked whole (`email`: whether the
@@ -320,24 +331,15 @@ impl Admin {
         login: &str,
     ) -> Result<User> {
         let user = current.id;
-        if current.app_email.is_none() {
-            return Err(Error::Conflict(format!(
-                "{} has no app registration e-mail, so no invitation to register",
-                current.display_name()
-            )));
-        }
-        if current.app_login.is_some() {
-            return Err(Error::Conflict(format!(
-                "{} has already registered",
-                current.display_name()
-            )));
-        }
+        registrable(current)?;
         let login = parse_label("login", login)?;
         let patch = UserPatch {
             app_login: Some(Some(login)),
             ..Default::default()
         };
-        self.store.user_update(tenant, user, &patch).await
+        self.store
+            .user_update(tenant, user, &patch, registrable)
+            .await
     }
 
     /// Sets exactly which licences the user holds; new ones come from the tenant's pools.
@@ -352,14 +354,19 @@ impl Admin {
         let mut kinds: Vec<LicenceKind> = kinds.iter().map(|k| k.parse()).collect::<Result<_>>()?;
         kinds.sort_by_key(|k| k.as_str());
         kinds.dedup();
-        if current.options.personal_conference_room && !kinds.contains(&LicenceKind::ConferenceRoom)
-        {
-            return Err(Error::Conflict(format!(
-                "{} has a personal conference room: turn that option off before taking the conference-room licence",
-                current.display_name()
-            )));
-        }
-        self.store.user_licences_set(tenant, user, &kinds).await?;
+        let rule = |u: &User| {
+            super::numbers::pending_config_locked(&u.display_name(), u.state)?;
+            if u.options.personal_conference_room && !kinds.contains(&LicenceKind::ConferenceRoom) {
+                return Err(Error::Conflict(format!(
+                    "{} has a personal conference room: turn that option off before taking the conference-room licence",
+                    u.display_name()
+                )));
+            }
+            Ok(())
+        };
+        self.store
+            .user_licences_set(tenant, user, &kinds, rule)
+            .await?;
         self.store.user_licences(tenant, user).await
     }
 
@@ -382,48 +389,12 @@ impl Admin {
         ))
     }
 
-    /// With several trunks at the number's site, a preferred trunk of that site must be chosen.
-    pub(super) async fn check_trunk(
-        &self,
-        tenant: TenantId,
-        number: &Number,
-        trunk: Option<i64>,
-    ) -> Result<()> {
-        let trunks = self.store.trunks(tenant, number.site_id).await?;
-        match trunk {
-            Some(t) if !trunks.iter().any(|x| x.id == t) => Err(Error::invalid(
-                "trunk",
-                format!("trunk {t} is not at the site of {}", number.e164),
-            )),
-            None if trunks.len() > 1 => Err(Error::invalid(
-                "trunk",
-                format!(
-                    "the site of {} has {} trunks: choose a preferred trunk ({})",
-                    number.e164,
-                    trunks.len(),
-                    trunks
-                        .iter()
-                        .map(|t| t.name.as_str())
-                        .collect::<Vec<_>>()
-                        .join(", ")
-                ),
-            )),
-            _ => Ok(()),
-        }
-    }
-
     /// Moves a user to `active`: from `pending` or `failed` (the operator's activation) or from
     /// `deactivated` (reactivation).
     pub async fn user_activate(&self, tenant: TenantId, current: &User) -> Result<User> {
         let user = current.id;
-        if current.state == UserState::Active {
-            return Err(Error::Conflict(format!(
-                "user {} is already active",
-                current.display_name()
-            )));
-        }
         self.store
-            .user_set_state(tenant, user, UserState::Active)
+            .user_set_state(tenant, user, UserState::Active, activatable)
             .await
     }
 
@@ -440,23 +411,7 @@ impl Admin {
     async fn assignable_number(&self, tenant: TenantId, number: &str) -> Result<Number> {
         let e164: E164 = number.parse()?;
         let number = self.store.number_by_e164(tenant, &e164).await?;
-        if number.status != NumberStatus::Active {
-            return Err(Error::Conflict(format!(
-                "{e164} is {}; only an active number can be assigned",
-                number.status
-            )));
-        }
-        if number.is_main {
-            return Err(Error::Conflict(format!(
-                "{e164} is its site's main number and cannot be assigned to a user"
-            )));
-        }
-        if let Some(holder) = self.store.user_by_number(number.id).await? {
-            return Err(Error::Conflict(format!(
-                "{e164} is already assigned to {}",
-                holder.display_name()
-            )));
-        }
+        new_users_number(&self.store.number_use(tenant, number.id).await?)?;
         Ok(number)
     }
 
@@ -600,15 +555,8 @@ impl Admin {
     /// Marks a pending user as failed (the operator could not activate them).
     pub async fn user_fail(&self, tenant: TenantId, current: &User) -> Result<User> {
         let user = current.id;
-        if current.state != UserState::Pending {
-            return Err(Error::Conflict(format!(
-                "user {} is {}; only a pending user can fail activation",
-                current.display_name(),
-                current.state
-            )));
-        }
         self.store
-            .user_set_state(tenant, user, UserState::Failed)
+            .user_set_state(tenant, user, UserState::Failed, failable)
             .await
     }
 
@@ -623,13 +571,7 @@ impl Admin {
         mode: Option<&str>,
     ) -> Result<User> {
         let user = current.id;
-        if current.state != UserState::Active {
-            return Err(Error::Conflict(format!(
-                "user {} is {}; only an active user can be deactivated",
-                current.display_name(),
-                current.state
-            )));
-        }
+        deactivatable(current)?;
         let announcement = announcement
             .map(str::trim)
             .filter(|a| !a.is_empty())
@@ -650,6 +592,7 @@ impl Admin {
                 announcement.as_deref(),
                 transfer.as_ref().map(|t| t.as_str()),
                 mode,
+                deactivatable,
             )
             .await
     }
@@ -658,15 +601,144 @@ impl Admin {
     /// handset, the user leaves every monitor list. A pending (or failed) user cannot be deleted.
     pub async fn user_delete(&self, tenant: TenantId, current: &User) -> Result<()> {
         let user = current.id;
-        if !matches!(current.state, UserState::Active | UserState::Deactivated) {
-            return Err(Error::Conflict(format!(
-                "user {} is {}: only active or deactivated users can be deleted",
-                current.display_name(),
-                current.state
-            )));
+        let pin = super::numbers::default_pin();
+        self.store.user_delete(tenant, user, &pin, deletable).await
+    }
+}
+
+// The life-cycle rules, checked on the user as the write reads them.
+
+fn activatable(user: &User) -> Result<()> {
+    refuse_unless(user, user.state != UserState::Active, "already active")
+}
+
+fn failable(user: &User) -> Result<()> {
+    let why = format!("{}; only a pending user can fail activation", user.state);
+    refuse_unless(user, user.state == UserState::Pending, &why)
+}
+
+fn deactivatable(user: &User) -> Result<()> {
+    let why = format!("{}; only an active user can be deactivated", user.state);
+    refuse_unless(user, user.state == UserState::Active, &why)
+}
+
+fn deletable(user: &User) -> Result<()> {
+    let why = format!(
+        "{}: only active or deactivated users can be deleted",
+        user.state
+    );
+    let ok = matches!(user.state, UserState::Active | UserState::Deactivated);
+    refuse_unless(user, ok, &why)
+}
+
+/// `Ok` when `ok`, else the conflict "user NAME is WHY".
+fn refuse_unless(user: &User, ok: bool, why: &str) -> Result<()> {
+    match ok {
+        true => Ok(()),
+        false => Err(Error::Conflict(format!(
+            "user {} is {why}",
+            user.display_name()
+        ))),
+    }
+}
+
+/// A number a new user may be given: active, not the site's main number, and not someone
+/// else's already.
+fn new_users_number(fresh: &NumberUse) -> Result<()> {
+    let number = &fresh.number;
+    let e164 = &number.e164;
+    if number.status != NumberStatus::Active {
+        return Err(Error::Conflict(format!(
+            "{e164} is {}; only an active number can be assigned",
+            number.status
+        )));
+    }
+    if number.is_main {
+        return Err(Error::Conflict(format!(
+            "{e164} is its site's main number and cannot be assigned to a user"
+        )));
+    }
+    if let Some(holder) = &fresh.holder {
+        return Err(Error::Conflict(format!(
+            "{e164} is already assigned to {}",
+            holder.display_name()
+        )));
+    }
+    Ok(())
+}
+
+/// What a user update changes that a rule guards: their configuration (fixed while pending),
+/// their app registration e-mail (fixed once registered).
+struct UpdateRule {
+    config: bool,
+    app_email: bool,
+}
+
+impl UpdateRule {
+    fn config(&self, user: &User) -> Result<()> {
+        match self.config {
+            true => super::numbers::pending_config_locked(&user.display_name(), user.state),
+            false => Ok(()),
         }
-        self.store
-            .user_delete(tenant, user, &super::numbers::default_pin())
-            .await
+    }
+
+    fn app_email(&self, user: &User) -> Result<()> {
+        match self.app_email {
+            true => app_email_open(user),
+            false => Ok(()),
+        }
+    }
+}
+
+/// The app registration e-mail can change until the user registers.
+fn app_email_open(user: &User) -> Result<()> {
+    match &user.app_login {
+        Some(login) => Err(Error::Conflict(format!(
+            "{} has registered for the app (login {login}): the registration e-mail is fixed",
+            user.display_name()
+        ))),
+        None => Ok(()),
+    }
+}
+
+/// The app may report a registration once, for a user it invited.
+fn registrable(user: &User) -> Result<()> {
+    if user.app_email.is_none() {
+        return Err(Error::Conflict(format!(
+            "{} has no app registration e-mail, so no invitation to register",
+            user.display_name()
+        )));
+    }
+    if user.app_login.is_some() {
+        return Err(Error::Conflict(format!(
+            "{} has already registered",
+            user.display_name()
+        )));
+    }
+    Ok(())
+}
+
+/// With several trunks at the number's site (`trunks`), a preferred trunk of that site must
+/// be chosen.
+pub(super) fn trunk_rule(number: &Number, trunk: Option<i64>, trunks: &[Trunk]) -> Result<()> {
+    match trunk {
+        Some(t) if !trunks.iter().any(|x| x.id == t) => Err(Error::invalid(
+            "trunk",
+            format!("trunk {t} is not at the site of {}", number.e164),
+        )),
+        None if trunks.len() > 1 => Err(Error::invalid(
+            "trunk",
+            format!(
+                "the site of {} has {} trunks: choose a preferred trunk ({})",
+                number.e164,
+                trunks.len(),
+                trunks
+                    .iter()
+                    .map(|t| t.name.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+        )),
+        _ => Ok(()),
     }
 }

@@ -5,7 +5,7 @@ use sqlx::any::AnyRow;
 use super::lists::ListSql;
 use super::tenants::{site_from, SITE_COLUMNS};
 use super::users::{user_columns, user_from};
-use super::{corrupt, get, now, store_err, unique_or_store, Store};
+use super::{corrupt, get, now, store_err, unique_or_store, Fresh, NumberUse, Store};
 use crate::error::{Error, Result};
 use crate::model::{
     join_label, AuditAction, AuditEntity, Device, DeviceAccess, DeviceId, DeviceLine, DeviceRecord,
@@ -165,9 +165,17 @@ impl Store {
         Ok(true)
     }
 
-    /// Moves a handset to another site of its tenant.
-    pub async fn device_set_site(&self, device: &Device, site: SiteId) -> Result<()> {
+    /// Moves a handset to another site of its tenant, once `rule` holds for its lines as the
+    /// write reads them.
+    pub async fn device_set_site(
+        &self,
+        device: &Device,
+        site: SiteId,
+        rule: impl FnOnce(&HandsetLines) -> Result<()> + Send,
+    ) -> Result<()> {
         let mut tx = self.begin_write().await?;
+        tx.checked::<HandsetLines>(device.tenant_id, device.id, rule)
+            .await?;
         tx.snapshot_before(AuditEntity::Device, device.id.0).await?;
         tx.update(
             "devices",
@@ -306,19 +314,17 @@ impl Store {
         row.as_ref().map(device_from).transpose()
     }
 
-    /// Logs `number` out of whatever handset it is in; `false` if it was in none.
-    pub async fn number_logout(&self, tenant: TenantId, number: NumberId) -> Result<bool> {
+    /// Logs `number` out of whatever handset it is in; `false` if it was in none. Once `rule`
+    /// holds for the number's use as the write reads it.
+    pub async fn number_logout(
+        &self,
+        tenant: TenantId,
+        number: NumberId,
+        rule: impl FnOnce(&NumberUse) -> Result<()> + Send,
+    ) -> Result<bool> {
         let mut tx = self.begin_write().await?;
-        let logged_in: Option<i64> = sqlx::query_scalar(
-            "SELECT l.device_id FROM device_lines l JOIN devices d ON d.id = l.device_id \
-             WHERE l.number_id = $1 AND d.tenant_id = $2",
-        )
-        .bind(number.0)
-        .bind(tenant.0)
-        .fetch_optional(tx.conn())
-        .await
-        .map_err(store_err)?;
-        if logged_in.is_none() {
+        let fresh = tx.checked::<NumberUse>(tenant, number, rule).await?;
+        if fresh.handset.is_none() {
             return Ok(false);
         }
         tx.snapshot_before(AuditEntity::Number, number.0).await?;
@@ -505,7 +511,8 @@ impl Store {
     /// Returns the slot.
     ///
     /// With `only_line`, a handset that already has a line is refused here, inside the write
-    /// transaction, so two concurrent logins cannot both take it.
+    /// transaction, so two concurrent logins cannot both take it; so is a number `rule` refuses
+    /// as the write reads its use.
     pub async fn device_login(
         &self,
         device: &Device,
@@ -513,8 +520,11 @@ impl Store {
         sip_user: &str,
         sip_password: &Secret,
         only_line: bool,
+        rule: impl FnOnce(&NumberUse) -> Result<()> + Send,
     ) -> Result<u16> {
         let mut tx = self.begin_write().await?;
+        tx.checked::<NumberUse>(device.tenant_id, number, rule)
+            .await?;
         let position: i64 = sqlx::query_scalar(
             "SELECT COALESCE(MAX(position), 0) + 1 FROM device_lines WHERE device_id = $1",
         )
@@ -644,6 +654,34 @@ pub(super) fn device_from(row: &AnyRow) -> Result<Device> {
             first_contact_until: get(row, "first_contact_until")?,
         },
     })
+}
+
+/// The numbers logged in to a handset, by account slot, as a guarded write reads them.
+#[derive(Clone, Debug)]
+pub struct HandsetLines(pub Vec<E164>);
+
+impl Fresh for HandsetLines {
+    type Key = DeviceId;
+
+    async fn read(
+        conn: &mut sqlx::AnyConnection,
+        _tenant: TenantId,
+        id: DeviceId,
+    ) -> Result<HandsetLines> {
+        let numbers: Vec<String> = sqlx::query_scalar(
+            "SELECT n.e164 FROM device_lines l JOIN numbers n ON n.id = l.number_id \
+             WHERE l.device_id = $1 ORDER BY l.position",
+        )
+        .bind(id.0)
+        .fetch_all(conn)
+        .await
+        .map_err(store_err)?;
+        let numbers = numbers
+            .iter()
+            .map(|n| n.parse().map_err(|e| corrupt("number", e)))
+            .collect::<Result<_>>()?;
+        Ok(HandsetLines(numbers))
+    }
 }
 
 /// A line's account slot as stored.

@@ -6,7 +6,7 @@ use super::lists::ListSql;
 use super::{get, now, store_err, unique_or_store, Store};
 use crate::error::{Error, Result};
 use crate::model::{
-    AuditAction, AuditEntity, LicenceKind, ListQuery, Listed, SiteId, TenantId, UserId,
+    AuditAction, AuditEntity, LicenceKind, ListQuery, Listed, SiteId, TenantId, User, UserId,
 };
 
 /// A tenant's pool of one kind of licence.
@@ -99,27 +99,22 @@ impl Store {
     }
 
     pub async fn user_licences(&self, tenant: TenantId, user: UserId) -> Result<Vec<LicenceKind>> {
-        let rows: Vec<String> = sqlx::query_scalar(
-            "SELECT kind FROM user_licences WHERE tenant_id = $1 AND user_id = $2 ORDER BY kind",
-        )
-        .bind(tenant.0)
-        .bind(user.0)
-        .fetch_all(&self.pool)
-        .await
-        .map_err(store_err)?;
-        rows.iter().map(|k| k.parse()).collect()
+        read_licences(&self.pool, tenant, user).await
     }
 
     /// Gives `user` exactly `kinds`: new ones come from the pool (refused when it is empty),
-    /// dropped ones go back. One transaction, so two admins cannot overdraw a pool.
+    /// dropped ones go back. One transaction, so two admins cannot overdraw a pool; `rule` is
+    /// checked on the user as it reads them.
     pub async fn user_licences_set(
         &self,
         tenant: TenantId,
         user: UserId,
         kinds: &[LicenceKind],
+        rule: impl FnOnce(&User) -> Result<()> + Send,
     ) -> Result<()> {
-        let before = self.user_licences(tenant, user).await?;
         let mut tx = self.begin_write().await?;
+        tx.checked::<User>(tenant, user, rule).await?;
+        let before = read_licences(tx.conn(), tenant, user).await?;
         sqlx::query("DELETE FROM user_licences WHERE tenant_id = $1 AND user_id = $2")
             .bind(tenant.0)
             .bind(user.0)
@@ -188,6 +183,23 @@ impl Store {
         )
         .await
     }
+}
+
+/// The licences `user` holds, read with `conn`: the pool, or a write's transaction.
+async fn read_licences<'c>(
+    conn: impl sqlx::Executor<'c, Database = sqlx::Any>,
+    tenant: TenantId,
+    user: UserId,
+) -> Result<Vec<LicenceKind>> {
+    let rows: Vec<String> = sqlx::query_scalar(
+        "SELECT kind FROM user_licences WHERE tenant_id = $1 AND user_id = $2 ORDER BY kind",
+    )
+    .bind(tenant.0)
+    .bind(user.0)
+    .fetch_all(conn)
+    .await
+    .map_err(store_err)?;
+    rows.iter().map(|k| k.parse()).collect()
 }
 
 fn trunk_from(row: &AnyRow) -> Result<Trunk> {

@@ -9,6 +9,10 @@
 //! write lock on both backends (SQLite's database lock, PostgreSQL's row lock on `revision`), so
 //! revisions commit in order; its commit stamps the tenant's revision and the change log in the
 //! same transaction, then tells the in-process [`Revisions`].
+//!
+//! A write an admin rule guards takes the rule as a closure and runs it on its subject as the
+//! transaction reads it (`WriteTx::checked`), after the revision bump: no other write can
+//! change what the rule saw before this one commits.
 
 mod audit;
 mod devices;
@@ -31,10 +35,10 @@ use sqlx::any::{AnyConnectOptions, AnyPoolOptions, AnyRow};
 use sqlx::{Any, AnyPool, ConnectOptions, Executor, Row, Transaction};
 
 pub use audit::{AuditEntry, AuditFilter};
-pub use devices::{DeviceTrust, LastSeen, LineLogin, NewDevice, Sighting};
+pub use devices::{DeviceTrust, HandsetLines, LastSeen, LineLogin, NewDevice, Sighting};
 pub use licences::{LicencePool, Trunk};
 pub use monitors::BlfGrant;
-pub use numbers::{NewNumber, NumberPatch, PinCheck, PIN_ATTEMPTS};
+pub use numbers::{NewNumber, NumberPatch, NumberUse, PinCheck, ShownBy, PIN_ATTEMPTS};
 pub use reservations::{MacHolder, Reservation};
 pub use revisions::Revisions;
 pub use tenants::NewSite;
@@ -199,6 +203,12 @@ impl Store {
         Ok(())
     }
 
+    /// `T` as it is now, outside any write.
+    async fn read_now<T: Fresh>(&self, tenant: TenantId, key: T::Key) -> Result<T> {
+        let mut conn = self.pool.acquire().await.map_err(store_err)?;
+        T::read(&mut conn, tenant, key).await
+    }
+
     /// Starts a write: the revision bump comes first so the transaction holds the write lock from
     /// its first statement (no lock upgrade that could fail under a concurrent writer).
     async fn begin_write(&self) -> Result<WriteTx<'_>> {
@@ -239,6 +249,9 @@ enum Value {
     Text(Option<String>),
     Int(Option<i64>),
 }
+
+/// The columns an `UPDATE` sets, with their values.
+type Sets = Vec<(&'static str, Value)>;
 
 /// An open write transaction that has already taken the next revision.
 struct WriteTx<'s> {
@@ -306,6 +319,23 @@ impl WriteTx<'_> {
         self.also = Some(tenant);
     }
 
+    /// Reads `T` again inside this transaction and checks the admin's `rule` on it: a rule that
+    /// passes here still holds when the write commits.
+    async fn checked<T: Fresh>(
+        &mut self,
+        tenant: TenantId,
+        key: T::Key,
+        rule: impl FnOnce(&T) -> Result<()>,
+    ) -> Result<T> {
+        let fresh = self.fresh(tenant, key).await?;
+        rule(&fresh).map(|()| fresh)
+    }
+
+    /// Reads `T` inside this transaction.
+    async fn fresh<T: Fresh>(&mut self, tenant: TenantId, key: T::Key) -> Result<T> {
+        T::read(&mut self.tx, tenant, key).await
+    }
+
     /// Keeps the record as it is now, before this transaction changes it, for the audit trail.
     async fn snapshot_before(&mut self, entity: AuditEntity, id: i64) -> Result<()> {
         self.before = audit::snapshot(&mut self.tx, entity, id).await?;
@@ -361,6 +391,47 @@ impl WriteTx<'_> {
     }
 }
 
+/// A record a guarded write reads inside its transaction (see [`WriteTx::checked`]).
+trait Fresh: Sized {
+    /// What names the record within its tenant.
+    type Key: Copy;
+
+    async fn read(conn: &mut sqlx::AnyConnection, tenant: TenantId, key: Self::Key)
+        -> Result<Self>;
+}
+
+/// Two records a rule looks at together (a number and the user it goes to).
+impl<A: Fresh, B: Fresh> Fresh for (A, B) {
+    type Key = (A::Key, B::Key);
+
+    async fn read(
+        conn: &mut sqlx::AnyConnection,
+        tenant: TenantId,
+        (a, b): Self::Key,
+    ) -> Result<Self> {
+        Ok((
+            A::read(conn, tenant, a).await?,
+            B::read(conn, tenant, b).await?,
+        ))
+    }
+}
+
+/// A record that may not be there to read (a new user without a number).
+impl<T: Fresh> Fresh for Option<T> {
+    type Key = Option<T::Key>;
+
+    async fn read(
+        conn: &mut sqlx::AnyConnection,
+        tenant: TenantId,
+        key: Self::Key,
+    ) -> Result<Self> {
+        match key {
+            Some(key) => T::read(conn, tenant, key).await.map(Some),
+            None => Ok(None),
+        }
+    }
+}
+
 fn now() -> i64 {
     std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
@@ -392,6 +463,23 @@ fn unique_or_store(e: sqlx::Error, message: impl FnOnce() -> String) -> Error {
         sqlx::Error::Database(db) if db.is_unique_violation() => Error::Conflict(message()),
         _ => store_err(e),
     }
+}
+
+/// The row `sql` finds with `id` and `tenant` bound as `$1` and `$2`, read with `conn` (the
+/// pool, or a write's transaction); none is `NotFound` for the record `what`.
+async fn row_by_id<'c>(
+    conn: impl Executor<'c, Database = Any>,
+    sql: &str,
+    (what, id): (&'static str, i64),
+    tenant: TenantId,
+) -> Result<AnyRow> {
+    sqlx::query(sql)
+        .bind(id)
+        .bind(tenant.0)
+        .fetch_optional(conn)
+        .await
+        .map_err(store_err)?
+        .ok_or_else(|| Error::not_found(what, id))
 }
 
 fn get<'r, T>(row: &'r AnyRow, column: &str) -> Result<T>

@@ -1,13 +1,14 @@
 //! Phone numbers allocated to a tenant's sites.
 
 use sqlx::any::AnyRow;
+use sqlx::AnyConnection;
 
 use super::lists::ListSql;
-use super::{corrupt, get, now, store_err, unique_or_store, Store, Value};
+use super::{corrupt, get, now, store_err, unique_or_store, Fresh, Sets, Store, Value};
 use crate::error::{Error, Result};
 use crate::model::{
     AuditAction, AuditEntity, ListQuery, Listed, LoggedIn, Number, NumberFeatures, NumberId,
-    NumberStatus, NumberView, SiteId, TenantId, UserId, E164,
+    NumberStatus, NumberView, SiteId, TenantId, User, UserId, E164,
 };
 
 #[derive(Clone, Debug)]
@@ -34,6 +35,21 @@ pub struct NumberPatch {
     pub label_last: Option<Option<String>>,
     pub features: Option<NumberFeatures>,
 }
+
+/// A number with who uses it, as a guarded write reads it: the user it is assigned to and the
+/// handset it is logged in to.
+#[derive(Clone, Debug)]
+pub struct NumberUse {
+    pub number: Number,
+    pub holder: Option<User>,
+    /// The Phone ID of the handset the number is logged in to.
+    pub handset: Option<String>,
+}
+
+/// Who shows a number to callers: the first number that has it as its CLI (its E.164), else
+/// the first user who has it as their displayed number (their name).
+#[derive(Clone, Debug)]
+pub struct ShownBy(pub Option<String>);
 
 /// What a PIN check found.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -83,58 +99,57 @@ impl Store {
     }
 
     pub async fn number_get(&self, tenant: TenantId, id: NumberId) -> Result<Number> {
-        let row = sqlx::query(&format!(
-            "SELECT {COLUMNS} FROM numbers WHERE id = $1 AND tenant_id = $2"
-        ))
-        .bind(id.0)
-        .bind(tenant.0)
-        .fetch_optional(&self.pool)
-        .await
-        .map_err(store_err)?
-        .ok_or_else(|| Error::not_found("number", id))?;
-        number_from(&row)
+        self.read_now(tenant, id).await
     }
 
+    /// A number with its holder and handset.
+    pub async fn number_use(&self, tenant: TenantId, id: NumberId) -> Result<NumberUse> {
+        self.read_now(tenant, id).await
+    }
+
+    /// Applies `patch`, once `rule` holds for the number as the write reads it.
     pub async fn number_update(
         &self,
         tenant: TenantId,
         id: NumberId,
         patch: &NumberPatch,
         action: AuditAction,
+        rule: impl FnOnce(&Number) -> Result<()> + Send,
     ) -> Result<Number> {
-        let mut sets: Vec<(&str, Value)> = Vec::new();
-        if let Some(status) = patch.status {
-            sets.push(("status", Value::Text(Some(status.as_str().to_owned()))));
-        }
-        for (column, value) in [
-            ("label_first", &patch.label_first),
-            ("label_last", &patch.label_last),
-        ] {
-            if let Some(v) = value {
-                sets.push((column, Value::Text(v.clone())));
-            }
-        }
-        if let Some(f) = &patch.features {
-            let json = serde_json::to_string(f).map_err(Error::json("number features"))?;
-            sets.push(("features", Value::Text(Some(json))));
-        }
-        self.number_write(tenant, id, &sets, action).await
+        self.number_write(tenant, (id, id), &number_sets(patch)?, action, rule)
+            .await
+    }
+
+    /// Moves a number to `status`, once `rule` holds for its use and who shows it to callers, as
+    /// the write reads them.
+    pub async fn number_set_status(
+        &self,
+        tenant: TenantId,
+        id: NumberId,
+        status: NumberStatus,
+        rule: impl FnOnce(&(NumberUse, ShownBy)) -> Result<()> + Send,
+    ) -> Result<Number> {
+        let sets = [("status", Value::Text(Some(status.as_str().to_owned())))];
+        self.number_write(tenant, (id, (id, id)), &sets, status.into(), rule)
+            .await
     }
 
     /// Sets the user's own PIN (an argon2 hash), or back to the default with `None`; either
-    /// way the lock opens.
+    /// way the lock opens. Once `rule` holds for the number as the write reads it.
     pub async fn number_set_pin(
         &self,
         tenant: TenantId,
         id: NumberId,
         hash: Option<&str>,
         action: AuditAction,
+        rule: impl FnOnce(&Number) -> Result<()> + Send,
     ) -> Result<Number> {
         let sets = [
             ("pin_hash", Value::Text(hash.map(str::to_owned))),
             ("pin_failures", Value::Int(Some(0))),
         ];
-        self.number_write(tenant, id, &sets, action).await
+        self.number_write(tenant, (id, id), &sets, action, rule)
+            .await
     }
 
     /// Records a PIN check: a right PIN clears the count, a wrong one adds to it. Not a
@@ -165,17 +180,21 @@ impl Store {
         })
     }
 
-    async fn number_write(
+    /// `sets` on number `id`, once `rule` holds for the `T` named `key` inside the write.
+    async fn number_write<T: Fresh>(
         &self,
         tenant: TenantId,
-        id: NumberId,
+        (id, key): (NumberId, T::Key),
         sets: &[(&str, Value)],
         action: AuditAction,
+        rule: impl FnOnce(&T) -> Result<()>,
     ) -> Result<Number> {
         if sets.is_empty() {
+            rule(&self.read_now::<T>(tenant, key).await?)?;
             return self.number_get(tenant, id).await;
         }
         let mut tx = self.begin_write().await?;
+        tx.checked::<T>(tenant, key, rule).await?;
         tx.snapshot_before(AuditEntity::Number, id.0).await?;
         let done = tx
             .update("numbers", sets, &[], id.0, tenant)
@@ -262,6 +281,87 @@ impl Store {
                 .await
                 .map_err(store_err)?;
         Ok(n > 0)
+    }
+}
+
+/// The columns `patch` sets.
+fn number_sets(patch: &NumberPatch) -> Result<Sets> {
+    let mut sets: Sets = Vec::new();
+    if let Some(status) = patch.status {
+        sets.push(("status", Value::Text(Some(status.as_str().to_owned()))));
+    }
+    for (column, value) in [
+        ("label_first", &patch.label_first),
+        ("label_last", &patch.label_last),
+    ] {
+        if let Some(v) = value {
+            sets.push((column, Value::Text(v.clone())));
+        }
+    }
+    if let Some(f) = &patch.features {
+        let json = serde_json::to_string(f).map_err(Error::json("number features"))?;
+        sets.push(("features", Value::Text(Some(json))));
+    }
+    Ok(sets)
+}
+
+impl Fresh for Number {
+    type Key = NumberId;
+
+    async fn read(conn: &mut AnyConnection, tenant: TenantId, id: NumberId) -> Result<Number> {
+        let sql = format!("SELECT {COLUMNS} FROM numbers WHERE id = $1 AND tenant_id = $2");
+        number_from(&super::row_by_id(conn, &sql, ("number", id.0), tenant).await?)
+    }
+}
+
+impl Fresh for NumberUse {
+    type Key = NumberId;
+
+    async fn read(conn: &mut AnyConnection, tenant: TenantId, id: NumberId) -> Result<NumberUse> {
+        let number = Number::read(conn, tenant, id).await?;
+        let holder = super::users::read_holder(&mut *conn, id).await?;
+        let handset: Option<String> = sqlx::query_scalar(
+            "SELECT d.phone_id FROM device_lines l JOIN devices d ON d.id = l.device_id \
+             WHERE l.number_id = $1",
+        )
+        .bind(id.0)
+        .fetch_optional(&mut *conn)
+        .await
+        .map_err(store_err)?;
+        Ok(NumberUse {
+            number,
+            holder,
+            handset,
+        })
+    }
+}
+
+impl Fresh for ShownBy {
+    type Key = NumberId;
+
+    /// The tenant's numbers by E.164 and its users by name, as the lists show them.
+    async fn read(conn: &mut AnyConnection, tenant: TenantId, id: NumberId) -> Result<ShownBy> {
+        let e164 = Number::read(conn, tenant, id).await?.e164;
+        let numbers = sqlx::query(&format!(
+            "SELECT {COLUMNS} FROM numbers WHERE tenant_id = $1 ORDER BY e164"
+        ))
+        .bind(tenant.0)
+        .fetch_all(&mut *conn)
+        .await
+        .map_err(store_err)?;
+        for row in &numbers {
+            let n = number_from(row)?;
+            if n.features.cli_number.as_ref() == Some(&e164) {
+                return Ok(ShownBy(Some(n.e164.to_string())));
+            }
+        }
+        let users = super::users::read_users(&mut *conn, tenant).await?;
+        Ok(ShownBy(
+            users
+                .into_iter()
+                .find(|u| u.options.displayed_number.as_ref() == Some(&e164))
+                .map(|u| u.display_name()),
+        ))
     }
 }
 

@@ -2,7 +2,7 @@
 //! registered"), and moving a handset from one tenant to another.
 
 use super::lists::ListSql;
-use super::{get, now, store_err, unique_or_store, Store};
+use super::{get, now, store_err, unique_or_store, HandsetLines, Store};
 use crate::error::{Error, Result};
 use crate::model::{
     AuditAction, AuditEntity, Device, ListQuery, Listed, Mac, SiteId, TenantId, E164,
@@ -166,18 +166,7 @@ impl Store {
         site: SiteId,
     ) -> Result<Vec<E164>> {
         let mut tx = self.begin_write().await?;
-        let numbers: Vec<String> = sqlx::query_scalar(
-            "SELECT n.e164 FROM device_lines l JOIN numbers n ON n.id = l.number_id \
-             WHERE l.device_id = $1 ORDER BY l.position",
-        )
-        .bind(device.id.0)
-        .fetch_all(tx.conn())
-        .await
-        .map_err(store_err)?;
-        let numbers: Vec<E164> = numbers
-            .iter()
-            .map(|n| n.parse().map_err(|e| super::corrupt("number", e)))
-            .collect::<Result<_>>()?;
+        let HandsetLines(numbers) = tx.fresh(device.tenant_id, device.id).await?;
         sqlx::query("DELETE FROM device_lines WHERE device_id = $1")
             .bind(device.id.0)
             .execute(tx.conn())

@@ -1,9 +1,10 @@
 //! Users (the people numbers and handsets belong to).
 
 use sqlx::any::AnyRow;
+use sqlx::{Any, AnyConnection, Executor};
 
 use super::lists::ListSql;
-use super::{corrupt, get, now, store_err, unique_or_store, Store, Value};
+use super::{corrupt, get, now, store_err, unique_or_store, Fresh, NumberUse, Sets, Store, Value};
 use crate::error::{Error, Result};
 use crate::model::{
     AuditAction, AuditEntity, FirstName, LastName, LicenceKind, ListQuery, Listed, NumberId,
@@ -70,8 +71,16 @@ fn extension_taken(extension: Option<&str>) -> String {
 }
 
 impl Store {
-    pub async fn user_create(&self, user: &NewUser) -> Result<User> {
+    /// Creates a user, once `rule` holds for the use of their number (if any) as the write
+    /// reads it.
+    pub async fn user_create(
+        &self,
+        user: &NewUser,
+        rule: impl FnOnce(&Option<NumberUse>) -> Result<()> + Send,
+    ) -> Result<User> {
         let mut tx = self.begin_write().await?;
+        tx.checked::<Option<NumberUse>>(user.tenant_id, user.number_id, rule)
+            .await?;
         let id: i64 = sqlx::query_scalar(
             "INSERT INTO users (tenant_id, first_name, last_name, email, state, number_id, \
              extension, created_at, mobile, contract_number, trunk_id) \
@@ -98,54 +107,54 @@ impl Store {
         self.user_get(user.tenant_id, UserId(id)).await
     }
 
-    /// Applies `patch` in one statement, so a concurrent update of other fields is not lost.
+    /// Applies `patch` in one statement, so a concurrent update of other fields is not lost,
+    /// once `rule` holds for the user as the write reads them.
     pub async fn user_update(
         &self,
         tenant: TenantId,
         id: UserId,
         patch: &UserPatch,
+        rule: impl FnOnce(&User) -> Result<()> + Send,
     ) -> Result<User> {
-        let text = |v: &Option<Option<String>>| v.clone().map(Value::Text);
-        let mut sets: Vec<(&str, Value)> = Vec::new();
-        if let Some(v) = &patch.first_name {
-            sets.push(("first_name", Value::Text(Some(v.as_str().to_owned()))));
-        }
-        if let Some(v) = &patch.last_name {
-            sets.push(("last_name", Value::Text(Some(v.as_str().to_owned()))));
-        }
-        for (column, value) in [
-            ("email", &patch.email),
-            ("extension", &patch.extension),
-            ("contract_number", &patch.contract_number),
-            ("app_email", &patch.app_email),
-            ("app_login", &patch.app_login),
-        ] {
-            if let Some(v) = text(value) {
-                sets.push((column, v));
-            }
-        }
-        if let Some(v) = &patch.mobile {
-            sets.push(("mobile", Value::Text(v.as_ref().map(|m| m.to_string()))));
-        }
-        if let Some(v) = &patch.number_id {
-            sets.push(("number_id", Value::Int(v.map(|n| n.0))));
-        }
-        if let Some(v) = &patch.trunk_id {
-            sets.push(("trunk_id", Value::Int(*v)));
-        }
-        if let Some(v) = &patch.options {
-            let json = serde_json::to_string(v).map_err(Error::json("user options"))?;
-            sets.push(("options", Value::Text(Some(json))));
-        }
-        let raw: &[&str] = if matches!(patch.app_email, Some(Some(_))) {
-            &["app_invitations = app_invitations + 1"]
-        } else {
-            &[]
+        self.user_patch(tenant, id, patch, id, rule).await
+    }
+
+    /// Gives user `id` the `number` (and `extension`, when given), once `rule` holds for the
+    /// number's use and the user as the write reads them: two admins giving one number to two
+    /// users, or two numbers to one user, cannot both pass it.
+    pub async fn user_assign_number(
+        &self,
+        tenant: TenantId,
+        id: UserId,
+        number: NumberId,
+        extension: Option<String>,
+        rule: impl FnOnce(&(NumberUse, User)) -> Result<()> + Send,
+    ) -> Result<User> {
+        let patch = UserPatch {
+            number_id: Some(Some(number)),
+            extension: extension.map(Some),
+            ..Default::default()
         };
+        self.user_patch(tenant, id, &patch, (number, id), rule)
+            .await
+    }
+
+    /// `patch` on user `id`, once `rule` holds for the `T` named `key` inside the write.
+    async fn user_patch<T: Fresh>(
+        &self,
+        tenant: TenantId,
+        id: UserId,
+        patch: &UserPatch,
+        key: T::Key,
+        rule: impl FnOnce(&T) -> Result<()>,
+    ) -> Result<User> {
+        let (sets, raw) = user_sets(patch)?;
         if sets.is_empty() && raw.is_empty() {
+            rule(&self.read_now::<T>(tenant, key).await?)?;
             return self.user_get(tenant, id).await;
         }
         let mut tx = self.begin_write().await?;
+        tx.checked::<T>(tenant, key, rule).await?;
         tx.snapshot_before(AuditEntity::User, id.0).await?;
         let extension = patch.extension.clone().flatten();
         let done = tx
@@ -165,8 +174,10 @@ impl Store {
         tenant: TenantId,
         id: UserId,
         state: UserState,
+        rule: impl FnOnce(&User) -> Result<()> + Send,
     ) -> Result<User> {
         let mut tx = self.begin_write().await?;
+        tx.checked::<User>(tenant, id, rule).await?;
         tx.snapshot_before(AuditEntity::User, id.0).await?;
         let done = sqlx::query("UPDATE users SET state = $1 WHERE id = $2 AND tenant_id = $3")
             .bind(state.as_str())
@@ -183,7 +194,8 @@ impl Store {
         self.user_get(tenant, id).await
     }
 
-    /// Deactivates a user, with what callers hear (`announcement`, `transfer` number, `mode`).
+    /// Deactivates a user, with what callers hear (`announcement`, `transfer` number, `mode`),
+    /// once `rule` holds for the user as the write reads them.
     pub async fn user_deactivate(
         &self,
         tenant: TenantId,
@@ -191,8 +203,10 @@ impl Store {
         announcement: Option<&str>,
         transfer: Option<&str>,
         mode: &str,
+        rule: impl FnOnce(&User) -> Result<()> + Send,
     ) -> Result<User> {
         let mut tx = self.begin_write().await?;
+        tx.checked::<User>(tenant, id, rule).await?;
         tx.snapshot_before(AuditEntity::User, id.0).await?;
         let done = sqlx::query(
             "UPDATE users SET state = 'deactivated', deactivation_announcement = $1, \
@@ -216,14 +230,21 @@ impl Store {
 
     /// Takes the user's number back, in one transaction with resetting what was the user's on
     /// it: the custom PIN (and its lock) and the call features. The label stays: it names the
-    /// number, not the person.
+    /// number, not the person. The user is the number's holder as the write reads it, once
+    /// `rule` holds for the number's use there.
     pub async fn user_unassign_number(
         &self,
         tenant: TenantId,
-        id: UserId,
+        number: NumberId,
         new_default_pin: &str,
+        rule: impl FnOnce(&NumberUse) -> Result<()> + Send,
     ) -> Result<User> {
         let mut tx = self.begin_write().await?;
+        let fresh = tx.checked::<NumberUse>(tenant, number, rule).await?;
+        let id = fresh
+            .holder
+            .map(|u| u.id)
+            .ok_or_else(|| Error::not_found("user with number", number))?;
         tx.snapshot_before(AuditEntity::User, id.0).await?;
         release_number(&mut tx, tenant, id, new_default_pin).await?;
         let done = tx
@@ -246,14 +267,17 @@ impl Store {
 
     /// Deletes a user in one transaction: their number is logged out of every handset and is
     /// free again at once, without their PIN and call features; monitor lists, BLF grants,
-    /// licences and speed dials go with the user (foreign keys).
+    /// licences and speed dials go with the user (foreign keys). Once `rule` holds for the
+    /// user as the write reads them.
     pub async fn user_delete(
         &self,
         tenant: TenantId,
         id: UserId,
         new_default_pin: &str,
+        rule: impl FnOnce(&User) -> Result<()> + Send,
     ) -> Result<()> {
         let mut tx = self.begin_write().await?;
+        tx.checked::<User>(tenant, id, rule).await?;
         tx.snapshot_before(AuditEntity::User, id.0).await?;
         release_number(&mut tx, tenant, id, new_default_pin).await?;
         sqlx::query(
@@ -280,14 +304,7 @@ impl Store {
     }
 
     pub async fn user_get(&self, tenant: TenantId, id: UserId) -> Result<User> {
-        let row = sqlx::query(&format!("{SELECT} WHERE u.id = $1 AND u.tenant_id = $2"))
-            .bind(id.0)
-            .bind(tenant.0)
-            .fetch_optional(&self.pool)
-            .await
-            .map_err(store_err)?
-            .ok_or_else(|| Error::not_found("user", id))?;
-        user_from(&row)
+        self.read_now(tenant, id).await
     }
 
     /// The users of `tenant` matching one of: e-mail, number (E.164), or "First Last".
@@ -305,14 +322,7 @@ impl Store {
     }
 
     pub async fn user_list(&self, tenant: TenantId) -> Result<Vec<User>> {
-        let rows = sqlx::query(&format!(
-            "{SELECT} WHERE u.tenant_id = $1 ORDER BY u.last_name, u.first_name, u.id"
-        ))
-        .bind(tenant.0)
-        .fetch_all(&self.pool)
-        .await
-        .map_err(store_err)?;
-        rows.iter().map(user_from).collect()
+        read_users(&self.pool, tenant).await
     }
 
     pub async fn user_by_extension(
@@ -333,13 +343,87 @@ impl Store {
 
     /// The user a number is assigned to, if any.
     pub async fn user_by_number(&self, number: NumberId) -> Result<Option<User>> {
-        let row = sqlx::query(&format!("{SELECT} WHERE u.number_id = $1"))
-            .bind(number.0)
-            .fetch_optional(&self.pool)
-            .await
-            .map_err(store_err)?;
-        row.as_ref().map(user_from).transpose()
+        read_holder(&self.pool, number).await
     }
+}
+
+/// The tenant's users by name, read with `conn`.
+pub(super) async fn read_users<'c>(
+    conn: impl Executor<'c, Database = Any>,
+    tenant: TenantId,
+) -> Result<Vec<User>> {
+    let rows = sqlx::query(&format!(
+        "{SELECT} WHERE u.tenant_id = $1 ORDER BY u.last_name, u.first_name, u.id"
+    ))
+    .bind(tenant.0)
+    .fetch_all(conn)
+    .await
+    .map_err(store_err)?;
+    rows.iter().map(user_from).collect()
+}
+
+/// The user `number` is assigned to, if any, read with `conn`.
+pub(super) async fn read_holder<'c>(
+    conn: impl Executor<'c, Database = Any>,
+    number: NumberId,
+) -> Result<Option<User>> {
+    let row = sqlx::query(&format!("{SELECT} WHERE u.number_id = $1"))
+        .bind(number.0)
+        .fetch_optional(conn)
+        .await
+        .map_err(store_err)?;
+    row.as_ref().map(user_from).transpose()
+}
+
+impl Fresh for User {
+    type Key = UserId;
+
+    async fn read(conn: &mut AnyConnection, tenant: TenantId, id: UserId) -> Result<User> {
+        let sql = format!("{SELECT} WHERE u.id = $1 AND u.tenant_id = $2");
+        user_from(&super::row_by_id(conn, &sql, ("user", id.0), tenant).await?)
+    }
+}
+
+/// The columns `patch` sets, and the raw assignments that go with them.
+fn user_sets(patch: &UserPatch) -> Result<(Sets, &'static [&'static str])> {
+    let text = |v: &Option<Option<String>>| v.clone().map(Value::Text);
+    let mut sets: Sets = Vec::new();
+    if let Some(v) = &patch.first_name {
+        sets.push(("first_name", Value::Text(Some(v.as_str().to_owned()))));
+    }
+    if let Some(v) = &patch.last_name {
+        sets.push(("last_name", Value::Text(Some(v.as_str().to_owned()))));
+    }
+    for (column, value) in [
+        ("email", &patch.email),
+        ("extension", &patch.extension),
+        ("contract_number", &patch.contract_number),
+        ("app_email", &patch.app_email),
+        ("app_login", &patch.app_login),
+    ] {
+        if let Some(v) = text(value) {
+            sets.push((column, v));
+        }
+    }
+    if let Some(v) = &patch.mobile {
+        sets.push(("mobile", Value::Text(v.as_ref().map(|m| m.to_string()))));
+    }
+    if let Some(v) = &patch.number_id {
+        sets.push(("number_id", Value::Int(v.map(|n| n.0))));
+    }
+    if let Some(v) = &patch.trunk_id {
+        sets.push(("trunk_id", Value::Int(*v)));
+    }
+    if let Some(v) = &patch.options {
+        let json = serde_json::to_string(v).map_err(Error::json("user options"))?;
+        sets.push(("options", Value::Text(Some(json))));
+    }
+    let raw: &[&str] = if matches!(patch.app_email, Some(Some(_))) {
+        &["app_invitations = app_invitations + 1"]
+    } else {
+        &[]
+    };
+    Ok((sets, raw))
 }
 
 /// Resets the user's number's personal settings: custom PIN, lock, call features, and a new

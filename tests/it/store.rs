@@ -73,6 +73,22 @@ async fn backends(test: &str) -> Vec<(&'static str, TestDb)> {
     list
 }
 
+/// A user named `first last` with nothing else, to fill in with struct update syntax.
+fn new_user(tenant: autoprov::model::TenantId, first: &str, last: &str) -> NewUser {
+    NewUser {
+        tenant_id: tenant,
+        first_name: FirstName::parse(first).unwrap(),
+        last_name: LastName::parse(last).unwrap(),
+        email: None,
+        number_id: None,
+        extension: None,
+        mobile: None,
+        contract_number: None,
+        trunk_id: None,
+        licences: Vec::new(),
+    }
+}
+
 fn site(tenant: autoprov::model::TenantId, name: &str) -> NewSite {
     NewSite {
         tenant_id: tenant,
@@ -171,18 +187,14 @@ async fn records_round_trip() {
             .await
             .unwrap();
         let u = store
-            .user_create(&NewUser {
-                tenant_id: t.id,
-                first_name: FirstName::parse("Ada").unwrap(),
-                last_name: LastName::parse("Lovelace").unwrap(),
-                email: None,
-                number_id: Some(n.id),
-                extension: Some("3456".into()),
-                mobile: None,
-                contract_number: None,
-                trunk_id: None,
-                licences: Vec::new(),
-            })
+            .user_create(
+                &NewUser {
+                    number_id: Some(n.id),
+                    extension: Some("3456".into()),
+                    ..new_user(t.id, "Ada", "Lovelace")
+                },
+                |_| Ok(()),
+            )
             .await
             .unwrap();
         assert_eq!(u.state, UserState::Pending, "{backend}");
@@ -195,12 +207,13 @@ async fn records_round_trip() {
                     email: Some(Some("ada@example.com".into())),
                     ..Default::default()
                 },
+                |_| Ok(()),
             )
             .await
             .unwrap();
         assert_eq!(u.email.as_deref(), Some("ada@example.com"));
         let u = store
-            .user_set_state(t.id, u.id, UserState::Active)
+            .user_set_state(t.id, u.id, UserState::Active, |_| Ok(()))
             .await
             .unwrap();
         assert_eq!(u.state, UserState::Active);
@@ -234,7 +247,7 @@ async fn records_round_trip() {
             .unwrap();
         let password = Secret::generate();
         let position = store
-            .device_login(&d, n.id, "4930123456", &password, false)
+            .device_login(&d, n.id, "4930123456", &password, false, |_| Ok(()))
             .await
             .unwrap();
         assert_eq!(position, 1);
@@ -280,7 +293,7 @@ async fn records_round_trip() {
             .unwrap_err();
         assert!(matches!(dup, Error::Conflict(_)), "{backend}: {dup}");
         let dup = store
-            .device_login(&d, n.id, "x", &password, false)
+            .device_login(&d, n.id, "x", &password, false, |_| Ok(()))
             .await
             .unwrap_err();
         assert!(matches!(dup, Error::Conflict(_)), "{backend}: {dup}");
@@ -332,18 +345,14 @@ async fn portal_rules_hold_in_the_database() {
                 .await
                 .unwrap();
             let u = store
-                .user_create(&NewUser {
-                    tenant_id: t.id,
-                    first_name: FirstName::parse(name).unwrap(),
-                    last_name: LastName::parse("Example").unwrap(),
-                    email: None,
-                    number_id: Some(n.id),
-                    extension: Some(format!("345{i}")),
-                    mobile: None,
-                    contract_number: None,
-                    trunk_id: None,
-                    licences: Vec::new(),
-                })
+                .user_create(
+                    &NewUser {
+                        number_id: Some(n.id),
+                        extension: Some(format!("345{i}")),
+                        ..new_user(t.id, name, "Example")
+                    },
+                    |_| Ok(()),
+                )
                 .await
                 .unwrap();
             users.push((u, n));
@@ -358,11 +367,11 @@ async fn portal_rules_hold_in_the_database() {
             .await
             .unwrap();
         store
-            .user_licences_set(t.id, ada.id, &[LicenceKind::App])
+            .user_licences_set(t.id, ada.id, &[LicenceKind::App], |_| Ok(()))
             .await
             .unwrap();
         let e = store
-            .user_licences_set(t.id, bob.id, &[LicenceKind::App])
+            .user_licences_set(t.id, bob.id, &[LicenceKind::App], |_| Ok(()))
             .await
             .unwrap_err();
         assert!(
@@ -417,6 +426,7 @@ async fn portal_rules_hold_in_the_database() {
                 ada_number.id,
                 None,
                 autoprov::model::AuditAction::ResetPin,
+                |_| Ok(()),
             )
             .await
             .unwrap();
@@ -443,6 +453,7 @@ async fn portal_rules_hold_in_the_database() {
                     ..Default::default()
                 },
                 autoprov::model::AuditAction::Label,
+                |_| Ok(()),
             )
             .await
             .unwrap();
@@ -467,6 +478,7 @@ async fn portal_rules_hold_in_the_database() {
                     extension: Some(None),
                     ..Default::default()
                 },
+                |_| Ok(()),
             )
             .await
             .unwrap();
@@ -541,15 +553,19 @@ async fn portal_rules_hold_in_the_database() {
             .await
             .unwrap()
             .unwrap();
-        store
-            .device_login(&d, ada_number.id, "a", &Secret::generate(), true)
-            .await
-            .unwrap();
+        let only_line = |number, user| {
+            let store = &store;
+            let d = &d;
+            async move {
+                let password = Secret::generate();
+                store
+                    .device_login(d, number, user, &password, true, |_| Ok(()))
+                    .await
+            }
+        };
+        only_line(ada_number.id, "a").await.unwrap();
         let (_, bob_number) = &users[1];
-        let e = store
-            .device_login(&d, bob_number.id, "b", &Secret::generate(), true)
-            .await
-            .unwrap_err();
+        let e = only_line(bob_number.id, "b").await.unwrap_err();
         assert!(
             e.to_string().contains("someone is already logged in"),
             "{backend}: {e}"
@@ -737,23 +753,26 @@ async fn lists_are_searched_and_paged_in_sql() {
                     ..Default::default()
                 };
                 store
-                    .number_update(t.id, n.id, &label, autoprov::model::AuditAction::Label)
+                    .number_update(
+                        t.id,
+                        n.id,
+                        &label,
+                        autoprov::model::AuditAction::Label,
+                        |_| Ok(()),
+                    )
                     .await
                     .unwrap();
             }
             store
-                .user_create(&NewUser {
-                    tenant_id: t.id,
-                    first_name: FirstName::parse(first).unwrap(),
-                    last_name: LastName::parse(last).unwrap(),
-                    email: email.map(str::to_owned),
-                    number_id: (i != 4).then_some(n.id),
-                    extension: Some(format!("7{i}")),
-                    mobile: None,
-                    contract_number: None,
-                    trunk_id: None,
-                    licences: Vec::new(),
-                })
+                .user_create(
+                    &NewUser {
+                        email: email.map(str::to_owned),
+                        number_id: (i != 4).then_some(n.id),
+                        extension: Some(format!("7{i}")),
+                        ..new_user(t.id, first, last)
+                    },
+                    |_| Ok(()),
+                )
                 .await
                 .unwrap();
         }
@@ -876,6 +895,100 @@ async fn lists_are_searched_and_paged_in_sql() {
                 e.to_string(),
                 format!("limit: {limit} is not between 1 and 1000")
             );
+        }
+        store.close().await;
+        db.drop_db().await;
+    }
+}
+
+/// An admin over `store`, as the CLI and the API have one.
+fn admin_of(store: &Store) -> autoprov::admin::Admin {
+    let templates = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("device-templates");
+    let catalog = autoprov::render::Catalog::load(&templates).unwrap();
+    let defaults = autoprov::model::SiteDefaults {
+        time_zone: "Europe/Berlin".into(),
+        ntp_server: "pool.ntp.org".into(),
+        sip_domain: Some("sip.example.com".into()),
+        sip_transport: Transport::Tls,
+    };
+    autoprov::admin::Admin::new(store.clone(), std::sync::Arc::new(catalog), defaults)
+}
+
+/// Of two admin calls made at once, exactly one succeeds; the other gets the conflict the
+/// rule gives (`answer`), as it would have one call later.
+#[track_caller]
+fn one_wins<T: std::fmt::Debug>(
+    backend: &str,
+    both: (autoprov::Result<T>, autoprov::Result<T>),
+    answer: &str,
+) {
+    let lost = match both {
+        (Ok(_), Err(e)) | (Err(e), Ok(_)) => e,
+        (a, b) => panic!("{backend}: expected exactly one to win, got {a:?} and {b:?}"),
+    };
+    assert!(
+        matches!(lost, Error::Conflict(_)) && lost.to_string().contains(answer),
+        "{backend}: {lost}"
+    );
+}
+
+/// The checks that guard a write run inside its transaction: two admins racing on one rule
+/// cannot both pass it. Both calls read before either writes (they run interleaved on one
+/// thread), so a check made on a read before the write let both through, every round.
+#[tokio::test]
+async fn guards_hold_when_two_admins_race() {
+    use autoprov::admin::{NumberInput, SiteInput, UserInput};
+    for (backend, db) in backends("races").await {
+        let store = Store::connect(&db.url).await.unwrap();
+        let admin = admin_of(&store);
+        let t = admin.tenant_add("Acme").await.unwrap();
+        let hq = SiteInput {
+            name: "HQ".into(),
+            ..Default::default()
+        };
+        admin.site_add(t.id, &hq).await.unwrap();
+        for round in 0..5 {
+            let number = |i: u32| NumberInput {
+                number: format!("+4930555{round}{i}"),
+                status: Some("active".into()),
+                ..Default::default()
+            };
+            let user = |name: &str| UserInput {
+                first_name: name.into(),
+                last_name: format!("Round{round}"),
+                ..Default::default()
+            };
+            let n1 = admin.number_add(t.id, &number(1)).await.unwrap();
+            let n2 = admin.number_add(t.id, &number(2)).await.unwrap();
+            let n3 = admin.number_add(t.id, &number(3)).await.unwrap();
+            let ada = admin.user_add(t.id, &user("Ada")).await.unwrap();
+            let bob = admin.user_add(t.id, &user("Bob")).await.unwrap();
+
+            // A pending user activated twice at once: one activation, one "already active".
+            let twice = tokio::join!(
+                admin.user_activate(t.id, &ada),
+                admin.user_activate(t.id, &ada)
+            );
+            one_wins(backend, twice, "is already active");
+            admin.user_activate(t.id, &bob).await.unwrap();
+            let ada = store.user_get(t.id, ada.id).await.unwrap();
+            let bob = store.user_get(t.id, bob.id).await.unwrap();
+
+            // One number to two users at once.
+            let both = tokio::join!(
+                admin.number_assign(t.id, &n1, &ada),
+                admin.number_assign(t.id, &n1, &bob)
+            );
+            one_wins(backend, both, "is already assigned to");
+
+            // Two numbers at once to the user still without one.
+            let holder = store.user_by_number(n1.id).await.unwrap().unwrap();
+            let free = if holder.id == ada.id { &bob } else { &ada };
+            let two = tokio::join!(
+                admin.number_assign(t.id, &n2, free),
+                admin.number_assign(t.id, &n3, free)
+            );
+            one_wins(backend, two, "already has a number");
         }
         store.close().await;
         db.drop_db().await;
