@@ -3,7 +3,7 @@
 
 use sqlx::any::AnyRow;
 
-use super::{corrupt, devices, get, numbers, store_err, tenants, users, Store};
+use super::{corrupt, devices, get, numbers, tenants, users, Store};
 use crate::error::{Error, Result};
 use crate::model::{AuditEntity, TenantId};
 
@@ -72,8 +72,7 @@ impl Store {
                 audit_where!()
             ))
             .fetch_one(&self.pool)
-            .await
-            .map_err(store_err)?,
+            .await?,
             "n",
         )?;
         let rows = bind(concat!(
@@ -85,8 +84,7 @@ impl Store {
         .bind(filter.limit)
         .bind(filter.offset)
         .fetch_all(&self.pool)
-        .await
-        .map_err(store_err)?;
+        .await?;
         let json = |v: Option<String>| -> Result<Option<serde_json::Value>> {
             v.map(|t| serde_json::from_str(&t))
                 .transpose()

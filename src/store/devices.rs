@@ -5,7 +5,7 @@ use sqlx::any::AnyRow;
 use super::lists::ListSql;
 use super::tenants::{site_from, SITE_COLUMNS};
 use super::users::{user_columns, user_from};
-use super::{corrupt, get, now, store_err, unique_or_store, Fresh, NumberUse, Store};
+use super::{corrupt, get, now, unique_or_store, Fresh, NumberUse, Store};
 use crate::error::{Error, Result};
 use crate::model::{
     join_label, AuditAction, AuditEntity, Device, DeviceAccess, DeviceId, DeviceLine, DeviceRecord,
@@ -76,8 +76,7 @@ impl Store {
         .bind(device.mac.to_string())
         .bind(device.tenant_id.0)
         .fetch_one(tx.conn())
-        .await
-        .map_err(store_err)?;
+        .await?;
         if taken > 0 {
             // Dropping the transaction rolls the revision bump back.
             return Ok(None);
@@ -149,8 +148,7 @@ impl Store {
         .bind(device.id.0)
         .bind(at)
         .execute(tx.conn())
-        .await
-        .map_err(store_err)?;
+        .await?;
         if done.rows_affected() == 0 {
             // Dropping the transaction rolls the revision bump back.
             return Ok(false);
@@ -184,8 +182,7 @@ impl Store {
             device.id.0,
             device.tenant_id,
         )
-        .await
-        .map_err(store_err)?;
+        .await?;
         tx.commit(
             device.tenant_id,
             AuditEntity::Device,
@@ -203,8 +200,7 @@ impl Store {
             .bind(until)
             .bind(device.id.0)
             .execute(tx.conn())
-            .await
-            .map_err(store_err)?;
+            .await?;
         tx.commit(
             device.tenant_id,
             AuditEntity::Device,
@@ -231,8 +227,7 @@ impl Store {
         .bind(password.expose())
         .bind(device.id.0)
         .execute(tx.conn())
-        .await
-        .map_err(store_err)?;
+        .await?;
         tx.commit(
             device.tenant_id,
             AuditEntity::Device,
@@ -250,8 +245,7 @@ impl Store {
         ))
         .bind(tenant.0)
         .fetch_all(&self.pool)
-        .await
-        .map_err(store_err)?;
+        .await?;
         rows.iter().map(device_from).collect()
     }
 
@@ -267,8 +261,7 @@ impl Store {
         .bind(phone_id)
         .bind(tenant.0)
         .fetch_optional(&self.pool)
-        .await
-        .map_err(store_err)?;
+        .await?;
         row.as_ref().map(device_from).transpose()
     }
 
@@ -281,8 +274,7 @@ impl Store {
         )
         .bind(tenant.0)
         .fetch_all(&self.pool)
-        .await
-        .map_err(store_err)?;
+        .await?;
         rows.iter()
             .map(|row| {
                 let position: i64 = get(row, "position")?;
@@ -309,8 +301,7 @@ impl Store {
         ))
         .bind(phone_id)
         .fetch_optional(&self.pool)
-        .await
-        .map_err(store_err)?;
+        .await?;
         row.as_ref().map(device_from).transpose()
     }
 
@@ -331,8 +322,7 @@ impl Store {
         sqlx::query("DELETE FROM device_lines WHERE number_id = $1")
             .bind(number.0)
             .execute(tx.conn())
-            .await
-            .map_err(store_err)?;
+            .await?;
         tx.commit(tenant, AuditEntity::Number, number.0, AuditAction::Logout)
             .await?;
         Ok(true)
@@ -356,8 +346,7 @@ impl Store {
             .bind(number.0)
             .bind(tenant.0)
             .execute(tx.conn())
-            .await
-            .map_err(store_err)?;
+            .await?;
             if n.rows_affected() > 0 {
                 done.push(*number);
             }
@@ -380,15 +369,14 @@ impl Store {
         let row = sqlx::query(&format!("SELECT {COLUMNS} FROM devices WHERE mac = $1"))
             .bind(mac.to_string())
             .fetch_optional(&self.pool)
-            .await
-            .map_err(store_err)?;
+            .await?;
         row.as_ref().map(device_from).transpose()
     }
 
     /// Records where and when devices last fetched a file, in one transaction. Not a
     /// configuration change: no revision moves, no cache entry goes stale.
     pub async fn devices_seen(&self, batch: &[(DeviceId, Sighting)]) -> Result<()> {
-        let mut tx = self.pool.begin().await.map_err(store_err)?;
+        let mut tx = self.pool.begin().await?;
         let at = now();
         for (id, (addr, protocol, firmware)) in batch {
             sqlx::query(
@@ -402,10 +390,9 @@ impl Store {
             .bind(firmware.as_deref())
             .bind(id.0)
             .execute(&mut *tx)
-            .await
-            .map_err(store_err)?;
+            .await?;
         }
-        tx.commit().await.map_err(store_err)?;
+        tx.commit().await?;
         Ok(())
     }
 
@@ -417,8 +404,7 @@ impl Store {
         )
         .bind(id.0)
         .fetch_optional(&self.pool)
-        .await
-        .map_err(store_err)?
+        .await?
         .ok_or_else(|| Error::not_found("device", id))?;
         let at: Option<i64> = get(&row, "last_seen_at")?;
         Ok(match at {
@@ -446,8 +432,7 @@ impl Store {
         ))
         .bind(mac.to_string())
         .fetch_optional(&self.pool)
-        .await
-        .map_err(store_err)?;
+        .await?;
         let Some(row) = row else {
             return Ok(None);
         };
@@ -465,7 +450,7 @@ impl Store {
     /// one for the operator. Not configuration: no revision moves.
     pub async fn first_contact_suspended(&self, prefix: &str, secs: u64) -> Result<()> {
         let now = now();
-        let mut tx = self.pool.begin().await.map_err(store_err)?;
+        let mut tx = self.pool.begin().await?;
         let rows = sqlx::query(
             "SELECT tenant_id, COUNT(*) AS n FROM devices WHERE mac LIKE $1 \
              AND first_contact_until > $2 GROUP BY tenant_id",
@@ -473,8 +458,7 @@ impl Store {
         .bind(format!("{prefix}%"))
         .bind(now)
         .fetch_all(&mut *tx)
-        .await
-        .map_err(store_err)?;
+        .await?;
         let mut entries: Vec<(Option<i64>, i64)> = Vec::new();
         for row in &rows {
             entries.push((Some(get(row, "tenant_id")?), get(row, "n")?));
@@ -500,10 +484,9 @@ impl Store {
             .bind(now)
             .bind(after.to_string())
             .execute(&mut *tx)
-            .await
-            .map_err(store_err)?;
+            .await?;
         }
-        tx.commit().await.map_err(store_err)?;
+        tx.commit().await?;
         Ok(())
     }
 
@@ -530,8 +513,7 @@ impl Store {
         )
         .bind(device.id.0)
         .fetch_one(tx.conn())
-        .await
-        .map_err(store_err)?;
+        .await?;
         if only_line && position > 1 {
             return Err(Error::Conflict(format!(
                 "someone is already logged in to handset {}; log them out first",
@@ -576,16 +558,14 @@ impl Store {
         let row = sqlx::query(&format!("SELECT {COLUMNS} FROM devices WHERE id = $1"))
             .bind(id.0)
             .fetch_optional(&self.pool)
-            .await
-            .map_err(store_err)?
+            .await?
             .ok_or_else(|| Error::not_found("device", id))?;
         let device = device_from(&row)?;
         let tenant = self.tenant_get(device.tenant_id).await?;
         let site_row = sqlx::query(&format!("SELECT {SITE_COLUMNS} FROM sites WHERE id = $1"))
             .bind(device.site_id.0)
             .fetch_one(&self.pool)
-            .await
-            .map_err(store_err)?;
+            .await?;
         let site = site_from(&site_row)?;
         let rows = sqlx::query(concat!(
             "SELECT l.position, l.number_id AS line_number_id, l.sip_user, l.sip_password, \
@@ -597,8 +577,7 @@ impl Store {
         ))
         .bind(device.id.0)
         .fetch_all(&self.pool)
-        .await
-        .map_err(store_err)?;
+        .await?;
         let mut lines = Vec::with_capacity(rows.len());
         for row in &rows {
             let position: i64 = get(row, "position")?;
@@ -674,8 +653,7 @@ impl Fresh for HandsetLines {
         )
         .bind(id.0)
         .fetch_all(conn)
-        .await
-        .map_err(store_err)?;
+        .await?;
         let numbers = numbers
             .iter()
             .map(|n| n.parse().map_err(|e| corrupt("number", e)))

@@ -3,7 +3,7 @@
 use sqlx::any::AnyRow;
 
 use super::lists::ListSql;
-use super::{get, now, store_err, unique_or_store, Store};
+use super::{get, now, unique_or_store, Store};
 use crate::error::{Error, Result};
 use crate::model::{
     AuditAction, AuditEntity, LicenceKind, ListQuery, Listed, SiteId, TenantId, User, UserId,
@@ -37,16 +37,14 @@ impl Store {
             .bind(tenant.0)
             .bind(kind.as_str())
             .fetch_optional(&self.pool)
-            .await
-            .map_err(store_err)?;
+            .await?;
             let assigned: i64 = sqlx::query_scalar(
                 "SELECT COUNT(*) FROM user_licences WHERE tenant_id = $1 AND kind = $2",
             )
             .bind(tenant.0)
             .bind(kind.as_str())
             .fetch_one(&self.pool)
-            .await
-            .map_err(store_err)?;
+            .await?;
             let total = total.unwrap_or(0);
             pools.push(LicencePool {
                 kind: *kind,
@@ -72,8 +70,7 @@ impl Store {
         .bind(tenant.0)
         .bind(kind.as_str())
         .fetch_one(tx.conn())
-        .await
-        .map_err(store_err)?;
+        .await?;
         if total < assigned {
             return Err(Error::Conflict(format!(
                 "{assigned} {kind} licences are assigned; the pool cannot shrink to {total}"
@@ -87,8 +84,7 @@ impl Store {
         .bind(kind.as_str())
         .bind(total)
         .execute(tx.conn())
-        .await
-        .map_err(store_err)?;
+        .await?;
         tx.record(
             None,
             serde_json::json!({ "kind": kind.as_str(), "total": total, "assigned": assigned }),
@@ -119,8 +115,7 @@ impl Store {
             .bind(tenant.0)
             .bind(user.0)
             .execute(tx.conn())
-            .await
-            .map_err(store_err)?;
+            .await?;
         assign_licences(&mut tx, tenant, user, kinds).await?;
         let names = |k: &[LicenceKind]| serde_json::json!({ "licences": k.iter().map(|k| k.as_str()).collect::<Vec<_>>() });
         tx.record(Some(names(&before)), names(kinds));
@@ -158,8 +153,7 @@ impl Store {
         .bind(tenant.0)
         .bind(site.0)
         .fetch_all(&self.pool)
-        .await
-        .map_err(store_err)?;
+        .await?;
         rows.iter().map(trunk_from).collect()
     }
 
@@ -197,8 +191,7 @@ async fn read_licences<'c>(
     .bind(tenant.0)
     .bind(user.0)
     .fetch_all(conn)
-    .await
-    .map_err(store_err)?;
+    .await?;
     rows.iter().map(|k| k.parse()).collect()
 }
 
@@ -226,8 +219,7 @@ pub(super) async fn assign_licences(
         .bind(tenant.0)
         .bind(kind.as_str())
         .fetch_one(tx.conn())
-        .await
-        .map_err(store_err)?;
+        .await?;
         let total: i64 = get(&row, "total")?;
         let assigned: i64 = get(&row, "assigned")?;
         if assigned >= total {
@@ -244,8 +236,7 @@ pub(super) async fn assign_licences(
         .bind(kind.as_str())
         .bind(now())
         .execute(tx.conn())
-        .await
-        .map_err(store_err)?;
+        .await?;
     }
     Ok(())
 }

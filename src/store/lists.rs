@@ -6,7 +6,7 @@
 
 use sqlx::any::AnyRow;
 
-use super::{get, store_err, Backend, Store};
+use super::{get, Backend, Store};
 use crate::error::Result;
 use crate::model::{ListQuery, Listed};
 
@@ -92,8 +92,7 @@ impl Store {
             .bind(i64::from(limit))
             .bind(i64::from(offset))
             .fetch_all(&self.pool)
-            .await
-            .map_err(store_err)?;
+            .await?;
         let total = match rows.first() {
             Some(row) => get::<i64>(row, "list_total")?,
             None if offset == 0 => 0,
@@ -107,7 +106,7 @@ impl Store {
                 if let Some(p) = &pattern {
                     statement = statement.bind(p.as_str());
                 }
-                statement.fetch_one(&self.pool).await.map_err(store_err)?
+                statement.fetch_one(&self.pool).await?
             }
         };
         Ok(Listed {

@@ -167,10 +167,7 @@ impl Store {
 
     /// Checks that the database answers.
     pub async fn ping(&self) -> Result<()> {
-        sqlx::query("SELECT 1")
-            .execute(&self.pool)
-            .await
-            .map_err(store_err)?;
+        sqlx::query("SELECT 1").execute(&self.pool).await?;
         Ok(())
     }
 
@@ -183,8 +180,7 @@ impl Store {
     pub async fn refresh_revisions(&self) -> Result<()> {
         let global: i64 = sqlx::query_scalar("SELECT value FROM revision WHERE id = 1")
             .fetch_one(&self.pool)
-            .await
-            .map_err(store_err)?;
+            .await?;
         let seen = self.revisions.polled();
         if global <= seen {
             return Ok(());
@@ -192,8 +188,7 @@ impl Store {
         let rows = sqlx::query("SELECT id, revision FROM tenants WHERE revision > $1")
             .bind(seen)
             .fetch_all(&self.pool)
-            .await
-            .map_err(store_err)?;
+            .await?;
         for row in rows {
             self.revisions
                 .observe(TenantId(get(&row, "id")?), get(&row, "revision")?);
@@ -205,20 +200,19 @@ impl Store {
 
     /// `T` as it is now, outside any write.
     async fn read_now<T: Fresh>(&self, tenant: TenantId, key: T::Key) -> Result<T> {
-        let mut conn = self.pool.acquire().await.map_err(store_err)?;
+        let mut conn = self.pool.acquire().await?;
         T::read(&mut conn, tenant, key).await
     }
 
     /// Starts a write: the revision bump comes first so the transaction holds the write lock from
     /// its first statement (no lock upgrade that could fail under a concurrent writer).
     async fn begin_write(&self) -> Result<WriteTx<'_>> {
-        let mut tx = self.pool.begin().await.map_err(store_err)?;
+        let mut tx = self.pool.begin().await?;
         let revision: i64 = sqlx::query_scalar(
             "UPDATE revision SET value = value + 1 WHERE id = 1 RETURNING value",
         )
         .fetch_one(&mut *tx)
-        .await
-        .map_err(store_err)?;
+        .await?;
         Ok(WriteTx {
             tx,
             revision,
@@ -363,8 +357,7 @@ impl WriteTx<'_> {
                 .bind(self.revision)
                 .bind(t.0)
                 .execute(&mut *self.tx)
-                .await
-                .map_err(store_err)?;
+                .await?;
             sqlx::query(
                 "INSERT INTO change_log (revision, tenant_id, entity, entity_id, action, at, \
                  actor, before_json, after_json) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
@@ -379,10 +372,9 @@ impl WriteTx<'_> {
             .bind(before.clone())
             .bind(after.clone())
             .execute(&mut *self.tx)
-            .await
-            .map_err(store_err)?;
+            .await?;
         }
-        self.tx.commit().await.map_err(store_err)?;
+        self.tx.commit().await?;
         for t in tenants {
             self.store.revisions.observe(t, self.revision);
         }
@@ -450,18 +442,12 @@ impl From<sqlx::Error> for Error {
     }
 }
 
-/// `From<sqlx::Error>`, by name, for the `.map_err(store_err)` written before it; `?` does the
-/// same.
-fn store_err(e: sqlx::Error) -> Error {
-    Error::from(e)
-}
-
 /// Maps a unique-constraint violation to a `Conflict` with `message`; anything else is a store
 /// error. The admin layer checks first for a friendlier answer; this catches the race.
 fn unique_or_store(e: sqlx::Error, message: impl FnOnce() -> String) -> Error {
     match &e {
         sqlx::Error::Database(db) if db.is_unique_violation() => Error::Conflict(message()),
-        _ => store_err(e),
+        _ => Error::from(e),
     }
 }
 
@@ -477,8 +463,7 @@ async fn row_by_id<'c>(
         .bind(id)
         .bind(tenant.0)
         .fetch_optional(conn)
-        .await
-        .map_err(store_err)?
+        .await?
         .ok_or_else(|| Error::not_found(what, id))
 }
 
@@ -486,7 +471,7 @@ fn get<'r, T>(row: &'r AnyRow, column: &str) -> Result<T>
 where
     T: sqlx::Decode<'r, Any> + sqlx::Type<Any>,
 {
-    row.try_get(column).map_err(store_err)
+    row.try_get(column).map_err(Error::from)
 }
 
 /// A stored value that no longer parses: the database was edited behind our back. A `Store`

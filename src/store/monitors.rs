@@ -2,7 +2,7 @@
 
 use super::lists::ListSql;
 use super::users::user_from;
-use super::{store_err, unique_or_store, Store};
+use super::{unique_or_store, Store};
 use crate::error::{Error, Result};
 use crate::model::{AuditAction, AuditEntity, ListQuery, Listed, TenantId, User, UserId};
 
@@ -30,8 +30,7 @@ impl Store {
         .bind(watched.0)
         .bind(user.0)
         .fetch_one(tx.conn())
-        .await
-        .map_err(store_err)?;
+        .await?;
         if granted == 0 {
             return Err(Error::invalid(
                 "watched",
@@ -45,8 +44,7 @@ impl Store {
         )
         .bind(user.0)
         .fetch_one(tx.conn())
-        .await
-        .map_err(store_err)?;
+        .await?;
         sqlx::query(
             "INSERT INTO monitors (tenant_id, user_id, monitored_user_id, position) \
              VALUES ($1, $2, $3, $4)",
@@ -77,8 +75,7 @@ impl Store {
         .bind(user.0)
         .bind(watched.0)
         .execute(tx.conn())
-        .await
-        .map_err(store_err)?;
+        .await?;
         if done.rows_affected() == 0 {
             return Err(Error::not_found("monitored user", watched));
         }
@@ -107,8 +104,7 @@ impl Store {
         .bind(watched.0)
         .bind(watcher.map(|w| w.0).unwrap_or(0))
         .fetch_one(tx.conn())
-        .await
-        .map_err(store_err)?;
+        .await?;
         if exists > 0 {
             return Err(Error::Conflict("this permission is already granted".into()));
         }
@@ -140,8 +136,7 @@ impl Store {
             .bind(id)
             .bind(tenant.0)
             .execute(tx.conn())
-            .await
-            .map_err(store_err)?;
+            .await?;
         if done.rows_affected() == 0 {
             return Err(Error::not_found("BLF grant", id));
         }
@@ -152,8 +147,7 @@ impl Store {
         )
         .bind(tenant.0)
         .execute(tx.conn())
-        .await
-        .map_err(store_err)?;
+        .await?;
         tx.commit(tenant, AuditEntity::BlfGrant, id, AuditAction::Revoke)
             .await?;
         Ok(())
@@ -165,8 +159,7 @@ impl Store {
         )
         .bind(tenant.0)
         .fetch_all(&self.pool)
-        .await
-        .map_err(store_err)?;
+        .await?;
         rows.iter().map(grant_from).collect()
     }
 
@@ -198,8 +191,7 @@ impl Store {
         .bind(tenant.0)
         .bind(user.0)
         .fetch_all(&self.pool)
-        .await
-        .map_err(store_err)?;
+        .await?;
         rows.iter().map(user_from).collect()
     }
 
@@ -215,8 +207,7 @@ impl Store {
             .bind(tenant.0)
             .bind(user.0)
             .execute(tx.conn())
-            .await
-            .map_err(store_err)?;
+            .await?;
         for (position, (label, target)) in (1i64..).zip(dials) {
             sqlx::query(
                 "INSERT INTO speed_dials (tenant_id, user_id, position, label, target) \
@@ -228,8 +219,7 @@ impl Store {
             .bind(label)
             .bind(target)
             .execute(tx.conn())
-            .await
-            .map_err(store_err)?;
+            .await?;
         }
         tx.commit(tenant, AuditEntity::User, user.0, AuditAction::SpeedDials)
             .await?;
@@ -249,8 +239,7 @@ impl Store {
         .bind(tenant.0)
         .bind(user.0)
         .fetch_all(&self.pool)
-        .await
-        .map_err(store_err)?;
+        .await?;
         rows.iter()
             .map(|row| Ok((super::get(row, "label")?, super::get(row, "target")?)))
             .collect()
@@ -264,8 +253,7 @@ impl Store {
         ))
         .bind(tenant.0)
         .fetch_all(&self.pool)
-        .await
-        .map_err(store_err)?;
+        .await?;
         // Users hidden by their PBX option stay out of the phones' directory.
         let mut users = rows.iter().map(user_from).collect::<Result<Vec<_>>>()?;
         users.retain(|u| !u.options.hidden_from_directory);

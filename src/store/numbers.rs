@@ -4,7 +4,7 @@ use sqlx::any::AnyRow;
 use sqlx::AnyConnection;
 
 use super::lists::ListSql;
-use super::{corrupt, get, now, store_err, unique_or_store, Fresh, Sets, Store, Value};
+use super::{corrupt, get, now, unique_or_store, Fresh, Sets, Store, Value};
 use crate::error::{Error, Result};
 use crate::model::{
     AuditAction, AuditEntity, ListQuery, Listed, LoggedIn, Number, NumberFeatures, NumberId,
@@ -169,8 +169,7 @@ impl Store {
         .bind(id.0)
         .bind(PIN_ATTEMPTS)
         .fetch_optional(&self.pool)
-        .await
-        .map_err(store_err)?
+        .await?
         .unwrap_or(PIN_ATTEMPTS);
         Ok(match (right, failures) {
             (_, f) if f >= PIN_ATTEMPTS && !right => PinCheck::Locked,
@@ -196,10 +195,7 @@ impl Store {
         let mut tx = self.begin_write().await?;
         tx.checked::<T>(tenant, key, rule).await?;
         tx.snapshot_before(AuditEntity::Number, id.0).await?;
-        let done = tx
-            .update("numbers", sets, &[], id.0, tenant)
-            .await
-            .map_err(store_err)?;
+        let done = tx.update("numbers", sets, &[], id.0, tenant).await?;
         if done == 0 {
             return Err(Error::not_found("number", id));
         }
@@ -212,8 +208,7 @@ impl Store {
         sqlx::query_scalar("SELECT pin_hash FROM numbers WHERE id = $1")
             .bind(id.0)
             .fetch_optional(&self.pool)
-            .await
-            .map_err(store_err)?
+            .await?
             .ok_or_else(|| Error::not_found("number", id))
     }
 
@@ -231,8 +226,7 @@ impl Store {
         .bind(tenant.0)
         .bind(site.map(|s| s.0).unwrap_or(0))
         .fetch_all(&self.pool)
-        .await
-        .map_err(store_err)?;
+        .await?;
         rows.iter().map(view_from).collect()
     }
 
@@ -266,8 +260,7 @@ impl Store {
         .bind(e164.as_str())
         .bind(tenant.0)
         .fetch_optional(&self.pool)
-        .await
-        .map_err(store_err)?
+        .await?
         .ok_or_else(|| Error::not_found("number", e164))?;
         number_from(&row)
     }
@@ -278,8 +271,7 @@ impl Store {
             sqlx::query_scalar("SELECT COUNT(*) FROM numbers WHERE site_id = $1 AND is_main = 1")
                 .bind(site.0)
                 .fetch_one(&self.pool)
-                .await
-                .map_err(store_err)?;
+                .await?;
         Ok(n > 0)
     }
 }
@@ -326,8 +318,7 @@ impl Fresh for NumberUse {
         )
         .bind(id.0)
         .fetch_optional(&mut *conn)
-        .await
-        .map_err(store_err)?;
+        .await?;
         Ok(NumberUse {
             number,
             holder,
@@ -347,8 +338,7 @@ impl Fresh for ShownBy {
         ))
         .bind(tenant.0)
         .fetch_all(&mut *conn)
-        .await
-        .map_err(store_err)?;
+        .await?;
         for row in &numbers {
             let n = number_from(row)?;
             if n.features.cli_number.as_ref() == Some(&e164) {

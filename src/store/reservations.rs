@@ -2,7 +2,7 @@
 //! registered"), and moving a handset from one tenant to another.
 
 use super::lists::ListSql;
-use super::{get, now, store_err, unique_or_store, HandsetLines, Store};
+use super::{get, now, unique_or_store, HandsetLines, Store};
 use crate::error::{Error, Result};
 use crate::model::{
     AuditAction, AuditEntity, Device, ListQuery, Listed, Mac, SiteId, TenantId, E164,
@@ -33,8 +33,7 @@ impl Store {
             sqlx::query_scalar("SELECT tenant_id FROM device_reservations WHERE mac = $1")
                 .bind(mac.to_string())
                 .fetch_optional(&self.pool)
-                .await
-                .map_err(store_err)?;
+                .await?;
         Ok(tenant.map(TenantId))
     }
 
@@ -46,8 +45,7 @@ impl Store {
         )
         .bind(tenant.0)
         .fetch_all(&self.pool)
-        .await
-        .map_err(store_err)?;
+        .await?;
         rows.iter().map(reservation_from).collect()
     }
 
@@ -88,8 +86,7 @@ impl Store {
                 sqlx::query_scalar("SELECT tenant_id FROM devices WHERE mac = $1")
                     .bind(mac.to_string())
                     .fetch_optional(tx.conn())
-                    .await
-                    .map_err(store_err)?;
+                    .await?;
             if let Some(other) = registered.filter(|t| *t != tenant.0) {
                 return Ok(Err((*mac, MacHolder::Registered(TenantId(other)))));
             }
@@ -97,8 +94,7 @@ impl Store {
                 sqlx::query_scalar("SELECT tenant_id FROM device_reservations WHERE mac = $1")
                     .bind(mac.to_string())
                     .fetch_optional(tx.conn())
-                    .await
-                    .map_err(store_err)?;
+                    .await?;
             match reserved {
                 Some(t) if t == tenant.0 => continue,
                 Some(other) => return Ok(Err((*mac, MacHolder::Reserved(TenantId(other))))),
@@ -137,8 +133,7 @@ impl Store {
             .bind(mac.to_string())
             .bind(tenant.0)
             .execute(tx.conn())
-            .await
-            .map_err(store_err)?;
+            .await?;
         if done.rows_affected() == 0 {
             return Ok(false);
         }
@@ -170,8 +165,7 @@ impl Store {
         sqlx::query("DELETE FROM device_lines WHERE device_id = $1")
             .bind(device.id.0)
             .execute(tx.conn())
-            .await
-            .map_err(store_err)?;
+            .await?;
         let done = sqlx::query(
             "UPDATE devices SET tenant_id = $1, site_id = $2 WHERE id = $3 AND tenant_id = $4",
         )
@@ -180,8 +174,7 @@ impl Store {
         .bind(device.id.0)
         .bind(device.tenant_id.0)
         .execute(tx.conn())
-        .await
-        .map_err(store_err)?;
+        .await?;
         if done.rows_affected() == 0 {
             return Err(Error::not_found("device", device.mac));
         }

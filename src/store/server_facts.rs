@@ -2,8 +2,8 @@
 //! as the fingerprint of the local CA that phones trust. Not configuration: no phone file depends
 //! on them, so writing one moves no revision and is not in the tenants' audit trail.
 
-use super::{store_err, Store};
-use crate::error::Result;
+use super::Store;
+use crate::error::{Error, Result};
 
 impl Store {
     /// The fact `name`, if one was recorded.
@@ -12,7 +12,7 @@ impl Store {
             .bind(name)
             .fetch_optional(&self.pool)
             .await
-            .map_err(store_err)
+            .map_err(Error::from)
     }
 
     /// Records `value` as the fact `name` unless one is recorded already, and returns the value
@@ -25,13 +25,12 @@ impl Store {
         .bind(name)
         .bind(value)
         .execute(&self.pool)
-        .await
-        .map_err(store_err)?;
+        .await?;
         sqlx::query_scalar("SELECT value FROM server_facts WHERE name = $1")
             .bind(name)
             .fetch_one(&self.pool)
             .await
-            .map_err(store_err)
+            .map_err(Error::from)
     }
 
     /// Sets the fact `name` to `value`, replacing what was recorded: for a change made on purpose.
@@ -43,8 +42,7 @@ impl Store {
         .bind(name)
         .bind(value)
         .execute(&self.pool)
-        .await
-        .map_err(store_err)?;
+        .await?;
         Ok(())
     }
 }

@@ -3,7 +3,7 @@
 use sqlx::any::AnyRow;
 
 use super::lists::{by_bytes, ListSql};
-use super::{corrupt, get, now, store_err, unique_or_store, Store};
+use super::{corrupt, get, now, unique_or_store, Store};
 use crate::error::{Error, Result};
 use crate::model::{
     AuditAction, AuditEntity, ListQuery, Listed, SipSettings, Site, SiteId, Tenant, TenantId,
@@ -71,8 +71,7 @@ impl Store {
         let row = sqlx::query("SELECT id, name, revision FROM tenants WHERE id = $1")
             .bind(id.0)
             .fetch_optional(&self.pool)
-            .await
-            .map_err(store_err)?
+            .await?
             .ok_or_else(|| Error::not_found("tenant", id))?;
         tenant_from(&row)
     }
@@ -81,16 +80,14 @@ impl Store {
         let row = sqlx::query("SELECT id, name, revision FROM tenants WHERE name = $1")
             .bind(name)
             .fetch_optional(&self.pool)
-            .await
-            .map_err(store_err)?;
+            .await?;
         row.as_ref().map(tenant_from).transpose()
     }
 
     pub async fn tenant_list(&self) -> Result<Vec<Tenant>> {
         let rows = sqlx::query("SELECT id, name, revision FROM tenants")
             .fetch_all(&self.pool)
-            .await
-            .map_err(store_err)?;
+            .await?;
         let mut tenants = rows.iter().map(tenant_from).collect::<Result<Vec<_>>>()?;
         tenants.sort_by(|a, b| a.name.cmp(&b.name));
         Ok(tenants)
@@ -144,8 +141,7 @@ impl Store {
         .bind(id.0)
         .bind(tenant.0)
         .fetch_optional(&self.pool)
-        .await
-        .map_err(store_err)?
+        .await?
         .ok_or_else(|| Error::not_found("site", id))?;
         site_from(&row)
     }
@@ -157,8 +153,7 @@ impl Store {
         .bind(name)
         .bind(tenant.0)
         .fetch_optional(&self.pool)
-        .await
-        .map_err(store_err)?;
+        .await?;
         row.as_ref().map(site_from).transpose()
     }
 
@@ -170,8 +165,7 @@ impl Store {
              WHERE allowed_networks <> '' OR first_contact_networks <> ''",
         )
         .fetch_all(&self.pool)
-        .await
-        .map_err(store_err)?;
+        .await?;
         let mut all = Vec::new();
         for row in &rows {
             all.extend(parse_networks(&get::<String>(row, "allowed_networks")?)?);
@@ -205,8 +199,7 @@ impl Store {
         .bind(tenant.0)
         .bind(networks_text(first_contact_networks))
         .execute(tx.conn())
-        .await
-        .map_err(store_err)?;
+        .await?;
         if done.rows_affected() == 0 {
             return Err(Error::not_found("site", id));
         }
@@ -223,8 +216,7 @@ impl Store {
         ))
         .bind(tenant.0)
         .fetch_all(&self.pool)
-        .await
-        .map_err(store_err)?;
+        .await?;
         let mut sites = rows.iter().map(site_from).collect::<Result<Vec<_>>>()?;
         sites.sort_by(|a, b| a.name.cmp(&b.name).then(a.id.cmp(&b.id)));
         Ok(sites)

@@ -1,7 +1,7 @@
 //! API tokens. Not configuration: writing them moves no revision (no phone file depends on them),
 //! but each creation and revocation is in the audit trail, in the same transaction.
 
-use super::{corrupt, get, now, store_err, Store};
+use super::{corrupt, get, now, Store};
 use crate::error::{Error, Result};
 use crate::model::{AuditAction, AuditEntity, Principal, Role, TenantId, UserId};
 
@@ -15,7 +15,7 @@ impl Store {
         selector: &str,
         secret_hash: &str,
     ) -> Result<i64> {
-        let mut tx = self.pool.begin().await.map_err(store_err)?;
+        let mut tx = self.pool.begin().await?;
         let id: i64 = sqlx::query_scalar(
             "INSERT INTO api_tokens (secret_hash, role, tenant_id, user_id, created_at, selector) \
              VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
@@ -27,8 +27,7 @@ impl Store {
         .bind(now())
         .bind(selector)
         .fetch_one(&mut *tx)
-        .await
-        .map_err(store_err)?;
+        .await?;
         let after = serde_json::json!({
             "role": role.as_str(),
             "tenant_id": tenant.map(|t| t.0),
@@ -36,7 +35,7 @@ impl Store {
         });
         self.audit_only(&mut tx, tenant, id, AuditAction::Create, &after)
             .await?;
-        tx.commit().await.map_err(store_err)?;
+        tx.commit().await?;
         Ok(id)
     }
 
@@ -62,8 +61,7 @@ impl Store {
         .bind(&*self.actor)
         .bind(after.to_string())
         .execute(conn)
-        .await
-        .map_err(store_err)?;
+        .await?;
         Ok(())
     }
 
@@ -75,8 +73,7 @@ impl Store {
         )
         .bind(selector)
         .fetch_optional(&self.pool)
-        .await
-        .map_err(store_err)?;
+        .await?;
         token_from(row)
     }
 
@@ -88,13 +85,12 @@ impl Store {
         )
         .bind(id)
         .fetch_optional(&self.pool)
-        .await
-        .map_err(store_err)?;
+        .await?;
         token_from(row)
     }
 
     pub async fn token_revoke(&self, id: i64) -> Result<()> {
-        let mut tx = self.pool.begin().await.map_err(store_err)?;
+        let mut tx = self.pool.begin().await?;
         let tenant: Option<Option<i64>> = sqlx::query_scalar(
             "UPDATE api_tokens SET revoked_at = $1 WHERE id = $2 AND revoked_at IS NULL \
              RETURNING tenant_id",
@@ -102,8 +98,7 @@ impl Store {
         .bind(now())
         .bind(id)
         .fetch_optional(&mut *tx)
-        .await
-        .map_err(store_err)?;
+        .await?;
         let Some(tenant) = tenant else {
             return Err(Error::not_found("token", id));
         };
@@ -116,7 +111,7 @@ impl Store {
             &after,
         )
         .await?;
-        tx.commit().await.map_err(store_err)?;
+        tx.commit().await?;
         Ok(())
     }
 }

@@ -4,7 +4,7 @@ use sqlx::any::AnyRow;
 use sqlx::{Any, AnyConnection, Executor};
 
 use super::lists::ListSql;
-use super::{corrupt, get, now, store_err, unique_or_store, Fresh, NumberUse, Sets, Store, Value};
+use super::{corrupt, get, now, unique_or_store, Fresh, NumberUse, Sets, Store, Value};
 use crate::error::{Error, Result};
 use crate::model::{
     AuditAction, AuditEntity, FirstName, LastName, LicenceKind, ListQuery, Listed, NumberId,
@@ -184,8 +184,7 @@ impl Store {
             .bind(id.0)
             .bind(tenant.0)
             .execute(tx.conn())
-            .await
-            .map_err(store_err)?;
+            .await?;
         if done.rows_affected() == 0 {
             return Err(Error::not_found("user", id));
         }
@@ -218,8 +217,7 @@ impl Store {
         .bind(id.0)
         .bind(tenant.0)
         .execute(tx.conn())
-        .await
-        .map_err(store_err)?;
+        .await?;
         if done.rows_affected() == 0 {
             return Err(Error::not_found("user", id));
         }
@@ -255,8 +253,7 @@ impl Store {
                 id.0,
                 tenant,
             )
-            .await
-            .map_err(store_err)?;
+            .await?;
         if done == 0 {
             return Err(Error::not_found("user", id));
         }
@@ -287,14 +284,12 @@ impl Store {
         .bind(id.0)
         .bind(tenant.0)
         .execute(tx.conn())
-        .await
-        .map_err(store_err)?;
+        .await?;
         let done = sqlx::query("DELETE FROM users WHERE id = $1 AND tenant_id = $2")
             .bind(id.0)
             .bind(tenant.0)
             .execute(tx.conn())
-            .await
-            .map_err(store_err)?;
+            .await?;
         if done.rows_affected() == 0 {
             return Err(Error::not_found("user", id));
         }
@@ -316,8 +311,7 @@ impl Store {
         .bind(tenant.0)
         .bind(key)
         .fetch_all(&self.pool)
-        .await
-        .map_err(store_err)?;
+        .await?;
         rows.iter().map(user_from).collect()
     }
 
@@ -336,8 +330,7 @@ impl Store {
         .bind(tenant.0)
         .bind(extension)
         .fetch_optional(&self.pool)
-        .await
-        .map_err(store_err)?;
+        .await?;
         row.as_ref().map(user_from).transpose()
     }
 
@@ -357,8 +350,7 @@ pub(super) async fn read_users<'c>(
     ))
     .bind(tenant.0)
     .fetch_all(conn)
-    .await
-    .map_err(store_err)?;
+    .await?;
     rows.iter().map(user_from).collect()
 }
 
@@ -370,8 +362,7 @@ pub(super) async fn read_holder<'c>(
     let row = sqlx::query(&format!("{SELECT} WHERE u.number_id = $1"))
         .bind(number.0)
         .fetch_optional(conn)
-        .await
-        .map_err(store_err)?;
+        .await?;
     row.as_ref().map(user_from).transpose()
 }
 
@@ -442,8 +433,7 @@ async fn release_number(
     .bind(tenant.0)
     .bind(new_default_pin)
     .execute(tx.conn())
-    .await
-    .map_err(store_err)?;
+    .await?;
     Ok(())
 }
 
