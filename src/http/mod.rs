@@ -131,11 +131,17 @@ where
     I: hyper::rt::Read + hyper::rt::Write + Unpin + Send + 'static,
 {
     use tower::ServiceExt as _;
+    use tracing::Instrument as _;
     let peer = conn.peer;
     let service = hyper::service::service_fn(
         move |mut request: axum::http::Request<hyper::body::Incoming>| {
+            let id = observe::RequestId::default();
             request.extensions_mut().insert(conn.clone());
-            router.clone().oneshot(request.map(Body::new))
+            request.extensions_mut().insert(id);
+            router
+                .clone()
+                .oneshot(request.map(Body::new))
+                .instrument(observe::span(id))
         },
     );
     let served = hyper::server::conn::http1::Builder::new()
@@ -158,7 +164,6 @@ pub fn router(app: App) -> Router {
         .route("/metrics", get(metrics))
         .route(&format!("/{}", crate::certs::CA_FILE), get(local_ca))
         .fallback(phone_file)
-        .layer(axum::middleware::from_fn(observe::phone))
         .with_state(app)
 }
 

@@ -1,5 +1,5 @@
 //! What every HTTP request leaves in the log: a span with a request id (the phones' listeners
-//! and the admin listener alike), and for each API request one access line — method, route
+//! and the admin listener alike, made by the accept loop), and for each API request one access line — method, route
 //! template, status, actor (token id and role, never the token) and milliseconds. Holds no
 //! rules and reads no bodies.
 
@@ -10,7 +10,6 @@ use axum::extract::{MatchedPath, Request};
 use axum::http::HeaderValue;
 use axum::middleware::Next;
 use axum::response::Response;
-use tracing::Instrument;
 
 /// What the layers inside learn about an API request for its access line: the route template
 /// (`route`, once the router matched) and who called (`api::Caller`, once the token checked).
@@ -30,43 +29,51 @@ impl Observed {
     }
 }
 
-/// A new request id: 16 random hex digits, so the ids of several nodes do not collide.
-fn request_id() -> String {
-    format!("{:016x}", rand::random::<u64>())
+/// A request's id: 16 random hex digits, so the ids of several nodes do not collide. Made by
+/// the accept loop for every request, which runs in [`span`]; kept in the request's extensions.
+#[derive(Clone, Copy, Debug)]
+pub struct RequestId(u64);
+
+impl Default for RequestId {
+    fn default() -> RequestId {
+        RequestId(rand::random())
+    }
 }
 
-/// The phones' listeners: a span per request with its id. The file handler writes the line
-/// (no response header: every unknown file must get the same answer).
-pub async fn phone(request: Request, next: Next) -> Response {
-    let span = tracing::info_span!("request", id = %request_id());
-    next.run(request).instrument(span).await
+impl std::fmt::Display for RequestId {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{:016x}", self.0)
+    }
 }
 
-/// The admin listener: a span per request with its id, which the answer echoes as
-/// `x-request-id`, and one access line per request under `/api/`.
+/// The span a request runs in, on every listener. It is made in the accept loop rather than
+/// by a router layer, so the phones' path pays for no middleware.
+pub fn span(id: RequestId) -> tracing::Span {
+    tracing::info_span!("request", id = %id)
+}
+
+/// The admin listener: the answer echoes the request id as `x-request-id`, and every request
+/// under `/api/` leaves one access line.
 pub async fn admin(mut request: Request, next: Next) -> Response {
     let started = Instant::now();
-    let id = request_id();
+    let id = request.extensions().get::<RequestId>().copied();
     let observed = Observed::default();
     request.extensions_mut().insert(observed.clone());
     let method = request.method().clone();
     let api = request.uri().path().starts_with("/api/");
-    let span = tracing::info_span!("request", id = %id);
-    let mut response = next.run(request).instrument(span.clone()).await;
+    let mut response = next.run(request).await;
     if api {
         let facts = &observed.0;
-        span.in_scope(|| {
-            tracing::info!(
-                %method,
-                route = facts.route.get().map_or("-", String::as_str),
-                status = response.status().as_u16(),
-                actor = facts.actor.get().map_or("-", String::as_str),
-                ms = crate::model::millis(started.elapsed()),
-                "api request"
-            );
-        });
+        tracing::info!(
+            %method,
+            route = facts.route.get().map_or("-", String::as_str),
+            status = response.status().as_u16(),
+            actor = facts.actor.get().map_or("-", String::as_str),
+            ms = crate::model::millis(started.elapsed()),
+            "api request"
+        );
     }
-    if let Ok(value) = HeaderValue::from_str(&id) {
+    if let Some(value) = id.and_then(|id| HeaderValue::from_str(&id.to_string()).ok()) {
         response.headers_mut().insert("x-request-id", value);
     }
     response

@@ -42,7 +42,15 @@ async fn an_api_request_has_a_request_id_and_one_access_line_without_the_token()
     let created: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     let token = created["token"].as_str().unwrap().to_owned();
     let mut server = autoprov(dir.path())
-        .args(["serve", "--http", "off", "--https", "off", "--tftp", "off"])
+        .args([
+            "serve",
+            "--http",
+            "127.0.0.1:0",
+            "--https",
+            "off",
+            "--tftp",
+            "off",
+        ])
         .args(["--admin", "127.0.0.1:0"])
         .env("AUTOPROV_LISTEN__ADMIN_HTTP", "true")
         .stderr(std::process::Stdio::piped())
@@ -50,8 +58,18 @@ async fn an_api_request_has_a_request_id_and_one_access_line_without_the_token()
         .spawn()
         .unwrap();
     let mut lines = BufReader::new(server.stderr.take().unwrap()).lines();
-    let listening = line_with(&mut lines, "listening").await;
-    let addr = listening.split("addr=").nth(1).unwrap().trim().to_owned();
+    let addr_of = |line: String| line.split("addr=").nth(1).unwrap().trim().to_owned();
+    let phones = addr_of(line_with(&mut lines, "protocol=\"http\"").await);
+    let addr = addr_of(line_with(&mut lines, "protocol=\"admin http\"").await);
+
+    // A phone's request runs in a span with an id too (and its answer carries none).
+    let resp = reqwest::get(format!("http://{phones}/001565000001.cfg"))
+        .await
+        .unwrap();
+    assert_eq!(resp.status().as_u16(), 404);
+    assert!(resp.headers().get("x-request-id").is_none());
+    let served = line_with(&mut lines, "served").await;
+    assert!(served.contains("request{id="), "{served}");
 
     let resp = reqwest::Client::new()
         .get(format!("http://{addr}/api/v1/tenants/Acme/sites?q=x"))
