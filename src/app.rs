@@ -29,6 +29,7 @@ impl App {
             public_url: settings.public_url.clone(),
             recheck_minutes: settings.recheck_minutes,
             cache_max_bytes: settings.cache_max_bytes,
+            directory_cache_max_bytes: settings.directory_cache_max_bytes,
             https_url: settings.https_url.clone(),
             ca_url: crate::certs::ca_url(settings),
             pickup_prefix: settings.pickup_prefix.clone(),

@@ -115,6 +115,8 @@ pub struct Settings {
     /// The operator's overrides, laid over `templates_dir` family by family.
     pub templates_override: Option<PathBuf>,
     pub cache_max_bytes: u64,
+    /// Memory for the tenants' directories (`cache.directory_max_mib`).
+    pub directory_cache_max_bytes: u64,
     pub revision_poll: Duration,
     pub tftp_limits: TftpLimits,
     /// The HTTPS URL phones with credentials are sent to (when HTTPS is on).

@@ -117,6 +117,7 @@ pub(super) struct RawTemplates {
 #[serde(deny_unknown_fields)]
 pub(super) struct RawCache {
     pub(super) max_mib: i64,
+    pub(super) directory_max_mib: i64,
 }
 
 #[derive(Debug, Serialize, Deserialize)]
@@ -159,7 +160,10 @@ impl Default for Raw {
                 dir: String::new(),
                 override_dir: String::new(),
             },
-            cache: RawCache { max_mib: 256 },
+            cache: RawCache {
+                max_mib: 256,
+                directory_max_mib: 64,
+            },
             store: RawStore { poll_ms: 250 },
             tftp: RawTftp {
                 max_blksize: 65464,

@@ -33,6 +33,11 @@ pub(super) fn validate(raw: Raw) -> Result<Settings> {
     let listen = listeners(&raw.listen)?;
     let provisioning = provisioning(&raw.provisioning, listen.http, listen.https)?;
     let cache_max_mib: u64 = ranged("cache.max_mib", raw.cache.max_mib, 1..=65_536)?;
+    let directory_max_mib: u64 = ranged(
+        "cache.directory_max_mib",
+        raw.cache.directory_max_mib,
+        1..=65_536,
+    )?;
     let poll_ms = ranged("store.poll_ms", raw.store.poll_ms, 10..=60_000)?;
     let tftp_limits = tftp(&raw.tftp)?;
     let https_settings = https(&raw.https, &data_dir)?;
@@ -57,6 +62,7 @@ pub(super) fn validate(raw: Raw) -> Result<Settings> {
         templates_dir,
         templates_override,
         cache_max_bytes: cache_max_mib * 1024 * 1024,
+        directory_cache_max_bytes: directory_max_mib * 1024 * 1024,
         revision_poll: Duration::from_millis(poll_ms),
         tftp_limits,
         https_url: provisioning.https_url,

@@ -223,6 +223,11 @@ async fn metrics(State(app): State<App>) -> Response {
     );
     out.single("autoprov_renders_total", "counter", n(&m.renders));
     out.single(
+        "autoprov_directory_loads_total",
+        "counter",
+        n(&m.directory_loads),
+    );
+    out.single(
         "autoprov_render_errors_total",
         "counter",
         n(&m.render_errors),

@@ -33,6 +33,8 @@ pub(super) struct Known {
     pub(super) allowed_networks: Vec<ipnet::IpNet>,
     /// Where a first-contact window may be used from; empty: anywhere.
     pub(super) first_contact_networks: Vec<ipnet::IpNet>,
+    /// The revision of the last write that changed only this device, read with it.
+    pub(super) revision: i64,
 }
 
 impl Known {
@@ -94,9 +96,7 @@ impl Provisioner {
             self.metrics.throttled.fetch_add(1, Ordering::Relaxed);
             None
         } else {
-            self.lookup(asked.mac)
-                .await?
-                .filter(|k| asked.matches.iter().any(|m| m.family == k.family))
+            self.known(asked).await?
         };
         Ok(ControlFlow::Continue(Admitted {
             gate,
@@ -176,6 +176,27 @@ impl Provisioner {
         }
     }
 
+    /// The registered device of the file's family behind the asked MAC.
+    async fn known(&self, asked: &Asked<'_>) -> Result<Option<Arc<Known>>> {
+        Ok(self
+            .lookup(asked.mac)
+            .await?
+            .filter(|k| asked.matches.iter().any(|m| m.family == k.family)))
+    }
+
+    /// Looks the device up again after a write of its own (its first contact), so its file is
+    /// cached under the device revision that write gave it, not the one before.
+    pub(super) async fn look_again(
+        &self,
+        asked: &Asked<'_>,
+        admitted: &mut Admitted,
+    ) -> Result<()> {
+        if let Some(fresh) = self.known(asked).await? {
+            admitted.known = Some(fresh);
+        }
+        Ok(())
+    }
+
     /// The registered device behind a MAC, with its site's allowed networks.
     async fn lookup(&self, mac: Mac) -> Result<Option<Arc<Known>>> {
         let global = self.store.revisions().global();
@@ -194,6 +215,7 @@ impl Provisioner {
                         family,
                         allowed_networks: access.allowed_networks,
                         first_contact_networks: access.first_contact_networks,
+                        revision: access.revision,
                     })
                 }),
             None => None,

@@ -4,8 +4,8 @@
 //! `Provisioner::serve` runs a request through named stages, each in a file of its own:
 //! `identify` (file name and User-Agent → family, file and MAC), `admit` (the failure throttle,
 //! then the registered device), `classify` (the trust decision, see `trust`) and `output` (the
-//! device's file from the cache keyed by device, file and the tenant's revision, or rendered on a
-//! miss from one `DeviceRecord`). A request no phone file answers gets the static file of its
+//! device's file from the cache keyed by device, file, the tenant's revision and the device's
+//! own, or rendered on a miss from one `DeviceRecord`). A request no phone file answers gets the static file of its
 //! path (`files`), so every transport serves the same files in the same order. `preview` shows
 //! an admin what a device would get, through the same rendering.
 //!
@@ -14,7 +14,7 @@
 //! file; everyone else gets a Digest challenge (HTTPS), the credential-free bootstrap file, or the
 //! uniform 404 — the same whether the MAC is registered or not.
 //!
-//! The tenant revision is read *before* the record is loaded: if a write lands in between, the
+//! The tenant and device revisions are read *before* the record is loaded: if a write lands in between, the
 //! newer content is cached under the older key and the next request misses and re-renders, so a
 //! stale file is never cached under a current revision. This module knows no sockets and no SQL.
 
@@ -178,6 +178,8 @@ pub struct ProvisionSettings {
     pub public_url: String,
     pub recheck_minutes: u32,
     pub cache_max_bytes: u64,
+    /// Memory for the tenants' directories the renders share.
+    pub directory_cache_max_bytes: u64,
     /// The HTTPS URL phones are sent to once they have credentials, when HTTPS is on.
     pub https_url: Option<String>,
     /// Where phones fetch the local CA certificate, when there is one.
@@ -211,6 +213,8 @@ pub struct Metrics {
     pub not_found: AtomicU64,
     pub unavailable: AtomicU64,
     pub renders: AtomicU64,
+    /// Tenant directories loaded from the store (a miss of the directory cache).
+    pub directory_loads: AtomicU64,
     pub render_errors: AtomicU64,
     pub challenges: AtomicU64,
     /// Requests refused by the throttle before anything was looked up.
@@ -270,6 +274,15 @@ impl Provisioner {
             })
             .time_to_idle(Duration::from_secs(24 * 3600))
             .build();
+        let directories = Cache::builder()
+            .max_capacity(settings.directory_cache_max_bytes)
+            .weigher(
+                |_key: &(TenantId, i64), users: &Arc<Vec<crate::model::User>>| {
+                    u32::try_from(directory_weight(users)).unwrap_or(u32::MAX)
+                },
+            )
+            .time_to_idle(Duration::from_secs(3600))
+            .build();
         let devices = Cache::builder().max_capacity(200_000).build();
         let seen = Cache::builder()
             .max_capacity(200_000)
@@ -291,10 +304,7 @@ impl Provisioner {
             devices,
             seen,
             seen_queue: std::sync::Mutex::default(),
-            directories: Cache::builder()
-                .max_capacity(10_000)
-                .time_to_idle(Duration::from_secs(3600))
-                .build(),
+            directories,
             static_files,
             metrics: Metrics::default(),
         }
@@ -346,7 +356,7 @@ impl Provisioner {
         asked: &Asked<'_>,
         request: &FileRequest<'_>,
     ) -> (Result<Outcome>, Option<Decision>) {
-        let admitted = match self.admit(asked, request).await {
+        let mut admitted = match self.admit(asked, request).await {
             Ok(ControlFlow::Continue(admitted)) => admitted,
             Ok(ControlFlow::Break(outcome)) => return (Ok(outcome), None),
             Err(e) => return (Err(e), None),
@@ -355,6 +365,11 @@ impl Provisioner {
             Ok(decision) => decision,
             Err(e) => return (Err(e), None),
         };
+        if decision == Decision::FirstContact {
+            if let Err(e) = self.look_again(asked, &mut admitted).await {
+                return (Err(e), Some(decision));
+            }
+        }
         let gate = admitted.gate;
         let outcome = match self.verdict(asked, admitted, decision, request).await {
             ControlFlow::Continue(known) => self.device_file(asked, &known, gate, request).await,
@@ -389,6 +404,12 @@ fn valid_name(name: &str) -> bool {
         && name
             .bytes()
             .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'-' | b'_'))
+}
+
+/// About the bytes a directory holds: its users, with an allowance for the text on the heap
+/// (names, e-mail, labels).
+fn directory_weight(users: &[crate::model::User]) -> usize {
+    64 + std::mem::size_of_val(users) + users.len() * 128
 }
 
 fn etag(body: &[u8]) -> String {

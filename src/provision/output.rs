@@ -1,5 +1,6 @@
-//! The last stage: the file itself. A device's file comes from the cache, keyed by device, file
-//! and the tenant's revision, or is rendered from one `DeviceRecord` on a miss; files with no
+//! The last stage: the file itself. A device's file comes from the cache, keyed by device, file,
+//! the tenant's revision and the device's own (moved by writes that change only it, such as its
+//! first contact), or is rendered from one `DeviceRecord` on a miss; files with no
 //! device in them (shared and bootstrap files) are cached per family, file and model. A request
 //! no phone file answers gets the static file of its path (`StaticFiles`). Where devices were
 //! seen is written here too, in batches.
@@ -20,7 +21,10 @@ pub(super) enum FileKey {
     Device {
         device: DeviceId,
         file: String,
+        /// The tenant's revision: any write in the tenant but one that changes only a device.
         revision: i64,
+        /// The device's own revision: a write that changes only this device.
+        device_revision: i64,
     },
     /// Files with no device in them, which depend only on the templates, the model and (for
     /// files declared `requester_mac`) the MAC the User-Agent gave.
@@ -47,12 +51,14 @@ impl Provisioner {
         };
         let device = &known.device;
         self.record_seen(device.id, request, asked.firmware.clone());
-        // Read the revision before loading (see the module docs).
+        // Read the revisions before loading (see the module docs): the device's was read with
+        // `known`, which is loaded again once any write is seen.
         let revision = self.store.revisions().tenant(device.tenant_id);
         let key = FileKey::Device {
             device: device.id,
             file: asked.name.to_ascii_lowercase(),
             revision,
+            device_revision: known.revision,
         };
         if let Some(hit) = self.files.get(&key) {
             return Ok(Outcome::Found(hit));
@@ -231,11 +237,13 @@ impl Provisioner {
         }
     }
 
-    /// The tenant's directory, loaded once per tenant revision and shared by all its devices.
+    /// The tenant's directory, loaded once per tenant revision and shared by all its devices (a
+    /// device's own change, such as its first contact, moves no tenant revision).
     async fn directory(&self, tenant: TenantId, revision: i64) -> Result<Arc<Vec<User>>> {
         if let Some(hit) = self.directories.get(&(tenant, revision)) {
             return Ok(hit);
         }
+        self.metrics.directory_loads.fetch_add(1, Ordering::Relaxed);
         let list = Arc::new(self.store.directory(tenant).await?);
         self.directories.insert((tenant, revision), list.clone());
         Ok(list)

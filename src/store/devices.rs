@@ -32,6 +32,8 @@ pub struct DeviceTrust {
     pub device: Device,
     pub allowed_networks: Vec<ipnet::IpNet>,
     pub first_contact_networks: Vec<ipnet::IpNet>,
+    /// The revision of the last write that changed only this device (0: none yet).
+    pub revision: i64,
 }
 
 #[derive(Clone, Debug)]
@@ -153,6 +155,7 @@ impl Store {
             // Dropping the transaction rolls the revision bump back.
             return Ok(false);
         }
+        tx.device_only(device.id);
         tx.commit(
             device.tenant_id,
             AuditEntity::Device,
@@ -201,6 +204,7 @@ impl Store {
             .bind(device.id.0)
             .execute(tx.conn())
             .await?;
+        tx.device_only(device.id);
         tx.commit(
             device.tenant_id,
             AuditEntity::Device,
@@ -228,6 +232,7 @@ impl Store {
         .bind(device.id.0)
         .execute(tx.conn())
         .await?;
+        tx.device_only(device.id);
         tx.commit(
             device.tenant_id,
             AuditEntity::Device,
@@ -426,7 +431,7 @@ impl Store {
             .map(|c| format!("d.{}", c.trim()))
             .collect();
         let row = sqlx::query(&format!(
-            "SELECT {}, s.allowed_networks, s.first_contact_networks FROM devices d \
+            "SELECT {}, d.revision, s.allowed_networks, s.first_contact_networks FROM devices d \
              JOIN sites s ON s.id = d.site_id WHERE d.mac = $1",
             columns.join(", ")
         ))
@@ -442,6 +447,7 @@ impl Store {
             device: device_from(&row)?,
             allowed_networks: super::tenants::parse_networks(&allowed)?,
             first_contact_networks: super::tenants::parse_networks(&first_contact)?,
+            revision: get(&row, "revision")?,
         }))
     }
 

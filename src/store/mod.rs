@@ -7,8 +7,9 @@
 //!
 //! Writes go through [`WriteTx`]: its first statement bumps the global revision, which takes the
 //! write lock on both backends (SQLite's database lock, PostgreSQL's row lock on `revision`), so
-//! revisions commit in order; its commit stamps the tenant's revision and the change log in the
-//! same transaction, then tells the in-process [`Revisions`].
+//! revisions commit in order; its commit stamps the tenant's revision (or, for a write that
+//! changes only one device's own row, that device's: `WriteTx::device_only`) and the change log
+//! in the same transaction, then tells the in-process [`Revisions`].
 //!
 //! A write an admin rule guards takes the rule as a closure and runs it on its subject as the
 //! transaction reads it (`WriteTx::checked`), after the revision bump: no other write can
@@ -45,7 +46,7 @@ pub use tenants::NewSite;
 pub use users::{NewUser, UserPatch};
 
 use crate::error::{Cause, Error, Result};
-use crate::model::{AuditAction, AuditEntity, TenantId};
+use crate::model::{AuditAction, AuditEntity, DeviceId, TenantId};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Backend {
@@ -220,6 +221,7 @@ impl Store {
             before: None,
             after: None,
             also: None,
+            device_only: None,
         })
     }
 }
@@ -259,6 +261,8 @@ struct WriteTx<'s> {
     /// A second tenant the change belongs to (a handset moved between tenants): it is stamped
     /// too, and its trail gets the same entry.
     also: Option<TenantId>,
+    /// The write changes only this device's own row (see [`WriteTx::device_only`]).
+    device_only: Option<DeviceId>,
 }
 
 impl WriteTx<'_> {
@@ -313,6 +317,13 @@ impl WriteTx<'_> {
         self.also = Some(tenant);
     }
 
+    /// Marks the write as changing only `device`'s own row (its credentials, its first-contact
+    /// window), which no other device's file and no directory shows: the commit stamps the
+    /// device with the revision instead of its tenant, so nothing else cached goes stale.
+    fn device_only(&mut self, device: DeviceId) {
+        self.device_only = Some(device);
+    }
+
     /// Reads `T` again inside this transaction and checks the admin's `rule` on it: a rule that
     /// passes here still holds when the write commits.
     async fn checked<T: Fresh>(
@@ -352,12 +363,24 @@ impl WriteTx<'_> {
         };
         let before = self.before.take();
         let tenants: Vec<TenantId> = std::iter::once(tenant).chain(self.also).collect();
-        for t in &tenants {
-            sqlx::query("UPDATE tenants SET revision = $1 WHERE id = $2")
+        let (stamp, stamped) = match self.device_only {
+            Some(device) => (
+                "UPDATE devices SET revision = $1 WHERE id = $2",
+                vec![device.0],
+            ),
+            None => (
+                "UPDATE tenants SET revision = $1 WHERE id = $2",
+                tenants.iter().map(|t| t.0).collect(),
+            ),
+        };
+        for id in stamped {
+            sqlx::query(stamp)
                 .bind(self.revision)
-                .bind(t.0)
+                .bind(id)
                 .execute(&mut *self.tx)
                 .await?;
+        }
+        for t in &tenants {
             sqlx::query(
                 "INSERT INTO change_log (revision, tenant_id, entity, entity_id, action, at, \
                  actor, before_json, after_json) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
@@ -375,7 +398,7 @@ impl WriteTx<'_> {
             .await?;
         }
         self.tx.commit().await?;
-        for t in tenants {
+        for t in tenants.into_iter().filter(|_| self.device_only.is_none()) {
             self.store.revisions.observe(t, self.revision);
         }
         self.store.revisions.observe_global(self.revision);

@@ -290,6 +290,81 @@ async fn cached_files_are_reused_until_the_tenant_changes() {
 }
 
 #[tokio::test]
+async fn a_phones_first_contact_leaves_its_neighbours_files_and_the_directory_cached() {
+    use std::sync::atomic::Ordering::Relaxed;
+    let server = TestServer::start().await;
+    walkthrough(&server.app).await;
+    let admin = &server.app.admin;
+    let tenant = admin.tenant("Acme").await.unwrap();
+    let other = "001565a1b2c4";
+    admin
+        .device_add(
+            tenant.id,
+            &autoprov::admin::DeviceInput {
+                mac: other.into(),
+                model: "T54W".into(),
+                site: None,
+            },
+        )
+        .await
+        .unwrap();
+    let metrics = &server.app.provisioner.metrics;
+    let counts = || {
+        (
+            metrics.renders.load(Relaxed),
+            metrics.directory_loads.load(Relaxed),
+        )
+    };
+    // A's first contact, then its file with its credentials, cached.
+    for _ in 0..3 {
+        server.fetch("/001565a1b2c3.cfg", Some(UA)).await;
+    }
+    let (renders, loads) = counts();
+    server.fetch("/001565a1b2c3.cfg", Some(UA)).await;
+    assert_eq!(counts(), (renders, loads), "A's file comes from the cache");
+
+    let (status, _, body) = server.fetch(&format!("/{other}.cfg"), None).await;
+    assert_eq!(status, 200);
+    assert!(
+        body.contains("static.auto_provision.server.password = "),
+        "B's first contact gave it credentials: {body}"
+    );
+    assert_eq!(
+        counts(),
+        (renders + 1, loads),
+        "B's file rendered with the directory already loaded"
+    );
+    server.fetch("/001565a1b2c3.cfg", Some(UA)).await;
+    assert_eq!(
+        counts(),
+        (renders + 1, loads),
+        "B's first contact leaves A's file cached"
+    );
+    // B's own change still reaches B: a rotation makes its cached file unreachable.
+    server.fetch(&format!("/{other}.cfg"), None).await;
+    let (renders, _) = counts();
+    server.fetch(&format!("/{other}.cfg"), None).await;
+    assert_eq!(counts().0, renders, "B's file is cached");
+    let device = server
+        .app
+        .store
+        .device_by_mac(other.parse().unwrap())
+        .await
+        .unwrap()
+        .unwrap();
+    server
+        .app
+        .store
+        .device_rotate(&device, &autoprov::model::Secret::generate(), 0)
+        .await
+        .unwrap();
+    server.fetch(&format!("/{other}.cfg"), None).await;
+    assert_eq!(counts().0, renders + 1, "B's rotation renders B again");
+    server.fetch("/001565a1b2c3.cfg", Some(UA)).await;
+    assert_eq!(counts().0, renders + 1, "and leaves A's file cached");
+}
+
+#[tokio::test]
 async fn a_remote_change_is_not_hidden_by_a_later_local_one() {
     // Polling only by hand, so the order of events is ours to choose.
     let server = TestServer::start_with(&[("store.poll_ms", "60000")]).await;
