@@ -47,6 +47,7 @@ fn file_then_flags_override() {
     assert_eq!(s.data_dir, PathBuf::from("/srv/ap"));
     assert_eq!(s.http, Some("127.0.0.1:9100".parse().unwrap()));
     assert_eq!(s.cache_max_bytes, 8 * 1024 * 1024);
+    assert_eq!(s.directory_cache_max_bytes, 64 * 1024 * 1024, "the default");
     assert_eq!(s.public_url, "http://127.0.0.1:9100/");
 }
 

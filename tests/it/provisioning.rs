@@ -390,6 +390,42 @@ async fn a_remote_change_is_not_hidden_by_a_later_local_one() {
 }
 
 #[tokio::test]
+async fn a_remote_change_of_one_device_reaches_it_by_polling() {
+    let server = TestServer::start_with(&[("store.poll_ms", "60000")]).await;
+    walkthrough(&server.app).await;
+    let password = |body: &str| {
+        body.lines()
+            .find_map(|l| l.strip_prefix("static.auto_provision.server.password = "))
+            .map(str::to_owned)
+    };
+    let (_, _, first) = server.fetch("/001565a1b2c3.cfg", Some(UA)).await;
+    let (_, _, cached) = server.fetch("/001565a1b2c3.cfg", Some(UA)).await;
+    assert_eq!(password(&cached), password(&first));
+    // Another process rotates this device's password: a write of the device alone.
+    let output = crate::cli::autoprov(&server.data_dir())
+        .args([
+            "device",
+            "rotate-credentials",
+            "--tenant",
+            "Acme",
+            "--mac",
+            "001565a1b2c3",
+        ])
+        .output()
+        .await
+        .unwrap();
+    assert!(output.status.success(), "{output:?}");
+    server.app.store.refresh_revisions().await.unwrap();
+    let (_, _, after) = server.fetch("/001565a1b2c3.cfg", Some(UA)).await;
+    assert!(password(&after).is_some(), "{after}");
+    assert_ne!(
+        password(&after),
+        password(&first),
+        "the new password is served"
+    );
+}
+
+#[tokio::test]
 async fn a_mac_unknown_at_first_is_served_once_registered() {
     let server = TestServer::start().await;
     let (status, _, _) = server.fetch("/001565a1b2c3.cfg", Some(UA)).await;
