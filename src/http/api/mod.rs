@@ -39,8 +39,8 @@ use crate::error::Error;
 use crate::model::{ListQuery, Listed, Principal};
 
 pub use doc::PROBLEM_JSON;
-use scope::{require, require_admin_or_holder, require_admin_or_self, Roles, Scoped};
-use scope::{Admins, Anyone, Platform, Users};
+use scope::{require, require_admin_or_holder, Roles, Scoped};
+use scope::{Admins, AdminsOrHolder, AdminsOrSelf, Anyone, Platform, Users};
 
 /// The API's routes and its OpenAPI document, from the same handlers. The order the resources
 /// add their routes in is the order of the document's paths.

@@ -14,8 +14,8 @@ use crate::error::Error;
 use crate::model::{Number, NumberView, Role};
 
 use super::{
-    listed, require_admin_or_holder, Admins, Anyone, ApiError, Body, Page, Platform, Problem,
-    Query, Scoped, Users,
+    listed, require_admin_or_holder, Admins, AdminsOrHolder, ApiError, Body, Page, Platform,
+    Problem, Query, Scoped, Users,
 };
 
 /// Adds this resource's routes, in the order of the OpenAPI document's paths.
@@ -80,14 +80,8 @@ async fn numbers_create(
 #[utoipa::path(get, path = "/api/v1/tenants/{tenant}/numbers/{number}", tag = "numbers",
     responses((status = 200, body = Number), (status = 404, body = Problem)))]
 async fn numbers_get(
-    Scoped {
-        caller,
-        tenant,
-        item: number,
-        ..
-    }: Scoped<Anyone, Number>,
+    Scoped { item: number, .. }: Scoped<AdminsOrHolder, Number>,
 ) -> Result<Json<Number>, ApiError> {
-    require_admin_or_holder(&caller, &tenant, &number).await?;
     Ok(Json(number))
 }
 
@@ -209,10 +203,9 @@ async fn numbers_features(
         tenant,
         item: number,
         ..
-    }: Scoped<Anyone, Number>,
+    }: Scoped<AdminsOrHolder, Number>,
     Body(body): Body<serde_json::Value>,
 ) -> Result<Json<Number>, ApiError> {
-    require_admin_or_holder(&caller, &tenant, &number).await?;
     let number = match (caller.principal.role, caller.principal.user) {
         // Self-service: the user's own rule for what their calls may show.
         (Role::User, Some(user)) => {
@@ -286,13 +279,11 @@ async fn numbers_set_pin(
 async fn numbers_verify_pin(
     Scoped {
         caller,
-        tenant,
         item: number,
         ..
-    }: Scoped<Anyone, Number>,
+    }: Scoped<AdminsOrHolder, Number>,
     Body(body): Body<Pin>,
 ) -> Result<StatusCode, ApiError> {
-    require_admin_or_holder(&caller, &tenant, &number).await?;
     caller.admin.number_verify_pin(&number, &body.pin).await?;
     Ok(StatusCode::NO_CONTENT)
 }

@@ -25,8 +25,12 @@ pub(super) struct Platform;
 pub(super) struct Admins;
 /// A `user` token only (what is the user's own, such as their PIN).
 pub(super) struct Users;
-/// Every role; the handler checks the rest itself ("admin or self").
+/// Every role; the handler checks the rest itself (activation's rule).
 pub(super) struct Anyone;
+/// Admins, or the user the path names (self-service).
+pub(super) struct AdminsOrSelf;
+/// Admins, or the user the path's number is assigned to.
+pub(super) struct AdminsOrHolder;
 
 impl Roles for Platform {
     const ROLES: &'static [Role] = &[Role::PlatformAdmin];
@@ -39,6 +43,34 @@ impl Roles for Users {
 }
 impl Roles for Anyone {
     const ROLES: &'static [Role] = Role::ALL;
+}
+
+/// Whether a caller may use a route on `item`, what the path names: a role set, or a rule
+/// that also looks at the item.
+pub(super) trait Admits<O>: Send {
+    fn admits(
+        caller: &Caller,
+        tenant: &Tenant,
+        item: &O,
+    ) -> impl Future<Output = Result<(), ApiError>> + Send;
+}
+
+impl<R: Roles + Send, O: Sync> Admits<O> for R {
+    async fn admits(caller: &Caller, _: &Tenant, _: &O) -> Result<(), ApiError> {
+        require(caller, R::ROLES)
+    }
+}
+
+impl Admits<User> for AdminsOrSelf {
+    async fn admits(caller: &Caller, _: &Tenant, user: &User) -> Result<(), ApiError> {
+        require_admin_or_self(caller, user.id)
+    }
+}
+
+impl Admits<Number> for AdminsOrHolder {
+    async fn admits(caller: &Caller, tenant: &Tenant, number: &Number) -> Result<(), ApiError> {
+        require_admin_or_holder(caller, tenant, number).await
+    }
 }
 
 /// The path's segments by name.
@@ -84,7 +116,7 @@ fn segment<'a>(path: &'a Segments, name: &'static str) -> Result<&'a str, Error>
 
 /// A caller inside the `{tenant}` of the path: the tenant resolved (another tenant's is 404,
 /// as if it did not exist), then what else the path names (`O`), then the role checked against
-/// `R` (403) — in that order, once, for every tenant-scoped route.
+/// `R` (403, see [`Admits`]) — in that order, once, for every tenant-scoped route.
 pub(super) struct Scoped<R, O = ()> {
     pub caller: Caller,
     pub tenant: Tenant,
@@ -92,7 +124,7 @@ pub(super) struct Scoped<R, O = ()> {
     roles: PhantomData<fn() -> R>,
 }
 
-impl<R: Roles, O: Named + Send> FromRequestParts<App> for Scoped<R, O> {
+impl<R: Admits<O>, O: Named + Send> FromRequestParts<App> for Scoped<R, O> {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, app: &App) -> Result<Self, Self::Rejection> {
@@ -102,7 +134,7 @@ impl<R: Roles, O: Named + Send> FromRequestParts<App> for Scoped<R, O> {
             .map_err(|r| ApiError::rejected("path", r.status(), r.body_text()))?;
         let tenant = visible_tenant(&caller, segment(&path, "tenant")?).await?;
         let item = O::find(&caller, &tenant, &path).await?;
-        require(&caller, R::ROLES)?;
+        R::admits(&caller, &tenant, &item).await?;
         Ok(Scoped {
             caller,
             tenant,

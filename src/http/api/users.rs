@@ -16,8 +16,7 @@ use crate::error::Error;
 use crate::model::{LicenceKind, User, UserId};
 
 use super::{
-    listed, require_admin_or_self, Admins, Anyone, ApiError, Body, Page, Platform, Problem, Query,
-    Scoped,
+    listed, Admins, AdminsOrSelf, Anyone, ApiError, Body, Page, Platform, Problem, Query, Scoped,
 };
 
 /// Adds this resource's routes, in the order of the OpenAPI document's paths.
@@ -66,10 +65,11 @@ async fn users_create(
     responses((status = 200, body = User), (status = 404, body = Problem)))]
 async fn users_get(
     Scoped {
-        caller, item: user, ..
-    }: Scoped<Anyone, User>,
+        caller: _,
+        item: user,
+        ..
+    }: Scoped<AdminsOrSelf, User>,
 ) -> Result<Json<User>, ApiError> {
-    require_admin_or_self(&caller, user.id)?;
     Ok(Json(user))
 }
 
@@ -85,10 +85,9 @@ async fn users_update(
         tenant,
         item: user,
         ..
-    }: Scoped<Anyone, User>,
+    }: Scoped<AdminsOrSelf, User>,
     Body(body): Body<UserUpdate>,
 ) -> Result<Json<User>, ApiError> {
-    require_admin_or_self(&caller, user.id)?;
     if !body.allowed_for(&caller.principal, &user) {
         return Err(ApiError::Forbidden);
     }
@@ -221,9 +220,8 @@ async fn users_licences_get(
         tenant,
         item: user,
         ..
-    }: Scoped<Anyone, User>,
+    }: Scoped<AdminsOrSelf, User>,
 ) -> Result<Json<Vec<LicenceKind>>, ApiError> {
-    require_admin_or_self(&caller, user.id)?;
     Ok(Json(caller.admin.user_licences(tenant.id, &user).await?))
 }
 
@@ -285,9 +283,8 @@ async fn users_monitors_list(
         tenant,
         item: user,
         ..
-    }: Scoped<Anyone, User>,
+    }: Scoped<AdminsOrSelf, User>,
 ) -> Result<Json<Vec<Colleague>>, ApiError> {
-    require_admin_or_self(&caller, user.id)?;
     let list = caller.admin.monitor_list(tenant.id, &user).await?;
     Ok(Json(colleagues(list)))
 }
@@ -308,10 +305,9 @@ async fn users_monitors_add(
         tenant,
         item: user,
         ..
-    }: Scoped<Anyone, User>,
+    }: Scoped<AdminsOrSelf, User>,
     Body(body): Body<Watch>,
 ) -> Result<Json<Vec<Colleague>>, ApiError> {
-    require_admin_or_self(&caller, user.id)?;
     let watched = caller.admin.user(tenant.id, &body.user).await?;
     caller.admin.monitor_add(tenant.id, &user, &watched).await?;
     let list = caller.admin.monitor_list(tenant.id, &user).await?;
@@ -327,10 +323,9 @@ async fn users_monitors_remove(
         tenant,
         item: user,
         ..
-    }: Scoped<Anyone, User>,
+    }: Scoped<AdminsOrSelf, User>,
     Path((_tenant, _user, watched)): Path<(String, String, String)>,
 ) -> Result<StatusCode, ApiError> {
-    require_admin_or_self(&caller, user.id)?;
     let watched = caller.admin.user(tenant.id, &watched).await?;
     caller
         .admin
@@ -359,9 +354,8 @@ async fn users_speed_dials_get(
         tenant,
         item: user,
         ..
-    }: Scoped<Anyone, User>,
+    }: Scoped<AdminsOrSelf, User>,
 ) -> Result<Json<Vec<SpeedDial>>, ApiError> {
-    require_admin_or_self(&caller, user.id)?;
     let dials = caller.admin.speed_dials(tenant.id, &user).await?;
     Ok(Json(
         dials
@@ -381,10 +375,9 @@ async fn users_speed_dials_set(
         tenant,
         item: user,
         ..
-    }: Scoped<Anyone, User>,
+    }: Scoped<AdminsOrSelf, User>,
     Body(body): Body<Vec<SpeedDial>>,
 ) -> Result<Json<Vec<SpeedDial>>, ApiError> {
-    require_admin_or_self(&caller, user.id)?;
     let dials: Vec<(String, String)> = body.into_iter().map(|d| (d.label, d.target)).collect();
     caller
         .admin
