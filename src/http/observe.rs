@@ -91,19 +91,3 @@ pub async fn route(request: Request, next: Next) -> Response {
     }
     next.run(request).await
 }
-
-#[cfg(test)]
-mod tests {
-    use std::time::Duration;
-
-    #[test]
-    fn durations_are_logged_to_two_decimals() {
-        let ms = crate::model::millis(Duration::from_nanos(1_956_155));
-        assert_eq!(ms.to_string(), "1.96");
-        assert_eq!(
-            crate::model::millis(Duration::from_secs(2)).to_string(),
-            "2000"
-        );
-        assert_eq!(crate::model::millis(Duration::ZERO).to_string(), "0");
-    }
-}

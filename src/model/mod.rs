@@ -404,6 +404,7 @@ mod tests {
             millis(std::time::Duration::from_secs(2)).to_string(),
             "2000"
         );
+        assert_eq!(millis(std::time::Duration::ZERO).to_string(), "0");
     }
 
     #[test]
