@@ -20,6 +20,9 @@ pub struct App {
     pub admin: Admin,
     pub provisioner: Arc<Provisioner>,
     pub tftp_metrics: Arc<crate::tftp::Metrics>,
+    /// Sends check-sync NOTIFYs (and runs the PBX's hook): for the resync watcher and
+    /// `device resync`.
+    pub notifier: Arc<crate::sip::Notifier>,
 }
 
 impl App {
@@ -89,6 +92,7 @@ impl App {
         ));
         Ok(App {
             tftp_metrics: Arc::default(),
+            notifier: Arc::new(crate::sip::Notifier::new(settings.resync.clone())),
             settings: Arc::new(settings),
             store,
             catalog,

@@ -10,6 +10,7 @@
 //! - `provision` — the phone-facing entry point shared by all transports, and its cache;
 //! - `http` — the HTTP listener;
 //! - `tftp` — the TFTP listener (packet codec, transfers);
+//! - `sip` — SIP PnP discovery and check-sync NOTIFYs (codec, listener, resync watcher);
 //! - `app` — `App`, the parts above opened once and shared.
 
 pub mod admin;
@@ -23,6 +24,7 @@ pub mod model;
 mod private;
 pub mod provision;
 pub mod render;
+pub mod sip;
 pub mod store;
 pub mod tftp;
 
@@ -39,6 +41,8 @@ pub struct Listeners {
     pub http: Option<TcpListener>,
     pub https: Option<TcpListener>,
     pub tftp: Option<UdpSocket>,
+    /// SIP PnP (off by default).
+    pub pnp: Option<UdpSocket>,
     /// The REST API's listener: never a phone listener.
     pub admin: Option<TcpListener>,
 }
@@ -69,6 +73,10 @@ impl Listeners {
             ),
             None => None,
         };
+        let pnp = match settings.pnp {
+            Some(addr) => Some(bind_pnp(addr, settings.pnp_settings.multicast).await?),
+            None => None,
+        };
         let admin =
             match settings.admin {
                 Some(addr) => Some(TcpListener::bind(addr).await.map_err(|e| {
@@ -80,9 +88,43 @@ impl Listeners {
             http,
             https,
             tftp,
+            pnp,
             admin,
         })
     }
+}
+
+/// The PnP socket. For the multicast group itself (`224.0.1.75:5060`) it binds the port on every
+/// address and joins the group (answers then leave from a unicast address); with `multicast`
+/// it joins the group on a unicast address's port too.
+async fn bind_pnp(addr: std::net::SocketAddr, multicast: bool) -> Result<UdpSocket> {
+    let group = sip::PNP_GROUP;
+    let is_group = addr.ip() == std::net::IpAddr::V4(group);
+    let bind_to = if is_group {
+        std::net::SocketAddr::from(([0, 0, 0, 0], addr.port()))
+    } else {
+        addr
+    };
+    let socket = UdpSocket::bind(bind_to)
+        .await
+        .map_err(|e| Error::Config(format!("listen.pnp: cannot bind {bind_to}: {e}")))?;
+    if is_group || multicast {
+        let interface = match bind_to.ip() {
+            std::net::IpAddr::V4(ip) => ip,
+            std::net::IpAddr::V6(_) => {
+                return Err(Error::Config(format!(
+                    "pnp.multicast: {group} is an IPv4 group; listen.pnp {addr} is IPv6"
+                )))
+            }
+        };
+        socket.join_multicast_v4(group, interface).map_err(|e| {
+            Error::Config(format!(
+                "listen.pnp: cannot join the multicast group {group} on {interface}: {e} \
+                 (is there a route for multicast? e.g. `ip route add 224.0.0.0/4 dev eth0`)"
+            ))
+        })?;
+    }
+    Ok(socket)
 }
 
 /// Runs the server until `shutdown` is cancelled: the phones' HTTP, HTTPS and TFTP listeners,
@@ -136,6 +178,27 @@ pub async fn run(app: App, listeners: Listeners, shutdown: CancellationToken) ->
             app.tftp_metrics.clone(),
         ));
         tracker.spawn(server.run(socket, shutdown.clone(), tracker.clone()));
+    }
+
+    if let Some(socket) = listeners.pnp {
+        let addr = socket.local_addr()?;
+        let multicast = app.settings.pnp.is_some_and(|a| a.ip().is_multicast())
+            || app.settings.pnp_settings.multicast;
+        tracing::info!(protocol = "pnp", %addr, multicast, "listening");
+        let pnp = std::sync::Arc::new(sip::Pnp::new(
+            app.provisioner.clone(),
+            app.settings.pnp_settings.clone(),
+        ));
+        tracker.spawn(pnp.run(socket, shutdown.clone(), tracker.clone()));
+    }
+    if app.settings.resync.on_change {
+        tracker.spawn(sip::resync::watch(
+            app.store.clone(),
+            app.provisioner.clone(),
+            app.notifier.clone(),
+            shutdown.clone(),
+            tracker.clone(),
+        ));
     }
 
     tracker.close();

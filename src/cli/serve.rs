@@ -21,7 +21,7 @@ pub(super) struct ServeArgs {
     /// Admin address: the REST API over HTTPS [default: 127.0.0.1:9443]; off to disable
     #[arg(long, value_name = "ADDR")]
     pub(super) admin: Option<String>,
-    /// SIP PnP address (not available yet: off)
+    /// SIP PnP address, e.g. 224.0.1.75:5060 (joins the multicast group) [default: off]
     #[arg(long, value_name = "ADDR")]
     pub(super) pnp: Option<String>,
 }

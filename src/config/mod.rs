@@ -58,6 +58,27 @@ pub struct HttpsSettings {
     pub reload: Duration,
 }
 
+/// SIP PnP settings (see `sip`).
+#[derive(Clone, Debug)]
+pub struct PnpSettings {
+    /// Join 224.0.1.75 on the PnP socket (always, when `listen.pnp` is that group).
+    pub multicast: bool,
+    /// Answers a source address may get at once, and how many it earns back a minute.
+    pub burst: u32,
+    pub per_minute: u32,
+}
+
+/// Telling phones to fetch their files again (check-sync NOTIFY, or the PBX's hook).
+#[derive(Clone, Debug)]
+pub struct ResyncSettings {
+    pub on_change: bool,
+    pub debounce: Duration,
+    pub notify: bool,
+    pub phone_port: u16,
+    /// Program and arguments run per phone; empty for none.
+    pub hook: Vec<String>,
+}
+
 /// Device-trust settings.
 #[derive(Clone, Debug)]
 pub struct TrustSettings {
@@ -100,6 +121,8 @@ pub struct Settings {
     pub https: Option<SocketAddr>,
     pub tftp: Option<SocketAddr>,
     pub pnp: Option<SocketAddr>,
+    pub pnp_settings: PnpSettings,
+    pub resync: ResyncSettings,
     /// The admin listener (REST API, portal): HTTPS with the server certificate unless
     /// `admin_http`, which is only allowed on a loopback address.
     pub admin: Option<SocketAddr>,

@@ -27,6 +27,34 @@ pub(super) struct Raw {
     pub(super) trust: RawTrust,
     pub(super) firmware: RawFirmware,
     pub(super) defaults: RawDefaults,
+    pub(super) pnp: RawPnp,
+    pub(super) resync: RawResync,
+}
+
+#[derive(Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawPnp {
+    /// Join the PnP multicast group 224.0.1.75 also when `listen.pnp` is not that group.
+    pub(super) multicast: bool,
+    /// Answers one source address may get at once, and how many it earns back a minute.
+    pub(super) burst: i64,
+    pub(super) per_minute: i64,
+}
+
+#[derive(Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawResync {
+    /// Tell phones to fetch their files again after an admin change that alters them.
+    pub(super) on_change: bool,
+    /// Changes are gathered this long before phones are told (one NOTIFY for a burst of writes).
+    pub(super) debounce_ms: i64,
+    /// Send the SIP NOTIFY ourselves (off when the PBX's hook does it).
+    pub(super) notify: bool,
+    /// The phones' SIP port, where the NOTIFY goes (their last-seen address, this port).
+    pub(super) phone_port: i64,
+    /// A command run per phone to resync (program and arguments), with the device in its
+    /// environment: for a PBX that must send the NOTIFY itself.
+    pub(super) hook: Vec<String>,
 }
 
 #[derive(Debug, Serialize, Deserialize)]
@@ -201,6 +229,18 @@ impl Default for Raw {
                 ntp_server: "pool.ntp.org".into(),
                 sip_domain: String::new(),
                 sip_transport: "udp".into(),
+            },
+            pnp: RawPnp {
+                multicast: false,
+                burst: 10,
+                per_minute: 10,
+            },
+            resync: RawResync {
+                on_change: true,
+                debounce_ms: 500,
+                notify: true,
+                phone_port: 5060,
+                hook: Vec::new(),
             },
         }
     }

@@ -8,12 +8,12 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use super::raw::{
-    Raw, RawDefaults, RawFirmware, RawHttps, RawListen, RawProvisioning, RawTemplates, RawTftp,
-    RawTrust,
+    Raw, RawDefaults, RawFirmware, RawHttps, RawListen, RawPnp, RawProvisioning, RawResync,
+    RawTemplates, RawTftp, RawTrust,
 };
 use super::{
-    derived_https_url, derived_url, HttpsSettings, LogFormat, Settings, TftpLimits, ThrottleLimits,
-    TrustSettings,
+    derived_https_url, derived_url, HttpsSettings, LogFormat, PnpSettings, ResyncSettings,
+    Settings, TftpLimits, ThrottleLimits, TrustSettings,
 };
 use crate::error::{Error, Result};
 use crate::model::{parse_host, SiteDefaults, TimeZoneFacts};
@@ -53,6 +53,8 @@ pub(super) fn validate(raw: Raw) -> Result<Settings> {
         https: listen.https,
         tftp: listen.tftp,
         pnp: listen.pnp,
+        pnp_settings: pnp(&raw.pnp)?,
+        resync: resync(&raw.resync)?,
         admin: listen.admin,
         admin_http: listen.admin_http,
         public_url: provisioning.public_url,
@@ -183,13 +185,6 @@ fn listeners(raw: &RawListen) -> Result<Listeners> {
             )));
         }
     }
-    for (key, addr) in [("pnp", listen.pnp)] {
-        if addr.is_some() {
-            return Err(Error::Config(format!(
-                "listen.{key}: this version of autoprov has no {key} listener yet; set it to off"
-            )));
-        }
-    }
     Ok(listen)
 }
 
@@ -260,6 +255,32 @@ fn provisioning(
         https_url,
         recheck_minutes,
         pickup_prefix,
+    })
+}
+
+fn pnp(p: &RawPnp) -> Result<PnpSettings> {
+    Ok(PnpSettings {
+        multicast: p.multicast,
+        burst: ranged("pnp.burst", p.burst, 1..=10_000)?,
+        per_minute: ranged("pnp.per_minute", p.per_minute, 0..=100_000)?,
+    })
+}
+
+fn resync(r: &RawResync) -> Result<ResyncSettings> {
+    if r.hook
+        .first()
+        .is_some_and(|program| program.trim().is_empty())
+    {
+        return Err(Error::Config(
+            "resync.hook: the first word is the program to run, and it is empty".into(),
+        ));
+    }
+    Ok(ResyncSettings {
+        on_change: r.on_change,
+        debounce: Duration::from_millis(ranged("resync.debounce_ms", r.debounce_ms, 0..=600_000)?),
+        notify: r.notify,
+        phone_port: ranged("resync.phone_port", r.phone_port, 1..=65_535)?,
+        hook: r.hook.clone(),
     })
 }
 

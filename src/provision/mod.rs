@@ -22,6 +22,7 @@ mod admit;
 pub mod check;
 mod classify;
 mod context;
+mod discovery;
 mod files;
 mod identify;
 mod output;
@@ -45,6 +46,7 @@ use crate::store::Store;
 
 use admit::Lookup;
 pub use context::FileContext;
+pub use discovery::{PnpAnswer, ResyncTarget};
 pub use files::{StaticContent, StaticFile, StaticFiles};
 use identify::{Asked, Identified};
 use output::FileKey;
@@ -234,6 +236,8 @@ pub struct Provisioner {
     /// Devices whose last-seen record was written lately, with the address written: at most one
     /// write a minute per device (unless it moves), so a boot storm does not become a write storm.
     seen: Cache<DeviceId, (IpAddr, Protocol, Option<String>)>,
+    /// The ETag of the main file each device was last served or told of (see `discovery`).
+    served: Cache<DeviceId, String>,
     /// Tenant directories by (tenant, revision).
     directories: Cache<(TenantId, i64), Arc<Vec<crate::model::User>>>,
     /// Last-seen records waiting to be written (see `flush_seen`).
@@ -303,6 +307,7 @@ impl Provisioner {
             files,
             devices,
             seen,
+            served: Cache::builder().max_capacity(1_000_000).build(),
             seen_queue: std::sync::Mutex::default(),
             directories,
             static_files,

@@ -61,6 +61,7 @@ impl Provisioner {
             device_revision: known.revision,
         };
         if let Some(hit) = self.files.get(&key) {
+            self.note_served(known.family, device.id, device.mac, asked.name, &hit.etag);
             return Ok(Outcome::Found(hit));
         }
         let record = match self.device_record(device, revision).await {
@@ -75,7 +76,11 @@ impl Provisioner {
         self.warn_unknown_model(known.family, &record.device.model);
         let family = self.catalog.family(known.family);
         let context = FileContext::for_device(family, &record, &self.settings)?;
-        Ok(self.render(key, matched, &context))
+        let outcome = self.render(key, matched, &context);
+        if let Outcome::Found(file) = &outcome {
+            self.note_served(known.family, device.id, device.mac, asked.name, &file.etag);
+        }
+        Ok(outcome)
     }
 
     /// The device's record with its tenant's directory as of `revision`.
@@ -174,7 +179,12 @@ impl Provisioner {
         self.render(key, matched, &context)
     }
 
-    fn render(&self, key: FileKey, matched: &FileMatch, context: &FileContext) -> Outcome {
+    pub(super) fn render(
+        &self,
+        key: FileKey,
+        matched: &FileMatch,
+        context: &FileContext,
+    ) -> Outcome {
         self.metrics.renders.fetch_add(1, Ordering::Relaxed);
         let spec = self.catalog.family(matched.family).file(matched.file);
         match self.catalog.render(matched.family, matched.file, context) {

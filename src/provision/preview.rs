@@ -85,7 +85,7 @@ impl Provisioner {
     }
 
     /// The family's main device file for `mac` (manifest `device_file`).
-    fn device_file_name(&self, family: usize, mac: Mac) -> String {
+    pub(super) fn device_file_name(&self, family: usize, mac: Mac) -> String {
         self.catalog
             .family(family)
             .manifest

@@ -32,9 +32,31 @@ pub struct Manifest {
     pub time_zone_names: BTreeMap<String, String>,
     /// What an unknown model of this family gets.
     pub defaults: ModelDefaults,
+    /// SIP: how the family's phones are found by PnP and told to fetch their files again.
+    #[serde(default)]
+    pub sip: SipSpec,
     #[serde(default)]
     pub models: Vec<ModelSpec>,
     pub files: Vec<FileSpec>,
+}
+
+/// The family's SIP knowledge (`[sip]` in the manifest), used by `src/sip`.
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SipSpec {
+    /// `vendor` values of a PnP SUBSCRIBE's `Event: ua-profile` that mean this family (compared
+    /// without case). A SUBSCRIBE with a User-Agent the family's `user_agent` matches is the
+    /// family's too.
+    #[serde(default)]
+    pub pnp_vendors: Vec<String>,
+    /// The body of the PnP NOTIFY: `{url}` is the public URL (ending in `/`), `{mac}` and `{MAC}`
+    /// the asking phone's MAC. Without one, the family's phones get no PnP answer.
+    #[serde(default)]
+    pub pnp_url: Option<String>,
+    /// The `Event` of the NOTIFY that makes a phone fetch its files again (`check-sync`, Cisco
+    /// MPP's `resync`). Without one, the family's phones are not sent one (the hook still runs).
+    #[serde(default)]
+    pub resync_event: Option<String>,
 }
 
 #[derive(Clone, Debug, Deserialize, Serialize)]

@@ -16,7 +16,7 @@ use minijinja::Environment;
 use regex::Regex;
 use serde::Serialize;
 
-pub use manifest::{FileSpec, Format, Manifest, ModelDefaults, ModelSpec};
+pub use manifest::{FileSpec, Format, Manifest, ModelDefaults, ModelSpec, SipSpec};
 
 use crate::error::{Error, Result};
 use crate::model::Mac;

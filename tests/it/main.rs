@@ -5,6 +5,7 @@
 mod admin;
 mod api;
 mod cli;
+mod discovery;
 mod families;
 mod files;
 

@@ -14,6 +14,8 @@ pub struct TestServer {
     pub https_addr: SocketAddr,
     /// The admin listener (REST API), HTTPS with the local CA.
     pub admin_addr: SocketAddr,
+    /// The SIP PnP listener, when the test turned it on (`listen.pnp`).
+    pub pnp_addr: Option<SocketAddr>,
     pub dir: tempfile::TempDir,
     shutdown: CancellationToken,
     pub client: reqwest::Client,
@@ -69,6 +71,7 @@ impl TestServer {
             .as_ref()
             .and_then(|l| l.local_addr().ok())
             .expect("admin address");
+        let pnp_addr = listeners.pnp.as_ref().and_then(|s| s.local_addr().ok());
         let app = App::open(settings.with_bound(Some(addr), Some(https_addr)))
             .await
             .expect("app opens");
@@ -89,6 +92,7 @@ impl TestServer {
             tftp_addr,
             https_addr,
             admin_addr,
+            pnp_addr,
             dir,
             shutdown,
             client: reqwest::Client::new(),

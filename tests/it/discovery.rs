@@ -1,0 +1,402 @@
+//! Discovery and resync over real UDP: a socket in the test plays the phone. SIP PnP (unicast,
+//! and multicast where this machine can), and the check-sync NOTIFY a change sends.
+
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use autoprov::admin::UserUpdate;
+use autoprov::sip::message::{self, Message, StartLine};
+use tokio::net::UdpSocket;
+
+use crate::support::{say, walkthrough, TestServer, MAC, NUMBER, UA};
+
+const WAIT: Duration = Duration::from_secs(5);
+
+/// A PnP SUBSCRIBE as a Yealink sends it, from `from` (its Contact), with this Call-ID and MAC.
+fn subscribe(from: SocketAddr, call_id: &str, mac: &str, vendor: &str) -> String {
+    format!(
+        "SUBSCRIBE sip:MAC%3a{mac}@224.0.1.75:5060 SIP/2.0\r\n\
+Via: SIP/2.0/UDP {from};branch=z9hG4bK{call_id};rport\r\n\
+From: <sip:MAC%3a{mac}@224.0.1.75:5060>;tag=ph{call_id}\r\n\
+To: <sip:MAC%3a{mac}@224.0.1.75:5060>\r\n\
+Call-ID: {call_id}@{ip}\r\n\
+CSeq: 1 SUBSCRIBE\r\n\
+Contact: <sip:{from}>\r\n\
+Max-Forwards: 70\r\n\
+Event: ua-profile;profile-type=\"device\";vendor=\"{vendor}\";model=\"T54W\";version=\"96.86.0.100\"\r\n\
+Expires: 0\r\n\
+Accept: application/url\r\n\
+Content-Length: 0\r\n\r\n",
+        ip = from.ip()
+    )
+}
+
+async fn phone() -> (UdpSocket, SocketAddr) {
+    let socket = UdpSocket::bind("127.0.0.1:0").await.expect("bind");
+    let addr = socket.local_addr().expect("address");
+    (socket, addr)
+}
+
+/// The next SIP message the phone socket receives, within `within`.
+async fn receive(socket: &UdpSocket, within: Duration) -> Option<(Message, SocketAddr)> {
+    let mut buf = vec![0u8; 8192];
+    let (n, from) = tokio::time::timeout(within, socket.recv_from(&mut buf))
+        .await
+        .ok()?
+        .expect("receive");
+    Some((
+        message::parse(&buf[..n]).expect("the server sends SIP"),
+        from,
+    ))
+}
+
+/// The phone's `200 OK` to a request it received.
+fn ok_to(m: &Message) -> Vec<u8> {
+    let headers: Vec<(&str, &str)> = ["Via", "From", "To", "Call-ID", "CSeq"]
+        .iter()
+        .filter_map(|h| Some((*h, m.header(h)?)))
+        .collect();
+    message::write("SIP/2.0 200 OK", &headers, b"")
+}
+
+/// Sends a SUBSCRIBE and reads the `200 OK` and the NOTIFY: (200, NOTIFY).
+async fn pnp_exchange(socket: &UdpSocket, to: SocketAddr, request: &str) -> (Message, Message) {
+    socket.send_to(request.as_bytes(), to).await.expect("send");
+    let (ok, _) = receive(socket, WAIT).await.expect("a 200 OK");
+    let (notify, _) = receive(socket, WAIT).await.expect("a NOTIFY");
+    (ok, notify)
+}
+
+#[tokio::test]
+async fn pnp_subscribe_gets_200_and_a_notify_with_the_provisioning_url() {
+    let server = TestServer::start_with(&[("listen.pnp", "127.0.0.1:0")]).await;
+    let pnp = server.pnp_addr.expect("pnp listener");
+    let (socket, addr) = phone().await;
+    let (ok, notify) = pnp_exchange(
+        &socket,
+        pnp,
+        &subscribe(addr, "c1", "001565A1B2C3", "Yealink"),
+    )
+    .await;
+    assert_eq!(
+        ok.start,
+        StartLine::Response {
+            code: 200,
+            reason: "OK".into()
+        }
+    );
+    assert_eq!(ok.header("Call-ID"), Some("c1@127.0.0.1"));
+    assert_eq!(ok.header("CSeq"), Some("1 SUBSCRIBE"));
+    assert_eq!(ok.header("Expires"), Some("0"));
+    assert_eq!(notify.method(), Some("NOTIFY"));
+    assert_eq!(
+        notify.header("Call-ID"),
+        Some("c1@127.0.0.1"),
+        "in the subscription's dialog"
+    );
+    assert_eq!(notify.header("Event"), Some("ua-profile"));
+    assert_eq!(notify.header("Content-Type"), Some("application/url"));
+    assert_eq!(
+        String::from_utf8_lossy(&notify.body),
+        server.url("/"),
+        "Yealink gets the server's URL"
+    );
+    socket.send_to(&ok_to(&notify), pnp).await.expect("send");
+
+    // Snom gets its own file's URL, by the vendor its Event names.
+    let (_, notify) =
+        pnp_exchange(&socket, pnp, &subscribe(addr, "c2", "000413A1B2C3", "snom")).await;
+    assert_eq!(
+        String::from_utf8_lossy(&notify.body),
+        server.url("/000413a1b2c3.xml")
+    );
+}
+
+#[tokio::test]
+async fn pnp_answers_registered_and_unknown_macs_alike() {
+    let server = TestServer::start_with(&[("listen.pnp", "127.0.0.1:0")]).await;
+    walkthrough(&server.app).await;
+    let pnp = server.pnp_addr.expect("pnp listener");
+    let (socket, addr) = phone().await;
+    let (_, registered) = pnp_exchange(
+        &socket,
+        pnp,
+        &subscribe(addr, "r1", "001565A1B2C3", "Yealink"),
+    )
+    .await;
+    let (_, unknown) = pnp_exchange(
+        &socket,
+        pnp,
+        &subscribe(addr, "u1", "001565FFFFFF", "Yealink"),
+    )
+    .await;
+    assert_eq!(
+        registered.body, unknown.body,
+        "the answer says nothing about registration"
+    );
+    assert!(!String::from_utf8_lossy(&registered.body).contains("password"));
+}
+
+#[tokio::test]
+async fn pnp_drops_broken_and_foreign_packets_and_keeps_serving() {
+    let server = TestServer::start_with(&[("listen.pnp", "127.0.0.1:0")]).await;
+    let pnp = server.pnp_addr.expect("pnp listener");
+    let (socket, addr) = phone().await;
+    let good = subscribe(addr, "g1", "001565A1B2C3", "Yealink");
+    let mut broken: Vec<Vec<u8>> = vec![
+        b"".to_vec(),
+        b"\xff\xfe\x00garbage".to_vec(),
+        good.replace("SIP/2.0\r\n", "SIP/3.0\r\n").into_bytes(),
+        good.replace("ua-profile", "presence").into_bytes(),
+        subscribe(addr, "v1", "001565A1B2C3", "NoSuchVendor").into_bytes(),
+        good.replace("Content-Length: 0", "Content-Length: 99")
+            .into_bytes(),
+        vec![b'A'; 9000],
+    ];
+    broken.extend(
+        (0..good.len())
+            .step_by(7)
+            .map(|n| good.as_bytes()[..n].to_vec()),
+    );
+    for packet in &broken {
+        socket.send_to(packet, pnp).await.expect("send");
+    }
+    let (ok, _) = pnp_exchange(&socket, pnp, &good).await;
+    assert_eq!(
+        ok.header("Call-ID"),
+        Some("g1@127.0.0.1"),
+        "the first answer is the good packet's"
+    );
+}
+
+#[tokio::test]
+async fn pnp_answers_are_rate_limited_per_source() {
+    let server = TestServer::start_with(&[
+        ("listen.pnp", "127.0.0.1:0"),
+        ("pnp.burst", "2"),
+        ("pnp.per_minute", "0"),
+    ])
+    .await;
+    let pnp = server.pnp_addr.expect("pnp listener");
+    let (socket, addr) = phone().await;
+    for call in ["a", "b"] {
+        let (ok, notify) = pnp_exchange(
+            &socket,
+            pnp,
+            &subscribe(addr, call, "001565A1B2C3", "Yealink"),
+        )
+        .await;
+        assert_eq!(
+            ok.header("Call-ID"),
+            Some(format!("{call}@127.0.0.1").as_str())
+        );
+        socket.send_to(&ok_to(&notify), pnp).await.expect("send");
+    }
+    socket
+        .send_to(
+            subscribe(addr, "c", "001565A1B2C3", "Yealink").as_bytes(),
+            pnp,
+        )
+        .await
+        .expect("send");
+    assert!(
+        receive(&socket, Duration::from_millis(700)).await.is_none(),
+        "a third answer past the burst of 2"
+    );
+}
+
+#[tokio::test]
+async fn pnp_notify_is_resent_until_the_phone_answers() {
+    let server = TestServer::start_with(&[("listen.pnp", "127.0.0.1:0")]).await;
+    let pnp = server.pnp_addr.expect("pnp listener");
+    let (socket, addr) = phone().await;
+    let (_, first) = pnp_exchange(
+        &socket,
+        pnp,
+        &subscribe(addr, "re", "001565A1B2C3", "Yealink"),
+    )
+    .await;
+    let (again, _) = receive(&socket, WAIT).await.expect("the NOTIFY again");
+    assert_eq!(again, first, "the same NOTIFY, resent");
+    socket.send_to(&ok_to(&again), pnp).await.expect("send");
+}
+
+/// Multicast to 224.0.1.75, as phones send it: where this machine can deliver multicast to
+/// itself (a route for 224.0.0.0/4; a network namespace in CI), else skipped with a message.
+#[tokio::test]
+async fn pnp_over_multicast() {
+    if let Err(why) = multicast_works().await {
+        say(&format!("pnp_over_multicast: skipped: {why}"));
+        return;
+    }
+    let server = TestServer::start_with(&[("listen.pnp", "224.0.1.75:0")]).await;
+    let port = server.pnp_addr.expect("pnp listener").port();
+    let socket = UdpSocket::bind("0.0.0.0:0").await.expect("bind");
+    let port_of_phone = socket.local_addr().expect("address").port();
+    let contact = SocketAddr::from(([127, 0, 0, 1], port_of_phone));
+    let group = SocketAddr::from((autoprov::sip::PNP_GROUP, port));
+    let request = subscribe(contact, "m1", "001565A1B2C3", "Yealink");
+    socket
+        .send_to(request.as_bytes(), group)
+        .await
+        .expect("send");
+    let (ok, _) = receive(&socket, WAIT)
+        .await
+        .expect("a 200 OK to the multicast SUBSCRIBE");
+    assert_eq!(ok.header("Call-ID"), Some("m1@127.0.0.1"));
+}
+
+/// Whether a datagram sent to the PnP group comes back to a socket of this process.
+async fn multicast_works() -> Result<(), String> {
+    let receiver = UdpSocket::bind("0.0.0.0:0")
+        .await
+        .map_err(|e| e.to_string())?;
+    receiver
+        .join_multicast_v4(autoprov::sip::PNP_GROUP, std::net::Ipv4Addr::UNSPECIFIED)
+        .map_err(|e| format!("cannot join 224.0.1.75: {e}"))?;
+    let port = receiver.local_addr().map_err(|e| e.to_string())?.port();
+    let sender = UdpSocket::bind("0.0.0.0:0")
+        .await
+        .map_err(|e| e.to_string())?;
+    sender
+        .send_to(b"probe", (autoprov::sip::PNP_GROUP, port))
+        .await
+        .map_err(|e| format!("cannot send to 224.0.1.75: {e}"))?;
+    let mut buf = [0u8; 16];
+    tokio::time::timeout(Duration::from_secs(1), receiver.recv_from(&mut buf))
+        .await
+        .map_err(|_| "multicast sent here does not come back (no multicast route)".to_owned())?
+        .map_err(|e| e.to_string())?;
+    Ok(())
+}
+
+async fn rename(server: &TestServer, first: &str) {
+    let admin = &server.app.admin;
+    let tenant = admin.tenant("Acme").await.unwrap();
+    let user = admin.user(tenant.id, NUMBER).await.unwrap();
+    let update = UserUpdate {
+        first_name: Some(first.into()),
+        ..Default::default()
+    };
+    admin.user_update(tenant.id, &user, &update).await.unwrap();
+}
+
+#[tokio::test]
+async fn a_change_sends_the_phone_one_check_sync_notify() {
+    let (socket, addr) = phone().await;
+    let port = addr.port().to_string();
+    let server = TestServer::start_with(&[("resync.phone_port", &port)]).await;
+    walkthrough(&server.app).await;
+    let (status, _, _) = server.fetch("/001565a1b2c3.cfg", Some(UA)).await;
+    assert_eq!(status, 200);
+    server.app.provisioner.flush_seen().await;
+
+    // A change that leaves the phone's file as it was tells it nothing …
+    let admin = &server.app.admin;
+    let tenant = admin.tenant("Acme").await.unwrap();
+    admin
+        .site_add(
+            tenant.id,
+            &autoprov::admin::SiteInput {
+                name: "Hamburg".into(),
+                sip_domain: Some("sip.example.com".into()),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+    // … one that changes it sends one NOTIFY, with Yealink's event.
+    let changed_at = tokio::time::Instant::now();
+    rename(&server, "Grace").await;
+    let (notify, from) = receive(&socket, WAIT)
+        .await
+        .expect("a NOTIFY after the change");
+    assert!(
+        changed_at.elapsed() < Duration::from_secs(2),
+        "within the debounce and a bit"
+    );
+    assert_eq!(notify.method(), Some("NOTIFY"));
+    assert_eq!(notify.header("Event"), Some("check-sync;reboot=false"));
+    assert!(
+        matches!(&notify.start, StartLine::Request { uri, .. } if uri == &format!("sip:4930123456@{addr}")),
+        "{:?}",
+        notify.start
+    );
+    socket.send_to(&ok_to(&notify), from).await.expect("send");
+
+    // The phone fetches; the next change is told once more, and only the next one.
+    server.fetch("/001565a1b2c3.cfg", Some(UA)).await;
+    rename(&server, "Ada").await;
+    let (second, from) = receive(&socket, WAIT)
+        .await
+        .expect("a NOTIFY after the second change");
+    assert_ne!(
+        second.header("Call-ID"),
+        notify.header("Call-ID"),
+        "a new NOTIFY, not a resend"
+    );
+    socket.send_to(&ok_to(&second), from).await.expect("send");
+    assert!(
+        receive(&socket, Duration::from_millis(1500))
+            .await
+            .is_none(),
+        "told once"
+    );
+    let sent = server
+        .app
+        .notifier
+        .metrics
+        .sent
+        .load(std::sync::atomic::Ordering::Relaxed);
+    assert_eq!(
+        sent, 2,
+        "one NOTIFY per change of the file, none for the new site or the fetches"
+    );
+}
+
+#[tokio::test]
+async fn device_resync_notifies_and_runs_the_hook() {
+    let (socket, addr) = phone().await;
+    let port = addr.port().to_string();
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("hook.txt");
+    let script = format!(
+        "echo \"$AUTOPROV_MAC {{line_user}} $AUTOPROV_EVENT\" >> {}",
+        out.display()
+    );
+    let hook = format!("sh,-c,{script}");
+    let server = TestServer::start_with(&[
+        ("resync.phone_port", &port),
+        ("resync.on_change", "false"),
+        ("resync.hook", &hook),
+    ])
+    .await;
+    walkthrough(&server.app).await;
+    server.fetch("/001565a1b2c3.cfg", Some(UA)).await;
+    server.app.provisioner.flush_seen().await;
+    let tenant = server.app.admin.tenant("Acme").await.unwrap();
+    let device = server.app.admin.handset(tenant.id, MAC).await.unwrap();
+    let answer = tokio::spawn(async move {
+        let (m, from) = receive(&socket, WAIT).await.expect("a NOTIFY");
+        socket.send_to(&ok_to(&m), from).await.expect("send");
+        m
+    });
+    let target = server
+        .app
+        .provisioner
+        .resync_target(&device, Some("127.0.0.1"))
+        .await
+        .unwrap();
+    let told = server.app.notifier.resync(&target).await;
+    let notify = answer.await.unwrap();
+    assert_eq!(notify.header("Event"), Some("check-sync;reboot=false"));
+    assert!(
+        told.notify_sent && told.answered && told.hook_ok,
+        "{told:?}"
+    );
+    let line = std::fs::read_to_string(&out).unwrap();
+    assert_eq!(
+        line.trim(),
+        "001565a1b2c3 4930123456 check-sync;reboot=false"
+    );
+}
