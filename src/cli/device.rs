@@ -31,6 +31,9 @@ pub(super) enum DeviceCmd {
     Reservations(TenantArg),
     /// Release a reserved MAC: any tenant may register it again
     Release(ReleaseArgs),
+    /// Tell a handset (MAC or Phone ID) to fetch its files now: a SIP NOTIFY with its family's
+    /// event to where it was last seen, and resync.hook when set
+    Resync(ShowArgs),
 }
 
 // The argument structs carry no doc comment: clap would take it for the subcommand's about.
@@ -137,8 +140,14 @@ pub(super) struct ReleaseArgs {
     mac: String,
 }
 
-pub(super) async fn run(admin: &Admin, out: &Output, cmd: DeviceCmd) -> anyhow::Result<()> {
+pub(super) async fn run(
+    admin: &Admin,
+    app: &autoprov::App,
+    out: &Output,
+    cmd: DeviceCmd,
+) -> anyhow::Result<()> {
     match cmd {
+        DeviceCmd::Resync(args) => resync(admin, app, out, args).await,
         DeviceCmd::Add(args) => add(admin, out, args).await,
         DeviceCmd::Arm(args) => arm(admin, out, args).await,
         DeviceCmd::RotateCredentials(args) => rotate_credentials(admin, out, args).await,
@@ -310,6 +319,45 @@ async fn release(admin: &Admin, out: &Output, args: ReleaseArgs) -> anyhow::Resu
     out.one(
         &serde_json::json!({ "released": args.mac }),
         format!("MAC {} released", args.mac),
+    );
+    Ok(())
+}
+
+async fn resync(
+    admin: &Admin,
+    app: &autoprov::App,
+    out: &Output,
+    args: ShowArgs,
+) -> anyhow::Result<()> {
+    let tenant = admin.tenant(&args.tenant.tenant).await?;
+    let device = admin.handset(tenant.id, &args.handset).await?;
+    let done = autoprov::sip::resync::device(app, &device).await?;
+    let (target, told) = (&done.target, &done.told);
+    let notify = match (told.notify_sent, told.answered, target.address) {
+        (true, true, Some(at)) => format!(
+            "NOTIFY {} sent to {at}, answered",
+            target.event.as_deref().unwrap_or("")
+        ),
+        (true, false, Some(at)) => format!(
+            "NOTIFY {} sent to {at}, no answer (phone off, or another SIP port: resync.phone_port)",
+            target.event.as_deref().unwrap_or("")
+        ),
+        (_, _, None) => "never seen: no address to send a NOTIFY to".to_owned(),
+        (false, _, Some(_)) if target.event.is_none() => {
+            format!("the {} family has no resync event", target.family)
+        }
+        (false, _, Some(_)) => "no NOTIFY (resync.notify is off)".to_owned(),
+    };
+    let hook = if app.notifier.settings().hook.is_empty() {
+        String::new()
+    } else if told.hook_ok {
+        "; hook ran".to_owned()
+    } else {
+        "; hook failed (see the log)".to_owned()
+    };
+    out.one(
+        &done,
+        format!("{} {}: {notify}{hook}", device.phone_id, device.mac),
     );
     Ok(())
 }

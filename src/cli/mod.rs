@@ -242,7 +242,10 @@ async fn execute(cli: Cli, settings: Settings) -> anyhow::Result<()> {
             session(settings, async |s| user::run(&s.admin, &out, cmd).await).await
         }
         Command::Device(cmd) => {
-            session(settings, async |s| device::run(&s.admin, &out, cmd).await).await
+            session(settings, async |s| {
+                device::run(&s.admin, &s.app, &out, cmd).await
+            })
+            .await
         }
         Command::Audit(args) => {
             session(settings, async |s| audit::run(&s.admin, &out, args).await).await

@@ -183,6 +183,41 @@ fn section_messages_name_the_key_and_the_value() {
         "/nonexistent/templates",
         "templates.dir: /nonexistent/templates is not a folder",
     );
+    check("pnp.burst", "0", "pnp.burst: 0 is not between 1 and 10000");
+    check(
+        "resync.phone_port",
+        "0",
+        "resync.phone_port: 0 is not between 1 and 65535",
+    );
+    check(
+        "listen.pnp",
+        "224.0.1.75",
+        "listen.pnp: \"224.0.1.75\" is not an address like 0.0.0.0:8080 (or off)",
+    );
+}
+
+#[test]
+fn pnp_and_resync_settings() {
+    let (s, _) = load(&flags(&[
+        ("listen.pnp", "224.0.1.75:5060"),
+        ("resync.hook", "sh,-c,echo {mac}"),
+    ]))
+    .unwrap();
+    assert_eq!(s.pnp, Some("224.0.1.75:5060".parse().unwrap()));
+    assert_eq!(s.resync.hook, ["sh", "-c", "echo {mac}"]);
+    assert!(s.resync.on_change && s.resync.notify && !s.pnp_settings.multicast);
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("autoprov.toml");
+    std::fs::write(&path, "[resync]\nhook = [\"\", \"x\"]\n").unwrap();
+    let sources = Sources {
+        config_file: Some(path),
+        ..flags(&[])
+    };
+    let err = load(&sources).unwrap_err().to_string();
+    assert_eq!(
+        err,
+        "config: resync.hook: the first word is the program to run, and it is empty"
+    );
 }
 
 #[test]

@@ -32,6 +32,10 @@ pub struct Manifest {
     pub time_zone_names: BTreeMap<String, String>,
     /// What an unknown model of this family gets.
     pub defaults: ModelDefaults,
+    /// Where the family's phones show their Phone ID (an idle-screen text, a label or the host
+    /// name), for people: the templates put it there. Unset: the family shows none.
+    #[serde(default)]
+    pub phone_id_shown: Option<String>,
     /// SIP: how the family's phones are found by PnP and told to fetch their files again.
     #[serde(default)]
     pub sip: SipSpec,

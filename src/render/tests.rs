@@ -273,7 +273,7 @@ fn models_resolve_by_name_and_code() {
 /// A context for `mac.cfg.j2` with `hostile` in every text a user or admin controls.
 fn hostile_device_context(hostile: &str) -> serde_json::Value {
     serde_json::json!({
-        "device": { "mac": "001565a1b2c3", "mac_upper": "001565A1B2C3", "mac_colon": "00:15:65:a1:b2:c3", "admin_password": "pw" },
+        "device": { "mac": "001565a1b2c3", "mac_upper": "001565A1B2C3", "mac_colon": "00:15:65:a1:b2:c3", "admin_password": "pw", "phone_id": hostile },
         "model": { "name": hostile, "code": 96, "accounts": 2, "line_keys": 0 },
         "site": { "name": hostile, "ntp_server": hostile },
         "sip": { "domain": hostile, "proxy": hostile, "port": 5060, "transport": "udp", "transport_code": hostile },

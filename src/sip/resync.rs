@@ -64,3 +64,24 @@ pub async fn watch(
         }
     }
 }
+
+/// A resync asked for by hand (`device resync`, `POST …/devices/{d}/resync`).
+#[derive(Clone, Debug, serde::Serialize, utoipa::ToSchema)]
+pub struct Resynced {
+    #[serde(flatten)]
+    pub target: crate::provision::ResyncTarget,
+    #[serde(flatten)]
+    pub told: super::notify::Told,
+}
+
+/// Tells `device` to fetch its files again now, whether or not anything changed: the NOTIFY
+/// to where it was last seen (nothing when it was never seen), and the hook.
+pub async fn device(app: &crate::App, device: &crate::model::Device) -> crate::Result<Resynced> {
+    let (_, addr) = app.store.device_resync_facts(device).await?;
+    let target = app
+        .provisioner
+        .resync_target(device, addr.as_deref())
+        .await?;
+    let told = app.notifier.resync(&target).await;
+    Ok(Resynced { target, told })
+}

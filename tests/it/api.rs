@@ -402,6 +402,12 @@ async fn role_matrix_covers_every_route() {
             [A, A, N, F],
         ),
         (
+            "POST",
+            "/api/v1/tenants/{tenant}/devices/{device}/resync",
+            Value::Null,
+            [A, A, N, F],
+        ),
+        (
             "GET",
             "/api/v1/tenants/{tenant}/device-reservations",
             Value::Null,

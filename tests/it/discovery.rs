@@ -400,3 +400,136 @@ async fn device_resync_notifies_and_runs_the_hook() {
         "001565a1b2c3 4930123456 check-sync;reboot=false"
     );
 }
+
+#[tokio::test]
+async fn device_resync_through_the_cli_reaches_the_phone() {
+    let (socket, addr) = phone().await;
+    let server = TestServer::start().await;
+    walkthrough(&server.app).await;
+    let cli = |args: &[&str]| {
+        let mut cmd = crate::cli::autoprov(&server.data_dir());
+        cmd.env("AUTOPROV_RESYNC__PHONE_PORT", addr.port().to_string())
+            .args(args);
+        cmd
+    };
+    let never = cli(&["device", "resync", "--tenant", "Acme", MAC])
+        .output()
+        .await
+        .unwrap();
+    let text = String::from_utf8_lossy(&never.stdout);
+    assert!(
+        never.status.success() && text.contains("never seen"),
+        "{text}"
+    );
+
+    server.fetch("/001565a1b2c3.cfg", Some(UA)).await;
+    server.app.provisioner.flush_seen().await;
+    let phone = tokio::spawn(async move {
+        let (m, from) = receive(&socket, WAIT).await.expect("a NOTIFY from the CLI");
+        socket.send_to(&ok_to(&m), from).await.expect("send");
+        m
+    });
+    let done = cli(&["device", "resync", "--tenant", "Acme", MAC])
+        .output()
+        .await
+        .unwrap();
+    let text = String::from_utf8_lossy(&done.stdout);
+    assert!(
+        done.status.success(),
+        "{}",
+        String::from_utf8_lossy(&done.stderr)
+    );
+    assert!(
+        text.contains("NOTIFY check-sync;reboot=false sent to 127.0.0.1, answered"),
+        "{text}"
+    );
+    assert_eq!(
+        phone.await.unwrap().header("Event"),
+        Some("check-sync;reboot=false")
+    );
+    let json = cli(&["--json", "device", "resync", "--tenant", "Acme", "nosuch"])
+        .output()
+        .await
+        .unwrap();
+    assert!(!json.status.success());
+    assert!(
+        String::from_utf8_lossy(&json.stderr).contains("nosuch"),
+        "names what is not found"
+    );
+}
+
+/// The shipped manifests: every family has a resync event (Cisco MPP its own `resync`), every
+/// PnP family a URL, and Grandstream's URL is a folder (it ignores anything else).
+#[test]
+fn every_family_says_how_it_is_found_and_resynced() {
+    let catalog = autoprov::render::Catalog::load(
+        &std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("device-templates"),
+    )
+    .unwrap();
+    for family in catalog.families() {
+        let (name, sip) = (&family.manifest.family, &family.manifest.sip);
+        let event = sip
+            .resync_event
+            .as_deref()
+            .unwrap_or_else(|| panic!("{name}: no resync_event"));
+        assert_eq!(event == "resync", name == "cisco-mpp", "{name}: {event}");
+        assert_eq!(
+            sip.pnp_vendors.is_empty(),
+            sip.pnp_url.is_none(),
+            "{name}: pnp_vendors and pnp_url go together"
+        );
+        if name == "grandstream" {
+            assert_eq!(sip.pnp_url.as_deref(), Some("{url}"), "a folder URL");
+        }
+    }
+}
+
+/// Seed 002: "the Phone ID for your handset is displayed on your device's screen". Every family
+/// whose manifest says where (`phone_id_shown`) puts it in the phone's own file; the others are
+/// the ones documented as showing none.
+#[tokio::test]
+async fn the_phone_id_is_in_every_family_file_that_can_show_it() {
+    use autoprov::admin::{DeviceInput, SiteInput};
+    let server = TestServer::start().await;
+    let admin = &server.app.admin;
+    let tenant = admin.tenant_add("Acme").await.unwrap();
+    let site = SiteInput {
+        name: "Berlin".into(),
+        sip_domain: Some("sip.example.com".into()),
+        ..Default::default()
+    };
+    admin.site_add(tenant.id, &site).await.unwrap();
+    let mut without = Vec::new();
+    for (i, family) in server.app.catalog.families().iter().enumerate() {
+        let manifest = &family.manifest;
+        let mac = format!("0000000000{i:02x}");
+        let input = DeviceInput {
+            mac: mac.clone(),
+            model: manifest.models[0].name.clone(),
+            site: None,
+        };
+        let device = admin.device_add(tenant.id, &input).await.unwrap();
+        let file = server
+            .app
+            .provisioner
+            .preview(mac.parse().unwrap(), None, false)
+            .await
+            .unwrap();
+        let shown = file.body.contains(&format!("PhoneID-{}", device.phone_id))
+            || file.body.contains(&format!("Phone ID {}", device.phone_id));
+        match &manifest.phone_id_shown {
+            Some(place) => assert!(
+                shown,
+                "{}: {place}, but not in its file:\n{}",
+                manifest.family, file.body
+            ),
+            None => without.push(manifest.family.clone()),
+        }
+    }
+    without.sort();
+    assert_eq!(
+        without,
+        ["fanvil", "gigaset"],
+        "families documented as showing no Phone ID"
+    );
+}

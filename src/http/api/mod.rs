@@ -17,6 +17,7 @@ mod doc;
 mod licences;
 mod numbers;
 mod reservations;
+mod resync;
 mod scope;
 mod sites;
 mod tenants;
@@ -51,6 +52,7 @@ fn api() -> (Router<App>, utoipa::openapi::OpenApi) {
     let router = numbers::routes(router);
     let router = users::routes(router);
     let router = devices::routes(router);
+    let router = resync::routes(router);
     let router = reservations::routes(router);
     let router = blf::routes(router);
     let router = licences::routes(router);
