@@ -994,3 +994,66 @@ async fn guards_hold_when_two_admins_race() {
         db.drop_db().await;
     }
 }
+
+#[tokio::test]
+async fn resync_finds_the_seen_devices_a_write_touched() {
+    for (backend, db) in backends("resync").await {
+        let store = Store::connect(&db.url).await.unwrap();
+        let a = store.tenant_create("A").await.unwrap();
+        let b = store.tenant_create("B").await.unwrap();
+        let sa = store.site_create(&site(a.id, "HQ")).await.unwrap();
+        let sb = store.site_create(&site(b.id, "HQ")).await.unwrap();
+        let device = |tenant, site_id, mac: &str, phone_id: &str| NewDevice {
+            tenant_id: tenant,
+            site_id,
+            mac: mac.parse().unwrap(),
+            family: "yealink".into(),
+            model: "T54W".into(),
+            phone_id: phone_id.into(),
+            admin_password: Secret::new("pw".into()),
+            first_contact_until: None,
+        };
+        let seen = store
+            .device_create(&device(a.id, sa.id, "001565000001", "AAA001"))
+            .await
+            .unwrap()
+            .unwrap();
+        let unseen = store
+            .device_create(&device(a.id, sa.id, "001565000002", "AAA002"))
+            .await
+            .unwrap()
+            .unwrap();
+        let other = store
+            .device_create(&device(b.id, sb.id, "001565000003", "BBB001"))
+            .await
+            .unwrap()
+            .unwrap();
+        let sighting = ("10.0.0.7".to_owned(), "http", None);
+        store
+            .devices_seen(&[(seen.id, sighting.clone()), (other.id, sighting)])
+            .await
+            .unwrap();
+        let since = store.revisions().global();
+        assert!(
+            store.devices_changed_since(since).await.unwrap().is_empty(),
+            "{backend}: nothing since"
+        );
+        store.site_create(&site(a.id, "Branch")).await.unwrap();
+        let changed = store.devices_changed_since(since).await.unwrap();
+        let macs: Vec<String> = changed.iter().map(|c| c.device.mac.to_string()).collect();
+        assert_eq!(
+            macs,
+            ["001565000001"],
+            "{backend}: A's seen device only, not {unseen:?}"
+        );
+        assert_eq!(changed[0].addr.as_deref(), Some("10.0.0.7"), "{backend}");
+        let (revision, addr) = store.device_resync_facts(&other).await.unwrap();
+        assert_eq!(
+            (revision >= 0, addr.as_deref()),
+            (true, Some("10.0.0.7")),
+            "{backend}"
+        );
+        store.close().await;
+        db.drop_db().await;
+    }
+}
