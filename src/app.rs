@@ -20,6 +20,7 @@ pub struct App {
     pub admin: Admin,
     pub provisioner: Arc<Provisioner>,
     pub tftp_metrics: Arc<crate::tftp::Metrics>,
+    pub pnp_metrics: Arc<crate::sip::server::Metrics>,
     /// Sends check-sync NOTIFYs (and runs the PBX's hook): for the resync watcher and
     /// `device resync`.
     pub notifier: Arc<crate::sip::Notifier>,
@@ -92,6 +93,7 @@ impl App {
         ));
         Ok(App {
             tftp_metrics: Arc::default(),
+            pnp_metrics: Arc::default(),
             notifier: Arc::new(crate::sip::Notifier::new(settings.resync.clone())),
             settings: Arc::new(settings),
             store,

@@ -188,6 +188,7 @@ pub async fn run(app: App, listeners: Listeners, shutdown: CancellationToken) ->
         let pnp = std::sync::Arc::new(sip::Pnp::new(
             app.provisioner.clone(),
             app.settings.pnp_settings.clone(),
+            app.pnp_metrics.clone(),
         ));
         tracker.spawn(pnp.run(socket, shutdown.clone(), tracker.clone()));
     }

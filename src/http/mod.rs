@@ -270,12 +270,40 @@ async fn metrics(State(app): State<App>) -> Response {
         "counter",
         (t.duration_us.load(Ordering::Relaxed) as f64 / 1e6).to_string(),
     );
+    sip_metrics(&mut out, &app);
     out.single(
         "autoprov_store_revision",
         "gauge",
         app.store.revisions().global().to_string(),
     );
     ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], out.0).into_response()
+}
+
+/// PnP answers and resync NOTIFYs.
+fn sip_metrics(out: &mut Prometheus, app: &App) {
+    let n = |c: &std::sync::atomic::AtomicU64| c.load(Ordering::Relaxed).to_string();
+    let (p, r) = (&app.pnp_metrics, &app.notifier.metrics);
+    out.labelled(
+        "autoprov_pnp_subscribes_total",
+        "counter",
+        "outcome",
+        [
+            ("answered", n(&p.answered)),
+            ("dropped", n(&p.dropped)),
+            ("rate_limited", n(&p.limited)),
+        ],
+    );
+    out.labelled(
+        "autoprov_resync_total",
+        "counter",
+        "outcome",
+        [
+            ("notify_sent", n(&r.sent)),
+            ("notify_answered", n(&r.answered)),
+            ("hook_run", n(&r.hooks)),
+            ("hook_failed", n(&r.hook_failures)),
+        ],
+    );
 }
 
 /// Prometheus text exposition, one metric family at a time.

@@ -31,7 +31,7 @@ const MAX_SOURCES: usize = 65_536;
 const T1: Duration = Duration::from_millis(500);
 const NOTIFY_SENDS: u32 = 3;
 
-/// Counters (also for tests).
+/// Counters for `/metrics`.
 #[derive(Debug, Default)]
 pub struct Metrics {
     pub answered: AtomicU64,
@@ -45,17 +45,17 @@ pub struct Pnp {
     buckets: Mutex<HashMap<IpAddr, (f64, Instant)>>,
     /// NOTIFYs waiting for the phone's answer, by Call-ID.
     pending: Mutex<HashMap<String, oneshot::Sender<()>>>,
-    pub metrics: Metrics,
+    metrics: Arc<Metrics>,
 }
 
 impl Pnp {
-    pub fn new(provisioner: Arc<Provisioner>, limits: PnpSettings) -> Pnp {
+    pub fn new(provisioner: Arc<Provisioner>, limits: PnpSettings, metrics: Arc<Metrics>) -> Pnp {
         Pnp {
             provisioner,
             limits,
             buckets: Mutex::default(),
             pending: Mutex::default(),
-            metrics: Metrics::default(),
+            metrics,
         }
     }
 

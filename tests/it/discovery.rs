@@ -203,6 +203,15 @@ async fn pnp_answers_are_rate_limited_per_source() {
         receive(&socket, Duration::from_millis(700)).await.is_none(),
         "a third answer past the burst of 2"
     );
+    let (_, _, metrics) = server.fetch("/metrics", None).await;
+    assert!(
+        metrics.contains("autoprov_pnp_subscribes_total{outcome=\"answered\"} 2"),
+        "{metrics}"
+    );
+    assert!(
+        metrics.contains("autoprov_pnp_subscribes_total{outcome=\"rate_limited\"} 1"),
+        "{metrics}"
+    );
 }
 
 #[tokio::test]
