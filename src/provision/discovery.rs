@@ -46,8 +46,8 @@ fn as_text<S: serde::Serializer>(mac: &Mac, s: S) -> std::result::Result<S::Ok, 
 }
 
 impl Provisioner {
-    /// The answer to a PnP SUBSCRIBE from `mac`: the family its User-Agent or its `vendor`
-    /// names, when that family has a `pnp_url`.
+    /// The answer to a PnP SUBSCRIBE from `mac`: the family its User-Agent, its `vendor` or
+    /// else its MAC's vendor prefix names, when that family has a `pnp_url`.
     pub fn pnp_answer(
         &self,
         vendor: Option<&str>,
@@ -67,7 +67,19 @@ impl Provisioner {
                     .any(|v| v.eq_ignore_ascii_case(vendor))
             })
         };
-        let family = self.catalog.family(by_agent.or_else(by_vendor)?);
+        let by_prefix = || {
+            let prefix = &mac.to_string()[..6];
+            self.catalog.families().iter().position(|f| {
+                f.manifest
+                    .sip
+                    .pnp_ouis
+                    .iter()
+                    .any(|o| o.eq_ignore_ascii_case(prefix))
+            })
+        };
+        let family = self
+            .catalog
+            .family(by_agent.or_else(by_vendor).or_else(by_prefix)?);
         let url = family.manifest.sip.pnp_url.as_ref()?;
         Some(PnpAnswer {
             family: family.manifest.family.clone(),

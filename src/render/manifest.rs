@@ -53,6 +53,11 @@ pub struct SipSpec {
     /// family's too.
     #[serde(default)]
     pub pnp_vendors: Vec<String>,
+    /// Vendor prefixes (the MAC's first three bytes, 6 hex digits) that mean this family when a
+    /// SUBSCRIBE's vendor and User-Agent say nothing known (Snom firmware that sends
+    /// `vendor="OEM"`).
+    #[serde(default)]
+    pub pnp_ouis: Vec<String>,
     /// The body of the PnP NOTIFY: `{url}` is the public URL (ending in `/`), `{mac}` and `{MAC}`
     /// the asking phone's MAC. Without one, the family's phones get no PnP answer.
     #[serde(default)]

@@ -103,6 +103,13 @@ async fn pnp_subscribe_gets_200_and_a_notify_with_the_provisioning_url() {
     );
     socket.send_to(&ok_to(&notify), pnp).await.expect("send");
 
+    // Snom firmware that says vendor="OEM" is known by its MAC's vendor prefix (00:04:13).
+    let (_, notify) =
+        pnp_exchange(&socket, pnp, &subscribe(addr, "c3", "000413A1B2C4", "OEM")).await;
+    assert_eq!(
+        String::from_utf8_lossy(&notify.body),
+        server.url("/000413a1b2c4.xml")
+    );
     // Snom gets its own file's URL, by the vendor its Event names.
     let (_, notify) =
         pnp_exchange(&socket, pnp, &subscribe(addr, "c2", "000413A1B2C3", "snom")).await;
@@ -148,7 +155,7 @@ async fn pnp_drops_broken_and_foreign_packets_and_keeps_serving() {
         b"\xff\xfe\x00garbage".to_vec(),
         good.replace("SIP/2.0\r\n", "SIP/3.0\r\n").into_bytes(),
         good.replace("ua-profile", "presence").into_bytes(),
-        subscribe(addr, "v1", "001565A1B2C3", "NoSuchVendor").into_bytes(),
+        subscribe(addr, "v1", "AABBCC000001", "NoSuchVendor").into_bytes(),
         good.replace("Content-Length: 0", "Content-Length: 99")
             .into_bytes(),
         vec![b'A'; 9000],
