@@ -133,10 +133,14 @@ impl Pnp {
         tracing::info!(%peer, mac = %sub.mac, family = %answer.family, model = sub.model.as_deref().unwrap_or(""), url = %answer.url, "pnp answered");
         let (done, answered) = oneshot::channel();
         let call_id = m.header("Call-ID").unwrap_or_default().to_owned();
-        self.pending
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .insert(call_id.clone(), done);
+        {
+            let mut pending = self.pending.lock().unwrap_or_else(|e| e.into_inner());
+            if pending.contains_key(&call_id) {
+                // A resent SUBSCRIBE: it got its 200 again; its NOTIFY is on its way already.
+                return;
+            }
+            pending.insert(call_id.clone(), done);
+        }
         let (this, socket, stop) = (self.clone(), socket.clone(), shutdown.clone());
         tracker.spawn(async move {
             send_until_answered(&socket, target, &notify, answered, &stop).await;

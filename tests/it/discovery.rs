@@ -234,7 +234,23 @@ async fn pnp_notify_is_resent_until_the_phone_answers() {
     .await;
     let (again, _) = receive(&socket, WAIT).await.expect("the NOTIFY again");
     assert_eq!(again, first, "the same NOTIFY, resent");
+    // The phone resends its SUBSCRIBE: it gets the 200 again, and no second NOTIFY series.
+    let request = subscribe(addr, "re", "001565A1B2C3", "Yealink");
+    socket.send_to(request.as_bytes(), pnp).await.expect("send");
+    loop {
+        let (m, _) = receive(&socket, WAIT).await.expect("the 200 again");
+        if m.method().is_none() {
+            break;
+        }
+        assert_eq!(m, first, "only the first NOTIFY, resent");
+    }
     socket.send_to(&ok_to(&again), pnp).await.expect("send");
+    let sent = server
+        .app
+        .pnp_metrics
+        .answered
+        .load(std::sync::atomic::Ordering::Relaxed);
+    assert_eq!(sent, 2, "two SUBSCRIBEs answered");
 }
 
 /// Multicast to 224.0.1.75, as phones send it: where this machine can deliver multicast to
@@ -548,4 +564,35 @@ async fn the_phone_id_is_in_every_family_file_that_can_show_it() {
         ["fanvil", "gigaset"],
         "families documented as showing no Phone ID"
     );
+}
+
+/// A change made by another process (the CLI on the same database) is seen through the
+/// revision poller and told to the phone too.
+#[tokio::test]
+async fn a_cli_change_in_another_process_reaches_the_phone() {
+    let (socket, addr) = phone().await;
+    let port = addr.port().to_string();
+    let server = TestServer::start_with(&[("resync.phone_port", &port)]).await;
+    walkthrough(&server.app).await;
+    server.fetch("/001565a1b2c3.cfg", Some(UA)).await;
+    server.app.provisioner.flush_seen().await;
+    let out = crate::cli::autoprov(&server.data_dir())
+        .args([
+            "user", "update", "--tenant", "Acme", NUMBER, "--last", "Byron",
+        ])
+        .output()
+        .await
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let (notify, from) = receive(&socket, WAIT)
+        .await
+        .expect("a NOTIFY after the CLI's change");
+    assert_eq!(notify.header("Event"), Some("check-sync;reboot=false"));
+    socket.send_to(&ok_to(&notify), from).await.expect("send");
+    let (_, _, file) = server.fetch("/001565a1b2c3.cfg", Some(UA)).await;
+    assert!(file.contains("Ada Byron"), "{file}");
 }
