@@ -660,15 +660,20 @@ async fn role_matrix_covers_every_route() {
                     },
                 )
                 .replace("{grant}", &grants[i].to_string())
+                // What the path names is found before the role is checked: the user role is
+                // refused on Acme's admin's objects, which exist.
                 .replace(
                     "{group}",
                     &match template.contains("call-centres") {
-                        true => format!("CC{i}"),
-                        false => format!("HG{i}"),
+                        true => format!("CC{}", if i == 3 { 1 } else { i }),
+                        false => format!("HG{}", if i == 3 { 1 } else { i }),
                     },
                 )
-                .replace("{virtual_user}", &format!("6{i}"))
-                .replace("{bridge}", &format!("B{i}"))
+                .replace(
+                    "{virtual_user}",
+                    &format!("6{}", if i == 3 { 1 } else { i }),
+                )
+                .replace("{bridge}", &format!("B{}", if i == 3 { 1 } else { i }))
                 .replace("{kind}", "app");
             let body = (!body.is_null()).then(|| {
                 serde_json::from_str(&body.to_string().replace("{i}", &i.to_string())).unwrap()
