@@ -14,11 +14,13 @@ mod audit;
 mod blf;
 mod devices;
 mod doc;
+mod groups;
 mod licences;
 mod numbers;
 mod reservations;
 mod resync;
 mod scope;
+mod shared;
 mod sites;
 mod tenants;
 mod users;
@@ -56,6 +58,8 @@ fn api() -> (Router<App>, utoipa::openapi::OpenApi) {
     let router = reservations::routes(router);
     let router = blf::routes(router);
     let router = licences::routes(router);
+    let router = groups::routes(router);
+    let router = shared::routes(router);
     let (router, mut openapi) = audit::routes(router).split_for_parts();
     doc::complete(&mut openapi);
     (router, openapi)
