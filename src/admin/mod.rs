@@ -9,6 +9,8 @@ mod directory;
 mod hashing;
 mod licences;
 mod numbers;
+mod pickpark;
+mod schedules;
 mod sites;
 mod tokens;
 mod users;
@@ -17,6 +19,8 @@ use std::sync::Arc;
 
 pub use devices::{DeviceDetail, DeviceInput, TenantMove};
 pub use numbers::{login_details_csv, LoginDetails, LoginTarget, NumberQuery, UserLogin};
+pub use pickpark::{ParkGroupInput, PickupGroupInput, SlotsInput, PARK_SLOTS_MAX};
+pub use schedules::{NightServiceInput, NightStatus, ScheduleInput};
 pub use sites::{NumberInput, SiteInput};
 pub use tokens::Authenticated;
 pub use users::{may_activate, UserInput, UserUpdate, SELF_SERVICE_OPTIONS};

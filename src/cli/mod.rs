@@ -14,6 +14,8 @@ mod certs;
 mod device;
 mod licence;
 mod number;
+mod pickpark;
+mod schedule;
 mod serve;
 mod site;
 mod templates;
@@ -93,6 +95,18 @@ enum Command {
     /// Sites' trunks
     #[command(subcommand)]
     Trunk(trunk::TrunkCmd),
+    /// Call pickup groups
+    #[command(subcommand)]
+    PickupGroup(pickpark::PickupCmd),
+    /// Call park groups and their slots
+    #[command(subcommand)]
+    ParkGroup(pickpark::ParkCmd),
+    /// Schedules: opening hours and holiday lists
+    #[command(subcommand)]
+    Schedule(schedule::ScheduleCmd),
+    /// Group night forwarding of a tenant or site
+    #[command(subcommand)]
+    NightService(schedule::NightCmd),
     /// The audit trail of a tenant, newest first
     Audit(audit::AuditArgs),
     /// Render every family's files against a sample device and parse them; report what is
@@ -256,6 +270,27 @@ async fn execute(cli: Cli, settings: Settings) -> anyhow::Result<()> {
         }
         Command::Trunk(cmd) => {
             session(settings, async |s| trunk::run(&s.admin, &out, cmd).await).await
+        }
+        Command::PickupGroup(cmd) => {
+            session(settings, async |s| {
+                pickpark::run_pickup(&s.admin, &out, cmd).await
+            })
+            .await
+        }
+        Command::ParkGroup(cmd) => {
+            session(settings, async |s| {
+                pickpark::run_park(&s.admin, &out, cmd).await
+            })
+            .await
+        }
+        Command::Schedule(cmd) => {
+            session(settings, async |s| schedule::run(&s.admin, &out, cmd).await).await
+        }
+        Command::NightService(cmd) => {
+            session(settings, async |s| {
+                schedule::run_night(&s.admin, &out, cmd).await
+            })
+            .await
         }
         Command::Render(args) => {
             session(settings, async |s| {

@@ -88,6 +88,16 @@ macro_rules! text_enum {
     };
 }
 
+// After the macro, which they use.
+mod pickpark;
+mod schedule;
+
+pub use pickpark::{Member, ParkGroup, PickupGroup};
+pub use schedule::{
+    Holiday, HolidayEntry, NightCalendar, NightMode, NightService, NightTarget, Schedule,
+    ScheduleKind, Week, WeeklyHours,
+};
+
 /// An OpenAPI string schema for a type that serialises as text.
 macro_rules! string_schema {
     ($name:ty, $description:literal, $example:literal) => {
@@ -200,6 +210,10 @@ text_enum!(
         BlfGrant = "blf-grant",
         Token = "token",
         VendorPrefix = "vendor-prefix",
+        PickupGroup = "pickup-group",
+        ParkGroup = "park-group",
+        Schedule = "schedule",
+        NightService = "night-service",
     }
 );
 

@@ -142,7 +142,11 @@ fn record_of(entity: AuditEntity) -> Option<(String, Record)> {
         | AuditEntity::Trunk
         | AuditEntity::BlfGrant
         | AuditEntity::Token
-        | AuditEntity::VendorPrefix => return None,
+        | AuditEntity::VendorPrefix
+        | AuditEntity::PickupGroup
+        | AuditEntity::ParkGroup
+        | AuditEntity::Schedule
+        | AuditEntity::NightService => return None,
     })
 }
 

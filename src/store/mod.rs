@@ -21,8 +21,10 @@ mod licences;
 mod lists;
 mod monitors;
 mod numbers;
+mod pickpark;
 mod reservations;
 mod revisions;
+mod schedules;
 mod server_facts;
 mod tenants;
 mod tokens;
@@ -40,8 +42,10 @@ pub use devices::{DeviceTrust, HandsetLines, LastSeen, LineLogin, NewDevice, Sig
 pub use licences::{LicencePool, Trunk};
 pub use monitors::BlfGrant;
 pub use numbers::{NewNumber, NumberPatch, NumberUse, PinCheck, ShownBy, PIN_ATTEMPTS};
+pub use pickpark::{GroupWrite, ParkCheck, PickupSeat};
 pub use reservations::{MacHolder, Reservation};
 pub use revisions::Revisions;
+pub use schedules::{NightRecord, NightWrite, ScheduleWrite};
 pub use tenants::NewSite;
 pub use users::{NewUser, UserPatch};
 

@@ -16,7 +16,9 @@ mod devices;
 mod doc;
 mod licences;
 mod numbers;
+mod pickpark;
 mod reservations;
+mod schedules;
 mod scope;
 mod sites;
 mod tenants;
@@ -54,6 +56,8 @@ fn api() -> (Router<App>, utoipa::openapi::OpenApi) {
     let router = reservations::routes(router);
     let router = blf::routes(router);
     let router = licences::routes(router);
+    let router = pickpark::routes(router);
+    let router = schedules::routes(router);
     let (router, mut openapi) = audit::routes(router).split_for_parts();
     doc::complete(&mut openapi);
     (router, openapi)
