@@ -6,6 +6,7 @@
 
 mod devices;
 mod directory;
+pub mod extensions;
 mod hashing;
 mod licences;
 mod numbers;

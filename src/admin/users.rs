@@ -1,14 +1,15 @@
 //! Users: names within the portal's limits, a default extension from the number, and the
 //! life cycle that starts at `pending`.
 
+use super::extensions;
 use super::Admin;
 use crate::error::{Error, Result};
 use crate::model::{
-    merge_settings, parse_email, parse_extension, parse_label, parse_text, FirstName, LastName,
-    LicenceKind, ListQuery, Listed, Number, NumberStatus, PbxOptions, Principal, Role, TenantId,
+    merge_settings, parse_email, parse_label, parse_text, FirstName, LastName, LicenceKind,
+    ListQuery, Listed, Number, NumberStatus, OwnerKind, PbxOptions, Principal, Role, TenantId,
     User, UserId, UserState, E164,
 };
-use crate::store::{BlfGrant, NewUser, NumberUse, Trunk, UserPatch};
+use crate::store::{BlfGrant, ExtensionUse, NewUser, NumberUse, Trunk, UserPatch};
 
 /// A new user, as the API takes it (`NewUser`) and the CLI fills it.
 #[derive(Clone, Debug, Default, serde::Deserialize, utoipa::ToSchema)]
@@ -179,16 +180,16 @@ impl Admin {
             trunk_rule(n, trunk, &self.store.trunks(tenant, n.site_id).await?)?;
         }
         let extension = match (&input.extension, &number) {
-            (Some(ext), _) => Some(parse_extension(ext)?),
+            (Some(ext), _) => Some(extensions::parse(OwnerKind::User, ext)?),
             (None, Some(n)) => Some(n.e164.default_extension()),
             (None, None) => None,
         };
-        if let Some(ext) = &extension {
-            self.check_extension_free(tenant, ext, None).await?;
-        }
         // One transaction: the user with their configuration and licences, or nothing; the
-        // number checked again inside it.
-        let rule = |fresh: &Option<NumberUse>| fresh.as_ref().map_or(Ok(()), new_users_number);
+        // number and the extension checked inside it.
+        let rule = |(number, ext): &(Option<NumberUse>, Option<ExtensionUse>)| {
+            number.as_ref().map_or(Ok(()), new_users_number)?;
+            extensions::free_if(None)(ext)
+        };
         self.store
             .user_create(
                 &NewUser {
@@ -228,7 +229,9 @@ impl Admin {
                 .map(LastName::parse)
                 .transpose()?,
             email: change(input.email.as_deref(), parse_email)?,
-            extension: change(input.extension.as_deref(), parse_extension)?,
+            extension: change(input.extension.as_deref(), |e| {
+                extensions::parse(OwnerKind::User, e)
+            })?,
             mobile: change(input.mobile.as_deref(), parse_mobile)?,
             contract_number: change(input.contract_number.as_deref(), parse_contract)?,
             app_email: change(input.app_email.as_deref(), parse_app_email)?,
@@ -241,9 +244,6 @@ impl Admin {
             app_email: patch.app_email.is_some(),
         };
         rule.config(current)?;
-        if let Some(Some(ext)) = &patch.extension {
-            self.check_extension_free(tenant, ext, Some(user)).await?;
-        }
         if let Some(app_email) = &patch.app_email {
             rule.app_email(current)?;
             if *app_email == current.app_email {
@@ -269,8 +269,13 @@ impl Admin {
             };
             patch.options = Some(self.options_change(current, changes, email).await?);
         }
-        // Checked again on the user as the write reads them.
-        let check = |u: &User| rule.config(u).and_then(|()| rule.app_email(u));
+        // Checked again on the user and the extension as the write reads them.
+        let me = Some((OwnerKind::User, user.0));
+        let check = |(u, ext): &(User, Option<ExtensionUse>)| {
+            rule.config(u)?;
+            rule.app_email(u)?;
+            extensions::free_if(me)(ext)
+        };
         self.store.user_update(tenant, user, &patch, check).await
     }
 
@@ -338,7 +343,7 @@ impl Admin {
             ..Default::default()
         };
         self.store
-            .user_update(tenant, user, &patch, registrable)
+            .user_update(tenant, user, &patch, |(u, _)| registrable(u))
             .await
     }
 
@@ -413,21 +418,6 @@ impl Admin {
         let number = self.store.number_by_e164(tenant, &e164).await?;
         new_users_number(&self.store.number_use(tenant, number.id).await?)?;
         Ok(number)
-    }
-
-    async fn check_extension_free(
-        &self,
-        tenant: TenantId,
-        ext: &str,
-        except: Option<UserId>,
-    ) -> Result<()> {
-        match self.store.user_by_extension(tenant, ext).await? {
-            Some(holder) if Some(holder.id) != except => Err(Error::Conflict(format!(
-                "extension {ext} is already used by {}; choose another with --extension",
-                holder.display_name()
-            ))),
-            _ => Ok(()),
-        }
     }
 }
 
@@ -664,7 +654,18 @@ fn new_users_number(fresh: &NumberUse) -> Result<()> {
             holder.display_name()
         )));
     }
-    Ok(())
+    owned_elsewhere(fresh)
+}
+
+/// A number a group, a bridge or someone's e-fax has is nobody's line.
+pub(super) fn owned_elsewhere(fresh: &NumberUse) -> Result<()> {
+    match &fresh.owner {
+        Some(owner) => Err(Error::Conflict(format!(
+            "{} is the number of {owner}: it cannot be assigned to a user",
+            fresh.number.e164
+        ))),
+        None => Ok(()),
+    }
 }
 
 /// What a user update changes that a rule guards: their configuration (fixed while pending),

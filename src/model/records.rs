@@ -210,6 +210,9 @@ pub struct DeviceRecord {
     pub speed_dials: Vec<(String, String)>,
 }
 
-fn as_str<T: std::fmt::Display, S: serde::Serializer>(v: &T, s: S) -> Result<S::Ok, S::Error> {
+pub(super) fn as_str<T: std::fmt::Display, S: serde::Serializer>(
+    v: &T,
+    s: S,
+) -> Result<S::Ok, S::Error> {
     s.collect_str(v)
 }

@@ -141,6 +141,10 @@ fn record_of(entity: AuditEntity) -> Option<(String, Record)> {
         | AuditEntity::LicencePool
         | AuditEntity::Trunk
         | AuditEntity::BlfGrant
+        | AuditEntity::HuntGroup
+        | AuditEntity::CallCentre
+        | AuditEntity::VirtualUser
+        | AuditEntity::Bridge
         | AuditEntity::Token
         | AuditEntity::VendorPrefix
         | AuditEntity::PickupGroup

@@ -17,6 +17,7 @@
 
 mod audit;
 mod devices;
+mod extensions;
 mod licences;
 mod lists;
 mod monitors;
@@ -39,6 +40,7 @@ use sqlx::{Any, AnyPool, ConnectOptions, Executor, Row, Transaction};
 
 pub use audit::{AuditEntry, AuditFilter};
 pub use devices::{DeviceTrust, HandsetLines, LastSeen, LineLogin, NewDevice, Sighting};
+pub use extensions::{ExtensionUse, NumberOwner};
 pub use licences::{LicencePool, Trunk};
 pub use monitors::BlfGrant;
 pub use numbers::{NewNumber, NumberPatch, NumberUse, PinCheck, ShownBy, PIN_ATTEMPTS};
@@ -413,7 +415,7 @@ impl WriteTx<'_> {
 /// A record a guarded write reads inside its transaction (see [`WriteTx::checked`]).
 trait Fresh: Sized {
     /// What names the record within its tenant.
-    type Key: Copy;
+    type Key: Clone;
 
     async fn read(conn: &mut sqlx::AnyConnection, tenant: TenantId, key: Self::Key)
         -> Result<Self>;

@@ -4,7 +4,9 @@ use sqlx::any::AnyRow;
 use sqlx::{Any, AnyConnection, Executor};
 
 use super::lists::ListSql;
-use super::{corrupt, get, now, unique_or_store, Fresh, NumberUse, Sets, Store, Value};
+use super::{
+    corrupt, get, now, unique_or_store, ExtensionUse, Fresh, NumberUse, Sets, Store, Value,
+};
 use crate::error::{Error, Result};
 use crate::model::{
     AuditAction, AuditEntity, FirstName, LastName, LicenceKind, ListQuery, Listed, NumberId,
@@ -71,15 +73,16 @@ fn extension_taken(extension: Option<&str>) -> String {
 }
 
 impl Store {
-    /// Creates a user, once `rule` holds for the use of their number (if any) as the write
-    /// reads it.
+    /// Creates a user, once `rule` holds for the use of their number and of their extension
+    /// (if any) as the write reads them.
     pub async fn user_create(
         &self,
         user: &NewUser,
-        rule: impl FnOnce(&Option<NumberUse>) -> Result<()> + Send,
+        rule: impl FnOnce(&(Option<NumberUse>, Option<ExtensionUse>)) -> Result<()> + Send,
     ) -> Result<User> {
         let mut tx = self.begin_write().await?;
-        tx.checked::<Option<NumberUse>>(user.tenant_id, user.number_id, rule)
+        let key = (user.number_id, user.extension.clone());
+        tx.checked::<(Option<NumberUse>, Option<ExtensionUse>)>(user.tenant_id, key, rule)
             .await?;
         let id: i64 = sqlx::query_scalar(
             "INSERT INTO users (tenant_id, first_name, last_name, email, state, number_id, \
@@ -108,34 +111,36 @@ impl Store {
     }
 
     /// Applies `patch` in one statement, so a concurrent update of other fields is not lost,
-    /// once `rule` holds for the user as the write reads them.
+    /// once `rule` holds for the user and the extension the patch gives them (if any) as the
+    /// write reads them.
     pub async fn user_update(
         &self,
         tenant: TenantId,
         id: UserId,
         patch: &UserPatch,
-        rule: impl FnOnce(&User) -> Result<()> + Send,
+        rule: impl FnOnce(&(User, Option<ExtensionUse>)) -> Result<()> + Send,
     ) -> Result<User> {
-        self.user_patch(tenant, id, patch, id, rule).await
+        let key = (id, patch.extension.clone().flatten());
+        self.user_patch(tenant, id, patch, key, rule).await
     }
 
     /// Gives user `id` the `number` (and `extension`, when given), once `rule` holds for the
-    /// number's use and the user as the write reads them: two admins giving one number to two
-    /// users, or two numbers to one user, cannot both pass it.
+    /// number's use, the user and the extension as the write reads them: two admins giving one
+    /// number to two users, or two numbers to one user, cannot both pass it.
     pub async fn user_assign_number(
         &self,
         tenant: TenantId,
         id: UserId,
         number: NumberId,
         extension: Option<String>,
-        rule: impl FnOnce(&(NumberUse, User)) -> Result<()> + Send,
+        rule: impl FnOnce(&((NumberUse, User), Option<ExtensionUse>)) -> Result<()> + Send,
     ) -> Result<User> {
         let patch = UserPatch {
             number_id: Some(Some(number)),
-            extension: extension.map(Some),
+            extension: extension.clone().map(Some),
             ..Default::default()
         };
-        self.user_patch(tenant, id, &patch, (number, id), rule)
+        self.user_patch(tenant, id, &patch, ((number, id), extension), rule)
             .await
     }
 

@@ -6,6 +6,7 @@
 mod audit;
 mod bodies;
 mod features;
+mod groups;
 mod handsets;
 mod numbers;
 mod pins;
