@@ -1,13 +1,14 @@
 //! Call pickup groups and call park groups (portal seed 001). Pending users may join both; a
-//! user is in at most one pickup group; a park group's slots are extensions nothing else of
-//! the tenant has. The rules are checked on what the write's transaction reads.
+//! user is in at most one pickup group; a park group's slots are extensions of the tenant's
+//! extension plan (owner kind `park-slot`) that nothing else has. The rules are checked on what the write's transaction reads.
 
 use std::collections::HashSet;
 
+use super::extensions::{free, parse};
 use super::Admin;
 use crate::error::{Error, Result};
-use crate::model::{parse_extension, parse_label, ListQuery, Listed, ParkGroup, PickupGroup};
-use crate::model::{TenantId, UserId};
+use crate::model::{parse_label, ListQuery, Listed, ParkGroup, PickupGroup};
+use crate::model::{OwnerKind, TenantId, UserId};
 use crate::store::{GroupWrite, ParkCheck, PickupSeat};
 
 /// The most slots one park group may have.
@@ -58,7 +59,7 @@ impl SlotsInput {
         let slots = match self {
             SlotsInput::List(list) => list
                 .iter()
-                .map(|s| parse_extension(s).map_err(|_| bad_slot(s)))
+                .map(|s| parse(OwnerKind::ParkSlot, s).map_err(|_| bad_slot(s)))
                 .collect::<Result<Vec<_>>>()?,
             SlotsInput::Range { from, to } => range(from, to)?,
         };
@@ -91,8 +92,8 @@ fn bad_slot(text: &str) -> Error {
 
 /// `from` to `to`, both extensions of the same length, `to` not below `from`.
 fn range(from: &str, to: &str) -> Result<Vec<String>> {
-    let from = parse_extension(from).map_err(|_| bad_slot(from))?;
-    let to = parse_extension(to).map_err(|_| bad_slot(to))?;
+    let from = parse(OwnerKind::ParkSlot, from).map_err(|_| bad_slot(from))?;
+    let to = parse(OwnerKind::ParkSlot, to).map_err(|_| bad_slot(to))?;
     if from.len() != to.len() {
         return Err(Error::invalid(
             "slots",
@@ -206,8 +207,11 @@ impl Admin {
             members: &members,
             slots: &slots,
         };
+        let me = id.map(|id| (OwnerKind::ParkSlot, id));
         self.store
-            .park_group_write(tenant, id, &write, free_slots)
+            .park_group_write(tenant, id, &write, move |check: &ParkCheck| {
+                check.slot_owners.iter().try_for_each(free(me))
+            })
             .await
     }
 
@@ -271,20 +275,6 @@ fn one_pickup_group(seats: &[PickupSeat]) -> Result<()> {
             "{} is already in pickup group {:?}; a user is in at most one pickup group",
             seat.user.display_name(),
             seat.other_group.as_deref().unwrap_or_default()
-        ))),
-        None => Ok(()),
-    }
-}
-
-/// Every slot is an extension nothing else of the tenant has.
-fn free_slots(check: &ParkCheck) -> Result<()> {
-    match check
-        .slot_owners
-        .iter()
-        .find_map(|(slot, owner)| owner.as_ref().map(|o| (slot, o)))
-    {
-        Some((slot, owner)) => Err(Error::Conflict(format!(
-            "park slot {slot} is not free in the extension plan: {owner} has it"
         ))),
         None => Ok(()),
     }

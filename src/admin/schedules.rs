@@ -70,7 +70,31 @@ impl Admin {
         schedule: &Schedule,
         input: &ScheduleInput,
     ) -> Result<Schedule> {
-        self.schedule_write(tenant, Some(schedule.id), input).await
+        let input = ScheduleInput {
+            kind: Some(
+                input
+                    .kind
+                    .clone()
+                    .unwrap_or_else(|| schedule.kind.to_string()),
+            ),
+            ..input.clone()
+        };
+        if input
+            .kind
+            .as_deref()
+            .map(str::parse::<ScheduleKind>)
+            .transpose()?
+            != Some(schedule.kind)
+        {
+            return Err(Error::invalid(
+                "kind",
+                format!(
+                    "schedule {:?} holds {}; its kind cannot change",
+                    schedule.name, schedule.kind
+                ),
+            ));
+        }
+        self.schedule_write(tenant, Some(schedule.id), &input).await
     }
 
     async fn schedule_write(

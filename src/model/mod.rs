@@ -94,7 +94,7 @@ macro_rules! text_enum {
 mod pickpark;
 mod schedule;
 
-pub use pickpark::{Member, ParkGroup, PickupGroup};
+pub use pickpark::{ParkGroup, PickupGroup};
 pub use schedule::{
     Holiday, HolidayEntry, NightCalendar, NightMode, NightService, NightTarget, Schedule,
     ScheduleKind, Week, WeeklyHours,
@@ -186,6 +186,7 @@ text_enum!(
         CallCentre = "call-centre",
         VirtualUser = "virtual-user",
         Bridge = "bridge",
+        ParkSlot = "park-slot",
     }
 );
 

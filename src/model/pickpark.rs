@@ -3,17 +3,7 @@
 
 use serde::Serialize;
 
-use super::{UserId, UserState};
-
-/// A member of a pickup or park group, as the group lists them.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, utoipa::ToSchema)]
-pub struct Member {
-    pub user: UserId,
-    pub name: String,
-    pub extension: Option<String>,
-    /// Pending users may be members; deactivated ones stay members until removed.
-    pub state: UserState,
-}
+use super::Member;
 
 /// A call pickup group: its members pick up each other's ringing calls. A user is in at most
 /// one.

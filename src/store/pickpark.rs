@@ -3,6 +3,7 @@
 
 use sqlx::AnyConnection;
 
+use super::extensions::ExtensionUse;
 use super::lists::{by_bytes, ListSql};
 use super::users::{user_from, SELECT as USER_SELECT};
 use super::{get, unique_or_store, Store, WriteTx};
@@ -57,12 +58,12 @@ pub struct PickupSeat {
     pub other_group: Option<String>,
 }
 
-/// What a park group's write reads for its rule: the members, and for each slot what else of
-/// the tenant has that extension (a description such as `user Ada Lovelace`), if anything.
+/// What a park group's write reads for its rule: the members, and each slot's owner in the
+/// extension plan (the group itself for a slot it keeps).
 #[derive(Clone, Debug)]
 pub struct ParkCheck {
     pub members: Vec<User>,
-    pub slot_owners: Vec<(String, Option<String>)>,
+    pub slot_owners: Vec<ExtensionUse>,
 }
 
 /// A group's name, members and (park) slots as a write sets them.
@@ -118,8 +119,7 @@ impl Store {
         let members = members_of(&mut tx, tenant, group.members).await?;
         let mut slot_owners = Vec::new();
         for slot in group.slots {
-            let owner = extension_owner(tx.conn(), tenant, slot, id).await?;
-            slot_owners.push((slot.clone(), owner));
+            slot_owners.push(tx.fresh::<ExtensionUse>(tenant, slot.clone()).await?);
         }
         rule(&ParkCheck {
             members,
@@ -309,35 +309,6 @@ async fn members_of(tx: &mut WriteTx<'_>, tenant: TenantId, ids: &[UserId]) -> R
     Ok(users)
 }
 
-/// What of `tenant` has `extension`, besides park group `except`'s own slots.
-async fn extension_owner(
-    conn: &mut AnyConnection,
-    tenant: TenantId,
-    extension: &str,
-    except: Option<i64>,
-) -> Result<Option<String>> {
-    let user: Option<(String, String)> = sqlx::query_as(
-        "SELECT first_name, last_name FROM users WHERE tenant_id = $1 AND extension = $2",
-    )
-    .bind(tenant.0)
-    .bind(extension)
-    .fetch_optional(&mut *conn)
-    .await?;
-    if let Some((first, last)) = user {
-        return Ok(Some(format!("user {first} {last}")));
-    }
-    let group: Option<String> = sqlx::query_scalar(
-        "SELECT g.name FROM park_slots s JOIN park_groups g ON g.id = s.group_id \
-         WHERE s.tenant_id = $1 AND s.extension = $2 AND s.group_id <> $3",
-    )
-    .bind(tenant.0)
-    .bind(extension)
-    .bind(except.unwrap_or(0))
-    .fetch_optional(&mut *conn)
-    .await?;
-    Ok(group.map(|name| format!("park group {name:?}")))
-}
-
 /// Inserts or renames the group and replaces its members; its id.
 async fn write_group(
     tx: &mut WriteTx<'_>,
@@ -471,10 +442,12 @@ async fn group_members(conn: &mut AnyConnection, kind: Kind, id: i64) -> Result<
         .map(|row| {
             let user = user_from(row)?;
             Ok(Member {
-                user: user.id,
+                user_id: user.id,
                 name: user.display_name(),
-                extension: user.extension,
                 state: user.state,
+                extension: user.extension,
+                number: user.number,
+                weight: None,
             })
         })
         .collect()

@@ -76,15 +76,6 @@ impl Store {
             ),
             Some(id) => {
                 let before = read(tx.conn(), tenant, id).await?;
-                if before.kind != schedule.kind {
-                    return Err(Error::invalid(
-                        "kind",
-                        format!(
-                            "schedule {:?} holds {}; its kind cannot change",
-                            before.name, before.kind
-                        ),
-                    ));
-                }
                 tx.before = Some(json(&before)?.to_string());
                 sqlx::query(
                     "UPDATE schedules SET name = $1, rules_json = $2 WHERE id = $3 AND tenant_id = $4",
