@@ -9,7 +9,9 @@ use crate::model::{
     ListQuery, Listed, Number, NumberStatus, OwnerKind, PbxOptions, Principal, Role, TenantId,
     User, UserId, UserState, E164,
 };
-use crate::store::{BlfGrant, ExtensionUse, NewUser, NumberUse, Trunk, UserPatch};
+use crate::store::{
+    BlfGrant, ExtensionUse, LicenceFacts, NewUser, NumberUse, Trunk, UserClaim, UserPatch,
+};
 
 /// A new user, as the API takes it (`NewUser`) and the CLI fills it.
 #[derive(Clone, Debug, Default, serde::Deserialize, utoipa::ToSchema)]
@@ -36,6 +38,9 @@ pub struct UserInput {
     pub licences: Vec<String>,
     /// The preferred trunk (id or name), needed when the number's site has several.
     pub trunk: Option<String>,
+    /// With the e-fax licence: the fax number (E.164) from the available numbers; default the
+    /// first available.
+    pub fax_number: Option<String>,
 }
 
 /// Changes to a user; `None` keeps a field, an empty text clears it. Profile fields (names,
@@ -186,9 +191,13 @@ impl Admin {
         };
         // One transaction: the user with their configuration and licences, or nothing; the
         // number and the extension checked inside it.
-        let rule = |(number, ext): &(Option<NumberUse>, Option<ExtensionUse>)| {
+        let fax = self
+            .fax_number(tenant, None, &licences, input.fax_number.as_deref())
+            .await?;
+        let rule = |((number, ext), facts): &UserClaim| {
             number.as_ref().map_or(Ok(()), new_users_number)?;
-            extensions::free_if(None)(ext)
+            extensions::free_if(None)(ext)?;
+            super::bridges::licences_fit(&licences, None, facts)
         };
         self.store
             .user_create(
@@ -202,7 +211,8 @@ impl Admin {
                     mobile,
                     contract_number: contract,
                     trunk_id: trunk,
-                    licences,
+                    licences: licences.clone(),
+                    fax,
                 },
                 rule,
             )
@@ -353,14 +363,19 @@ impl Admin {
         tenant: TenantId,
         current: &User,
         kinds: &[String],
+        fax_number: Option<&str>,
     ) -> Result<Vec<LicenceKind>> {
         let user = current.id;
         super::numbers::pending_config_locked(&current.display_name(), current.state)?;
         let mut kinds: Vec<LicenceKind> = kinds.iter().map(|k| k.parse()).collect::<Result<_>>()?;
         kinds.sort_by_key(|k| k.as_str());
         kinds.dedup();
-        let rule = |u: &User| {
+        let fax = self
+            .fax_number(tenant, Some(current), &kinds, fax_number)
+            .await?;
+        let rule = |(u, facts): &(User, LicenceFacts)| {
             super::numbers::pending_config_locked(&u.display_name(), u.state)?;
+            super::bridges::licences_fit(&kinds, Some(u), facts)?;
             if u.options.personal_conference_room && !kinds.contains(&LicenceKind::ConferenceRoom) {
                 return Err(Error::Conflict(format!(
                     "{} has a personal conference room: turn that option off before taking the conference-room licence",
@@ -370,7 +385,7 @@ impl Admin {
             Ok(())
         };
         self.store
-            .user_licences_set(tenant, user, &kinds, rule)
+            .user_licences_set(tenant, user, &kinds, fax, rule)
             .await?;
         self.store.user_licences(tenant, user).await
     }

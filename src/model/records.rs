@@ -130,6 +130,8 @@ pub struct User {
     pub app_invitations: i64,
     /// The preferred trunk (sites with several trunks).
     pub trunk_id: Option<i64>,
+    /// The e-fax number (with an e-fax licence).
+    pub fax_number_id: Option<NumberId>,
     /// The label of the user's number, shown instead of the name where set.
     pub number_label: Option<String>,
     pub options: PbxOptions,

@@ -147,6 +147,7 @@ fn sample_user(tenant: TenantId) -> Result<User> {
         app_login: None,
         app_invitations: 0,
         trunk_id: None,
+        fax_number_id: None,
         number_label: None,
         options: Default::default(),
     })

@@ -3,7 +3,7 @@
 
 use sqlx::any::AnyRow;
 
-use super::{corrupt, devices, get, numbers, tenants, users, Store};
+use super::{bridges, corrupt, devices, get, numbers, tenants, users, virtual_users, Store};
 use crate::error::{Error, Result};
 use crate::model::{AuditEntity, TenantId};
 
@@ -135,6 +135,16 @@ fn record_of(entity: AuditEntity) -> Option<(String, Record)> {
             format!("SELECT {} FROM sites WHERE id = $1", tenants::SITE_COLUMNS),
             |r| json(tenants::site_from(r)),
         ),
+        AuditEntity::VirtualUser => (
+            format!(
+                "SELECT {} FROM virtual_users WHERE id = $1",
+                virtual_users::COLUMNS
+            ),
+            |r| json(virtual_users::virtual_user_from(r)),
+        ),
+        AuditEntity::Bridge => (format!("{} WHERE b.id = $1", bridges::SELECT), |r| {
+            json(bridges::bridge_from(r))
+        }),
         AuditEntity::Tenant
         | AuditEntity::DeviceLines
         | AuditEntity::DeviceReservation
@@ -143,8 +153,6 @@ fn record_of(entity: AuditEntity) -> Option<(String, Record)> {
         | AuditEntity::BlfGrant
         | AuditEntity::HuntGroup
         | AuditEntity::CallCentre
-        | AuditEntity::VirtualUser
-        | AuditEntity::Bridge
         | AuditEntity::Token
         | AuditEntity::VendorPrefix
         | AuditEntity::PickupGroup

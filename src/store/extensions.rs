@@ -191,3 +191,62 @@ impl Store {
             .collect()
     }
 }
+
+impl Store {
+    /// The tenant's available numbers: active, not a site's main number, nobody's (by number).
+    pub async fn available_numbers(&self, tenant: TenantId) -> Result<Vec<crate::model::Number>> {
+        let sql = format!(
+            "SELECT {} FROM numbers WHERE tenant_id = $1 AND status = 'active' AND is_main = 0 \
+             AND id NOT IN (SELECT number_id FROM ({}) o) ORDER BY e164",
+            super::numbers::COLUMNS,
+            union(NUMBER_OWNERS)
+        );
+        let rows = sqlx::query(&sql)
+            .bind(tenant.0)
+            .fetch_all(&self.pool)
+            .await?;
+        rows.iter().map(super::numbers::number_from).collect()
+    }
+}
+
+/// A shared object as a phone's directory lists it: hunt groups, call centres, virtual users
+/// and bridges, with how to dial them.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, utoipa::ToSchema)]
+pub struct SharedEntry {
+    pub kind: crate::model::OwnerKind,
+    pub name: String,
+    /// Internal: dial this.
+    pub extension: Option<String>,
+    /// The object's number (a virtual user's: the external number it calls).
+    pub number: Option<String>,
+}
+
+impl Store {
+    /// The tenant's hunt groups, call centres, virtual users and bridges for the phones'
+    /// directory, by name (for the directory's render, cached per tenant revision).
+    pub async fn shared_directory(&self, tenant: TenantId) -> Result<Vec<SharedEntry>> {
+        let rows = sqlx::query(
+            "SELECT g.kind, g.name, g.extension, n.e164 AS number FROM call_groups g \
+             LEFT JOIN numbers n ON n.id = g.number_id WHERE g.tenant_id = $1 \
+             UNION ALL SELECT 'virtual-user', first_name || ' ' || last_name, extension, \
+             external FROM virtual_users WHERE tenant_id = $1 \
+             UNION ALL SELECT 'bridge', b.name, b.extension, n.e164 FROM bridges b \
+             JOIN numbers n ON n.id = b.number_id WHERE b.tenant_id = $1 \
+             ORDER BY 2, 1",
+        )
+        .bind(tenant.0)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|r| {
+                let kind: String = get(r, "kind")?;
+                Ok(SharedEntry {
+                    kind: kind.parse().map_err(|e| corrupt("owner kind", e))?,
+                    name: get(r, "name")?,
+                    extension: get(r, "extension")?,
+                    number: get(r, "number")?,
+                })
+            })
+            .collect()
+    }
+}

@@ -16,8 +16,10 @@
 //! change what the rule saw before this one commits.
 
 mod audit;
+mod bridges;
 mod devices;
 mod extensions;
+mod groups;
 mod licences;
 mod lists;
 mod monitors;
@@ -30,6 +32,7 @@ mod server_facts;
 mod tenants;
 mod tokens;
 mod users;
+mod virtual_users;
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -39,8 +42,10 @@ use sqlx::any::{AnyConnectOptions, AnyPoolOptions, AnyRow};
 use sqlx::{Any, AnyPool, ConnectOptions, Executor, Row, Transaction};
 
 pub use audit::{AuditEntry, AuditFilter};
+pub use bridges::{LicenceFacts, MyRoomFacts, NewBridge};
 pub use devices::{DeviceTrust, HandsetLines, LastSeen, LineLogin, NewDevice, Sighting};
-pub use extensions::{ExtensionUse, NumberOwner};
+pub use extensions::{ExtensionUse, NumberOwner, SharedEntry};
+pub use groups::{GroupClaim, Membership, NewGroup};
 pub use licences::{LicencePool, Trunk};
 pub use monitors::BlfGrant;
 pub use numbers::{NewNumber, NumberPatch, NumberUse, PinCheck, ShownBy, PIN_ATTEMPTS};
@@ -49,7 +54,8 @@ pub use reservations::{MacHolder, Reservation};
 pub use revisions::Revisions;
 pub use schedules::{NightRecord, NightWrite, ScheduleWrite};
 pub use tenants::NewSite;
-pub use users::{NewUser, UserPatch};
+pub use users::{NewUser, UserClaim, UserPatch};
+pub use virtual_users::NewVirtualUser;
 
 use crate::error::{Cause, Error, Result};
 use crate::model::{AuditAction, AuditEntity, DeviceId, TenantId};

@@ -151,14 +151,14 @@ impl Store {
     }
 
     pub async fn pickup_group_delete(&self, tenant: TenantId, id: i64) -> Result<()> {
-        self.group_delete(Kind::Pickup, tenant, id).await
+        self.pp_group_delete(Kind::Pickup, tenant, id).await
     }
 
     pub async fn park_group_delete(&self, tenant: TenantId, id: i64) -> Result<()> {
-        self.group_delete(Kind::Park, tenant, id).await
+        self.pp_group_delete(Kind::Park, tenant, id).await
     }
 
-    async fn group_delete(&self, kind: Kind, tenant: TenantId, id: i64) -> Result<()> {
+    async fn pp_group_delete(&self, kind: Kind, tenant: TenantId, id: i64) -> Result<()> {
         let mut tx = self.begin_write().await?;
         let before = match kind {
             Kind::Pickup => json(&read_pickup(tx.conn(), tenant, id).await?)?,

@@ -110,6 +110,19 @@ async fn role_matrix_covers_every_route() {
         )
         .await
         .unwrap();
+    for n in ["+4930123470", "+4930123471"] {
+        admin
+            .number_add(
+                acme.id,
+                &autoprov::admin::NumberInput {
+                    number: n.into(),
+                    status: Some("active".into()),
+                    ..Default::default()
+                },
+            )
+            .await
+            .unwrap();
+    }
     let ada = admin.user(acme.id, "Ada Lovelace").await.unwrap();
     let add_user = |first: String, active: bool| async move {
         let u = admin
@@ -471,6 +484,132 @@ async fn role_matrix_covers_every_route() {
         ),
         (
             "GET",
+            "/api/v1/tenants/{tenant}/hunt-groups",
+            Value::Null,
+            [A, A, N, F],
+        ),
+        (
+            "POST",
+            "/api/v1/tenants/{tenant}/hunt-groups",
+            json!({ "name": "HG{i}", "agents": [{ "user": "Ada Lovelace" }] }),
+            [A, A, N, F],
+        ),
+        (
+            "GET",
+            "/api/v1/tenants/{tenant}/hunt-groups/{group}",
+            Value::Null,
+            [A, A, N, F],
+        ),
+        (
+            "PUT",
+            "/api/v1/tenants/{tenant}/hunt-groups/{group}",
+            json!({ "name": "HG{i}", "policy": "simultaneous" }),
+            [A, A, N, F],
+        ),
+        (
+            "DELETE",
+            "/api/v1/tenants/{tenant}/hunt-groups/{group}",
+            Value::Null,
+            [A, A, N, F],
+        ),
+        (
+            "GET",
+            "/api/v1/tenants/{tenant}/call-centres",
+            Value::Null,
+            [A, A, N, F],
+        ),
+        (
+            "POST",
+            "/api/v1/tenants/{tenant}/call-centres",
+            json!({ "name": "CC{i}", "supervisors": ["Ada Lovelace"] }),
+            [A, A, N, F],
+        ),
+        (
+            "GET",
+            "/api/v1/tenants/{tenant}/call-centres/{group}",
+            Value::Null,
+            [A, A, N, F],
+        ),
+        (
+            "PUT",
+            "/api/v1/tenants/{tenant}/call-centres/{group}",
+            json!({ "name": "CC{i}", "queue": { "length": 3 } }),
+            [A, A, N, F],
+        ),
+        (
+            "DELETE",
+            "/api/v1/tenants/{tenant}/call-centres/{group}",
+            Value::Null,
+            [A, A, N, F],
+        ),
+        (
+            "GET",
+            "/api/v1/tenants/{tenant}/users/{user}/memberships",
+            Value::Null,
+            [A, A, N, A],
+        ),
+        (
+            "GET",
+            "/api/v1/tenants/{tenant}/virtual-users",
+            Value::Null,
+            [A, A, N, F],
+        ),
+        (
+            "POST",
+            "/api/v1/tenants/{tenant}/virtual-users",
+            json!({ "first_name": "V{i}", "last_name": "X", "number": "+4940123456", "extension": "6{i}" }),
+            [A, A, N, F],
+        ),
+        (
+            "GET",
+            "/api/v1/tenants/{tenant}/virtual-users/{virtual_user}",
+            Value::Null,
+            [A, A, N, F],
+        ),
+        (
+            "PUT",
+            "/api/v1/tenants/{tenant}/virtual-users/{virtual_user}",
+            json!({ "first_name": "V{i}", "last_name": "Y", "number": "+4940123457", "extension": "6{i}" }),
+            [A, A, N, F],
+        ),
+        (
+            "DELETE",
+            "/api/v1/tenants/{tenant}/virtual-users/{virtual_user}",
+            Value::Null,
+            [A, A, N, F],
+        ),
+        (
+            "GET",
+            "/api/v1/tenants/{tenant}/bridges",
+            Value::Null,
+            [A, A, N, F],
+        ),
+        (
+            "POST",
+            "/api/v1/tenants/{tenant}/bridges",
+            json!({ "name": "B{i}", "number": "+493012347{i}" }),
+            [A, A, N, F],
+        ),
+        (
+            "GET",
+            "/api/v1/tenants/{tenant}/bridges/{bridge}",
+            Value::Null,
+            [A, A, N, F],
+        ),
+        (
+            "DELETE",
+            "/api/v1/tenants/{tenant}/bridges/{bridge}",
+            Value::Null,
+            [A, A, N, F],
+        ),
+        (
+            "GET",
+            "/api/v1/tenants/{tenant}/dialplan",
+            Value::Null,
+            [A, A, N, F],
+        ),
+        (
+            "GET",
             "/api/v1/tenants/{tenant}/audit",
             Value::Null,
             [A, A, N, F],
@@ -665,11 +804,17 @@ async fn role_matrix_covers_every_route() {
                     "{group}",
                     &if template.contains("pickup") {
                         format!("Front{}", i.min(1))
-                    } else {
+                    } else if template.contains("park-groups") {
                         format!("Lot{}", i.min(1))
+                    } else if template.contains("call-centres") {
+                        format!("CC{i}")
+                    } else {
+                        format!("HG{i}")
                     },
                 )
                 .replace("{schedule}", &format!("Office{}", i.min(1)))
+                .replace("{virtual_user}", &format!("6{i}"))
+                .replace("{bridge}", &format!("B{i}"))
                 .replace("{kind}", "app");
             let body = (!body.is_null()).then(|| {
                 serde_json::from_str(&body.to_string().replace("{i}", &i.to_string())).unwrap()
@@ -720,6 +865,10 @@ async fn role_matrix_covers_every_route() {
         "pickup-groups",
         "park-groups",
         "schedules",
+        "hunt-groups",
+        "call-centres",
+        "virtual-users",
+        "bridges",
     ] {
         let (status, reply) = call(
             &server,

@@ -14,12 +14,14 @@ mod audit;
 mod blf;
 mod devices;
 mod doc;
+mod groups;
 mod licences;
 mod numbers;
 mod pickpark;
 mod reservations;
 mod schedules;
 mod scope;
+mod shared;
 mod sites;
 mod tenants;
 mod users;
@@ -58,6 +60,8 @@ fn api() -> (Router<App>, utoipa::openapi::OpenApi) {
     let router = licences::routes(router);
     let router = pickpark::routes(router);
     let router = schedules::routes(router);
+    let router = groups::routes(router);
+    let router = shared::routes(router);
     let (router, mut openapi) = audit::routes(router).split_for_parts();
     doc::complete(&mut openapi);
     (router, openapi)

@@ -143,6 +143,24 @@ async fn park_slots_must_be_free_in_the_extension_plan() {
         )
         .await;
     assert_eq!(again.is(200)["slots"], json!(["801", "802", "803"]));
+    // The dial plan resolves a slot to its group.
+    let plan = p.get(Admin, "dialplan").await;
+    let slot = plan.is(200)["extensions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|x| x["extension"] == "803")
+        .cloned()
+        .expect("slot 803 in the plan");
+    assert_eq!(
+        (
+            &slot["owner"]["kind"],
+            &slot["owner"]["name"],
+            &slot["handling"]["handled_by"]
+        ),
+        (&json!("park-slot"), &json!("Lot"), &json!("park-slot")),
+        "{slot}"
+    );
     // Freed by the replacement: 800 is anyone's again.
     p.patch(Admin, "users/Bob Builder", json!({ "extension": "800" }))
         .await
@@ -393,6 +411,12 @@ async fn night_service_follows_the_schedule_in_the_sites_zone() {
     let own = p
         .put(Admin, "sites/NYC/night-service", json!({ "mode": "on" }))
         .await;
+    // The dial plan shows the tenant's night service and the site's own.
+    let plan = p.get(Admin, "dialplan").await;
+    let body = plan.is(200);
+    assert_eq!(body["night_service"]["mode"], "automatic", "{body}");
+    assert_eq!(body["site_night_services"][0]["site"], "NYC", "{body}");
+    assert_eq!(body["site_night_services"][0]["in_force"], true, "{body}");
     let body = own.is(200);
     assert_eq!(
         (
