@@ -93,6 +93,21 @@ async fn a_user_is_in_one_pickup_group_and_pending_users_may_join() {
     assert_eq!(names, ["Back office", "Front desk"]);
     p.delete(Admin, "pickup-groups/Back office").await.is(204);
     p.get(Admin, "pickup-groups/Back office").await.is(404);
+    // Every change is in the audit trail with the group before and after.
+    let trail = p.get(Admin, "audit?entity=pickup-group").await;
+    let entries = trail.is(200).as_array().unwrap();
+    let actions: Vec<&str> = entries
+        .iter()
+        .map(|e| e["action"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        actions,
+        ["delete", "create", "update", "create"],
+        "{}",
+        trail.body
+    );
+    assert_eq!(entries[0]["before"]["name"], "Back office");
+    assert_eq!(entries[2]["after"]["members"][0]["name"], "Grace Hopper");
 }
 
 /// A park group's slots are extensions (a range or a list) free in the tenant's extension
