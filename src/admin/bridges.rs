@@ -137,8 +137,8 @@ pub(super) fn licences_fit(
 fn last_bridge_kept(facts: &MyRoomFacts) -> Result<()> {
     match (facts.bridges, facts.holders) {
         (1, n) if n > 0 => Err(Error::Conflict(format!(
-            "this is the tenant's only Collaborate bridge and {n} users hold MyRoom licences, \
-             which need it to dial in: take those licences back first"
+            "this is the tenant's only Collaborate bridge, the dial-in of MyRoom licences \
+             (held: {n}): take those licences back first"
         ))),
         _ => Ok(()),
     }

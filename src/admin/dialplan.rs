@@ -105,6 +105,8 @@ struct Facts {
     bridges: HashMap<i64, E164>,
     numbers: Vec<NumberView>,
     plan: Vec<(String, ExtensionOwner)>,
+    /// The tenant's default site (the first by name).
+    default_site: Option<SiteId>,
 }
 
 impl Admin {
@@ -132,6 +134,7 @@ impl Admin {
                 .collect(),
             numbers: s.number_views(tenant, None).await?,
             plan: s.extension_plan(tenant).await?,
+            default_site: s.site_list(tenant).await?.first().map(|site| site.id),
         };
         let owners: HashMap<NumberId, _> = s.number_owners(tenant).await?.into_iter().collect();
         let extensions = (facts.plan.iter())
@@ -238,10 +241,10 @@ impl Facts {
             ForwardTo::MainNumber => {
                 let site = (self.numbers.iter())
                     .find(|n| Some(n.number.id) == g.number_id)
-                    .map(|n| n.number.site_id);
+                    .map(|n| n.number.site_id)
+                    .or(self.default_site);
                 let main = (self.numbers.iter())
-                    .filter(|n| n.number.is_main)
-                    .find(|n| site.is_none_or(|s| s == n.number.site_id));
+                    .find(|n| n.number.is_main && Some(n.number.site_id) == site);
                 (main.map(|n| n.number.e164.to_string()), None)
             }
         };

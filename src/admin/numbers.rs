@@ -623,6 +623,12 @@ fn status_change(fresh: &NumberUse, shown: &ShownBy, status: NumberStatus) -> Re
             user.display_name()
         )));
     }
+    if let Some(owner) = &fresh.owner {
+        return Err(Error::Conflict(format!(
+            "{} is the number of {owner}: give it another number first",
+            number.e164
+        )));
+    }
     if let Some(who) = &shown.0 {
         return Err(Error::Conflict(format!(
             "{} is shown to callers by {who}: change that first",

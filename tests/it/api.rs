@@ -800,6 +800,8 @@ async fn role_matrix_covers_every_route() {
                     },
                 )
                 .replace("{grant}", &grants[i].to_string())
+                // What the path names is found before the role is checked: the user role is
+                // refused on Acme's admin's objects, which exist.
                 .replace(
                     "{group}",
                     &if template.contains("pickup") {
@@ -807,14 +809,17 @@ async fn role_matrix_covers_every_route() {
                     } else if template.contains("park-groups") {
                         format!("Lot{}", i.min(1))
                     } else if template.contains("call-centres") {
-                        format!("CC{i}")
+                        format!("CC{}", if i == 3 { 1 } else { i })
                     } else {
-                        format!("HG{i}")
+                        format!("HG{}", if i == 3 { 1 } else { i })
                     },
                 )
                 .replace("{schedule}", &format!("Office{}", i.min(1)))
-                .replace("{virtual_user}", &format!("6{i}"))
-                .replace("{bridge}", &format!("B{i}"))
+                .replace(
+                    "{virtual_user}",
+                    &format!("6{}", if i == 3 { 1 } else { i }),
+                )
+                .replace("{bridge}", &format!("B{}", if i == 3 { 1 } else { i }))
                 .replace("{kind}", "app");
             let body = (!body.is_null()).then(|| {
                 serde_json::from_str(&body.to_string().replace("{i}", &i.to_string())).unwrap()

@@ -1,7 +1,6 @@
 //! Hunt groups and call centres (one shape; a call centre adds a queue and supervisors), and a
 //! user's memberships in them.
 
-use axum::extract::Path;
 use axum::http::StatusCode;
 use axum::response::Response;
 use axum::Json;
@@ -13,6 +12,7 @@ use crate::app::App;
 use crate::model::{CallGroup, OwnerKind, User};
 use crate::store::Membership;
 
+use super::scope::{Centre, Group, GroupKind, Hunt};
 use super::{listed, Admins, AdminsOrSelf, ApiError, Body, Page, Problem, Query, Scoped};
 
 pub(super) fn routes(router: OpenApiRouter<App>) -> OpenApiRouter<App> {
@@ -51,27 +51,18 @@ async fn create(
     Ok((StatusCode::CREATED, Json(group)))
 }
 
-async fn get(s: Scoped<Admins>, kind: OwnerKind, key: &str) -> Result<Json<CallGroup>, ApiError> {
-    Ok(Json(s.caller.admin.group(s.tenant.id, kind, key).await?))
-}
-
-async fn replace(
-    s: Scoped<Admins>,
-    kind: OwnerKind,
-    key: &str,
+async fn replace<K: GroupKind>(
+    s: Scoped<Admins, Group<K>>,
     input: GroupInput,
 ) -> Result<Json<CallGroup>, ApiError> {
     let admin = &s.caller.admin;
-    let current = admin.group(s.tenant.id, kind, key).await?;
     Ok(Json(
-        admin.group_replace(s.tenant.id, &current, &input).await?,
+        admin.group_replace(s.tenant.id, &s.item.0, &input).await?,
     ))
 }
 
-async fn delete(s: Scoped<Admins>, kind: OwnerKind, key: &str) -> Result<StatusCode, ApiError> {
-    let admin = &s.caller.admin;
-    let current = admin.group(s.tenant.id, kind, key).await?;
-    admin.group_delete(s.tenant.id, &current).await?;
+async fn delete<K: GroupKind>(s: Scoped<Admins, Group<K>>) -> Result<StatusCode, ApiError> {
+    s.caller.admin.group_delete(s.tenant.id, &s.item.0).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -99,11 +90,8 @@ async fn hunt_groups_create(
 /// A hunt group by id or name.
 #[utoipa::path(get, path = "/api/v1/tenants/{tenant}/hunt-groups/{group}", tag = "groups",
     responses((status = 200, body = CallGroup), (status = 404, body = Problem)))]
-async fn hunt_groups_get(
-    s: Scoped<Admins>,
-    Path((_tenant, key)): Path<(String, String)>,
-) -> Result<Json<CallGroup>, ApiError> {
-    get(s, HUNT, &key).await
+async fn hunt_groups_get(s: Scoped<Admins, Group<Hunt>>) -> Json<CallGroup> {
+    Json(s.item.0)
 }
 
 /// Replaces a hunt group, agents too.
@@ -111,21 +99,17 @@ async fn hunt_groups_get(
     request_body = GroupInput, responses((status = 200, body = CallGroup),
     (status = 409, body = Problem), (status = 422, body = Problem)))]
 async fn hunt_groups_replace(
-    s: Scoped<Admins>,
-    Path((_tenant, key)): Path<(String, String)>,
+    s: Scoped<Admins, Group<Hunt>>,
     Body(input): Body<GroupInput>,
 ) -> Result<Json<CallGroup>, ApiError> {
-    replace(s, HUNT, &key, input).await
+    replace(s, input).await
 }
 
 /// Deletes a hunt group: its number and extension are free at once.
 #[utoipa::path(delete, path = "/api/v1/tenants/{tenant}/hunt-groups/{group}", tag = "groups",
     responses((status = 204), (status = 404, body = Problem)))]
-async fn hunt_groups_delete(
-    s: Scoped<Admins>,
-    Path((_tenant, key)): Path<(String, String)>,
-) -> Result<StatusCode, ApiError> {
-    delete(s, HUNT, &key).await
+async fn hunt_groups_delete(s: Scoped<Admins, Group<Hunt>>) -> Result<StatusCode, ApiError> {
+    delete(s).await
 }
 
 /// The tenant's call centres by name, with queue, agents and supervisors.
@@ -152,11 +136,8 @@ async fn call_centres_create(
 /// A call centre by id or name.
 #[utoipa::path(get, path = "/api/v1/tenants/{tenant}/call-centres/{group}", tag = "groups",
     responses((status = 200, body = CallGroup), (status = 404, body = Problem)))]
-async fn call_centres_get(
-    s: Scoped<Admins>,
-    Path((_tenant, key)): Path<(String, String)>,
-) -> Result<Json<CallGroup>, ApiError> {
-    get(s, CENTRE, &key).await
+async fn call_centres_get(s: Scoped<Admins, Group<Centre>>) -> Json<CallGroup> {
+    Json(s.item.0)
 }
 
 /// Replaces a call centre, members too.
@@ -164,21 +145,17 @@ async fn call_centres_get(
     request_body = GroupInput, responses((status = 200, body = CallGroup),
     (status = 409, body = Problem), (status = 422, body = Problem)))]
 async fn call_centres_replace(
-    s: Scoped<Admins>,
-    Path((_tenant, key)): Path<(String, String)>,
+    s: Scoped<Admins, Group<Centre>>,
     Body(input): Body<GroupInput>,
 ) -> Result<Json<CallGroup>, ApiError> {
-    replace(s, CENTRE, &key, input).await
+    replace(s, input).await
 }
 
 /// Deletes a call centre: its number and extension are free at once.
 #[utoipa::path(delete, path = "/api/v1/tenants/{tenant}/call-centres/{group}", tag = "groups",
     responses((status = 204), (status = 404, body = Problem)))]
-async fn call_centres_delete(
-    s: Scoped<Admins>,
-    Path((_tenant, key)): Path<(String, String)>,
-) -> Result<StatusCode, ApiError> {
-    delete(s, CENTRE, &key).await
+async fn call_centres_delete(s: Scoped<Admins, Group<Centre>>) -> Result<StatusCode, ApiError> {
+    delete(s).await
 }
 
 /// The hunt groups and call centres a user is an agent or supervisor of: an admin's, or the

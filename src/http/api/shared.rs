@@ -1,6 +1,5 @@
 //! Virtual users, Collaborate bridges, and the dial plan a PBX reads.
 
-use axum::extract::Path;
 use axum::http::StatusCode;
 use axum::response::Response;
 use axum::Json;
@@ -54,11 +53,8 @@ async fn virtual_users_create(
 /// A virtual user by id, extension or "First Last".
 #[utoipa::path(get, path = "/api/v1/tenants/{tenant}/virtual-users/{virtual_user}",
     tag = "virtual-users", responses((status = 200, body = VirtualUser), (status = 404, body = Problem)))]
-async fn virtual_users_get(
-    s: Scoped<Admins>,
-    Path((_tenant, key)): Path<(String, String)>,
-) -> Result<Json<VirtualUser>, ApiError> {
-    Ok(Json(s.caller.admin.virtual_user(s.tenant.id, &key).await?))
+async fn virtual_users_get(s: Scoped<Admins, VirtualUser>) -> Json<VirtualUser> {
+    Json(s.item)
 }
 
 /// Replaces a virtual user.
@@ -66,29 +62,22 @@ async fn virtual_users_get(
     tag = "virtual-users", request_body = VirtualUserInput, responses((status = 200, body = VirtualUser),
     (status = 409, body = Problem), (status = 422, body = Problem)))]
 async fn virtual_users_replace(
-    s: Scoped<Admins>,
-    Path((_tenant, key)): Path<(String, String)>,
+    s: Scoped<Admins, VirtualUser>,
     Body(input): Body<VirtualUserInput>,
 ) -> Result<Json<VirtualUser>, ApiError> {
     let admin = &s.caller.admin;
-    let current = admin.virtual_user(s.tenant.id, &key).await?;
-    Ok(Json(
-        admin
-            .virtual_user_replace(s.tenant.id, &current, &input)
-            .await?,
-    ))
+    let v = admin.virtual_user_replace(s.tenant.id, &s.item, &input);
+    Ok(Json(v.await?))
 }
 
 /// Deletes a virtual user: the extension is free at once.
 #[utoipa::path(delete, path = "/api/v1/tenants/{tenant}/virtual-users/{virtual_user}",
     tag = "virtual-users", responses((status = 204), (status = 404, body = Problem)))]
-async fn virtual_users_delete(
-    s: Scoped<Admins>,
-    Path((_tenant, key)): Path<(String, String)>,
-) -> Result<StatusCode, ApiError> {
-    let admin = &s.caller.admin;
-    let current = admin.virtual_user(s.tenant.id, &key).await?;
-    admin.virtual_user_delete(s.tenant.id, &current).await?;
+async fn virtual_users_delete(s: Scoped<Admins, VirtualUser>) -> Result<StatusCode, ApiError> {
+    s.caller
+        .admin
+        .virtual_user_delete(s.tenant.id, &s.item)
+        .await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -115,23 +104,15 @@ async fn bridges_create(
 /// A bridge by id or name.
 #[utoipa::path(get, path = "/api/v1/tenants/{tenant}/bridges/{bridge}", tag = "bridges",
     responses((status = 200, body = Bridge), (status = 404, body = Problem)))]
-async fn bridges_get(
-    s: Scoped<Admins>,
-    Path((_tenant, key)): Path<(String, String)>,
-) -> Result<Json<Bridge>, ApiError> {
-    Ok(Json(s.caller.admin.bridge(s.tenant.id, &key).await?))
+async fn bridges_get(s: Scoped<Admins, Bridge>) -> Json<Bridge> {
+    Json(s.item)
 }
 
 /// Deletes a bridge (409 for the last one while MyRoom licences are held): its number is free.
 #[utoipa::path(delete, path = "/api/v1/tenants/{tenant}/bridges/{bridge}", tag = "bridges",
     responses((status = 204), (status = 404, body = Problem), (status = 409, body = Problem)))]
-async fn bridges_delete(
-    s: Scoped<Admins>,
-    Path((_tenant, key)): Path<(String, String)>,
-) -> Result<StatusCode, ApiError> {
-    let admin = &s.caller.admin;
-    let current = admin.bridge(s.tenant.id, &key).await?;
-    admin.bridge_delete(s.tenant.id, &current).await?;
+async fn bridges_delete(s: Scoped<Admins, Bridge>) -> Result<StatusCode, ApiError> {
+    s.caller.admin.bridge_delete(s.tenant.id, &s.item).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 

@@ -536,3 +536,40 @@ async fn the_dialplan_is_derived_from_the_objects() {
         plan.body
     );
 }
+
+/// Two admins racing for one extension with different kinds of owner: exactly one gets it
+/// (the plan is read inside each write, after the revision bump that holds the write lock).
+#[tokio::test]
+async fn racing_claims_of_one_extension_leave_one_owner() {
+    let p = Portal::new().await;
+    let admin = &p.server.app.admin;
+    let acme = admin.tenant("Acme").await.unwrap();
+    for round in 0..5 {
+        let ext = format!("6{round}");
+        let group = autoprov::admin::GroupInput {
+            name: format!("G{round}"),
+            extension: Some(ext.clone()),
+            ..Default::default()
+        };
+        let vu = autoprov::admin::VirtualUserInput {
+            first_name: "Key".into(),
+            last_name: format!("S{round}"),
+            number: "+4940123456".into(),
+            extension: ext.clone(),
+        };
+        let (a, b) = tokio::join!(
+            admin.group_add(acme.id, autoprov::model::OwnerKind::HuntGroup, &group),
+            admin.virtual_user_add(acme.id, &vu),
+        );
+        assert!(a.is_ok() != b.is_ok(), "round {round}: {a:?} / {b:?}");
+        let e = a
+            .err()
+            .map(|e| e.to_string())
+            .or(b.err().map(|e| e.to_string()));
+        assert!(e
+            .unwrap()
+            .contains(&format!("extension {ext} is already used by")));
+        let owners = admin.extension_plan(acme.id).await.unwrap();
+        assert_eq!(owners.iter().filter(|(x, _)| *x == ext).count(), 1);
+    }
+}
