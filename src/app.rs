@@ -37,6 +37,7 @@ impl App {
             https_url: settings.https_url.clone(),
             ca_url: crate::certs::ca_url(settings),
             pickup_prefix: settings.pickup_prefix.clone(),
+            group_pickup_code: settings.group_pickup_code.clone(),
             firmware: Arc::new(crate::firmware::Index::load_or_empty(
                 &settings.firmware_index,
             )),

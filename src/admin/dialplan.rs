@@ -7,7 +7,7 @@ use std::collections::HashMap;
 
 use serde::Serialize;
 
-use super::Admin;
+use super::{Admin, NightStatus};
 use crate::error::Result;
 use crate::model::{
     CallGroup, ExtensionOwner, ForwardTo, HuntPolicy, Member, NumberId, NumberView, OwnerKind,
@@ -22,10 +22,11 @@ pub struct DialPlan {
     pub extensions: Vec<PlanEntry>,
     /// Every number of the tenant, by number; unowned ones are `unassigned`.
     pub numbers: Vec<PlanEntry>,
-    /// Group night forwarding in force now (filled by the night-service work; `null` until
-    /// then, or when it is off).
-    #[schema(value_type = Option<Object>)]
-    pub night_service: Option<serde_json::Value>,
+    /// The tenant's group night forwarding, and whether it is in force now (in its default
+    /// site's zone) and until when.
+    pub night_service: NightStatus,
+    /// The sites with night forwarding of their own, each judged in its zone.
+    pub site_night_services: Vec<NightStatus>,
 }
 
 /// One extension or number: its owner and how a call to it is handled.
@@ -75,6 +76,8 @@ pub enum Handling {
         #[schema(value_type = String)]
         dial_in: E164,
     },
+    /// A slot of a call park group: a call to it retrieves the call parked there.
+    ParkSlot { park_group_id: i64 },
     /// A user's e-fax number.
     Fax { user_id: i64 },
     /// A site's main number.
@@ -163,11 +166,20 @@ impl Admin {
                 }
             })
             .collect();
+        let now = jiff::Timestamp::now();
+        let mut site_night_services = Vec::new();
+        for site in s.site_list(tenant).await? {
+            let status = self.night_status(tenant, Some(&site), now).await?;
+            if !status.inherited {
+                site_night_services.push(status);
+            }
+        }
         Ok(DialPlan {
             tenant_id: tenant,
             extensions,
             numbers,
-            night_service: None,
+            night_service: self.night_status(tenant, None, now).await?,
+            site_night_services,
         })
     }
 }
@@ -194,6 +206,9 @@ impl Facts {
             OwnerKind::Bridge => match self.bridges.get(&owner.id) {
                 Some(n) => Handling::Bridge { dial_in: n.clone() },
                 None => Handling::Unassigned,
+            },
+            OwnerKind::ParkSlot => Handling::ParkSlot {
+                park_group_id: owner.id,
             },
         }
     }

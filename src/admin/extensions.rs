@@ -12,7 +12,11 @@ use crate::store::ExtensionUse;
 pub fn lengths(kind: OwnerKind) -> std::ops::RangeInclusive<usize> {
     match kind {
         OwnerKind::VirtualUser => 2..=6,
-        OwnerKind::User | OwnerKind::HuntGroup | OwnerKind::CallCentre | OwnerKind::Bridge => 2..=8,
+        OwnerKind::User
+        | OwnerKind::HuntGroup
+        | OwnerKind::CallCentre
+        | OwnerKind::Bridge
+        | OwnerKind::ParkSlot => 2..=8,
     }
 }
 

@@ -15,6 +15,8 @@ mod device;
 mod group;
 mod licence;
 mod number;
+mod pickpark;
+mod schedule;
 mod serve;
 mod shared;
 mod site;
@@ -95,6 +97,18 @@ enum Command {
     /// Sites' trunks
     #[command(subcommand)]
     Trunk(trunk::TrunkCmd),
+    /// Call pickup groups
+    #[command(subcommand)]
+    PickupGroup(pickpark::PickupCmd),
+    /// Call park groups and their slots
+    #[command(subcommand)]
+    ParkGroup(pickpark::ParkCmd),
+    /// Schedules: opening hours and holiday lists
+    #[command(subcommand)]
+    Schedule(schedule::ScheduleCmd),
+    /// Group night forwarding of a tenant or site
+    #[command(subcommand)]
+    NightService(schedule::NightCmd),
     /// Hunt groups: calls to one number shared by agents
     #[command(subcommand)]
     HuntGroup(group::GroupCmd),
@@ -275,6 +289,27 @@ async fn execute(cli: Cli, settings: Settings) -> anyhow::Result<()> {
         }
         Command::Trunk(cmd) => {
             session(settings, async |s| trunk::run(&s.admin, &out, cmd).await).await
+        }
+        Command::PickupGroup(cmd) => {
+            session(settings, async |s| {
+                pickpark::run_pickup(&s.admin, &out, cmd).await
+            })
+            .await
+        }
+        Command::ParkGroup(cmd) => {
+            session(settings, async |s| {
+                pickpark::run_park(&s.admin, &out, cmd).await
+            })
+            .await
+        }
+        Command::Schedule(cmd) => {
+            session(settings, async |s| schedule::run(&s.admin, &out, cmd).await).await
+        }
+        Command::NightService(cmd) => {
+            session(settings, async |s| {
+                schedule::run_night(&s.admin, &out, cmd).await
+            })
+            .await
         }
         Command::HuntGroup(cmd) => {
             let kind = autoprov::model::OwnerKind::HuntGroup;

@@ -134,6 +134,9 @@ pub struct Settings {
     pub recheck_minutes: u32,
     /// Dialled before an extension to pick up a call ringing there (BLF keys).
     pub pickup_prefix: String,
+    /// Dialled to pick up a call ringing anywhere in the caller's pickup group (group-pickup
+    /// keys).
+    pub group_pickup_code: String,
     pub templates_dir: PathBuf,
     /// The operator's overrides, laid over `templates_dir` family by family.
     pub templates_override: Option<PathBuf>,

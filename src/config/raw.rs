@@ -129,6 +129,8 @@ pub(super) struct RawProvisioning {
     pub(super) https_url: String,
     /// Dialled before an extension to pick up a call ringing there (BLF keys).
     pub(super) pickup_prefix: String,
+    /// Dialled to pick up a call ringing in the caller's pickup group (group-pickup keys).
+    pub(super) group_pickup_code: String,
     pub(super) recheck_minutes: i64,
 }
 
@@ -182,6 +184,7 @@ impl Default for Raw {
                 public_url: String::new(),
                 https_url: String::new(),
                 pickup_prefix: "**".into(),
+                group_pickup_code: "*8".into(),
                 recheck_minutes: 1440,
             },
             templates: RawTemplates {

@@ -61,6 +61,7 @@ pub(super) fn validate(raw: Raw) -> Result<Settings> {
         public_url_derived: provisioning.public_url_derived,
         recheck_minutes: provisioning.recheck_minutes,
         pickup_prefix: provisioning.pickup_prefix,
+        group_pickup_code: provisioning.group_pickup_code,
         templates_dir,
         templates_override,
         cache_max_bytes: cache_max_mib * 1024 * 1024,
@@ -207,6 +208,7 @@ struct Provisioning {
     https_url_derived: bool,
     recheck_minutes: u32,
     pickup_prefix: String,
+    group_pickup_code: String,
 }
 
 fn provisioning(
@@ -238,16 +240,20 @@ fn provisioning(
         raw.recheck_minutes,
         5..=43_200,
     )?;
-    let pickup_prefix = raw.pickup_prefix.clone();
-    if pickup_prefix.len() > 8
-        || !pickup_prefix
-            .chars()
-            .all(|c| c.is_ascii_digit() || c == '*' || c == '#')
-    {
-        return Err(Error::Config(format!(
-            "provisioning.pickup_prefix: {pickup_prefix:?} is not up to 8 of 0-9 * #"
-        )));
-    }
+    let dial_code = |key: &str, code: &str| {
+        if code.len() > 8
+            || !code
+                .chars()
+                .all(|c| c.is_ascii_digit() || c == '*' || c == '#')
+        {
+            return Err(Error::Config(format!(
+                "provisioning.{key}: {code:?} is not up to 8 of 0-9 * #"
+            )));
+        }
+        Ok(code.to_owned())
+    };
+    let pickup_prefix = dial_code("pickup_prefix", &raw.pickup_prefix)?;
+    let group_pickup_code = dial_code("group_pickup_code", &raw.group_pickup_code)?;
     Ok(Provisioning {
         public_url,
         public_url_derived,
@@ -255,6 +261,7 @@ fn provisioning(
         https_url,
         recheck_minutes,
         pickup_prefix,
+        group_pickup_code,
     })
 }
 

@@ -90,6 +90,16 @@ macro_rules! text_enum {
     };
 }
 
+// After the macro, which they use.
+mod pickpark;
+mod schedule;
+
+pub use pickpark::{ParkGroup, PickupGroup};
+pub use schedule::{
+    Holiday, HolidayEntry, NightCalendar, NightMode, NightService, NightTarget, Schedule,
+    ScheduleKind, Week, WeeklyHours,
+};
+
 /// An OpenAPI string schema for a type that serialises as text.
 macro_rules! string_schema {
     ($name:ty, $description:literal, $example:literal) => {
@@ -176,6 +186,7 @@ text_enum!(
         CallCentre = "call-centre",
         VirtualUser = "virtual-user",
         Bridge = "bridge",
+        ParkSlot = "park-slot",
     }
 );
 
@@ -239,6 +250,10 @@ text_enum!(
         Bridge = "bridge",
         Token = "token",
         VendorPrefix = "vendor-prefix",
+        PickupGroup = "pickup-group",
+        ParkGroup = "park-group",
+        Schedule = "schedule",
+        NightService = "night-service",
     }
 );
 

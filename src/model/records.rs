@@ -210,6 +210,10 @@ pub struct DeviceRecord {
     pub directory: std::sync::Arc<Vec<User>>,
     /// The first line's user's speed dials: (label, what to dial).
     pub speed_dials: Vec<(String, String)>,
+    /// The first line's user's pickup group (a group-pickup key where the family has one).
+    pub pickup_group: Option<super::PickupGroup>,
+    /// The first line's user's park groups (keys for their slots).
+    pub park_groups: Vec<super::ParkGroup>,
 }
 
 pub(super) fn as_str<T: std::fmt::Display, S: serde::Serializer>(

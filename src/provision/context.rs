@@ -23,7 +23,7 @@ pub struct FileContext {
     /// Account slots of the model with no line in them (to switch off what was there before).
     pub unused_accounts: Vec<u16>,
     /// Programmable keys after the lines: BLF keys for the first line's user's monitor list, then
-    /// that user's speed dials.
+    /// that user's speed dials, then their park groups' slots, then group pickup.
     pub keys: Vec<KeyView>,
     /// The tenant's people with a number, for directory files.
     pub directory: Vec<DirectoryEntry>,
@@ -107,7 +107,8 @@ pub struct LineView {
 pub struct KeyView {
     /// The key on the phone, 1-based, counted after the keys the lines take.
     pub position: u16,
-    /// `blf` or `speed_dial`.
+    /// `blf`, `speed_dial`, `park` (a park slot, where the family has a park key type; else
+    /// the slot is a `blf` key without pickup) or `group_pickup` (where the family has it).
     pub kind: &'static str,
     /// What the key watches or dials: the extension, else the number.
     pub value: String,
@@ -294,8 +295,12 @@ fn line_views(record: &DeviceRecord, accounts: u16) -> Vec<LineView> {
         .collect()
 }
 
-/// Keys after the lines' own: BLF keys for the monitor list, then speed dials, as many as the
-/// model has.
+/// A key before it has its position: kind, label, value, and whether it picks up (BLF on a
+/// user).
+type Key = (&'static str, String, String, bool);
+
+/// Keys after the lines' own, in the family's order: BLF keys for the monitor list, speed
+/// dials, park slots, group pickup — as many as the model has.
 fn key_views(
     record: &DeviceRecord,
     family: &Family,
@@ -304,35 +309,57 @@ fn key_views(
     n_lines: usize,
 ) -> Vec<KeyView> {
     let room = usize::from(line_keys.saturating_sub(n_lines as u16));
+    let types = &family.manifest.key_types;
     let blf = record.monitors.iter().map(|watched| {
         let value = watched
             .extension
             .clone()
             .or_else(|| watched.number.as_ref().map(|n| n.to_string()))
             .unwrap_or_default();
-        ("blf", watched.shown_name(), value)
+        ("blf", watched.shown_name(), value, true)
     });
     let dials = record
         .speed_dials
         .iter()
-        .map(|(label, target)| ("speed_dial", label.clone(), target.clone()));
-    blf.chain(dials)
+        .map(|(label, target)| ("speed_dial", label.clone(), target.clone(), false));
+    // A park slot is the family's park key where it has one, else a BLF key on the slot
+    // (pressed, it dials the slot: the parked call is retrieved).
+    let park_kind = if types.contains_key("park") {
+        "park"
+    } else {
+        "blf"
+    };
+    let parks = record.park_groups.iter().flat_map(|group| {
+        group.slots.iter().map(move |slot| {
+            let label = format!("{} {slot}", group.name);
+            (park_kind, label, slot.clone(), false)
+        })
+    });
+    let pickup = record
+        .pickup_group
+        .iter()
+        .filter(|_| types.contains_key("group_pickup"))
+        .map(|group| {
+            let code = settings.group_pickup_code.clone();
+            ("group_pickup", group.name.clone(), code, false)
+        });
+    let keys: Vec<Key> = blf
+        .chain(dials)
+        .chain(parks)
+        .chain(pickup)
         .take(room)
+        .collect();
+    keys.into_iter()
         .enumerate()
-        .map(|(i, (kind, label, value))| KeyView {
+        .map(|(i, (kind, label, value, picks_up))| KeyView {
             position: n_lines as u16 + i as u16 + 1,
             kind,
-            pickup: (kind == "blf").then(|| format!("{}{value}", settings.pickup_prefix)),
-            pickup_code: (kind == "blf").then(|| settings.pickup_prefix.clone()),
+            pickup: picks_up.then(|| format!("{}{value}", settings.pickup_prefix)),
+            pickup_code: picks_up.then(|| settings.pickup_prefix.clone()),
             value,
             label,
             line: 1,
-            type_code: family
-                .manifest
-                .key_types
-                .get(kind)
-                .cloned()
-                .unwrap_or_default(),
+            type_code: types.get(kind).cloned().unwrap_or_default(),
         })
         .collect()
 }

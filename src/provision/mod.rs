@@ -188,6 +188,8 @@ pub struct ProvisionSettings {
     pub ca_url: Option<String>,
     /// Dialled before an extension to pick up a call ringing there (BLF keys).
     pub pickup_prefix: String,
+    /// Dialled to pick up a call ringing in the caller's pickup group (group-pickup keys).
+    pub group_pickup_code: String,
     /// The firmware catalogue, and where its relative files are downloaded from.
     pub firmware: Arc<crate::firmware::Index>,
     pub firmware_base_url: String,

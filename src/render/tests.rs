@@ -270,11 +270,13 @@ fn models_resolve_by_name_and_code() {
     assert!(c.find_model("T99X").is_none());
 }
 
-/// A context for `mac.cfg.j2` with `hostile` in every text a user or admin controls.
+/// A context for `mac.cfg.j2` with `hostile` in every text a user or admin controls (the keys'
+/// type codes are the manifest's, not theirs): a BLF key, a park slot as the family's park key
+/// and as a BLF key without pickup, and a group-pickup key, labelled with group names.
 fn hostile_device_context(hostile: &str) -> serde_json::Value {
     serde_json::json!({
         "device": { "mac": "001565a1b2c3", "mac_upper": "001565A1B2C3", "mac_colon": "00:15:65:a1:b2:c3", "admin_password": "pw", "phone_id": hostile },
-        "model": { "name": hostile, "code": 96, "accounts": 2, "line_keys": 0 },
+        "model": { "name": hostile, "code": 96, "accounts": 2, "line_keys": 6 },
         "site": { "name": hostile, "ntp_server": hostile },
         "sip": { "domain": hostile, "proxy": hostile, "port": 5060, "transport": "udp", "transport_code": hostile },
         "time_zone": {
@@ -294,7 +296,16 @@ fn hostile_device_context(hostile: &str) -> serde_json::Value {
         "unused_accounts": [2],
         "keys": [{
             "position": 2, "kind": "blf", "value": hostile, "label": hostile, "line": 1,
-            "pickup": hostile, "type_code": hostile
+            "pickup": hostile, "pickup_code": hostile, "type_code": "1"
+        }, {
+            "position": 3, "kind": "park", "value": hostile, "label": hostile, "line": 1,
+            "pickup": null, "pickup_code": null, "type_code": "9"
+        }, {
+            "position": 4, "kind": "blf", "value": hostile, "label": hostile, "line": 1,
+            "pickup": null, "pickup_code": null, "type_code": "1"
+        }, {
+            "position": 5, "kind": "group_pickup", "value": hostile, "label": hostile, "line": 1,
+            "pickup": null, "pickup_code": null, "type_code": "23"
         }],
         "directory": [{ "name": hostile, "number": hostile, "extension": hostile }],
         "firmware": { "url": format!("http://fw.example/{hostile}/image.bin"), "version": hostile },

@@ -154,7 +154,11 @@ fn record_of(entity: AuditEntity) -> Option<(String, Record)> {
         | AuditEntity::HuntGroup
         | AuditEntity::CallCentre
         | AuditEntity::Token
-        | AuditEntity::VendorPrefix => return None,
+        | AuditEntity::VendorPrefix
+        | AuditEntity::PickupGroup
+        | AuditEntity::ParkGroup
+        | AuditEntity::Schedule
+        | AuditEntity::NightService => return None,
     })
 }
 

@@ -602,13 +602,16 @@ impl Store {
                 user: user_id.map(|_| user_from(row)).transpose()?,
             });
         }
-        let (monitors, speed_dials) = match lines.iter().find_map(|l| l.user.as_ref()) {
-            Some(user) => (
-                self.monitor_list(device.tenant_id, user.id).await?,
-                self.speed_dials(device.tenant_id, user.id).await?,
-            ),
-            None => (Vec::new(), Vec::new()),
-        };
+        let (monitors, speed_dials, pickup_group, park_groups) =
+            match lines.iter().find_map(|l| l.user.as_ref()) {
+                Some(user) => (
+                    self.monitor_list(device.tenant_id, user.id).await?,
+                    self.speed_dials(device.tenant_id, user.id).await?,
+                    self.pickup_group_of(device.tenant_id, user.id).await?,
+                    self.park_groups_of(device.tenant_id, user.id).await?,
+                ),
+                None => (Vec::new(), Vec::new(), None, Vec::new()),
+            };
         Ok(DeviceRecord {
             tenant,
             site,
@@ -617,6 +620,8 @@ impl Store {
             monitors,
             directory: Default::default(),
             speed_dials,
+            pickup_group,
+            park_groups,
         })
     }
 }

@@ -24,6 +24,9 @@ const EXTENSION_OWNERS: &[&str] = &[
      FROM virtual_users WHERE tenant_id = $1",
     "SELECT 'bridge' AS kind, id, name, extension FROM bridges \
      WHERE tenant_id = $1 AND extension IS NOT NULL",
+    // A park group's slots: the id and name are the group's.
+    "SELECT 'park-slot' AS kind, g.id AS id, g.name AS name, s.extension AS extension \
+     FROM park_slots s JOIN park_groups g ON g.id = s.group_id WHERE s.tenant_id = $1",
 ];
 
 /// Every owner of a number of the tenant `$1` besides the site (its main number): `kind`,

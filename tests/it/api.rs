@@ -168,6 +168,26 @@ async fn role_matrix_covers_every_route() {
         .await
         .unwrap();
 
+    for i in 0..2 {
+        let pickup = autoprov::admin::PickupGroupInput {
+            name: format!("Front{i}"),
+            members: vec![],
+        };
+        admin.pickup_group_add(acme.id, &pickup).await.unwrap();
+        let park = autoprov::admin::ParkGroupInput {
+            name: format!("Lot{i}"),
+            members: vec![],
+            slots: autoprov::admin::SlotsInput::List(vec![format!("70{i}")]),
+        };
+        admin.park_group_add(acme.id, &park).await.unwrap();
+        let schedule = autoprov::admin::ScheduleInput {
+            name: format!("Office{i}"),
+            kind: Some("opening-hours".into()),
+            ..Default::default()
+        };
+        admin.schedule_add(acme.id, &schedule).await.unwrap();
+    }
+
     // (method, OpenAPI path, body, [platform, acme admin, other admin, acme user]); `{i}` in a
     // path or body is the role's index, for objects each role needs its own of.
     let ada_n = "+4930123456";
@@ -607,6 +627,126 @@ async fn role_matrix_covers_every_route() {
             Value::Null,
             [A, A, N, F],
         ),
+        (
+            "GET",
+            "/api/v1/tenants/{tenant}/pickup-groups",
+            Value::Null,
+            [A, A, N, F],
+        ),
+        (
+            "POST",
+            "/api/v1/tenants/{tenant}/pickup-groups",
+            json!({ "name": "New{i}", "members": [] }),
+            [A, A, N, F],
+        ),
+        (
+            "GET",
+            "/api/v1/tenants/{tenant}/pickup-groups/{group}",
+            Value::Null,
+            [A, A, N, F],
+        ),
+        (
+            "PUT",
+            "/api/v1/tenants/{tenant}/pickup-groups/{group}",
+            json!({ "name": "Front{i}", "members": ["Ada Lovelace"] }),
+            [A, A, N, F],
+        ),
+        (
+            "DELETE",
+            "/api/v1/tenants/{tenant}/pickup-groups/{group}",
+            Value::Null,
+            [A, A, N, F],
+        ),
+        (
+            "GET",
+            "/api/v1/tenants/{tenant}/park-groups",
+            Value::Null,
+            [A, A, N, F],
+        ),
+        (
+            "POST",
+            "/api/v1/tenants/{tenant}/park-groups",
+            json!({ "name": "New{i}", "slots": ["71{i}"] }),
+            [A, A, N, F],
+        ),
+        (
+            "GET",
+            "/api/v1/tenants/{tenant}/park-groups/{group}",
+            Value::Null,
+            [A, A, N, F],
+        ),
+        (
+            "PUT",
+            "/api/v1/tenants/{tenant}/park-groups/{group}",
+            json!({ "name": "Lot{i}", "members": ["Ada Lovelace"], "slots": {"from": "72{i}0", "to": "72{i}3"} }),
+            [A, A, N, F],
+        ),
+        (
+            "DELETE",
+            "/api/v1/tenants/{tenant}/park-groups/{group}",
+            Value::Null,
+            [A, A, N, F],
+        ),
+        (
+            "GET",
+            "/api/v1/tenants/{tenant}/schedules",
+            Value::Null,
+            [A, A, N, F],
+        ),
+        (
+            "POST",
+            "/api/v1/tenants/{tenant}/schedules",
+            json!({ "name": "Hol{i}", "holidays": [{ "date": "2026-12-24", "every_year": true }] }),
+            [A, A, N, F],
+        ),
+        (
+            "GET",
+            "/api/v1/tenants/{tenant}/schedules/{schedule}",
+            Value::Null,
+            [A, A, N, F],
+        ),
+        (
+            "PUT",
+            "/api/v1/tenants/{tenant}/schedules/{schedule}",
+            json!({ "name": "Office{i}", "hours": { "monday": ["08:00-12:00"] } }),
+            [A, A, N, F],
+        ),
+        (
+            "DELETE",
+            "/api/v1/tenants/{tenant}/schedules/{schedule}",
+            Value::Null,
+            [A, A, N, F],
+        ),
+        (
+            "GET",
+            "/api/v1/tenants/{tenant}/night-service",
+            Value::Null,
+            [A, A, N, F],
+        ),
+        (
+            "PUT",
+            "/api/v1/tenants/{tenant}/night-service",
+            json!({ "mode": "on" }),
+            [A, A, N, F],
+        ),
+        (
+            "GET",
+            "/api/v1/tenants/{tenant}/sites/{site}/night-service",
+            Value::Null,
+            [A, A, N, F],
+        ),
+        (
+            "PUT",
+            "/api/v1/tenants/{tenant}/sites/{site}/night-service",
+            json!({ "mode": "off" }),
+            [A, A, N, F],
+        ),
+        (
+            "DELETE",
+            "/api/v1/tenants/{tenant}/sites/{site}/night-service",
+            Value::Null,
+            [A, A, N, F],
+        ),
         // Last: the handset leaves Acme (to Other, which has no site yet: a 422).
         (
             "POST",
@@ -670,11 +810,17 @@ async fn role_matrix_covers_every_route() {
                 // refused on Acme's admin's objects, which exist.
                 .replace(
                     "{group}",
-                    &match template.contains("call-centres") {
-                        true => format!("CC{}", if i == 3 { 1 } else { i }),
-                        false => format!("HG{}", if i == 3 { 1 } else { i }),
+                    &if template.contains("pickup") {
+                        format!("Front{}", i.min(1))
+                    } else if template.contains("park-groups") {
+                        format!("Lot{}", i.min(1))
+                    } else if template.contains("call-centres") {
+                        format!("CC{}", if i == 3 { 1 } else { i })
+                    } else {
+                        format!("HG{}", if i == 3 { 1 } else { i })
                     },
                 )
+                .replace("{schedule}", &format!("Office{}", i.min(1)))
                 .replace(
                     "{virtual_user}",
                     &format!("6{}", if i == 3 { 1 } else { i }),
@@ -705,6 +851,9 @@ async fn role_matrix_covers_every_route() {
         format!("/api/v1/tenants/Other/users/{}", ada.id),
         format!("/api/v1/tenants/Other/numbers/{ada_n}"),
         "/api/v1/tenants/Other/devices/001565a1b2c3".to_owned(),
+        "/api/v1/tenants/Other/pickup-groups/New1".to_owned(),
+        "/api/v1/tenants/Other/park-groups/New1".to_owned(),
+        "/api/v1/tenants/Other/schedules/Hol1".to_owned(),
         format!("/api/v1/tenants/Other/users/{}/monitors", ada.id),
     ] {
         let (status, reply) = call(&server, "GET", &path, o, None).await;
@@ -724,6 +873,9 @@ async fn role_matrix_covers_every_route() {
         "devices",
         "numbers?site=all",
         "blf-grants",
+        "pickup-groups",
+        "park-groups",
+        "schedules",
         "hunt-groups",
         "call-centres",
         "virtual-users",

@@ -650,6 +650,158 @@ async fn reservations_and_moves_between_tenants_through_the_cli() {
     assert!(out.contains("001565000d01"), "{out}");
 }
 
+/// Issue 12 part B through the CLI: pickup and park groups, schedules and night service, each
+/// rule's error named on stderr and nothing written by a refused command.
+#[tokio::test]
+async fn pickup_park_schedules_and_night_service_through_the_cli() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let t = ["--tenant", "Acme"];
+    let go = |args: &[&str]| {
+        let args: Vec<String> = args.iter().map(|s| s.to_string()).collect();
+        async move {
+            let mut all: Vec<&str> = Vec::new();
+            let (head, tail) = args.split_at(2);
+            all.extend(head.iter().map(String::as_str));
+            all.extend(t);
+            all.extend(tail.iter().map(String::as_str));
+            run(d, &all).await
+        }
+    };
+    ok(&run(d, &["tenant", "add", "Acme"]).await);
+    ok(&go(&[
+        "site",
+        "add",
+        "Berlin",
+        "--sip-domain",
+        "sip.example.com",
+        "--time-zone",
+        "Europe/Berlin",
+    ])
+    .await);
+    for (first, ext) in [("Ada", "100"), ("Bob", "101")] {
+        ok(&go(&[
+            "user",
+            "add",
+            "--first",
+            first,
+            "--last",
+            "Member",
+            "--extension",
+            ext,
+        ])
+        .await);
+    }
+    let out = ok(&go(&[
+        "pickup-group",
+        "add",
+        "--name",
+        "Front",
+        "--member",
+        "Ada Member",
+    ])
+    .await);
+    assert!(out.contains("Ada Member (pending)"), "{out}");
+    let e = err(&go(&[
+        "pickup-group",
+        "add",
+        "--name",
+        "Back",
+        "--member",
+        "Ada Member",
+    ])
+    .await);
+    assert!(e.contains("already in pickup group \"Front\""), "{e}");
+    let e = err(&go(&[
+        "park-group",
+        "add",
+        "--name",
+        "Lot",
+        "--slot-range",
+        "099-101",
+    ])
+    .await);
+    assert!(
+        e.contains("extension 100 is already used by user Ada Member"),
+        "{e}"
+    );
+    let out = ok(&go(&[
+        "park-group",
+        "add",
+        "--name",
+        "Lot",
+        "--slot-range",
+        "800-802",
+        "--member",
+        "Bob Member",
+    ])
+    .await);
+    assert!(out.contains("slots 800, 801, 802"), "{out}");
+    let list = ok(&go(&["park-group", "list"]).await);
+    assert_eq!(list.lines().count(), 1, "{list}");
+    let e = err(&go(&[
+        "schedule",
+        "add",
+        "--name",
+        "Office",
+        "--day",
+        "monday=08:00-12:00,11:00-13:00",
+    ])
+    .await);
+    assert!(
+        e.contains("monday: 08:00-12:00 overlaps 11:00-13:00"),
+        "{e}"
+    );
+    let out = ok(&go(&[
+        "schedule",
+        "add",
+        "--name",
+        "Office",
+        "--day",
+        "monday=08:00-18:00",
+        "--day",
+        "tuesday=08:00-18:00",
+    ])
+    .await);
+    assert!(out.contains("mon 08:00-18:00"), "{out}");
+    ok(&go(&[
+        "schedule",
+        "add",
+        "--name",
+        "Feiertage",
+        "--yearly",
+        "2026-12-24..2026-12-26",
+        "--holiday",
+        "2026-06-08",
+    ])
+    .await);
+    let e = err(&go(&["night-service", "set", "--mode", "automatic"]).await);
+    assert!(e.contains("needs an opening-hours schedule"), "{e}");
+    ok(&go(&[
+        "night-service",
+        "set",
+        "--mode",
+        "automatic",
+        "--hours",
+        "Office",
+        "--holidays",
+        "Feiertage",
+    ])
+    .await);
+    // Sunday 29 March 2026, 12:00 CEST: in force until Monday 08:00 CEST (06:00 UTC).
+    let out = ok(&go(&["night-service", "show", "--at", "2026-03-29T10:00:00Z"]).await);
+    assert!(
+        out.contains("in force until 2026-03-30T06:00:00Z (Europe/Berlin)"),
+        "{out}"
+    );
+    let e = err(&go(&["schedule", "delete", "Office"]).await);
+    assert!(e.contains("used by the tenant's night service"), "{e}");
+    ok(&go(&["user", "activate", "Bob Member"]).await);
+    ok(&go(&["user", "delete", "Bob Member"]).await);
+    let out = ok(&go(&["park-group", "show", "Lot"]).await);
+    assert!(out.contains("no members"), "{out}");
+}
+
 /// Groups and shared resources through the CLI: each rule's error as the API gives it, and the
 /// dial plan.
 #[tokio::test]

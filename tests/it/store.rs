@@ -1058,6 +1058,170 @@ async fn resync_finds_the_seen_devices_a_write_touched() {
     }
 }
 
+/// Issue 12 part B on both backends: pickup and park groups, their slots in the extension
+/// plan, schedules and night service round-trip; a deleted user leaves every group by the
+/// tables' ON DELETE CASCADE, inside the delete; the database itself keeps a user in one
+/// pickup group even when no rule is checked; of two admins racing for one user, one wins.
+#[tokio::test]
+async fn pickup_park_groups_and_schedules_in_the_database() {
+    use autoprov::admin::PickupGroupInput;
+    use autoprov::model::{NightMode, NightTarget, ScheduleKind, WeeklyHours};
+    use autoprov::store::{GroupWrite, NightWrite, ScheduleWrite};
+
+    for (backend, db) in backends("pickpark").await {
+        let store = Store::connect(&db.url).await.unwrap();
+        let t = store.tenant_create("PP").await.unwrap();
+        let s = store.site_create(&site(t.id, "HQ")).await.unwrap();
+        let mut users = Vec::new();
+        for (first, ext) in [("Ann", "100"), ("Ben", "101"), ("Cy", "102")] {
+            let u = NewUser {
+                extension: Some(ext.into()),
+                ..new_user(t.id, first, "Member")
+            };
+            users.push(store.user_create(&u, |_| Ok(())).await.unwrap());
+        }
+        let ids: Vec<_> = users.iter().map(|u| u.id).collect();
+        let pickup = store
+            .pickup_group_write(
+                t.id,
+                None,
+                &GroupWrite {
+                    name: "Front",
+                    members: &ids[..2],
+                    slots: &[],
+                },
+                |_| Ok(()),
+            )
+            .await
+            .unwrap();
+        assert_eq!(pickup.members.len(), 2, "{backend}");
+        // The database keeps a user in one pickup group, whatever the rule said.
+        let twice = store
+            .pickup_group_write(
+                t.id,
+                None,
+                &GroupWrite {
+                    name: "Back",
+                    members: &ids[1..],
+                    slots: &[],
+                },
+                |_| Ok(()),
+            )
+            .await
+            .unwrap_err();
+        assert!(matches!(twice, Error::Conflict(_)), "{backend}: {twice}");
+        let slots = vec!["800".to_owned(), "801".to_owned()];
+        let park = store
+            .park_group_write(
+                t.id,
+                None,
+                &GroupWrite {
+                    name: "Lot",
+                    members: &ids,
+                    slots: &slots,
+                },
+                |_| Ok(()),
+            )
+            .await
+            .unwrap();
+        assert_eq!(park.slots, slots, "{backend}");
+        let owner = store.extension_owner(t.id, "801").await.unwrap().unwrap();
+        assert_eq!(
+            (owner.kind.as_str(), owner.id, owner.name.as_str()),
+            ("park-slot", park.id, "Lot"),
+            "{backend}"
+        );
+        assert_eq!(
+            store.park_groups_of(t.id, ids[2]).await.unwrap().len(),
+            1,
+            "{backend}"
+        );
+        // Ben is deleted: he is in neither group afterwards.
+        store
+            .user_delete(t.id, ids[1], "482913", |_| Ok(()))
+            .await
+            .unwrap();
+        let front = store.pickup_group_get(t.id, pickup.id).await.unwrap();
+        let lot = store.park_group_get(t.id, park.id).await.unwrap();
+        let names = |m: &[autoprov::model::Member]| -> Vec<String> {
+            m.iter().map(|m| m.name.clone()).collect()
+        };
+        assert_eq!(names(&front.members), ["Ann Member"], "{backend}");
+        assert_eq!(
+            names(&lot.members),
+            ["Ann Member", "Cy Member"],
+            "{backend}"
+        );
+        assert!(store.pickup_group_of(t.id, ids[1]).await.unwrap().is_none());
+
+        let hours = WeeklyHours {
+            monday: vec!["08:00-12:00".into()],
+            ..Default::default()
+        };
+        let office = store
+            .schedule_write(
+                t.id,
+                None,
+                &ScheduleWrite {
+                    name: "Office",
+                    kind: ScheduleKind::OpeningHours,
+                    hours: Some(&hours),
+                    holidays: &[],
+                },
+            )
+            .await
+            .unwrap();
+        assert_eq!(
+            store.schedule_get(t.id, office.id).await.unwrap().hours,
+            Some(hours),
+            "{backend}"
+        );
+        for site in [None, Some(s.id)] {
+            let night = NightWrite {
+                site,
+                mode: NightMode::Automatic,
+                hours: Some(office.id),
+                holidays: None,
+                target: NightTarget::AutoAttendant,
+                destination: Some("100".into()),
+            };
+            store.night_service_set(t.id, &night).await.unwrap();
+            // Set twice: one row per scope.
+            store.night_service_set(t.id, &night).await.unwrap();
+        }
+        let own = store
+            .night_service(t.id, Some(s.id))
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(own.service.site.as_deref(), Some("HQ"), "{backend}");
+        assert_eq!(own.service.hours.as_deref(), Some("Office"), "{backend}");
+        let used = store.schedule_delete(t.id, office.id).await.unwrap_err();
+        assert!(
+            used.to_string().contains("night service"),
+            "{backend}: {used}"
+        );
+
+        // Two admins adding Ann to two pickup groups at once: one wins.
+        let admin = admin_of(&store);
+        let input = |name: &str| PickupGroupInput {
+            name: name.into(),
+            members: vec!["Cy Member".into()],
+        };
+        let (a, b) = (input("Race A"), input("Race B"));
+        one_wins(
+            backend,
+            tokio::join!(
+                admin.pickup_group_add(t.id, &a),
+                admin.pickup_group_add(t.id, &b)
+            ),
+            "already in pickup group",
+        );
+        store.close().await;
+        db.drop_db().await;
+    }
+}
+
 /// The tables of issue 12 on each backend: the extension plan across kinds, number owners,
 /// groups with ordered members (gone with their user), virtual users, bridges, the shared
 /// directory read, and the audit trail of each.

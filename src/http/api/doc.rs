@@ -103,6 +103,8 @@ fn segment_text(segment: &str) -> Option<&'static str> {
         "device" => "MAC or Phone ID",
         "mac" => "MAC, in any notation",
         "grant" => "BLF grant id",
+        "group" => "Group id or name",
+        "schedule" => "Schedule id or name",
         "kind" => "Licence kind: app, conference-room or e-fax",
         _ => return None,
     })

@@ -74,7 +74,7 @@ impl Admits<Number> for AdminsOrHolder {
 }
 
 /// The path's segments by name.
-type Segments = HashMap<String, String>;
+pub(super) type Segments = HashMap<String, String>;
 
 /// What a route's path names in the tenant besides the tenant, found before the role is
 /// checked (so a missing one is a 404 for every role): nothing, the `{user}`, the `{number}`,
@@ -150,7 +150,7 @@ impl Named for Bridge {
     }
 }
 
-fn segment<'a>(path: &'a Segments, name: &'static str) -> Result<&'a str, Error> {
+pub(super) fn segment<'a>(path: &'a Segments, name: &'static str) -> Result<&'a str, Error> {
     // Only a route declared without the segment lacks it: nothing is there to find.
     path.get(name)
         .map(String::as_str)

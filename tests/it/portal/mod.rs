@@ -9,6 +9,7 @@ mod features;
 mod groups;
 mod handsets;
 mod numbers;
+mod pickpark;
 mod pins;
 mod users;
 
