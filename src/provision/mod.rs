@@ -233,14 +233,14 @@ pub struct Provisioner {
     devices: Cache<Mac, Lookup>,
     /// Devices whose last-seen record was written lately, with the address written: at most one
     /// write a minute per device (unless it moves), so a boot storm does not become a write storm.
-    seen: Cache<DeviceId, (IpAddr, Protocol, Option<String>)>,
+    seen: Cache<DeviceId, (IpAddr, Protocol, Option<String>, bool)>,
     /// Tenant directories by (tenant, revision).
     directories: Cache<(TenantId, i64), Arc<Vec<crate::model::User>>>,
     /// Last-seen records waiting to be written (see `flush_seen`).
-    #[allow(clippy::type_complexity)]
-    seen_queue: std::sync::Mutex<
-        std::collections::HashMap<DeviceId, (String, &'static str, Option<String>)>,
-    >,
+    seen_queue: std::sync::Mutex<std::collections::HashMap<DeviceId, crate::store::Sighting>>,
+    /// Refused requests of registered devices waiting to be written (see `flush_seen`); one per
+    /// device, so it holds at most one entry per registered device.
+    failed_queue: std::sync::Mutex<std::collections::HashMap<DeviceId, crate::store::Refusal>>,
     digest: trust::Digest,
     throttle: Throttle,
     /// Models a registered device has that its family's manifest does not list: logged once each.
@@ -304,6 +304,7 @@ impl Provisioner {
             devices,
             seen,
             seen_queue: std::sync::Mutex::default(),
+            failed_queue: std::sync::Mutex::default(),
             directories,
             static_files,
             metrics: Metrics::default(),
@@ -372,7 +373,10 @@ impl Provisioner {
         }
         let gate = admitted.gate;
         let outcome = match self.verdict(asked, admitted, decision, request).await {
-            ControlFlow::Continue(known) => self.device_file(asked, &known, gate, request).await,
+            ControlFlow::Continue(known) => {
+                self.device_file(asked, &known, gate, decision.is_proven(), request)
+                    .await
+            }
             ControlFlow::Break(outcome) => Ok(outcome),
         };
         (outcome, Some(decision))

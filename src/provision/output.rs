@@ -43,6 +43,7 @@ impl Provisioner {
         asked: &Asked<'_>,
         known: &Known,
         gate: Gate,
+        proven: bool,
         request: &FileRequest<'_>,
     ) -> Result<Outcome> {
         let Some(matched) = asked.matches.iter().find(|m| m.family == known.family) else {
@@ -50,7 +51,7 @@ impl Provisioner {
             return Ok(Outcome::NotFound("file of another family"));
         };
         let device = &known.device;
-        self.record_seen(device.id, request, asked.firmware.clone());
+        self.record_seen(device.id, request, asked.firmware.clone(), proven);
         // Read the revisions before loading (see the module docs): the device's was read with
         // `known`, which is loaded again once any write is seen.
         let revision = self.store.revisions().tenant(device.tenant_id);
@@ -201,34 +202,67 @@ impl Provisioner {
             .flatten()
     }
 
-    /// Records the device's address (and the firmware its User-Agent reports) in the background
-    /// (see `seen`).
-    fn record_seen(&self, device: DeviceId, request: &FileRequest<'_>, firmware: Option<String>) {
+    /// Records the device's address (and the firmware its User-Agent reports, and whether it
+    /// proved itself) in the background (see `seen`).
+    fn record_seen(
+        &self,
+        device: DeviceId,
+        request: &FileRequest<'_>,
+        firmware: Option<String>,
+        proven: bool,
+    ) {
         let Some(peer) = request.peer else {
             return;
         };
-        let now = (peer, request.protocol, firmware.clone());
+        let now = (peer, request.protocol, firmware.clone(), proven);
         if self.seen.get(&device) == Some(now.clone()) {
             return;
         }
         self.seen.insert(device, now);
         // Queued, and written in batches by `flush_seen`: a boot storm of ten thousand phones
         // becomes a few transactions, not ten thousand, and no request waits for one.
-        self.seen_queue
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .insert(
-                device,
-                (peer.to_string(), request.protocol.as_str(), firmware),
-            );
+        lock(&self.seen_queue).insert(
+            device,
+            (
+                peer.to_string(),
+                request.protocol.as_str(),
+                firmware,
+                proven,
+            ),
+        );
     }
 
-    /// Writes the queued last-seen records in one transaction; `run` calls it periodically.
+    /// Records, in the background, that a registered device's request was refused and why. A
+    /// sighting queued before it is dropped and the next success is written again, so the
+    /// rollout views show the latest of the two.
+    pub(super) fn record_failure(
+        &self,
+        device: DeviceId,
+        request: &FileRequest<'_>,
+        reason: &'static str,
+    ) {
+        let Some(peer) = request.peer else {
+            return;
+        };
+        self.seen.invalidate(&device);
+        lock(&self.seen_queue).remove(&device);
+        lock(&self.failed_queue).insert(device, (peer.to_string(), reason));
+    }
+
+    /// Writes the queued last-seen and refusal records, a transaction each; `run` calls it
+    /// periodically (every `store.poll_ms`), so they reach the rollout views within a second.
     pub async fn flush_seen(&self) {
-        let batch: Vec<_> =
-            std::mem::take(&mut *self.seen_queue.lock().unwrap_or_else(|e| e.into_inner()))
-                .into_iter()
-                .collect();
+        let failed: Vec<_> = std::mem::take(&mut *lock(&self.failed_queue))
+            .into_iter()
+            .collect();
+        if !failed.is_empty() {
+            if let Err(e) = self.store.devices_failed(&failed).await {
+                tracing::warn!(error = %e, devices = failed.len(), "cannot record refused requests");
+            }
+        }
+        let batch: Vec<_> = std::mem::take(&mut *lock(&self.seen_queue))
+            .into_iter()
+            .collect();
         if batch.is_empty() {
             return;
         }
@@ -248,4 +282,9 @@ impl Provisioner {
         self.directories.insert((tenant, revision), list.clone());
         Ok(list)
     }
+}
+
+/// A queue's lock; a panic elsewhere while it was held leaves nothing half-done in a map.
+fn lock<T>(m: &std::sync::Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|e| e.into_inner())
 }

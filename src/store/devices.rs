@@ -46,9 +46,10 @@ pub struct LineLogin {
     pub sip_user: String,
 }
 
-/// Where a device was seen: its address, the protocol (`http`, `https`, `tftp`), and the firmware
-/// version its User-Agent reported.
-pub type Sighting = (String, &'static str, Option<String>);
+/// Where a device was seen: its address, the protocol (`http`, `https`, `tftp`), the firmware
+/// version its User-Agent reported, and whether it proved itself (its own credentials or
+/// certificate).
+pub type Sighting = (String, &'static str, Option<String>, bool);
 
 /// The last fetch of a device.
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, utoipa::ToSchema)]
@@ -383,17 +384,18 @@ impl Store {
     pub async fn devices_seen(&self, batch: &[(DeviceId, Sighting)]) -> Result<()> {
         let mut tx = self.pool.begin().await?;
         let at = now();
-        for (id, (addr, protocol, firmware)) in batch {
+        for (id, (addr, protocol, firmware, proven)) in batch {
             sqlx::query(
                 "UPDATE devices SET last_seen_at = $1, last_seen_addr = $2, \
-                 last_seen_protocol = $3, firmware_version = COALESCE($4, firmware_version) \
-                 WHERE id = $5",
+                 last_seen_protocol = $3, firmware_version = COALESCE($4, firmware_version), \
+                 proven_at = CASE WHEN $6 = 1 THEN $1 ELSE proven_at END WHERE id = $5",
             )
             .bind(at)
             .bind(addr.as_str())
             .bind(*protocol)
             .bind(firmware.as_deref())
             .bind(id.0)
+            .bind(i64::from(*proven))
             .execute(&mut *tx)
             .await?;
         }

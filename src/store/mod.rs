@@ -18,11 +18,13 @@
 mod audit;
 mod devices;
 mod licences;
+mod lifecycle;
 mod lists;
 mod monitors;
 mod numbers;
 mod reservations;
 mod revisions;
+mod rollout;
 mod server_facts;
 mod tenants;
 mod tokens;
@@ -38,10 +40,12 @@ use sqlx::{Any, AnyPool, ConnectOptions, Executor, Row, Transaction};
 pub use audit::{AuditEntry, AuditFilter};
 pub use devices::{DeviceTrust, HandsetLines, LastSeen, LineLogin, NewDevice, Sighting};
 pub use licences::{LicencePool, Trunk};
+pub use lifecycle::{SiteContents, SitePatch, TenantContents, TokenInfo};
 pub use monitors::BlfGrant;
 pub use numbers::{NewNumber, NumberPatch, NumberUse, PinCheck, ShownBy, PIN_ATTEMPTS};
 pub use reservations::{MacHolder, Reservation};
 pub use revisions::Revisions;
+pub use rollout::{Activity, Failure, Refusal};
 pub use tenants::NewSite;
 pub use users::{NewUser, UserPatch};
 

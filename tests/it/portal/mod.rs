@@ -7,6 +7,7 @@ mod audit;
 mod bodies;
 mod features;
 mod handsets;
+mod lifecycle;
 mod numbers;
 mod pins;
 mod users;
