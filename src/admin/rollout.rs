@@ -65,20 +65,16 @@ pub struct DeviceView {
     pub last_seen: Option<LastSeen>,
     /// Unix seconds of the last fetch with its own credentials or certificate.
     pub proven_at: Option<i64>,
-    /// Its last refused request.
+    /// Its last refused request, while no fetch of its file has succeeded since.
     pub last_failure: Option<Failure>,
-    /// Whether its last request was refused (no fetch of its file since).
+    /// Whether its last request was refused.
     pub failing: bool,
 }
 
 impl DeviceView {
     pub(super) fn new(device: Device, activity: Activity, now: i64, stale_days: u32) -> DeviceView {
         let state = DeviceState::of(&device, &activity, now, stale_days);
-        let failing = match (&activity.failure, &activity.last_seen) {
-            (Some(f), Some(seen)) => f.at > seen.at,
-            (Some(_), None) => true,
-            (None, _) => false,
-        };
+        let failing = activity.failure.is_some();
         DeviceView {
             device,
             state,
@@ -245,4 +241,96 @@ fn check_stale_days(days: u32) -> Result<()> {
 
 fn now() -> i64 {
     jiff::Timestamp::now().as_second()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{DeviceState, DeviceView};
+    use crate::model::{Device, DeviceAccess, DeviceId, Secret, SiteId, TenantId};
+    use crate::store::{Activity, Failure, LastSeen};
+
+    const NOW: i64 = 1_000_000_000;
+    const DAY: i64 = 86_400;
+
+    fn device(password: bool, window_until: Option<i64>) -> Device {
+        Device {
+            id: DeviceId(1),
+            tenant_id: TenantId(1),
+            site_id: SiteId(1),
+            mac: "001565a1b2c3".parse().unwrap(),
+            family: "yealink".into(),
+            model: "T54W".into(),
+            phone_id: "ACDEFG".into(),
+            admin_password: Secret::new("x".into()),
+            access: DeviceAccess {
+                http_password: password.then(|| Secret::new("p".into())),
+                first_contact_until: window_until,
+                ..DeviceAccess::default()
+            },
+        }
+    }
+
+    fn seen(at: i64) -> Option<LastSeen> {
+        Some(LastSeen {
+            at,
+            addr: "192.0.2.7".into(),
+            protocol: "https".into(),
+            firmware: None,
+        })
+    }
+
+    #[track_caller]
+    fn check(device: Device, activity: Activity, expected: DeviceState) {
+        assert_eq!(DeviceState::of(&device, &activity, NOW, 7), expected);
+    }
+
+    #[test]
+    fn states_follow_what_the_store_records() {
+        use DeviceState::*;
+        let none = Activity::default();
+        check(
+            device(false, Some(NOW + 60)),
+            none.clone(),
+            AwaitingFirstContact,
+        );
+        check(device(false, Some(NOW - 60)), none.clone(), Registered);
+        check(device(false, None), none.clone(), Registered);
+        check(device(true, None), none.clone(), Provisioned);
+        let fetched = Activity {
+            last_seen: seen(NOW - 60),
+            ..Activity::default()
+        };
+        check(device(false, None), fetched.clone(), Provisioned);
+        let proven = Activity {
+            proven_at: Some(NOW - 60),
+            ..fetched
+        };
+        check(device(true, None), proven.clone(), Proven);
+        let old = Activity {
+            last_seen: seen(NOW - 8 * DAY),
+            ..proven
+        };
+        check(device(true, None), old, Stale);
+        let recent = Activity {
+            last_seen: seen(NOW - 6 * DAY),
+            ..Activity::default()
+        };
+        check(device(true, None), recent, Provisioned);
+    }
+
+    #[test]
+    fn a_refusal_makes_a_device_arrived_and_failing() {
+        let activity = Activity {
+            failure: Some(Failure {
+                at: NOW,
+                reason: "wrong-credentials".into(),
+                addr: "192.0.2.7".into(),
+            }),
+            ..Activity::default()
+        };
+        let v = DeviceView::new(device(false, None), activity, NOW, 7);
+        assert!(v.failing && v.arrived());
+        let v = DeviceView::new(device(false, None), Activity::default(), NOW, 7);
+        assert!(!v.failing && !v.arrived());
+    }
 }

@@ -379,8 +379,10 @@ impl Store {
         row.as_ref().map(device_from).transpose()
     }
 
-    /// Records where and when devices last fetched a file, in one transaction. Not a
-    /// configuration change: no revision moves, no cache entry goes stale.
+    /// Records where and when devices last fetched a file, in one transaction; a fetch clears
+    /// the device's last refusal (the refusals of a flush are written before its fetches, and a
+    /// refusal drops the fetch queued before it). Not a configuration change: no revision
+    /// moves, no cache entry goes stale.
     pub async fn devices_seen(&self, batch: &[(DeviceId, Sighting)]) -> Result<()> {
         let mut tx = self.pool.begin().await?;
         let at = now();
@@ -388,7 +390,8 @@ impl Store {
             sqlx::query(
                 "UPDATE devices SET last_seen_at = $1, last_seen_addr = $2, \
                  last_seen_protocol = $3, firmware_version = COALESCE($4, firmware_version), \
-                 proven_at = CASE WHEN $6 = 1 THEN $1 ELSE proven_at END WHERE id = $5",
+                 proven_at = CASE WHEN $6 = 1 THEN $1 ELSE proven_at END, failed_at = NULL, \
+                 failure = NULL, failed_addr = NULL WHERE id = $5",
             )
             .bind(at)
             .bind(addr.as_str())

@@ -31,6 +31,7 @@ pub struct Activity {
     pub last_seen: Option<LastSeen>,
     /// Unix seconds of the last fetch with the device's own credentials or certificate.
     pub proven_at: Option<i64>,
+    /// The last refused request, until a fetch succeeds.
     pub failure: Option<Failure>,
 }
 
