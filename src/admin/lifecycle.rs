@@ -110,10 +110,14 @@ impl Admin {
             let (family, spec) = self.known_model(model)?;
             let lines = self.store.device_record(device.id).await?.lines.len();
             if lines > usize::from(spec.accounts) {
+                let takes = match spec.accounts {
+                    1 => "1 line".to_owned(),
+                    n => format!("{n} lines"),
+                };
                 return Err(Error::Conflict(format!(
-                    "{} has {} accounts and {lines} numbers are logged in to handset {}: log \
+                    "{} takes {takes} and {lines} numbers are logged in to handset {}: log \
                      some out first",
-                    spec.name, spec.accounts, device.phone_id
+                    spec.name, device.phone_id
                 )));
             }
             let family = self.catalog.family(family).manifest.family.clone();

@@ -114,6 +114,22 @@ async fn a_model_must_be_known_and_close_ones_are_offered() {
         .await;
     assert_eq!(poly.is(200)["family"], "poly");
     assert_eq!(audit(&p, "entity=device&action=update").await.len(), 2);
+    // A model with fewer lines than are logged in is refused.
+    p.numbers(&[("+4930123455", "active")]).await;
+    p.post(
+        Admin,
+        "devices/001565a1b2c3/login",
+        json!({ "number": "+4930123455", "additional_line": true }),
+    )
+    .await
+    .is(200);
+    p.patch(
+        Admin,
+        "devices/001565a1b2c3",
+        json!({ "model": "CP-7811-3PCC" }),
+    )
+    .await
+    .refused(409, "CP-7811-3PCC takes 1 line and 2 numbers are logged in");
     let models = p.get(Ada, "/api/v1/models?family=Yealink").await;
     let models = models.is(200).as_array().unwrap().clone();
     assert!(models.iter().all(|m| m["family"] == "yealink"));
