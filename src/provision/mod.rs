@@ -233,7 +233,9 @@ pub struct Provisioner {
     devices: Cache<Mac, Lookup>,
     /// Devices whose last-seen record was written lately, with the address written: at most one
     /// write a minute per device (unless it moves), so a boot storm does not become a write storm.
-    seen: Cache<DeviceId, (IpAddr, Protocol, Option<String>, bool)>,
+    /// The MAC is part of what is compared: a replaced handset's new hardware is recorded at once.
+    #[allow(clippy::type_complexity)]
+    seen: Cache<DeviceId, (Mac, IpAddr, Protocol, Option<String>, bool)>,
     /// Tenant directories by (tenant, revision).
     directories: Cache<(TenantId, i64), Arc<Vec<crate::model::User>>>,
     /// Last-seen records waiting to be written (see `flush_seen`).

@@ -51,7 +51,7 @@ impl Provisioner {
             return Ok(Outcome::NotFound("file of another family"));
         };
         let device = &known.device;
-        self.record_seen(device.id, request, asked.firmware.clone(), proven);
+        self.record_seen(device, request, asked.firmware.clone(), proven);
         // Read the revisions before loading (see the module docs): the device's was read with
         // `known`, which is loaded again once any write is seen.
         let revision = self.store.revisions().tenant(device.tenant_id);
@@ -206,7 +206,7 @@ impl Provisioner {
     /// proved itself) in the background (see `seen`).
     fn record_seen(
         &self,
-        device: DeviceId,
+        device: &Device,
         request: &FileRequest<'_>,
         firmware: Option<String>,
         proven: bool,
@@ -214,10 +214,11 @@ impl Provisioner {
         let Some(peer) = request.peer else {
             return;
         };
-        let now = (peer, request.protocol, firmware.clone(), proven);
-        if self.seen.get(&device) == Some(now.clone()) {
+        let now = (device.mac, peer, request.protocol, firmware.clone(), proven);
+        if self.seen.get(&device.id) == Some(now.clone()) {
             return;
         }
+        let device = device.id;
         self.seen.insert(device, now);
         // Queued, and written in batches by `flush_seen`: a boot storm of ten thousand phones
         // becomes a few transactions, not ten thousand, and no request waits for one.
