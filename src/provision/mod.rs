@@ -239,10 +239,14 @@ pub struct Provisioner {
     /// Tenant directories by (tenant, revision).
     directories: Cache<(TenantId, i64), Arc<Vec<crate::model::User>>>,
     /// Last-seen records waiting to be written (see `flush_seen`).
-    seen_queue: std::sync::Mutex<std::collections::HashMap<DeviceId, crate::store::Sighting>>,
+    seen_queue:
+        std::sync::Mutex<std::collections::HashMap<DeviceId, (u64, crate::store::Sighting)>>,
     /// Refused requests of registered devices waiting to be written (see `flush_seen`); one per
     /// device, so it holds at most one entry per registered device.
-    failed_queue: std::sync::Mutex<std::collections::HashMap<DeviceId, crate::store::Refusal>>,
+    failed_queue:
+        std::sync::Mutex<std::collections::HashMap<DeviceId, (u64, crate::store::Refusal)>>,
+    /// Orders the queued sightings and refusals of one device (see `flush_seen`).
+    queued: std::sync::atomic::AtomicU64,
     digest: trust::Digest,
     throttle: Throttle,
     /// Models a registered device has that its family's manifest does not list: logged once each.
@@ -307,6 +311,7 @@ impl Provisioner {
             seen,
             seen_queue: std::sync::Mutex::default(),
             failed_queue: std::sync::Mutex::default(),
+            queued: std::sync::atomic::AtomicU64::new(0),
             directories,
             static_files,
             metrics: Metrics::default(),

@@ -222,20 +222,24 @@ impl Provisioner {
         self.seen.insert(device, now);
         // Queued, and written in batches by `flush_seen`: a boot storm of ten thousand phones
         // becomes a few transactions, not ten thousand, and no request waits for one.
+        let order = self.queued.fetch_add(1, Ordering::Relaxed);
         lock(&self.seen_queue).insert(
             device,
             (
-                peer.to_string(),
-                request.protocol.as_str(),
-                firmware,
-                proven,
+                order,
+                (
+                    peer.to_string(),
+                    request.protocol.as_str(),
+                    firmware,
+                    proven,
+                ),
             ),
         );
     }
 
-    /// Records, in the background, that a registered device's request was refused and why. A
-    /// sighting queued before it is dropped and the next success is written again, so the
-    /// rollout views show the latest of the two.
+    /// Records, in the background, that a registered device's request was refused and why. The
+    /// next successful fetch is written again (not skipped as a repeat), so it clears the
+    /// refusal in the rollout views.
     pub(super) fn record_failure(
         &self,
         device: DeviceId,
@@ -246,29 +250,40 @@ impl Provisioner {
             return;
         };
         self.seen.invalidate(&device);
-        lock(&self.seen_queue).remove(&device);
-        lock(&self.failed_queue).insert(device, (peer.to_string(), reason));
+        let order = self.queued.fetch_add(1, Ordering::Relaxed);
+        lock(&self.failed_queue).insert(device, (order, (peer.to_string(), reason)));
     }
 
-    /// Writes the queued last-seen and refusal records, a transaction each; `run` calls it
-    /// periodically (every `store.poll_ms`), so they reach the rollout views within a second.
+    /// Writes the queued sightings and refusals; `run` calls it periodically (every
+    /// `store.poll_ms`), so they reach the rollout views within a second. A sighting clears the
+    /// device's refusal, so of one device's two the later is written last: refusals queued
+    /// before the device's sighting go first, then the sightings, then the later refusals.
     pub async fn flush_seen(&self) {
-        let failed: Vec<_> = std::mem::take(&mut *lock(&self.failed_queue))
-            .into_iter()
-            .collect();
-        if !failed.is_empty() {
-            if let Err(e) = self.store.devices_failed(&failed).await {
-                tracing::warn!(error = %e, devices = failed.len(), "cannot record refused requests");
+        let seen = std::mem::take(&mut *lock(&self.seen_queue));
+        let failed = std::mem::take(&mut *lock(&self.failed_queue));
+        let (before, after): (Vec<_>, Vec<_>) = failed.into_iter().partition(|(id, (order, _))| {
+            seen.get(id)
+                .is_none_or(|(seen_order, _)| order < seen_order)
+        });
+        let strip = |list: Vec<(DeviceId, (u64, crate::store::Refusal))>| -> Vec<_> {
+            list.into_iter().map(|(id, (_, r))| (id, r)).collect()
+        };
+        self.write_failed(&strip(before)).await;
+        let batch: Vec<_> = seen.into_iter().map(|(id, (_, s))| (id, s)).collect();
+        if !batch.is_empty() {
+            if let Err(e) = self.store.devices_seen(&batch).await {
+                tracing::warn!(error = %e, devices = batch.len(), "cannot record where devices were seen");
             }
         }
-        let batch: Vec<_> = std::mem::take(&mut *lock(&self.seen_queue))
-            .into_iter()
-            .collect();
+        self.write_failed(&strip(after)).await;
+    }
+
+    async fn write_failed(&self, batch: &[(DeviceId, crate::store::Refusal)]) {
         if batch.is_empty() {
             return;
         }
-        if let Err(e) = self.store.devices_seen(&batch).await {
-            tracing::warn!(error = %e, devices = batch.len(), "cannot record where devices were seen");
+        if let Err(e) = self.store.devices_failed(batch).await {
+            tracing::warn!(error = %e, devices = batch.len(), "cannot record refused requests");
         }
     }
 

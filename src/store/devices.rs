@@ -380,9 +380,8 @@ impl Store {
     }
 
     /// Records where and when devices last fetched a file, in one transaction; a fetch clears
-    /// the device's last refusal (the refusals of a flush are written before its fetches, and a
-    /// refusal drops the fetch queued before it). Not a configuration change: no revision
-    /// moves, no cache entry goes stale.
+    /// the device's last refusal (the provisioner writes one device's two in the order they
+    /// came). Not a configuration change: no revision moves, no cache entry goes stale.
     pub async fn devices_seen(&self, batch: &[(DeviceId, Sighting)]) -> Result<()> {
         let mut tx = self.pool.begin().await?;
         let at = now();
