@@ -384,3 +384,51 @@ async fn life_cycle_commands_refuse_with_what_is_in_the_way() {
         "{tokens}"
     );
 }
+
+/// The real servers accept what `dhcp-config` prints, where they are installed (`dnsmasq
+/// --test`, `dhcpd -t`, `kea-dhcp4 -t`); each one missing is said and skipped.
+#[tokio::test]
+async fn the_dhcp_servers_themselves_accept_the_output_where_installed() {
+    let dir = site_with_network().await;
+    let checks: [(&str, &str, &[&str]); 3] = [
+        ("dnsmasq", "dnsmasq", &["--test", "--conf-file={}"]),
+        ("isc", "dhcpd", &["-t", "-cf", "{}"]),
+        ("kea", "kea-dhcp4", &["-t", "{}"]),
+    ];
+    for (format, tool, args) in checks {
+        let Some(path) = ["/usr/sbin", "/usr/bin", "/sbin", "/usr/local/sbin"]
+            .iter()
+            .map(|d| std::path::Path::new(d).join(tool))
+            .find(|p| p.exists())
+        else {
+            crate::support::say(&format!(
+                "dhcp-config: {tool} not installed, its check skipped"
+            ));
+            continue;
+        };
+        for site in [&[][..], &["--tenant", "Acme", "--site", "Berlin"][..]] {
+            let mut command = vec!["dhcp-config", "--format", format];
+            command.extend_from_slice(site);
+            let mut text = ok(&run(dir.path(), &command).await);
+            if format == "isc" {
+                // dhcpd wants a subnet for an address of its own to serve.
+                text.push_str("subnet 10.0.0.0 netmask 255.255.255.0 {}\n");
+            }
+            let file = dir.path().join(format!("dhcp.{format}"));
+            std::fs::write(&file, text).unwrap();
+            let file = file.display().to_string();
+            let args: Vec<String> = args.iter().map(|a| a.replace("{}", &file)).collect();
+            let out = tokio::process::Command::new(&path)
+                .args(&args)
+                .output()
+                .await
+                .unwrap();
+            assert!(
+                out.status.success(),
+                "{tool} {site:?}: {}{}",
+                String::from_utf8_lossy(&out.stdout),
+                String::from_utf8_lossy(&out.stderr)
+            );
+        }
+    }
+}
