@@ -24,34 +24,20 @@ pub struct DeviceInput {
 #[derive(Clone, Debug, serde::Serialize, utoipa::ToSchema)]
 pub struct DeviceDetail {
     #[serde(flatten)]
-    pub device: Device,
-    /// `awaiting-first-contact` (window open, no credentials yet), `provisioned` (has its
-    /// credentials), or `registered` (window closed without credentials: re-arm it).
-    pub state: &'static str,
+    pub view: super::DeviceView,
     /// The numbers logged in, by account slot.
     pub lines: Vec<crate::model::DeviceLine>,
-    pub last_seen: Option<crate::store::LastSeen>,
 }
 
 impl Admin {
-    /// A handset by MAC or Phone ID: its state, lines and last sighting.
+    /// A handset by MAC or Phone ID: its state, lines, last sighting and last refusal.
     pub async fn device_detail(&self, tenant: TenantId, handset: &str) -> Result<DeviceDetail> {
         let device = self.handset(tenant, handset).await?;
-        let last_seen = self.store.device_last_seen(device.id).await?;
+        let activity = self.store.device_activity(device.id).await?;
         let lines = self.store.device_record(device.id).await?.lines;
-        let state = match (
-            &device.access.http_password,
-            device.access.first_contact_until,
-        ) {
-            (Some(_), _) => "provisioned",
-            (None, Some(until)) if until > now() => "awaiting-first-contact",
-            (None, _) => "registered",
-        };
         Ok(DeviceDetail {
-            device,
-            state,
+            view: super::DeviceView::new(device, activity, now(), super::rollout::STALE_DAYS),
             lines,
-            last_seen,
         })
     }
 
@@ -60,22 +46,7 @@ impl Admin {
     /// names no tenant: nobody learns from it where a MAC is.
     pub async fn device_add(&self, tenant: TenantId, input: &DeviceInput) -> Result<Device> {
         let mac: Mac = input.mac.parse()?;
-        let (family, model) = self.catalog.find_model(input.model.trim()).ok_or_else(|| {
-            let known: Vec<&str> = self
-                .catalog
-                .families()
-                .iter()
-                .flat_map(|f| f.manifest.models.iter().map(|m| m.name.as_str()))
-                .collect();
-            Error::invalid(
-                "model",
-                format!(
-                    "{:?} is not a known model (known: {})",
-                    input.model,
-                    known.join(", ")
-                ),
-            )
-        })?;
+        let (family, model) = self.known_model(&input.model)?;
         let site = self.site(tenant, input.site.as_deref()).await?;
         let mut new = NewDevice {
             tenant_id: tenant,
@@ -317,7 +288,7 @@ impl Admin {
 
 /// The one answer to a registration that cannot be made — the MAC is registered here, or in
 /// another tenant, or reserved for another —, so that it tells nobody which.
-fn mac_unavailable(mac: Mac) -> Error {
+pub(super) fn mac_unavailable(mac: Mac) -> Error {
     Error::Conflict(format!("a device with MAC {mac} is already registered"))
 }
 

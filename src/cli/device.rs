@@ -1,6 +1,6 @@
 //! `autoprov device`: handsets.
 
-use autoprov::admin::{Admin, DeviceInput};
+use autoprov::admin::{Admin, DeviceInput, DeviceUpdate, DeviceView};
 use clap::{Args, Subcommand};
 
 use super::{timestamp, Output, TenantArg};
@@ -16,8 +16,8 @@ pub(super) enum DeviceCmd {
     RotateCredentials(RotateArgs),
     /// Log a number in to a handset (one number per handset unless --additional-line)
     Login(LoginArgs),
-    /// List a tenant's handsets
-    List(TenantArg),
+    /// List a tenant's handsets: state, last seen (time, address, transport), firmware, model
+    List(ListArgs),
     /// Show a handset (MAC or Phone ID): state, lines, where and when it was last seen
     Show(ShowArgs),
     /// Move a handset (MAC or Phone ID) to another site; no number may be logged in to it
@@ -34,6 +34,14 @@ pub(super) enum DeviceCmd {
     /// Tell a handset (MAC or Phone ID) to fetch its files now: a SIP NOTIFY with its family's
     /// event to where it was last seen, and resync.hook when set
     Resync(ShowArgs),
+    /// Remove a handset (MAC or Phone ID): its lines are logged out, its MAC may be registered
+    /// again; the audit trail keeps its record
+    Remove(ShowArgs),
+    /// Give a handset's lines, keys, Phone ID and settings to new hardware; the old MAC's
+    /// credentials stop working and a first-contact window opens for the new MAC
+    Replace(ReplaceArgs),
+    /// Change a handset's model (its family follows)
+    Update(UpdateArgs),
 }
 
 // The argument structs carry no doc comment: clap would take it for the subcommand's about.
@@ -90,6 +98,37 @@ pub(super) struct LoginArgs {
     /// Add as a further line instead of refusing a handset that has one
     #[arg(long)]
     additional_line: bool,
+}
+
+#[derive(Args, Debug)]
+pub(super) struct ListArgs {
+    #[command(flatten)]
+    tenant: TenantArg,
+    /// Only this site's handsets (id or name)
+    #[arg(long)]
+    site: Option<String>,
+}
+
+#[derive(Args, Debug)]
+pub(super) struct ReplaceArgs {
+    #[command(flatten)]
+    tenant: TenantArg,
+    /// The handset's current MAC or Phone ID
+    handset: String,
+    /// The new hardware's MAC
+    #[arg(long)]
+    mac: String,
+}
+
+#[derive(Args, Debug)]
+pub(super) struct UpdateArgs {
+    #[command(flatten)]
+    tenant: TenantArg,
+    /// The handset's MAC or Phone ID
+    handset: String,
+    /// The new model, e.g. T54W (`autoprov models` lists them)
+    #[arg(long)]
+    model: String,
 }
 
 #[derive(Args, Debug)]
@@ -159,6 +198,9 @@ pub(super) async fn run(
         DeviceCmd::Reserve(args) => reserve(admin, out, args).await,
         DeviceCmd::Reservations(args) => reservations(admin, out, args).await,
         DeviceCmd::Release(args) => release(admin, out, args).await,
+        DeviceCmd::Remove(args) => remove(admin, out, args).await,
+        DeviceCmd::Replace(args) => replace(admin, out, args).await,
+        DeviceCmd::Update(args) => update(admin, out, args).await,
     }
 }
 
@@ -219,13 +261,36 @@ async fn login(admin: &Admin, out: &Output, args: LoginArgs) -> anyhow::Result<(
     .await
 }
 
-async fn list(admin: &Admin, out: &Output, args: TenantArg) -> anyhow::Result<()> {
-    let tenant = admin.tenant(&args.tenant).await?;
-    let list = admin.device_list(tenant.id).await?;
-    out.list(&list, |d| {
-        format!("{}\t{}\t{} {}", d.phone_id, d.mac, d.family, d.model)
+async fn list(admin: &Admin, out: &Output, args: ListArgs) -> anyhow::Result<()> {
+    let tenant = admin.tenant(&args.tenant.tenant).await?;
+    let list = admin
+        .device_views(tenant.id, args.site.as_deref(), autoprov::admin::STALE_DAYS)
+        .await?;
+    out.list(&list, |v| {
+        format!(
+            "{}\t{}\t{} {}\t{}{}\t{}\t{}",
+            v.device.phone_id,
+            v.device.mac,
+            v.device.family,
+            v.device.model,
+            v.state.as_str(),
+            if v.failing { " (failing)" } else { "" },
+            seen(v),
+            v.last_seen
+                .as_ref()
+                .and_then(|s| s.firmware.as_deref())
+                .unwrap_or("-"),
+        )
     });
     Ok(())
+}
+
+/// "2026-12-01T10:00:00Z from 192.0.2.7 over https", or "never".
+fn seen(v: &DeviceView) -> String {
+    match &v.last_seen {
+        Some(s) => format!("{} from {} over {}", timestamp(s.at), s.addr, s.protocol),
+        None => "never".to_owned(),
+    }
 }
 
 async fn show(admin: &Admin, out: &Output, args: ShowArgs) -> anyhow::Result<()> {
@@ -236,25 +301,90 @@ async fn show(admin: &Admin, out: &Output, args: ShowArgs) -> anyhow::Result<()>
         .iter()
         .map(|l| format!("{}:{}", l.position, l.number))
         .collect();
-    let seen = match &d.last_seen {
-        Some(s) => format!("{} from {} over {}", timestamp(s.at), s.addr, s.protocol),
-        None => "never".to_owned(),
+    let v = &d.view;
+    let failure = match &v.last_failure {
+        Some(f) => format!(
+            "\nlast refused: {} from {} ({}){}",
+            timestamp(f.at),
+            f.addr,
+            f.reason,
+            if v.failing { ", failing" } else { "" }
+        ),
+        None => String::new(),
     };
     out.one(
         &d,
         format!(
-            "{} {} ({} {})\nstate: {}\nlines: {}\nlast seen: {seen}",
-            d.device.phone_id,
-            d.device.mac,
-            d.device.family,
-            d.device.model,
-            d.state,
+            "{} {} ({} {})\nstate: {}\nlines: {}\nlast seen: {}\nfirmware: {}{failure}",
+            v.device.phone_id,
+            v.device.mac,
+            v.device.family,
+            v.device.model,
+            v.state.as_str(),
             if lines.is_empty() {
                 "none".to_owned()
             } else {
                 lines.join(", ")
             },
+            seen(v),
+            v.last_seen
+                .as_ref()
+                .and_then(|s| s.firmware.as_deref())
+                .unwrap_or("unknown"),
         ),
+    );
+    Ok(())
+}
+
+async fn remove(admin: &Admin, out: &Output, args: ShowArgs) -> anyhow::Result<()> {
+    let tenant = admin.tenant(&args.tenant.tenant).await?;
+    let removed = admin.device_remove(tenant.id, &args.handset).await?;
+    out.one(
+        &removed,
+        format!(
+            "device {} ({}) removed{}",
+            removed.device.mac,
+            removed.device.phone_id,
+            if removed.lines_logged_out.is_empty() {
+                String::new()
+            } else {
+                format!("; logged out: {}", removed.lines_logged_out.join(", "))
+            }
+        ),
+    );
+    Ok(())
+}
+
+async fn replace(admin: &Admin, out: &Output, args: ReplaceArgs) -> anyhow::Result<()> {
+    let tenant = admin.tenant(&args.tenant.tenant).await?;
+    let d = admin
+        .device_replace(tenant.id, &args.handset, &args.mac)
+        .await?;
+    let until = d.access.first_contact_until.unwrap_or_default();
+    out.one(
+        &d,
+        format!(
+            "handset {} is now {}; its first-contact window is open until {}",
+            d.phone_id,
+            d.mac,
+            timestamp(until)
+        ),
+    );
+    Ok(())
+}
+
+async fn update(admin: &Admin, out: &Output, args: UpdateArgs) -> anyhow::Result<()> {
+    let tenant = admin.tenant(&args.tenant.tenant).await?;
+    let change = DeviceUpdate {
+        model: Some(args.model),
+        site: None,
+    };
+    let d = admin
+        .device_update(tenant.id, &args.handset, &change)
+        .await?;
+    out.one(
+        &d,
+        format!("device {} is a {} {}", d.mac, d.family, d.model),
     );
     Ok(())
 }

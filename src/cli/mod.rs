@@ -12,10 +12,12 @@ mod audit;
 mod blf;
 mod certs;
 mod device;
+mod dhcp;
 mod group;
 mod licence;
 mod number;
 mod pickpark;
+mod rollout;
 mod schedule;
 mod serve;
 mod shared;
@@ -130,6 +132,14 @@ enum Command {
     CheckTemplates,
     /// Print what a phone would receive
     Render(templates::RenderArgs),
+    /// List the phone models the device templates know
+    Models(rollout::ModelsArgs),
+    /// Which phones of a rollout have arrived
+    #[command(subcommand)]
+    Rollout(rollout::RolloutCmd),
+    /// Print DHCP server configuration (options 66/67, 43, 150, 160 and vendor classes) that
+    /// points each phone family at this server
+    DhcpConfig(dhcp::DhcpArgs),
 }
 
 #[derive(Args, Debug)]
@@ -342,6 +352,15 @@ async fn execute(cli: Cli, settings: Settings) -> anyhow::Result<()> {
                 shared::dialplan(&s.admin, &out, args).await
             })
             .await
+        }
+        Command::Models(args) => {
+            session(settings, async |s| rollout::models(&s.admin, &out, args)).await
+        }
+        Command::Rollout(cmd) => {
+            session(settings, async |s| rollout::run(&s.admin, &out, cmd).await).await
+        }
+        Command::DhcpConfig(args) => {
+            session(settings, async |s| dhcp::run(&s.app, args).await).await
         }
         Command::Render(args) => {
             session(settings, async |s| {

@@ -32,6 +32,8 @@ pub(super) enum NumberCmd {
     Logout(NumberArg),
     /// New login details for a number's line, printed once
     LoginDetails(NumberArg),
+    /// Give a number back to the operator: it leaves the tenant (refused while in use)
+    Release(NumberArg),
 }
 
 // The argument structs carry no doc comment: clap would take it for the subcommand's about.
@@ -154,6 +156,7 @@ pub(super) async fn run(admin: &Admin, out: &Output, cmd: NumberCmd) -> anyhow::
         NumberCmd::Login(args) => login(admin, out, args).await,
         NumberCmd::Logout(args) => logout(admin, out, args).await,
         NumberCmd::LoginDetails(args) => login_details(admin, out, args).await,
+        NumberCmd::Release(args) => release(admin, out, args).await,
     }
 }
 
@@ -239,6 +242,16 @@ async fn unassign(admin: &Admin, out: &Output, args: NumberArg) -> anyhow::Resul
     let (t, number) = args.resolve(admin).await?;
     let n = admin.number_unassign(t.id, &number).await?;
     show(out, &n, "unassigned");
+    Ok(())
+}
+
+async fn release(admin: &Admin, out: &Output, args: NumberArg) -> anyhow::Result<()> {
+    let (t, number) = args.resolve(admin).await?;
+    admin.number_release(t.id, &number).await?;
+    out.one(
+        &serde_json::json!({ "released": number.e164 }),
+        format!("{} released: it is the operator's again", number.e164),
+    );
     Ok(())
 }
 

@@ -1,6 +1,6 @@
 //! `autoprov site`: a tenant's sites.
 
-use autoprov::admin::{Admin, SiteInput};
+use autoprov::admin::{Admin, SiteInput, SiteUpdate};
 use clap::{Args, Subcommand};
 
 use super::{Output, TenantArg};
@@ -13,6 +13,47 @@ pub(super) enum SiteCmd {
     Trust(TrustArgs),
     /// List a tenant's sites
     List(TenantArg),
+    /// Change a site's name, time zone, NTP server or SIP settings
+    Update(UpdateArgs),
+    /// Remove a site (refused while it holds numbers or devices)
+    Remove(RemoveArgs),
+}
+
+#[derive(Args, Debug)]
+pub(super) struct UpdateArgs {
+    #[command(flatten)]
+    tenant: TenantArg,
+    /// Site id or name
+    site: String,
+    /// A new name (unique in the tenant)
+    #[arg(long)]
+    name: Option<String>,
+    /// IANA time zone, e.g. Europe/Berlin
+    #[arg(long)]
+    time_zone: Option<String>,
+    /// NTP server
+    #[arg(long)]
+    ntp_server: Option<String>,
+    /// SIP registrar domain or address
+    #[arg(long)]
+    sip_domain: Option<String>,
+    /// Outbound proxy ("" clears it)
+    #[arg(long)]
+    sip_proxy: Option<String>,
+    /// Registrar port
+    #[arg(long)]
+    sip_port: Option<u16>,
+    /// udp, tcp or tls
+    #[arg(long)]
+    sip_transport: Option<String>,
+}
+
+#[derive(Args, Debug)]
+pub(super) struct RemoveArgs {
+    #[command(flatten)]
+    tenant: TenantArg,
+    /// Site id or name
+    site: String,
 }
 
 // The argument structs carry no doc comment: clap would take it for the subcommand's about.
@@ -72,6 +113,16 @@ pub(super) async fn run(admin: &Admin, out: &Output, cmd: SiteCmd) -> anyhow::Re
         SiteCmd::Add(args) => add(admin, out, args).await,
         SiteCmd::Trust(args) => trust(admin, out, args).await,
         SiteCmd::List(args) => list(admin, out, args).await,
+        SiteCmd::Update(args) => update(admin, out, args).await,
+        SiteCmd::Remove(args) => {
+            let tenant = admin.tenant(&args.tenant.tenant).await?;
+            admin.site_remove(tenant.id, &args.site).await?;
+            out.one(
+                &serde_json::json!({ "removed": args.site }),
+                format!("site {} removed", args.site),
+            );
+            Ok(())
+        }
     }
 }
 
@@ -137,5 +188,27 @@ async fn list(admin: &Admin, out: &Output, args: TenantArg) -> anyhow::Result<()
     out.list(&list, |s| {
         format!("{}\t{}\t{}\t{}", s.id, s.name, s.time_zone, s.sip.domain)
     });
+    Ok(())
+}
+
+async fn update(admin: &Admin, out: &Output, args: UpdateArgs) -> anyhow::Result<()> {
+    let tenant = admin.tenant(&args.tenant.tenant).await?;
+    let change = SiteUpdate {
+        name: args.name,
+        time_zone: args.time_zone,
+        ntp_server: args.ntp_server,
+        sip_domain: args.sip_domain,
+        sip_proxy: args.sip_proxy,
+        sip_port: args.sip_port,
+        sip_transport: args.sip_transport,
+    };
+    let s = admin.site_update(tenant.id, &args.site, &change).await?;
+    out.one(
+        &s,
+        format!(
+            "site {}: {}, NTP {}, SIP {}:{} over {}",
+            s.name, s.time_zone, s.ntp_server, s.sip.domain, s.sip.port, s.sip.transport
+        ),
+    );
     Ok(())
 }

@@ -14,6 +14,11 @@ pub(super) enum TenantCmd {
     },
     /// List tenants
     List,
+    /// Remove a tenant (refused while it has sites, numbers, users or devices)
+    Remove {
+        /// Tenant id or name
+        tenant: String,
+    },
 }
 
 pub(super) async fn run(admin: &Admin, out: &Output, cmd: TenantCmd) -> anyhow::Result<()> {
@@ -25,6 +30,13 @@ pub(super) async fn run(admin: &Admin, out: &Output, cmd: TenantCmd) -> anyhow::
         TenantCmd::List => {
             let list = admin.tenant_list().await?;
             out.list(&list, |t| format!("{}\t{}", t.id, t.name));
+        }
+        TenantCmd::Remove { tenant } => {
+            admin.tenant_remove(&tenant).await?;
+            out.one(
+                &serde_json::json!({ "removed": tenant }),
+                format!("tenant {tenant} removed"),
+            );
         }
     }
     Ok(())

@@ -19,6 +19,12 @@ pub(super) enum TokenCmd {
         #[arg(long)]
         user: Option<String>,
     },
+    /// List tokens: ids, roles, bindings and dates, never a secret
+    List {
+        /// Only the tokens bound to this tenant (id or name)
+        #[arg(long)]
+        tenant: Option<String>,
+    },
     /// Revoke a token by its id
     Revoke {
         /// The id `token create` printed
@@ -50,6 +56,27 @@ pub(super) async fn run(admin: &Admin, out: &Output, cmd: TokenCmd) -> anyhow::R
                     token.expose()
                 ),
             );
+        }
+        TokenCmd::List { tenant } => {
+            let tenant = match &tenant {
+                Some(t) => Some(admin.tenant(t).await?.id),
+                None => None,
+            };
+            let list = admin.token_list(tenant).await?;
+            out.list(&list, |t| {
+                format!(
+                    "{}\t{}\ttenant {}\tuser {}\t{}{}",
+                    t.id,
+                    t.role,
+                    t.tenant_id.map_or("-".to_owned(), |x| x.to_string()),
+                    t.user_id.map_or("-".to_owned(), |x| x.to_string()),
+                    super::timestamp(t.created_at),
+                    t.revoked_at.map_or(String::new(), |r| format!(
+                        "\trevoked {}",
+                        super::timestamp(r)
+                    )),
+                )
+            });
         }
         TokenCmd::Revoke { id } => {
             admin.token_revoke(id).await?;

@@ -266,6 +266,7 @@ text_enum!(
         Delete = "delete",
         Move = "move",
         MoveTenant = "move-tenant",
+        Replace = "replace",
         FirstContact = "first-contact",
         FirstContactClosed = "first-contact-closed",
         Arm = "arm",

@@ -197,6 +197,15 @@ impl Provisioner {
         Ok(())
     }
 
+    /// The registered device behind a MAC as the look-up cache last saw it, without a look-up
+    /// (for recording a refusal that was decided before one).
+    pub(super) fn cached_device(&self, mac: Mac) -> Option<crate::model::DeviceId> {
+        self.devices
+            .get(&mac)
+            .and_then(|hit| hit.device)
+            .map(|known| known.device.id)
+    }
+
     /// The registered device behind a MAC, with its site's allowed networks.
     async fn lookup(&self, mac: Mac) -> Result<Option<Arc<Known>>> {
         let global = self.store.revisions().global();

@@ -250,6 +250,9 @@ impl Provisioner {
         // counts against the vendor prefix too, whatever the address and transport.
         let guess =
             (admitted.known.is_none() || decision == Decision::Refused).then_some(asked.prefix());
+        if let (Some(known), Some(reason)) = (&admitted.known, refusal(decision, request)) {
+            self.record_failure(known.device.id, request, reason);
+        }
         let outcome = match (decision, admitted.known) {
             (Decision::Stale, _) => {
                 return ControlFlow::Break(Outcome::Challenge(self.digest.challenge(true)))
@@ -286,5 +289,16 @@ impl Provisioner {
             }
         }
         Outcome::NotFound("unproven")
+    }
+}
+
+/// Why a registered device's request counts as failing in the rollout views, if it does: a
+/// challenge over HTTPS is the normal first step, not a failure.
+fn refusal(decision: Decision, request: &FileRequest<'_>) -> Option<&'static str> {
+    match decision {
+        Decision::Refused if request.client_mac.is_some() => Some("wrong-certificate"),
+        Decision::Refused => Some("wrong-credentials"),
+        Decision::Unproven if request.protocol != Protocol::Https => Some("no-credentials"),
+        _ => None,
     }
 }

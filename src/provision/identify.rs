@@ -76,6 +76,9 @@ impl Provisioner {
         if let Some(ua_mac) = ua.as_ref().and_then(|ua| ua.mac) {
             if ua_mac != mac {
                 tracing::warn!(%mac, %ua_mac, file = name, peer = ?request.peer, "user-agent MAC differs from the file's MAC; refused");
+                if let Some(device) = self.cached_device(mac) {
+                    self.record_failure(device, request, "mac-mismatch");
+                }
                 return Identified::Settled(
                     Outcome::NotFound("user-agent MAC differs from file MAC"),
                     Some(mac),

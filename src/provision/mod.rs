@@ -237,16 +237,22 @@ pub struct Provisioner {
     devices: Cache<Mac, Lookup>,
     /// Devices whose last-seen record was written lately, with the address written: at most one
     /// write a minute per device (unless it moves), so a boot storm does not become a write storm.
-    seen: Cache<DeviceId, (IpAddr, Protocol, Option<String>)>,
+    /// The MAC is part of what is compared: a replaced handset's new hardware is recorded at once.
+    #[allow(clippy::type_complexity)]
+    seen: Cache<DeviceId, (Mac, IpAddr, Protocol, Option<String>, bool)>,
     /// The ETag of the main file each device was last served or told of (see `discovery`).
     served: Cache<DeviceId, String>,
     /// Tenant directories by (tenant, revision).
     directories: Cache<(TenantId, i64), Arc<Vec<crate::model::User>>>,
     /// Last-seen records waiting to be written (see `flush_seen`).
-    #[allow(clippy::type_complexity)]
-    seen_queue: std::sync::Mutex<
-        std::collections::HashMap<DeviceId, (String, &'static str, Option<String>)>,
-    >,
+    seen_queue:
+        std::sync::Mutex<std::collections::HashMap<DeviceId, (u64, crate::store::Sighting)>>,
+    /// Refused requests of registered devices waiting to be written (see `flush_seen`); one per
+    /// device, so it holds at most one entry per registered device.
+    failed_queue:
+        std::sync::Mutex<std::collections::HashMap<DeviceId, (u64, crate::store::Refusal)>>,
+    /// Orders the queued sightings and refusals of one device (see `flush_seen`).
+    queued: std::sync::atomic::AtomicU64,
     digest: trust::Digest,
     throttle: Throttle,
     /// Models a registered device has that its family's manifest does not list: logged once each.
@@ -311,6 +317,8 @@ impl Provisioner {
             seen,
             served: Cache::builder().max_capacity(1_000_000).build(),
             seen_queue: std::sync::Mutex::default(),
+            failed_queue: std::sync::Mutex::default(),
+            queued: std::sync::atomic::AtomicU64::new(0),
             directories,
             static_files,
             metrics: Metrics::default(),
@@ -379,7 +387,10 @@ impl Provisioner {
         }
         let gate = admitted.gate;
         let outcome = match self.verdict(asked, admitted, decision, request).await {
-            ControlFlow::Continue(known) => self.device_file(asked, &known, gate, request).await,
+            ControlFlow::Continue(known) => {
+                self.device_file(asked, &known, gate, decision.is_proven(), request)
+                    .await
+            }
             ControlFlow::Break(outcome) => Ok(outcome),
         };
         (outcome, Some(decision))

@@ -43,6 +43,7 @@ impl Provisioner {
         asked: &Asked<'_>,
         known: &Known,
         gate: Gate,
+        proven: bool,
         request: &FileRequest<'_>,
     ) -> Result<Outcome> {
         let Some(matched) = asked.matches.iter().find(|m| m.family == known.family) else {
@@ -50,7 +51,7 @@ impl Provisioner {
             return Ok(Outcome::NotFound("file of another family"));
         };
         let device = &known.device;
-        self.record_seen(device.id, request, asked.firmware.clone());
+        self.record_seen(device, request, asked.firmware.clone(), proven);
         // Read the revisions before loading (see the module docs): the device's was read with
         // `known`, which is loaded again once any write is seen.
         let revision = self.store.revisions().tenant(device.tenant_id);
@@ -211,39 +212,88 @@ impl Provisioner {
             .flatten()
     }
 
-    /// Records the device's address (and the firmware its User-Agent reports) in the background
-    /// (see `seen`).
-    fn record_seen(&self, device: DeviceId, request: &FileRequest<'_>, firmware: Option<String>) {
+    /// Records the device's address (and the firmware its User-Agent reports, and whether it
+    /// proved itself) in the background (see `seen`).
+    fn record_seen(
+        &self,
+        device: &Device,
+        request: &FileRequest<'_>,
+        firmware: Option<String>,
+        proven: bool,
+    ) {
         let Some(peer) = request.peer else {
             return;
         };
-        let now = (peer, request.protocol, firmware.clone());
-        if self.seen.get(&device) == Some(now.clone()) {
+        let now = (device.mac, peer, request.protocol, firmware.clone(), proven);
+        if self.seen.get(&device.id) == Some(now.clone()) {
             return;
         }
+        let device = device.id;
         self.seen.insert(device, now);
         // Queued, and written in batches by `flush_seen`: a boot storm of ten thousand phones
         // becomes a few transactions, not ten thousand, and no request waits for one.
-        self.seen_queue
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .insert(
-                device,
-                (peer.to_string(), request.protocol.as_str(), firmware),
-            );
+        let order = self.queued.fetch_add(1, Ordering::Relaxed);
+        lock(&self.seen_queue).insert(
+            device,
+            (
+                order,
+                (
+                    peer.to_string(),
+                    request.protocol.as_str(),
+                    firmware,
+                    proven,
+                ),
+            ),
+        );
     }
 
-    /// Writes the queued last-seen records in one transaction; `run` calls it periodically.
+    /// Records, in the background, that a registered device's request was refused and why. The
+    /// next successful fetch is written again (not skipped as a repeat), so it clears the
+    /// refusal in the rollout views.
+    pub(super) fn record_failure(
+        &self,
+        device: DeviceId,
+        request: &FileRequest<'_>,
+        reason: &'static str,
+    ) {
+        let Some(peer) = request.peer else {
+            return;
+        };
+        self.seen.invalidate(&device);
+        let order = self.queued.fetch_add(1, Ordering::Relaxed);
+        lock(&self.failed_queue).insert(device, (order, (peer.to_string(), reason)));
+    }
+
+    /// Writes the queued sightings and refusals; `run` calls it periodically (every
+    /// `store.poll_ms`), so they reach the rollout views within a second. A sighting clears the
+    /// device's refusal, so of one device's two the later is written last: refusals queued
+    /// before the device's sighting go first, then the sightings, then the later refusals.
     pub async fn flush_seen(&self) {
-        let batch: Vec<_> =
-            std::mem::take(&mut *self.seen_queue.lock().unwrap_or_else(|e| e.into_inner()))
-                .into_iter()
-                .collect();
+        let seen = std::mem::take(&mut *lock(&self.seen_queue));
+        let failed = std::mem::take(&mut *lock(&self.failed_queue));
+        let (before, after): (Vec<_>, Vec<_>) = failed.into_iter().partition(|(id, (order, _))| {
+            seen.get(id)
+                .is_none_or(|(seen_order, _)| order < seen_order)
+        });
+        let strip = |list: Vec<(DeviceId, (u64, crate::store::Refusal))>| -> Vec<_> {
+            list.into_iter().map(|(id, (_, r))| (id, r)).collect()
+        };
+        self.write_failed(&strip(before)).await;
+        let batch: Vec<_> = seen.into_iter().map(|(id, (_, s))| (id, s)).collect();
+        if !batch.is_empty() {
+            if let Err(e) = self.store.devices_seen(&batch).await {
+                tracing::warn!(error = %e, devices = batch.len(), "cannot record where devices were seen");
+            }
+        }
+        self.write_failed(&strip(after)).await;
+    }
+
+    async fn write_failed(&self, batch: &[(DeviceId, crate::store::Refusal)]) {
         if batch.is_empty() {
             return;
         }
-        if let Err(e) = self.store.devices_seen(&batch).await {
-            tracing::warn!(error = %e, devices = batch.len(), "cannot record where devices were seen");
+        if let Err(e) = self.store.devices_failed(batch).await {
+            tracing::warn!(error = %e, devices = batch.len(), "cannot record refused requests");
         }
     }
 
@@ -258,4 +308,9 @@ impl Provisioner {
         self.directories.insert((tenant, revision), list.clone());
         Ok(list)
     }
+}
+
+/// A queue's lock; a panic elsewhere while it was held leaves nothing half-done in a map.
+fn lock<T>(m: &std::sync::Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|e| e.into_inner())
 }

@@ -49,6 +49,17 @@ pub enum Decision {
 }
 
 impl Decision {
+    /// Whether the device proved itself with its own credentials or certificate.
+    pub fn is_proven(self) -> bool {
+        matches!(
+            self,
+            Decision::ProvenCertificate
+                | Decision::ProvenDigest
+                | Decision::ProvenBasic
+                | Decision::ProvenUrl
+        )
+    }
+
     pub fn as_str(self) -> &'static str {
         match self {
             Decision::ProvenCertificate => "proven-certificate",

@@ -166,6 +166,7 @@ fn load_family(layers: &Layers, templates: &mut Templates) -> Result<Family> {
         }
     }
     check_device_file(&manifest, &files).map_err(manifest_error)?;
+    check_dhcp(&manifest).map_err(manifest_error)?;
     let directory = directory_index(&manifest, &files).map_err(manifest_error)?;
     Ok(Family {
         manifest,
@@ -173,6 +174,29 @@ fn load_family(layers: &Layers, templates: &mut Templates) -> Result<Family> {
         files,
         directory,
     })
+}
+
+/// The `[dhcp]` section: option codes a DHCP server takes (1 to 254), and vendor classes that
+/// every format can quote (no `,` for dnsmasq, no `"` or `'` for ISC and Kea).
+fn check_dhcp(manifest: &Manifest) -> Result<(), String> {
+    for code in manifest.dhcp.options.keys() {
+        if !code.parse::<u8>().is_ok_and(|c| (1..=254).contains(&c)) {
+            return Err(format!(
+                "DHCP option {code:?} is not a number from 1 to 254"
+            ));
+        }
+    }
+    for class in &manifest.dhcp.vendor_classes {
+        if class.is_empty()
+            || class.contains([',', '"', '\'', '\\'])
+            || class.chars().any(char::is_control)
+        {
+            return Err(format!(
+                "DHCP vendor class {class:?}: give a non-empty text without , \" ' or \\"
+            ));
+        }
+    }
+    Ok(())
 }
 
 /// A file name of the manifest's, for a sample MAC.

@@ -42,6 +42,24 @@ pub struct Manifest {
     #[serde(default)]
     pub models: Vec<ModelSpec>,
     pub files: Vec<FileSpec>,
+    /// How the family's phones find this server by DHCP (`autoprov dhcp-config`).
+    #[serde(default)]
+    pub dhcp: DhcpSpec,
+}
+
+/// The DHCP options that point a family's phones at this server, and how a DHCP server tells
+/// the family's phones from others.
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DhcpSpec {
+    /// How the vendor class (option 60) the family's phones send begins.
+    #[serde(default)]
+    pub vendor_classes: Vec<String>,
+    /// Option code (`"66"`) to its value: text with `{http}` (the provisioning URL over
+    /// HTTP), `{https}`, `{tftp}` (`tftp://host:port`) and `{tftp_ip}` (the TFTP server's IPv4
+    /// address, which option 150 takes as an address list).
+    #[serde(default)]
+    pub options: BTreeMap<String, String>,
 }
 
 /// The family's SIP knowledge (`[sip]` in the manifest), used by `src/sip`.

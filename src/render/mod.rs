@@ -5,6 +5,7 @@
 //! a formatter chosen by the file's declared [`Format`]. This module reads no store; it is given
 //! a serialisable context.
 
+mod dhcp;
 mod load;
 mod manifest;
 
@@ -16,7 +17,8 @@ use minijinja::Environment;
 use regex::Regex;
 use serde::Serialize;
 
-pub use manifest::{FileSpec, Format, Manifest, ModelDefaults, ModelSpec, SipSpec};
+pub use dhcp::{dhcp_config, DhcpFormat, DhcpScope, Endpoints};
+pub use manifest::{DhcpSpec, FileSpec, Format, Manifest, ModelDefaults, ModelSpec, SipSpec};
 
 use crate::error::{Error, Result};
 use crate::model::Mac;

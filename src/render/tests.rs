@@ -420,3 +420,47 @@ fn no_family_can_be_injected_into() {
         }
     }
 }
+
+#[test]
+fn a_bad_dhcp_section_is_named_at_load() {
+    for (section, says) in [
+        ("[dhcp.options]\n300 = \"{http}/\"\n", "DHCP option \"300\""),
+        (
+            "vendor_classes = [\"Cisco, Inc.\"]\n",
+            "DHCP vendor class \"Cisco, Inc.\"",
+        ),
+    ] {
+        let dir = tempfile::tempdir().unwrap();
+        let family = dir.path().join("yealink");
+        std::fs::create_dir(&family).unwrap();
+        for entry in std::fs::read_dir(default_dir().join("yealink")).unwrap() {
+            let path = entry.unwrap().path();
+            std::fs::copy(&path, family.join(path.file_name().unwrap())).unwrap();
+        }
+        let manifest = std::fs::read_to_string(family.join("manifest.toml")).unwrap();
+        let (head, _) = manifest.split_once("[dhcp]").unwrap();
+        std::fs::write(
+            family.join("manifest.toml"),
+            format!("{head}[dhcp]\n{section}"),
+        )
+        .unwrap();
+        let Err(e) = Catalog::load(dir.path()) else {
+            panic!("{section:?} was taken")
+        };
+        let e = e.to_string();
+        assert!(e.contains(says) && e.contains("manifest.toml"), "{e}");
+    }
+}
+
+#[test]
+fn every_family_says_how_dhcp_finds_this_server() {
+    let c = catalog();
+    for family in c.families() {
+        let dhcp = &family.manifest.dhcp;
+        assert!(
+            !dhcp.vendor_classes.is_empty() && !dhcp.options.is_empty(),
+            "{}",
+            family.manifest.family
+        );
+    }
+}

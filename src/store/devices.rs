@@ -46,9 +46,10 @@ pub struct LineLogin {
     pub sip_user: String,
 }
 
-/// Where a device was seen: its address, the protocol (`http`, `https`, `tftp`), and the firmware
-/// version its User-Agent reported.
-pub type Sighting = (String, &'static str, Option<String>);
+/// Where a device was seen: its address, the protocol (`http`, `https`, `tftp`), the firmware
+/// version its User-Agent reported, and whether it proved itself (its own credentials or
+/// certificate).
+pub type Sighting = (String, &'static str, Option<String>, bool);
 
 /// The last fetch of a device.
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, utoipa::ToSchema)]
@@ -378,22 +379,25 @@ impl Store {
         row.as_ref().map(device_from).transpose()
     }
 
-    /// Records where and when devices last fetched a file, in one transaction. Not a
-    /// configuration change: no revision moves, no cache entry goes stale.
+    /// Records where and when devices last fetched a file, in one transaction; a fetch clears
+    /// the device's last refusal (the provisioner writes one device's two in the order they
+    /// came). Not a configuration change: no revision moves, no cache entry goes stale.
     pub async fn devices_seen(&self, batch: &[(DeviceId, Sighting)]) -> Result<()> {
         let mut tx = self.pool.begin().await?;
         let at = now();
-        for (id, (addr, protocol, firmware)) in batch {
+        for (id, (addr, protocol, firmware, proven)) in batch {
             sqlx::query(
                 "UPDATE devices SET last_seen_at = $1, last_seen_addr = $2, \
-                 last_seen_protocol = $3, firmware_version = COALESCE($4, firmware_version) \
-                 WHERE id = $5",
+                 last_seen_protocol = $3, firmware_version = COALESCE($4, firmware_version), \
+                 proven_at = CASE WHEN $6 = 1 THEN $1 ELSE proven_at END, failed_at = NULL, \
+                 failure = NULL, failed_addr = NULL WHERE id = $5",
             )
             .bind(at)
             .bind(addr.as_str())
             .bind(*protocol)
             .bind(firmware.as_deref())
             .bind(id.0)
+            .bind(i64::from(*proven))
             .execute(&mut *tx)
             .await?;
         }

@@ -434,6 +434,47 @@ async fn role_matrix_covers_every_route() {
             json!({ "number": "+4930123401" }),
             [A, A, N, F],
         ),
+        // Each admin replaces and then removes the handset it registered above (`{i}`).
+        (
+            "POST",
+            "/api/v1/tenants/{tenant}/devices/{device}/replace",
+            json!({ "mac": "00156500cc0{i}" }),
+            [A, A, N, F],
+        ),
+        (
+            "DELETE",
+            "/api/v1/tenants/{tenant}/devices/{device}",
+            Value::Null,
+            [A, A, N, F],
+        ),
+        (
+            "GET",
+            "/api/v1/tenants/{tenant}/rollout",
+            Value::Null,
+            [A, A, N, F],
+        ),
+        (
+            "PATCH",
+            "/api/v1/tenants/{tenant}/sites/{site}",
+            json!({ "ntp_server": "ntp{i}.example.com" }),
+            [A, A, N, F],
+        ),
+        // Berlin holds numbers and devices: a 409 for whoever may ask.
+        (
+            "DELETE",
+            "/api/v1/tenants/{tenant}/sites/{site}",
+            Value::Null,
+            [A, A, N, F],
+        ),
+        // Acme is not empty: a 409 for the operator.
+        (
+            "DELETE",
+            "/api/v1/tenants/{tenant}",
+            Value::Null,
+            [A, F, N, F],
+        ),
+        ("GET", "/api/v1/tokens", Value::Null, [A, F, F, F]),
+        ("GET", "/api/v1/models", Value::Null, [A, A, A, A]),
         (
             "POST",
             "/api/v1/tenants/{tenant}/devices/{device}/resync",
@@ -747,6 +788,13 @@ async fn role_matrix_covers_every_route() {
             Value::Null,
             [A, A, N, F],
         ),
+        // Late: the number is logged in (a 409), or goes back to the operator.
+        (
+            "POST",
+            "/api/v1/tenants/{tenant}/numbers/{number}/release",
+            Value::Null,
+            [A, F, N, F],
+        ),
         // Last: the handset leaves Acme (to Other, which has no site yet: a 422).
         (
             "POST",
@@ -796,7 +844,14 @@ async fn role_matrix_covers_every_route() {
                 )
                 .replace("{user}", &user)
                 .replace("{watched}", &format!("Mon{i} Fixture"))
-                .replace("{device}", "001565000777")
+                .replace(
+                    "{device}",
+                    &match (*method, template.ends_with("/replace")) {
+                        (_, true) => format!("00156500aa0{i}"),
+                        ("DELETE", _) => format!("00156500cc0{i}"),
+                        _ => "001565000777".to_owned(),
+                    },
+                )
                 .replace(
                     "{mac}",
                     if names_a_handset(template) {

@@ -1029,7 +1029,7 @@ async fn resync_finds_the_seen_devices_a_write_touched() {
             .await
             .unwrap()
             .unwrap();
-        let sighting = ("10.0.0.7".to_owned(), "http", None);
+        let sighting = ("10.0.0.7".to_owned(), "http", None, false);
         store
             .devices_seen(&[(seen.id, sighting.clone()), (other.id, sighting)])
             .await
@@ -1217,6 +1217,117 @@ async fn pickup_park_groups_and_schedules_in_the_database() {
             ),
             "already in pickup group",
         );
+        store.close().await;
+        db.drop_db().await;
+    }
+}
+
+/// The life cycle on both backends: a site or tenant that holds things is not removed, a
+/// removed device frees its MAC, a replaced one loses its sightings, the rollout records
+/// round-trip (a fetch clears a refusal), and a removed tenant's trail is kept.
+#[tokio::test]
+async fn issue_13_the_life_cycle_holds_in_the_database() {
+    use autoprov::admin::{DeviceInput, NumberInput, SiteInput};
+    for (backend, db) in backends("lifecycle").await {
+        let store = Store::connect(&db.url).await.unwrap();
+        let admin = admin_of(&store);
+        let t = admin.tenant_add("Acme").await.unwrap();
+        let hq = SiteInput {
+            name: "HQ".into(),
+            ..Default::default()
+        };
+        admin.site_add(t.id, &hq).await.unwrap();
+        let add = |mac: &str| DeviceInput {
+            mac: mac.into(),
+            model: "T54W".into(),
+            site: None,
+        };
+        let d = admin.device_add(t.id, &add("001565000b01")).await.unwrap();
+        let n = admin
+            .number_add(
+                t.id,
+                &NumberInput {
+                    number: "+4930555901".into(),
+                    status: Some("active".into()),
+                    ..Default::default()
+                },
+            )
+            .await
+            .unwrap();
+        let e = admin.site_remove(t.id, "HQ").await.unwrap_err();
+        assert!(
+            e.to_string().contains("1 number and 1 device"),
+            "{backend}: {e}"
+        );
+        // Where it was seen, that it proved itself, then a refusal; a fetch clears the refusal.
+        let sighting = (
+            "192.0.2.7".to_owned(),
+            "https",
+            Some("96.86.0.100".to_owned()),
+            true,
+        );
+        store
+            .devices_seen(&[(d.id, sighting.clone())])
+            .await
+            .unwrap();
+        store
+            .devices_failed(&[(d.id, ("192.0.2.8".to_owned(), "wrong-credentials"))])
+            .await
+            .unwrap();
+        let a = store.device_activity(d.id).await.unwrap();
+        assert!(a.proven_at.is_some() && a.last_seen.is_some(), "{backend}");
+        assert_eq!(a.failure.unwrap().reason, "wrong-credentials", "{backend}");
+        store.devices_seen(&[(d.id, sighting)]).await.unwrap();
+        let listed = store.device_activities(t.id, None).await.unwrap();
+        assert!(listed[0].1.failure.is_none(), "{backend}");
+        // Replaced: new MAC, no credentials, no sightings, a window open.
+        let replaced = admin
+            .device_replace(t.id, "001565000b01", "001565000b02")
+            .await
+            .unwrap();
+        assert_eq!(replaced.id, d.id, "{backend}");
+        assert!(replaced.access.first_contact_until.is_some(), "{backend}");
+        assert_eq!(
+            store.device_activity(d.id).await.unwrap(),
+            Default::default(),
+            "{backend}"
+        );
+        admin.device_add(t.id, &add("001565000b01")).await.unwrap();
+        // The number goes back; the two devices go, then the site and the tenant.
+        admin.number_release(t.id, &n).await.unwrap();
+        admin.device_remove(t.id, "001565000b01").await.unwrap();
+        admin.device_remove(t.id, "001565000b02").await.unwrap();
+        let e = admin.tenant_remove("Acme").await.unwrap_err();
+        assert!(e.to_string().contains("still has 1 site"), "{backend}: {e}");
+        admin.site_remove(t.id, "HQ").await.unwrap();
+        admin.tenant_remove("Acme").await.unwrap();
+        let (kept, _) = store
+            .audit(
+                None,
+                &autoprov::store::AuditFilter {
+                    limit: 500,
+                    ..Default::default()
+                },
+            )
+            .await
+            .unwrap();
+        let actions: Vec<(&str, &str)> = kept
+            .iter()
+            .map(|e| (e.entity.as_str(), e.action.as_str()))
+            .collect();
+        for done in [
+            ("tenant", "delete"),
+            ("site", "delete"),
+            ("device", "delete"),
+            ("device", "replace"),
+            ("number", "release"),
+            ("device", "create"),
+        ] {
+            assert!(
+                actions.contains(&done),
+                "{backend}: {done:?} not in {actions:?}"
+            );
+        }
         store.close().await;
         db.drop_db().await;
     }

@@ -34,6 +34,7 @@ pub(super) fn routes(router: OpenApiRouter<App>) -> OpenApiRouter<App> {
         .routes(routes!(numbers_login))
         .routes(routes!(numbers_logout))
         .routes(routes!(numbers_login_details))
+        .routes(routes!(numbers_release))
 }
 
 #[derive(Deserialize, IntoParams)]
@@ -363,4 +364,20 @@ async fn numbers_login_details(
             .number_new_login_details(tenant.id, &number)
             .await?,
     ))
+}
+
+/// Gives the number back to the operator (operator only): it leaves the tenant. Refused (409)
+/// while a user, a handset or someone's caller ID uses it, saying which.
+#[utoipa::path(post, path = "/api/v1/tenants/{tenant}/numbers/{number}/release", tag = "numbers",
+    responses((status = 204), (status = 403, body = Problem), (status = 409, body = Problem)))]
+async fn numbers_release(
+    Scoped {
+        caller,
+        tenant,
+        item: number,
+        ..
+    }: Scoped<Platform, Number>,
+) -> Result<StatusCode, ApiError> {
+    caller.admin.number_release(tenant.id, &number).await?;
+    Ok(StatusCode::NO_CONTENT)
 }

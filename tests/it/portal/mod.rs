@@ -8,6 +8,7 @@ mod bodies;
 mod features;
 mod groups;
 mod handsets;
+mod lifecycle;
 mod numbers;
 mod pickpark;
 mod pins;
