@@ -23,6 +23,29 @@ impl fmt::Display for FieldError {
     }
 }
 
+/// A row of an imported file that breaks a rule: its line (1-based, as an editor counts), the
+/// column at fault and what is wrong.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct LineError {
+    pub line: u64,
+    pub field: Cow<'static, str>,
+    pub message: String,
+}
+
+impl fmt::Display for LineError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "line {}, {}: {}", self.line, self.field, self.message)
+    }
+}
+
+/// Every bad row of a file, one a line.
+fn lines(rows: &[LineError]) -> String {
+    rows.iter()
+        .map(ToString::to_string)
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
     /// Input that breaks a rule; the message names the field and shows what was given.
@@ -31,6 +54,10 @@ pub enum Error {
     /// The thing asked for does not exist (or is not visible to the caller).
     #[error("{what} not found: {key}")]
     NotFound { what: &'static str, key: String },
+    /// An imported file with rows that break a rule: every one of them, and nothing was
+    /// written.
+    #[error("{}", lines(.0))]
+    Rows(Vec<LineError>),
     /// The request is valid but collides with the current state (duplicate, wrong state).
     #[error("{0}")]
     Conflict(String),

@@ -9,6 +9,7 @@ mod directory;
 mod hashing;
 mod licences;
 mod numbers;
+mod phonebook;
 mod sites;
 mod tokens;
 mod users;
@@ -17,6 +18,7 @@ use std::sync::Arc;
 
 pub use devices::{DeviceDetail, DeviceInput, TenantMove};
 pub use numbers::{login_details_csv, LoginDetails, LoginTarget, NumberQuery, UserLogin};
+pub use phonebook::{parse_directory_csv, CsvRow, DirectoryEntryInput, ImportReport};
 pub use sites::{NumberInput, SiteInput};
 pub use tokens::Authenticated;
 pub use users::{may_activate, UserInput, UserUpdate, SELF_SERVICE_OPTIONS};

@@ -586,7 +586,7 @@ pub fn login_details_csv(rows: &[UserLogin]) -> Result<String> {
 
 /// A name as a CSV cell that a spreadsheet will not run as a formula: a leading `=`, `+`, `-`,
 /// `@`, tab or carriage return gets a `'` before it.
-fn spreadsheet_safe(text: &str) -> String {
+pub(super) fn spreadsheet_safe(text: &str) -> String {
     if text.starts_with(['=', '+', '-', '@', '\t', '\r']) {
         format!("'{text}")
     } else {

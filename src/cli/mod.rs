@@ -12,6 +12,7 @@ mod audit;
 mod blf;
 mod certs;
 mod device;
+mod directory;
 mod licence;
 mod number;
 mod serve;
@@ -93,6 +94,13 @@ enum Command {
     /// Sites' trunks
     #[command(subcommand)]
     Trunk(trunk::TrunkCmd),
+    /// The phone directory's own entries (people and companies with a number)
+    #[command(subcommand)]
+    Directory(directory::DirectoryCmd),
+    /// Import a CSV file, all or nothing (every bad row is named by its line)
+    Import(directory::ImportArgs),
+    /// Write a CSV file to standard output, in the import's format
+    Export(directory::ExportArgs),
     /// The audit trail of a tenant, newest first
     Audit(audit::AuditArgs),
     /// Render every family's files against a sample device and parse them; report what is
@@ -256,6 +264,21 @@ async fn execute(cli: Cli, settings: Settings) -> anyhow::Result<()> {
         }
         Command::Trunk(cmd) => {
             session(settings, async |s| trunk::run(&s.admin, &out, cmd).await).await
+        }
+        Command::Directory(cmd) => {
+            session(settings, async |s| {
+                directory::run(&s.admin, &out, cmd).await
+            })
+            .await
+        }
+        Command::Import(args) => {
+            session(settings, async |s| {
+                directory::import(&s.admin, &out, args).await
+            })
+            .await
+        }
+        Command::Export(args) => {
+            session(settings, async |s| directory::export(&s.admin, args).await).await
         }
         Command::Render(args) => {
             session(settings, async |s| {

@@ -1,6 +1,7 @@
 //! Domain types and their validation. Parsing happens here, once, at the edge; nothing in this
 //! module does IO.
 
+mod directory;
 mod e164;
 mod features;
 mod ids;
@@ -15,6 +16,7 @@ mod timezone;
 use std::fmt;
 use std::str::FromStr;
 
+pub use directory::{parse_dial_number, DirectoryEntry, DirectoryEntryId, PhoneDirectory};
 pub use e164::E164;
 pub use features::{merge_settings, NumberFeatures, PbxOptions};
 pub use ids::{DeviceId, NumberId, SiteId, TenantId, UserId};
@@ -198,6 +200,7 @@ text_enum!(
         LicencePool = "licence-pool",
         Trunk = "trunk",
         BlfGrant = "blf-grant",
+        DirectoryEntry = "directory-entry",
         Token = "token",
         VendorPrefix = "vendor-prefix",
     }
@@ -208,6 +211,7 @@ text_enum!(
     /// recorded as the status or state it moved to.
     AuditAction, "action" {
         Create = "create",
+        Import = "import",
         Update = "update",
         Delete = "delete",
         Move = "move",

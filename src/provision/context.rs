@@ -6,8 +6,8 @@ use serde::Serialize;
 
 use super::ProvisionSettings;
 use crate::error::Result;
-use crate::model::{DeviceRecord, Secret, TimeZoneFacts};
-use crate::render::Family;
+use crate::model::{DeviceRecord, PhoneDirectory, Secret, SiteId, TimeZoneFacts};
+use crate::render::{Family, Value};
 
 #[derive(Debug, Serialize)]
 pub struct FileContext {
@@ -25,8 +25,12 @@ pub struct FileContext {
     /// Programmable keys after the lines: BLF keys for the first line's user's monitor list, then
     /// that user's speed dials.
     pub keys: Vec<KeyView>,
-    /// The tenant's people with a number, for directory files.
-    pub directory: Vec<DirectoryEntry>,
+    /// What the phone's directory shows (see [`DirectoryItem`]), in group order: built once
+    /// per tenant, site and directory revision and shared by every render (a clone copies no
+    /// data); empty in files that do not use it.
+    pub directory: Value,
+    /// The directory's groups in order, each `{id, name}`, for families that group entries.
+    pub directory_groups: Value,
     /// The firmware the catalogue names for the device's model, if any.
     pub firmware: Option<FirmwareView>,
     pub provisioning: ProvisioningView,
@@ -130,11 +134,92 @@ pub struct FirmwareView {
     pub version: String,
 }
 
+/// One name in a phone's directory and how to dial it.
 #[derive(Debug, Serialize)]
-pub struct DirectoryEntry {
+pub struct DirectoryItem {
     pub name: String,
+    /// The full number: E.164, or (for a directory entry with a short number) its digits.
     pub number: String,
+    /// The extension, where the name is internal: dial this rather than the number.
     pub extension: Option<String>,
+    /// `user` or `entry` (a directory entry).
+    pub kind: &'static str,
+    /// The group's id (1-based, see `directory_groups`) and its name.
+    pub group_id: u16,
+    pub group: &'static str,
+}
+
+/// A directory group: what a family that groups entries shows.
+#[derive(Debug, Serialize)]
+pub struct DirectoryGroup {
+    pub id: u16,
+    pub name: &'static str,
+}
+
+/// The groups, in the order the directory lists them.
+const GROUPS: [(&str, &str); 2] = [("user", "People"), ("entry", "Directory")];
+
+/// A phone's directory as templates see it, shared by the renders of every device of a site.
+#[derive(Clone, Debug)]
+pub struct SharedDirectory {
+    pub items: Value,
+    pub groups: Value,
+}
+
+impl SharedDirectory {
+    /// The directory of `site`'s phones: the users, then the tenant-wide entries and the site's.
+    pub fn build(directory: &PhoneDirectory, site: SiteId) -> SharedDirectory {
+        let group = |kind: &str| {
+            let i = GROUPS.iter().position(|(k, _)| *k == kind).unwrap_or(0);
+            (i as u16 + 1, GROUPS[i].1)
+        };
+        let users = directory.users.iter().filter_map(|u| {
+            let (group_id, group) = group("user");
+            Some(DirectoryItem {
+                name: u.shown_name(),
+                number: u.number.as_ref()?.to_string(),
+                extension: u.extension.clone(),
+                kind: "user",
+                group_id,
+                group,
+            })
+        });
+        let entries = directory
+            .entries
+            .iter()
+            .filter(|e| e.site_id.is_none_or(|s| s == site))
+            .map(|e| {
+                let (group_id, group) = group("entry");
+                DirectoryItem {
+                    name: e.name.clone(),
+                    number: e.number.clone(),
+                    extension: None,
+                    kind: "entry",
+                    group_id,
+                    group,
+                }
+            });
+        let items: Vec<DirectoryItem> = users.chain(entries).collect();
+        let groups: Vec<DirectoryGroup> = (1..=GROUPS.len() as u16)
+            .filter(|id| items.iter().any(|i| i.group_id == *id))
+            .map(|id| DirectoryGroup {
+                id,
+                name: GROUPS[usize::from(id - 1)].1,
+            })
+            .collect();
+        SharedDirectory {
+            items: Value::from_serialize(&items),
+            groups: Value::from_serialize(&groups),
+        }
+    }
+
+    /// No directory: for files that do not show one.
+    pub fn empty() -> SharedDirectory {
+        SharedDirectory {
+            items: Value::from(Vec::<Value>::new()),
+            groups: Value::from(Vec::<Value>::new()),
+        }
+    }
 }
 
 #[derive(Debug, Serialize)]
@@ -151,9 +236,12 @@ pub struct ProvisioningView {
 }
 
 impl FileContext {
+    /// The context of one device's file; `directory` is the shared directory of its site (or
+    /// [`SharedDirectory::empty`] for a file that does not use it).
     pub fn for_device(
         family: &Family,
         record: &DeviceRecord,
+        directory: &SharedDirectory,
         settings: &ProvisionSettings,
     ) -> Result<FileContext> {
         let manifest = &family.manifest;
@@ -164,17 +252,6 @@ impl FileContext {
         let transport = site.sip.transport.as_str();
         let lines = line_views(record, model.accounts);
         let keys = key_views(record, family, settings, model.line_keys, lines.len());
-        let directory = record
-            .directory
-            .iter()
-            .filter_map(|u| {
-                Some(DirectoryEntry {
-                    name: u.shown_name(),
-                    number: u.number.as_ref()?.to_string(),
-                    extension: u.extension.clone(),
-                })
-            })
-            .collect();
         let mut provisioning = provisioning(settings);
         provisioning.directory_url = directory_url(family, record, settings);
         let unused_accounts = (1..=model.accounts)
@@ -210,7 +287,8 @@ impl FileContext {
             lines,
             unused_accounts,
             keys,
-            directory,
+            directory: directory.items.clone(),
+            directory_groups: directory.groups.clone(),
             firmware: settings
                 .firmware
                 .find(&manifest.family, &record.device.model)
@@ -238,7 +316,8 @@ impl FileContext {
             lines: Vec::new(),
             unused_accounts: Vec::new(),
             keys: Vec::new(),
-            directory: Vec::new(),
+            directory: Value::from(Vec::<Value>::new()),
+            directory_groups: Value::from(Vec::<Value>::new()),
             firmware: None,
             provisioning: provisioning(settings),
             requester_mac: None,

@@ -155,6 +155,16 @@ async fn role_matrix_covers_every_route() {
         .await
         .unwrap();
 
+    let mut entries = Vec::new();
+    for i in 0..4 {
+        let input = autoprov::admin::DirectoryEntryInput {
+            company: Some(format!("Entry {i}")),
+            number: "+4930999000".into(),
+            ..Default::default()
+        };
+        entries.push(admin.directory_add(acme.id, &input).await.unwrap().id);
+    }
+
     // (method, OpenAPI path, body, [platform, acme admin, other admin, acme user]); `{i}` in a
     // path or body is the role's index, for objects each role needs its own of.
     let ada_n = "+4930123456";
@@ -457,6 +467,48 @@ async fn role_matrix_covers_every_route() {
         ),
         ("GET", "/api/v1/audit", Value::Null, [A, F, F, F]),
         (
+            "GET",
+            "/api/v1/tenants/{tenant}/directory",
+            Value::Null,
+            [A, A, N, A],
+        ),
+        (
+            "POST",
+            "/api/v1/tenants/{tenant}/directory",
+            json!({ "company": "C{i}", "number": "1234" }),
+            [A, A, N, F],
+        ),
+        (
+            "GET",
+            "/api/v1/tenants/{tenant}/directory/{entry}",
+            Value::Null,
+            [A, A, N, A],
+        ),
+        (
+            "PUT",
+            "/api/v1/tenants/{tenant}/directory/{entry}",
+            json!({ "company": "D{i}", "number": "1234" }),
+            [A, A, N, F],
+        ),
+        (
+            "DELETE",
+            "/api/v1/tenants/{tenant}/directory/{entry}",
+            Value::Null,
+            [A, A, N, F],
+        ),
+        (
+            "POST",
+            "/api/v1/tenants/{tenant}/import/directory",
+            Value::Null,
+            [A, A, N, F],
+        ),
+        (
+            "GET",
+            "/api/v1/tenants/{tenant}/export/directory",
+            Value::Null,
+            [A, A, N, F],
+        ),
+        (
             "POST",
             "/api/v1/tenants/{tenant}/numbers/{number}/logout",
             Value::Null,
@@ -521,6 +573,7 @@ async fn role_matrix_covers_every_route() {
                     },
                 )
                 .replace("{grant}", &grants[i].to_string())
+                .replace("{entry}", &entries[i].to_string())
                 .replace("{kind}", "app");
             let body = (!body.is_null()).then(|| {
                 serde_json::from_str(&body.to_string().replace("{i}", &i.to_string())).unwrap()

@@ -103,6 +103,7 @@ fn segment_text(segment: &str) -> Option<&'static str> {
         "device" => "MAC or Phone ID",
         "mac" => "MAC, in any notation",
         "grant" => "BLF grant id",
+        "entry" => "Directory entry id",
         "kind" => "Licence kind: app, conference-room or e-fax",
         _ => return None,
     })
