@@ -7,6 +7,7 @@
 mod devices;
 mod directory;
 mod hashing;
+pub mod import;
 mod licences;
 mod numbers;
 mod sites;
