@@ -12,6 +12,7 @@ mod audit;
 mod blf;
 mod certs;
 mod device;
+mod import;
 mod licence;
 mod number;
 mod serve;
@@ -93,6 +94,10 @@ enum Command {
     /// Sites' trunks
     #[command(subcommand)]
     Trunk(trunk::TrunkCmd),
+    /// Import a CSV file of devices, users or numbers: every row or none
+    Import(import::ImportArgs),
+    /// Export a tenant's devices, users or numbers as CSV (what `import` takes)
+    Export(import::ExportArgs),
     /// The audit trail of a tenant, newest first
     Audit(audit::AuditArgs),
     /// Render every family's files against a sample device and parse them; report what is
@@ -243,6 +248,15 @@ async fn execute(cli: Cli, settings: Settings) -> anyhow::Result<()> {
         }
         Command::Device(cmd) => {
             session(settings, async |s| device::run(&s.admin, &out, cmd).await).await
+        }
+        Command::Import(args) => {
+            session(settings, async |s| {
+                import::import(&s.admin, &out, args).await
+            })
+            .await
+        }
+        Command::Export(args) => {
+            session(settings, async |s| import::export(&s.admin, args).await).await
         }
         Command::Audit(args) => {
             session(settings, async |s| audit::run(&s.admin, &out, args).await).await

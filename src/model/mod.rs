@@ -217,6 +217,7 @@ text_enum!(
         Arm = "arm",
         Rotate = "rotate",
         Login = "login",
+        Import = "import",
         Logout = "logout",
         NewLoginDetails = "new-login-details",
         Label = "label",

@@ -17,6 +17,7 @@
 
 mod audit;
 mod devices;
+mod import;
 mod licences;
 mod lists;
 mod monitors;
@@ -37,6 +38,7 @@ use sqlx::{Any, AnyPool, ConnectOptions, Executor, Row, Transaction};
 
 pub use audit::{AuditEntry, AuditFilter};
 pub use devices::{DeviceTrust, HandsetLines, LastSeen, LineLogin, NewDevice, Sighting};
+pub use import::{Import, ImportDevice, ImportLine, ImportUser, BATCH as IMPORT_BATCH};
 pub use licences::{LicencePool, Trunk};
 pub use monitors::BlfGrant;
 pub use numbers::{NewNumber, NumberPatch, NumberUse, PinCheck, ShownBy, PIN_ATTEMPTS};

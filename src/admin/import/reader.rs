@@ -11,15 +11,7 @@ use std::borrow::Cow;
 use std::io::{BufRead, BufReader, Read};
 
 use crate::error::FieldError;
-
-/// One problem of an import file: the line it is on (1 is the header), the column (or `file`),
-/// and what is wrong.
-#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, utoipa::ToSchema)]
-pub struct RowError {
-    pub line: u64,
-    pub field: String,
-    pub message: String,
-}
+pub use crate::error::RowError;
 
 impl RowError {
     pub fn new(line: u64, field: impl Into<String>, message: impl Into<String>) -> RowError {
@@ -33,12 +25,6 @@ impl RowError {
     /// A rule's error for the row on `line`.
     pub fn from_field(line: u64, e: FieldError) -> RowError {
         RowError::new(line, e.field, e.message)
-    }
-}
-
-impl std::fmt::Display for RowError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "line {}, {}: {}", self.line, self.field, self.message)
     }
 }
 
