@@ -8,7 +8,7 @@
 //! without the per-file cache, so every one is a render): the first directory render of a
 //! tenant loads its directory ("cold"), the rest share it ("warm", the median of the runs).
 //! The bulk users are written straight into the SQLite database (as a bulk import would), the
-//! phone, its user and the entries through the admin code.
+//! phone and its user through the admin code, the entries by the CSV import.
 //!
 //! `cargo run --release --example directory_bench [-- RUNS]` (default 200 runs per figure).
 
@@ -166,8 +166,10 @@ async fn tenant(
         let csv: String = (0..entries)
             .map(|i| format!("Company {i:05}, +4940{index}{i:07}\n"))
             .collect();
+        let options = autoprov::admin::import::ImportOptions::default();
+        let kind = autoprov::admin::import::KindName::Directory;
         admin
-            .directory_import(tenant.id, csv.as_bytes(), None, false)
+            .import(kind, tenant.id, csv.as_bytes(), options, &|_| {})
             .await?;
     }
     Ok(Phone { tenant: name, mac })

@@ -23,27 +23,19 @@ impl fmt::Display for FieldError {
     }
 }
 
-/// A row of an imported file that breaks a rule: its line (1-based, as an editor counts), the
-/// column at fault and what is wrong.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
-pub struct LineError {
+/// One problem of an import file: the line it is on (1 is the header), the column (or `file`),
+/// and what is wrong.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, utoipa::ToSchema)]
+pub struct RowError {
     pub line: u64,
-    pub field: Cow<'static, str>,
+    pub field: String,
     pub message: String,
 }
 
-impl fmt::Display for LineError {
+impl fmt::Display for RowError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "line {}, {}: {}", self.line, self.field, self.message)
     }
-}
-
-/// Every bad row of a file, one a line.
-fn lines(rows: &[LineError]) -> String {
-    rows.iter()
-        .map(ToString::to_string)
-        .collect::<Vec<_>>()
-        .join("\n")
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -54,10 +46,6 @@ pub enum Error {
     /// The thing asked for does not exist (or is not visible to the caller).
     #[error("{what} not found: {key}")]
     NotFound { what: &'static str, key: String },
-    /// An imported file with rows that break a rule: every one of them, and nothing was
-    /// written.
-    #[error("{}", lines(.0))]
-    Rows(Vec<LineError>),
     /// The request is valid but collides with the current state (duplicate, wrong state).
     #[error("{0}")]
     Conflict(String),
@@ -86,6 +74,10 @@ pub enum Error {
         #[source]
         source: Option<Cause>,
     },
+    /// An import file with bad rows (or a bad header): every one, in file order; nothing was
+    /// written.
+    #[error("{}", rows_text(.0))]
+    Rows(Vec<RowError>),
     /// Writing a CSV export failed.
     #[error("writing CSV: {0}")]
     Csv(#[source] Cause),
@@ -135,6 +127,20 @@ impl Error {
     pub fn json(what: &'static str) -> impl FnOnce(serde_json::Error) -> Self {
         move |source| Error::Json { what, source }
     }
+}
+
+/// The problems of an import file, one a line.
+fn rows_text(rows: &[RowError]) -> String {
+    let mut text = format!(
+        "the file has {} error{}; nothing was imported",
+        rows.len(),
+        if rows.len() == 1 { "" } else { "s" }
+    );
+    for row in rows {
+        text.push('\n');
+        text.push_str(&row.to_string());
+    }
+    text
 }
 
 /// `context: cause`, or either alone.

@@ -60,29 +60,14 @@ impl Admin {
     /// names no tenant: nobody learns from it where a MAC is.
     pub async fn device_add(&self, tenant: TenantId, input: &DeviceInput) -> Result<Device> {
         let mac: Mac = input.mac.parse()?;
-        let (family, model) = self.catalog.find_model(input.model.trim()).ok_or_else(|| {
-            let known: Vec<&str> = self
-                .catalog
-                .families()
-                .iter()
-                .flat_map(|f| f.manifest.models.iter().map(|m| m.name.as_str()))
-                .collect();
-            Error::invalid(
-                "model",
-                format!(
-                    "{:?} is not a known model (known: {})",
-                    input.model,
-                    known.join(", ")
-                ),
-            )
-        })?;
+        let (family, model) = self.model_of(&input.model)?;
         let site = self.site(tenant, input.site.as_deref()).await?;
         let mut new = NewDevice {
             tenant_id: tenant,
             site_id: site.id,
             mac,
-            family: self.catalog.family(family).manifest.family.clone(),
-            model: model.name.clone(),
+            family,
+            model,
             phone_id: phone_id(),
             admin_password: Secret::generate(),
             first_contact_until: Some(now() + i64::from(site.first_contact_hours) * 3600),
@@ -317,13 +302,36 @@ impl Admin {
 
 /// The one answer to a registration that cannot be made — the MAC is registered here, or in
 /// another tenant, or reserved for another —, so that it tells nobody which.
-fn mac_unavailable(mac: Mac) -> Error {
+impl Admin {
+    /// The family and model a model name (e.g. `T54W`) is, from the families' manifests.
+    pub(super) fn model_of(&self, name: &str) -> Result<(String, String)> {
+        let (family, model) = self.catalog.find_model(name.trim()).ok_or_else(|| {
+            let known: Vec<&str> = self
+                .catalog
+                .families()
+                .iter()
+                .flat_map(|f| f.manifest.models.iter().map(|m| m.name.as_str()))
+                .collect();
+            Error::invalid(
+                "model",
+                format!(
+                    "{name:?} is not a known model (known: {})",
+                    known.join(", ")
+                ),
+            )
+        })?;
+        let family = self.catalog.family(family).manifest.family.clone();
+        Ok((family, model.name.clone()))
+    }
+}
+
+pub(super) fn mac_unavailable(mac: Mac) -> Error {
     Error::Conflict(format!("a device with MAC {mac} is already registered"))
 }
 
 /// A Phone ID: six characters a phone can show and a person can read out without confusing
 /// 0/O, 1/I/L, 2/Z, 5/S or 8/B.
-fn phone_id() -> String {
+pub(super) fn phone_id() -> String {
     const ALPHABET: &[u8] = b"ACDEFGHJKMNPQRTUVWXY34679";
     let mut rng = rand::rng();
     (0..6)
@@ -331,6 +339,6 @@ fn phone_id() -> String {
         .collect()
 }
 
-fn now() -> i64 {
+pub(super) fn now() -> i64 {
     jiff::Timestamp::now().as_second()
 }

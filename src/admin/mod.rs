@@ -7,6 +7,7 @@
 mod devices;
 mod directory;
 mod hashing;
+pub mod import;
 mod licences;
 mod numbers;
 mod phonebook;
@@ -18,7 +19,7 @@ use std::sync::Arc;
 
 pub use devices::{DeviceDetail, DeviceInput, TenantMove};
 pub use numbers::{login_details_csv, LoginDetails, LoginTarget, NumberQuery, UserLogin};
-pub use phonebook::{parse_directory_csv, CsvRow, DirectoryEntryInput, ImportReport};
+pub use phonebook::DirectoryEntryInput;
 pub use sites::{NumberInput, SiteInput};
 pub use tokens::Authenticated;
 pub use users::{may_activate, UserInput, UserUpdate, SELF_SERVICE_OPTIONS};

@@ -1,9 +1,9 @@
-//! `autoprov directory`: the phone directory's own entries; `autoprov import directory` and
-//! `autoprov export directory`: the same as CSV.
+//! `autoprov directory`: the phone directory's own entries (as CSV: `autoprov import directory`
+//! and `autoprov export directory`, in `import.rs`).
 
 use autoprov::admin::{Admin, DirectoryEntryInput};
 use autoprov::model::{DirectoryEntry, ListQuery, LIST_MAX};
-use clap::{Args, Subcommand, ValueEnum};
+use clap::{Args, Subcommand};
 
 use super::{Output, TenantArg};
 
@@ -68,37 +68,6 @@ pub(super) struct ListArgs {
     /// Site id or name: that site's entries and the tenant-wide ones
     #[arg(long)]
     site: Option<String>,
-}
-
-/// What `import` and `export` move as CSV.
-#[derive(Clone, Copy, Debug, ValueEnum)]
-pub(super) enum Kind {
-    /// The phone directory's entries: `Name, Number` a line
-    Directory,
-}
-
-#[derive(Args, Debug)]
-pub(super) struct ImportArgs {
-    /// What the file holds
-    kind: Kind,
-    /// The CSV file
-    file: std::path::PathBuf,
-    #[command(flatten)]
-    tenant: TenantArg,
-    /// Check every row and say what would be added, adding nothing
-    #[arg(long)]
-    dry_run: bool,
-    /// Site id or name: the entries are shown only on that site's phones
-    #[arg(long)]
-    site: Option<String>,
-}
-
-#[derive(Args, Debug)]
-pub(super) struct ExportArgs {
-    /// What to write
-    kind: Kind,
-    #[command(flatten)]
-    tenant: TenantArg,
 }
 
 pub(super) async fn run(admin: &Admin, out: &Output, cmd: DirectoryCmd) -> anyhow::Result<()> {
@@ -177,33 +146,5 @@ async fn list(admin: &Admin, out: &Output, args: ListArgs) -> anyhow::Result<()>
         }
     }
     out.list(&all, line);
-    Ok(())
-}
-
-pub(super) async fn import(admin: &Admin, out: &Output, args: ImportArgs) -> anyhow::Result<()> {
-    let Kind::Directory = args.kind;
-    let tenant = admin.tenant(&args.tenant.tenant).await?;
-    let bytes = std::fs::read(&args.file)
-        .map_err(|e| anyhow::anyhow!("reading {}: {e}", args.file.display()))?;
-    let report = admin
-        .directory_import(tenant.id, &bytes, args.site.as_deref(), args.dry_run)
-        .await?;
-    let human = if report.dry_run {
-        format!(
-            "{} rows are good; nothing imported (--dry-run)",
-            report.rows
-        )
-    } else {
-        format!("{} directory entries imported", report.added)
-    };
-    out.one(&report, human);
-    Ok(())
-}
-
-pub(super) async fn export(admin: &Admin, args: ExportArgs) -> anyhow::Result<()> {
-    let Kind::Directory = args.kind;
-    let tenant = admin.tenant(&args.tenant.tenant).await?;
-    let csv = admin.directory_export(tenant.id).await?;
-    super::write_stdout(csv.as_bytes());
     Ok(())
 }

@@ -13,6 +13,7 @@ mod blf;
 mod certs;
 mod device;
 mod directory;
+mod import;
 mod licence;
 mod number;
 mod serve;
@@ -97,10 +98,10 @@ enum Command {
     /// The phone directory's own entries (people and companies with a number)
     #[command(subcommand)]
     Directory(directory::DirectoryCmd),
-    /// Import a CSV file, all or nothing (every bad row is named by its line)
-    Import(directory::ImportArgs),
-    /// Write a CSV file to standard output, in the import's format
-    Export(directory::ExportArgs),
+    /// Import a CSV file of devices, users or numbers: every row or none
+    Import(import::ImportArgs),
+    /// Export a tenant's devices, users or numbers as CSV (what `import` takes)
+    Export(import::ExportArgs),
     /// The audit trail of a tenant, newest first
     Audit(audit::AuditArgs),
     /// Render every family's files against a sample device and parse them; report what is
@@ -252,6 +253,15 @@ async fn execute(cli: Cli, settings: Settings) -> anyhow::Result<()> {
         Command::Device(cmd) => {
             session(settings, async |s| device::run(&s.admin, &out, cmd).await).await
         }
+        Command::Import(args) => {
+            session(settings, async |s| {
+                import::import(&s.admin, &out, args).await
+            })
+            .await
+        }
+        Command::Export(args) => {
+            session(settings, async |s| import::export(&s.admin, args).await).await
+        }
         Command::Audit(args) => {
             session(settings, async |s| audit::run(&s.admin, &out, args).await).await
         }
@@ -270,15 +280,6 @@ async fn execute(cli: Cli, settings: Settings) -> anyhow::Result<()> {
                 directory::run(&s.admin, &out, cmd).await
             })
             .await
-        }
-        Command::Import(args) => {
-            session(settings, async |s| {
-                directory::import(&s.admin, &out, args).await
-            })
-            .await
-        }
-        Command::Export(args) => {
-            session(settings, async |s| directory::export(&s.admin, args).await).await
         }
         Command::Render(args) => {
             session(settings, async |s| {

@@ -211,7 +211,6 @@ text_enum!(
     /// recorded as the status or state it moved to.
     AuditAction, "action" {
         Create = "create",
-        Import = "import",
         Update = "update",
         Delete = "delete",
         Move = "move",
@@ -221,6 +220,7 @@ text_enum!(
         Arm = "arm",
         Rotate = "rotate",
         Login = "login",
+        Import = "import",
         Logout = "logout",
         NewLoginDetails = "new-login-details",
         Label = "label",

@@ -1,5 +1,5 @@
-//! The phone directory's own entries: read, paged and searched, written one by one or a whole
-//! CSV import in one transaction.
+//! The phone directory's own entries: read, paged and searched, written one by one (a CSV
+//! import writes them in batches: `import/directory.rs`).
 
 use sqlx::any::AnyRow;
 
@@ -147,26 +147,6 @@ impl Store {
         )
         .await?;
         Ok(())
-    }
-
-    /// Adds every entry in one transaction: all or nothing. `Err((index, error))` names the
-    /// entry that collided with one already stored (or an earlier one of the list).
-    pub async fn directory_import(
-        &self,
-        tenant: TenantId,
-        entries: &[NewDirectoryEntry],
-    ) -> std::result::Result<usize, (Option<usize>, Error)> {
-        let mut tx = self.begin_write().await.map_err(|e| (None, e))?;
-        for (i, entry) in entries.iter().enumerate() {
-            insert(tx.conn(), tenant, entry)
-                .await
-                .map_err(|e| (Some(i), e))?;
-        }
-        tx.record(None, serde_json::json!({ "imported": entries.len() }));
-        tx.commit(tenant, AuditEntity::DirectoryEntry, 0, AuditAction::Import)
-            .await
-            .map_err(|e| (None, e))?;
-        Ok(entries.len())
     }
 }
 

@@ -18,6 +18,7 @@
 mod audit;
 mod devices;
 mod directory;
+mod import;
 mod licences;
 mod lists;
 mod monitors;
@@ -39,6 +40,7 @@ use sqlx::{Any, AnyPool, ConnectOptions, Executor, Row, Transaction};
 pub use audit::{AuditEntry, AuditFilter};
 pub use devices::{DeviceTrust, HandsetLines, LastSeen, LineLogin, NewDevice, Sighting};
 pub use directory::NewDirectoryEntry;
+pub use import::{Import, ImportDevice, ImportLine, ImportUser, BATCH as IMPORT_BATCH};
 pub use licences::{LicencePool, Trunk};
 pub use monitors::BlfGrant;
 pub use numbers::{NewNumber, NumberPatch, NumberUse, PinCheck, ShownBy, PIN_ATTEMPTS};

@@ -62,10 +62,15 @@ pub async fn call(
     if let Some(t) = token {
         req = req.header("Authorization", format!("Bearer {t}"));
     }
-    if let Some(b) = body {
-        req = req
-            .header("Content-Type", "application/json")
-            .body(b.to_string());
+    match body {
+        // A JSON string is a CSV file (the import routes).
+        Some(Value::String(csv)) => req = req.header("Content-Type", "text/csv").body(csv),
+        Some(b) => {
+            req = req
+                .header("Content-Type", "application/json")
+                .body(b.to_string())
+        }
+        None => {}
     }
     let resp = req.send().await.unwrap();
     let status = resp.status().as_u16();
@@ -498,13 +503,13 @@ async fn role_matrix_covers_every_route() {
         ),
         (
             "POST",
-            "/api/v1/tenants/{tenant}/import/directory",
-            Value::Null,
+            "/api/v1/tenants/{tenant}/import/{kind}",
+            json!("mac,model\n00156500cc0{i},T54W\n"),
             [A, A, N, F],
         ),
         (
             "GET",
-            "/api/v1/tenants/{tenant}/export/directory",
+            "/api/v1/tenants/{tenant}/export/{kind}",
             Value::Null,
             [A, A, N, F],
         ),
@@ -574,7 +579,14 @@ async fn role_matrix_covers_every_route() {
                 )
                 .replace("{grant}", &grants[i].to_string())
                 .replace("{entry}", &entries[i].to_string())
-                .replace("{kind}", "app");
+                .replace(
+                    "{kind}",
+                    if template.contains("port/") {
+                        "devices"
+                    } else {
+                        "app"
+                    },
+                );
             let body = (!body.is_null()).then(|| {
                 serde_json::from_str(&body.to_string().replace("{i}", &i.to_string())).unwrap()
             });

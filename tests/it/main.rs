@@ -11,6 +11,7 @@ mod files;
 mod golden;
 mod hardening;
 mod hardening_rules;
+mod import;
 mod observe;
 mod openapi;
 mod portal;

@@ -1092,30 +1092,41 @@ async fn directory_entries_and_the_directory_revision() {
         let found = store.directory_entry_page(t.id, None, &q).await.unwrap();
         assert_eq!((found.total, found.items[0].id), (1, pizza.id), "{backend}");
 
-        // An import is all or nothing.
-        let failed = store
-            .directory_import(
-                t.id,
-                &[
-                    entry("Taxi", "+4930202020", None),
-                    entry("Pizza Roma", "100", None),
-                ],
-            )
+        // An import is one transaction: a collision takes the whole batch back.
+        let mut tx = store.import_begin(t.id).await.unwrap();
+        let failed = tx
+            .directory_insert(&[
+                entry("Taxi", "+4930202020", None),
+                entry("Pizza Roma", "100", None),
+            ])
             .await;
-        assert!(
-            matches!(failed, Err((Some(1), Error::Conflict(_)))),
-            "{backend}: {failed:?}"
-        );
+        assert!(failed.is_err(), "{backend}");
+        drop(tx);
         assert_eq!(
             store.directory_entries(t.id).await.unwrap().len(),
             2,
             "{backend}"
         );
-        let added = store
-            .directory_import(t.id, &[entry("Taxi", "+4930202020", None)])
+        let dir = revisions.directory(t.id);
+        let mut tx = store.import_begin(t.id).await.unwrap();
+        let keys = tx.directory_keys().await.unwrap();
+        assert!(
+            keys.contains(&(None, "Pizza Roma".to_owned(), "100".to_owned())),
+            "{backend}"
+        );
+        tx.directory_insert(&[entry("Taxi", "+4930202020", None)])
             .await
             .unwrap();
-        assert_eq!(added, 1, "{backend}");
+        tx.commit("directory", 1).await.unwrap();
+        assert_eq!(
+            store.directory_entries(t.id).await.unwrap().len(),
+            3,
+            "{backend}"
+        );
+        assert!(
+            revisions.directory(t.id) > dir,
+            "{backend}: an import moves it"
+        );
         store.directory_entry_delete(t.id, pizza.id).await.unwrap();
         let gone = store.directory_entry_get(t.id, pizza.id).await;
         assert!(matches!(gone, Err(Error::NotFound { .. })), "{backend}");

@@ -1,17 +1,16 @@
-//! The phone directory's own entries (`directory`), and its CSV import and export
-//! (`import/directory`, `export/directory`). Any token of the tenant reads the directory (a
-//! user's phone shows it anyway); admins change it.
+//! The phone directory's own entries (`directory`); its CSV import and export are the
+//! `directory` kind of `import/{kind}` and `export/{kind}` (`imports.rs`). Any token of the
+//! tenant reads the directory (a user's phone shows it anyway); admins change it.
 
-use axum::body::Bytes;
-use axum::http::{header, HeaderMap, StatusCode};
-use axum::response::{IntoResponse, Response};
+use axum::http::StatusCode;
+use axum::response::Response;
 use axum::Json;
 use serde::Deserialize;
 use utoipa::IntoParams;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use crate::admin::{DirectoryEntryInput, ImportReport};
+use crate::admin::DirectoryEntryInput;
 use crate::app::App;
 use crate::model::DirectoryEntry;
 
@@ -22,8 +21,6 @@ pub(super) fn routes(router: OpenApiRouter<App>) -> OpenApiRouter<App> {
     router
         .routes(routes!(directory_list, directory_create))
         .routes(routes!(directory_get, directory_update, directory_delete))
-        .routes(routes!(directory_import))
-        .routes(routes!(directory_export))
 }
 
 impl Named for DirectoryEntry {
@@ -117,71 +114,4 @@ async fn directory_delete(
 ) -> Result<StatusCode, ApiError> {
     caller.admin.directory_remove(tenant.id, &item).await?;
     Ok(StatusCode::NO_CONTENT)
-}
-
-#[derive(Deserialize, IntoParams)]
-#[into_params(parameter_in = Query)]
-struct ImportOptions {
-    /// Check every row and answer what would be added, adding nothing.
-    dry_run: Option<bool>,
-    /// Site id or name: the entries are shown only on that site's phones.
-    site: Option<String>,
-}
-
-/// Imports entries from CSV (`Name, Number` a line, optionally under a `name,number` header;
-/// `,` or `;`, quoted cells, UTF-8 or Windows-1252): all or nothing. A file with bad rows is a
-/// 422 whose `errors` name each row by `line`, and nothing is added.
-#[utoipa::path(post, path = "/api/v1/tenants/{tenant}/import/directory", tag = "directory",
-    params(ImportOptions), request_body(content = String, content_type = "text/csv"),
-    responses((status = 200, body = ImportReport), (status = 422, body = Problem)))]
-async fn directory_import(
-    Scoped { caller, tenant, .. }: Scoped<Admins>,
-    Query(options): Query<ImportOptions>,
-    headers: HeaderMap,
-    body: Bytes,
-) -> Result<Json<ImportReport>, ApiError> {
-    // No content type is taken for CSV (curl --data-binary sends its own, which is refused).
-    let csv = match headers.get(header::CONTENT_TYPE) {
-        None => true,
-        Some(v) => v
-            .to_str()
-            .is_ok_and(|t| t.starts_with("text/csv") || t.starts_with("text/plain")),
-    };
-    if !csv {
-        return Err(ApiError::rejected(
-            "body",
-            StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            "the body must be declared text/csv".to_owned(),
-        ));
-    }
-    let report = caller
-        .admin
-        .directory_import(
-            tenant.id,
-            &body,
-            options.site.as_deref(),
-            options.dry_run.unwrap_or(false),
-        )
-        .await?;
-    Ok(Json(report))
-}
-
-/// The directory's entries as CSV, in the import's format.
-#[utoipa::path(get, path = "/api/v1/tenants/{tenant}/export/directory", tag = "directory",
-    responses((status = 200, body = String, content_type = "text/csv")))]
-async fn directory_export(
-    Scoped { caller, tenant, .. }: Scoped<Admins>,
-) -> Result<Response, ApiError> {
-    let csv = caller.admin.directory_export(tenant.id).await?;
-    Ok((
-        [
-            (header::CONTENT_TYPE, "text/csv; charset=utf-8"),
-            (
-                header::CONTENT_DISPOSITION,
-                "attachment; filename=\"directory.csv\"",
-            ),
-        ],
-        csv,
-    )
-        .into_response())
 }

@@ -15,6 +15,7 @@ mod blf;
 mod devices;
 mod directory;
 mod doc;
+mod imports;
 mod licences;
 mod numbers;
 mod reservations;
@@ -56,6 +57,7 @@ fn api() -> (Router<App>, utoipa::openapi::OpenApi) {
     let router = blf::routes(router);
     let router = licences::routes(router);
     let router = directory::routes(router);
+    let router = imports::routes(router);
     let (router, mut openapi) = audit::routes(router).split_for_parts();
     doc::complete(&mut openapi);
     (router, openapi)
@@ -109,10 +111,9 @@ pub(crate) struct Problem {
     errors: Option<Vec<FieldProblem>>,
 }
 
-/// Which input field is wrong, and how; for an imported file, on which line.
+/// Which input field is wrong, and how; for an import file, on which line (1 is the header).
 #[derive(Serialize, ToSchema)]
 pub(crate) struct FieldProblem {
-    /// The file's line (1-based), for an import.
     #[serde(skip_serializing_if = "Option::is_none")]
     line: Option<u64>,
     field: String,
@@ -188,14 +189,11 @@ impl ApiError {
                 Error::Rows(rows) => (
                     StatusCode::UNPROCESSABLE_ENTITY,
                     "invalid file".to_owned(),
-                    format!(
-                        "{} rows of the file are bad; nothing was imported",
-                        rows.len()
-                    ),
+                    format!("the file has {} error(s); nothing was imported", rows.len()),
                     rows.into_iter()
                         .map(|r| FieldProblem {
                             line: Some(r.line),
-                            field: r.field.into_owned(),
+                            field: r.field,
                             message: r.message,
                         })
                         .collect(),
@@ -232,13 +230,13 @@ impl IntoResponse for ApiError {
             ApiError::TooManyRequests(secs) => Some(secs),
             _ => None,
         };
-        let (status, title, detail, fields) = self.parts();
+        let (status, title, detail, field) = self.parts();
         let problem = Problem {
             r#type: "about:blank".to_owned(),
             title,
             status: status.as_u16(),
             detail,
-            errors: (!fields.is_empty()).then_some(fields),
+            errors: Some(field).filter(|f| !f.is_empty()),
         };
         // A struct of strings and numbers always serializes.
         let body = serde_json::to_vec(&problem).unwrap_or_default();
