@@ -4,8 +4,12 @@
 //! that guards a write goes with it, as a closure the store checks on the record it reads
 //! inside the write's transaction. Knows nothing of HTTP.
 
+mod bridges;
 mod devices;
+mod dialplan;
 mod directory;
+pub mod extensions;
+mod groups;
 mod hashing;
 pub mod import;
 mod licences;
@@ -14,15 +18,20 @@ mod phonebook;
 mod sites;
 mod tokens;
 mod users;
+mod virtual_users;
 
 use std::sync::Arc;
 
+pub use bridges::BridgeInput;
 pub use devices::{DeviceDetail, DeviceInput, TenantMove};
+pub use dialplan::{DialPlan, Handling, PlanEntry, Target};
+pub use groups::{AgentInput, GroupInput, QueueInput, MAX_AGENTS};
 pub use numbers::{login_details_csv, LoginDetails, LoginTarget, NumberQuery, UserLogin};
 pub use phonebook::DirectoryEntryInput;
 pub use sites::{NumberInput, SiteInput};
 pub use tokens::Authenticated;
 pub use users::{may_activate, UserInput, UserUpdate, SELF_SERVICE_OPTIONS};
+pub use virtual_users::VirtualUserInput;
 
 use crate::model::SiteDefaults;
 use crate::render::Catalog;

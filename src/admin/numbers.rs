@@ -124,18 +124,27 @@ impl Admin {
                 let ext = number.e164.default_extension();
                 // The default extension only when it is free; else the user keeps none.
                 self.store
-                    .user_by_extension(tenant, &ext)
+                    .extension_owner(tenant, &ext)
                     .await?
                     .is_none()
                     .then_some(ext)
             }
         };
         let trunks = self.store.trunks(tenant, number.site_id).await?;
+        let me = Some((crate::model::OwnerKind::User, user.id.0));
         self.store
-            .user_assign_number(tenant, user.id, number.id, extension, |(fresh, to)| {
-                assignable(fresh, to)?;
-                super::users::trunk_rule(&fresh.number, to.trunk_id, &trunks)
-            })
+            .user_assign_number(
+                tenant,
+                user.id,
+                number.id,
+                extension,
+                |((fresh, to), ext)| {
+                    assignable(fresh, to)?;
+                    super::users::owned_elsewhere(fresh)?;
+                    super::extensions::free_if(me)(ext)?;
+                    super::users::trunk_rule(&fresh.number, to.trunk_id, &trunks)
+                },
+            )
             .await?;
         self.store.number_get(tenant, number.id).await
     }
@@ -602,6 +611,12 @@ fn status_change(fresh: &NumberUse, shown: &ShownBy, status: NumberStatus) -> Re
             "{} is assigned to {}: unassign it first",
             number.e164,
             user.display_name()
+        )));
+    }
+    if let Some(owner) = &fresh.owner {
+        return Err(Error::Conflict(format!(
+            "{} is the number of {owner}: give it another number first",
+            number.e164
         )));
     }
     if let Some(who) = &shown.0 {

@@ -1,14 +1,17 @@
 //! Users: names within the portal's limits, a default extension from the number, and the
 //! life cycle that starts at `pending`.
 
+use super::extensions;
 use super::Admin;
 use crate::error::{Error, Result};
 use crate::model::{
-    merge_settings, parse_email, parse_extension, parse_label, parse_text, FirstName, LastName,
-    LicenceKind, ListQuery, Listed, Number, NumberStatus, PbxOptions, Principal, Role, TenantId,
+    merge_settings, parse_email, parse_label, parse_text, FirstName, LastName, LicenceKind,
+    ListQuery, Listed, Number, NumberStatus, OwnerKind, PbxOptions, Principal, Role, TenantId,
     User, UserId, UserState, E164,
 };
-use crate::store::{BlfGrant, NewUser, NumberUse, Trunk, UserPatch};
+use crate::store::{
+    BlfGrant, ExtensionUse, LicenceFacts, NewUser, NumberUse, Trunk, UserClaim, UserPatch,
+};
 
 /// A new user, as the API takes it (`NewUser`) and the CLI fills it.
 #[derive(Clone, Debug, Default, serde::Deserialize, utoipa::ToSchema)]
@@ -35,6 +38,9 @@ pub struct UserInput {
     pub licences: Vec<String>,
     /// The preferred trunk (id or name), needed when the number's site has several.
     pub trunk: Option<String>,
+    /// With the e-fax licence: the fax number (E.164) from the available numbers; default the
+    /// first available.
+    pub fax_number: Option<String>,
 }
 
 /// Changes to a user; `None` keeps a field, an empty text clears it. Profile fields (names,
@@ -179,16 +185,20 @@ impl Admin {
             trunk_rule(n, trunk, &self.store.trunks(tenant, n.site_id).await?)?;
         }
         let extension = match (&input.extension, &number) {
-            (Some(ext), _) => Some(parse_extension(ext)?),
+            (Some(ext), _) => Some(extensions::parse(OwnerKind::User, ext)?),
             (None, Some(n)) => Some(n.e164.default_extension()),
             (None, None) => None,
         };
-        if let Some(ext) = &extension {
-            self.check_extension_free(tenant, ext, None).await?;
-        }
         // One transaction: the user with their configuration and licences, or nothing; the
-        // number checked again inside it.
-        let rule = |fresh: &Option<NumberUse>| fresh.as_ref().map_or(Ok(()), new_users_number);
+        // number and the extension checked inside it.
+        let fax = self
+            .fax_number(tenant, None, &licences, input.fax_number.as_deref())
+            .await?;
+        let rule = |((number, ext), facts): &UserClaim| {
+            number.as_ref().map_or(Ok(()), new_users_number)?;
+            extensions::free_if(None)(ext)?;
+            super::bridges::licences_fit(&licences, None, facts)
+        };
         self.store
             .user_create(
                 &NewUser {
@@ -201,7 +211,8 @@ impl Admin {
                     mobile,
                     contract_number: contract,
                     trunk_id: trunk,
-                    licences,
+                    licences: licences.clone(),
+                    fax,
                 },
                 rule,
             )
@@ -228,7 +239,9 @@ impl Admin {
                 .map(LastName::parse)
                 .transpose()?,
             email: change(input.email.as_deref(), parse_email)?,
-            extension: change(input.extension.as_deref(), parse_extension)?,
+            extension: change(input.extension.as_deref(), |e| {
+                extensions::parse(OwnerKind::User, e)
+            })?,
             mobile: change(input.mobile.as_deref(), parse_mobile)?,
             contract_number: change(input.contract_number.as_deref(), parse_contract)?,
             app_email: change(input.app_email.as_deref(), parse_app_email)?,
@@ -241,9 +254,6 @@ impl Admin {
             app_email: patch.app_email.is_some(),
         };
         rule.config(current)?;
-        if let Some(Some(ext)) = &patch.extension {
-            self.check_extension_free(tenant, ext, Some(user)).await?;
-        }
         if let Some(app_email) = &patch.app_email {
             rule.app_email(current)?;
             if *app_email == current.app_email {
@@ -269,8 +279,13 @@ impl Admin {
             };
             patch.options = Some(self.options_change(current, changes, email).await?);
         }
-        // Checked again on the user as the write reads them.
-        let check = |u: &User| rule.config(u).and_then(|()| rule.app_email(u));
+        // Checked again on the user and the extension as the write reads them.
+        let me = Some((OwnerKind::User, user.0));
+        let check = |(u, ext): &(User, Option<ExtensionUse>)| {
+            rule.config(u)?;
+            rule.app_email(u)?;
+            extensions::free_if(me)(ext)
+        };
         self.store.user_update(tenant, user, &patch, check).await
     }
 
@@ -338,7 +353,7 @@ impl Admin {
             ..Default::default()
         };
         self.store
-            .user_update(tenant, user, &patch, registrable)
+            .user_update(tenant, user, &patch, |(u, _)| registrable(u))
             .await
     }
 
@@ -348,14 +363,19 @@ impl Admin {
         tenant: TenantId,
         current: &User,
         kinds: &[String],
+        fax_number: Option<&str>,
     ) -> Result<Vec<LicenceKind>> {
         let user = current.id;
         super::numbers::pending_config_locked(&current.display_name(), current.state)?;
         let mut kinds: Vec<LicenceKind> = kinds.iter().map(|k| k.parse()).collect::<Result<_>>()?;
         kinds.sort_by_key(|k| k.as_str());
         kinds.dedup();
-        let rule = |u: &User| {
+        let fax = self
+            .fax_number(tenant, Some(current), &kinds, fax_number)
+            .await?;
+        let rule = |(u, facts): &(User, LicenceFacts)| {
             super::numbers::pending_config_locked(&u.display_name(), u.state)?;
+            super::bridges::licences_fit(&kinds, Some(u), facts)?;
             if u.options.personal_conference_room && !kinds.contains(&LicenceKind::ConferenceRoom) {
                 return Err(Error::Conflict(format!(
                     "{} has a personal conference room: turn that option off before taking the conference-room licence",
@@ -365,7 +385,7 @@ impl Admin {
             Ok(())
         };
         self.store
-            .user_licences_set(tenant, user, &kinds, rule)
+            .user_licences_set(tenant, user, &kinds, fax, rule)
             .await?;
         self.store.user_licences(tenant, user).await
     }
@@ -413,21 +433,6 @@ impl Admin {
         let number = self.store.number_by_e164(tenant, &e164).await?;
         new_users_number(&self.store.number_use(tenant, number.id).await?)?;
         Ok(number)
-    }
-
-    async fn check_extension_free(
-        &self,
-        tenant: TenantId,
-        ext: &str,
-        except: Option<UserId>,
-    ) -> Result<()> {
-        match self.store.user_by_extension(tenant, ext).await? {
-            Some(holder) if Some(holder.id) != except => Err(Error::Conflict(format!(
-                "extension {ext} is already used by {}; choose another with --extension",
-                holder.display_name()
-            ))),
-            _ => Ok(()),
-        }
     }
 }
 
@@ -664,7 +669,18 @@ pub(super) fn new_users_number(fresh: &NumberUse) -> Result<()> {
             holder.display_name()
         )));
     }
-    Ok(())
+    owned_elsewhere(fresh)
+}
+
+/// A number a group, a bridge or someone's e-fax has is nobody's line.
+pub(super) fn owned_elsewhere(fresh: &NumberUse) -> Result<()> {
+    match &fresh.owner {
+        Some(owner) => Err(Error::Conflict(format!(
+            "{} is the number of {owner}: it cannot be assigned to a user",
+            fresh.number.e164
+        ))),
+        None => Ok(()),
+    }
 }
 
 /// What a user update changes that a rule guards: their configuration (fixed while pending),

@@ -13,10 +13,12 @@ mod blf;
 mod certs;
 mod device;
 mod directory;
+mod group;
 mod import;
 mod licence;
 mod number;
 mod serve;
+mod shared;
 mod site;
 mod templates;
 mod tenant;
@@ -102,6 +104,20 @@ enum Command {
     Import(import::ImportArgs),
     /// Export a tenant's devices, users or numbers as CSV (what `import` takes)
     Export(import::ExportArgs),
+    /// Hunt groups: calls to one number shared by agents
+    #[command(subcommand)]
+    HuntGroup(group::GroupCmd),
+    /// Call centres: hunt groups with a queue and supervisors
+    #[command(subcommand)]
+    CallCentre(group::GroupCmd),
+    /// Virtual users: extensions that dial an external number
+    #[command(subcommand)]
+    VirtualUser(shared::VirtualUserCmd),
+    /// Collaborate bridges: the dial-in numbers of MyRoom conferences
+    #[command(subcommand)]
+    Bridge(shared::BridgeCmd),
+    /// Every extension and number of a tenant, its owner and how calls are handled
+    Dialplan(TenantArg),
     /// The audit trail of a tenant, newest first
     Audit(audit::AuditArgs),
     /// Render every family's files against a sample device and parse them; report what is
@@ -278,6 +294,38 @@ async fn execute(cli: Cli, settings: Settings) -> anyhow::Result<()> {
         Command::Directory(cmd) => {
             session(settings, async |s| {
                 directory::run(&s.admin, &out, cmd).await
+            })
+            .await
+        }
+        Command::HuntGroup(cmd) => {
+            let kind = autoprov::model::OwnerKind::HuntGroup;
+            session(settings, async |s| {
+                group::run(&s.admin, &out, kind, cmd).await
+            })
+            .await
+        }
+        Command::CallCentre(cmd) => {
+            let kind = autoprov::model::OwnerKind::CallCentre;
+            session(settings, async |s| {
+                group::run(&s.admin, &out, kind, cmd).await
+            })
+            .await
+        }
+        Command::VirtualUser(cmd) => {
+            session(settings, async |s| {
+                shared::virtual_user(&s.admin, &out, cmd).await
+            })
+            .await
+        }
+        Command::Bridge(cmd) => {
+            session(settings, async |s| {
+                shared::bridge(&s.admin, &out, cmd).await
+            })
+            .await
+        }
+        Command::Dialplan(args) => {
+            session(settings, async |s| {
+                shared::dialplan(&s.admin, &out, args).await
             })
             .await
         }

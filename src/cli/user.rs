@@ -85,6 +85,9 @@ pub(super) struct AddArgs {
     /// Preferred trunk, when the number's site has several
     #[arg(long)]
     trunk: Option<String>,
+    /// With --licence e-fax: the fax number (E.164; default the first available number)
+    #[arg(long)]
+    fax_number: Option<String>,
 }
 
 #[derive(Args, Debug)]
@@ -136,6 +139,9 @@ pub(super) struct LicencesArgs {
     /// Exactly these licences (repeat); --set none for none
     #[arg(long = "set")]
     set: Vec<String>,
+    /// With e-fax: the fax number (E.164; default the first available number)
+    #[arg(long)]
+    fax_number: Option<String>,
 }
 
 #[derive(Args, Debug)]
@@ -221,6 +227,7 @@ async fn add(admin: &Admin, out: &Output, args: AddArgs) -> anyhow::Result<()> {
         contract_number: args.contract,
         licences: args.licences,
         trunk: args.trunk,
+        fax_number: args.fax_number,
     };
     let u = admin.user_add(tenant.id, &input).await?;
     out.one(
@@ -276,7 +283,10 @@ async fn licences(admin: &Admin, out: &Output, args: LicencesArgs) -> anyhow::Re
         admin.user_licences(tenant.id, &user).await?
     } else {
         let kinds: Vec<String> = args.set.into_iter().filter(|k| k != "none").collect();
-        admin.user_licences_set(tenant.id, &user, &kinds).await?
+        let fax = args.fax_number.as_deref();
+        admin
+            .user_licences_set(tenant.id, &user, &kinds, fax)
+            .await?
     };
     out.list(&held, |k| k.to_string());
     Ok(())

@@ -3,7 +3,7 @@
 
 use serde::Serialize;
 
-use super::{SiteId, TenantId, User, E164};
+use super::{Bridge, CallGroup, SiteId, TenantId, User, VirtualUser, E164};
 use crate::error::Error;
 
 /// An entry's id.
@@ -42,11 +42,15 @@ pub struct DirectoryEntry {
 }
 
 /// What a tenant's phone directories are made from, loaded once per directory revision: the
-/// users with a number that are not hidden (by last and first name), and the directory's own
-/// entries (by name).
+/// users with a number that are not hidden (by last and first name), the virtual users, hunt
+/// groups and call centres, bridges, and the directory's own entries (by name).
 #[derive(Clone, Debug, Default)]
 pub struct PhoneDirectory {
     pub users: Vec<User>,
+    pub virtual_users: Vec<VirtualUser>,
+    /// Hunt groups and call centres.
+    pub groups: Vec<CallGroup>,
+    pub bridges: Vec<Bridge>,
     pub entries: Vec<DirectoryEntry>,
 }
 
@@ -57,6 +61,15 @@ impl PhoneDirectory {
             + self.users.len() * 128
             + std::mem::size_of_val(self.entries.as_slice())
             + self.entries.len() * 64
+            + std::mem::size_of_val(self.virtual_users.as_slice())
+            + std::mem::size_of_val(self.groups.as_slice())
+            + self
+                .groups
+                .iter()
+                .map(|g| 64 + 48 * (g.agents.len() + g.supervisors.len()))
+                .sum::<usize>()
+            + std::mem::size_of_val(self.bridges.as_slice())
+            + (self.virtual_users.len() + self.bridges.len()) * 64
     }
 }
 

@@ -98,6 +98,9 @@ pub struct PbxOptions {
     pub hidden_from_directory: bool,
     /// A personal conference room (needs a conference-room licence).
     pub personal_conference_room: bool,
+    /// The call-centre supervisor service (One Net Call Centre as a supervisor); users
+    /// without it can still be a call centre's supervisors (001).
+    pub supervisor_service: bool,
     /// As in the hotel software: 1–32 characters.
     pub room_number: Option<String>,
     /// E.164.
@@ -129,6 +132,7 @@ impl Default for PbxOptions {
             excluded_from_allusers: false,
             hidden_from_directory: false,
             personal_conference_room: false,
+            supervisor_service: false,
             room_number: None,
             teams_number: None,
             teams_uuid: None,

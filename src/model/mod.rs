@@ -4,6 +4,7 @@
 mod directory;
 mod e164;
 mod features;
+mod groups;
 mod ids;
 mod list;
 mod mac;
@@ -19,6 +20,7 @@ use std::str::FromStr;
 pub use directory::{parse_dial_number, DirectoryEntry, DirectoryEntryId, PhoneDirectory};
 pub use e164::E164;
 pub use features::{merge_settings, NumberFeatures, PbxOptions};
+pub use groups::{Bridge, CallGroup, ExtensionOwner, ForwardTo, Member, Queue, VirtualUser};
 pub use ids::{DeviceId, NumberId, SiteId, TenantId, UserId};
 pub use list::{ListQuery, Listed, LIST_DEFAULT, LIST_MAX};
 pub use mac::Mac;
@@ -168,6 +170,39 @@ text_enum!(
 );
 
 text_enum!(
+    /// What owns an extension (or a number) in a tenant: the extension plan's kinds. A new
+    /// kind of owner is a variant here and an arm in `store/extensions.rs`.
+    OwnerKind, "kind" {
+        User = "user",
+        HuntGroup = "hunt-group",
+        CallCentre = "call-centre",
+        VirtualUser = "virtual-user",
+        Bridge = "bridge",
+    }
+);
+
+text_enum!(
+    /// How a hunt group or call centre hands a call to its agents: `circular` (round robin
+    /// from the agent after the last one called), `regular` (top-down), `simultaneous` (all
+    /// at once), `uniform` (the longest idle), `weighted` (by each agent's percentage).
+    HuntPolicy, "policy" {
+        Circular = "circular",
+        Regular = "regular",
+        Simultaneous = "simultaneous",
+        Uniform = "uniform",
+        Weighted = "weighted",
+    }
+);
+
+text_enum!(
+    /// What a user is in a hunt group or call centre.
+    MemberRole, "role" {
+        Agent = "agent",
+        Supervisor = "supervisor",
+    }
+);
+
+text_enum!(
     /// SIP transport of a site's registrar.
     Transport, "transport" {
         Udp = "udp",
@@ -201,6 +236,10 @@ text_enum!(
         Trunk = "trunk",
         BlfGrant = "blf-grant",
         DirectoryEntry = "directory-entry",
+        HuntGroup = "hunt-group",
+        CallCentre = "call-centre",
+        VirtualUser = "virtual-user",
+        Bridge = "bridge",
         Token = "token",
         VendorPrefix = "vendor-prefix",
     }
@@ -321,7 +360,8 @@ pub fn parse_host(field: &'static str, input: &str) -> Result<String, Error> {
     ))
 }
 
-/// An extension: 2–8 digits, unique in its tenant.
+/// An extension: 2–8 digits, unique in its tenant (`admin::extensions` narrows the length
+/// per kind of owner).
 pub fn parse_extension(input: &str) -> Result<String, Error> {
     let value = input.trim();
     if !(2..=8).contains(&value.len()) || !value.bytes().all(|b| b.is_ascii_digit()) {

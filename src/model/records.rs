@@ -130,6 +130,8 @@ pub struct User {
     pub app_invitations: i64,
     /// The preferred trunk (sites with several trunks).
     pub trunk_id: Option<i64>,
+    /// The e-fax number (with an e-fax licence).
+    pub fax_number_id: Option<NumberId>,
     /// The label of the user's number, shown instead of the name where set.
     pub number_label: Option<String>,
     pub options: PbxOptions,
@@ -207,6 +209,9 @@ pub struct DeviceRecord {
     pub speed_dials: Vec<(String, String)>,
 }
 
-fn as_str<T: std::fmt::Display, S: serde::Serializer>(v: &T, s: S) -> Result<S::Ok, S::Error> {
+pub(super) fn as_str<T: std::fmt::Display, S: serde::Serializer>(
+    v: &T,
+    s: S,
+) -> Result<S::Ok, S::Error> {
     s.collect_str(v)
 }

@@ -13,9 +13,10 @@ use super::context::{FileContext, SharedDirectory};
 use super::ProvisionSettings;
 use crate::error::{Error, Result};
 use crate::model::{
-    Device, DeviceAccess, DeviceId, DeviceLine, DeviceRecord, DirectoryEntry, DirectoryEntryId,
-    FirstName, LastName, Mac, NumberId, PhoneDirectory, Secret, SipSettings, Site, SiteId, Tenant,
-    TenantId, Transport, User, UserId, UserState,
+    Bridge, CallGroup, Device, DeviceAccess, DeviceId, DeviceLine, DeviceRecord, DirectoryEntry,
+    DirectoryEntryId, FirstName, HuntPolicy, LastName, Mac, NumberId, OwnerKind, PhoneDirectory,
+    Secret, SipSettings, Site, SiteId, Tenant, TenantId, Transport, User, UserId, UserState,
+    VirtualUser,
 };
 use crate::render::{Catalog, Format};
 
@@ -86,7 +87,8 @@ pub fn sample_record(model: &str, family: &str) -> Result<DeviceRecord> {
 }
 
 /// The sample's directory: the device's user and four colleagues (Eve with a number but no
-/// extension), a tenant-wide company entry with XML's special characters, an entry of the
+/// extension), a virtual user, a hunt group, a call centre with only an extension, a bridge,
+/// a tenant-wide company entry with XML's special characters, an entry of the
 /// device's site with a short number, and one of another site that its phones do not show.
 pub fn sample_directory(record: &DeviceRecord) -> Result<SharedDirectory> {
     let user = record
@@ -131,10 +133,55 @@ pub fn sample_directory(record: &DeviceRecord) -> Result<SharedDirectory> {
             "+4930555999",
         ),
     ];
-    Ok(SharedDirectory::build(
-        &PhoneDirectory { users, entries },
-        record.site.id,
-    ))
+    let tenant = record.tenant.id;
+    let group = |id: i64, kind, name: &str, number: Option<&str>, extension: &str| CallGroup {
+        id,
+        tenant_id: tenant,
+        kind,
+        name: name.into(),
+        number_id: None,
+        number: number.and_then(|n| n.parse().ok()),
+        extension: Some(extension.into()),
+        policy: HuntPolicy::Circular,
+        skip_after_rings: 4,
+        forward_to: None,
+        voicemail: false,
+        voicemail_email: None,
+        queue: None,
+        agents: Vec::new(),
+        supervisors: Vec::new(),
+    };
+    let directory = PhoneDirectory {
+        users,
+        virtual_users: vec![VirtualUser {
+            id: 1,
+            tenant_id: tenant,
+            first_name: FirstName::parse("Mobile")?,
+            last_name: LastName::parse("Max & <Co>")?,
+            external: "+491701234567".parse()?,
+            extension: "61".into(),
+        }],
+        groups: vec![
+            group(
+                1,
+                OwnerKind::HuntGroup,
+                "Sales \"A\" & <B>",
+                Some("+4930123499"),
+                "500",
+            ),
+            group(2, OwnerKind::CallCentre, "Support", None, "510"),
+        ],
+        bridges: vec![Bridge {
+            id: 1,
+            tenant_id: tenant,
+            name: "Finance Team Collaborate Bridge".into(),
+            number_id: NumberId(99),
+            number: "+4930123498".parse()?,
+            extension: None,
+        }],
+        entries,
+    };
+    Ok(SharedDirectory::build(&directory, record.site.id))
 }
 
 /// A line of the sample device.
@@ -169,6 +216,7 @@ fn sample_user(tenant: TenantId) -> Result<User> {
         app_login: None,
         app_invitations: 0,
         trunk_id: None,
+        fax_number_id: None,
         number_label: None,
         options: Default::default(),
     })

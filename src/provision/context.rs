@@ -142,7 +142,8 @@ pub struct DirectoryItem {
     pub number: String,
     /// The extension, where the name is internal: dial this rather than the number.
     pub extension: Option<String>,
-    /// `user` or `entry` (a directory entry).
+    /// `user`, `virtual_user`, `hunt_group`, `call_centre`, `bridge` or `entry` (a directory
+    /// entry).
     pub kind: &'static str,
     /// The group's id (1-based, see `directory_groups`) and its name.
     pub group_id: u16,
@@ -156,8 +157,46 @@ pub struct DirectoryGroup {
     pub name: &'static str,
 }
 
-/// The groups, in the order the directory lists them.
-const GROUPS: [(&str, &str); 2] = [("user", "People"), ("entry", "Directory")];
+/// The kinds in the order the directory lists them, each with its group's name.
+const GROUPS: [(&str, &str); 6] = [
+    ("user", "People"),
+    ("virtual_user", "People"),
+    ("hunt_group", "Groups"),
+    ("call_centre", "Groups"),
+    ("bridge", "Conference bridges"),
+    ("entry", "Directory"),
+];
+
+/// The groups' names, in order (a group's id is its place here, from 1).
+const GROUP_NAMES: [&str; 4] = ["People", "Groups", "Conference bridges", "Directory"];
+
+/// An item of `kind`: `number` is dialled from outside, `extension` inside; a name with only
+/// an extension gets it as its number (and no extension), so no file shows it twice.
+fn item(
+    kind: &'static str,
+    name: String,
+    number: Option<String>,
+    extension: Option<String>,
+) -> Option<DirectoryItem> {
+    let group = GROUPS
+        .iter()
+        .find(|(k, _)| *k == kind)
+        .map_or("Directory", |(_, g)| g);
+    let group_id = GROUP_NAMES.iter().position(|g| *g == group).unwrap_or(0) as u16 + 1;
+    let (number, extension) = match (number, extension) {
+        (Some(n), e) => (n, e),
+        (None, Some(e)) => (e, None),
+        (None, None) => return None,
+    };
+    Some(DirectoryItem {
+        name,
+        number,
+        extension,
+        kind,
+        group_id,
+        group,
+    })
+}
 
 /// A phone's directory as templates see it, shared by the renders of every device of a site.
 #[derive(Clone, Debug)]
@@ -169,42 +208,49 @@ pub struct SharedDirectory {
 impl SharedDirectory {
     /// The directory of `site`'s phones: the users, then the tenant-wide entries and the site's.
     pub fn build(directory: &PhoneDirectory, site: SiteId) -> SharedDirectory {
-        let group = |kind: &str| {
-            let i = GROUPS.iter().position(|(k, _)| *k == kind).unwrap_or(0);
-            (i as u16 + 1, GROUPS[i].1)
-        };
         let users = directory.users.iter().filter_map(|u| {
-            let (group_id, group) = group("user");
-            Some(DirectoryItem {
-                name: u.shown_name(),
-                number: u.number.as_ref()?.to_string(),
-                extension: u.extension.clone(),
-                kind: "user",
-                group_id,
-                group,
-            })
+            let number = Some(u.number.as_ref()?.to_string());
+            item("user", u.shown_name(), number, u.extension.clone())
+        });
+        let virtual_users = directory.virtual_users.iter().filter_map(|v| {
+            let number = Some(v.external.to_string());
+            item(
+                "virtual_user",
+                v.display_name(),
+                number,
+                Some(v.extension.clone()),
+            )
+        });
+        let groups = directory.groups.iter().filter_map(|g| {
+            let kind = match g.kind {
+                crate::model::OwnerKind::CallCentre => "call_centre",
+                _ => "hunt_group",
+            };
+            let number = g.number.as_ref().map(|n| n.to_string());
+            item(kind, g.name.clone(), number, g.extension.clone())
+        });
+        let bridges = directory.bridges.iter().filter_map(|b| {
+            let number = Some(b.number.to_string());
+            item("bridge", b.name.clone(), number, b.extension.clone())
         });
         let entries = directory
             .entries
             .iter()
             .filter(|e| e.site_id.is_none_or(|s| s == site))
-            .map(|e| {
-                let (group_id, group) = group("entry");
-                DirectoryItem {
-                    name: e.name.clone(),
-                    number: e.number.clone(),
-                    extension: None,
-                    kind: "entry",
-                    group_id,
-                    group,
-                }
-            });
-        let items: Vec<DirectoryItem> = users.chain(entries).collect();
-        let groups: Vec<DirectoryGroup> = (1..=GROUPS.len() as u16)
+            .filter_map(|e| item("entry", e.name.clone(), Some(e.number.clone()), None));
+        let mut items: Vec<DirectoryItem> = users
+            .chain(virtual_users)
+            .chain(groups)
+            .chain(bridges)
+            .chain(entries)
+            .collect();
+        // Grouped, in the order of GROUPS (stable: each kind keeps its own order).
+        items.sort_by_key(|i| GROUPS.iter().position(|(k, _)| *k == i.kind));
+        let groups: Vec<DirectoryGroup> = (1..=GROUP_NAMES.len() as u16)
             .filter(|id| items.iter().any(|i| i.group_id == *id))
             .map(|id| DirectoryGroup {
                 id,
-                name: GROUPS[usize::from(id - 1)].1,
+                name: GROUP_NAMES[usize::from(id - 1)],
             })
             .collect();
         SharedDirectory {

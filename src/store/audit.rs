@@ -3,7 +3,9 @@
 
 use sqlx::any::AnyRow;
 
-use super::{corrupt, devices, directory, get, numbers, tenants, users, Store};
+use super::{
+    bridges, corrupt, devices, directory, get, numbers, tenants, users, virtual_users, Store,
+};
 use crate::error::{Error, Result};
 use crate::model::{AuditEntity, TenantId};
 
@@ -142,12 +144,24 @@ fn record_of(entity: AuditEntity) -> Option<(String, Record)> {
             ),
             |r| json(directory::entry_from(r)),
         ),
+        AuditEntity::VirtualUser => (
+            format!(
+                "SELECT {} FROM virtual_users WHERE id = $1",
+                virtual_users::COLUMNS
+            ),
+            |r| json(virtual_users::virtual_user_from(r)),
+        ),
+        AuditEntity::Bridge => (format!("{} WHERE b.id = $1", bridges::SELECT), |r| {
+            json(bridges::bridge_from(r))
+        }),
         AuditEntity::Tenant
         | AuditEntity::DeviceLines
         | AuditEntity::DeviceReservation
         | AuditEntity::LicencePool
         | AuditEntity::Trunk
         | AuditEntity::BlfGrant
+        | AuditEntity::HuntGroup
+        | AuditEntity::CallCentre
         | AuditEntity::Token
         | AuditEntity::VendorPrefix => return None,
     })

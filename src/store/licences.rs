@@ -3,10 +3,11 @@
 use sqlx::any::AnyRow;
 
 use super::lists::ListSql;
-use super::{get, now, unique_or_store, Store};
+use super::{get, now, unique_or_store, LicenceFacts, Store};
 use crate::error::{Error, Result};
 use crate::model::{
-    AuditAction, AuditEntity, LicenceKind, ListQuery, Listed, SiteId, TenantId, User, UserId,
+    AuditAction, AuditEntity, LicenceKind, ListQuery, Listed, NumberId, SiteId, TenantId, User,
+    UserId,
 };
 
 /// A tenant's pool of one kind of licence.
@@ -100,24 +101,27 @@ impl Store {
     }
 
     /// Gives `user` exactly `kinds`: new ones come from the pool (refused when it is empty),
-    /// dropped ones go back. One transaction, so two admins cannot overdraw a pool; `rule` is
-    /// checked on the user as it reads them.
+    /// dropped ones go back; with e-fax, `fax` becomes their fax number (`None` keeps theirs),
+    /// without, they have none. One transaction, so two admins cannot overdraw a pool; `rule` is
+    /// checked on the user, the bridges and the fax number as it reads them.
     pub async fn user_licences_set(
         &self,
         tenant: TenantId,
         user: UserId,
         kinds: &[LicenceKind],
-        rule: impl FnOnce(&User) -> Result<()> + Send,
+        fax: Option<NumberId>,
+        rule: impl FnOnce(&(User, LicenceFacts)) -> Result<()> + Send,
     ) -> Result<()> {
         let mut tx = self.begin_write().await?;
-        tx.checked::<User>(tenant, user, rule).await?;
+        tx.checked::<(User, LicenceFacts)>(tenant, (user, fax), rule)
+            .await?;
         let before = read_licences(tx.conn(), tenant, user).await?;
         sqlx::query("DELETE FROM user_licences WHERE tenant_id = $1 AND user_id = $2")
             .bind(tenant.0)
             .bind(user.0)
             .execute(tx.conn())
             .await?;
-        assign_licences(&mut tx, tenant, user, kinds).await?;
+        assign_licences(&mut tx, tenant, user, kinds, fax).await?;
         let names = |k: &[LicenceKind]| serde_json::json!({ "licences": k.iter().map(|k| k.as_str()).collect::<Vec<_>>() });
         tx.record(Some(names(&before)), names(kinds));
         tx.leaves_directory();
@@ -212,7 +216,23 @@ pub(super) async fn assign_licences(
     tenant: TenantId,
     user: UserId,
     kinds: &[LicenceKind],
+    fax: Option<NumberId>,
 ) -> Result<()> {
+    // The e-fax number: the chosen one with the licence (kept when none is chosen), none
+    // without it.
+    let fax = match (kinds.contains(&LicenceKind::EFax), fax) {
+        (true, None) => None,
+        (true, Some(n)) => Some(Some(n.0)),
+        (false, _) => Some(None),
+    };
+    if let Some(fax) = fax {
+        sqlx::query("UPDATE users SET fax_number_id = $1 WHERE id = $2")
+            .bind(fax)
+            .bind(user.0)
+            .execute(tx.conn())
+            .await
+            .map_err(|e| unique_or_store(e, || "the fax number is already someone's".to_owned()))?;
+    }
     for kind in kinds {
         let row = sqlx::query(
             "SELECT COALESCE((SELECT total FROM licence_pools WHERE tenant_id = $1 AND kind = $2), 0) \

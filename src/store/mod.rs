@@ -16,8 +16,11 @@
 //! change what the rule saw before this one commits.
 
 mod audit;
+mod bridges;
 mod devices;
 mod directory;
+mod extensions;
+mod groups;
 mod import;
 mod licences;
 mod lists;
@@ -29,6 +32,7 @@ mod server_facts;
 mod tenants;
 mod tokens;
 mod users;
+mod virtual_users;
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -38,8 +42,11 @@ use sqlx::any::{AnyConnectOptions, AnyPoolOptions, AnyRow};
 use sqlx::{Any, AnyPool, ConnectOptions, Executor, Row, Transaction};
 
 pub use audit::{AuditEntry, AuditFilter};
+pub use bridges::{LicenceFacts, MyRoomFacts, NewBridge};
 pub use devices::{DeviceTrust, HandsetLines, LastSeen, LineLogin, NewDevice, Sighting};
 pub use directory::NewDirectoryEntry;
+pub use extensions::{ExtensionUse, NumberOwner, SharedEntry};
+pub use groups::{GroupClaim, Membership, NewGroup};
 pub use import::{Import, ImportDevice, ImportLine, ImportUser, BATCH as IMPORT_BATCH};
 pub use licences::{LicencePool, Trunk};
 pub use monitors::BlfGrant;
@@ -47,7 +54,8 @@ pub use numbers::{NewNumber, NumberPatch, NumberUse, PinCheck, ShownBy, PIN_ATTE
 pub use reservations::{MacHolder, Reservation};
 pub use revisions::Revisions;
 pub use tenants::NewSite;
-pub use users::{NewUser, UserPatch};
+pub use users::{NewUser, UserClaim, UserPatch};
+pub use virtual_users::NewVirtualUser;
 
 use crate::error::{Cause, Error, Result};
 use crate::model::{AuditAction, AuditEntity, DeviceId, TenantId};
@@ -435,7 +443,7 @@ impl WriteTx<'_> {
 /// A record a guarded write reads inside its transaction (see [`WriteTx::checked`]).
 trait Fresh: Sized {
     /// What names the record within its tenant.
-    type Key: Copy;
+    type Key: Clone;
 
     async fn read(conn: &mut sqlx::AnyConnection, tenant: TenantId, key: Self::Key)
         -> Result<Self>;

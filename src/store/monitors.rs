@@ -251,10 +251,14 @@ impl Store {
     }
 
     /// What the tenant's phone directories show: its users with a number (not those hidden by
-    /// their PBX option) and the directory's entries.
+    /// their PBX option), virtual users, hunt groups and call centres, bridges and the
+    /// directory's entries.
     pub async fn phone_directory(&self, tenant: TenantId) -> Result<crate::model::PhoneDirectory> {
         Ok(crate::model::PhoneDirectory {
             users: self.directory_users(tenant).await?,
+            virtual_users: self.virtual_user_list(tenant).await?,
+            groups: self.group_list(tenant).await?,
+            bridges: self.bridge_list(tenant).await?,
             entries: self.directory_entries(tenant).await?,
         })
     }

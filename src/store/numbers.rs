@@ -44,6 +44,9 @@ pub struct NumberUse {
     pub holder: Option<User>,
     /// The Phone ID of the handset the number is logged in to.
     pub handset: Option<String>,
+    /// Who owns it, when not a user's line: a group, a bridge, a user's e-fax
+    /// (`store/extensions.rs`).
+    pub owner: Option<super::NumberOwner>,
 }
 
 /// Who shows a number to callers: the first number that has it as its CLI (its E.164), else
@@ -319,10 +322,14 @@ impl Fresh for NumberUse {
         .bind(id.0)
         .fetch_optional(&mut *conn)
         .await?;
+        let owner = super::extensions::read_number_owner(&mut *conn, tenant, id)
+            .await?
+            .filter(|o| o.role != "line" || o.owner.kind != crate::model::OwnerKind::User);
         Ok(NumberUse {
             number,
             holder,
             handset,
+            owner,
         })
     }
 }

@@ -4,7 +4,9 @@ use sqlx::any::AnyRow;
 use sqlx::{Any, AnyConnection, Executor};
 
 use super::lists::ListSql;
-use super::{corrupt, get, now, unique_or_store, Fresh, NumberUse, Sets, Store, Value};
+use super::{
+    corrupt, get, now, unique_or_store, ExtensionUse, Fresh, NumberUse, Sets, Store, Value,
+};
 use crate::error::{Error, Result};
 use crate::model::{
     AuditAction, AuditEntity, FirstName, LastName, LicenceKind, ListQuery, Listed, NumberId,
@@ -24,6 +26,8 @@ pub struct NewUser {
     pub trunk_id: Option<i64>,
     /// Drawn from the tenant's pools in the same transaction.
     pub licences: Vec<LicenceKind>,
+    /// The e-fax number, with an e-fax licence.
+    pub fax: Option<NumberId>,
 }
 
 /// The fields an update may change; `None` leaves a field as it is, `Some(None)` clears it.
@@ -48,7 +52,7 @@ macro_rules! user_columns {
     () => {
         "u.id, u.tenant_id, u.first_name, u.last_name, u.email, u.state, u.number_id, n.e164, \
          u.extension, u.mobile, u.contract_number, u.app_email, u.app_login, u.app_invitations, \
-         u.trunk_id, u.options, n.label_first AS number_label_first, \
+         u.trunk_id, u.options, u.fax_number_id, n.label_first AS number_label_first, \
          n.label_last AS number_label_last"
     };
 }
@@ -61,6 +65,13 @@ pub(super) const SELECT: &str = concat!(
     " FROM users u LEFT JOIN numbers n ON n.id = u.number_id"
 );
 
+/// What a new user's rule looks at inside the write: their number's use, their extension's,
+/// and the MyRoom facts and e-fax number their licences need.
+pub type UserClaim = (
+    (Option<NumberUse>, Option<ExtensionUse>),
+    super::LicenceFacts,
+);
+
 fn extension_taken(extension: Option<&str>) -> String {
     match extension {
         Some(ext) => format!(
@@ -71,16 +82,16 @@ fn extension_taken(extension: Option<&str>) -> String {
 }
 
 impl Store {
-    /// Creates a user, once `rule` holds for the use of their number (if any) as the write
+    /// Creates a user, once `rule` holds for what they claim ([`UserClaim`]) as the write
     /// reads it.
     pub async fn user_create(
         &self,
         user: &NewUser,
-        rule: impl FnOnce(&Option<NumberUse>) -> Result<()> + Send,
+        rule: impl FnOnce(&UserClaim) -> Result<()> + Send,
     ) -> Result<User> {
         let mut tx = self.begin_write().await?;
-        tx.checked::<Option<NumberUse>>(user.tenant_id, user.number_id, rule)
-            .await?;
+        let key = ((user.number_id, user.extension.clone()), user.fax);
+        tx.checked::<UserClaim>(user.tenant_id, key, rule).await?;
         let id: i64 = sqlx::query_scalar(
             "INSERT INTO users (tenant_id, first_name, last_name, email, state, number_id, \
              extension, created_at, mobile, contract_number, trunk_id) \
@@ -100,7 +111,8 @@ impl Store {
         .fetch_one(tx.conn())
         .await
         .map_err(|e| unique_or_store(e, || extension_taken(user.extension.as_deref())))?;
-        super::licences::assign_licences(&mut tx, user.tenant_id, UserId(id), &user.licences)
+        let licences = &user.licences;
+        super::licences::assign_licences(&mut tx, user.tenant_id, UserId(id), licences, user.fax)
             .await?;
         tx.commit(user.tenant_id, AuditEntity::User, id, AuditAction::Create)
             .await?;
@@ -108,34 +120,36 @@ impl Store {
     }
 
     /// Applies `patch` in one statement, so a concurrent update of other fields is not lost,
-    /// once `rule` holds for the user as the write reads them.
+    /// once `rule` holds for the user and the extension the patch gives them (if any) as the
+    /// write reads them.
     pub async fn user_update(
         &self,
         tenant: TenantId,
         id: UserId,
         patch: &UserPatch,
-        rule: impl FnOnce(&User) -> Result<()> + Send,
+        rule: impl FnOnce(&(User, Option<ExtensionUse>)) -> Result<()> + Send,
     ) -> Result<User> {
-        self.user_patch(tenant, id, patch, id, rule).await
+        let key = (id, patch.extension.clone().flatten());
+        self.user_patch(tenant, id, patch, key, rule).await
     }
 
     /// Gives user `id` the `number` (and `extension`, when given), once `rule` holds for the
-    /// number's use and the user as the write reads them: two admins giving one number to two
-    /// users, or two numbers to one user, cannot both pass it.
+    /// number's use, the user and the extension as the write reads them: two admins giving one
+    /// number to two users, or two numbers to one user, cannot both pass it.
     pub async fn user_assign_number(
         &self,
         tenant: TenantId,
         id: UserId,
         number: NumberId,
         extension: Option<String>,
-        rule: impl FnOnce(&(NumberUse, User)) -> Result<()> + Send,
+        rule: impl FnOnce(&((NumberUse, User), Option<ExtensionUse>)) -> Result<()> + Send,
     ) -> Result<User> {
         let patch = UserPatch {
             number_id: Some(Some(number)),
-            extension: extension.map(Some),
+            extension: extension.clone().map(Some),
             ..Default::default()
         };
-        self.user_patch(tenant, id, &patch, (number, id), rule)
+        self.user_patch(tenant, id, &patch, ((number, id), extension), rule)
             .await
     }
 
@@ -464,6 +478,7 @@ pub(super) fn user_from(row: &AnyRow) -> Result<User> {
         app_login: get(row, "app_login")?,
         app_invitations: get(row, "app_invitations")?,
         trunk_id: get(row, "trunk_id")?,
+        fax_number_id: get::<Option<i64>>(row, "fax_number_id")?.map(NumberId),
         number_label: crate::model::join_label(
             get::<Option<String>>(row, "number_label_first")?.as_deref(),
             get::<Option<String>>(row, "number_label_last")?.as_deref(),

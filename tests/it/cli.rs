@@ -649,3 +649,202 @@ async fn reservations_and_moves_between_tenants_through_the_cli() {
     let out = ok(&run(d, &["device", "list", "--tenant", "Acme"]).await);
     assert!(out.contains("001565000d01"), "{out}");
 }
+
+/// Groups and shared resources through the CLI: each rule's error as the API gives it, and the
+/// dial plan.
+#[tokio::test]
+async fn groups_and_shared_resources_through_the_cli() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let setup: &[&[&str]] = &[
+        &["tenant", "add", "Acme"],
+        &[
+            "site",
+            "add",
+            "--tenant",
+            "Acme",
+            "Berlin",
+            "--sip-domain",
+            "sip.example.com",
+        ],
+        &[
+            "number",
+            "add",
+            "--tenant",
+            "Acme",
+            "+4930123456",
+            "--status",
+            "active",
+        ],
+        &[
+            "number",
+            "add",
+            "--tenant",
+            "Acme",
+            "+4930123460",
+            "--status",
+            "active",
+        ],
+        &[
+            "number",
+            "add",
+            "--tenant",
+            "Acme",
+            "+4930123000",
+            "--status",
+            "active",
+            "--main",
+        ],
+        &[
+            "user",
+            "add",
+            "--tenant",
+            "Acme",
+            "--first",
+            "Ada",
+            "--last",
+            "Lovelace",
+            "--number",
+            "+4930123456",
+        ],
+        &["user", "activate", "--tenant", "Acme", "Ada Lovelace"],
+        &[
+            "user", "add", "--tenant", "Acme", "--first", "Grace", "--last", "Hopper",
+        ],
+    ];
+    for args in setup {
+        ok(&run(d, args).await);
+    }
+    let hunt = |agent: &'static str, ext: &'static str| {
+        vec![
+            "hunt-group",
+            "add",
+            "--tenant",
+            "Acme",
+            "Sales",
+            "--agent",
+            agent,
+            "--extension",
+            ext,
+            "--number",
+            "+4930123460",
+            "--forward-to",
+            "main",
+        ]
+    };
+    let e = err(&run(d, &hunt("Grace Hopper", "500")).await);
+    assert!(e.contains("Grace Hopper is pending"), "{e}");
+    let e = err(&run(d, &hunt("Ada Lovelace", "3456")).await);
+    assert!(e.contains("already used by user Ada Lovelace"), "{e}");
+    let out = ok(&run(d, &hunt("Ada Lovelace", "500")).await);
+    assert!(out.contains("hunt-group Sales added"), "{out}");
+    let e = err(&run(
+        d,
+        &[
+            "hunt-group",
+            "set",
+            "--tenant",
+            "Acme",
+            "Sales",
+            "--policy",
+            "weighted",
+            "--agent",
+            "Ada Lovelace=90",
+        ],
+    )
+    .await);
+    assert!(e.contains("sum to 90%"), "{e}");
+    let e = err(&run(
+        d,
+        &[
+            "virtual-user",
+            "add",
+            "--tenant",
+            "Acme",
+            "--first",
+            "Key",
+            "--last",
+            "Supplier",
+            "--number",
+            "+4940123456",
+            "--extension",
+            "1234567",
+        ],
+    )
+    .await);
+    assert!(e.contains("2 to 6 digits"), "{e}");
+    ok(&run(
+        d,
+        &[
+            "virtual-user",
+            "add",
+            "--tenant",
+            "Acme",
+            "--first",
+            "Key",
+            "--last",
+            "Supplier",
+            "--number",
+            "+4940123456",
+            "--extension",
+            "77",
+        ],
+    )
+    .await);
+    let e = err(&run(
+        d,
+        &[
+            "bridge",
+            "add",
+            "--tenant",
+            "Acme",
+            "Sales Bridge",
+            "--number",
+            "+4930123460",
+        ],
+    )
+    .await);
+    assert!(
+        e.contains("is already the number of hunt group Sales"),
+        "{e}"
+    );
+    let e = err(&run(
+        d,
+        &[
+            "call-centre",
+            "add",
+            "--tenant",
+            "Acme",
+            "Support",
+            "--queue-length",
+            "0",
+        ],
+    )
+    .await);
+    assert!(e.contains("queue.length"), "{e}");
+    let plan = ok(&run(d, &["--json", "dialplan", "--tenant", "Acme"]).await);
+    let plan: serde_json::Value = serde_json::from_str(&plan).unwrap();
+    let exts: Vec<&str> = plan["extensions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["extension"].as_str().unwrap())
+        .collect();
+    assert_eq!(exts, ["3456", "500", "77"]);
+    let human = ok(&run(d, &["dialplan", "--tenant", "Acme"]).await);
+    assert!(human.contains("500\thunt group Sales\tgroup"), "{human}");
+    ok(&run(d, &["hunt-group", "remove", "--tenant", "Acme", "Sales"]).await);
+    ok(&run(
+        d,
+        &[
+            "bridge",
+            "add",
+            "--tenant",
+            "Acme",
+            "Sales Bridge",
+            "--number",
+            "+4930123460",
+        ],
+    )
+    .await);
+}

@@ -86,6 +86,7 @@ fn new_user(tenant: autoprov::model::TenantId, first: &str, last: &str) -> NewUs
         contract_number: None,
         trunk_id: None,
         licences: Vec::new(),
+        fax: None,
     }
 }
 
@@ -367,11 +368,11 @@ async fn portal_rules_hold_in_the_database() {
             .await
             .unwrap();
         store
-            .user_licences_set(t.id, ada.id, &[LicenceKind::App], |_| Ok(()))
+            .user_licences_set(t.id, ada.id, &[LicenceKind::App], None, |_| Ok(()))
             .await
             .unwrap();
         let e = store
-            .user_licences_set(t.id, bob.id, &[LicenceKind::App], |_| Ok(()))
+            .user_licences_set(t.id, bob.id, &[LicenceKind::App], None, |_| Ok(()))
             .await
             .unwrap_err();
         assert!(
@@ -1136,6 +1137,164 @@ async fn directory_entries_and_the_directory_revision() {
         assert!(matches!(missing, Err(Error::NotFound { .. })), "{backend}");
         store.close().await;
         other.close().await;
+        db.drop_db().await;
+    }
+}
+
+/// The tables of issue 12 on each backend: the extension plan across kinds, number owners,
+/// groups with ordered members (gone with their user), virtual users, bridges, the shared
+/// directory read, and the audit trail of each.
+#[tokio::test]
+async fn groups_and_shared_resources_in_the_database() {
+    use autoprov::model::{ForwardTo, HuntPolicy, OwnerKind};
+    use autoprov::store::{AuditFilter, NewBridge, NewGroup, NewVirtualUser};
+    for (backend, db) in backends("groups").await {
+        let store = Store::connect(&db.url).await.unwrap();
+        let t = store.tenant_create("Acme").await.unwrap();
+        let s = store.site_create(&site(t.id, "Berlin")).await.unwrap();
+        let mut numbers = Vec::new();
+        for i in 0..3 {
+            let n = NewNumber {
+                tenant_id: t.id,
+                site_id: s.id,
+                e164: format!("+493012346{i}").parse().unwrap(),
+                status: NumberStatus::Active,
+                is_main: false,
+                default_pin: "482913".into(),
+            };
+            numbers.push(store.number_create(&n).await.unwrap());
+        }
+        let ada = NewUser {
+            extension: Some("3456".into()),
+            ..new_user(t.id, "Ada", "Lovelace")
+        };
+        let ada = store.user_create(&ada, |_| Ok(())).await.unwrap();
+        let bob = store
+            .user_create(&new_user(t.id, "Bob", "Example"), |_| Ok(()))
+            .await
+            .unwrap();
+        let group = NewGroup {
+            tenant_id: t.id,
+            kind: OwnerKind::HuntGroup,
+            name: "Sales".into(),
+            number_id: Some(numbers[0].id),
+            extension: Some("500".into()),
+            policy: HuntPolicy::Weighted,
+            skip_after_rings: 4,
+            forward_to: Some(ForwardTo::External {
+                number: "+4940123456".parse().unwrap(),
+            }),
+            voicemail: true,
+            voicemail_email: Some("sales@example.com".into()),
+            queue: None,
+            agents: vec![(bob.id, Some(30)), (ada.id, Some(70))],
+            supervisors: Vec::new(),
+        };
+        let g = store.group_create(&group, |_| Ok(())).await.unwrap();
+        let names: Vec<&str> = g.agents.iter().map(|a| a.name.as_str()).collect();
+        assert_eq!(names, ["Bob Example", "Ada Lovelace"], "{backend}");
+        assert_eq!(g.agents[1].weight, Some(70), "{backend}");
+        assert_eq!(g.forward_to, group.forward_to, "{backend}");
+        // The rule sees what the write claims, read inside it.
+        let e = store
+            .group_create(
+                &NewGroup {
+                    name: "Two".into(),
+                    ..group.clone()
+                },
+                |claim| {
+                    let owner = claim.extension.as_ref().and_then(|e| e.owner.clone());
+                    assert_eq!(owner.map(|o| o.name), Some("Sales".into()));
+                    assert!(claim.number.as_ref().unwrap().owner.is_some());
+                    assert_eq!(claim.members.len(), 2);
+                    Err(Error::Conflict("refused".into()))
+                },
+            )
+            .await
+            .unwrap_err();
+        assert!(matches!(e, Error::Conflict(_)), "{backend}: {e}");
+        let v = NewVirtualUser {
+            tenant_id: t.id,
+            first_name: FirstName::parse("Key").unwrap(),
+            last_name: LastName::parse("Supplier").unwrap(),
+            external: "+4940123456".parse().unwrap(),
+            extension: "77".into(),
+        };
+        let v = store.virtual_user_create(&v, |_| Ok(())).await.unwrap();
+        let b = NewBridge {
+            tenant_id: t.id,
+            name: "Sales Bridge".into(),
+            number_id: numbers[1].id,
+            extension: None,
+        };
+        store.bridge_create(&b, |_| Ok(())).await.unwrap();
+        // One plan across kinds, by extension; number owners; available numbers.
+        let plan: Vec<(String, OwnerKind)> =
+            (store.extension_plan(t.id).await.unwrap().into_iter())
+                .map(|(e, o)| (e, o.kind))
+                .collect();
+        assert_eq!(
+            plan,
+            [
+                ("3456".to_owned(), OwnerKind::User),
+                ("500".to_owned(), OwnerKind::HuntGroup),
+                ("77".to_owned(), OwnerKind::VirtualUser)
+            ],
+            "{backend}"
+        );
+        let owner = store.extension_owner(t.id, "77").await.unwrap().unwrap();
+        assert_eq!((owner.id, owner.name.as_str()), (v.id, "Key Supplier"));
+        let owners = store.number_owners(t.id).await.unwrap();
+        assert_eq!(owners.len(), 2, "{backend}");
+        let free = store.available_numbers(t.id).await.unwrap();
+        assert_eq!(
+            free.iter().map(|n| n.id).collect::<Vec<_>>(),
+            [numbers[2].id]
+        );
+        let shared = store.shared_directory(t.id).await.unwrap();
+        let listed: Vec<(&str, Option<&str>)> = shared
+            .iter()
+            .map(|e| (e.name.as_str(), e.extension.as_deref()))
+            .collect();
+        assert_eq!(
+            listed,
+            [
+                ("Key Supplier", Some("77")),
+                ("Sales", Some("500")),
+                ("Sales Bridge", None)
+            ],
+            "{backend}"
+        );
+        // A member goes with their user; the group's memberships are read back in order.
+        assert_eq!(store.memberships(t.id, ada.id).await.unwrap().len(), 1);
+        store
+            .user_set_state(t.id, ada.id, UserState::Active, |_| Ok(()))
+            .await
+            .unwrap();
+        store
+            .user_delete(t.id, ada.id, "111111", |_| Ok(()))
+            .await
+            .unwrap();
+        let g = store
+            .group_by_key(t.id, OwnerKind::HuntGroup, "Sales")
+            .await
+            .unwrap();
+        assert_eq!(g.agents.len(), 1, "{backend}");
+        assert!(store.extension_owner(t.id, "3456").await.unwrap().is_none());
+        store
+            .group_delete(t.id, OwnerKind::HuntGroup, g.id)
+            .await
+            .unwrap();
+        assert_eq!(store.available_numbers(t.id).await.unwrap().len(), 2);
+        let filter = AuditFilter {
+            entity: Some("hunt-group".into()),
+            limit: 10,
+            ..Default::default()
+        };
+        let (trail, _) = store.audit(Some(t.id), &filter).await.unwrap();
+        let actions: Vec<&str> = trail.iter().map(|e| e.action.as_str()).collect();
+        assert_eq!(actions, ["delete", "create"], "{backend}");
+        assert_eq!(trail[1].after.as_ref().unwrap()["name"], "Sales");
         db.drop_db().await;
     }
 }

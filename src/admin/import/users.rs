@@ -125,6 +125,7 @@ impl Kind for Users {
                 contract_number,
                 trunk_id: None,
                 licences,
+                fax: None,
             },
             number,
             trunk: row.get("trunk").map(str::to_owned),

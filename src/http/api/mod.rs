@@ -15,11 +15,13 @@ mod blf;
 mod devices;
 mod directory;
 mod doc;
+mod groups;
 mod imports;
 mod licences;
 mod numbers;
 mod reservations;
 mod scope;
+mod shared;
 mod sites;
 mod tenants;
 mod users;
@@ -58,6 +60,8 @@ fn api() -> (Router<App>, utoipa::openapi::OpenApi) {
     let router = licences::routes(router);
     let router = directory::routes(router);
     let router = imports::routes(router);
+    let router = groups::routes(router);
+    let router = shared::routes(router);
     let (router, mut openapi) = audit::routes(router).split_for_parts();
     doc::complete(&mut openapi);
     (router, openapi)

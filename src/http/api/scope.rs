@@ -12,7 +12,7 @@ use axum::http::request::Parts;
 use super::{ApiError, Caller};
 use crate::app::App;
 use crate::error::Error;
-use crate::model::{Number, Role, Tenant, User, UserId};
+use crate::model::{Bridge, CallGroup, Number, OwnerKind, Role, Tenant, User, UserId, VirtualUser};
 
 /// A set of roles a route admits.
 pub(super) trait Roles {
@@ -77,7 +77,8 @@ impl Admits<Number> for AdminsOrHolder {
 type Segments = HashMap<String, String>;
 
 /// What a route's path names in the tenant besides the tenant, found before the role is
-/// checked (so a missing one is a 404 for every role): nothing, the `{user}` or the `{number}`.
+/// checked (so a missing one is a 404 for every role): nothing, the `{user}`, the `{number}`,
+/// the `{group}`, `{virtual_user}` or `{bridge}`.
 pub(super) trait Named: Sized {
     fn find(
         caller: &Caller,
@@ -103,6 +104,48 @@ impl Named for Number {
         Ok(caller
             .admin
             .number(tenant.id, segment(path, "number")?)
+            .await?)
+    }
+}
+
+/// Which kind of group a route's `{group}` is.
+pub(super) trait GroupKind: Send {
+    const KIND: OwnerKind;
+}
+/// Hunt groups' routes.
+pub(super) struct Hunt;
+/// Call centres' routes.
+pub(super) struct Centre;
+impl GroupKind for Hunt {
+    const KIND: OwnerKind = OwnerKind::HuntGroup;
+}
+impl GroupKind for Centre {
+    const KIND: OwnerKind = OwnerKind::CallCentre;
+}
+
+/// The hunt group or call centre (`K`) the `{group}` names, by id or name.
+pub(super) struct Group<K>(pub CallGroup, PhantomData<fn() -> K>);
+
+impl<K: GroupKind> Named for Group<K> {
+    async fn find(caller: &Caller, tenant: &Tenant, path: &Segments) -> Result<Self, ApiError> {
+        let key = segment(path, "group")?;
+        let group = caller.admin.group(tenant.id, K::KIND, key).await?;
+        Ok(Group(group, PhantomData))
+    }
+}
+
+impl Named for VirtualUser {
+    async fn find(caller: &Caller, tenant: &Tenant, path: &Segments) -> Result<Self, ApiError> {
+        let key = segment(path, "virtual_user")?;
+        Ok(caller.admin.virtual_user(tenant.id, key).await?)
+    }
+}
+
+impl Named for Bridge {
+    async fn find(caller: &Caller, tenant: &Tenant, path: &Segments) -> Result<Self, ApiError> {
+        Ok(caller
+            .admin
+            .bridge(tenant.id, segment(path, "bridge")?)
             .await?)
     }
 }

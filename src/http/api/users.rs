@@ -228,8 +228,12 @@ async fn users_licences_get(
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 struct Licences {
-    /// Exactly the licences the user should hold: `app`, `conference-room`, `e-fax`.
+    /// Exactly the licences the user should hold: `app`, `conference-room` (MyRoom: needs a
+    /// Collaborate bridge), `e-fax`.
     licences: Vec<String>,
+    /// With e-fax: the fax number (E.164) from the available numbers; default the user's, else
+    /// the first available.
+    fax_number: Option<String>,
 }
 
 /// Sets the licences the user holds; new ones come from the tenant's pools (409 when empty).
@@ -247,7 +251,7 @@ async fn users_licences_set(
     Ok(Json(
         caller
             .admin
-            .user_licences_set(tenant.id, &user, &body.licences)
+            .user_licences_set(tenant.id, &user, &body.licences, body.fax_number.as_deref())
             .await?,
     ))
 }

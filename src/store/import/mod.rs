@@ -89,6 +89,9 @@ impl Import<'_> {
                     number,
                     holder: None,
                     handset: None,
+                    // Not read here yet (the import and groups branches met in this merge):
+                    // a number a group, bridge or e-fax owns is not seen by the import's rules.
+                    owner: None,
                 },
             );
         }

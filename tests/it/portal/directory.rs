@@ -396,3 +396,22 @@ async fn an_export_imports_again_as_it_was() {
     );
     assert_eq!(p.export().await, csv);
 }
+
+#[tokio::test]
+async fn a_virtual_user_reaches_the_phones_directory_by_its_extension() {
+    let p = Portal::new().await;
+    let before = p.directory_file().await;
+    p.post(
+        Admin,
+        "virtual-users",
+        json!({ "first_name": "Mobile", "last_name": "Max", "number": "+491701234567", "extension": "61" }),
+    )
+    .await
+    .is(201);
+    let file = p.directory_file().await;
+    assert_ne!(file, before);
+    assert!(
+        file.contains("<Name>Mobile Max</Name>\n    <Telephone>61</Telephone>\n    <Telephone>+491701234567</Telephone>"),
+        "{file}"
+    );
+}

@@ -7,6 +7,7 @@ mod audit;
 mod bodies;
 mod directory;
 mod features;
+mod groups;
 mod handsets;
 mod numbers;
 mod pins;

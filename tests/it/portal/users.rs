@@ -212,6 +212,10 @@ async fn options_keep_what_they_depend_on() {
     p.put(Operator, "licences/conference-room", json!({ "total": 1 }))
         .await
         .is(200);
+    // MyRoom dials in through a Collaborate bridge.
+    p.numbers(&[("+4930123461", "active")]).await;
+    let bridge = json!({ "name": "Bridge", "number": "+4930123461" });
+    p.post(Admin, "bridges", bridge).await.is(201);
     let licences = format!("{ada}/licences");
     p.put(Admin, &licences, json!({ "licences": ["conference-room"] }))
         .await
