@@ -23,6 +23,21 @@ impl fmt::Display for FieldError {
     }
 }
 
+/// One problem of an import file: the line it is on (1 is the header), the column (or `file`),
+/// and what is wrong.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, utoipa::ToSchema)]
+pub struct RowError {
+    pub line: u64,
+    pub field: String,
+    pub message: String,
+}
+
+impl fmt::Display for RowError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "line {}, {}: {}", self.line, self.field, self.message)
+    }
+}
+
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
     /// Input that breaks a rule; the message names the field and shows what was given.
@@ -59,6 +74,10 @@ pub enum Error {
         #[source]
         source: Option<Cause>,
     },
+    /// An import file with bad rows (or a bad header): every one, in file order; nothing was
+    /// written.
+    #[error("{}", rows_text(.0))]
+    Rows(Vec<RowError>),
     /// Writing a CSV export failed.
     #[error("writing CSV: {0}")]
     Csv(#[source] Cause),
@@ -108,6 +127,20 @@ impl Error {
     pub fn json(what: &'static str) -> impl FnOnce(serde_json::Error) -> Self {
         move |source| Error::Json { what, source }
     }
+}
+
+/// The problems of an import file, one a line.
+fn rows_text(rows: &[RowError]) -> String {
+    let mut text = format!(
+        "the file has {} error{}; nothing was imported",
+        rows.len(),
+        if rows.len() == 1 { "" } else { "s" }
+    );
+    for row in rows {
+        text.push('\n');
+        text.push_str(&row.to_string());
+    }
+    text
 }
 
 /// `context: cause`, or either alone.

@@ -46,14 +46,14 @@ impl Admin {
     /// names no tenant: nobody learns from it where a MAC is.
     pub async fn device_add(&self, tenant: TenantId, input: &DeviceInput) -> Result<Device> {
         let mac: Mac = input.mac.parse()?;
-        let (family, model) = self.known_model(&input.model)?;
+        let (family, model) = self.model_of(&input.model)?;
         let site = self.site(tenant, input.site.as_deref()).await?;
         let mut new = NewDevice {
             tenant_id: tenant,
             site_id: site.id,
             mac,
-            family: self.catalog.family(family).manifest.family.clone(),
-            model: model.name.clone(),
+            family,
+            model,
             phone_id: phone_id(),
             admin_password: Secret::generate(),
             first_contact_until: Some(now() + i64::from(site.first_contact_hours) * 3600),
@@ -294,7 +294,7 @@ pub(super) fn mac_unavailable(mac: Mac) -> Error {
 
 /// A Phone ID: six characters a phone can show and a person can read out without confusing
 /// 0/O, 1/I/L, 2/Z, 5/S or 8/B.
-fn phone_id() -> String {
+pub(super) fn phone_id() -> String {
     const ALPHABET: &[u8] = b"ACDEFGHJKMNPQRTUVWXY34679";
     let mut rng = rand::rng();
     (0..6)
@@ -302,6 +302,6 @@ fn phone_id() -> String {
         .collect()
 }
 
-fn now() -> i64 {
+pub(super) fn now() -> i64 {
     jiff::Timestamp::now().as_second()
 }

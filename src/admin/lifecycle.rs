@@ -153,6 +153,13 @@ impl Admin {
         })
     }
 
+    /// The family's and the model's names for `input` (see `known_model` for the error).
+    pub(super) fn model_of(&self, input: &str) -> Result<(String, String)> {
+        let (family, model) = self.known_model(input)?;
+        let family = self.catalog.family(family).manifest.family.clone();
+        Ok((family, model.name.clone()))
+    }
+
     /// The catalogue's models, of one family when given (by family name), by family and name.
     pub fn models(&self, family: Option<&str>) -> Result<Vec<ModelInfo>> {
         let families = self.catalog.families();

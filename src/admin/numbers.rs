@@ -368,12 +368,7 @@ impl Admin {
     ) -> Result<LoginDetails> {
         line_change(&self.store.number_use(tenant, number.id).await?)?;
         let device = self.handset(tenant, &target.handset).await?;
-        if device.site_id != number.site_id {
-            return Err(Error::Conflict(format!(
-                "{} is at another site than handset {}: log numbers in to handsets at their own site",
-                number.e164, device.phone_id
-            )));
-        }
+        same_site(number, device.site_id, &device.phone_id)?;
         let record = self.store.device_record(device.id).await?;
         if record.lines.iter().any(|l| l.number_id == number.id) {
             return Err(Error::Conflict(format!(
@@ -391,12 +386,7 @@ impl Admin {
         }
         let accounts = self.accounts(&device.family, &device.model);
         let next = record.lines.iter().map(|l| l.position).max().unwrap_or(0) + 1;
-        if next > accounts {
-            return Err(Error::Conflict(format!(
-                "all {accounts} accounts of this {} are in use",
-                device.model
-            )));
-        }
+        account_free(next, accounts, &device.model)?;
         let sip_user = number.e164.digits().to_owned();
         let password = Secret::generate();
         let position = self
@@ -545,7 +535,7 @@ impl Admin {
     }
 
     /// How many accounts a model has (the family's default for an unknown model).
-    fn accounts(&self, family: &str, model: &str) -> u16 {
+    pub(super) fn accounts(&self, family: &str, model: &str) -> u16 {
         self.catalog
             .family_by_name(family)
             .map(|f| self.catalog.family(f))
@@ -595,7 +585,7 @@ pub fn login_details_csv(rows: &[UserLogin]) -> Result<String> {
 
 /// A name as a CSV cell that a spreadsheet will not run as a formula: a leading `=`, `+`, `-`,
 /// `@`, tab or carriage return gets a `'` before it.
-fn spreadsheet_safe(text: &str) -> String {
+pub(super) fn spreadsheet_safe(text: &str) -> String {
     if text.starts_with(['=', '+', '-', '@', '\t', '\r']) {
         format!("'{text}")
     } else {
@@ -666,7 +656,28 @@ fn assignable(number: &NumberUse, user: &User) -> Result<()> {
 
 /// Whether a number's line may be logged in or out: an actionable number whose user, if any,
 /// is not pending.
-fn line_change(number: &NumberUse) -> Result<()> {
+/// A number logs in to handsets at its own site.
+pub(super) fn same_site(number: &Number, site: SiteId, phone_id: &str) -> Result<()> {
+    if number.site_id != site {
+        return Err(Error::Conflict(format!(
+            "{} is at another site than handset {phone_id}: log numbers in to handsets at their own site",
+            number.e164
+        )));
+    }
+    Ok(())
+}
+
+/// Slot `next` of a handset with `accounts` accounts.
+pub(super) fn account_free(next: u16, accounts: u16, model: &str) -> Result<()> {
+    if next > accounts {
+        return Err(Error::Conflict(format!(
+            "all {accounts} accounts of this {model} are in use"
+        )));
+    }
+    Ok(())
+}
+
+pub(super) fn line_change(number: &NumberUse) -> Result<()> {
     Admin::actionable(&number.number)?;
     match &number.holder {
         Some(user) => pending_config_locked(&user.display_name(), user.state),

@@ -169,19 +169,11 @@ impl Admin {
 
     /// Allocates a number to a tenant's site. A site has at most one main number.
     pub async fn number_add(&self, tenant: TenantId, input: &NumberInput) -> Result<Number> {
-        let e164: E164 = input.number.parse()?;
-        // A tenant's numbers are shown to callers: TKG §66k applies to them too.
-        e164.check_tkg_66k("number")?;
-        let status: NumberStatus = match &input.status {
-            Some(s) => s.parse()?,
-            None => NumberStatus::Reserved,
-        };
+        let e164 = tenant_number(&input.number)?;
+        let status = number_status(input.status.as_deref())?;
         let site = self.site(tenant, input.site.as_deref()).await?;
         if input.main && self.store.site_has_main_number(site.id).await? {
-            return Err(Error::Conflict(format!(
-                "site {:?} already has a main number",
-                site.name
-            )));
+            return Err(main_number_taken(&site.name));
         }
         self.store
             .number_create(&NewNumber {
@@ -194,6 +186,24 @@ impl Admin {
             })
             .await
     }
+}
+
+/// A number to allocate to a tenant.
+pub(super) fn tenant_number(text: &str) -> Result<E164> {
+    let e164: E164 = text.parse()?;
+    // A tenant's numbers are shown to callers: TKG §66k applies to them too.
+    e164.check_tkg_66k("number")?;
+    Ok(e164)
+}
+
+/// A new number's status; `reserved` unless given.
+pub(super) fn number_status(text: Option<&str>) -> Result<NumberStatus> {
+    text.map_or(Ok(NumberStatus::Reserved), str::parse)
+}
+
+/// A site has one main number.
+pub(super) fn main_number_taken(site: &str) -> Error {
+    Error::Conflict(format!("site {site:?} already has a main number"))
 }
 
 /// `10.1.0.0/16`, `2001:db8::/48`, or a single address (a /32 or /128).

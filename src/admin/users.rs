@@ -127,7 +127,7 @@ fn change<T>(
     }
 }
 
-fn parse_mobile(v: &str) -> Result<E164> {
+pub(super) fn parse_mobile(v: &str) -> Result<E164> {
     let n: E164 = v
         .parse()
         .map_err(|_| Error::invalid("mobile", format!("{v:?} is not an E.164 number")))?;
@@ -135,7 +135,7 @@ fn parse_mobile(v: &str) -> Result<E164> {
     Ok(n)
 }
 
-fn parse_contract(v: &str) -> Result<String> {
+pub(super) fn parse_contract(v: &str) -> Result<String> {
     let ok = (1..=32).contains(&v.len())
         && v.bytes()
             .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'/');
@@ -649,7 +649,7 @@ fn refuse_unless(user: &User, ok: bool, why: &str) -> Result<()> {
 
 /// A number a new user may be given: active, not the site's main number, and not someone
 /// else's already.
-fn new_users_number(fresh: &NumberUse) -> Result<()> {
+pub(super) fn new_users_number(fresh: &NumberUse) -> Result<()> {
     let number = &fresh.number;
     let e164 = &number.e164;
     if number.status != NumberStatus::Active {

@@ -13,7 +13,9 @@ mod blf;
 mod certs;
 mod device;
 mod dhcp;
+mod directory;
 mod group;
+mod import;
 mod licence;
 mod number;
 mod pickpark;
@@ -111,6 +113,13 @@ enum Command {
     /// Group night forwarding of a tenant or site
     #[command(subcommand)]
     NightService(schedule::NightCmd),
+    /// The phone directory's own entries (people and companies with a number)
+    #[command(subcommand)]
+    Directory(directory::DirectoryCmd),
+    /// Import a CSV file of devices, users or numbers: every row or none
+    Import(import::ImportArgs),
+    /// Export a tenant's devices, users or numbers as CSV (what `import` takes)
+    Export(import::ExportArgs),
     /// Hunt groups: calls to one number shared by agents
     #[command(subcommand)]
     HuntGroup(group::GroupCmd),
@@ -287,6 +296,15 @@ async fn execute(cli: Cli, settings: Settings) -> anyhow::Result<()> {
             })
             .await
         }
+        Command::Import(args) => {
+            session(settings, async |s| {
+                import::import(&s.admin, &out, args).await
+            })
+            .await
+        }
+        Command::Export(args) => {
+            session(settings, async |s| import::export(&s.admin, args).await).await
+        }
         Command::Audit(args) => {
             session(settings, async |s| audit::run(&s.admin, &out, args).await).await
         }
@@ -318,6 +336,12 @@ async fn execute(cli: Cli, settings: Settings) -> anyhow::Result<()> {
         Command::NightService(cmd) => {
             session(settings, async |s| {
                 schedule::run_night(&s.admin, &out, cmd).await
+            })
+            .await
+        }
+        Command::Directory(cmd) => {
+            session(settings, async |s| {
+                directory::run(&s.admin, &out, cmd).await
             })
             .await
         }

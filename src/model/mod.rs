@@ -1,6 +1,7 @@
 //! Domain types and their validation. Parsing happens here, once, at the edge; nothing in this
 //! module does IO.
 
+mod directory;
 mod e164;
 mod features;
 mod groups;
@@ -16,6 +17,7 @@ mod timezone;
 use std::fmt;
 use std::str::FromStr;
 
+pub use directory::{parse_dial_number, DirectoryEntry, DirectoryEntryId, PhoneDirectory};
 pub use e164::E164;
 pub use features::{merge_settings, NumberFeatures, PbxOptions};
 pub use groups::{Bridge, CallGroup, ExtensionOwner, ForwardTo, Member, Queue, VirtualUser};
@@ -244,6 +246,7 @@ text_enum!(
         LicencePool = "licence-pool",
         Trunk = "trunk",
         BlfGrant = "blf-grant",
+        DirectoryEntry = "directory-entry",
         HuntGroup = "hunt-group",
         CallCentre = "call-centre",
         VirtualUser = "virtual-user",
@@ -272,6 +275,7 @@ text_enum!(
         Arm = "arm",
         Rotate = "rotate",
         Login = "login",
+        Import = "import",
         Logout = "logout",
         NewLoginDetails = "new-login-details",
         Label = "label",

@@ -205,9 +205,6 @@ pub struct DeviceRecord {
     pub lines: Vec<DeviceLine>,
     /// The monitor list (BLF keys) of the user on the first line, in key order.
     pub monitors: Vec<User>,
-    /// The tenant's users with a number, for the phone's directory: shared by every device of
-    /// the tenant (the provisioner caches it per tenant revision; the store leaves it empty).
-    pub directory: std::sync::Arc<Vec<User>>,
     /// The first line's user's speed dials: (label, what to dial).
     pub speed_dials: Vec<(String, String)>,
     /// The first line's user's pickup group (a group-pickup key where the family has one).

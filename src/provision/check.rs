@@ -9,12 +9,14 @@ use std::sync::Arc;
 
 use quick_xml::events::Event;
 
-use super::context::FileContext;
+use super::context::{FileContext, SharedDirectory};
 use super::ProvisionSettings;
 use crate::error::{Error, Result};
 use crate::model::{
-    Device, DeviceAccess, DeviceId, DeviceLine, DeviceRecord, FirstName, LastName, Mac, NumberId,
+    Bridge, CallGroup, Device, DeviceAccess, DeviceId, DeviceLine, DeviceRecord, DirectoryEntry,
+    DirectoryEntryId, FirstName, HuntPolicy, LastName, Mac, NumberId, OwnerKind, PhoneDirectory,
     Secret, SipSettings, Site, SiteId, Tenant, TenantId, Transport, User, UserId, UserState,
+    VirtualUser,
 };
 use crate::render::{Catalog, Format};
 
@@ -80,26 +82,6 @@ pub fn sample_record(model: &str, family: &str) -> Result<DeviceRecord> {
                 )
             })
             .collect::<Result<_>>()?,
-        directory: std::sync::Arc::new(
-            std::iter::once(Ok(user.clone()))
-                .chain(
-                    ["Bob", "Carol", "Dan", "Eve"]
-                        .iter()
-                        .zip(1i64..)
-                        .map(|(name, i)| {
-                            // Eve has a number but no extension.
-                            let extension = (i < 4).then(|| format!("34{}", 56 + i));
-                            colleague(
-                                &user,
-                                20 + i,
-                                name,
-                                extension,
-                                &format!("+49301234{}", 56 + i),
-                            )
-                        }),
-                )
-                .collect::<Result<_>>()?,
-        ),
         speed_dials: vec![("Reception".into(), "+4930999".into())],
         pickup_group: Some(crate::model::PickupGroup {
             id: 1,
@@ -113,6 +95,104 @@ pub fn sample_record(model: &str, family: &str) -> Result<DeviceRecord> {
             slots: vec!["800".into(), "801".into()],
         }],
     })
+}
+
+/// The sample's directory: the device's user and four colleagues (Eve with a number but no
+/// extension), a virtual user, a hunt group, a call centre with only an extension, a bridge,
+/// a tenant-wide company entry with XML's special characters, an entry of the
+/// device's site with a short number, and one of another site that its phones do not show.
+pub fn sample_directory(record: &DeviceRecord) -> Result<SharedDirectory> {
+    let user = record
+        .lines
+        .iter()
+        .find_map(|l| l.user.clone())
+        .ok_or_else(|| Error::invalid("sample", "the sample device has no user"))?;
+    let users = std::iter::once(Ok(user.clone()))
+        .chain(
+            ["Bob", "Carol", "Dan", "Eve"]
+                .iter()
+                .zip(1i64..)
+                .map(|(name, i)| {
+                    let extension = (i < 4).then(|| format!("34{}", 56 + i));
+                    colleague(
+                        &user,
+                        20 + i,
+                        name,
+                        extension,
+                        &format!("+49301234{}", 56 + i),
+                    )
+                }),
+        )
+        .collect::<Result<_>>()?;
+    let entry = |id: i64, site: Option<SiteId>, name: &str, number: &str| DirectoryEntry {
+        id: DirectoryEntryId(id),
+        tenant_id: record.tenant.id,
+        site_id: site,
+        first_name: None,
+        last_name: None,
+        company: Some(name.into()),
+        name: name.into(),
+        number: number.into(),
+    };
+    let entries = vec![
+        entry(1, None, "Pizza \"Roma\" <&> Ltd", "+4930555111"),
+        entry(2, Some(record.site.id), "Front desk", "100"),
+        entry(
+            3,
+            Some(SiteId(record.site.id.0 + 1)),
+            "Elsewhere",
+            "+4930555999",
+        ),
+    ];
+    let tenant = record.tenant.id;
+    let group = |id: i64, kind, name: &str, number: Option<&str>, extension: &str| CallGroup {
+        id,
+        tenant_id: tenant,
+        kind,
+        name: name.into(),
+        number_id: None,
+        number: number.and_then(|n| n.parse().ok()),
+        extension: Some(extension.into()),
+        policy: HuntPolicy::Circular,
+        skip_after_rings: 4,
+        forward_to: None,
+        voicemail: false,
+        voicemail_email: None,
+        queue: None,
+        agents: Vec::new(),
+        supervisors: Vec::new(),
+    };
+    let directory = PhoneDirectory {
+        users,
+        virtual_users: vec![VirtualUser {
+            id: 1,
+            tenant_id: tenant,
+            first_name: FirstName::parse("Mobile")?,
+            last_name: LastName::parse("Max & <Co>")?,
+            external: "+491701234567".parse()?,
+            extension: "61".into(),
+        }],
+        groups: vec![
+            group(
+                1,
+                OwnerKind::HuntGroup,
+                "Sales \"A\" & <B>",
+                Some("+4930123499"),
+                "500",
+            ),
+            group(2, OwnerKind::CallCentre, "Support", None, "510"),
+        ],
+        bridges: vec![Bridge {
+            id: 1,
+            tenant_id: tenant,
+            name: "Finance Team Collaborate Bridge".into(),
+            number_id: NumberId(99),
+            number: "+4930123498".parse()?,
+            extension: None,
+        }],
+        entries,
+    };
+    Ok(SharedDirectory::build(&directory, record.site.id))
 }
 
 /// A line of the sample device.
@@ -208,7 +288,9 @@ pub fn check(catalog: &Catalog, settings: &ProvisionSettings) -> Vec<Problem> {
                 continue;
             }
         };
-        let device = match FileContext::for_device(family, &record, settings) {
+        let device = match sample_directory(&record)
+            .and_then(|directory| FileContext::for_device(family, &record, &directory, settings))
+        {
             Ok(c) => c,
             Err(e) => {
                 problems.push(problem(&manifest.family, "context", e.to_string()));

@@ -6,8 +6,8 @@ use serde::Serialize;
 
 use super::ProvisionSettings;
 use crate::error::Result;
-use crate::model::{DeviceRecord, Secret, TimeZoneFacts};
-use crate::render::Family;
+use crate::model::{DeviceRecord, PhoneDirectory, Secret, SiteId, TimeZoneFacts};
+use crate::render::{Family, Value};
 
 #[derive(Debug, Serialize)]
 pub struct FileContext {
@@ -25,8 +25,12 @@ pub struct FileContext {
     /// Programmable keys after the lines: BLF keys for the first line's user's monitor list, then
     /// that user's speed dials, then their park groups' slots, then group pickup.
     pub keys: Vec<KeyView>,
-    /// The tenant's people with a number, for directory files.
-    pub directory: Vec<DirectoryEntry>,
+    /// What the phone's directory shows (see [`DirectoryItem`]), in group order: built once
+    /// per tenant, site and directory revision and shared by every render (a clone copies no
+    /// data); empty in files that do not use it.
+    pub directory: Value,
+    /// The directory's groups in order, each `{id, name}`, for families that group entries.
+    pub directory_groups: Value,
     /// The firmware the catalogue names for the device's model, if any.
     pub firmware: Option<FirmwareView>,
     pub provisioning: ProvisioningView,
@@ -131,11 +135,138 @@ pub struct FirmwareView {
     pub version: String,
 }
 
+/// One name in a phone's directory and how to dial it.
 #[derive(Debug, Serialize)]
-pub struct DirectoryEntry {
+pub struct DirectoryItem {
     pub name: String,
+    /// The full number: E.164, or (for a directory entry with a short number) its digits.
     pub number: String,
+    /// The extension, where the name is internal: dial this rather than the number.
     pub extension: Option<String>,
+    /// `user`, `virtual_user`, `hunt_group`, `call_centre`, `bridge` or `entry` (a directory
+    /// entry).
+    pub kind: &'static str,
+    /// The group's id (1-based, see `directory_groups`) and its name.
+    pub group_id: u16,
+    pub group: &'static str,
+}
+
+/// A directory group: what a family that groups entries shows.
+#[derive(Debug, Serialize)]
+pub struct DirectoryGroup {
+    pub id: u16,
+    pub name: &'static str,
+}
+
+/// The kinds in the order the directory lists them, each with its group's name.
+const GROUPS: [(&str, &str); 6] = [
+    ("user", "People"),
+    ("virtual_user", "People"),
+    ("hunt_group", "Groups"),
+    ("call_centre", "Groups"),
+    ("bridge", "Conference bridges"),
+    ("entry", "Directory"),
+];
+
+/// The groups' names, in order (a group's id is its place here, from 1).
+const GROUP_NAMES: [&str; 4] = ["People", "Groups", "Conference bridges", "Directory"];
+
+/// An item of `kind`: `number` is dialled from outside, `extension` inside; a name with only
+/// an extension gets it as its number (and no extension), so no file shows it twice.
+fn item(
+    kind: &'static str,
+    name: String,
+    number: Option<String>,
+    extension: Option<String>,
+) -> Option<DirectoryItem> {
+    let group = GROUPS
+        .iter()
+        .find(|(k, _)| *k == kind)
+        .map_or("Directory", |(_, g)| g);
+    let group_id = GROUP_NAMES.iter().position(|g| *g == group).unwrap_or(0) as u16 + 1;
+    let (number, extension) = match (number, extension) {
+        (Some(n), e) => (n, e),
+        (None, Some(e)) => (e, None),
+        (None, None) => return None,
+    };
+    Some(DirectoryItem {
+        name,
+        number,
+        extension,
+        kind,
+        group_id,
+        group,
+    })
+}
+
+/// A phone's directory as templates see it, shared by the renders of every device of a site.
+#[derive(Clone, Debug)]
+pub struct SharedDirectory {
+    pub items: Value,
+    pub groups: Value,
+}
+
+impl SharedDirectory {
+    /// The directory of `site`'s phones: the users, then the tenant-wide entries and the site's.
+    pub fn build(directory: &PhoneDirectory, site: SiteId) -> SharedDirectory {
+        let users = directory.users.iter().filter_map(|u| {
+            let number = Some(u.number.as_ref()?.to_string());
+            item("user", u.shown_name(), number, u.extension.clone())
+        });
+        let virtual_users = directory.virtual_users.iter().filter_map(|v| {
+            let number = Some(v.external.to_string());
+            item(
+                "virtual_user",
+                v.display_name(),
+                number,
+                Some(v.extension.clone()),
+            )
+        });
+        let groups = directory.groups.iter().filter_map(|g| {
+            let kind = match g.kind {
+                crate::model::OwnerKind::CallCentre => "call_centre",
+                _ => "hunt_group",
+            };
+            let number = g.number.as_ref().map(|n| n.to_string());
+            item(kind, g.name.clone(), number, g.extension.clone())
+        });
+        let bridges = directory.bridges.iter().filter_map(|b| {
+            let number = Some(b.number.to_string());
+            item("bridge", b.name.clone(), number, b.extension.clone())
+        });
+        let entries = directory
+            .entries
+            .iter()
+            .filter(|e| e.site_id.is_none_or(|s| s == site))
+            .filter_map(|e| item("entry", e.name.clone(), Some(e.number.clone()), None));
+        let mut items: Vec<DirectoryItem> = users
+            .chain(virtual_users)
+            .chain(groups)
+            .chain(bridges)
+            .chain(entries)
+            .collect();
+        // Grouped, in the order of GROUPS (stable: each kind keeps its own order).
+        items.sort_by_key(|i| GROUPS.iter().position(|(k, _)| *k == i.kind));
+        let groups: Vec<DirectoryGroup> = (1..=GROUP_NAMES.len() as u16)
+            .filter(|id| items.iter().any(|i| i.group_id == *id))
+            .map(|id| DirectoryGroup {
+                id,
+                name: GROUP_NAMES[usize::from(id - 1)],
+            })
+            .collect();
+        SharedDirectory {
+            items: Value::from_serialize(&items),
+            groups: Value::from_serialize(&groups),
+        }
+    }
+
+    /// No directory: for files that do not show one.
+    pub fn empty() -> SharedDirectory {
+        SharedDirectory {
+            items: Value::from(Vec::<Value>::new()),
+            groups: Value::from(Vec::<Value>::new()),
+        }
+    }
 }
 
 #[derive(Debug, Serialize)]
@@ -152,9 +283,12 @@ pub struct ProvisioningView {
 }
 
 impl FileContext {
+    /// The context of one device's file; `directory` is the shared directory of its site (or
+    /// [`SharedDirectory::empty`] for a file that does not use it).
     pub fn for_device(
         family: &Family,
         record: &DeviceRecord,
+        directory: &SharedDirectory,
         settings: &ProvisionSettings,
     ) -> Result<FileContext> {
         let manifest = &family.manifest;
@@ -165,17 +299,6 @@ impl FileContext {
         let transport = site.sip.transport.as_str();
         let lines = line_views(record, model.accounts);
         let keys = key_views(record, family, settings, model.line_keys, lines.len());
-        let directory = record
-            .directory
-            .iter()
-            .filter_map(|u| {
-                Some(DirectoryEntry {
-                    name: u.shown_name(),
-                    number: u.number.as_ref()?.to_string(),
-                    extension: u.extension.clone(),
-                })
-            })
-            .collect();
         let mut provisioning = provisioning(settings);
         provisioning.directory_url = directory_url(family, record, settings);
         let unused_accounts = (1..=model.accounts)
@@ -211,7 +334,8 @@ impl FileContext {
             lines,
             unused_accounts,
             keys,
-            directory,
+            directory: directory.items.clone(),
+            directory_groups: directory.groups.clone(),
             firmware: settings
                 .firmware
                 .find(&manifest.family, &record.device.model)
@@ -239,7 +363,8 @@ impl FileContext {
             lines: Vec::new(),
             unused_accounts: Vec::new(),
             keys: Vec::new(),
-            directory: Vec::new(),
+            directory: Value::from(Vec::<Value>::new()),
+            directory_groups: Value::from(Vec::<Value>::new()),
             firmware: None,
             provisioning: provisioning(settings),
             requester_mac: None,

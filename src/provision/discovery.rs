@@ -151,19 +151,24 @@ impl Provisioner {
         else {
             return Ok(None);
         };
-        let revision = self.store.revisions().tenant(device.tenant_id);
+        let as_of = self.as_of(device.tenant_id);
         let key = FileKey::Device {
             device: device.id,
             file: name.to_ascii_lowercase(),
-            revision,
+            revision: as_of.tenant,
             device_revision,
         };
         if let Some(hit) = self.files.get(&key) {
             return Ok(Some(hit.etag.clone()));
         }
-        let record = self.device_record(device, revision).await?;
-        let context =
-            FileContext::for_device(self.catalog.family(family), &record, &self.settings)?;
+        let record = self.store.device_record(device.id).await?;
+        let directory = self.directory_for(&matched, &record, as_of).await?;
+        let context = FileContext::for_device(
+            self.catalog.family(family),
+            &record,
+            &directory,
+            &self.settings,
+        )?;
         Ok(match self.render(key, &matched, &context) {
             Outcome::Found(file) => Some(file.etag.clone()),
             _ => None,

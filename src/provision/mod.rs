@@ -45,7 +45,7 @@ use crate::render::Catalog;
 use crate::store::Store;
 
 use admit::Lookup;
-pub use context::FileContext;
+pub use context::{DirectoryGroup, DirectoryItem, FileContext, SharedDirectory};
 pub use discovery::{PnpAnswer, ResyncTarget};
 pub use files::{StaticContent, StaticFile, StaticFiles};
 use identify::{Asked, Identified};
@@ -217,7 +217,8 @@ pub struct Metrics {
     pub not_found: AtomicU64,
     pub unavailable: AtomicU64,
     pub renders: AtomicU64,
-    /// Tenant directories loaded from the store (a miss of the directory cache).
+    /// Tenant directories loaded from the store (a miss of the directory cache, keyed by the
+    /// directory revision).
     pub directory_loads: AtomicU64,
     pub render_errors: AtomicU64,
     pub challenges: AtomicU64,
@@ -242,8 +243,9 @@ pub struct Provisioner {
     seen: Cache<DeviceId, (Mac, IpAddr, Protocol, Option<String>, bool)>,
     /// The ETag of the main file each device was last served or told of (see `discovery`).
     served: Cache<DeviceId, String>,
-    /// Tenant directories by (tenant, revision).
-    directories: Cache<(TenantId, i64), Arc<Vec<crate::model::User>>>,
+    /// Tenant directories by (tenant, directory revision), each with the views built of it per
+    /// site (see `output::TenantDirectory`).
+    directories: Cache<(TenantId, i64), Arc<output::TenantDirectory>>,
     /// Last-seen records waiting to be written (see `flush_seen`).
     seen_queue:
         std::sync::Mutex<std::collections::HashMap<DeviceId, (u64, crate::store::Sighting)>>,
@@ -288,11 +290,10 @@ impl Provisioner {
             .build();
         let directories = Cache::builder()
             .max_capacity(settings.directory_cache_max_bytes)
-            .weigher(
-                |_key: &(TenantId, i64), users: &Arc<Vec<crate::model::User>>| {
-                    u32::try_from(directory_weight(users)).unwrap_or(u32::MAX)
-                },
-            )
+            .weigher(|_key: &(TenantId, i64), d: &Arc<output::TenantDirectory>| {
+                // The data, and about as much again for the views built of it.
+                u32::try_from(2 * d.data.weight()).unwrap_or(u32::MAX)
+            })
             .time_to_idle(Duration::from_secs(3600))
             .build();
         let devices = Cache::builder().max_capacity(200_000).build();
@@ -422,12 +423,6 @@ fn valid_name(name: &str) -> bool {
         && name
             .bytes()
             .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'-' | b'_'))
-}
-
-/// About the bytes a directory holds: its users, with an allowance for the text on the heap
-/// (names, e-mail, labels).
-fn directory_weight(users: &[crate::model::User]) -> usize {
-    64 + std::mem::size_of_val(users) + users.len() * 128
 }
 
 fn etag(body: &[u8]) -> String {

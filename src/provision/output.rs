@@ -11,10 +11,39 @@ use std::sync::Arc;
 use super::admit::Known;
 use super::identify::Asked;
 use super::trust::Gate;
-use super::{FileContext, FileRequest, Outcome, Provisioner, RenderedFile, StaticFile};
+use super::{
+    FileContext, FileRequest, Outcome, Provisioner, RenderedFile, SharedDirectory, StaticFile,
+};
 use crate::error::{Error, Result};
-use crate::model::{Device, DeviceId, DeviceRecord, Mac, TenantId, User};
+use crate::model::{Device, DeviceId, DeviceRecord, Mac, PhoneDirectory, SiteId, TenantId};
 use crate::render::FileMatch;
+
+/// A tenant's directory as of one directory revision, and the view of it each site's phones
+/// get, built on first use and shared by every render after.
+pub(super) struct TenantDirectory {
+    pub(super) data: PhoneDirectory,
+    sites: std::sync::Mutex<std::collections::HashMap<SiteId, SharedDirectory>>,
+}
+
+impl TenantDirectory {
+    fn for_site(&self, site: SiteId) -> SharedDirectory {
+        let mut sites = self.sites.lock().unwrap_or_else(|e| e.into_inner());
+        sites
+            .entry(site)
+            .or_insert_with(|| SharedDirectory::build(&self.data, site))
+            .clone()
+    }
+}
+
+/// The revisions a device's file is read at, taken before anything is loaded (see the module
+/// docs of `provision`).
+#[derive(Clone, Copy)]
+pub(super) struct AsOf {
+    /// The tenant's revision: what the file's cache key carries.
+    pub(super) tenant: i64,
+    /// The tenant's directory revision: what the shared directory is cached by.
+    pub(super) directory: i64,
+}
 
 #[derive(Clone, Hash, PartialEq, Eq)]
 pub(super) enum FileKey {
@@ -54,18 +83,18 @@ impl Provisioner {
         self.record_seen(device, request, asked.firmware.clone(), proven);
         // Read the revisions before loading (see the module docs): the device's was read with
         // `known`, which is loaded again once any write is seen.
-        let revision = self.store.revisions().tenant(device.tenant_id);
+        let as_of = self.as_of(device.tenant_id);
         let key = FileKey::Device {
             device: device.id,
             file: asked.name.to_ascii_lowercase(),
-            revision,
+            revision: as_of.tenant,
             device_revision: known.revision,
         };
         if let Some(hit) = self.files.get(&key) {
             self.note_served(known.family, device.id, device.mac, asked.name, &hit.etag);
             return Ok(Outcome::Found(hit));
         }
-        let record = match self.device_record(device, revision).await {
+        let record = match self.store.device_record(device.id).await {
             Ok(record) => record,
             // Deleted between lookup and load: as unknown as any other MAC.
             Err(Error::NotFound { .. }) => {
@@ -75,8 +104,9 @@ impl Provisioner {
             Err(e) => return Err(e),
         };
         self.warn_unknown_model(known.family, &record.device.model);
+        let directory = self.directory_for(matched, &record, as_of).await?;
         let family = self.catalog.family(known.family);
-        let context = FileContext::for_device(family, &record, &self.settings)?;
+        let context = FileContext::for_device(family, &record, &directory, &self.settings)?;
         let outcome = self.render(key, matched, &context);
         if let Outcome::Found(file) = &outcome {
             self.note_served(known.family, device.id, device.mac, asked.name, &file.etag);
@@ -84,15 +114,30 @@ impl Provisioner {
         Ok(outcome)
     }
 
-    /// The device's record with its tenant's directory as of `revision`.
-    pub(super) async fn device_record(
+    /// The tenant's revisions now, read before anything of the tenant is loaded: the directory
+    /// revision after the tenant's, so neither can be newer than what is then loaded.
+    pub(super) fn as_of(&self, tenant: TenantId) -> AsOf {
+        let revisions = self.store.revisions();
+        let tenant_revision = revisions.tenant(tenant);
+        AsOf {
+            tenant: tenant_revision,
+            directory: revisions.directory(tenant),
+        }
+    }
+
+    /// The shared directory of `record`'s site if the file `matched` names shows one, else an
+    /// empty one: a file that does not show it costs nothing more in a bigger tenant.
+    pub(super) async fn directory_for(
         &self,
-        device: &Device,
-        revision: i64,
-    ) -> Result<DeviceRecord> {
-        let mut record = self.store.device_record(device.id).await?;
-        record.directory = self.directory(device.tenant_id, revision).await?;
-        Ok(record)
+        matched: &FileMatch,
+        record: &DeviceRecord,
+        as_of: AsOf,
+    ) -> Result<SharedDirectory> {
+        if !self.catalog.uses_directory(matched.family, matched.file) {
+            return Ok(SharedDirectory::empty());
+        }
+        let tenant = self.directory(record.tenant.id, as_of.directory).await?;
+        Ok(tenant.for_site(record.site.id))
     }
 
     /// Logs, once per family and model, a model the family's manifest does not list.
@@ -297,16 +342,20 @@ impl Provisioner {
         }
     }
 
-    /// The tenant's directory, loaded once per tenant revision and shared by all its devices (a
-    /// device's own change, such as its first contact, moves no tenant revision).
-    async fn directory(&self, tenant: TenantId, revision: i64) -> Result<Arc<Vec<User>>> {
+    /// The tenant's directory, loaded once per directory revision and shared by all its
+    /// devices: only a write that changes what the directory shows moves that revision (not a
+    /// device added, nor a phone's first contact).
+    async fn directory(&self, tenant: TenantId, revision: i64) -> Result<Arc<TenantDirectory>> {
         if let Some(hit) = self.directories.get(&(tenant, revision)) {
             return Ok(hit);
         }
         self.metrics.directory_loads.fetch_add(1, Ordering::Relaxed);
-        let list = Arc::new(self.store.directory(tenant).await?);
-        self.directories.insert((tenant, revision), list.clone());
-        Ok(list)
+        let loaded = Arc::new(TenantDirectory {
+            data: self.store.phone_directory(tenant).await?,
+            sites: Default::default(),
+        });
+        self.directories.insert((tenant, revision), loaded.clone());
+        Ok(loaded)
     }
 }
 

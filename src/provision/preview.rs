@@ -37,10 +37,12 @@ impl Provisioner {
         // The record is read once: for the device's file and for the secrets to mask.
         let mut record = None;
         let file = if matched.mac.is_some() {
-            let revision = self.store.revisions().tenant(device.tenant_id);
-            let loaded = self.device_record(&device, revision).await?;
+            let as_of = self.as_of(device.tenant_id);
+            let loaded = self.store.device_record(device.id).await?;
+            let directory = self.directory_for(&matched, &loaded, as_of).await?;
             let spec = self.catalog.family(family);
-            let context = super::FileContext::for_device(spec, &loaded, &self.settings)?;
+            let context =
+                super::FileContext::for_device(spec, &loaded, &directory, &self.settings)?;
             let body = self.catalog.render(family, matched.file, &context)?;
             record = Some(loaded);
             RenderedFile::new(body, &spec.file(matched.file).content_type)

@@ -75,13 +75,37 @@ impl Catalog {
             env.add_template_owned(name, source)
                 .map_err(|e| template_error(&path.display().to_string(), &e))?;
         }
+        let directory_templates = directory_templates(&env);
         Ok(Catalog {
             families,
             env,
             dir: shipped.to_owned(),
             overridden,
+            directory_templates,
         })
     }
+}
+
+/// The names of the templates that use the directory (see `Catalog::uses_directory`): those
+/// whose undeclared variables minijinja lists include it, and, since that list misses some
+/// uses (`directory[:32]`), those with the name as a variable anywhere inside a `{{ }}` or
+/// `{% %}` block (not `provisioning.directory_url`): a false "uses" costs a load, a false
+/// "does not" an empty directory.
+fn directory_templates(env: &Environment<'static>) -> std::collections::HashSet<String> {
+    // Both patterns are constant and valid.
+    let block = Regex::new(r"(?s)\{[{%](.*?)[%}]\}").expect("block pattern");
+    let name = Regex::new(r"(?:^|[^.\w])directory(?:_groups)?\b").expect("name pattern");
+    env.templates()
+        .filter(|(_, template)| {
+            let names = template.undeclared_variables(false);
+            names.contains("directory")
+                || names.contains("directory_groups")
+                || block
+                    .captures_iter(template.source())
+                    .any(|c| name.is_match(&c[1]))
+        })
+        .map(|(name, _)| name.to_owned())
+        .collect()
 }
 
 /// The family folders with a manifest, in name order, each with its two layers.

@@ -14,6 +14,8 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use minijinja::Environment;
+/// A value templates see, built once and shared (cloning it copies no data): the directory.
+pub use minijinja::Value;
 use regex::Regex;
 use serde::Serialize;
 
@@ -58,6 +60,9 @@ pub struct Catalog {
     dir: PathBuf,
     /// Families with at least one of the operator's files in use.
     overridden: Vec<String>,
+    /// The templates that name `directory` or `directory_groups` (minijinja lists a template's
+    /// undeclared variables): only their renders need the tenant's directory.
+    directory_templates: std::collections::HashSet<String>,
 }
 
 impl std::fmt::Debug for Catalog {
@@ -151,6 +156,15 @@ impl Catalog {
             .iter()
             .enumerate()
             .find_map(|(index, family)| family.model(name).map(|model| (index, model)))
+    }
+
+    /// Whether `file` of `family` shows the directory: other files are rendered without
+    /// building it, so their cost does not grow with the tenant.
+    pub fn uses_directory(&self, family: usize, file: usize) -> bool {
+        let family = &self.families[family];
+        let spec = &family.manifest.files[file];
+        self.directory_templates
+            .contains(&template_name(&family.manifest.family, &spec.template))
     }
 
     /// Renders `file` of `family` with `context`.

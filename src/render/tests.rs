@@ -307,7 +307,11 @@ fn hostile_device_context(hostile: &str) -> serde_json::Value {
             "position": 5, "kind": "group_pickup", "value": hostile, "label": hostile, "line": 1,
             "pickup": null, "pickup_code": null, "type_code": "23"
         }],
-        "directory": [{ "name": hostile, "number": hostile, "extension": hostile }],
+        "directory": [{
+            "name": hostile, "number": hostile, "extension": hostile, "kind": hostile,
+            "group_id": 1, "group": hostile
+        }],
+        "directory_groups": [{ "id": 1, "name": hostile }],
         "firmware": { "url": format!("http://fw.example/{hostile}/image.bin"), "version": hostile },
         "provisioning": { "url": hostile, "recheck_minutes": 60, "directory_url": hostile },
     })
@@ -463,4 +467,31 @@ fn every_family_says_how_dhcp_finds_this_server() {
             family.manifest.family
         );
     }
+}
+
+#[test]
+fn the_files_that_show_the_directory_are_known() {
+    let c = catalog();
+    let mut using = Vec::new();
+    for (family, f) in c.families().iter().enumerate() {
+        for (index, spec) in f.manifest.files.iter().enumerate() {
+            if c.uses_directory(family, index) {
+                using.push(format!("{}/{}", f.manifest.family, spec.template));
+            }
+        }
+    }
+    using.sort();
+    assert_eq!(
+        using,
+        [
+            "cisco-mpp/directory.xml.j2",
+            "cisco-sip/directory.xml.j2",
+            "fanvil/directory.xml.j2",
+            "grandstream/phonebook.xml.j2",
+            "poly/directory.xml.j2",
+            "snom/mac.xml.j2",
+            "snom/mac.xml.j2",
+            "yealink/directory.xml.j2",
+        ]
+    );
 }

@@ -3,7 +3,9 @@
 
 use sqlx::any::AnyRow;
 
-use super::{bridges, corrupt, devices, get, numbers, tenants, users, virtual_users, Store};
+use super::{
+    bridges, corrupt, devices, directory, get, numbers, tenants, users, virtual_users, Store,
+};
 use crate::error::{Error, Result};
 use crate::model::{AuditEntity, TenantId};
 
@@ -134,6 +136,13 @@ fn record_of(entity: AuditEntity) -> Option<(String, Record)> {
         AuditEntity::Site => (
             format!("SELECT {} FROM sites WHERE id = $1", tenants::SITE_COLUMNS),
             |r| json(tenants::site_from(r)),
+        ),
+        AuditEntity::DirectoryEntry => (
+            format!(
+                "SELECT {} FROM directory_entries WHERE id = $1",
+                directory::COLUMNS
+            ),
+            |r| json(directory::entry_from(r)),
         ),
         AuditEntity::VirtualUser => (
             format!(

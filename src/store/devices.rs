@@ -109,6 +109,8 @@ impl Store {
                 )
             })
         })?;
+        // A new handset is in no other device's file and in no directory.
+        tx.device_only(DeviceId(id));
         tx.commit(
             device.tenant_id,
             AuditEntity::Device,
@@ -187,6 +189,8 @@ impl Store {
             device.tenant_id,
         )
         .await?;
+        // Only this handset's own files change (its site's settings and entries).
+        tx.device_only(device.id);
         tx.commit(
             device.tenant_id,
             AuditEntity::Device,
@@ -329,6 +333,7 @@ impl Store {
             .bind(number.0)
             .execute(tx.conn())
             .await?;
+        tx.leaves_directory();
         tx.commit(tenant, AuditEntity::Number, number.0, AuditAction::Logout)
             .await?;
         Ok(true)
@@ -360,6 +365,7 @@ impl Store {
         // The trail says whose login details changed, never the passwords.
         let ids: Vec<i64> = done.iter().map(|n| n.0).collect();
         tx.record(None, serde_json::json!({ "number_ids": ids }));
+        tx.leaves_directory();
         tx.commit(
             tenant,
             AuditEntity::DeviceLines,
@@ -551,6 +557,7 @@ impl Store {
             None,
             serde_json::json!({ "number_id": number.0, "position": position }),
         );
+        tx.leaves_directory();
         tx.commit(
             device.tenant_id,
             AuditEntity::Device,
@@ -622,7 +629,6 @@ impl Store {
             device,
             lines,
             monitors,
-            directory: Default::default(),
             speed_dials,
             pickup_group,
             park_groups,

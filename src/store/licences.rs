@@ -90,6 +90,7 @@ impl Store {
             None,
             serde_json::json!({ "kind": kind.as_str(), "total": total, "assigned": assigned }),
         );
+        tx.leaves_directory();
         tx.commit(tenant, AuditEntity::LicencePool, tenant.0, AuditAction::Set)
             .await?;
         Ok(())
@@ -123,6 +124,7 @@ impl Store {
         assign_licences(&mut tx, tenant, user, kinds, fax).await?;
         let names = |k: &[LicenceKind]| serde_json::json!({ "licences": k.iter().map(|k| k.as_str()).collect::<Vec<_>>() });
         tx.record(Some(names(&before)), names(kinds));
+        tx.leaves_directory();
         tx.commit(tenant, AuditEntity::User, user.0, AuditAction::Licences)
             .await?;
         Ok(())
@@ -141,6 +143,7 @@ impl Store {
         .fetch_one(tx.conn())
         .await
         .map_err(|e| unique_or_store(e, || format!("the site has a trunk named {name:?}")))?;
+        tx.leaves_directory();
         tx.commit(tenant, AuditEntity::Trunk, id, AuditAction::Create)
             .await?;
         Ok(Trunk {

@@ -18,8 +18,10 @@
 mod audit;
 mod bridges;
 mod devices;
+mod directory;
 mod extensions;
 mod groups;
+mod import;
 mod licences;
 mod lifecycle;
 mod lists;
@@ -47,8 +49,10 @@ use sqlx::{Any, AnyPool, ConnectOptions, Executor, Row, Transaction};
 pub use audit::{AuditEntry, AuditFilter};
 pub use bridges::{LicenceFacts, MyRoomFacts, NewBridge};
 pub use devices::{DeviceTrust, HandsetLines, LastSeen, LineLogin, NewDevice, Sighting};
+pub use directory::NewDirectoryEntry;
 pub use extensions::{ExtensionUse, NumberOwner, SharedEntry};
 pub use groups::{GroupClaim, Membership, NewGroup};
+pub use import::{Import, ImportDevice, ImportLine, ImportUser, BATCH as IMPORT_BATCH};
 pub use licences::{LicencePool, Trunk};
 pub use lifecycle::{SiteContents, SitePatch, TenantContents, TokenInfo};
 pub use monitors::BlfGrant;
@@ -204,13 +208,17 @@ impl Store {
         if global <= seen {
             return Ok(());
         }
-        let rows = sqlx::query("SELECT id, revision FROM tenants WHERE revision > $1")
-            .bind(seen)
-            .fetch_all(&self.pool)
-            .await?;
+        let rows =
+            sqlx::query("SELECT id, revision, directory_revision FROM tenants WHERE revision > $1")
+                .bind(seen)
+                .fetch_all(&self.pool)
+                .await?;
         for row in rows {
-            self.revisions
-                .observe(TenantId(get(&row, "id")?), get(&row, "revision")?);
+            self.revisions.observe(
+                TenantId(get(&row, "id")?),
+                get(&row, "revision")?,
+                Some(get(&row, "directory_revision")?),
+            );
         }
         self.revisions.observe_global(global);
         self.revisions.set_polled(global);
@@ -240,6 +248,7 @@ impl Store {
             after: None,
             also: None,
             device_only: None,
+            directory: true,
         })
     }
 }
@@ -281,6 +290,9 @@ struct WriteTx<'s> {
     also: Option<TenantId>,
     /// The write changes only this device's own row (see [`WriteTx::device_only`]).
     device_only: Option<DeviceId>,
+    /// The write may change what the tenant's phone directory shows, so the commit moves the
+    /// tenant's directory revision too (unless [`WriteTx::leaves_directory`] said otherwise).
+    directory: bool,
 }
 
 impl WriteTx<'_> {
@@ -342,6 +354,15 @@ impl WriteTx<'_> {
         self.device_only = Some(device);
     }
 
+    /// Marks the write as changing nothing the tenant's phone directory shows (users' names,
+    /// numbers, extensions and hidden flags, numbers' labels, directory entries): the commit
+    /// stamps the tenant's revision but not its directory revision, so no directory is
+    /// reloaded. Every write that does not say so moves both: forgetting it costs a reload,
+    /// never a stale directory.
+    fn leaves_directory(&mut self) {
+        self.directory = false;
+    }
+
     /// Reads `T` again inside this transaction and checks the admin's `rule` on it: a rule that
     /// passes here still holds when the write commits.
     async fn checked<T: Fresh>(
@@ -386,6 +407,10 @@ impl WriteTx<'_> {
                 "UPDATE devices SET revision = $1 WHERE id = $2",
                 vec![device.0],
             ),
+            None if self.directory => (
+                "UPDATE tenants SET revision = $1, directory_revision = $1 WHERE id = $2",
+                tenants.iter().map(|t| t.0).collect(),
+            ),
             None => (
                 "UPDATE tenants SET revision = $1 WHERE id = $2",
                 tenants.iter().map(|t| t.0).collect(),
@@ -417,7 +442,8 @@ impl WriteTx<'_> {
         }
         self.tx.commit().await?;
         for t in tenants.into_iter().filter(|_| self.device_only.is_none()) {
-            self.store.revisions.observe(t, self.revision);
+            let directory = self.directory.then_some(self.revision);
+            self.store.revisions.observe(t, self.revision, directory);
         }
         self.store.revisions.observe_global(self.revision);
         Ok(self.revision)

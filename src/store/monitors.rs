@@ -56,6 +56,7 @@ impl Store {
         .execute(tx.conn())
         .await
         .map_err(|e| unique_or_store(e, || "that user is already on the monitor list".into()))?;
+        tx.leaves_directory();
         tx.commit(tenant, AuditEntity::User, user.0, AuditAction::MonitorAdd)
             .await?;
         Ok(())
@@ -79,6 +80,7 @@ impl Store {
         if done.rows_affected() == 0 {
             return Err(Error::not_found("monitored user", watched));
         }
+        tx.leaves_directory();
         tx.commit(
             tenant,
             AuditEntity::User,
@@ -119,6 +121,7 @@ impl Store {
         .fetch_one(tx.conn())
         .await
         .map_err(|e| unique_or_store(e, || "this permission is already granted".into()))?;
+        tx.leaves_directory();
         tx.commit(tenant, AuditEntity::BlfGrant, id, AuditAction::Grant)
             .await?;
         Ok(BlfGrant {
@@ -148,6 +151,7 @@ impl Store {
         .bind(tenant.0)
         .execute(tx.conn())
         .await?;
+        tx.leaves_directory();
         tx.commit(tenant, AuditEntity::BlfGrant, id, AuditAction::Revoke)
             .await?;
         Ok(())
@@ -221,6 +225,7 @@ impl Store {
             .execute(tx.conn())
             .await?;
         }
+        tx.leaves_directory();
         tx.commit(tenant, AuditEntity::User, user.0, AuditAction::SpeedDials)
             .await?;
         Ok(())
@@ -245,8 +250,21 @@ impl Store {
             .collect()
     }
 
+    /// What the tenant's phone directories show: its users with a number (not those hidden by
+    /// their PBX option), virtual users, hunt groups and call centres, bridges and the
+    /// directory's entries.
+    pub async fn phone_directory(&self, tenant: TenantId) -> Result<crate::model::PhoneDirectory> {
+        Ok(crate::model::PhoneDirectory {
+            users: self.directory_users(tenant).await?,
+            virtual_users: self.virtual_user_list(tenant).await?,
+            groups: self.group_list(tenant).await?,
+            bridges: self.bridge_list(tenant).await?,
+            entries: self.directory_entries(tenant).await?,
+        })
+    }
+
     /// The tenant's users that have a number, for phone directories.
-    pub async fn directory(&self, tenant: TenantId) -> Result<Vec<User>> {
+    async fn directory_users(&self, tenant: TenantId) -> Result<Vec<User>> {
         let rows = sqlx::query(&format!(
             "{USER_SELECT} WHERE u.tenant_id = $1 AND u.number_id IS NOT NULL \
              ORDER BY u.last_name, u.first_name, u.id"

@@ -116,6 +116,7 @@ impl Store {
             return Ok(Ok(()));
         }
         tx.record(None, serde_json::json!({ "reserved": added }));
+        tx.leaves_directory();
         tx.commit(
             tenant,
             AuditEntity::DeviceReservation,
@@ -141,6 +142,7 @@ impl Store {
             Some(serde_json::json!({ "reserved": [mac.to_string()] })),
             serde_json::json!({ "released": [mac.to_string()] }),
         );
+        tx.leaves_directory();
         tx.commit(
             tenant,
             AuditEntity::DeviceReservation,
@@ -187,6 +189,7 @@ impl Store {
         after["site_id"] = serde_json::json!(site.0);
         tx.record(Some(before), after);
         tx.also(device.tenant_id);
+        tx.leaves_directory();
         tx.commit(
             tenant,
             AuditEntity::Device,

@@ -17,7 +17,8 @@ pub struct Revisions {
     /// which this process's own commits also move: a commit here must not make the poller skip
     /// another process's earlier, lower revision.
     polled: AtomicI64,
-    tenants: RwLock<HashMap<TenantId, i64>>,
+    /// Each tenant's revision and directory revision (see `WriteTx::leaves_directory`).
+    tenants: RwLock<HashMap<TenantId, (i64, i64)>>,
     /// Announces each new global revision, for whoever wants to await a change.
     changes: watch::Sender<i64>,
 }
@@ -42,13 +43,24 @@ impl Revisions {
     pub fn tenant(&self, tenant: TenantId) -> i64 {
         // A poisoned lock only means a panic elsewhere while holding it; the map is still valid.
         let map = self.tenants.read().unwrap_or_else(|e| e.into_inner());
-        map.get(&tenant).copied().unwrap_or(0)
+        map.get(&tenant).map(|r| r.0).unwrap_or(0)
     }
 
-    pub(super) fn observe(&self, tenant: TenantId, revision: i64) {
+    /// The revision of the tenant's last write that changed what its phone directory shows; 0
+    /// for a tenant this process has not seen yet. Never above [`Revisions::tenant`].
+    pub fn directory(&self, tenant: TenantId) -> i64 {
+        let map = self.tenants.read().unwrap_or_else(|e| e.into_inner());
+        map.get(&tenant).map(|r| r.1).unwrap_or(0)
+    }
+
+    /// Observes a tenant's revision and, when the write moved it, its directory revision.
+    pub(super) fn observe(&self, tenant: TenantId, revision: i64, directory: Option<i64>) {
         let mut map = self.tenants.write().unwrap_or_else(|e| e.into_inner());
-        let entry = map.entry(tenant).or_insert(revision);
-        *entry = (*entry).max(revision);
+        let entry = map
+            .entry(tenant)
+            .or_insert((revision, directory.unwrap_or(revision)));
+        entry.0 = entry.0.max(revision);
+        entry.1 = entry.1.max(directory.unwrap_or(0));
     }
 
     /// Observes a global revision. Called after the tenant revisions it covers are in place.

@@ -203,6 +203,7 @@ impl Store {
         if done.rows_affected() == 0 {
             return Err(Error::not_found("site", id));
         }
+        tx.leaves_directory();
         tx.commit(tenant, AuditEntity::Site, id.0, AuditAction::Trust)
             .await?;
         self.site_get(tenant, id).await

@@ -62,10 +62,15 @@ pub async fn call(
     if let Some(t) = token {
         req = req.header("Authorization", format!("Bearer {t}"));
     }
-    if let Some(b) = body {
-        req = req
-            .header("Content-Type", "application/json")
-            .body(b.to_string());
+    match body {
+        // A JSON string is a CSV file (the import routes).
+        Some(Value::String(csv)) => req = req.header("Content-Type", "text/csv").body(csv),
+        Some(b) => {
+            req = req
+                .header("Content-Type", "application/json")
+                .body(b.to_string())
+        }
+        None => {}
     }
     let resp = req.send().await.unwrap();
     let status = resp.status().as_u16();
@@ -186,6 +191,15 @@ async fn role_matrix_covers_every_route() {
             ..Default::default()
         };
         admin.schedule_add(acme.id, &schedule).await.unwrap();
+    }
+    let mut entries = Vec::new();
+    for i in 0..4 {
+        let input = autoprov::admin::DirectoryEntryInput {
+            company: Some(format!("Entry {i}")),
+            number: "+4930999000".into(),
+            ..Default::default()
+        };
+        entries.push(admin.directory_add(acme.id, &input).await.unwrap().id);
     }
 
     // (method, OpenAPI path, body, [platform, acme admin, other admin, acme user]); `{i}` in a
@@ -663,6 +677,48 @@ async fn role_matrix_covers_every_route() {
         ),
         ("GET", "/api/v1/audit", Value::Null, [A, F, F, F]),
         (
+            "GET",
+            "/api/v1/tenants/{tenant}/directory",
+            Value::Null,
+            [A, A, N, A],
+        ),
+        (
+            "POST",
+            "/api/v1/tenants/{tenant}/directory",
+            json!({ "company": "C{i}", "number": "1234" }),
+            [A, A, N, F],
+        ),
+        (
+            "GET",
+            "/api/v1/tenants/{tenant}/directory/{entry}",
+            Value::Null,
+            [A, A, N, A],
+        ),
+        (
+            "PUT",
+            "/api/v1/tenants/{tenant}/directory/{entry}",
+            json!({ "company": "D{i}", "number": "1234" }),
+            [A, A, N, F],
+        ),
+        (
+            "DELETE",
+            "/api/v1/tenants/{tenant}/directory/{entry}",
+            Value::Null,
+            [A, A, N, F],
+        ),
+        (
+            "POST",
+            "/api/v1/tenants/{tenant}/import/{kind}",
+            json!("mac,model\n00156500cc0{i},T54W\n"),
+            [A, A, N, F],
+        ),
+        (
+            "GET",
+            "/api/v1/tenants/{tenant}/export/{kind}",
+            Value::Null,
+            [A, A, N, F],
+        ),
+        (
             "POST",
             "/api/v1/tenants/{tenant}/numbers/{number}/logout",
             Value::Null,
@@ -881,7 +937,15 @@ async fn role_matrix_covers_every_route() {
                     &format!("6{}", if i == 3 { 1 } else { i }),
                 )
                 .replace("{bridge}", &format!("B{}", if i == 3 { 1 } else { i }))
-                .replace("{kind}", "app");
+                .replace("{entry}", &entries[i].to_string())
+                .replace(
+                    "{kind}",
+                    if template.contains("port/") {
+                        "devices"
+                    } else {
+                        "app"
+                    },
+                );
             let body = (!body.is_null()).then(|| {
                 serde_json::from_str(&body.to_string().replace("{i}", &i.to_string())).unwrap()
             });

@@ -4,7 +4,7 @@
 //! shows up here as a diff to review; accept it with `INSTA_UPDATE=always cargo test golden`.
 
 use autoprov::config::{self, Sources};
-use autoprov::provision::check::sample_record;
+use autoprov::provision::check::{sample_directory, sample_record};
 use autoprov::provision::FileContext;
 use autoprov::render::Catalog;
 use autoprov::App;
@@ -36,7 +36,8 @@ fn every_family_file() {
             .map(|m| m.name.clone())
             .unwrap();
         let record = sample_record(&model, &manifest.family).unwrap();
-        let device = FileContext::for_device(family, &record, &provision).unwrap();
+        let directory = sample_directory(&record).unwrap();
+        let device = FileContext::for_device(family, &record, &directory, &provision).unwrap();
         let shared = FileContext::shared(family, Some(&model), &provision);
         for (file, spec) in manifest.files.iter().enumerate() {
             let context = if spec.pattern.contains("?P<mac>") {

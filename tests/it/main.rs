@@ -12,6 +12,7 @@ mod files;
 mod golden;
 mod hardening;
 mod hardening_rules;
+mod import;
 mod installer;
 mod observe;
 mod openapi;

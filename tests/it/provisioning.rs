@@ -364,6 +364,112 @@ async fn a_phones_first_contact_leaves_its_neighbours_files_and_the_directory_ca
     assert_eq!(counts().0, renders + 1, "and leaves A's file cached");
 }
 
+/// The directory loads and renders so far.
+fn directory_counts(server: &TestServer) -> (u64, u64) {
+    use std::sync::atomic::Ordering::Relaxed;
+    let metrics = &server.app.provisioner.metrics;
+    (
+        metrics.directory_loads.load(Relaxed),
+        metrics.renders.load(Relaxed),
+    )
+}
+
+#[tokio::test]
+async fn a_file_without_the_directory_loads_none() {
+    let server = TestServer::start().await;
+    walkthrough(&server.app).await;
+    let (status, _, _) = server.fetch("/001565a1b2c3.cfg", Some(UA)).await;
+    assert_eq!(status, 200);
+    assert_eq!(
+        directory_counts(&server),
+        (0, 1),
+        "<mac>.cfg does not name the directory: it is rendered without loading one"
+    );
+    let (status, _, body) = server.fetch("/001565a1b2c3-directory.xml", Some(UA)).await;
+    assert_eq!(status, 200);
+    assert!(body.contains("<Name>Ada Lovelace</Name>"), "{body}");
+    assert_eq!(directory_counts(&server), (1, 2));
+}
+
+#[tokio::test]
+async fn adding_a_device_reloads_no_directory() {
+    let server = TestServer::start().await;
+    walkthrough(&server.app).await;
+    let admin = &server.app.admin;
+    let tenant = admin.tenant("Acme").await.unwrap();
+    let directory = "/001565a1b2c3-directory.xml";
+    // The phone's first contact (a write of its own), then its files, cached.
+    for _ in 0..3 {
+        server.fetch("/001565a1b2c3.cfg", Some(UA)).await;
+        server.fetch(directory, Some(UA)).await;
+    }
+    let (loads, renders) = directory_counts(&server);
+    assert_eq!(loads, 1);
+    let tenant_revision = server.app.store.revisions().tenant(tenant.id);
+    admin
+        .device_add(
+            tenant.id,
+            &autoprov::admin::DeviceInput {
+                mac: "001565a1b2c4".into(),
+                model: "T54W".into(),
+                site: None,
+            },
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        server.app.store.revisions().tenant(tenant.id),
+        tenant_revision,
+        "a new device stamps itself, not its tenant"
+    );
+    server.fetch(directory, Some(UA)).await;
+    server.fetch("/001565a1b2c3.cfg", Some(UA)).await;
+    assert_eq!(
+        directory_counts(&server),
+        (loads, renders),
+        "the neighbour's files and the directory stay cached"
+    );
+    // The new device's own directory file is built from the directory already loaded.
+    let (status, _, body) = server.fetch("/001565a1b2c4-directory.xml", None).await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(directory_counts(&server), (loads, renders + 1));
+
+    // A write the directory shows moves its revision: the next render loads it again.
+    admin
+        .directory_add(
+            tenant.id,
+            &autoprov::admin::DirectoryEntryInput {
+                company: Some("Pizza Roma".into()),
+                number: "+4930555111".into(),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+    let (_, _, body) = server.fetch(directory, Some(UA)).await;
+    assert!(body.contains("<Name>Pizza Roma</Name>"), "{body}");
+    assert_eq!(directory_counts(&server).0, loads + 1);
+}
+
+#[tokio::test]
+async fn a_renamed_user_reaches_every_directory() {
+    let server = TestServer::start().await;
+    walkthrough(&server.app).await;
+    let directory = "/001565a1b2c3-directory.xml";
+    let (_, _, before) = server.fetch(directory, Some(UA)).await;
+    assert!(before.contains("<Name>Ada Lovelace</Name>"), "{before}");
+    let admin = &server.app.admin;
+    let tenant = admin.tenant("Acme").await.unwrap();
+    let ada = admin.user(tenant.id, NUMBER).await.unwrap();
+    let rename = UserUpdate {
+        last_name: Some("Byron".into()),
+        ..Default::default()
+    };
+    admin.user_update(tenant.id, &ada, &rename).await.unwrap();
+    let (_, _, after) = server.fetch(directory, Some(UA)).await;
+    assert!(after.contains("<Name>Ada Byron</Name>"), "{after}");
+}
+
 #[tokio::test]
 async fn a_remote_change_is_not_hidden_by_a_later_local_one() {
     // Polling only by hand, so the order of events is ours to choose.

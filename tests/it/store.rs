@@ -1333,6 +1333,151 @@ async fn issue_13_the_life_cycle_holds_in_the_database() {
     }
 }
 
+#[tokio::test]
+async fn directory_entries_and_the_directory_revision() {
+    use autoprov::model::{DirectoryEntryId, LicenceKind, ListQuery};
+    use autoprov::store::NewDirectoryEntry;
+    for (backend, db) in backends("directory").await {
+        let store = Store::connect(&db.url).await.unwrap();
+        let t = store.tenant_create("A").await.unwrap();
+        let hq = store.site_create(&site(t.id, "HQ")).await.unwrap();
+        let entry = |name: &str, number: &str, site| NewDirectoryEntry {
+            site_id: site,
+            first_name: None,
+            last_name: None,
+            company: Some(name.into()),
+            name: name.into(),
+            number: number.into(),
+        };
+        let revisions = store.revisions().clone();
+        let (rev, dir) = (revisions.tenant(t.id), revisions.directory(t.id));
+        assert_eq!(rev, dir, "{backend}: a new site moves both");
+
+        // A device or a licence pool: the tenant's revision moves (or only the device's), the
+        // directory's does not.
+        store
+            .device_create(&NewDevice {
+                tenant_id: t.id,
+                site_id: hq.id,
+                mac: "001565000001".parse().unwrap(),
+                family: "yealink".into(),
+                model: "T54W".into(),
+                phone_id: "P00001".into(),
+                admin_password: Secret::generate(),
+                first_contact_until: None,
+            })
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(
+            revisions.tenant(t.id),
+            rev,
+            "{backend}: a device stamps itself"
+        );
+        store
+            .licence_pool_set(t.id, LicenceKind::App, 5)
+            .await
+            .unwrap();
+        assert!(revisions.tenant(t.id) > rev, "{backend}");
+        assert_eq!(
+            revisions.directory(t.id),
+            dir,
+            "{backend}: no directory change"
+        );
+
+        // An entry moves both; another process sees it.
+        let pizza = store
+            .directory_entry_create(t.id, &entry("Pizza", "+4930555111", None))
+            .await
+            .unwrap();
+        assert!(revisions.directory(t.id) > dir, "{backend}");
+        assert_eq!(
+            revisions.directory(t.id),
+            revisions.tenant(t.id),
+            "{backend}"
+        );
+        let other = Store::connect(&db.url).await.unwrap();
+        assert_eq!(
+            other.revisions().directory(t.id),
+            revisions.directory(t.id),
+            "{backend}: read at start"
+        );
+
+        // The same name and number once per scope; a site's list may have it again.
+        let again = store
+            .directory_entry_create(t.id, &entry("Pizza", "+4930555111", None))
+            .await;
+        assert!(
+            matches!(again, Err(Error::Conflict(_))),
+            "{backend}: {again:?}"
+        );
+        store
+            .directory_entry_create(t.id, &entry("Pizza", "+4930555111", Some(hq.id)))
+            .await
+            .unwrap();
+        let edited = store
+            .directory_entry_update(t.id, pizza.id, &entry("Pizza Roma", "100", None))
+            .await
+            .unwrap();
+        assert_eq!(
+            store.directory_entry_get(t.id, pizza.id).await.unwrap(),
+            edited
+        );
+        let q = ListQuery {
+            q: Some("ROMA".into()),
+            ..Default::default()
+        };
+        let found = store.directory_entry_page(t.id, None, &q).await.unwrap();
+        assert_eq!((found.total, found.items[0].id), (1, pizza.id), "{backend}");
+
+        // An import is one transaction: a collision takes the whole batch back.
+        let mut tx = store.import_begin(t.id).await.unwrap();
+        let failed = tx
+            .directory_insert(&[
+                entry("Taxi", "+4930202020", None),
+                entry("Pizza Roma", "100", None),
+            ])
+            .await;
+        assert!(failed.is_err(), "{backend}");
+        drop(tx);
+        assert_eq!(
+            store.directory_entries(t.id).await.unwrap().len(),
+            2,
+            "{backend}"
+        );
+        let dir = revisions.directory(t.id);
+        let mut tx = store.import_begin(t.id).await.unwrap();
+        let keys = tx.directory_keys().await.unwrap();
+        assert!(
+            keys.contains(&(None, "Pizza Roma".to_owned(), "100".to_owned())),
+            "{backend}"
+        );
+        tx.directory_insert(&[entry("Taxi", "+4930202020", None)])
+            .await
+            .unwrap();
+        tx.commit("directory", 1).await.unwrap();
+        assert_eq!(
+            store.directory_entries(t.id).await.unwrap().len(),
+            3,
+            "{backend}"
+        );
+        assert!(
+            revisions.directory(t.id) > dir,
+            "{backend}: an import moves it"
+        );
+        store.directory_entry_delete(t.id, pizza.id).await.unwrap();
+        let gone = store.directory_entry_get(t.id, pizza.id).await;
+        assert!(matches!(gone, Err(Error::NotFound { .. })), "{backend}");
+        let missing = store
+            .directory_entry_delete(t.id, DirectoryEntryId(999_999))
+            .await;
+        assert!(matches!(missing, Err(Error::NotFound { .. })), "{backend}");
+        store.close().await;
+        other.close().await;
+        db.drop_db().await;
+    }
+}
+
 /// The tables of issue 12 on each backend: the extension plan across kinds, number owners,
 /// groups with ordered members (gone with their user), virtual users, bridges, the shared
 /// directory read, and the audit trail of each.

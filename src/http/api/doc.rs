@@ -105,6 +105,7 @@ fn segment_text(segment: &str) -> Option<&'static str> {
         "grant" => "BLF grant id",
         "group" => "Group id or name",
         "schedule" => "Schedule id or name",
+        "entry" => "Directory entry id",
         "kind" => "Licence kind: app, conference-room or e-fax",
         _ => return None,
     })

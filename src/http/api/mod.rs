@@ -13,8 +13,10 @@
 mod audit;
 mod blf;
 mod devices;
+mod directory;
 mod doc;
 mod groups;
+mod imports;
 mod licences;
 mod numbers;
 mod pickpark;
@@ -62,6 +64,8 @@ fn api() -> (Router<App>, utoipa::openapi::OpenApi) {
     let router = licences::routes(router);
     let router = pickpark::routes(router);
     let router = schedules::routes(router);
+    let router = directory::routes(router);
+    let router = imports::routes(router);
     let router = groups::routes(router);
     let router = shared::routes(router);
     let (router, mut openapi) = audit::routes(router).split_for_parts();
@@ -117,9 +121,11 @@ pub(crate) struct Problem {
     errors: Option<Vec<FieldProblem>>,
 }
 
-/// Which input field is wrong, and how.
+/// Which input field is wrong, and how; for an import file, on which line (1 is the header).
 #[derive(Serialize, ToSchema)]
 pub(crate) struct FieldProblem {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    line: Option<u64>,
     field: String,
     message: String,
 }
@@ -141,9 +147,10 @@ impl ApiError {
         }
     }
 
-    /// The status, title, detail and the field at fault, if one is.
-    fn parts(self) -> (StatusCode, String, String, Option<FieldProblem>) {
-        let plain = |status, title: &str, detail: String| (status, title.to_owned(), detail, None);
+    /// The status, title, detail and the fields at fault, if any are.
+    fn parts(self) -> (StatusCode, String, String, Vec<FieldProblem>) {
+        let plain =
+            |status, title: &str, detail: String| (status, title.to_owned(), detail, Vec::new());
         match self {
             ApiError::Unauthorized => plain(
                 StatusCode::UNAUTHORIZED,
@@ -167,20 +174,39 @@ impl ApiError {
                 message,
             } => {
                 let field = field.map(|field| FieldProblem {
+                    line: None,
                     field,
                     message: message.clone(),
                 });
-                (status, format!("invalid {what}"), message, field)
+                (
+                    status,
+                    format!("invalid {what}"),
+                    message,
+                    field.into_iter().collect(),
+                )
             }
             ApiError::App(e) => match e {
                 Error::Invalid(f) => (
                     StatusCode::UNPROCESSABLE_ENTITY,
                     "invalid input".to_owned(),
                     f.to_string(),
-                    Some(FieldProblem {
+                    vec![FieldProblem {
+                        line: None,
                         field: f.field.into_owned(),
                         message: f.message,
-                    }),
+                    }],
+                ),
+                Error::Rows(rows) => (
+                    StatusCode::UNPROCESSABLE_ENTITY,
+                    "invalid file".to_owned(),
+                    format!("the file has {} error(s); nothing was imported", rows.len()),
+                    rows.into_iter()
+                        .map(|r| FieldProblem {
+                            line: Some(r.line),
+                            field: r.field,
+                            message: r.message,
+                        })
+                        .collect(),
                 ),
                 Error::NotFound { what, key } => plain(
                     StatusCode::NOT_FOUND,
@@ -220,7 +246,7 @@ impl IntoResponse for ApiError {
             title,
             status: status.as_u16(),
             detail,
-            errors: field.map(|f| vec![f]),
+            errors: Some(field).filter(|f| !f.is_empty()),
         };
         // A struct of strings and numbers always serializes.
         let body = serde_json::to_vec(&problem).unwrap_or_default();

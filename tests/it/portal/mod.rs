@@ -5,6 +5,7 @@
 
 mod audit;
 mod bodies;
+mod directory;
 mod features;
 mod groups;
 mod handsets;

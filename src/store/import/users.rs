@@ -1,0 +1,102 @@
+//! The `users` kind's SQL: extensions in use, the licence pools' room, and the batch insert of
+//! users (pending, as `user_create` makes them) with their licences.
+
+use std::collections::HashMap;
+
+use super::{placeholders, values, Import};
+use crate::error::{Error, Result};
+use crate::model::{LicenceKind, UserState};
+use crate::store::{get, now, NewUser};
+
+/// A user to import.
+pub type ImportUser = NewUser;
+
+impl Import<'_> {
+    /// Which of `extensions` a user of the tenant has.
+    pub async fn extensions_taken(&mut self, extensions: &[&str]) -> Result<Vec<String>> {
+        let sql = format!(
+            "SELECT extension FROM users WHERE tenant_id = $1 AND extension IN ({})",
+            placeholders(extensions.len(), 2)
+        );
+        self.found(&sql, extensions).await
+    }
+
+    /// Licences of each kind the tenant's pools still have unassigned.
+    pub async fn licences_free(&mut self) -> Result<HashMap<LicenceKind, i64>> {
+        let mut free = HashMap::new();
+        for &kind in LicenceKind::ALL {
+            let row = sqlx::query(
+                "SELECT COALESCE((SELECT total FROM licence_pools WHERE tenant_id = $1 AND \
+                 kind = $2), 0) AS total, (SELECT COUNT(*) FROM user_licences WHERE \
+                 tenant_id = $1 AND kind = $2) AS assigned",
+            )
+            .bind(self.tenant.0)
+            .bind(kind.as_str())
+            .fetch_one(self.tx.conn())
+            .await?;
+            free.insert(
+                kind,
+                get::<i64>(&row, "total")? - get::<i64>(&row, "assigned")?,
+            );
+        }
+        Ok(free)
+    }
+
+    /// Inserts a batch of users, pending, with their licences.
+    pub async fn users_insert(&mut self, batch: &[ImportUser]) -> Result<()> {
+        if batch.is_empty() {
+            return Ok(());
+        }
+        let sql = format!(
+            "INSERT INTO users (tenant_id, first_name, last_name, email, state, number_id, \
+             extension, created_at, mobile, contract_number, trunk_id) VALUES {} RETURNING id",
+            values(batch.len(), 11)
+        );
+        let at = now();
+        let mut query = sqlx::query_scalar::<_, i64>(&sql);
+        for u in batch {
+            query = query
+                .bind(u.tenant_id.0)
+                .bind(u.first_name.as_str())
+                .bind(u.last_name.as_str())
+                .bind(u.email.as_deref())
+                .bind(UserState::Pending.as_str())
+                .bind(u.number_id.map(|n| n.0))
+                .bind(u.extension.as_deref())
+                .bind(at)
+                .bind(u.mobile.as_ref().map(|m| m.as_str()))
+                .bind(u.contract_number.as_deref())
+                .bind(u.trunk_id);
+        }
+        let mut ids = query.fetch_all(self.tx.conn()).await?;
+        if ids.len() != batch.len() {
+            return Err(Error::store(
+                "importing users",
+                "not every user was returned",
+            ));
+        }
+        // Ids are drawn in the order of the rows; RETURNING need not keep it.
+        ids.sort_unstable();
+        let licences: Vec<(i64, LicenceKind)> = ids
+            .iter()
+            .zip(batch)
+            .flat_map(|(id, u)| u.licences.iter().map(move |k| (*id, *k)))
+            .collect();
+        for chunk in licences.chunks(super::BATCH) {
+            let sql = format!(
+                "INSERT INTO user_licences (tenant_id, user_id, kind, assigned_at) VALUES {}",
+                values(chunk.len(), 4)
+            );
+            let mut query = sqlx::query(&sql);
+            for (id, kind) in chunk {
+                query = query
+                    .bind(self.tenant.0)
+                    .bind(*id)
+                    .bind(kind.as_str())
+                    .bind(at);
+            }
+            query.execute(self.tx.conn()).await?;
+        }
+        Ok(())
+    }
+}
