@@ -94,9 +94,9 @@ enum Command {
     /// Sites' trunks
     #[command(subcommand)]
     Trunk(trunk::TrunkCmd),
-    /// Import a CSV file of devices, users or numbers: every row or none
+    /// Import a CSV file of devices, users, numbers or speed-dials: every row or none
     Import(import::ImportArgs),
-    /// Export a tenant's devices, users or numbers as CSV (what `import` takes)
+    /// Export a tenant's devices, users, numbers or speed-dials as CSV (what `import` takes)
     Export(import::ExportArgs),
     /// The audit trail of a tenant, newest first
     Audit(audit::AuditArgs),

@@ -12,6 +12,7 @@ mod golden;
 mod hardening;
 mod hardening_rules;
 mod import;
+mod import_kill;
 mod observe;
 mod openapi;
 mod portal;

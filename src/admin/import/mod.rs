@@ -11,6 +11,7 @@
 mod devices;
 mod numbers;
 mod reader;
+mod speed_dials;
 mod users;
 
 use std::io::{Read, Write};
@@ -31,16 +32,23 @@ pub enum KindName {
     Devices,
     Users,
     Numbers,
+    SpeedDials,
 }
 
 impl KindName {
-    pub const ALL: &'static [KindName] = &[KindName::Devices, KindName::Users, KindName::Numbers];
+    pub const ALL: &'static [KindName] = &[
+        KindName::Devices,
+        KindName::Users,
+        KindName::Numbers,
+        KindName::SpeedDials,
+    ];
 
     pub fn as_str(self) -> &'static str {
         match self {
             KindName::Devices => "devices",
             KindName::Users => "users",
             KindName::Numbers => "numbers",
+            KindName::SpeedDials => "speed-dials",
         }
     }
 
@@ -143,6 +151,10 @@ impl Admin {
                 self.import_as::<numbers::Numbers>(kind, tenant, input, options, progress)
                     .await
             }
+            KindName::SpeedDials => {
+                self.import_as::<speed_dials::SpeedDials>(kind, tenant, input, options, progress)
+                    .await
+            }
         };
         let (rows, revision) = rows?;
         Ok(ImportReport {
@@ -204,6 +216,10 @@ impl Admin {
             KindName::Numbers => (
                 numbers::Numbers::COLUMNS,
                 numbers::Numbers::export(self, tenant).await?,
+            ),
+            KindName::SpeedDials => (
+                speed_dials::SpeedDials::COLUMNS,
+                speed_dials::SpeedDials::export(self, tenant).await?,
             ),
         };
         let mut out = csv::Writer::from_writer(out);
