@@ -505,7 +505,26 @@ impl Admin {
 }
 
 /// Most speed dials a user keeps.
-const MAX_SPEED_DIALS: usize = 100;
+pub(super) const MAX_SPEED_DIALS: usize = 100;
+
+/// A speed dial: a label of 1–32 characters of text (`model::parse_text`), and a number (`+`
+/// and digits) or digits with `*` and `#` (an extension, a feature code) to dial.
+pub(super) fn speed_dial(label: &str, target: &str) -> Result<(String, String)> {
+    let label = parse_text("label", label, 32)?;
+    let target = target.trim();
+    let body = target.strip_prefix('+').unwrap_or(target);
+    let ok = (1..=20).contains(&body.len())
+        && body
+            .chars()
+            .all(|c| c.is_ascii_digit() || c == '*' || c == '#');
+    if !ok {
+        return Err(Error::invalid(
+            "target",
+            format!("{target:?} is not a number, extension or feature code"),
+        ));
+    }
+    Ok((label, target.to_owned()))
+}
 
 impl Admin {
     /// Replaces `user`'s speed dials: (label, what to dial) in key order. A label is 1–32
@@ -524,23 +543,10 @@ impl Admin {
                 format!("{} speed dials; at most {MAX_SPEED_DIALS}", dials.len()),
             ));
         }
-        let mut clean = Vec::with_capacity(dials.len());
-        for (label, target) in dials {
-            let label = parse_text("label", label, 32)?;
-            let target = target.trim();
-            let body = target.strip_prefix('+').unwrap_or(target);
-            let ok = (1..=20).contains(&body.len())
-                && body
-                    .chars()
-                    .all(|c| c.is_ascii_digit() || c == '*' || c == '#');
-            if !ok {
-                return Err(Error::invalid(
-                    "target",
-                    format!("{target:?} is not a number, extension or feature code"),
-                ));
-            }
-            clean.push((label, target.to_owned()));
-        }
+        let clean = dials
+            .iter()
+            .map(|(label, target)| speed_dial(label, target))
+            .collect::<Result<Vec<_>>>()?;
         self.store.speed_dials_set(tenant, user, &clean).await
     }
 

@@ -1,4 +1,4 @@
-//! `autoprov import` and `autoprov export`: a tenant's devices, users or numbers as CSV. The
+//! `autoprov import` and `autoprov export`: a tenant's devices, users, numbers or speed-dials as CSV. The
 //! import shows a progress bar on a terminal and plain lines otherwise, and prints every bad
 //! row as `line 17, mac: …` (nothing is written then).
 
@@ -18,7 +18,7 @@ use super::Output;
 
 #[derive(Args, Debug)]
 pub(super) struct ImportArgs {
-    /// What the file holds: devices, users, numbers or directory
+    /// What the file holds: devices, users, numbers, speed-dials or directory
     kind: KindName,
     /// The CSV file (header row first; `,` or `;`)
     file: PathBuf,
@@ -35,7 +35,7 @@ pub(super) struct ImportArgs {
 
 #[derive(Args, Debug)]
 pub(super) struct ExportArgs {
-    /// What to export: devices, users, numbers or directory
+    /// What to export: devices, users, numbers, speed-dials or directory
     kind: KindName,
     /// Tenant id or name [default: the only tenant]
     #[arg(long)]

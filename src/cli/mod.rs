@@ -116,9 +116,9 @@ enum Command {
     /// The phone directory's own entries (people and companies with a number)
     #[command(subcommand)]
     Directory(directory::DirectoryCmd),
-    /// Import a CSV file of devices, users or numbers: every row or none
+    /// Import a CSV file of devices, users, numbers, speed-dials or directory: every row or none
     Import(import::ImportArgs),
-    /// Export a tenant's devices, users or numbers as CSV (what `import` takes)
+    /// Export a tenant's devices, users, numbers or speed-dials as CSV (what `import` takes)
     Export(import::ExportArgs),
     /// Hunt groups: calls to one number shared by agents
     #[command(subcommand)]

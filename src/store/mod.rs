@@ -52,7 +52,9 @@ pub use devices::{DeviceTrust, HandsetLines, LastSeen, LineLogin, NewDevice, Sig
 pub use directory::NewDirectoryEntry;
 pub use extensions::{ExtensionUse, NumberOwner, SharedEntry};
 pub use groups::{GroupClaim, Membership, NewGroup};
-pub use import::{Import, ImportDevice, ImportLine, ImportUser, BATCH as IMPORT_BATCH};
+pub use import::{
+    Import, ImportDevice, ImportLine, ImportSpeedDial, ImportUser, BATCH as IMPORT_BATCH,
+};
 pub use licences::{LicencePool, Trunk};
 pub use lifecycle::{SiteContents, SitePatch, TenantContents, TokenInfo};
 pub use monitors::BlfGrant;

@@ -301,7 +301,17 @@ async fn export_then_import_into_an_empty_tenant_gives_the_same_file() {
         Alan,Turing,,+4930123402,77,\n\
         Grace,Hopper,grace@example.com,,,\n";
     import(admin, t, KindName::Users, users).await.unwrap();
-    let kinds = [KindName::Numbers, KindName::Devices, KindName::Users];
+    let dials = "user,label,target\n\
+        ada@example.com,Reception,100\n\
+        77,Ada,3401\n\
+        ada@example.com,Mobile,+491701234567\n";
+    import(admin, t, KindName::SpeedDials, dials).await.unwrap();
+    let kinds = [
+        KindName::Numbers,
+        KindName::Devices,
+        KindName::Users,
+        KindName::SpeedDials,
+    ];
     let mut files = Vec::new();
     for kind in kinds {
         files.push(export(admin, t, kind).await);
@@ -399,4 +409,40 @@ async fn the_api_takes_csv_and_answers_every_bad_row() {
         "{text}"
     );
     assert!(text.contains("\n001565000101,T54W,Berlin,"), "{text}");
+}
+
+#[tokio::test]
+async fn speed_dials_replace_each_named_users_list() {
+    let server = TestServer::start().await;
+    let admin = &server.app.admin;
+    let t = acme(admin).await;
+    let users = "first_name,last_name,email,extension\n\
+        Ada,Lovelace,ada@example.com,10\n\
+        Alan,Turing,alan@example.com,11\n";
+    import(admin, t, KindName::Users, users).await.unwrap();
+    let bad = "user,label,target\n\
+        grace@example.com,Reception,100\n\
+        ada@example.com,Reception,12ab\n\
+        Alan Turing,,100\n";
+    assert_eq!(
+        bad_rows(import(admin, t, KindName::SpeedDials, bad).await),
+        [
+            "line 2, user: no user has the e-mail, extension, number or name \"grace@example.com\"",
+            "line 3, target: \"12ab\" is not a number, extension or feature code",
+            "line 4, label: is empty",
+        ]
+    );
+    let first = "user,label,target\nada@example.com,Old,1\nalan turing,Ada,10\n";
+    import(admin, t, KindName::SpeedDials, first).await.unwrap();
+    let second = "user,label,target\nADA@example.com,Reception,100\nada@example.com,Fax,*21#\n";
+    import(admin, t, KindName::SpeedDials, second)
+        .await
+        .unwrap();
+    assert_eq!(
+        export(admin, t, KindName::SpeedDials).await,
+        "user,label,target\n\
+         ada@example.com,Reception,100\n\
+         ada@example.com,Fax,*21#\n\
+         alan@example.com,Ada,10\n"
+    );
 }

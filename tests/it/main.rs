@@ -13,6 +13,7 @@ mod golden;
 mod hardening;
 mod hardening_rules;
 mod import;
+mod import_kill;
 mod installer;
 mod observe;
 mod openapi;

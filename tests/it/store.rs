@@ -11,15 +11,15 @@ use autoprov::Error;
 use sqlx::Connection;
 
 /// A database for one test, on one backend.
-struct TestDb {
-    url: String,
+pub(crate) struct TestDb {
+    pub(crate) url: String,
     /// For PostgreSQL: (admin URL, database name) to drop afterwards.
     pg: Option<(String, String)>,
     _dir: Option<tempfile::TempDir>,
 }
 
 impl TestDb {
-    async fn drop_db(self) {
+    pub(crate) async fn drop_db(self) {
         if let Some((admin_url, name)) = self.pg {
             if let Ok(mut conn) = sqlx::AnyConnection::connect(&admin_url).await {
                 let _ = sqlx::query(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
@@ -30,7 +30,7 @@ impl TestDb {
     }
 }
 
-async fn backends(test: &str) -> Vec<(&'static str, TestDb)> {
+pub(crate) async fn backends(test: &str) -> Vec<(&'static str, TestDb)> {
     let dir = tempfile::tempdir().unwrap();
     let sqlite = TestDb {
         url: format!("sqlite://{}", dir.path().join("store.db").display()),

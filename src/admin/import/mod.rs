@@ -12,6 +12,7 @@ mod devices;
 mod directory;
 mod numbers;
 mod reader;
+mod speed_dials;
 mod users;
 
 use std::io::{Read, Write};
@@ -33,6 +34,7 @@ pub enum KindName {
     Users,
     Numbers,
     Directory,
+    SpeedDials,
 }
 
 impl KindName {
@@ -41,6 +43,7 @@ impl KindName {
         KindName::Users,
         KindName::Numbers,
         KindName::Directory,
+        KindName::SpeedDials,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -49,6 +52,7 @@ impl KindName {
             KindName::Users => "users",
             KindName::Numbers => "numbers",
             KindName::Directory => "directory",
+            KindName::SpeedDials => "speed-dials",
         }
     }
 
@@ -157,6 +161,10 @@ impl Admin {
                 self.import_as::<directory::Directory>(kind, tenant, input, options, progress)
                     .await
             }
+            KindName::SpeedDials => {
+                self.import_as::<speed_dials::SpeedDials>(kind, tenant, input, options, progress)
+                    .await
+            }
         };
         let (rows, revision) = rows?;
         Ok(ImportReport {
@@ -227,6 +235,10 @@ impl Admin {
             KindName::Directory => (
                 directory::Directory::COLUMNS,
                 directory::Directory::export(self, tenant).await?,
+            ),
+            KindName::SpeedDials => (
+                speed_dials::SpeedDials::COLUMNS,
+                speed_dials::SpeedDials::export(self, tenant).await?,
             ),
         };
         let mut out = csv::Writer::from_writer(out);

@@ -81,10 +81,11 @@ fn kind(text: &str) -> Result<KindName, ApiError> {
 /// Imports a CSV file (header row first, `,` or `;`, UTF-8 with or without BOM): every row or
 /// none. Kinds: `devices` (mac, model, site, phone_id, numbers, user), `users` (first_name,
 /// last_name, email, number, extension, mobile, contract_number, licences, trunk), `numbers`
-/// (number, site, status, main; the operator's), `directory` (name, number, site; the header
-/// may be left out: `Name, Number` a line, as the portal writes it).
+/// (number, site, status, main; the operator's), `speed-dials` (user, label, target: replaces
+/// the speed dials of each user named), `directory` (name, number, site; the header may be
+/// left out: `Name, Number` a line, as the portal writes it).
 #[utoipa::path(post, path = "/api/v1/tenants/{tenant}/import/{kind}", tag = "import",
-    params(("kind" = String, Path, description = "devices, users, numbers or directory"), DryRun),
+    params(("kind" = String, Path, description = "devices, users, numbers, speed-dials or directory"), DryRun),
     request_body(content = String, content_type = "text/csv"),
     responses((status = 200, body = ImportReport),
         (status = 413, body = Problem, description = "larger than 64 MiB"),
@@ -113,7 +114,7 @@ async fn import_create(
 
 /// The tenant's objects of a kind as CSV, in the columns the import takes.
 #[utoipa::path(get, path = "/api/v1/tenants/{tenant}/export/{kind}", tag = "import",
-    params(("kind" = String, Path, description = "devices, users, numbers or directory")),
+    params(("kind" = String, Path, description = "devices, users, numbers, speed-dials or directory")),
     responses((status = 200, content_type = "text/csv", body = String), (status = 404, body = Problem)))]
 async fn export_get(
     Scoped { caller, tenant, .. }: Scoped<Admins>,

@@ -46,17 +46,41 @@ impl Import<'_> {
 
     /// Inserts a batch of handsets and their lines.
     pub async fn devices_insert(&mut self, batch: &[ImportDevice]) -> Result<()> {
-        if batch.is_empty() {
-            return Ok(());
+        let at = now();
+        for chunk in batch.chunks(self.rows_per_insert(9)) {
+            let ids = self.devices_chunk(chunk, at).await?;
+            let lines: Vec<(i64, usize, &ImportLine)> = chunk
+                .iter()
+                .map(|d| {
+                    let id = ids.get(&d.device.mac.to_string()).copied().ok_or_else(|| {
+                        Error::store("importing devices", "an inserted device was not returned")
+                    })?;
+                    Ok(d.lines.iter().enumerate().map(move |(i, l)| (id, i + 1, l)))
+                })
+                .collect::<Result<Vec<_>>>()?
+                .into_iter()
+                .flatten()
+                .collect();
+            for lines in lines.chunks(self.rows_per_insert(6)) {
+                self.lines_insert(lines, at).await?;
+            }
         }
+        Ok(())
+    }
+
+    /// Inserts handsets; their ids by MAC.
+    async fn devices_chunk(
+        &mut self,
+        chunk: &[ImportDevice],
+        at: i64,
+    ) -> Result<HashMap<String, i64>> {
         let sql = format!(
             "INSERT INTO devices (tenant_id, site_id, mac, family, model, admin_password, \
              created_at, first_contact_until, phone_id) VALUES {} RETURNING id, mac",
-            values(batch.len(), 9)
+            values(chunk.len(), 9)
         );
-        let at = now();
         let mut query = sqlx::query(&sql);
-        for ImportDevice { device: d, .. } in batch {
+        for ImportDevice { device: d, .. } in chunk {
             query = query
                 .bind(d.tenant_id.0)
                 .bind(d.site_id.0)
@@ -68,26 +92,11 @@ impl Import<'_> {
                 .bind(d.first_contact_until)
                 .bind(d.phone_id.as_str());
         }
-        let mut ids = HashMap::with_capacity(batch.len());
+        let mut ids = HashMap::with_capacity(chunk.len());
         for row in query.fetch_all(self.tx.conn()).await? {
             ids.insert(get::<String>(&row, "mac")?, get::<i64>(&row, "id")?);
         }
-        let lines: Vec<(i64, usize, &ImportLine)> = batch
-            .iter()
-            .map(|d| {
-                let id = ids.get(&d.device.mac.to_string()).copied().ok_or_else(|| {
-                    Error::store("importing devices", "an inserted device was not returned")
-                })?;
-                Ok(d.lines.iter().enumerate().map(move |(i, l)| (id, i + 1, l)))
-            })
-            .collect::<Result<Vec<_>>>()?
-            .into_iter()
-            .flatten()
-            .collect();
-        for chunk in lines.chunks(super::BATCH) {
-            self.lines_insert(chunk, at).await?;
-        }
-        Ok(())
+        Ok(ids)
     }
 
     async fn lines_insert(&mut self, lines: &[(i64, usize, &ImportLine)], at: i64) -> Result<()> {

@@ -7,6 +7,7 @@
 mod devices;
 mod directory;
 mod numbers;
+mod speed_dials;
 mod users;
 
 use std::collections::HashMap;
@@ -21,10 +22,11 @@ use crate::error::Result;
 use crate::model::{AuditAction, AuditEntity, Number, Site, TenantId, User};
 
 pub use devices::{ImportDevice, ImportLine};
+pub use speed_dials::ImportSpeedDial;
 pub use users::ImportUser;
 
-/// Rows per multi-row statement: well under both backends' limits on bound values.
-pub const BATCH: usize = 500;
+/// Rows checked against the store at a time (an `IN` list of this many values).
+pub const BATCH: usize = 250;
 
 /// An import's open transaction. Dropped without [`Import::commit`], it rolls back.
 pub struct Import<'s> {
@@ -45,6 +47,17 @@ impl Store {
 impl Import<'_> {
     pub fn tenant(&self) -> TenantId {
         self.tenant
+    }
+
+    /// Rows of `columns` values per multi-row `INSERT`. SQLite looks a bound value's name up in
+    /// a list (sqlx binds by name), so a statement's cost grows with the square of its values:
+    /// small statements there; PostgreSQL gains from fewer round trips.
+    fn rows_per_insert(&self, columns: usize) -> usize {
+        let values = match self.tx.store.backend {
+            super::Backend::Sqlite => 240,
+            super::Backend::Postgres => 8000,
+        };
+        (values / columns).max(1)
     }
 
     /// Commits the import as one change of the tenant: the audit trail records its kind and

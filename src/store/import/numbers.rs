@@ -28,27 +28,26 @@ impl Import<'_> {
     }
 
     pub async fn numbers_insert(&mut self, batch: &[NewNumber]) -> Result<()> {
-        if batch.is_empty() {
-            return Ok(());
-        }
-        let sql = format!(
-            "INSERT INTO numbers (tenant_id, site_id, e164, status, is_main, created_at, \
-             default_pin) VALUES {}",
-            values(batch.len(), 7)
-        );
-        let mut query = sqlx::query(&sql);
         let at = now();
-        for n in batch {
-            query = query
-                .bind(n.tenant_id.0)
-                .bind(n.site_id.0)
-                .bind(n.e164.as_str())
-                .bind(n.status.as_str())
-                .bind(i64::from(n.is_main))
-                .bind(at)
-                .bind(n.default_pin.as_str());
+        for chunk in batch.chunks(self.rows_per_insert(7)) {
+            let sql = format!(
+                "INSERT INTO numbers (tenant_id, site_id, e164, status, is_main, created_at, \
+                 default_pin) VALUES {}",
+                values(chunk.len(), 7)
+            );
+            let mut query = sqlx::query(&sql);
+            for n in chunk {
+                query = query
+                    .bind(n.tenant_id.0)
+                    .bind(n.site_id.0)
+                    .bind(n.e164.as_str())
+                    .bind(n.status.as_str())
+                    .bind(i64::from(n.is_main))
+                    .bind(at)
+                    .bind(n.default_pin.as_str());
+            }
+            query.execute(self.tx.conn()).await?;
         }
-        query.execute(self.tx.conn()).await?;
         Ok(())
     }
 }

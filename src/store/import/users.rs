@@ -44,17 +44,30 @@ impl Import<'_> {
 
     /// Inserts a batch of users, pending, with their licences.
     pub async fn users_insert(&mut self, batch: &[ImportUser]) -> Result<()> {
-        if batch.is_empty() {
-            return Ok(());
+        let at = now();
+        for chunk in batch.chunks(self.rows_per_insert(11)) {
+            let ids = self.users_chunk(chunk, at).await?;
+            let licences: Vec<(i64, LicenceKind)> = ids
+                .iter()
+                .zip(chunk)
+                .flat_map(|(id, u)| u.licences.iter().map(move |k| (*id, *k)))
+                .collect();
+            for licences in licences.chunks(self.rows_per_insert(4)) {
+                self.licences_insert(licences, at).await?;
+            }
         }
+        Ok(())
+    }
+
+    /// Inserts users; their ids in the order of `chunk`.
+    async fn users_chunk(&mut self, chunk: &[ImportUser], at: i64) -> Result<Vec<i64>> {
         let sql = format!(
             "INSERT INTO users (tenant_id, first_name, last_name, email, state, number_id, \
              extension, created_at, mobile, contract_number, trunk_id) VALUES {} RETURNING id",
-            values(batch.len(), 11)
+            values(chunk.len(), 11)
         );
-        let at = now();
         let mut query = sqlx::query_scalar::<_, i64>(&sql);
-        for u in batch {
+        for u in chunk {
             query = query
                 .bind(u.tenant_id.0)
                 .bind(u.first_name.as_str())
@@ -69,7 +82,7 @@ impl Import<'_> {
                 .bind(u.trunk_id);
         }
         let mut ids = query.fetch_all(self.tx.conn()).await?;
-        if ids.len() != batch.len() {
+        if ids.len() != chunk.len() {
             return Err(Error::store(
                 "importing users",
                 "not every user was returned",
@@ -77,26 +90,23 @@ impl Import<'_> {
         }
         // Ids are drawn in the order of the rows; RETURNING need not keep it.
         ids.sort_unstable();
-        let licences: Vec<(i64, LicenceKind)> = ids
-            .iter()
-            .zip(batch)
-            .flat_map(|(id, u)| u.licences.iter().map(move |k| (*id, *k)))
-            .collect();
-        for chunk in licences.chunks(super::BATCH) {
-            let sql = format!(
-                "INSERT INTO user_licences (tenant_id, user_id, kind, assigned_at) VALUES {}",
-                values(chunk.len(), 4)
-            );
-            let mut query = sqlx::query(&sql);
-            for (id, kind) in chunk {
-                query = query
-                    .bind(self.tenant.0)
-                    .bind(*id)
-                    .bind(kind.as_str())
-                    .bind(at);
-            }
-            query.execute(self.tx.conn()).await?;
+        Ok(ids)
+    }
+
+    async fn licences_insert(&mut self, licences: &[(i64, LicenceKind)], at: i64) -> Result<()> {
+        let sql = format!(
+            "INSERT INTO user_licences (tenant_id, user_id, kind, assigned_at) VALUES {}",
+            values(licences.len(), 4)
+        );
+        let mut query = sqlx::query(&sql);
+        for (id, kind) in licences {
+            query = query
+                .bind(self.tenant.0)
+                .bind(*id)
+                .bind(kind.as_str())
+                .bind(at);
         }
+        query.execute(self.tx.conn()).await?;
         Ok(())
     }
 }
