@@ -99,6 +99,34 @@ pub(super) async fn read_extension_owner<'c>(
     row.as_ref().map(owner_from).transpose()
 }
 
+/// Which of the extensions in `list` (placeholders from `$2`) anyone in the tenant `$1` owns,
+/// whatever kind: one text column `extension`.
+pub(super) fn extensions_taken_sql(list: &str) -> String {
+    format!(
+        "SELECT extension FROM ({}) o WHERE extension IN ({list})",
+        union(EXTENSION_OWNERS)
+    )
+}
+
+/// Who owns each of the tenant's numbers whose E.164 is in `list` (placeholders from `$2`),
+/// besides the site: `e164`, `kind`, `id`, `name`, `role`, a number's line before its fax.
+pub(super) fn owners_by_e164_sql(list: &str) -> String {
+    format!(
+        "SELECT n.e164, o.kind, o.id, o.name, o.role FROM ({}) o \
+         JOIN numbers n ON n.id = o.number_id \
+         WHERE n.tenant_id = $1 AND n.e164 IN ({list}) ORDER BY n.e164, o.role DESC",
+        union(NUMBER_OWNERS)
+    )
+}
+
+/// A row of `owners_by_e164_sql` as the owner it names.
+pub(super) fn number_owner_from(row: &AnyRow) -> Result<NumberOwner> {
+    Ok(NumberOwner {
+        owner: owner_from(row)?,
+        role: get(row, "role")?,
+    })
+}
+
 /// Who owns `number` besides its site, read with `conn`.
 pub(super) async fn read_number_owner<'c>(
     conn: impl Executor<'c, Database = Any>,

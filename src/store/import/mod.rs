@@ -102,8 +102,6 @@ impl Import<'_> {
                     number,
                     holder: None,
                     handset: None,
-                    // Not read here yet (the import and groups branches met in this merge):
-                    // a number a group, bridge or e-fax owns is not seen by the import's rules.
                     owner: None,
                 },
             );
@@ -113,6 +111,23 @@ impl Import<'_> {
             let user: User = user_from(&row)?;
             if let Some(u) = user.number.as_ref().and_then(|n| uses.get_mut(n.as_str())) {
                 u.holder = Some(user);
+            }
+        }
+        // As `number_use` reads it: the first owner (a line before a fax), unless that is
+        // the user who holds it as their line.
+        let sql = super::extensions::owners_by_e164_sql(&list);
+        let mut first = std::collections::HashSet::new();
+        for row in self.fetch(&sql, e164s).await? {
+            let e164: String = get(&row, "e164")?;
+            if !first.insert(e164.clone()) {
+                continue;
+            }
+            let owner = super::extensions::number_owner_from(&row)?;
+            if owner.role == "line" && owner.owner.kind == crate::model::OwnerKind::User {
+                continue;
+            }
+            if let Some(u) = uses.get_mut(&e164) {
+                u.owner = Some(owner);
             }
         }
         let sql = format!(

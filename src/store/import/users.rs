@@ -12,12 +12,11 @@ use crate::store::{get, now, NewUser};
 pub type ImportUser = NewUser;
 
 impl Import<'_> {
-    /// Which of `extensions` a user of the tenant has.
+    /// Which of `extensions` anyone in the tenant has (the extension plan: users, groups,
+    /// virtual users, bridges, park slots).
     pub async fn extensions_taken(&mut self, extensions: &[&str]) -> Result<Vec<String>> {
-        let sql = format!(
-            "SELECT extension FROM users WHERE tenant_id = $1 AND extension IN ({})",
-            placeholders(extensions.len(), 2)
-        );
+        let list = placeholders(extensions.len(), 2);
+        let sql = crate::store::extensions::extensions_taken_sql(&list);
         self.found(&sql, extensions).await
     }
 
