@@ -9,6 +9,7 @@ mod directory;
 mod hashing;
 mod licences;
 mod numbers;
+mod signin;
 mod sites;
 mod tokens;
 mod users;

@@ -14,6 +14,7 @@ mod hardening;
 mod hardening_rules;
 mod observe;
 mod openapi;
+mod phone_service;
 mod portal;
 mod provisioning;
 mod store;
