@@ -110,6 +110,19 @@ async fn sign_out_and_in_at_the_phone_with_number_and_pin() {
     // Signed in once more: the one-number-per-handset rule's message, nothing changed.
     let (_, said) = get(&server, &format!("{login}?number={digits}&pin={pin}")).await;
     assert!(said.contains("already logged in"), "{said}");
+    // By extension: the user's, in this tenant.
+    let admin = &server.app.admin;
+    let tenant = admin.tenant("Acme").await.unwrap();
+    let user = admin.user(tenant.id, NUMBER).await.unwrap();
+    let update = autoprov::admin::UserUpdate {
+        extension: Some("201".into()),
+        ..Default::default()
+    };
+    admin.user_update(tenant.id, &user, &update).await.unwrap();
+    let (_, said) = get(&server, &format!("{logout}?number=201&pin={pin}")).await;
+    assert!(said.contains("+4930123456 is signed out"), "{said}");
+    let (_, said) = get(&server, &format!("{login}?number=202&pin={pin}")).await;
+    assert!(said.contains("unknown number or extension: 202"), "{said}");
 }
 
 #[tokio::test]
