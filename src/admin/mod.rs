@@ -19,6 +19,7 @@ mod phonebook;
 mod pickpark;
 mod rollout;
 mod schedules;
+mod signin;
 mod sites;
 mod tokens;
 mod users;

@@ -8,6 +8,7 @@
 
 pub mod api;
 pub mod observe;
+mod service;
 pub mod tls;
 
 use std::fmt::Write as _;
@@ -19,7 +20,7 @@ use axum::body::Body;
 use axum::extract::{Extension, State};
 use axum::http::{header, HeaderMap, HeaderValue, Method, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
-use axum::routing::get;
+use axum::routing::{any, get};
 use axum::Router;
 
 use crate::app::App;
@@ -163,6 +164,7 @@ pub fn router(app: App) -> Router {
         .route("/readyz", get(readyz))
         .route("/metrics", get(metrics))
         .route(&format!("/{}", crate::certs::CA_FILE), get(local_ca))
+        .route("/x/{token}/{mac}/{action}", any(service::phone_service))
         .fallback(phone_file)
         .with_state(app)
 }

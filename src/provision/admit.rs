@@ -109,7 +109,7 @@ impl Provisioner {
     /// credential is parsed: a refused address gets a look-up only for a client certificate
     /// (which the TLS layer verified) or, a few times a minute, for credentials over HTTPS (so a
     /// phone behind the same NAT can still prove itself).
-    async fn gate(&self, request: &FileRequest<'_>) -> Result<Gate> {
+    pub(super) async fn gate(&self, request: &FileRequest<'_>) -> Result<Gate> {
         let Some(ip) = request.peer else {
             return Ok(Gate::Open);
         };
@@ -207,7 +207,7 @@ impl Provisioner {
     }
 
     /// The registered device behind a MAC, with its site's allowed networks.
-    async fn lookup(&self, mac: Mac) -> Result<Option<Arc<Known>>> {
+    pub(super) async fn lookup(&self, mac: Mac) -> Result<Option<Arc<Known>>> {
         let global = self.store.revisions().global();
         if let Some(hit) = self.devices.get(&mac) {
             if hit.global == global {

@@ -343,8 +343,37 @@ pub fn check(catalog: &Catalog, settings: &ProvisionSettings) -> Vec<Problem> {
                 }
             }
         }
+        check_screens(catalog, index, &mut problems);
     }
     problems
+}
+
+/// The phone service's screens, rendered with text that needs escaping and parsed as XML.
+fn check_screens(catalog: &Catalog, family: usize, problems: &mut Vec<Problem>) {
+    use crate::render::Screen;
+    let manifest = &catalog.family(family).manifest;
+    let Some(service) = &manifest.phone_service else {
+        return;
+    };
+    let context = super::ScreenContext {
+        url: "https://prov.example.com/x/token/001565000001/login?a=1&b=<2>",
+        login_url: "https://prov.example.com/x/token/001565000001/login",
+        logout_url: "https://prov.example.com/x/token/001565000001/logout",
+        title: "Zoë \"Q\" <&>",
+        text: "O'Brien <&> is signed in",
+    };
+    for screen in [Screen::Login, Screen::Logout, Screen::Message] {
+        let template = service.template(screen);
+        let rendered = catalog.render_screen(family, screen, &context);
+        let message = match rendered {
+            Some(Ok(text)) => parse(&text, Format::Xml, None).err(),
+            Some(Err(e)) => Some(e.to_string()),
+            None => None,
+        };
+        if let Some(message) = message {
+            problems.push(problem(&manifest.family, template, message));
+        }
+    }
 }
 
 fn problem(family: &str, file: &str, message: String) -> Problem {

@@ -16,16 +16,16 @@ use crate::model::{Mac, Secret};
 
 /// The passwords a device's credentials may match now: the current one and, during a rotation's
 /// overlap, the previous one. For an unknown MAC a stand-in, so the same work is done.
-struct Passwords<'a> {
+pub(super) struct Passwords<'a> {
     current: Option<&'a Secret>,
     previous: Option<&'a Secret>,
     stand_in: Secret,
     /// Whether any of them is the device's.
-    real: bool,
+    pub(super) real: bool,
 }
 
 impl Passwords<'_> {
-    fn list(&self) -> Vec<&Secret> {
+    pub(super) fn list(&self) -> Vec<&Secret> {
         match (self.current, self.previous) {
             (None, None) => vec![&self.stand_in],
             (current, previous) => current.into_iter().chain(previous).collect(),
@@ -33,7 +33,7 @@ impl Passwords<'_> {
     }
 }
 
-fn passwords(known: Option<&Known>, now: i64) -> Passwords<'_> {
+pub(super) fn passwords(known: Option<&Known>, now: i64) -> Passwords<'_> {
     let access = known.map(|k| &k.device.access);
     let current = access.and_then(|a| a.http_password.as_ref());
     let previous = access.and_then(|a| match (&a.http_password_prev, a.http_prev_until) {

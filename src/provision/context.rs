@@ -280,6 +280,9 @@ pub struct ProvisioningView {
     pub ca_url: Option<String>,
     /// The device's directory file, where the family has one.
     pub directory_url: Option<String>,
+    /// The phone service's base (`…/x/<token>/<mac>/`, then `login` or `logout`), where the
+    /// family has one and the device fetches over HTTPS with credentials.
+    pub service_url: Option<String>,
 }
 
 impl FileContext {
@@ -301,6 +304,7 @@ impl FileContext {
         let keys = key_views(record, family, settings, model.line_keys, lines.len());
         let mut provisioning = provisioning(settings);
         provisioning.directory_url = directory_url(family, record, settings);
+        provisioning.service_url = service_url(family, record, settings);
         let unused_accounts = (1..=model.accounts)
             .filter(|p| !lines.iter().any(|l| l.position == *p))
             .collect();
@@ -516,6 +520,22 @@ fn directory_url(
     )
 }
 
+/// The device's phone-service URL: only over HTTPS, and only with the device's token in it.
+fn service_url(
+    family: &Family,
+    record: &DeviceRecord,
+    settings: &ProvisionSettings,
+) -> Option<String> {
+    family.manifest.phone_service.as_ref()?;
+    let password = record.device.access.http_password.as_ref()?;
+    let https = settings.https_url.as_ref()?;
+    Some(format!(
+        "{https}x/{}/{}/",
+        super::trust::service_token(password),
+        record.device.mac
+    ))
+}
+
 fn provisioning(settings: &ProvisionSettings) -> ProvisioningView {
     ProvisioningView {
         url: settings.public_url.clone(),
@@ -523,6 +543,7 @@ fn provisioning(settings: &ProvisionSettings) -> ProvisioningView {
         https_url: settings.https_url.clone(),
         ca_url: settings.ca_url.clone(),
         directory_url: None,
+        service_url: None,
     }
 }
 

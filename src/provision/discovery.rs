@@ -120,6 +120,16 @@ impl Provisioner {
             .map(Some)
     }
 
+    /// Remembers `device`'s main file as it is now (at its own revision `device_revision`) as
+    /// told of: a phone told to resync by hand is not told again by the watcher for the same
+    /// file.
+    pub async fn note_told(&self, device: &Device, device_revision: i64) -> Result<()> {
+        if let Some(etag) = self.current_etag(device, device_revision).await? {
+            self.served.insert(device.id, etag);
+        }
+        Ok(())
+    }
+
     /// The phone to tell about `device` (`addr` its last-seen address as stored).
     pub async fn resync_target(&self, device: &Device, addr: Option<&str>) -> Result<ResyncTarget> {
         let record = self.store.device_record(device.id).await?;

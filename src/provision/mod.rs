@@ -27,6 +27,7 @@ mod files;
 mod identify;
 mod output;
 mod preview;
+mod service;
 pub mod trust;
 
 use std::net::IpAddr;
@@ -51,6 +52,7 @@ pub use files::{StaticContent, StaticFile, StaticFiles};
 use identify::{Asked, Identified};
 use output::FileKey;
 pub use preview::Preview;
+pub use service::{ScreenContext, ServiceScreen};
 use trust::{Decision, Throttle, ThrottleLimits};
 
 /// How the request arrived; transports pass it, trust decisions (later) depend on it.

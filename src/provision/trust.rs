@@ -272,11 +272,31 @@ impl Digest {
 /// a keyed hash of the device's HTTP password, so it changes when the credentials rotate and
 /// tells nothing about the password. It opens only the directory file, and only over HTTPS.
 pub fn url_token(password: &Secret) -> String {
+    keyed_token(password, b"autoprov directory url")
+}
+
+/// The part of the phone service's URL (`/x/<token>/<mac>/…`, signing in at the handset) that
+/// stands in for the device's credentials: like `url_token`, but keyed for the service, so the
+/// directory's token does not open it, nor the other way round.
+pub fn service_token(password: &Secret) -> String {
+    keyed_token(password, b"autoprov phone service url")
+}
+
+fn keyed_token(password: &Secret, purpose: &[u8]) -> String {
     use hmac::Mac as _;
     let mut mac = <HmacSha256 as hmac::Mac>::new_from_slice(password.expose().as_bytes())
         .unwrap_or_else(|_| unreachable!("HMAC takes keys of any length"));
-    mac.update(b"autoprov directory url");
+    mac.update(purpose);
     hex::encode(&mac.finalize().into_bytes()[..16])
+}
+
+/// Whether `token` is the service token of any of `passwords` (constant time for each).
+pub fn verify_service_token(token: &str, passwords: &[&Secret]) -> bool {
+    let mut matched = false;
+    for password in passwords {
+        matched |= constant_time_eq(service_token(password).as_bytes(), token.as_bytes());
+    }
+    matched
 }
 
 /// Whether `segments` hold the URL token of any of `passwords` (constant time for each).

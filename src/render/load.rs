@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 use minijinja::{AutoEscape, Environment, UndefinedBehavior};
 use regex::{Regex, RegexBuilder};
 
-use super::manifest::{Format, Manifest};
+use super::manifest::{Format, Manifest, Screen};
 use super::{template_error, template_name, xml_escape, Catalog, Family, KV};
 use crate::error::{Error, Result};
 
@@ -181,6 +181,21 @@ fn load_family(layers: &Layers, templates: &mut Templates) -> Result<Family> {
             match templates.formats.insert(name.clone(), spec.format) {
                 None => templates.sources.push((name, layers.find(template))),
                 Some(format) if format == spec.format => {}
+                Some(_) => {
+                    return Err(manifest_error(format!(
+                        "template {template} is used with two formats"
+                    )))
+                }
+            }
+        }
+    }
+    if let Some(service) = &manifest.phone_service {
+        for screen in [Screen::Login, Screen::Logout, Screen::Message] {
+            let template = service.template(screen);
+            let name = template_name(&manifest.family, template);
+            match templates.formats.insert(name.clone(), Format::Xml) {
+                None => templates.sources.push((name, layers.find(template))),
+                Some(Format::Xml) => {}
                 Some(_) => {
                     return Err(manifest_error(format!(
                         "template {template} is used with two formats"

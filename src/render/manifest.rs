@@ -39,6 +39,10 @@ pub struct Manifest {
     /// SIP: how the family's phones are found by PnP and told to fetch their files again.
     #[serde(default)]
     pub sip: SipSpec,
+    /// The XML-browser screens for signing in and out at the phone (`/x/<token>/<mac>/…`).
+    /// Unset: the family's phones have no such service (and no key for it).
+    #[serde(default)]
+    pub phone_service: Option<PhoneService>,
     #[serde(default)]
     pub models: Vec<ModelSpec>,
     pub files: Vec<FileSpec>,
@@ -84,6 +88,38 @@ pub struct SipSpec {
     /// MPP's `resync`). Without one, the family's phones are not sent one (the hook still runs).
     #[serde(default)]
     pub resync_event: Option<String>,
+}
+
+/// The family's phone service (`[phone_service]`): a template per screen, each XML (escaped as
+/// every XML file), and what they are sent as.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PhoneService {
+    /// Asks for the number or extension and the PIN to sign in with.
+    pub login: String,
+    /// Asks for the number or extension and the PIN to sign out with.
+    pub logout: String,
+    /// Shows what happened (`title`, `text`).
+    pub message: String,
+    pub content_type: String,
+}
+
+/// A screen of the phone service.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Screen {
+    Login,
+    Logout,
+    Message,
+}
+
+impl PhoneService {
+    pub fn template(&self, screen: Screen) -> &str {
+        match screen {
+            Screen::Login => &self.login,
+            Screen::Logout => &self.logout,
+            Screen::Message => &self.message,
+        }
+    }
 }
 
 #[derive(Clone, Debug, Deserialize, Serialize)]

@@ -20,7 +20,9 @@ use regex::Regex;
 use serde::Serialize;
 
 pub use dhcp::{dhcp_config, DhcpFormat, DhcpScope, Endpoints};
-pub use manifest::{DhcpSpec, FileSpec, Format, Manifest, ModelDefaults, ModelSpec, SipSpec};
+pub use manifest::{
+    DhcpSpec, FileSpec, Format, Manifest, ModelDefaults, ModelSpec, PhoneService, Screen, SipSpec,
+};
 
 use crate::error::{Error, Result};
 use crate::model::Mac;
@@ -187,6 +189,21 @@ impl Catalog {
         let family = &self.families[family];
         let template = family.manifest.files[file].bootstrap.as_ref()?;
         Some(self.render_template(&template_name(&family.manifest.family, template), context))
+    }
+
+    /// Renders a screen of the family's phone service, if it has one.
+    pub fn render_screen(
+        &self,
+        family: usize,
+        screen: Screen,
+        context: &impl Serialize,
+    ) -> Option<Result<String>> {
+        let family = &self.families[family];
+        let service = family.manifest.phone_service.as_ref()?;
+        Some(self.render_template(
+            &template_name(&family.manifest.family, service.template(screen)),
+            context,
+        ))
     }
 
     fn render_template(&self, name: &str, context: &impl Serialize) -> Result<String> {

@@ -75,9 +75,11 @@ pub struct Resynced {
 }
 
 /// Tells `device` to fetch its files again now, whether or not anything changed: the NOTIFY
-/// to where it was last seen (nothing when it was never seen), and the hook.
+/// to where it was last seen (nothing when it was never seen), and the hook. Its file as it is
+/// now counts as told of, so the watcher does not tell it again for the same change.
 pub async fn device(app: &crate::App, device: &crate::model::Device) -> crate::Result<Resynced> {
-    let (_, addr) = app.store.device_resync_facts(device).await?;
+    let (revision, addr) = app.store.device_resync_facts(device).await?;
+    app.provisioner.note_told(device, revision).await?;
     let target = app
         .provisioner
         .resync_target(device, addr.as_deref())

@@ -268,6 +268,28 @@ impl Store {
         number_from(&row)
     }
 
+    /// The number of the user of `tenant` whose extension is `extension`, if any.
+    pub async fn number_by_extension(
+        &self,
+        tenant: TenantId,
+        extension: &str,
+    ) -> Result<Option<Number>> {
+        let columns: Vec<String> = COLUMNS
+            .split(',')
+            .map(|c| format!("n.{}", c.trim()))
+            .collect();
+        let row = sqlx::query(&format!(
+            "SELECT {} FROM numbers n JOIN users u ON u.number_id = n.id \
+             WHERE u.extension = $1 AND u.tenant_id = $2 AND n.tenant_id = $2",
+            columns.join(", ")
+        ))
+        .bind(extension)
+        .bind(tenant.0)
+        .fetch_optional(&self.pool)
+        .await?;
+        row.as_ref().map(number_from).transpose()
+    }
+
     /// Whether the site already has its main number.
     pub async fn site_has_main_number(&self, site: SiteId) -> Result<bool> {
         let n: i64 =

@@ -10,7 +10,7 @@ use tokio::net::UdpSocket;
 
 use crate::support::{say, walkthrough, TestServer, MAC, NUMBER, UA};
 
-const WAIT: Duration = Duration::from_secs(5);
+pub(crate) const WAIT: Duration = Duration::from_secs(5);
 
 /// A PnP SUBSCRIBE as a Yealink sends it, from `from` (its Contact), with this Call-ID and MAC.
 fn subscribe(from: SocketAddr, call_id: &str, mac: &str, vendor: &str) -> String {
@@ -31,14 +31,14 @@ Content-Length: 0\r\n\r\n",
     )
 }
 
-async fn phone() -> (UdpSocket, SocketAddr) {
+pub(crate) async fn phone() -> (UdpSocket, SocketAddr) {
     let socket = UdpSocket::bind("127.0.0.1:0").await.expect("bind");
     let addr = socket.local_addr().expect("address");
     (socket, addr)
 }
 
 /// The next SIP message the phone socket receives, within `within`.
-async fn receive(socket: &UdpSocket, within: Duration) -> Option<(Message, SocketAddr)> {
+pub(crate) async fn receive(socket: &UdpSocket, within: Duration) -> Option<(Message, SocketAddr)> {
     let mut buf = vec![0u8; 8192];
     let (n, from) = tokio::time::timeout(within, socket.recv_from(&mut buf))
         .await
@@ -51,7 +51,7 @@ async fn receive(socket: &UdpSocket, within: Duration) -> Option<(Message, Socke
 }
 
 /// The phone's `200 OK` to a request it received.
-fn ok_to(m: &Message) -> Vec<u8> {
+pub(crate) fn ok_to(m: &Message) -> Vec<u8> {
     let headers: Vec<(&str, &str)> = ["Via", "From", "To", "Call-ID", "CSeq"]
         .iter()
         .filter_map(|h| Some((*h, m.header(h)?)))

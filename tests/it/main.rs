@@ -17,6 +17,7 @@ mod import_kill;
 mod installer;
 mod observe;
 mod openapi;
+mod phone_service;
 mod portal;
 mod provisioning;
 mod rollout;

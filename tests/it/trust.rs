@@ -669,6 +669,24 @@ async fn the_server_log_holds_no_secret() {
         .send()
         .await
         .unwrap();
+    // Signing in at the phone: its service URL (with the token) and a PIN stay out of the log.
+    let service = line(&first, "programablekey.3.value").expect("the phone service key");
+    let token = service
+        .split("/x/")
+        .nth(1)
+        .unwrap()
+        .split('/')
+        .next()
+        .unwrap();
+    let said = client
+        .get(format!("{service}?number=4930123456&pin=73915824"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(said.contains("wrong PIN"), "{said}");
     let _ = server.start_kill();
     while let Ok(Ok(Some(line))) =
         tokio::time::timeout(Duration::from_secs(5), lines.next_line()).await
@@ -681,6 +699,9 @@ async fn the_server_log_holds_no_secret() {
         assert!(secret.len() >= 20);
         assert!(!log.contains(secret.as_str()), "a secret in the log");
     }
+    assert!(log.contains("phone service refused"), "{log}");
+    assert!(!log.contains(token), "the service token in the log");
+    assert!(!log.contains("73915824"), "a PIN in the log");
 }
 
 #[tokio::test]
