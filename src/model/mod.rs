@@ -206,6 +206,16 @@ text_enum!(
 );
 
 text_enum!(
+    /// The kind of group a user's membership is in.
+    GroupKind, "group kind" {
+        HuntGroup = "hunt-group",
+        CallCentre = "call-centre",
+        PickupGroup = "pickup-group",
+        ParkGroup = "park-group",
+    }
+);
+
+text_enum!(
     /// What a user is in a hunt group or call centre.
     MemberRole, "role" {
         Agent = "agent",

@@ -8,8 +8,8 @@ use super::lists::ListSql;
 use super::{corrupt, get, now, unique_or_store, ExtensionUse, Fresh, NumberUse, Store, WriteTx};
 use crate::error::{Error, Result};
 use crate::model::{
-    AuditAction, AuditEntity, CallGroup, ForwardTo, HuntPolicy, ListQuery, Listed, Member,
-    MemberRole, NumberId, OwnerKind, Queue, TenantId, User, UserId,
+    AuditAction, AuditEntity, CallGroup, ForwardTo, GroupKind, HuntPolicy, ListQuery, Listed,
+    Member, MemberRole, NumberId, OwnerKind, Queue, TenantId, User, UserId,
 };
 
 /// A hunt group or call centre to create, or what an update sets (all of it).
@@ -52,10 +52,11 @@ pub struct GroupClaim {
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, utoipa::ToSchema)]
 pub struct Membership {
     pub group_id: i64,
-    /// `hunt-group` or `call-centre`.
-    pub kind: OwnerKind,
+    /// `hunt-group`, `call-centre`, `pickup-group` or `park-group`.
+    pub kind: GroupKind,
     pub name: String,
-    pub role: MemberRole,
+    /// Agent or supervisor in a hunt group or call centre; none in a pickup or park group.
+    pub role: Option<MemberRole>,
     /// 1 for the first agent; the order calls try agents in.
     pub position: i64,
 }
@@ -276,8 +277,13 @@ impl Store {
     pub async fn memberships(&self, tenant: TenantId, user: UserId) -> Result<Vec<Membership>> {
         let rows = sqlx::query(
             "SELECT g.id, g.kind, g.name, m.role, m.position FROM call_group_members m \
-             JOIN call_groups g ON g.id = m.group_id \
-             WHERE g.tenant_id = $1 AND m.user_id = $2 ORDER BY g.kind, g.name, m.role",
+             JOIN call_groups g ON g.id = m.group_id WHERE g.tenant_id = $1 AND m.user_id = $2 \
+             UNION ALL SELECT g.id, 'pickup-group', g.name, NULL, m.position \
+             FROM pickup_members m JOIN pickup_groups g ON g.id = m.group_id \
+             WHERE g.tenant_id = $1 AND m.user_id = $2 \
+             UNION ALL SELECT g.id, 'park-group', g.name, NULL, m.position \
+             FROM park_members m JOIN park_groups g ON g.id = m.group_id \
+             WHERE g.tenant_id = $1 AND m.user_id = $2 ORDER BY 2, 3, 4",
         )
         .bind(tenant.0)
         .bind(user.0)
@@ -286,12 +292,14 @@ impl Store {
         rows.iter()
             .map(|r| {
                 let kind: String = get(r, "kind")?;
-                let role: String = get(r, "role")?;
+                let role: Option<String> = get(r, "role")?;
                 Ok(Membership {
                     group_id: get(r, "id")?,
                     kind: kind.parse().map_err(|e| corrupt("group kind", e))?,
                     name: get(r, "name")?,
-                    role: role.parse().map_err(|e| corrupt("member role", e))?,
+                    role: role
+                        .map(|role| role.parse().map_err(|e| corrupt("member role", e)))
+                        .transpose()?,
                     position: get(r, "position")?,
                 })
             })

@@ -433,6 +433,38 @@ async fn memberships_are_the_users_own() {
     let mine = p.get(super::Ada, "users/Ada Lovelace/memberships").await;
     assert_eq!(mine.is(200)[0]["name"], "Sales");
     assert_eq!(mine.body[0]["role"], "agent");
+    // Pickup and park groups are memberships too (a pending or active user's own).
+    p.post(
+        Admin,
+        "pickup-groups",
+        json!({ "name": "Front desk", "members": ["Ada Lovelace"] }),
+    )
+    .await
+    .is(201);
+    p.post(
+        Admin,
+        "park-groups",
+        json!({ "name": "Lot", "members": ["Ada Lovelace"], "slots": ["880"] }),
+    )
+    .await
+    .is(201);
+    let mine = p.get(super::Ada, "users/Ada Lovelace/memberships").await;
+    let kinds: Vec<(&str, &str)> = mine
+        .is(200)
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| (m["kind"].as_str().unwrap(), m["name"].as_str().unwrap()))
+        .collect();
+    assert_eq!(
+        kinds,
+        [
+            ("hunt-group", "Sales"),
+            ("park-group", "Lot"),
+            ("pickup-group", "Front desk")
+        ]
+    );
+    assert_eq!(mine.body[2]["role"], serde_json::Value::Null);
     p.get(super::Ada, "users/Bob Active/memberships")
         .await
         .is(403);
