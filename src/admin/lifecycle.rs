@@ -210,6 +210,9 @@ impl Admin {
                 if let Some(handset) = &fresh.handset {
                     return Err(in_use(e164, format!("logged in to handset {handset}")));
                 }
+                if let Some(owner) = &fresh.owner {
+                    return Err(in_use(e164, format!("the number of {owner}")));
+                }
                 if let Some(who) = &shown.0 {
                     return Err(in_use(e164, format!("shown to callers by {who}")));
                 }

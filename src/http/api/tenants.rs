@@ -88,7 +88,8 @@ struct TokenQuery {
 
 /// The API tokens (operator only): ids, roles, bindings and dates, never a secret.
 #[utoipa::path(get, path = "/api/v1/tokens", tag = "tenants", params(TokenQuery),
-    responses((status = 200, body = Vec<TokenInfo>), (status = 403, body = Problem)))]
+    responses((status = 200, body = Vec<TokenInfo>), (status = 403, body = Problem),
+        (status = 404, description = "`tenant` names no tenant", body = Problem)))]
 async fn tokens_list(
     caller: Caller,
     Query(query): Query<TokenQuery>,

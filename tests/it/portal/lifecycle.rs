@@ -162,6 +162,18 @@ async fn a_number_is_released_only_when_unused() {
     assert_eq!(trail[0]["before"]["e164"], ADA);
     // The operator can allocate it again, to anyone.
     p.numbers(&[(ADA, "reserved")]).await;
+    // A number a bridge (or a group, or an e-fax) has is in use too.
+    p.numbers(&[("+4930123499", "active")]).await;
+    p.post(
+        Admin,
+        "bridges",
+        json!({ "name": "Sales Bridge", "number": "+4930123499" }),
+    )
+    .await
+    .is(201);
+    p.act(Operator, "numbers/+4930123499/release")
+        .await
+        .refused(409, "the number of bridge Sales Bridge");
 }
 
 /// A site's settings change (with the checks of `site add`) and reach its phones; a site that
