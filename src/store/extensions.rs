@@ -110,12 +110,21 @@ pub(super) fn extensions_taken_sql(list: &str) -> String {
 
 /// Who owns each of the tenant's numbers whose E.164 is in `list` (placeholders from `$2`),
 /// besides the site: `e164`, `kind`, `id`, `name`, `role`, a number's line before its fax.
+///
+/// Each arm is narrowed to those numbers itself, so PostgreSQL looks the owners up by their
+/// indexed number columns instead of reading every owner of the tenant and joining after the
+/// union (which grew with every batch of an import: 100 ms a batch at 50,000 users).
 pub(super) fn owners_by_e164_sql(list: &str) -> String {
+    let ids = format!("SELECT id FROM numbers WHERE tenant_id = $1 AND e164 IN ({list})");
+    let arms: Vec<String> = NUMBER_OWNERS
+        .iter()
+        .map(|arm| format!("SELECT * FROM ({arm}) a WHERE a.number_id IN ({ids})"))
+        .collect();
     format!(
         "SELECT n.e164, o.kind, o.id, o.name, o.role FROM ({}) o \
          JOIN numbers n ON n.id = o.number_id \
-         WHERE n.tenant_id = $1 AND n.e164 IN ({list}) ORDER BY n.e164, o.role DESC",
-        union(NUMBER_OWNERS)
+         WHERE n.tenant_id = $1 ORDER BY n.e164, o.role DESC",
+        arms.join(" UNION ALL ")
     )
 }
 

@@ -1635,3 +1635,60 @@ async fn groups_and_shared_resources_in_the_database() {
         db.drop_db().await;
     }
 }
+
+/// A users import past the point where PostgreSQL's statistics are refreshed inside its
+/// transaction (1,000 rows) still finds the store's owners and its own earlier rows, and
+/// dropped, leaves nothing behind.
+#[tokio::test]
+async fn a_big_users_import_sees_every_owner_and_rolls_back_whole() {
+    for (backend, db) in backends("bigimport").await {
+        let store = Store::connect(&db.url).await.unwrap();
+        let t = store.tenant_create("Acme").await.unwrap();
+        let s = store.site_create(&site(t.id, "HQ")).await.unwrap();
+        let e164 = |i: usize| format!("+49301{i:07}");
+        let mut tx = store.import_begin(t.id).await.unwrap();
+        let numbers: Vec<NewNumber> = (0..1500)
+            .map(|i| NewNumber {
+                tenant_id: t.id,
+                site_id: s.id,
+                e164: e164(i).parse().unwrap(),
+                status: NumberStatus::Active,
+                is_main: false,
+                default_pin: "482913".into(),
+            })
+            .collect();
+        tx.numbers_insert(&numbers).await.unwrap();
+        tx.commit("numbers", 1500).await.unwrap();
+        let mut tx = store.import_begin(t.id).await.unwrap();
+        let all: Vec<String> = (0..1500).map(e164).collect();
+        let all: Vec<&str> = all.iter().map(String::as_str).collect();
+        let uses = tx.number_uses(&all[..2]).await.unwrap();
+        let ids: Vec<_> = (0..2).map(|i| uses[all[i]].number.id).collect();
+        let users: Vec<NewUser> = (0..1200)
+            .map(|i| NewUser {
+                number_id: (i < 2).then(|| ids[i]),
+                extension: Some(format!("{}", 1000 + i)),
+                ..new_user(t.id, "User", &format!("N{i}"))
+            })
+            .collect();
+        for batch in users.chunks(250) {
+            tx.users_insert(batch).await.unwrap();
+        }
+        let taken = tx
+            .extensions_taken(&["1000", "2199", "9999"])
+            .await
+            .unwrap();
+        assert_eq!(taken, vec!["1000", "2199"], "{backend}");
+        let uses = tx.number_uses(&all[..3]).await.unwrap();
+        let holder = |i: usize| uses[all[i]].holder.as_ref().map(|u| u.last_name.as_str());
+        assert_eq!(
+            (holder(0), holder(1), holder(2)),
+            (Some("N0"), Some("N1"), None)
+        );
+        assert!(uses.values().all(|u| u.owner.is_none()), "{backend}");
+        drop(tx);
+        assert!(store.user_list(t.id).await.unwrap().is_empty(), "{backend}");
+        store.close().await;
+        db.drop_db().await;
+    }
+}

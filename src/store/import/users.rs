@@ -55,7 +55,7 @@ impl Import<'_> {
                 self.licences_insert(licences, at).await?;
             }
         }
-        Ok(())
+        self.keep_statistics("users", batch.len()).await
     }
 
     /// Inserts users; their ids in the order of `chunk`.
