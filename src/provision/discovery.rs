@@ -195,6 +195,10 @@ impl Provisioner {
         name: &str,
         etag: &str,
     ) {
+        // A cache hit repeats what is recorded: a read, not a write (and no name built).
+        if self.served.get(&device).as_deref() == Some(etag) {
+            return;
+        }
         if name.eq_ignore_ascii_case(&self.device_file_name(family, mac)) {
             self.served.insert(device, etag.to_owned());
         }
