@@ -128,6 +128,12 @@ pub(super) fn owners_by_e164_sql(list: &str) -> String {
     )
 }
 
+/// `owner`, unless it is only the user who holds the number as their line (a number's use
+/// names its holder apart, so the holder is no other owner).
+pub(super) fn besides_holder(owner: NumberOwner) -> Option<NumberOwner> {
+    (owner.role != "line" || owner.owner.kind != crate::model::OwnerKind::User).then_some(owner)
+}
+
 /// A row of `owners_by_e164_sql` as the owner it names.
 pub(super) fn number_owner_from(row: &AnyRow) -> Result<NumberOwner> {
     Ok(NumberOwner {

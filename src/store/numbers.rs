@@ -346,7 +346,7 @@ impl Fresh for NumberUse {
         .await?;
         let owner = super::extensions::read_number_owner(&mut *conn, tenant, id)
             .await?
-            .filter(|o| o.role != "line" || o.owner.kind != crate::model::OwnerKind::User);
+            .and_then(super::extensions::besides_holder);
         Ok(NumberUse {
             number,
             holder,

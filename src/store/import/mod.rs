@@ -153,11 +153,8 @@ impl Import<'_> {
                 continue;
             }
             let owner = super::extensions::number_owner_from(&row)?;
-            if owner.role == "line" && owner.owner.kind == crate::model::OwnerKind::User {
-                continue;
-            }
             if let Some(u) = uses.get_mut(&e164) {
-                u.owner = Some(owner);
+                u.owner = super::extensions::besides_holder(owner);
             }
         }
         let sql = format!(
