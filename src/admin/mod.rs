@@ -17,6 +17,7 @@ mod lifecycle;
 mod numbers;
 mod phonebook;
 mod pickpark;
+pub mod portal;
 mod rollout;
 mod schedules;
 mod signin;
@@ -57,6 +58,8 @@ pub struct Admin {
     hasher: hashing::Hasher,
     /// Failed token checks per source address (see `tokens.rs`).
     token_failures: tokens::Failures,
+    /// Failed portal logins per address and per account (see `portal.rs`).
+    login_failures: portal::LoginFailures,
 }
 
 impl Admin {
@@ -71,6 +74,7 @@ impl Admin {
                 .build(),
             hasher: hashing::Hasher::new(),
             token_failures: tokens::Failures::new(),
+            login_failures: portal::LoginFailures::new(),
         }
     }
 

@@ -26,35 +26,57 @@ const FAIL_PER_MINUTE: f64 = 20.0;
 
 /// Failed token checks per source address (IPv6 per /64): a token bucket each. Cloned handles
 /// share the buckets.
+/// The same buckets serve the portal's logins, keyed by address and by account, with their
+/// own burst and rate.
 #[derive(Clone)]
-pub(crate) struct Failures {
-    buckets: moka::sync::Cache<IpAddr, Arc<Mutex<(f64, Instant)>>>,
+pub(crate) struct Failures<K: std::hash::Hash + Eq + Send + Sync + 'static = IpAddr> {
+    buckets: moka::sync::Cache<K, Arc<Mutex<(f64, Instant)>>>,
+    burst: f64,
+    per_minute: f64,
 }
 
-impl Failures {
+impl Failures<IpAddr> {
     pub(crate) fn new() -> Failures {
+        Failures::with_limits(FAIL_BURST, FAIL_PER_MINUTE)
+    }
+
+    /// Seconds until `ip` (IPv6: its /64) may try again; `None` when it may now.
+    pub(crate) fn wait_ip(&self, ip: IpAddr) -> Option<u64> {
+        self.wait(&crate::model::source_key(ip))
+    }
+
+    pub(crate) fn fail_ip(&self, ip: IpAddr) {
+        self.fail(crate::model::source_key(ip))
+    }
+}
+
+impl<K: std::hash::Hash + Eq + Send + Sync + Clone + 'static> Failures<K> {
+    pub(crate) fn with_limits(burst: f64, per_minute: f64) -> Failures<K> {
         Failures {
             buckets: moka::sync::Cache::builder()
                 .max_capacity(100_000)
                 .time_to_idle(Duration::from_secs(600))
                 .build(),
+            burst,
+            per_minute,
         }
     }
 
-    /// Seconds until `ip` may try again; `None` when it may now.
-    fn wait(&self, ip: IpAddr) -> Option<u64> {
-        let bucket = self.buckets.get(&crate::model::source_key(ip))?;
+    /// Seconds until `key` may try again; `None` when it may now.
+    pub(crate) fn wait(&self, key: &K) -> Option<u64> {
+        let bucket = self.buckets.get(key)?;
         let mut b = bucket.lock().unwrap_or_else(|e| e.into_inner());
         let now = Instant::now();
-        b.0 = crate::model::refill(b.0, now.duration_since(b.1), FAIL_BURST, FAIL_PER_MINUTE);
+        b.0 = crate::model::refill(b.0, now.duration_since(b.1), self.burst, self.per_minute);
         b.1 = now;
-        (b.0 < 1.0).then(|| ((1.0 - b.0) * 60.0 / FAIL_PER_MINUTE).ceil() as u64)
+        (b.0 < 1.0).then(|| ((1.0 - b.0) * 60.0 / self.per_minute).ceil() as u64)
     }
 
-    fn fail(&self, ip: IpAddr) {
-        let bucket = self.buckets.get_with(crate::model::source_key(ip), || {
-            Arc::new(Mutex::new((FAIL_BURST, Instant::now())))
-        });
+    pub(crate) fn fail(&self, key: K) {
+        let burst = self.burst;
+        let bucket = self
+            .buckets
+            .get_with(key, || Arc::new(Mutex::new((burst, Instant::now()))));
         let mut b = bucket.lock().unwrap_or_else(|e| e.into_inner());
         b.0 -= 1.0;
     }
@@ -136,14 +158,14 @@ impl Admin {
         if let Some(principal) = self.verified.get(&key) {
             return Ok(Authenticated::Yes(principal));
         }
-        if let Some(wait) = peer.and_then(|ip| self.token_failures.wait(ip)) {
+        if let Some(wait) = peer.and_then(|ip| self.token_failures.wait_ip(ip)) {
             return Ok(Authenticated::Throttled(wait));
         }
         match self.authenticate(token).await? {
             Some(principal) => Ok(Authenticated::Yes(principal)),
             None => {
                 if let Some(ip) = peer {
-                    self.token_failures.fail(ip);
+                    self.token_failures.fail_ip(ip);
                 }
                 Ok(Authenticated::No)
             }

@@ -19,6 +19,7 @@ mod import;
 mod licence;
 mod number;
 mod pickpark;
+mod portal_user;
 mod rollout;
 mod schedule;
 mod serve;
@@ -92,6 +93,9 @@ enum Command {
     /// API tokens
     #[command(subcommand)]
     Token(token::TokenCmd),
+    /// Web portal accounts
+    #[command(subcommand)]
+    PortalUser(portal_user::PortalUserCmd),
     /// BLF permissions: who may be monitored by whom
     #[command(subcommand)]
     Blf(blf::BlfCmd),
@@ -310,6 +314,12 @@ async fn execute(cli: Cli, settings: Settings) -> anyhow::Result<()> {
         }
         Command::Token(cmd) => {
             session(settings, async |s| token::run(&s.admin, &out, cmd).await).await
+        }
+        Command::PortalUser(cmd) => {
+            session(settings, async |s| {
+                portal_user::run(&s.admin, &out, cmd).await
+            })
+            .await
         }
         Command::Blf(cmd) => session(settings, async |s| blf::run(&s.admin, &out, cmd).await).await,
         Command::Licence(cmd) => {

@@ -90,6 +90,13 @@ pub struct TrustSettings {
     pub nonce_lifetime: Duration,
 }
 
+/// When a portal session ends: unused for `idle`, or `absolute` after its login.
+#[derive(Clone, Copy, Debug)]
+pub struct SessionLimits {
+    pub idle: Duration,
+    pub absolute: Duration,
+}
+
 /// Limits for the failure throttle (see `provision::trust`).
 #[derive(Clone, Debug)]
 pub struct ThrottleLimits {
@@ -144,6 +151,8 @@ pub struct Settings {
     /// Memory for the tenants' directories (`cache.directory_max_mib`).
     pub directory_cache_max_bytes: u64,
     pub revision_poll: Duration,
+    /// The portal's session expiry (`portal.idle_minutes`, `portal.absolute_hours`).
+    pub portal_sessions: SessionLimits,
     pub tftp_limits: TftpLimits,
     /// The HTTPS URL phones with credentials are sent to (when HTTPS is on).
     pub https_url: Option<String>,

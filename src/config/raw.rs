@@ -29,6 +29,17 @@ pub(super) struct Raw {
     pub(super) defaults: RawDefaults,
     pub(super) pnp: RawPnp,
     pub(super) resync: RawResync,
+    pub(super) portal: RawPortal,
+}
+
+/// The web portal's sessions.
+#[derive(Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawPortal {
+    /// A session unused this long ends (minutes).
+    pub(super) idle_minutes: i64,
+    /// A session ends this long after its login however much it is used (hours).
+    pub(super) absolute_hours: i64,
 }
 
 #[derive(Debug, Serialize, Deserialize)]
@@ -196,6 +207,10 @@ impl Default for Raw {
                 directory_max_mib: 64,
             },
             store: RawStore { poll_ms: 250 },
+            portal: RawPortal {
+                idle_minutes: 30,
+                absolute_hours: 12,
+            },
             tftp: RawTftp {
                 max_blksize: 65464,
                 max_windowsize: 64,

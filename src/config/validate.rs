@@ -39,6 +39,8 @@ pub(super) fn validate(raw: Raw) -> Result<Settings> {
         1..=65_536,
     )?;
     let poll_ms = ranged("store.poll_ms", raw.store.poll_ms, 10..=60_000)?;
+    let portal_idle: u64 = ranged("portal.idle_minutes", raw.portal.idle_minutes, 1..=1440)?;
+    let portal_absolute: u64 = ranged("portal.absolute_hours", raw.portal.absolute_hours, 1..=720)?;
     let tftp_limits = tftp(&raw.tftp)?;
     let https_settings = https(&raw.https, &data_dir)?;
     let trust = trust(&raw.trust)?;
@@ -67,6 +69,10 @@ pub(super) fn validate(raw: Raw) -> Result<Settings> {
         cache_max_bytes: cache_max_mib * 1024 * 1024,
         directory_cache_max_bytes: directory_max_mib * 1024 * 1024,
         revision_poll: Duration::from_millis(poll_ms),
+        portal_sessions: crate::config::SessionLimits {
+            idle: Duration::from_secs(portal_idle * 60),
+            absolute: Duration::from_secs(portal_absolute * 3600),
+        },
         tftp_limits,
         https_url: provisioning.https_url,
         https_url_derived: provisioning.https_url_derived,

@@ -10,6 +10,7 @@ pub mod api;
 pub mod observe;
 mod service;
 pub mod tls;
+pub mod ui;
 
 use std::fmt::Write as _;
 use std::net::SocketAddr;
@@ -176,6 +177,7 @@ pub fn admin_router(app: App) -> Router {
         .route("/readyz", get(readyz))
         .route("/metrics", get(metrics))
         .merge(api::router())
+        .merge(ui::router())
         .fallback(|| async { not_found() })
         .route_layer(axum::middleware::from_fn(observe::route))
         .layer(axum::middleware::from_fn(observe::admin))

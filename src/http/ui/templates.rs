@@ -1,0 +1,236 @@
+//! The template registry and the catalogues, compiled into the binary. Templates are minijinja
+//! with HTML auto-escaping (every `.html` name) and semi-strict undefined variables (printing one is an error), so a missing
+//! catalogue key is an error the tests see, not an empty label. The catalogue of a language is
+//! `i18n/<lang>/common.toml` plus one file per page, merged at load as `t.<page>.<key>`.
+
+use std::sync::OnceLock;
+
+use axum::http::{header, HeaderMap, StatusCode};
+use axum::response::{Html, IntoResponse, Response};
+use minijinja::{Environment, UndefinedBehavior, Value};
+
+use super::pages::{Page, PAGES};
+
+/// The languages, the first the default.
+pub const LANGS: &[Lang] = &[Lang::En, Lang::De];
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Lang {
+    En,
+    De,
+}
+
+impl Lang {
+    pub fn code(self) -> &'static str {
+        match self {
+            Lang::En => "en",
+            Lang::De => "de",
+        }
+    }
+
+    pub fn parse(code: &str) -> Option<Lang> {
+        LANGS.iter().copied().find(|l| l.code() == code)
+    }
+
+    /// The switch's cookie if set, else the first of ours in `Accept-Language` by weight, else
+    /// English.
+    pub fn of(headers: &HeaderMap) -> Lang {
+        let chosen = headers
+            .get_all(header::COOKIE)
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .flat_map(|v| v.split(';'))
+            .filter_map(|c| c.trim().split_once('='))
+            .find(|(k, _)| *k == super::LANG_COOKIE)
+            .and_then(|(_, v)| Lang::parse(v));
+        if let Some(lang) = chosen {
+            return lang;
+        }
+        let accept = headers
+            .get(header::ACCEPT_LANGUAGE)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("");
+        let mut best: Option<(f32, Lang)> = None;
+        for item in accept.split(',') {
+            let mut bits = item.split(';');
+            let tag = bits.next().unwrap_or("").trim().to_ascii_lowercase();
+            let q = bits
+                .find_map(|b| b.trim().strip_prefix("q=").and_then(|q| q.parse().ok()))
+                .unwrap_or(1.0);
+            let primary = tag.split('-').next().unwrap_or("");
+            if let Some(lang) = Lang::parse(primary) {
+                if best.is_none_or(|(b, _)| q > b) {
+                    best = Some((q, lang));
+                }
+            }
+        }
+        best.map_or(Lang::En, |(_, l)| l)
+    }
+}
+
+struct Registry {
+    env: Environment<'static>,
+    /// Per language (in `LANGS` order), the merged catalogue as `{page: {key: text}}`.
+    catalogues: Vec<serde_json::Value>,
+}
+
+/// The shared templates (the base layout and the error page) and catalogues.
+const COMMON_TEMPLATES: &[(&str, &str)] = &[
+    ("base.html", include_str!("templates/base.html")),
+    (
+        "common/error.html",
+        include_str!("templates/common/error.html"),
+    ),
+];
+const COMMON_I18N: [&str; 2] = [
+    include_str!("i18n/en/common.toml"),
+    include_str!("i18n/de/common.toml"),
+];
+
+fn registry() -> &'static Registry {
+    static REGISTRY: OnceLock<Registry> = OnceLock::new();
+    REGISTRY.get_or_init(|| {
+        let mut env = Environment::new();
+        env.set_undefined_behavior(UndefinedBehavior::SemiStrict);
+        let page_templates = PAGES.iter().flat_map(|p: &Page| p.templates.iter());
+        for (name, source) in COMMON_TEMPLATES.iter().chain(page_templates) {
+            // Our own templates, checked by the tests: one that does not parse is a bug here.
+            if let Err(e) = env.add_template(name, source) {
+                tracing::error!(template = name, error = %e, "portal template does not parse");
+            }
+        }
+        let catalogues = (0..LANGS.len())
+            .map(|i| {
+                catalogue(i).unwrap_or_else(|e| {
+                    tracing::error!(error = %e, "portal catalogue does not parse");
+                    serde_json::Value::Object(Default::default())
+                })
+            })
+            .collect();
+        Registry { env, catalogues }
+    })
+}
+
+/// The merged catalogue of the `i`th language.
+fn catalogue(i: usize) -> Result<serde_json::Value, toml::de::Error> {
+    let mut all = serde_json::Map::new();
+    let common: serde_json::Value = toml::from_str(COMMON_I18N[i])?;
+    all.insert("common".to_owned(), common);
+    for page in PAGES {
+        let table: serde_json::Value = toml::from_str(page.i18n[i])?;
+        all.insert(page.name.to_owned(), table);
+    }
+    Ok(serde_json::Value::Object(all))
+}
+
+fn index(lang: Lang) -> usize {
+    LANGS.iter().position(|l| *l == lang).unwrap_or(0)
+}
+
+/// Whether `key` (`page.key`) is in the language's catalogue.
+pub(super) fn has_key(lang: Lang, key: &str) -> bool {
+    let mut at = &registry().catalogues[index(lang)];
+    for part in key.split('.') {
+        match at.get(part) {
+            Some(next) => at = next,
+            None => return false,
+        }
+    }
+    at.is_string()
+}
+
+/// Renders `template` in `lang` with the catalogue as `t` and `vars`.
+pub(super) fn render(lang: Lang, template: &str, vars: Value) -> Response {
+    let reg = registry();
+    let t = Value::from_serialize(&reg.catalogues[index(lang)]);
+    let vars = minijinja::context! { t => t, lang => lang.code(), ..vars };
+    match reg
+        .env
+        .get_template(template)
+        .and_then(|tpl| tpl.render(vars))
+    {
+        Ok(html) => Html(html).into_response(),
+        Err(e) => {
+            tracing::error!(template, error = %e, "portal template failed");
+            (
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "the page could not be shown; see the server's log\n",
+            )
+                .into_response()
+        }
+    }
+}
+
+/// `render` for a page without a session (the error pages).
+pub(super) fn render_plain(lang: Lang, template: &str, vars: Value) -> Response {
+    let vars = minijinja::context! {
+        me => Value::from(()),
+        nav => Value::from(()),
+        flash => Value::from(()),
+        path => "/",
+        ..vars
+    };
+    render(lang, template, vars)
+}
+
+/// Every key of a catalogue, as `page.key` (nested tables joined with dots).
+#[cfg(test)]
+fn keys(v: &serde_json::Value, prefix: &str, out: &mut Vec<String>) {
+    match v.as_object() {
+        Some(map) => {
+            for (k, v) in map {
+                keys(v, &format!("{prefix}{k}."), out);
+            }
+        }
+        None => out.push(prefix.trim_end_matches('.').to_owned()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every key is in every language, and every catalogue and template parses.
+    #[test]
+    fn issue_14_every_key_in_both_languages() {
+        let mut sets = Vec::new();
+        for i in 0..LANGS.len() {
+            let c = catalogue(i).expect("catalogue parses");
+            let mut k = Vec::new();
+            keys(&c, "", &mut k);
+            k.sort();
+            sets.push(k);
+        }
+        for (lang, set) in LANGS.iter().zip(&sets).skip(1) {
+            let missing: Vec<_> = sets[0].iter().filter(|k| !set.contains(k)).collect();
+            let extra: Vec<_> = set.iter().filter(|k| !sets[0].contains(k)).collect();
+            assert!(missing.is_empty(), "{} lacks {missing:?}", lang.code());
+            assert!(
+                extra.is_empty(),
+                "{} has keys English lacks: {extra:?}",
+                lang.code()
+            );
+        }
+        let mut env = Environment::new();
+        for (name, source) in COMMON_TEMPLATES
+            .iter()
+            .chain(PAGES.iter().flat_map(|p| p.templates.iter()))
+        {
+            env.add_template(name, source)
+                .unwrap_or_else(|e| panic!("{name}: {e}"));
+        }
+    }
+
+    #[test]
+    fn issue_14_language_from_accept_language() {
+        let mut h = HeaderMap::new();
+        assert_eq!(Lang::of(&h), Lang::En);
+        h.insert(
+            header::ACCEPT_LANGUAGE,
+            "fr-CH, de;q=0.8, en;q=0.5".parse().unwrap(),
+        );
+        assert_eq!(Lang::of(&h), Lang::De);
+        h.insert(header::COOKIE, "autoprov-lang=en".parse().unwrap());
+        assert_eq!(Lang::of(&h), Lang::En);
+    }
+}
