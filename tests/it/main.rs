@@ -19,6 +19,7 @@ mod observe;
 mod openapi;
 mod phone_service;
 mod portal;
+mod portal_ui;
 mod provisioning;
 mod rollout;
 mod store;

@@ -360,7 +360,7 @@ impl View {
         let flash = self
             .flash
             .as_deref()
-            .filter(|key| templates::has_key(self.lang, key));
+            .and_then(|key| templates::text(self.lang, key));
         let vars = minijinja::context! {
             me => me,
             nav => nav,

@@ -127,16 +127,13 @@ fn index(lang: Lang) -> usize {
     LANGS.iter().position(|l| *l == lang).unwrap_or(0)
 }
 
-/// Whether `key` (`page.key`) is in the language's catalogue.
-pub(super) fn has_key(lang: Lang, key: &str) -> bool {
+/// The text of `key` (`page.key`) in the language's catalogue, if it has one.
+pub(super) fn text(lang: Lang, key: &str) -> Option<&'static str> {
     let mut at = &registry().catalogues[index(lang)];
     for part in key.split('.') {
-        match at.get(part) {
-            Some(next) => at = next,
-            None => return false,
-        }
+        at = at.get(part)?;
     }
-    at.is_string()
+    at.as_str()
 }
 
 /// Renders `template` in `lang` with the catalogue as `t` and `vars`.

@@ -104,7 +104,9 @@ pub(super) fn nav(principal: &Principal, session: &PortalSession) -> minijinja::
 pub(super) fn routes(router: Router<App>) -> Router<App> {
     let router = router
         .route("/static/portal.css", get(css))
-        .route("/static/portal.js", get(js));
+        .route("/static/portal.js", get(js))
+        .route("/favicon.ico", get(icon))
+        .route("/static/favicon.svg", get(icon));
     PAGES.iter().fold(router, |r, p| (p.routes)(r))
 }
 
@@ -115,6 +117,17 @@ async fn css() -> impl IntoResponse {
             (header::CACHE_CONTROL, "public, max-age=3600"),
         ],
         include_str!("../static/portal.css"),
+    )
+}
+
+/// The tab's icon; browsers ask for `/favicon.ico` whatever the page says.
+async fn icon() -> impl IntoResponse {
+    (
+        [
+            (header::CONTENT_TYPE, "image/svg+xml"),
+            (header::CACHE_CONTROL, "public, max-age=86400"),
+        ],
+        include_str!("../static/favicon.svg"),
     )
 }
 

@@ -1,0 +1,445 @@
+//! The portal in headless Chromium over WebDriver (fantoccini). One `chromedriver` per test
+//! run on a free port, shared by the tests; each test opens its own browser session against
+//! its own in-process server, accepting the local CA's certificate. Without `chromium` and
+//! `chromedriver` installed (`.ci/run` installs them) each test says so and passes.
+//!
+//! Helpers for the pages' tests: `Browser::open` (or `None`: skip), `login_as` (first login
+//! and password change included), `go`, `assert_no_console_errors`, `screenshots` (1280 and
+//! 390 px wide into `target/portal-screenshots/<page>-<width>.png`), `nav_labels`.
+
+use std::path::PathBuf;
+use std::sync::OnceLock;
+
+use fantoccini::wd::WebDriverCompatibleCommand;
+use fantoccini::{Client, ClientBuilder, Locator};
+use serde_json::json;
+
+use super::*;
+
+/// The shared chromedriver's port, or why there is none.
+fn driver() -> Result<u16, String> {
+    static DRIVER: OnceLock<Result<u16, String>> = OnceLock::new();
+    DRIVER
+        .get_or_init(|| {
+            let chromium = ["chromium", "chromium-browser"]
+                .iter()
+                .any(|b| which(b).is_some());
+            let Some(driver) = which("chromedriver") else {
+                return Err("chromedriver is not installed".into());
+            };
+            if !chromium {
+                return Err("chromium is not installed".into());
+            }
+            let port = std::net::TcpListener::bind("127.0.0.1:0")
+                .and_then(|l| l.local_addr())
+                .map_err(|e| e.to_string())?
+                .port();
+            // chromedriver lives as long as this test binary: a watchdog ends it when we end.
+            let script = format!(
+                "{} --port={port} >/dev/null 2>&1 & d=$!; \
+                 while kill -0 {} 2>/dev/null; do sleep 1; done; kill $d",
+                driver.display(),
+                std::process::id()
+            );
+            std::process::Command::new("sh")
+                .args(["-c", &script])
+                .stdin(std::process::Stdio::null())
+                .spawn()
+                .map_err(|e| e.to_string())?;
+            for _ in 0..100 {
+                if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
+                    return Ok(port);
+                }
+                std::thread::sleep(std::time::Duration::from_millis(50));
+            }
+            Err("chromedriver did not start".into())
+        })
+        .clone()
+}
+
+fn which(name: &str) -> Option<PathBuf> {
+    std::env::var_os("PATH")?
+        .to_str()?
+        .split(':')
+        .map(|d| PathBuf::from(d).join(name))
+        .find(|p| p.is_file())
+}
+
+/// A browser session on a `Portal`.
+pub struct Browser {
+    pub client: Client,
+    pub portal: Portal,
+}
+
+impl Browser {
+    /// A headless Chromium on a fresh `Portal`; `None` (the test skips, saying why) when
+    /// Chromium or its driver is missing.
+    pub async fn open(test: &str) -> Option<Browser> {
+        // fantoccini's connector wants a process-wide rustls provider; ours is ring. A second
+        // call finds it installed, which is fine.
+        let _ = rustls::crypto::ring::default_provider().install_default();
+        let port = match driver() {
+            Ok(port) => port,
+            Err(why) => {
+                crate::support::say(&format!("SKIPPED browser test {test}: {why}"));
+                return None;
+            }
+        };
+        let portal = Portal::start().await;
+        let caps = json!({
+            "acceptInsecureCerts": true,
+            "goog:loggingPrefs": { "browser": "ALL" },
+            "goog:chromeOptions": {
+                "args": ["--headless=new", "--no-sandbox", "--disable-gpu",
+                         "--disable-dev-shm-usage", "--window-size=1280,900", "--lang=en-US"]
+            }
+        });
+        let caps = match caps {
+            serde_json::Value::Object(map) => map,
+            _ => unreachable!(),
+        };
+        let client = ClientBuilder::rustls()
+            .expect("rustls")
+            .capabilities(caps)
+            .connect(&format!("http://127.0.0.1:{port}"))
+            .await
+            .expect("a browser session");
+        Some(Browser { client, portal })
+    }
+
+    /// Opens `path` of the portal.
+    pub async fn go(&self, path: &str) {
+        self.client.goto(&self.portal.url(path)).await.unwrap();
+    }
+
+    /// Logs in through the form as `login` with `password`.
+    pub async fn login_form(&self, login: &str, password: &str) {
+        self.go("/login").await;
+        let c = &self.client;
+        c.find(Locator::Id("login"))
+            .await
+            .unwrap()
+            .send_keys(login)
+            .await
+            .unwrap();
+        c.find(Locator::Id("password"))
+            .await
+            .unwrap()
+            .send_keys(password)
+            .await
+            .unwrap();
+        c.find(Locator::Css("form button[type=submit]"))
+            .await
+            .unwrap()
+            .click()
+            .await
+            .unwrap();
+    }
+
+    /// Logs in as a fixture account and changes its first password: on its home page after.
+    pub async fn login_as(&self, login: &str) {
+        self.login_form(login, FIRST).await;
+        let c = &self.client;
+        assert!(c.current_url().await.unwrap().path().ends_with("/password"));
+        c.find(Locator::Id("current"))
+            .await
+            .unwrap()
+            .send_keys(FIRST)
+            .await
+            .unwrap();
+        c.find(Locator::Id("password"))
+            .await
+            .unwrap()
+            .send_keys(CHANGED)
+            .await
+            .unwrap();
+        c.find(Locator::Id("confirm"))
+            .await
+            .unwrap()
+            .send_keys(CHANGED)
+            .await
+            .unwrap();
+        c.find(Locator::Css("main form button[type=submit]"))
+            .await
+            .unwrap()
+            .click()
+            .await
+            .unwrap();
+        assert!(!c.current_url().await.unwrap().path().ends_with("/password"));
+    }
+
+    /// The main heading's text.
+    pub async fn heading(&self) -> String {
+        self.client
+            .find(Locator::Css("h1"))
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap()
+    }
+
+    /// The nav's link texts.
+    pub async fn nav_labels(&self) -> Vec<String> {
+        let mut out = Vec::new();
+        for a in self
+            .client
+            .find_all(Locator::Css("header nav a"))
+            .await
+            .unwrap()
+        {
+            out.push(a.text().await.unwrap());
+        }
+        out
+    }
+
+    /// No console message of level SEVERE (script errors, CSP violations, failed loads)
+    /// since the last call.
+    pub async fn assert_no_console_errors(&self) {
+        let log = self.client.issue_cmd(BrowserLog).await.unwrap();
+        let severe: Vec<_> = log
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter(|e| e["level"] == "SEVERE")
+            .collect();
+        assert!(severe.is_empty(), "console errors: {severe:?}");
+    }
+
+    /// Forgets the console since the last call: after a page that answers an error status on
+    /// purpose (chromedriver logs the load as SEVERE).
+    pub async fn forget_console(&self) {
+        self.client.issue_cmd(BrowserLog).await.unwrap();
+    }
+
+    /// Screenshots of the current page at 1280 and 390 px wide, as
+    /// `target/portal-screenshots/<page>-<width>.png`.
+    pub async fn screenshots(&self, page: &str) {
+        let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR"))
+            .parent()
+            .expect("target dir")
+            .join("portal-screenshots");
+        std::fs::create_dir_all(&dir).unwrap();
+        for (width, height) in [(1280, 900), (390, 844)] {
+            self.client.set_window_size(width, height).await.unwrap();
+            let png = self.client.screenshot().await.unwrap();
+            std::fs::write(dir.join(format!("{page}-{width}.png")), png).unwrap();
+        }
+        self.client.set_window_size(1280, 900).await.unwrap();
+    }
+
+    pub async fn close(self) {
+        self.client.close().await.unwrap();
+    }
+}
+
+/// chromedriver's browser log (`POST /session/{id}/se/log`), which W3C WebDriver lacks.
+#[derive(Debug)]
+struct BrowserLog;
+
+impl WebDriverCompatibleCommand for BrowserLog {
+    fn endpoint(
+        &self,
+        base_url: &url::Url,
+        session_id: Option<&str>,
+    ) -> Result<url::Url, url::ParseError> {
+        base_url.join(&format!("session/{}/se/log", session_id.unwrap_or("")))
+    }
+
+    fn method_and_body(&self, _: &url::Url) -> (::http::Method, Option<String>) {
+        (
+            ::http::Method::POST,
+            Some(json!({ "type": "browser" }).to_string()),
+        )
+    }
+}
+
+#[tokio::test]
+async fn issue_14_browser_login_pages_and_screenshots() {
+    let Some(b) = Browser::open("login_pages").await else {
+        return;
+    };
+    b.go("/login").await;
+    b.assert_no_console_errors().await;
+    b.screenshots("login").await;
+    b.login_as(ACME_ADMIN).await;
+    assert_eq!(b.heading().await, "Home");
+    b.assert_no_console_errors().await;
+    b.screenshots("home").await;
+    let users = format!("/t/{}/users", b.portal.acme.id.0);
+    b.go(&users).await;
+    assert!(b.heading().await.starts_with("Users"));
+    let text = b
+        .client
+        .find(Locator::Css("tbody"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(text.contains("Ada Lovelace"), "{text}");
+    b.assert_no_console_errors().await;
+    b.screenshots("users").await;
+    // The add form, with the error by its field.
+    let c = &b.client;
+    c.find(Locator::Id("new-first_name"))
+        .await
+        .unwrap()
+        .send_keys(&"A".repeat(24))
+        .await
+        .unwrap();
+    c.find(Locator::Id("new-last_name"))
+        .await
+        .unwrap()
+        .send_keys("Long")
+        .await
+        .unwrap();
+    c.find(Locator::Css("#add + form button"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    let error = c
+        .find(Locator::Id("first_name-error"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(!error.is_empty());
+    b.screenshots("users-error").await;
+    b.close().await;
+}
+
+#[tokio::test]
+async fn issue_14_browser_wrong_password_is_refused() {
+    let Some(b) = Browser::open("wrong_password").await else {
+        return;
+    };
+    b.login_form(OPERATOR, "not-the-password").await;
+    let error = b
+        .client
+        .find(Locator::Id("login-error"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert_eq!(error, "Wrong login or password.");
+    assert!(b
+        .client
+        .current_url()
+        .await
+        .unwrap()
+        .path()
+        .ends_with("/login"));
+    b.close().await;
+}
+
+#[tokio::test]
+async fn issue_14_browser_keyboard_only_login() {
+    let Some(b) = Browser::open("keyboard_login").await else {
+        return;
+    };
+    b.go("/login").await;
+    // The login field has the focus; Tab reaches the password, Enter sends the form.
+    let c = &b.client;
+    let active = c.active_element().await.unwrap();
+    assert_eq!(active.attr("id").await.unwrap().as_deref(), Some("login"));
+    active
+        .send_keys(&format!("{OPERATOR}\u{e004}{FIRST}\u{e007}"))
+        .await
+        .unwrap();
+    assert!(c.current_url().await.unwrap().path().ends_with("/password"));
+    b.close().await;
+}
+
+#[tokio::test]
+async fn issue_14_browser_csrf_refused_xss_inert_and_a_user_sees_only_my_profile() {
+    let Some(b) = Browser::open("csrf_xss_user").await else {
+        return;
+    };
+    let p = &b.portal;
+    p.server
+        .app
+        .admin
+        .user_add(
+            p.acme.id,
+            &UserInput {
+                first_name: super::http::XSS_FIRST.into(),
+                last_name: super::http::XSS_LAST.into(),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+    b.login_as(ACME_ADMIN).await;
+    b.go(&format!("/t/{}/users", p.acme.id.0)).await;
+    let c = &b.client;
+    let text = c
+        .find(Locator::Css("tbody"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        text.contains(super::http::XSS_FIRST) && text.contains(super::http::XSS_LAST),
+        "{text}"
+    );
+    let imgs = c
+        .execute(
+            "return document.querySelectorAll('main img, main script').length",
+            vec![],
+        )
+        .await
+        .unwrap();
+    assert_eq!(imgs, json!(0));
+    b.assert_no_console_errors().await;
+    b.screenshots("users-xss").await;
+    // A form whose CSRF token was tampered with is refused with a clear page.
+    c.execute(
+        "document.querySelector('#add + form input[name=csrf]').value = 'forged'",
+        vec![],
+    )
+    .await
+    .unwrap();
+    c.find(Locator::Id("new-first_name"))
+        .await
+        .unwrap()
+        .send_keys("Eve")
+        .await
+        .unwrap();
+    c.find(Locator::Id("new-last_name"))
+        .await
+        .unwrap()
+        .send_keys("Forged")
+        .await
+        .unwrap();
+    c.find(Locator::Css("#add + form button"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    assert_eq!(b.heading().await, "Form expired");
+    // Another tenant's page.
+    b.go(&format!("/t/{}/users", p.other.id.0)).await;
+    assert_eq!(b.heading().await, "Not found");
+    b.screenshots("not-found").await;
+    b.forget_console().await;
+    // A user: only "My profile". (The error page has no session bar: log out from home.)
+    b.go("/").await;
+    let form = c
+        .find(Locator::Css("form[action='/logout'] button"))
+        .await
+        .unwrap();
+    form.click().await.unwrap();
+    b.login_as(ACME_USER).await;
+    assert_eq!(b.nav_labels().await, ["My profile"]);
+    assert_eq!(b.heading().await, "My profile");
+    b.assert_no_console_errors().await;
+    b.screenshots("profile").await;
+    b.close().await;
+}
