@@ -21,6 +21,7 @@ mod phone_service;
 mod portal;
 mod provisioning;
 mod rollout;
+mod sipp;
 mod store;
 mod support;
 mod tftp;
