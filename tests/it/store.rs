@@ -903,7 +903,7 @@ async fn lists_are_searched_and_paged_in_sql() {
 }
 
 /// An admin over `store`, as the CLI and the API have one.
-fn admin_of(store: &Store) -> autoprov::admin::Admin {
+pub(crate) fn admin_of(store: &Store) -> autoprov::admin::Admin {
     let templates = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("device-templates");
     let catalog = autoprov::render::Catalog::load(&templates).unwrap();
     let defaults = autoprov::model::SiteDefaults {
