@@ -70,10 +70,18 @@ impl Admin {
             }
             new.phone_id = phone_id();
         }
-        // A MAC registered anywhere, or reserved for another tenant, gets the one answer.
+        // A MAC registered anywhere, or reserved for another tenant, gets the one answer. A
+        // site removed since it was read above is a conflict with that removal.
         self.store
             .device_create(&new)
-            .await?
+            .await
+            .map_err(|e| match e {
+                Error::NotFound { what: "site", .. } => Error::Conflict(format!(
+                    "site {:?} was removed while the device was being added: add it to another site",
+                    site.name
+                )),
+                e => e,
+            })?
             .ok_or_else(|| mac_unavailable(mac))
     }
 

@@ -1,7 +1,9 @@
 //! The phone service on the phones' HTTPS listener: `GET /x/<token>/<mac>/login` and
 //! `…/logout` show the family's screen asking for a number (or extension) and its PIN; the form
 //! comes back to the same URL with `?number=…&pin=…`, which signs in or out (`admin`), tells the
-//! phone to fetch its files again (`sip::resync::device`) and shows what happened. Whose device
+//! phone to fetch its files again (`sip::resync::device`) and shows what happened. A family
+//! whose screens take one input each gets `?number=…` first and shows the screen again asking
+//! for that number's PIN (`ScreenContext::number`). Whose device
 //! it is, is `provision::Provisioner::service_device`'s; every refused request gets the uniform
 //! 404. Nothing here logs the query (it holds the PIN) or the token.
 
@@ -65,6 +67,15 @@ pub(super) async fn phone_service(
             Screen::Message,
             sign(&app, &device, screen, number, pin).await,
         ),
+        // A number without a PIN: the screen again, now asking for the PIN of that number
+        // (families whose screens take one input each).
+        (Some(_), None) => (
+            screen,
+            Said {
+                title: "PIN",
+                text: String::new(),
+            },
+        ),
         _ => (
             screen,
             Said {
@@ -88,6 +99,10 @@ pub(super) async fn phone_service(
         logout_url: &urls.1,
         title: said.title,
         text: &said.text,
+        number: match shown {
+            Screen::Message => None,
+            Screen::Login | Screen::Logout => form.get("number").map(String::as_str),
+        },
     };
     match app.provisioner.service_screen(&device, shown, &context) {
         Some(Ok(screen)) => {

@@ -361,10 +361,20 @@ fn check_screens(catalog: &Catalog, family: usize, problems: &mut Vec<Problem>) 
         logout_url: "https://prov.example.com/x/token/001565000001/logout",
         title: "Zoë \"Q\" <&>",
         text: "O'Brien <&> is signed in",
+        number: None,
     };
-    for screen in [Screen::Login, Screen::Logout, Screen::Message] {
+    // Each screen twice: asking for everything, and asking for the PIN of a number typed
+    // already (with characters a URL and XML must escape).
+    let typed = super::ScreenContext {
+        number: Some("+49 <&> 30"),
+        ..context
+    };
+    for (screen, context) in [Screen::Login, Screen::Logout, Screen::Message]
+        .into_iter()
+        .flat_map(|screen| [(screen, &context), (screen, &typed)])
+    {
         let template = service.template(screen);
-        let rendered = catalog.render_screen(family, screen, &context);
+        let rendered = catalog.render_screen(family, screen, context);
         let message = match rendered {
             Some(Ok(text)) => parse(&text, Format::Xml, None).err(),
             Some(Err(e)) => Some(e.to_string()),

@@ -20,7 +20,7 @@ pub struct ServiceScreen {
 }
 
 /// What every screen template sees: where its form goes and what to show.
-#[derive(Debug, Serialize)]
+#[derive(Clone, Copy, Debug, Serialize)]
 pub struct ScreenContext<'a> {
     /// This screen's own URL (a form submits to it).
     pub url: &'a str,
@@ -29,6 +29,10 @@ pub struct ScreenContext<'a> {
     pub logout_url: &'a str,
     pub title: &'a str,
     pub text: &'a str,
+    /// The number or extension already typed, on a screen that asks for the PIN alone (a
+    /// family whose screens take one input each, as Snom's: the number first, then its PIN).
+    /// It is the caller's own input, shown back to it.
+    pub number: Option<&'a str>,
 }
 
 impl Provisioner {

@@ -84,6 +84,18 @@ impl Store {
             // Dropping the transaction rolls the revision bump back.
             return Ok(None);
         }
+        // The site was read before this write began; a removal may have committed since. The
+        // revision bump above serialises writers, so what this reads holds at the commit (the
+        // insert would otherwise fail on the foreign key).
+        let site: i64 =
+            sqlx::query_scalar("SELECT COUNT(*) FROM sites WHERE id = $1 AND tenant_id = $2")
+                .bind(device.site_id.0)
+                .bind(device.tenant_id.0)
+                .fetch_one(tx.conn())
+                .await?;
+        if site == 0 {
+            return Err(Error::not_found("site", device.site_id.0));
+        }
         let id: i64 = sqlx::query_scalar(
             "INSERT INTO devices (tenant_id, site_id, mac, family, model, admin_password, \
              created_at, first_contact_until, phone_id) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) \

@@ -22,6 +22,7 @@ mod portal;
 mod portal_ui;
 mod provisioning;
 mod rollout;
+mod sipp;
 mod store;
 mod support;
 mod tftp;

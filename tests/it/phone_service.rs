@@ -299,3 +299,275 @@ async fn a_sign_in_tells_the_phone_to_fetch_its_files_once() {
         "told once"
     );
 }
+
+/// A phone of another family with the phone service, as the tests below drive it.
+struct Phone {
+    model: &'static str,
+    mac: &'static str,
+    ua: &'static str,
+    /// The phone's own file, as it asks for it.
+    file: &'static str,
+    /// Text before and after the HTTP password in its first-contact file.
+    password: (&'static str, &'static str),
+    /// Text before and after the URL its key (or home page) opens, and the key's label.
+    key: (&'static str, &'static str),
+    label: Option<&'static str>,
+    /// The root element of a screen asking for input, of the message, and their type.
+    input: &'static str,
+    message: &'static str,
+    content_type: &'static str,
+    /// One input per screen: the number first, then the screen again asking for its PIN.
+    one_input: bool,
+    event: &'static str,
+}
+
+const SNOM: Phone = Phone {
+    model: "D785",
+    mac: "000413922d24",
+    ua: "Mozilla/4.0 (compatible; snomD785-SIP 10.1.33.33 2010.12-00004-g9e5ac9f SXM:0 UXM:0 UXMC:0 000413922D24)",
+    file: "/000413922D24.xml",
+    password: ("<http_client_pass perm=\"R\">", "</http_client_pass>"),
+    key: ("perm=\"R\">url ", "</fkey>"),
+    label: Some("label=\"Sign out\" perm=\"R\">url "),
+    input: "<SnomIPPhoneInput>",
+    message: "<SnomIPPhoneText>",
+    content_type: "text/xml",
+    one_input: true,
+    event: "check-sync;reboot=false",
+};
+
+const CISCO: Phone = Phone {
+    model: "CP-8841-3PCC",
+    mac: "00562b043616",
+    ua: "Cisco-CP-8841-3PCC/11.3.1 (00562b043616)",
+    file: "/00562b043616.xml",
+    password: ("--pwd ", "]"),
+    key: ("<PSK_1 ua=\"na\">fnc=xml;url=", ";nme="),
+    label: Some(";nme=Sign out</PSK_1>"),
+    input: "<CiscoIPPhoneInput>",
+    message: "<CiscoIPPhoneText>",
+    content_type: "text/xml",
+    one_input: false,
+    event: "resync",
+};
+
+const POLY: Phone = Phone {
+    model: "VVX_400",
+    mac: "0004f21a1a1a",
+    ua: "FileTransport PolycomVVX-VVX_400-UA/5.9.0.1 (SN:0004f21a1a1a) Type/Application",
+    file: "/0004f21a1a1a-autoprov.cfg",
+    password: ("device.prov.password=\"", "\""),
+    key: ("mb.main.home=\"", "\""),
+    label: None,
+    input: "<form action=",
+    message: "<html xmlns=\"http://www.w3.org/1999/xhtml\">",
+    content_type: "application/xhtml+xml",
+    one_input: false,
+    event: "check-sync",
+};
+
+fn between<'a>(body: &'a str, (start, end): (&str, &str)) -> Option<&'a str> {
+    let rest = &body[body.find(start)? + start.len()..];
+    Some(&rest[..rest.find(end)?])
+}
+
+/// The walkthrough's number moved to a `phone` of the family, whose first contact is done:
+/// its HTTP password.
+async fn family_first_contact(server: &TestServer, phone: &Phone) -> String {
+    crate::support::walkthrough_with(&server.app, &[]).await;
+    let admin = &server.app.admin;
+    let tenant = admin.tenant("Acme").await.unwrap();
+    let number = admin.number(tenant.id, NUMBER).await.unwrap();
+    admin.number_logout(tenant.id, &number).await.unwrap();
+    admin
+        .device_add(
+            tenant.id,
+            &DeviceInput {
+                mac: phone.mac.into(),
+                model: phone.model.into(),
+                site: None,
+            },
+        )
+        .await
+        .unwrap();
+    admin
+        .device_login(tenant.id, phone.mac, NUMBER)
+        .await
+        .unwrap();
+    let (status, _, body) = server.fetch(phone.file, Some(phone.ua)).await;
+    assert_eq!(status, 200, "first contact of {}: {body}", phone.model);
+    between(&body, phone.password)
+        .unwrap_or_else(|| panic!("credentials at first contact: {body}"))
+        .to_owned()
+}
+
+/// The phone's own file over HTTPS with its credentials (Digest, user = its MAC).
+async fn family_file(server: &TestServer, phone: &Phone, password: &str) -> String {
+    let client = https_client(server, None);
+    let url = https_url(server, phone.file);
+    let c = challenge(&client, &url).await;
+    let resp = client
+        .get(&url)
+        .header("User-Agent", phone.ua)
+        .header(
+            "Authorization",
+            digest_header(&c, phone.mac, password, phone.file, 1, true),
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status().as_u16(), 200, "{}", phone.model);
+    resp.text().await.unwrap()
+}
+
+/// GET over HTTPS as the phone: (status, content type, body).
+async fn get_typed(server: &TestServer, path: &str) -> (u16, String, String) {
+    let resp = https_client(server, None)
+        .get(https_url(server, path))
+        .send()
+        .await
+        .unwrap();
+    let content_type = resp
+        .headers()
+        .get("content-type")
+        .map(|v| v.to_str().unwrap().to_owned())
+        .unwrap_or_default();
+    (
+        resp.status().as_u16(),
+        content_type,
+        resp.text().await.unwrap(),
+    )
+}
+
+/// Signs `number` with `pin` at `path` as the family's screens do: both at once, or (one input
+/// per screen) the number, then the PIN on the screen that answer shows. The last screen.
+async fn submit(server: &TestServer, phone: &Phone, path: &str, number: &str, pin: &str) -> String {
+    if phone.one_input {
+        let (status, _, asks) = get_typed(server, &format!("{path}?number={number}")).await;
+        assert_eq!(status, 200);
+        assert!(asks.contains(phone.input), "{asks}");
+        assert!(asks.contains("__PIN__"), "the PIN screen: {asks}");
+        // The phone puts the PIN where the token is, in the URL the screen names.
+        let url = between(&asks, ("<Url>", "</Url>"))
+            .expect("the PIN screen's URL")
+            .replace("&amp;", "&")
+            .replace("__PIN__", pin);
+        let path = url
+            .split_once("/x/")
+            .map(|(_, rest)| format!("/x/{rest}"))
+            .expect("the service's path");
+        get_typed(server, &path).await.2
+    } else {
+        get_typed(server, &format!("{path}?number={number}&pin={pin}"))
+            .await
+            .2
+    }
+}
+
+/// Signing out and in at a Snom, Cisco MPP or Poly phone: the key its file sets up, the
+/// family's screens and their type, the one-number-per-handset rule, a lock after three wrong
+/// PINs, and the uniform 404 for another token.
+async fn sign_in_and_out_at(phone: &Phone) {
+    let server = TestServer::start().await;
+    let password = family_first_contact(&server, phone).await;
+    let pin = default_pin(&server, NUMBER).await;
+    let file = family_file(&server, phone, &password).await;
+    let key = between(&file, phone.key).unwrap_or_else(|| panic!("the key: {file}"));
+    let logout = service_path(&password, phone.mac, "logout");
+    assert!(
+        key.starts_with("https://") && key.ends_with(&logout),
+        "{}: {key}",
+        phone.model
+    );
+    if let Some(label) = phone.label {
+        assert!(file.contains(label), "{file}");
+    }
+    let (status, content_type, screen) = get_typed(&server, &logout).await;
+    assert_eq!(status, 200);
+    assert_eq!(content_type, phone.content_type);
+    assert!(screen.contains(phone.input), "{screen}");
+    let said = submit(&server, phone, &logout, NUMBER, &pin).await;
+    assert!(said.contains(phone.message), "{said}");
+    assert!(said.contains("is signed out of this phone"), "{said}");
+    assert!(lines_of(&server, phone.mac).await.is_empty());
+    // Now its key signs in.
+    let file = family_file(&server, phone, &password).await;
+    let key = between(&file, phone.key).expect("the key");
+    let login = service_path(&password, phone.mac, "login");
+    assert!(key.ends_with(&login), "{key}");
+    let digits = NUMBER.trim_start_matches('+');
+    let said = submit(&server, phone, &login, digits, &pin).await;
+    assert!(
+        said.contains("+4930123456 is signed in to this phone"),
+        "{said}"
+    );
+    assert_eq!(lines_of(&server, phone.mac).await, vec![NUMBER.to_owned()]);
+    let said = submit(&server, phone, &login, digits, &pin).await;
+    assert!(said.contains("already logged in"), "{said}");
+    // Three wrong PINs lock it; then the right one is refused too.
+    let wrong = if pin == "99999999" {
+        "11111111"
+    } else {
+        "99999999"
+    };
+    for left in [
+        "2 attempt(s) left",
+        "1 attempt(s) left",
+        "is locked after 3",
+    ] {
+        let said = submit(&server, phone, &logout, digits, wrong).await;
+        assert!(said.contains(left), "{left}: {said}");
+    }
+    let said = submit(&server, phone, &logout, digits, &pin).await;
+    assert!(said.contains("is locked"), "{said}");
+    assert_eq!(lines_of(&server, phone.mac).await, vec![NUMBER.to_owned()]);
+    // Another token for this MAC, or this token over plain HTTP: the uniform 404.
+    let (_, _, uniform) = server.fetch("/no-such-file.cfg", None).await;
+    let (status, _, body) = get_typed(&server, &service_path("x", phone.mac, "login")).await;
+    assert_eq!((status, body.as_str()), (404, uniform.as_str()));
+    let (status, _, body) = server.fetch(&login, None).await;
+    assert_eq!((status, body.as_str()), (404, uniform.as_str()));
+}
+
+#[tokio::test]
+async fn sign_in_and_out_at_a_snom_phone() {
+    sign_in_and_out_at(&SNOM).await;
+}
+
+#[tokio::test]
+async fn sign_in_and_out_at_a_cisco_mpp_phone() {
+    sign_in_and_out_at(&CISCO).await;
+}
+
+#[tokio::test]
+async fn sign_in_and_out_at_a_poly_phone() {
+    sign_in_and_out_at(&POLY).await;
+}
+
+/// A sign-out at a Snom, Cisco MPP or Poly phone tells it to fetch its files, with its family's
+/// event, once.
+#[tokio::test]
+async fn a_sign_out_at_each_family_tells_the_phone_once_with_its_event() {
+    use crate::discovery::{ok_to, phone as sip_phone, receive, WAIT};
+    for phone in [&SNOM, &CISCO, &POLY] {
+        let (socket, addr) = sip_phone().await;
+        let port = addr.port().to_string();
+        let server = TestServer::start_with(&[("resync.phone_port", &port)]).await;
+        let password = family_first_contact(&server, phone).await;
+        server.app.provisioner.flush_seen().await;
+        let pin = default_pin(&server, NUMBER).await;
+        let logout = service_path(&password, phone.mac, "logout");
+        let said = submit(&server, phone, &logout, NUMBER, &pin).await;
+        assert!(said.contains("signed out"), "{said}");
+        let (notify, from) = receive(&socket, WAIT).await.expect("a NOTIFY");
+        assert_eq!(notify.header("Event"), Some(phone.event), "{}", phone.model);
+        socket.send_to(&ok_to(&notify), from).await.expect("send");
+        assert!(
+            receive(&socket, std::time::Duration::from_millis(1500))
+                .await
+                .is_none(),
+            "{}: told once",
+            phone.model
+        );
+    }
+}

@@ -903,7 +903,7 @@ async fn lists_are_searched_and_paged_in_sql() {
 }
 
 /// An admin over `store`, as the CLI and the API have one.
-fn admin_of(store: &Store) -> autoprov::admin::Admin {
+pub(crate) fn admin_of(store: &Store) -> autoprov::admin::Admin {
     let templates = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("device-templates");
     let catalog = autoprov::render::Catalog::load(&templates).unwrap();
     let defaults = autoprov::model::SiteDefaults {
@@ -1688,6 +1688,69 @@ async fn a_big_users_import_sees_every_owner_and_rolls_back_whole() {
         assert!(uses.values().all(|u| u.owner.is_none()), "{backend}");
         drop(tx);
         assert!(store.user_list(t.id).await.unwrap().is_empty(), "{backend}");
+        store.close().await;
+        db.drop_db().await;
+    }
+}
+
+/// A device added while its site is removed (issue 13): the add read the site before the
+/// removal committed, so its insert met a missing site — a foreign-key failure, a 500. The
+/// write now looks for the site inside its transaction: whichever commits first wins, and the
+/// other gets a conflict that says why, on both backends.
+#[tokio::test]
+async fn issue_13_device_add_racing_site_remove_is_a_conflict() {
+    use autoprov::admin::{DeviceInput, SiteInput};
+    for (backend, db) in backends("siterace").await {
+        let store = Store::connect(&db.url).await.unwrap();
+        let admin = admin_of(&store);
+        let t = admin.tenant_add("Acme").await.unwrap();
+        // The race's second half, made certain: the site read, then removed, then the insert.
+        let gone = store.site_create(&site(t.id, "Gone")).await.unwrap();
+        admin.site_remove(t.id, "Gone").await.unwrap();
+        let late = store
+            .device_create(&NewDevice {
+                tenant_id: t.id,
+                site_id: gone.id,
+                mac: "001565000099".parse().unwrap(),
+                family: "yealink".into(),
+                model: "T54W".into(),
+                phone_id: "AC3DEG".into(),
+                admin_password: Secret::generate(),
+                first_contact_until: Some(2_000_000_000),
+            })
+            .await;
+        assert!(
+            matches!(late, Err(Error::NotFound { what: "site", .. })),
+            "{backend}: {late:?}"
+        );
+        // Both at once through the rules, several rounds: one wins, the other is a conflict
+        // naming the site (whichever order the writes take), never a store error.
+        for round in 0..6 {
+            let name = format!("Annex{round}");
+            let annex = SiteInput {
+                name: name.clone(),
+                ..Default::default()
+            };
+            admin.site_add(t.id, &annex).await.unwrap();
+            let input = DeviceInput {
+                mac: format!("0015650001{round:02}"),
+                model: "T54W".into(),
+                site: Some(name.clone()),
+            };
+            let (added, removed) = tokio::join!(
+                admin.device_add(t.id, &input),
+                admin.site_remove(t.id, &name)
+            );
+            let lost = match (added, removed) {
+                (Ok(_), Err(e)) => e,
+                (Err(e), Ok(())) => e,
+                (a, b) => panic!("{backend}: expected one to win, got {a:?} and {b:?}"),
+            };
+            assert!(
+                matches!(lost, Error::Conflict(_)) && lost.to_string().contains(&name),
+                "{backend}: {lost}"
+            );
+        }
         store.close().await;
         db.drop_db().await;
     }
