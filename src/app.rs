@@ -42,6 +42,7 @@ impl App {
                 &settings.firmware_index,
             )),
             firmware_base_url: settings.firmware_base_url.clone(),
+            static_redirect: settings.static_redirect.clone(),
             unproven: if settings.trust.bootstrap {
                 Unproven::Bootstrap
             } else {
@@ -53,11 +54,21 @@ impl App {
         }
     }
 
+    /// Makes the data folder its owner's only (created 0700, or tightened with a warning).
+    pub fn open_data_dir(settings: &Settings) -> Result<()> {
+        crate::private::dir(&settings.data_dir, "data folder")
+    }
+
     /// Opens the store, after making the data folder its owner's only (it holds the database
     /// and the CA key): created 0700, or tightened to 0700 with a warning.
     pub async fn open_store(settings: &Settings) -> Result<Store> {
-        crate::private::dir(&settings.data_dir, "data folder")?;
-        Store::connect(&settings.database_url).await
+        Self::open_data_dir(settings)?;
+        let schema = if settings.migrate_on_start {
+            crate::store::Schema::Migrate
+        } else {
+            crate::store::Schema::Check
+        };
+        Store::open(&settings.database_url, schema).await
     }
 
     /// The certificate and key of the HTTPS and admin listeners: the operator's (`https.cert`,

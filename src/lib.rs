@@ -134,8 +134,13 @@ pub async fn run(app: App, listeners: Listeners, shutdown: CancellationToken) ->
     // The server certificate comes first: a local CA that is not the one the store recorded
     // stops the start before anything serves.
     let tls = server_tls(&app, &listeners).await?;
+    // The store's nonce keys before any challenge goes out, so every node signs alike.
+    app.provisioner.refresh_nonce_keys().await?;
     let tracker = TaskTracker::new();
     tracker.spawn(poll_revisions(app.clone(), shutdown.clone()));
+    let (store, stop) = (app.store.clone(), shutdown.clone());
+    tracker.spawn(async move { store.listen_changes(stop).await });
+    tracker.spawn(refresh_nonce_keys(app.clone(), shutdown.clone()));
     let spawn_http = |listener: TcpListener, router, tls, protocol: &'static str| -> Result<()> {
         let addr = listener.local_addr()?;
         tracing::info!(protocol, %addr, "listening");
@@ -231,8 +236,9 @@ async fn server_tls(
     Ok(Some(std::sync::Arc::new(state)))
 }
 
-/// Watches the store for changes made by other processes, and writes the queued last-seen
-/// records, every `store.poll_ms`.
+/// Watches the store for changes made by other processes (on PostgreSQL only while the change
+/// feed's LISTEN connection is down), and writes the queued last-seen records, every
+/// `store.poll_ms`.
 async fn poll_revisions(app: App, stop: CancellationToken) {
     let mut ticks = tokio::time::interval(app.settings.revision_poll);
     ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
@@ -240,10 +246,29 @@ async fn poll_revisions(app: App, stop: CancellationToken) {
         tokio::select! {
             _ = stop.cancelled() => break,
             _ = ticks.tick() => {
-                if let Err(e) = app.store.refresh_revisions().await {
+                if app.store.listening() {
+                    // The change feed delivers; nothing to poll.
+                } else if let Err(e) = app.store.refresh_revisions().await {
                     tracing::warn!(error = %e, "cannot read store revisions");
                 }
                 app.provisioner.flush_seen().await;
+            }
+        }
+    }
+}
+
+/// Reloads the Digest nonce keys (and rotates them when due) every `nonces::RELOAD`.
+async fn refresh_nonce_keys(app: App, stop: CancellationToken) {
+    let mut ticks = tokio::time::interval(provision::nonces::RELOAD);
+    ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    ticks.tick().await;
+    loop {
+        tokio::select! {
+            _ = stop.cancelled() => break,
+            _ = ticks.tick() => {
+                if let Err(e) = app.provisioner.refresh_nonce_keys().await {
+                    tracing::warn!(error = %e, "cannot read the Digest nonce keys");
+                }
             }
         }
     }

@@ -150,6 +150,9 @@ enum Command {
     /// Which phones of a rollout have arrived
     #[command(subcommand)]
     Rollout(rollout::RolloutCmd),
+    /// Bring the database schema up to date (on PostgreSQL nodes never do it on their own
+    /// start); prints the version before and after
+    Migrate,
     /// Print DHCP server configuration (options 66/67, 43, 150, 160 and vendor classes) that
     /// points each phone family at this server
     DhcpConfig(dhcp::DhcpArgs),
@@ -240,6 +243,9 @@ fn settings(cli: &Cli) -> anyhow::Result<(Settings, tracing_appender::non_blocki
                 flags.push((key, v.clone()));
             }
         }
+        if args.migrate {
+            flags.push(("store.migrate", "true".to_owned()));
+        }
     }
     let sources = Sources {
         config_file: cli.config.clone(),
@@ -280,6 +286,7 @@ async fn execute(cli: Cli, settings: Settings) -> anyhow::Result<()> {
     let out = Output { json: cli.json };
     match cli.command {
         Command::Serve(_) => serve::run(settings).await,
+        Command::Migrate => serve::migrate(&settings, &out).await,
         Command::Certs(cmd) => certs::run(&cmd, &settings, &out).await,
         Command::CheckTemplates => templates::check(&settings, &out),
         Command::Tenant(cmd) => {

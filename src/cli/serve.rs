@@ -24,6 +24,34 @@ pub(super) struct ServeArgs {
     /// SIP PnP address, e.g. 224.0.1.75:5060 (joins the multicast group) [default: off]
     #[arg(long, value_name = "ADDR")]
     pub(super) pnp: Option<String>,
+    /// Migrate a PostgreSQL schema on start (SQLite always does): only when no other node runs
+    /// an older build [setting: store.migrate]
+    #[arg(long)]
+    pub(super) migrate: bool,
+}
+
+/// `autoprov migrate`: the schema brought up to date, with the versions before and after.
+pub(super) async fn migrate(settings: &Settings, out: &super::Output) -> anyhow::Result<()> {
+    use autoprov::store::{Schema, Store};
+    autoprov::App::open_data_dir(settings)?;
+    let store = Store::open(&settings.database_url, Schema::AsItIs).await?;
+    let before = store.schema_versions().await?;
+    store.migrate().await?;
+    let after = store.schema_versions().await?;
+    store.close().await;
+    let text = if before.database == after.database {
+        format!("schema at version {}: up to date", after.database)
+    } else {
+        format!(
+            "schema migrated from version {} to {}",
+            before.database, after.database
+        )
+    };
+    out.one(
+        &serde_json::json!({ "before": before.database, "after": after.database }),
+        text,
+    );
+    Ok(())
 }
 
 pub(super) async fn run(settings: Settings) -> anyhow::Result<()> {

@@ -114,6 +114,9 @@ pub struct ThrottleLimits {
     /// first-contact windows of that prefix close; and how many are forgiven a minute.
     pub prefix_burst: u32,
     pub prefix_per_minute: u32,
+    /// Nodes sharing the store (`store.nodes`): each node allows its share of the prefix
+    /// budget, so the guesses of the whole cluster stay within `prefix_burst`.
+    pub nodes: u32,
 }
 
 /// Validated settings, passed explicitly to whatever needs them.
@@ -153,6 +156,9 @@ pub struct Settings {
     pub revision_poll: Duration,
     /// The portal's session expiry (`portal.idle_minutes`, `portal.absolute_hours`).
     pub portal_sessions: SessionLimits,
+    /// Whether opening the store migrates its schema: always on SQLite (one node), on
+    /// PostgreSQL only when told (`store.migrate`, `serve --migrate`).
+    pub migrate_on_start: bool,
     pub tftp_limits: TftpLimits,
     /// The HTTPS URL phones with credentials are sent to (when HTTPS is on).
     pub https_url: Option<String>,
@@ -164,6 +170,9 @@ pub struct Settings {
     /// Where relative firmware files are downloaded from, ending in `/`.
     pub firmware_base_url: String,
     firmware_base_url_derived: bool,
+    /// Where a static file `<data>/files/` does not hold is redirected (`firmware.redirect`:
+    /// `firmware.base_url`, checked as a URL); `None` answers the 404.
+    pub static_redirect: Option<String>,
     pub defaults: SiteDefaults,
 }
 

@@ -75,6 +75,9 @@ pub(super) struct RawFirmware {
     pub(super) index_dir: String,
     /// Where relative firmware files are downloaded from; empty means the public URL.
     pub(super) base_url: String,
+    /// Redirect a request for a file `<data>/files/` does not hold to `base_url` + its path
+    /// (a CDN or object store shared by every node), instead of the 404.
+    pub(super) redirect: bool,
 }
 
 #[derive(Debug, Serialize, Deserialize)]
@@ -164,8 +167,14 @@ pub(super) struct RawCache {
 #[derive(Debug, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub(super) struct RawStore {
-    /// How often the server looks for changes made by other processes.
+    /// How often the server looks for changes made by other processes (on PostgreSQL, only
+    /// while the LISTEN connection is down).
     pub(super) poll_ms: i64,
+    /// Migrate a PostgreSQL schema on start (SQLite always migrates): only when no other node
+    /// runs an older build.
+    pub(super) migrate: bool,
+    /// Nodes that serve phones from this store: the prefix guess budget is shared among them.
+    pub(super) nodes: i64,
 }
 
 #[derive(Debug, Serialize, Deserialize)]
@@ -206,7 +215,11 @@ impl Default for Raw {
                 max_mib: 256,
                 directory_max_mib: 64,
             },
-            store: RawStore { poll_ms: 250 },
+            store: RawStore {
+                poll_ms: 250,
+                migrate: false,
+                nodes: 1,
+            },
             portal: RawPortal {
                 idle_minutes: 30,
                 absolute_hours: 12,
@@ -230,6 +243,7 @@ impl Default for Raw {
             firmware: RawFirmware {
                 index_dir: String::new(),
                 base_url: String::new(),
+                redirect: false,
             },
             trust: RawTrust {
                 unproven: "not-found".into(),

@@ -43,9 +43,11 @@ pub(super) fn validate(raw: Raw) -> Result<Settings> {
     let portal_absolute: u64 = ranged("portal.absolute_hours", raw.portal.absolute_hours, 1..=720)?;
     let tftp_limits = tftp(&raw.tftp)?;
     let https_settings = https(&raw.https, &data_dir)?;
-    let trust = trust(&raw.trust)?;
+    let nodes = ranged("store.nodes", raw.store.nodes, 1..=1000)?;
+    let trust = trust(&raw.trust, nodes)?;
+    let migrate_on_start = raw.store.migrate || database_url.starts_with("sqlite:");
     let (templates_dir, templates_override) = templates(&raw.templates)?;
-    let firmware = firmware(&raw.firmware, &provisioning.public_url);
+    let firmware = firmware(&raw.firmware, &provisioning.public_url)?;
     Ok(Settings {
         data_dir,
         database_url,
@@ -73,6 +75,7 @@ pub(super) fn validate(raw: Raw) -> Result<Settings> {
             idle: Duration::from_secs(portal_idle * 60),
             absolute: Duration::from_secs(portal_absolute * 3600),
         },
+        migrate_on_start,
         tftp_limits,
         https_url: provisioning.https_url,
         https_url_derived: provisioning.https_url_derived,
@@ -81,6 +84,7 @@ pub(super) fn validate(raw: Raw) -> Result<Settings> {
         firmware_index: firmware.index,
         firmware_base_url: firmware.base_url,
         firmware_base_url_derived: firmware.base_url_derived,
+        static_redirect: firmware.redirect,
         defaults: defaults(raw.defaults)?,
     })
 }
@@ -332,7 +336,7 @@ fn https(h: &RawHttps, data_dir: &Path) -> Result<HttpsSettings> {
     })
 }
 
-fn trust(t: &RawTrust) -> Result<TrustSettings> {
+fn trust(t: &RawTrust, nodes: u32) -> Result<TrustSettings> {
     Ok(TrustSettings {
         bootstrap: choice(
             "trust.unproven",
@@ -351,6 +355,7 @@ fn trust(t: &RawTrust) -> Result<TrustSettings> {
                 t.prefix_per_minute,
                 0..=100_000_000,
             )?,
+            nodes,
         },
         nonce_lifetime: Duration::from_secs(ranged("trust.nonce_secs", t.nonce_secs, 10..=86_400)?),
     })
@@ -378,11 +383,30 @@ struct Firmware {
     index: PathBuf,
     base_url: String,
     base_url_derived: bool,
+    /// `firmware.base_url` for static files this node does not hold, when redirecting.
+    redirect: Option<String>,
 }
 
-fn firmware(raw: &RawFirmware, public_url: &str) -> Firmware {
+fn firmware(raw: &RawFirmware, public_url: &str) -> Result<Firmware> {
     let base_url_derived = raw.base_url.is_empty();
-    Firmware {
+    // Checked as a URL only when files are redirected there: a configuration that starts must
+    // keep starting, and before `firmware.redirect` a bad base URL only made bad firmware URLs.
+    let redirect = match (raw.redirect, base_url_derived) {
+        (false, _) => None,
+        (true, true) => {
+            return Err(Error::Config(
+                "firmware.redirect: needs firmware.base_url (the shared store the files are \
+                 redirected to)"
+                    .into(),
+            ))
+        }
+        (true, false) => Some(url(
+            "firmware.base_url",
+            &with_slash(&raw.base_url),
+            &["http://", "https://"],
+        )?),
+    };
+    Ok(Firmware {
         index: dir_or(&raw.index_dir, || shipped("firmware-index", "")),
         // Not checked as a URL: it never was, and a configuration that starts must keep starting.
         base_url: if base_url_derived {
@@ -391,7 +415,8 @@ fn firmware(raw: &RawFirmware, public_url: &str) -> Firmware {
             with_slash(&raw.base_url)
         },
         base_url_derived,
-    }
+        redirect,
+    })
 }
 
 fn defaults(raw: RawDefaults) -> Result<SiteDefaults> {

@@ -383,6 +383,10 @@ async fn phone_file(
         Outcome::Found(file) => (rendered_response(&file, head, &headers), ""),
         Outcome::Static(file) => (static_response(file, head, &headers).await, "static file"),
         Outcome::NotFound(reason) => (not_found(), reason),
+        Outcome::Elsewhere(url) => (
+            (StatusCode::FOUND, [(header::LOCATION, url)]).into_response(),
+            "redirected to the shared base URL",
+        ),
         Outcome::Challenge(values) => (challenge(values), "challenged"),
         Outcome::Unavailable => (
             StatusCode::SERVICE_UNAVAILABLE.into_response(),

@@ -109,7 +109,7 @@ impl Provisioner {
             return Ok(Decision::Refused);
         }
         if let Some(header) = request.authorization {
-            return Ok(self.credentials(header, known, mac, now, request));
+            return self.credentials(header, known, mac, now, request).await;
         }
         let Some(known) = known else {
             return Ok(Decision::Unproven);
@@ -131,36 +131,44 @@ impl Provisioner {
     }
 
     /// The decision on a request with an `Authorization` header.
-    fn credentials(
+    async fn credentials(
         &self,
         header: &str,
         known: Option<&Known>,
         mac: Mac,
         now: i64,
         request: &FileRequest<'_>,
-    ) -> Decision {
+    ) -> Result<Decision> {
         let header = header.trim_start();
         let user = mac.to_string();
         // Credentials travel only inside TLS: over plain HTTP the file itself would not.
         let proven = if request.protocol != Protocol::Https {
             // Seen in clear, so spent: the same answer replayed over HTTPS is a replay.
             if header.starts_with("Digest") {
-                self.digest.spend(header);
+                if let Some(spent) = self.digest.spend(header) {
+                    self.spend_cluster_wide(&spent).await?;
+                }
             }
             None
         } else if header.starts_with("Digest") {
             // Decided on the nonce alone, before the device: the same for every MAC.
             if self.digest.nonce_state(header) == trust::NonceState::Stale {
-                return Decision::Stale;
+                return Ok(Decision::Stale);
             }
             let passwords = passwords(known, now);
-            let ok = self.digest.verify(
+            let spent = self.digest.verify(
                 header,
                 request.method,
                 request.target,
                 &user,
                 &passwords.list(),
             );
+            // The per-process check came first (a replay here costs nothing); only an answer
+            // that passed it is spent in the store, where another node's use of it shows.
+            let ok = match spent {
+                Some(spent) => self.spend_cluster_wide(&spent).await?,
+                None => false,
+            };
             (ok && passwords.real).then_some(Decision::ProvenDigest)
         } else if header.starts_with("Basic") && self.settings.basic_over_tls {
             let passwords = passwords(known, now);
@@ -169,12 +177,12 @@ impl Provisioner {
         } else {
             None
         };
-        match (proven, known) {
+        Ok(match (proven, known) {
             (Some(decision), _) => decision,
             // Stale credentials on the site's own network still get the file.
             (None, Some(k)) if k.allows(request.peer) => Decision::AllowedNetwork,
             (None, _) => Decision::Refused,
-        }
+        })
     }
 
     /// Whether a GET of a first-contact file uses the device's first-contact window now.

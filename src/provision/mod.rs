@@ -25,6 +25,7 @@ mod context;
 mod discovery;
 mod files;
 mod identify;
+pub mod nonces;
 mod output;
 mod preview;
 mod service;
@@ -163,6 +164,9 @@ pub enum Outcome {
     Challenge(Vec<String>),
     /// The store failed; the transport answers with a bare server error.
     Unavailable,
+    /// A static file this node does not hold, at the shared base URL (`firmware.redirect`):
+    /// HTTP redirects there; TFTP, which cannot, answers "file not found".
+    Elsewhere(String),
 }
 
 #[derive(Debug)]
@@ -195,6 +199,8 @@ pub struct ProvisionSettings {
     /// The firmware catalogue, and where its relative files are downloaded from.
     pub firmware: Arc<crate::firmware::Index>,
     pub firmware_base_url: String,
+    /// Where static files this node does not hold are (see `Outcome::Elsewhere`).
+    pub static_redirect: Option<String>,
     /// What an unproven request for a device's file gets over HTTP and TFTP.
     pub unproven: Unproven,
     /// Accept HTTP Basic credentials over TLS.
@@ -355,7 +361,22 @@ impl Provisioner {
         let outcome = match outcome {
             Outcome::NotFound(reason) => match self.static_file(request.path).await {
                 Some(found) => Outcome::Static(found),
-                None => Outcome::NotFound(reason),
+                // Only a path no phone file name matched: a refused or unknown device's file
+                // keeps the uniform 404.
+                None => match (&self.settings.static_redirect, mac, decision) {
+                    (Some(base), None, None) => match StaticFiles::relative(request.path) {
+                        Some(relative) => Outcome::Elsewhere(format!(
+                            "{base}{}",
+                            relative
+                                .iter()
+                                .map(|s| s.to_string_lossy())
+                                .collect::<Vec<_>>()
+                                .join("/")
+                        )),
+                        None => Outcome::NotFound(reason),
+                    },
+                    _ => Outcome::NotFound(reason),
+                },
             },
             outcome => outcome,
         };
@@ -404,7 +425,9 @@ impl Provisioner {
     fn count(&self, outcome: &Outcome, decision: Option<Decision>) {
         let counter = match outcome {
             Outcome::Found(_) => &self.metrics.found,
-            Outcome::NotFound(_) | Outcome::Static(_) => &self.metrics.not_found,
+            Outcome::NotFound(_) | Outcome::Static(_) | Outcome::Elsewhere(_) => {
+                &self.metrics.not_found
+            }
             Outcome::Challenge(_) => &self.metrics.challenges,
             Outcome::Unavailable => &self.metrics.unavailable,
         };

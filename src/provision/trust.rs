@@ -95,15 +95,37 @@ impl Decision {
     }
 }
 
-/// Digest authentication. Nonces are stateless — a time, a random part and an HMAC of both under
-/// a key of this process — so unauthenticated requests, however many, store nothing. Only after a
-/// response verifies is its nonce remembered, with the highest nonce count seen, so a captured
-/// response cannot be replayed.
+/// Digest authentication. Nonces are stateless — a time, a random part and the id of the key
+/// that signs them, with an HMAC of all three under that key — so unauthenticated requests,
+/// however many, store nothing. The keys are the store's (see `Provisioner::refresh_nonce_keys`),
+/// so a nonce one node made verifies at any other; until they are loaded, a key of this process
+/// (id 0) signs. Only after a response verifies is its nonce remembered, with the highest nonce
+/// count seen, so a captured response cannot be replayed here; [`Spent`] is what the caller
+/// spends cluster-wide.
 pub struct Digest {
-    key: [u8; 32],
+    keys: std::sync::RwLock<Keys>,
     lifetime: Duration,
     counts: Cache<String, Arc<AtomicU32>>,
 }
+
+/// The keys a `Digest` verifies with, and the one it signs new nonces with.
+struct Keys {
+    signing: u32,
+    by_id: Vec<(u32, [u8; 32])>,
+}
+
+/// A nonce count a verified (or seen) answer used: the caller spends it in the store too, so
+/// the same answer is refused on every node.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Spent {
+    pub nonce: String,
+    pub nc: u32,
+    /// When the nonce goes stale (Unix seconds): the spent count can be forgotten then.
+    pub expires_at: i64,
+}
+
+/// Hex digits of a nonce's signed part: stamp (8 bytes), random (8), key id (4).
+const SIGNED_HEX: usize = 40;
 
 /// What a Digest nonce is worth, decided before anything about the device is looked at.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -132,7 +154,10 @@ type HmacSha256 = hmac::Hmac<Sha256>;
 impl Digest {
     pub fn new(lifetime: Duration) -> Digest {
         Digest {
-            key: rand::random(),
+            keys: std::sync::RwLock::new(Keys {
+                signing: 0,
+                by_id: vec![(0, rand::random())],
+            }),
             lifetime,
             counts: Cache::builder()
                 .max_capacity(1_000_000)
@@ -141,43 +166,95 @@ impl Digest {
         }
     }
 
-    fn tag(&self, stamp_and_random: &[u8]) -> String {
+    /// How long a nonce stays fresh.
+    pub fn lifetime(&self) -> Duration {
+        self.lifetime
+    }
+
+    /// Verifies with `keys` (id and secret) from now on and signs with `signing`, one of them.
+    /// The process's own key is dropped: nonces it signed (only before the store's keys were
+    /// first loaded) go stale, which costs a phone one more challenge.
+    pub fn set_keys(&self, keys: Vec<(u32, [u8; 32])>, signing: u32) {
+        if !keys.iter().any(|(id, _)| *id == signing) {
+            return;
+        }
+        let mut k = self.keys.write().unwrap_or_else(|e| e.into_inner());
+        *k = Keys {
+            signing,
+            by_id: keys,
+        };
+    }
+
+    /// The id of the key new nonces are signed with.
+    pub fn signing_key(&self) -> u32 {
+        self.keys.read().unwrap_or_else(|e| e.into_inner()).signing
+    }
+
+    fn tag(key: &[u8; 32], signed: &[u8]) -> String {
         use hmac::Mac as _;
         // An HMAC key of any length is accepted.
-        let mut mac = <HmacSha256 as hmac::Mac>::new_from_slice(&self.key)
+        let mut mac = <HmacSha256 as hmac::Mac>::new_from_slice(key)
             .unwrap_or_else(|_| unreachable!("HMAC takes keys of any length"));
-        mac.update(stamp_and_random);
+        mac.update(signed);
         hex::encode(&mac.finalize().into_bytes()[..16])
     }
 
     fn nonce(&self) -> String {
+        let keys = self.keys.read().unwrap_or_else(|e| e.into_inner());
+        let key = keys
+            .by_id
+            .iter()
+            .find(|(id, _)| *id == keys.signing)
+            .map(|(_, key)| *key)
+            // `set_keys` only takes a signing key that is in the list.
+            .unwrap_or_else(|| unreachable!("the signing key is one of the keys"));
+        let signing = keys.signing;
+        drop(keys);
         let now = jiff::Timestamp::now().as_second().to_be_bytes();
         let random: [u8; 8] = rand::random();
-        let mut both = now.to_vec();
-        both.extend_from_slice(&random);
-        format!("{}{}", hex::encode(&both), self.tag(&both))
+        let mut signed = now.to_vec();
+        signed.extend_from_slice(&random);
+        signed.extend_from_slice(&signing.to_be_bytes());
+        format!("{}{}", hex::encode(&signed), Self::tag(&key, &signed))
     }
 
-    /// Whether the nonce in `header` is one of ours and young enough.
+    /// Whether the nonce in `header` is one of ours (signed with a key still listed) and young
+    /// enough.
     pub fn nonce_state(&self, header: &str) -> NonceState {
-        let Some(r) = parse_digest(header) else {
-            return NonceState::Stale;
-        };
-        let Ok(bytes) = hex::decode(r.nonce.get(..32).unwrap_or_default()) else {
-            return NonceState::Stale;
-        };
-        let tag = r.nonce.get(32..).unwrap_or_default();
-        if bytes.len() != 16 || !constant_time_eq(self.tag(&bytes).as_bytes(), tag.as_bytes()) {
-            return NonceState::Stale;
+        match parse_digest(header) {
+            Some(r) => self
+                .nonce_expiry(&r.nonce)
+                .map_or(NonceState::Stale, |_| NonceState::Fresh),
+            None => NonceState::Stale,
+        }
+    }
+
+    /// When a fresh nonce of ours goes stale; `None` for a stale or foreign one.
+    fn nonce_expiry(&self, nonce: &str) -> Option<i64> {
+        let bytes = hex::decode(nonce.get(..SIGNED_HEX)?).ok()?;
+        let tag = nonce.get(SIGNED_HEX..)?;
+        if bytes.len() != SIGNED_HEX / 2 {
+            return None;
+        }
+        let mut id = [0u8; 4];
+        id.copy_from_slice(&bytes[16..20]);
+        let id = u32::from_be_bytes(id);
+        let key = {
+            let keys = self.keys.read().unwrap_or_else(|e| e.into_inner());
+            keys.by_id
+                .iter()
+                .find(|(k, _)| *k == id)
+                .map(|(_, key)| *key)
+        }?;
+        if !constant_time_eq(Self::tag(&key, &bytes).as_bytes(), tag.as_bytes()) {
+            return None;
         }
         let mut stamp = [0u8; 8];
         stamp.copy_from_slice(&bytes[..8]);
-        let age = jiff::Timestamp::now().as_second() - i64::from_be_bytes(stamp);
-        if (0..=self.lifetime.as_secs() as i64).contains(&age) {
-            NonceState::Fresh
-        } else {
-            NonceState::Stale
-        }
+        let made = i64::from_be_bytes(stamp);
+        let age = jiff::Timestamp::now().as_second() - made;
+        let lifetime = self.lifetime.as_secs() as i64;
+        (0..=lifetime).contains(&age).then_some(made + lifetime)
     }
 
     /// `WWW-Authenticate` values: SHA-256 first (preferred), then MD5 for older phones, sharing
@@ -198,7 +275,8 @@ impl Digest {
 
     /// Checks `header` (the `Authorization` value) for `user` with any of `passwords`, for a
     /// request with this `method` and `uri`. The nonce must be fresh (see `nonce_state`) and its
-    /// count must go up. Every password is tried (no early exit), compared in constant time.
+    /// count must go up in this process. Every password is tried (no early exit), compared in
+    /// constant time. What it returns is the count to spend cluster-wide before accepting.
     pub fn verify(
         &self,
         header: &str,
@@ -206,20 +284,14 @@ impl Digest {
         uri: &str,
         user: &str,
         passwords: &[&Secret],
-    ) -> bool {
-        if self.nonce_state(header) != NonceState::Fresh {
-            return false;
-        }
-        let Some(r) = parse_digest(header) else {
-            return false;
-        };
-        let Ok(nc) = u32::from_str_radix(&r.nc, 16) else {
-            return false;
-        };
+    ) -> Option<Spent> {
+        let r = parse_digest(header)?;
+        let expires_at = self.nonce_expiry(&r.nonce)?;
+        let nc = u32::from_str_radix(&r.nc, 16).ok()?;
         let hash: fn(&str) -> String = match r.algorithm.to_ascii_uppercase().as_str() {
             "" | "MD5" => md5_hex,
             "SHA-256" => sha256_hex,
-            _ => return false,
+            _ => return None,
         };
         let shape_ok = r.realm == REALM && r.qop == "auth" && r.uri == uri && r.username == user;
         let ha2 = hash(&format!("{method}:{}", r.uri));
@@ -236,7 +308,7 @@ impl Digest {
             );
         }
         if !(shape_ok && matched) {
-            return false;
+            return None;
         }
         // Only now is the nonce remembered: a wrong guess stores nothing and cannot lock out the
         // phone's next try.
@@ -244,26 +316,30 @@ impl Digest {
             .counts
             .get_with(r.nonce.clone(), || Arc::new(AtomicU32::new(0)));
         let before = seen.fetch_max(nc, Ordering::AcqRel);
-        nc > before
+        (nc > before).then_some(Spent {
+            nonce: r.nonce,
+            nc,
+            expires_at,
+        })
     }
 }
 
 impl Digest {
     /// Spends the nonce count of a Digest answer that is seen but cannot be accepted (over plain
-    /// HTTP): the same answer, replayed over HTTPS, is then refused as a replay.
-    pub fn spend(&self, header: &str) {
-        if self.nonce_state(header) != NonceState::Fresh {
-            return;
-        }
-        let Some(r) = parse_digest(header) else {
-            return;
-        };
-        let Ok(nc) = u32::from_str_radix(&r.nc, 16) else {
-            return;
-        };
+    /// HTTP): the same answer, replayed over HTTPS, is then refused as a replay. What it returns
+    /// is the count to spend cluster-wide too.
+    pub fn spend(&self, header: &str) -> Option<Spent> {
+        let r = parse_digest(header)?;
+        let expires_at = self.nonce_expiry(&r.nonce)?;
+        let nc = u32::from_str_radix(&r.nc, 16).ok()?;
         self.counts
-            .get_with(r.nonce, || Arc::new(AtomicU32::new(0)))
+            .get_with(r.nonce.clone(), || Arc::new(AtomicU32::new(0)))
             .fetch_max(nc, Ordering::AcqRel);
+        Some(Spent {
+            nonce: r.nonce,
+            nc,
+            expires_at,
+        })
     }
 }
 
@@ -461,21 +537,25 @@ mod tests {
             (("MD5", md5_hex as fn(&str) -> String), "00000002"),
         ] {
             let header = answer(&challenge[0], hash, "s3cret", nc, "/001565a1b2c3.cfg");
-            assert!(digest.verify(
-                &header,
-                "GET",
-                "/001565a1b2c3.cfg",
-                "001565a1b2c3",
-                &[&password]
-            ));
+            assert!(digest
+                .verify(
+                    &header,
+                    "GET",
+                    "/001565a1b2c3.cfg",
+                    "001565a1b2c3",
+                    &[&password]
+                )
+                .is_some());
             // The same response again: a replay.
-            assert!(!digest.verify(
-                &header,
-                "GET",
-                "/001565a1b2c3.cfg",
-                "001565a1b2c3",
-                &[&password]
-            ));
+            assert!(digest
+                .verify(
+                    &header,
+                    "GET",
+                    "/001565a1b2c3.cfg",
+                    "001565a1b2c3",
+                    &[&password]
+                )
+                .is_none());
         }
     }
 
@@ -485,8 +565,9 @@ mod tests {
         let password = Secret::new("s3cret".into());
         let old = Secret::new("old".into());
         let challenge = digest.challenge(false);
-        let ok =
-            |h: &str, uri: &str, user: &str, pw: &[&Secret]| digest.verify(h, "GET", uri, user, pw);
+        let ok = |h: &str, uri: &str, user: &str, pw: &[&Secret]| {
+            digest.verify(h, "GET", uri, user, pw).is_some()
+        };
         let good = answer(
             &challenge[0],
             ("SHA-256", sha256_hex),
@@ -512,7 +593,7 @@ mod tests {
             "either password"
         );
         // A nonce we never issued, with a response computed correctly over it.
-        let fake = format!("Digest realm=\"{REALM}\", nonce=\"{}\"", "0".repeat(64));
+        let fake = format!("Digest realm=\"{REALM}\", nonce=\"{}\"", "0".repeat(72));
         let foreign = answer(
             &fake,
             ("SHA-256", sha256_hex),
@@ -537,6 +618,45 @@ mod tests {
             "001565a1b2c3",
             &[&password]
         ));
+    }
+
+    #[test]
+    fn nonces_verify_on_every_node_with_the_keys_and_survive_a_rotation() {
+        let password = Secret::new("s3cret".into());
+        let (one, two) = ([1u8; 32], [2u8; 32]);
+        let a = Digest::new(Duration::from_secs(60));
+        let b = Digest::new(Duration::from_secs(60));
+        let ok = |d: &Digest, h: &str| {
+            d.verify(h, "GET", "/a.cfg", "001565a1b2c3", &[&password])
+                .is_some()
+        };
+        let answer_to = |d: &Digest, nc: &str| {
+            let challenge = d.challenge(false);
+            answer(
+                &challenge[0],
+                ("SHA-256", sha256_hex),
+                "s3cret",
+                nc,
+                "/a.cfg",
+            )
+        };
+        // Each process's own key: B does not know A's nonces.
+        assert!(!ok(&b, &answer_to(&a, "00000001")));
+        a.set_keys(vec![(1, one)], 1);
+        b.set_keys(vec![(1, one)], 1);
+        let before_rotation = answer_to(&a, "00000001");
+        assert!(ok(&b, &before_rotation), "A's challenge answered at B");
+        // Rotated: B signs with key 2 and still takes nonces made under key 1.
+        b.set_keys(vec![(2, two), (1, one)], 2);
+        assert_eq!(b.signing_key(), 2);
+        assert!(ok(&b, &answer_to(&a, "00000001")));
+        assert!(ok(&b, &answer_to(&b, "00000001")));
+        // Key 1 dropped: its nonces are stale.
+        b.set_keys(vec![(2, two)], 2);
+        assert_eq!(b.nonce_state(&answer_to(&a, "00000002")), NonceState::Stale);
+        // A signing key that is not among the keys is ignored.
+        b.set_keys(vec![(3, one)], 4);
+        assert_eq!(b.signing_key(), 2);
     }
 
     #[test]

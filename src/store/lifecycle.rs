@@ -332,6 +332,7 @@ impl Store {
         .execute(tx.conn())
         .await?;
         let revision = tx.revision;
+        tx.announce().await?;
         tx.tx.commit().await?;
         self.revisions.observe_global(revision);
         Ok(())

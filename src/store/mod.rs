@@ -17,9 +17,11 @@
 
 mod audit;
 mod bridges;
+mod cluster;
 mod devices;
 mod directory;
 mod extensions;
+mod feed;
 mod groups;
 mod import;
 mod licences;
@@ -49,9 +51,11 @@ use sqlx::{Any, AnyPool, ConnectOptions, Executor, Row, Transaction};
 
 pub use audit::{AuditEntry, AuditFilter};
 pub use bridges::{LicenceFacts, MyRoomFacts, NewBridge};
+pub use cluster::NonceKey;
 pub use devices::{DeviceTrust, HandsetLines, LastSeen, LineLogin, NewDevice, Sighting};
 pub use directory::NewDirectoryEntry;
 pub use extensions::{ExtensionUse, NumberOwner, SharedEntry};
+pub use feed::LISTEN_APPLICATION;
 pub use groups::{GroupClaim, Membership, NewGroup};
 pub use import::{
     Import, ImportDevice, ImportLine, ImportSpeedDial, ImportUser, BATCH as IMPORT_BATCH,
@@ -87,15 +91,47 @@ pub struct Store {
     revisions: Arc<Revisions>,
     /// Who the writes of this handle are recorded as, in the audit trail.
     actor: Arc<str>,
+    /// The URL it was opened with: the change feed opens a connection of its own from it.
+    url: Arc<str>,
+    /// Whether the change feed's LISTEN connection is up (see `feed`).
+    listening: Arc<std::sync::atomic::AtomicBool>,
 }
 
 static SQLITE_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("migrations/sqlite");
 static POSTGRES_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("migrations/postgres");
 
+/// What opening a store does about its schema.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Schema {
+    /// Brings the schema up to date (SQLite on every start; `autoprov migrate`; `serve
+    /// --migrate`).
+    Migrate,
+    /// Only checks that the schema is the one this build knows: on PostgreSQL other nodes may be
+    /// running an older build, so a node never migrates there on its own start unless told.
+    Check,
+    /// Opens an older schema as it is, for `autoprov migrate` to report and then migrate.
+    AsItIs,
+}
+
+/// The schema version a database is at (its highest applied migration) and the one this build
+/// brings, as `autoprov migrate` reports them.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
+pub struct SchemaVersions {
+    pub database: i64,
+    pub build: i64,
+}
+
 impl Store {
     /// Opens (creating if needed) the database at `url`, `sqlite://PATH` or `postgres://…`, and
     /// brings its schema up to date.
     pub async fn connect(url: &str) -> Result<Store> {
+        Self::open(url, Schema::Migrate).await
+    }
+
+    /// Opens the database at `url`; `schema` says whether to migrate it or only check it. A
+    /// schema newer than this build is refused either way (naming both versions): an older
+    /// build would misread what a newer one writes.
+    pub async fn open(url: &str, schema: Schema) -> Result<Store> {
         sqlx::any::install_default_drivers();
         let backend = if url.starts_with("sqlite:") {
             Backend::Sqlite
@@ -157,22 +193,81 @@ impl Store {
             .connect_with(options)
             .await
             .map_err(|e| Error::store("cannot open the database", e))?;
-        let migrator = match backend {
-            Backend::Sqlite => &SQLITE_MIGRATIONS,
-            Backend::Postgres => &POSTGRES_MIGRATIONS,
-        };
-        migrator
-            .run(&pool)
-            .await
-            .map_err(|e| Error::store("migrating the database", e))?;
         let store = Store {
             pool,
             backend,
             revisions: Arc::new(Revisions::default()),
             actor: Arc::from("system"),
+            url: Arc::from(url.as_str()),
+            listening: Arc::default(),
         };
+        let versions = store.schema_versions().await?;
+        if versions.database > versions.build {
+            return Err(Error::Config(format!(
+                "the database schema is at version {}, newer than this autoprov's {}: \
+                 upgrade this node to the build that migrated it",
+                versions.database, versions.build
+            )));
+        }
+        match schema {
+            Schema::Migrate => store.migrate().await?,
+            Schema::Check if versions.database < versions.build => {
+                return Err(Error::Config(format!(
+                    "the database schema is at version {}, older than this autoprov's {}: \
+                     run `autoprov migrate` once (from one node), or start with `--migrate` \
+                     (store.migrate) when no other node is running",
+                    versions.database, versions.build
+                )))
+            }
+            Schema::Check => {}
+            // An empty database has no revision to read yet.
+            Schema::AsItIs => return Ok(store),
+        }
         store.refresh_revisions().await?;
         Ok(store)
+    }
+
+    fn migrator(&self) -> &'static sqlx::migrate::Migrator {
+        match self.backend {
+            Backend::Sqlite => &SQLITE_MIGRATIONS,
+            Backend::Postgres => &POSTGRES_MIGRATIONS,
+        }
+    }
+
+    /// The schema version of the database (0 for an empty one) and of this build.
+    pub async fn schema_versions(&self) -> Result<SchemaVersions> {
+        let build = self.migrator().iter().map(|m| m.version).max().unwrap_or(0);
+        // `_sqlx_migrations` is sqlx's own table; an empty database has none yet.
+        let table = match self.backend {
+            Backend::Sqlite => {
+                "SELECT COUNT(*) FROM sqlite_master WHERE type = 'table' AND name = '_sqlx_migrations'"
+            }
+            Backend::Postgres => {
+                "SELECT COUNT(*) FROM information_schema.tables \
+                 WHERE table_schema = current_schema() AND table_name = '_sqlx_migrations'"
+            }
+        };
+        let exists: i64 = sqlx::query_scalar(table).fetch_one(&self.pool).await?;
+        let database: i64 = if exists > 0 {
+            sqlx::query_scalar::<_, Option<i64>>(
+                "SELECT MAX(version) FROM _sqlx_migrations WHERE success = TRUE",
+            )
+            .fetch_one(&self.pool)
+            .await?
+            .unwrap_or(0)
+        } else {
+            0
+        };
+        Ok(SchemaVersions { database, build })
+    }
+
+    /// Applies the migrations this build has and the database lacks. On PostgreSQL sqlx holds an
+    /// advisory lock meanwhile, so two nodes told to migrate at once do it one after the other.
+    pub async fn migrate(&self) -> Result<()> {
+        self.migrator()
+            .run(&self.pool)
+            .await
+            .map_err(|e| Error::store("migrating the database", e))
     }
 
     /// The same store, with its writes recorded in the audit trail as done by `actor`.
@@ -300,6 +395,18 @@ struct WriteTx<'s> {
 }
 
 impl WriteTx<'_> {
+    /// On PostgreSQL, tells every node's change feed of this revision, at commit (see `feed`).
+    async fn announce(&mut self) -> Result<()> {
+        if self.store.backend == Backend::Postgres {
+            sqlx::query("SELECT pg_notify($1, $2)")
+                .bind(feed::CHANNEL)
+                .bind(self.revision.to_string())
+                .execute(&mut *self.tx)
+                .await?;
+        }
+        Ok(())
+    }
+
     fn conn(&mut self) -> &mut sqlx::AnyConnection {
         &mut self.tx
     }
@@ -444,6 +551,7 @@ impl WriteTx<'_> {
             .execute(&mut *self.tx)
             .await?;
         }
+        self.announce().await?;
         self.tx.commit().await?;
         for t in tenants.into_iter().filter(|_| self.device_only.is_none()) {
             let directory = self.directory.then_some(self.revision);

@@ -207,7 +207,8 @@ impl Server {
                 return error(ErrorCode::NotDefined, "temporarily unavailable").await;
             }
             // TFTP carries no credentials, so nothing is ever challenged here.
-            Outcome::NotFound(_) | Outcome::Challenge(_) => None,
+            // TFTP cannot redirect: the files a node does not hold are not found here.
+            Outcome::NotFound(_) | Outcome::Challenge(_) | Outcome::Elsewhere(_) => None,
         };
         let Some(source) = source else {
             self.metrics.refused.fetch_add(1, Ordering::Relaxed);

@@ -5,6 +5,7 @@
 mod admin;
 mod api;
 mod cli;
+mod cluster;
 mod discovery;
 mod families;
 mod files;

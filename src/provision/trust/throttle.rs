@@ -79,12 +79,17 @@ impl Throttle {
         }
     }
 
-    fn refill(bucket: &mut Bucket, burst: u32, per_minute: u32, now: Instant) {
+    fn refill(
+        bucket: &mut Bucket,
+        burst: impl Into<f64>,
+        per_minute: impl Into<f64>,
+        now: Instant,
+    ) {
         bucket.tokens = crate::model::refill(
             bucket.tokens,
             now.duration_since(bucket.updated),
-            f64::from(burst),
-            f64::from(per_minute),
+            burst.into(),
+            per_minute.into(),
         );
         bucket.updated = now;
         if bucket.banned_until.is_some_and(|t| t <= now) {
@@ -92,9 +97,9 @@ impl Throttle {
         }
     }
 
-    fn bucket(burst: u32) -> Arc<Mutex<Bucket>> {
+    fn bucket(burst: impl Into<f64>) -> Arc<Mutex<Bucket>> {
         Arc::new(Mutex::new(Bucket {
-            tokens: f64::from(burst),
+            tokens: burst.into(),
             updated: Instant::now(),
             banned_until: None,
         }))
@@ -135,14 +140,27 @@ impl Throttle {
         }
     }
 
+    /// This node's share of the prefix budget (burst, per minute): the configured budget divided
+    /// by the nodes sharing the store, so guesses spread over every node of the cluster still
+    /// total at most `prefix_burst` (and `prefix_per_minute`). Counted here, not in the store:
+    /// a flood of guesses costs no write.
+    fn prefix_share(&self) -> (f64, f64) {
+        let l = &self.limits;
+        let nodes = f64::from(l.nodes.max(1));
+        (
+            f64::from(l.prefix_burst) / nodes,
+            f64::from(l.prefix_per_minute) / nodes,
+        )
+    }
+
     /// Whether the first-contact windows of vendor `prefix` are closed by guessing.
     pub fn windows_closed(&self, prefix: [u8; 3]) -> bool {
         let Some(bucket) = self.prefixes.get(&prefix) else {
             return false;
         };
         let mut b = bucket.lock().unwrap_or_else(|e| e.into_inner());
-        let l = &self.limits;
-        Self::refill(&mut b, l.prefix_burst, l.prefix_per_minute, Instant::now());
+        let (burst, per_minute) = self.prefix_share();
+        Self::refill(&mut b, burst, per_minute, Instant::now());
         // Closed for the ban, and until the prefix has earned a guess back.
         b.banned_until.is_some() || b.tokens < 1.0
     }
@@ -172,13 +190,12 @@ impl Throttle {
             windows_closed: false,
         };
         if let (Some(prefix), false) = (guess, already_refused) {
-            let bucket = self
-                .prefixes
-                .get_with(prefix, || Self::bucket(l.prefix_burst));
+            let (burst, per_minute) = self.prefix_share();
+            let bucket = self.prefixes.get_with(prefix, || Self::bucket(burst));
             let mut b = bucket.lock().unwrap_or_else(|e| e.into_inner());
-            Self::refill(&mut b, l.prefix_burst, l.prefix_per_minute, now);
+            Self::refill(&mut b, burst, per_minute, now);
             // Bounded below, so the windows open again a while after the guessing stops.
-            b.tokens = (b.tokens - 1.0).max(-f64::from(l.prefix_burst));
+            b.tokens = (b.tokens - 1.0).max(-burst);
             if b.tokens < 1.0 {
                 counted.windows_closed = b.banned_until.is_none();
                 // Each further guess keeps the windows closed.
@@ -213,6 +230,7 @@ mod tests {
             ban: Duration::from_secs(60),
             prefix_burst: 1000,
             prefix_per_minute: 1000,
+            nodes: 1,
         });
         let a: IpAddr = "192.0.2.1".parse().unwrap();
         let b: IpAddr = "192.0.2.2".parse().unwrap();
@@ -232,6 +250,34 @@ mod tests {
     }
 
     #[tokio::test(start_paused = true)]
+    async fn issue_16_nodes_share_the_prefix_budget() {
+        // Two nodes, each with half of 100 guesses: spread over both, the cluster still sees
+        // the windows close after 100.
+        let limits = ThrottleLimits {
+            burst: 1000,
+            per_minute: 60,
+            slow: Duration::from_millis(1),
+            ban: Duration::from_secs(600),
+            prefix_burst: 100,
+            prefix_per_minute: 1,
+            nodes: 2,
+        };
+        let nodes = [Throttle::new(limits.clone()), Throttle::new(limits)];
+        let yealink = [0, 0x15, 0x65];
+        let mut guesses = 0;
+        for i in 0..1000u32 {
+            let node = &nodes[i as usize % 2];
+            let ip = IpAddr::from([127, 2, (i / 256) as u8, (i % 256) as u8]);
+            node.fail(ip, false, Some(yealink));
+            guesses += 1;
+            if nodes.iter().all(|n| n.windows_closed(yealink)) {
+                break;
+            }
+        }
+        assert_eq!(guesses, 100, "the cluster's budget, not each node's");
+    }
+
+    #[tokio::test(start_paused = true)]
     async fn issue_10_guesses_from_rotating_addresses_close_the_prefix_windows_for_a_while() {
         let throttle = Throttle::new(ThrottleLimits {
             burst: 60,
@@ -240,6 +286,7 @@ mod tests {
             ban: Duration::from_secs(600),
             prefix_burst: 100,
             prefix_per_minute: 2,
+            nodes: 1,
         });
         let yealink = [0, 0x15, 0x65];
         let mut closed_at = None;
