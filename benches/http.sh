@@ -8,6 +8,10 @@
 #
 #   benches/http.sh                 # defaults: 1000 devices, 10 s, 2 threads, 64 connections
 #   DEVICES=5000 DURATION=20s CONNECTIONS=128 benches/http.sh
+#   BIG=1 benches/http.sh           # the phones in issue 12's big tenant (5,000 more users,
+#                                   # 2,000 directory entries, 200 groups; their users in its
+#                                   # pickup and park groups), so every file is rendered there
+#   ROUNDS=3 benches/http.sh        # autoprov and nginx alternately, 3 times each: medians
 #
 # Needs wrk and nginx (Debian: apt-get install wrk nginx).
 set -euo pipefail
@@ -16,6 +20,8 @@ DEVICES=${DEVICES:-1000}
 DURATION=${DURATION:-10s}
 THREADS=${THREADS:-2}
 CONNECTIONS=${CONNECTIONS:-64}
+BIG=${BIG:-0}
+ROUNDS=${ROUNDS:-1}
 AP_PORT=${AP_PORT:-18080}
 NGINX_PORT=${NGINX_PORT:-18081}
 
@@ -41,13 +47,17 @@ trap cleanup EXIT
 cd "$root"
 # The server on its own: built together with an example, it would get the dev-dependencies'
 # features too (tokio's test-util, which puts a clock check in every timer), unlike a release.
-cargo build --release --quiet --bin autoprov
-cargo build --release --quiet --example bench_seed
-echo "seeding $DEVICES devices..."
-target/release/examples/bench_seed "$work/data" "$work/static" "$DEVICES" >/dev/null
+if [ "${SKIP_BUILD:-0}" != 1 ]; then # SKIP_BUILD=1: run the binaries target/ already holds
+  cargo build --release --quiet --bin autoprov
+  cargo build --release --quiet --example bench_seed
+fi
+echo "seeding $DEVICES devices (big tenant: $BIG)..."
+big_arg=""; [ "$BIG" = 1 ] && big_arg=big
+target=${CARGO_TARGET_DIR:-target}
+"$target"/release/examples/bench_seed "$work/data" "$work/static" "$DEVICES" $big_arg
 chmod -R a+rX "$work/static"
 
-RUST_LOG=${AP_LOG:-autoprov=info} target/release/autoprov --data "$work/data" serve --http "127.0.0.1:$AP_PORT" 2>"$work/autoprov.log" &
+RUST_LOG=${AP_LOG:-autoprov=info} "$target"/release/autoprov --data "$work/data" serve --http "127.0.0.1:$AP_PORT" 2>"$work/autoprov.log" &
 ap_pid=$!
 
 mkdir -p "$work/nginx/logs"
@@ -89,23 +99,29 @@ run() { # name port
 field() { # file pattern -> value in ms (or the raw number for Requests/sec)
   awk -v p="$2" '$1 == p { v = $2; if (v ~ /us$/) { sub(/us$/, "", v); v = v / 1000 } else if (v ~ /ms$/) { sub(/ms$/, "", v) } else if (v ~ /s$/) { sub(/s$/, "", v); v = v * 1000 } print v; exit }' "$1"
 }
+median() { sort -g | awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
 
 # Warm both (autoprov renders each file once, then serves it from its cache).
 MACS_LUA="$work/static/macs.lua" wrk -t1 -c8 -d2s -s "$root/benches/http.lua" "http://127.0.0.1:$AP_PORT" >/dev/null
 MACS_LUA="$work/static/macs.lua" wrk -t1 -c8 -d2s -s "$root/benches/http.lua" "http://127.0.0.1:$NGINX_PORT" >/dev/null
-run autoprov "$AP_PORT"
-run nginx "$NGINX_PORT"
 
-printf '%-10s %12s %10s %10s %10s %10s\n' server "requests/s" "p50 ms" "p75 ms" "p90 ms" "p99 ms"
-for s in autoprov nginx; do
-  rps=$(awk '/^Requests\/sec:/ { print $2 }' "$work/$s.txt")
-  printf '%-10s %12s %10s %10s %10s %10s\n' "$s" "$rps" \
-    "$(field "$work/$s.txt" 50%)" "$(field "$work/$s.txt" 75%)" "$(field "$work/$s.txt" 90%)" "$(field "$work/$s.txt" 99%)"
-  grep -q "Non-2xx" "$work/$s.txt" && { echo "$s answered non-2xx:"; grep "Non-2xx" "$work/$s.txt"; }
+printf '%-10s %5s %12s %10s %10s %10s %10s\n' server round "requests/s" "p50 ms" "p75 ms" "p90 ms" "p99 ms"
+: >"$work/ratios"; : >"$work/p99ratios"
+for round in $(seq "$ROUNDS"); do
+  run autoprov "$AP_PORT"
+  run nginx "$NGINX_PORT"
+  for s in autoprov nginx; do
+    rps=$(awk '/^Requests\/sec:/ { print $2 }' "$work/$s.txt")
+    printf '%-10s %5s %12s %10s %10s %10s %10s\n' "$s" "$round" "$rps" \
+      "$(field "$work/$s.txt" 50%)" "$(field "$work/$s.txt" 75%)" "$(field "$work/$s.txt" 90%)" "$(field "$work/$s.txt" 99%)"
+    grep -q "Non-2xx" "$work/$s.txt" && { echo "$s answered non-2xx:"; grep "Non-2xx" "$work/$s.txt"; }
+  done
+  a=$(awk '/^Requests\/sec:/ { print $2 }' "$work/autoprov.txt")
+  b=$(awk '/^Requests\/sec:/ { print $2 }' "$work/nginx.txt")
+  awk -v a="$a" -v b="$b" 'BEGIN { print a / b }' >>"$work/ratios"
+  a=$(field "$work/autoprov.txt" 99%); b=$(field "$work/nginx.txt" 99%)
+  awk -v a="$a" -v b="$b" 'BEGIN { print a / b }' >>"$work/p99ratios"
 done
-a=$(awk '/^Requests\/sec:/ { print $2 }' "$work/autoprov.txt")
-b=$(awk '/^Requests\/sec:/ { print $2 }' "$work/nginx.txt")
-awk -v a="$a" -v b="$b" 'BEGIN { printf "ratio autoprov/nginx requests/s: %.2f\n", a / b }'
-a=$(field "$work/autoprov.txt" 99%); b=$(field "$work/nginx.txt" 99%)
-awk -v a="$a" -v b="$b" 'BEGIN { printf "ratio autoprov/nginx p99 latency: %.2f\n", a / b }'
-echo "devices=$DEVICES duration=$DURATION threads=$THREADS connections=$CONNECTIONS"
+printf 'ratio autoprov/nginx requests/s: %.2f (median of %s; each: %s)\n' "$(median <"$work/ratios")" "$ROUNDS" "$(tr '\n' ' ' <"$work/ratios")"
+printf 'ratio autoprov/nginx p99 latency: %.2f (median of %s)\n' "$(median <"$work/p99ratios")" "$ROUNDS"
+echo "devices=$DEVICES big=$BIG rounds=$ROUNDS duration=$DURATION threads=$THREADS connections=$CONNECTIONS"

@@ -10,6 +10,7 @@
 #![allow(clippy::print_stdout)]
 
 #[path = "common/seed.rs"]
+#[allow(dead_code)] // the big tenant is for the HTTP and directory benchmarks
 mod seed;
 
 use std::time::Instant;

@@ -4,7 +4,12 @@
 //! `<mac>.cfg` as autoprov renders it into a folder, so nginx can serve the very same bytes, and
 //! a Lua table of the MACs for wrk.
 //!
-//! `cargo run --release --example bench_seed -- DATA_DIR STATIC_DIR N`
+//! With `big` after N, the tenant is issue 12's big one too (`seed::big_tenant`: 5,000 more
+//! users, 2,000 directory entries, 200 groups — the phones' users in its pickup and park
+//! groups, so their files carry those keys —, virtual users and bridges), so the phones' files
+//! are rendered in a big tenant.
+//!
+//! `cargo run --release --example bench_seed -- DATA_DIR STATIC_DIR N [big]`
 
 #![allow(clippy::print_stdout)]
 
@@ -23,6 +28,11 @@ async fn main() -> anyhow::Result<()> {
         anyhow::bail!("usage: bench_seed DATA_DIR STATIC_DIR N");
     };
     let n: u32 = n.parse().context("N must be a whole number")?;
+    let big = match args.next().as_deref() {
+        None => false,
+        Some("big") => true,
+        Some(other) => anyhow::bail!("{other:?}: the fourth argument can only be `big`"),
+    };
     let out = PathBuf::from(out);
     std::fs::create_dir_all(&out)?;
     let app = seed::open(data).await?;
@@ -33,6 +43,15 @@ async fn main() -> anyhow::Result<()> {
     })
     .await?;
     lua.push_str("}\n");
+    if big {
+        let tenant = app.admin.tenant("Bench").await?;
+        let site = app.admin.site(tenant.id, None).await?;
+        // The phones' users, by number (as `seed::seed` gave them out).
+        let members: Vec<String> = (0..n).map(|i| format!("+4930100{i:05}")).collect();
+        let data = app.settings.data_dir.display().to_string();
+        let took = seed::big_tenant(&app, &data, tenant.id, site.id.0, 9, &members).await?;
+        println!("big tenant: {} (groups written in {took:.1?})", seed::BIG);
+    }
     for i in 0..n {
         let mac = seed::mac(i)?;
         // The phone's first contact (its window opened when it was added), as the server would

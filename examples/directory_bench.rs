@@ -1,21 +1,24 @@
 //! The directory benchmark (issue 12's "Done when", issue 15's directory cost): a tenant "Big"
-//! with 5,000 users with a number and 2,000 directory entries, and a tenant "Small" with 10
-//! users, each with one Yealink T54W; prints the render time of that phone's
-//! `<mac>-directory.xml` and `<mac>.cfg` in each tenant, and the ratios Big/Small, measured in
-//! the same run.
+//! as issue 12 has it — 5,000 users with a number, 2,000 directory entries and 200 groups (hunt
+//! groups, call centres, pickup and park groups with members and park slots), with virtual
+//! users and bridges (`seed::big_tenant`) — and a tenant "Small" with 10 users, each with one
+//! Yealink T54W whose user is in a pickup and a park group; prints the render time of that
+//! phone's `<mac>-directory.xml` and `<mac>.cfg` in each tenant, and the ratios Big/Small,
+//! measured in the same run.
 //!
 //! Each render goes through `Provisioner::preview` (the phone path's record load and render,
 //! without the per-file cache, so every one is a render): the first directory render of a
 //! tenant loads its directory ("cold"), the rest share it ("warm", the median of the runs).
 //! The bulk users are written straight into the SQLite database (as a bulk import would), the
-//! phone and its user through the admin code, the entries by the CSV import.
+//! phone and its user through the admin code, the entries by the CSV import, the groups, virtual
+//! users and bridges through the admin code (one write each: 260 writes take a few seconds).
 //!
 //! `cargo run --release --example directory_bench [-- RUNS]` (default 200 runs per figure).
 
 #![allow(clippy::print_stdout)]
 
 #[path = "common/seed.rs"]
-#[allow(dead_code)] // `seed` itself: the bulk users here are written straight to the database.
+#[allow(dead_code)] // `seed` itself: this tenant's phones are added one by one here.
 mod seed;
 
 use std::time::{Duration, Instant};
@@ -40,13 +43,14 @@ async fn main() -> anyhow::Result<()> {
     let dir = tempfile::tempdir()?;
     let data = dir.path().display().to_string();
     let app = seed::open(data.clone()).await?;
-    let small = tenant(&app, &data, "Small", 0, 10, 0).await?;
-    let big = tenant(&app, &data, "Big", 1, 5_000, 2_000).await?;
+    let small = tenant(&app, &data, "Small", 0, false).await?;
+    let big = tenant(&app, &data, "Big", 1, true).await?;
     let mut figures = Vec::new();
     for phone in [&small, &big] {
         figures.push(measure(&app, phone, runs).await?);
     }
-    println!("file                       small (10 users)   big (5,000 users + 2,000 entries)   big/small");
+    println!("big: {}", seed::BIG);
+    println!("file                       small (10 users)   big                                 big/small");
     let names = [
         "directory.xml, cold",
         "directory.xml, warm",
@@ -80,7 +84,7 @@ async fn measure(app: &App, phone: &Phone, runs: usize) -> anyhow::Result<[Durat
         .await?;
     let cold = start.elapsed();
     anyhow::ensure!(
-        first.body.matches("<DirectoryEntry>").count() > 1,
+        first.body.matches("<Unit ").count() > 1,
         "{}: the directory is empty",
         phone.tenant
     );
@@ -101,16 +105,16 @@ async fn measure(app: &App, phone: &Phone, runs: usize) -> anyhow::Result<[Durat
     Ok([cold, warm, cfg])
 }
 
-/// A tenant with a site, `users` users with a number (one of them logged in to the tenant's
-/// phone) and `entries` directory entries.
+/// A tenant with a site and one phone whose user is in a pickup and a park group: the small
+/// tenant has 9 more users, the big one is [`seed::big_tenant`].
 async fn tenant(
     app: &App,
     data: &str,
     name: &'static str,
     index: u32,
-    users: u32,
-    entries: u32,
+    big: bool,
 ) -> anyhow::Result<Phone> {
+    use autoprov::admin::{ParkGroupInput, PickupGroupInput, SlotsInput};
     let admin = &app.admin;
     let tenant = admin.tenant_add(name).await?;
     let site = admin
@@ -161,49 +165,25 @@ async fn tenant(
     admin
         .device_login(tenant.id, &mac.to_string(), &number)
         .await?;
-    bulk_users(data, tenant.id.0, site.id.0, index, users.saturating_sub(1)).await?;
-    if entries > 0 {
-        let csv: String = (0..entries)
-            .map(|i| format!("Company {i:05}, +4940{index}{i:07}\n"))
-            .collect();
-        let options = autoprov::admin::import::ImportOptions::default();
-        let kind = autoprov::admin::import::KindName::Directory;
-        admin
-            .import(kind, tenant.id, csv.as_bytes(), options, &|_| {})
-            .await?;
+    if big {
+        let took = seed::big_tenant(app, data, tenant.id, site.id.0, index, &[number]).await?;
+        println!("{name}: 200 groups, 50 virtual users, 10 bridges written in {took:.1?}");
+    } else {
+        seed::bulk_users(data, tenant.id.0, site.id.0, index, 9).await?;
+        let pickup = PickupGroupInput {
+            name: "Pickup 00".into(),
+            members: vec![number.clone()],
+        };
+        admin.pickup_group_add(tenant.id, &pickup).await?;
+        let park = ParkGroupInput {
+            name: "Park 00".into(),
+            members: vec![number],
+            slots: SlotsInput::Range {
+                from: "8000".into(),
+                to: "8004".into(),
+            },
+        };
+        admin.park_group_add(tenant.id, &park).await?;
     }
     Ok(Phone { tenant: name, mac })
-}
-
-/// `n` active users with a number and an extension, in one transaction straight into the
-/// database. Written before the directory is first loaded (the entries' import moves the
-/// directory revision after them anyway).
-async fn bulk_users(data: &str, tenant: i64, site: i64, index: u32, n: u32) -> anyhow::Result<()> {
-    sqlx::any::install_default_drivers();
-    let pool = sqlx::AnyPool::connect(&format!("sqlite://{data}/autoprov.db")).await?;
-    let mut tx = pool.begin().await?;
-    for i in 0..n {
-        let number_id: i64 = sqlx::query_scalar(
-            "INSERT INTO numbers (tenant_id, site_id, e164, status, created_at) \
-             VALUES ($1, $2, $3, 'active', 0) RETURNING id",
-        )
-        .bind(tenant)
-        .bind(site)
-        .bind(format!("+49302{index}{i:07}"))
-        .fetch_one(&mut *tx)
-        .await?;
-        sqlx::query(
-            "INSERT INTO users (tenant_id, first_name, last_name, state, number_id, extension, \
-             created_at) VALUES ($1, $2, 'Bench', 'active', $3, $4, 0)",
-        )
-        .bind(tenant)
-        .bind(format!("User{i}"))
-        .bind(number_id)
-        .bind(format!("{}", 100_000 + i))
-        .execute(&mut *tx)
-        .await?;
-    }
-    tx.commit().await?;
-    pool.close().await;
-    Ok(())
 }

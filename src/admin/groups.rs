@@ -10,7 +10,7 @@ use crate::model::{
     parse_email, parse_label, parse_text, CallGroup, ForwardTo, HuntPolicy, ListQuery, Listed,
     NumberStatus, OwnerKind, Queue, TenantId, User, UserId, UserState, E164,
 };
-use crate::store::{GroupClaim, Membership, NewGroup, NumberUse};
+use crate::store::{ExtensionUse, GroupClaim, Membership, NewGroup, NumberUse};
 
 /// Agents a group holds at most.
 pub const MAX_AGENTS: usize = 200;
@@ -82,7 +82,7 @@ impl Admin {
         kind: OwnerKind,
         input: &GroupInput,
     ) -> Result<CallGroup> {
-        let group = self.group_from_input(tenant, kind, input, None).await?;
+        let group = self.group_from_input(tenant, kind, input).await?;
         self.store
             .group_create(&group, |fresh| claimable(fresh, kind, None))
             .await
@@ -96,7 +96,7 @@ impl Admin {
         input: &GroupInput,
     ) -> Result<CallGroup> {
         let (kind, id) = (current.kind, current.id);
-        let group = self.group_from_input(tenant, kind, input, Some(id)).await?;
+        let group = self.group_from_input(tenant, kind, input).await?;
         self.store
             .group_update(id, &group, |fresh| claimable(fresh, kind, Some(id)))
             .await
@@ -133,7 +133,6 @@ impl Admin {
         tenant: TenantId,
         kind: OwnerKind,
         input: &GroupInput,
-        me: Option<i64>,
     ) -> Result<NewGroup> {
         let name = parse_label("name", &input.name)?;
         let number = match input.number.as_deref().map(str::trim) {
@@ -161,7 +160,10 @@ impl Admin {
         let site = number.as_ref().map(|n| n.site_id);
         let forward_to = match input.forward_to.as_deref().map(str::trim) {
             None | Some("") => None,
-            Some(f) => Some(self.forward_target(tenant, f, site, (kind, me)).await?),
+            Some(f) => Some(
+                self.forward_target(tenant, f, site, extension.as_deref())
+                    .await?,
+            ),
         };
         let voicemail_email = voicemail_email(input)?;
         Ok(NewGroup {
@@ -275,13 +277,14 @@ impl Admin {
     }
 
     /// Where unanswered calls go: `main` (the main number of the group's number's site, else
-    /// the default site's), an E.164 number (TKG §66k), or an extension someone else owns.
+    /// the default site's), an E.164 number (TKG §66k), or an extension (that someone else
+    /// owns it is checked inside the write: [`forward_owned`]).
     async fn forward_target(
         &self,
         tenant: TenantId,
         text: &str,
         site: Option<crate::model::SiteId>,
-        me: (OwnerKind, Option<i64>),
+        own_extension: Option<&str>,
     ) -> Result<ForwardTo> {
         const FIELD: &str = "forward_to";
         if text.eq_ignore_ascii_case("main") {
@@ -310,17 +313,12 @@ impl Admin {
                 format!("{text:?} is neither an extension, an E.164 number nor `main`"),
             )
         })?;
-        match self.store.extension_owner(tenant, &extension).await? {
-            Some(o) if Some((o.kind, Some(o.id))) == Some((me.0, me.1)) => Err(Error::invalid(
-                FIELD,
-                format!("{extension} is this group's own extension"),
-            )),
-            Some(_) => Ok(ForwardTo::Extension { extension }),
-            None => Err(Error::invalid(
-                FIELD,
-                format!("extension {extension} belongs to nobody in this tenant"),
-            )),
+        // Whether somebody owns it is the write's rule (`forward_owned`), judged on what the
+        // write's transaction reads; a new group's own extension has no owner yet.
+        if own_extension == Some(extension.as_str()) {
+            return Err(own_forward(&extension));
         }
+        Ok(ForwardTo::Extension { extension })
     }
 }
 
@@ -375,6 +373,10 @@ fn claimable(fresh: &GroupClaim, kind: OwnerKind, me: Option<i64>) -> Result<()>
     if let Some(ext) = &fresh.extension {
         extensions::free(me)(ext)?;
     }
+    if let Some(forward) = &fresh.forward {
+        let keeps = fresh.extension.as_ref().map(|e| e.extension.as_str());
+        forward_owned(forward, me, keeps)?;
+    }
     for user in &fresh.members {
         if user.state == UserState::Pending {
             return Err(Error::Conflict(format!(
@@ -385,6 +387,41 @@ fn claimable(fresh: &GroupClaim, kind: OwnerKind, me: Option<i64>) -> Result<()>
         }
     }
     Ok(())
+}
+
+/// A forwarding target's extension, as the write reads it: somebody in the tenant owns it,
+/// and not the group itself (calls would go round in a circle). `keeps` is the extension the
+/// write gives the group: one the group has now but gives up is nobody's after the write.
+fn forward_owned(
+    fresh: &ExtensionUse,
+    me: Option<(OwnerKind, i64)>,
+    keeps: Option<&str>,
+) -> Result<()> {
+    let nobody = || {
+        Error::invalid(
+            "forward_to",
+            format!(
+                "extension {} belongs to nobody in this tenant: forward to a user's, group's or \
+                 bridge's extension, a number (E.164) or `main`",
+                fresh.extension
+            ),
+        )
+    };
+    match &fresh.owner {
+        Some(o) if Some((o.kind, o.id)) == me => match keeps == Some(fresh.extension.as_str()) {
+            true => Err(own_forward(&fresh.extension)),
+            false => Err(nobody()),
+        },
+        Some(_) => Ok(()),
+        None => Err(nobody()),
+    }
+}
+
+fn own_forward(extension: &str) -> Error {
+    Error::invalid(
+        "forward_to",
+        format!("{extension} is this group's own extension: calls would come back to it"),
+    )
 }
 
 /// A number `me` may own (as `what`: "a group's", "a bridge's", "an e-fax number"): one of

@@ -64,6 +64,13 @@ pub struct LoginTarget {
 }
 
 impl Admin {
+    /// The tenant's available numbers, by number: active, not a site's main number, and
+    /// nobody's (no user's line or e-fax, no group's, no bridge's) — what a group, a bridge or
+    /// an e-fax licence may take.
+    pub async fn numbers_available(&self, tenant: TenantId) -> Result<Vec<Number>> {
+        self.store.available_numbers(tenant).await
+    }
+
     /// A page of the numbers at a site, as the portal lists them.
     pub async fn number_views(
         &self,

@@ -11,7 +11,7 @@ use crate::model::{
     parse_extension, parse_label, HolidayEntry, ListQuery, Listed, NightCalendar, NightMode,
     NightService, NightTarget, Schedule, ScheduleKind, Site, TenantId, WeeklyHours, E164,
 };
-use crate::store::{NightRecord, NightWrite, ScheduleWrite};
+use crate::store::{ExtensionUse, NightRecord, NightWrite, ScheduleWrite};
 
 /// A schedule as typed: opening hours or holidays (the kind follows from which is given).
 #[derive(Clone, Debug, Default, serde::Deserialize, utoipa::ToSchema)]
@@ -235,7 +235,9 @@ impl Admin {
             target,
             destination,
         };
-        self.store.night_service_set(tenant, &write).await?;
+        self.store
+            .night_service_set(tenant, &write, attendant_owned)
+            .await?;
         self.night_status(tenant, site, now).await
     }
 
@@ -317,6 +319,25 @@ impl Admin {
             ));
         }
         Ok(Some(schedule))
+    }
+}
+
+/// An auto-attendant's extension, as the write reads it: it must be somebody's in the tenant
+/// (the auto-attendant is reached through whatever owns it: a hunt group, a virtual user, a
+/// user), or night calls would go nowhere.
+fn attendant_owned(fresh: &Option<ExtensionUse>) -> Result<()> {
+    match fresh {
+        Some(ExtensionUse {
+            extension,
+            owner: None,
+        }) => Err(Error::invalid(
+            "destination",
+            format!(
+                "extension {extension} belongs to nobody in this tenant: an auto-attendant's \
+                 extension must be one a user, group, virtual user or bridge has"
+            ),
+        )),
+        _ => Ok(()),
     }
 }
 

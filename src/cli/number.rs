@@ -82,6 +82,9 @@ pub(super) struct ListArgs {
     /// Text to find in the number or in "assigned to"
     #[arg(long)]
     search: Option<String>,
+    /// Only the tenant's available numbers (active, not a main number, nobody's), at every site
+    #[arg(long, conflicts_with_all = ["site", "search"])]
+    available: bool,
 }
 
 #[derive(Args, Debug)]
@@ -180,6 +183,11 @@ async fn add(admin: &Admin, out: &Output, args: AddArgs) -> anyhow::Result<()> {
 
 async fn list(admin: &Admin, out: &Output, args: ListArgs) -> anyhow::Result<()> {
     let tenant = admin.tenant(&args.tenant.tenant).await?;
+    if args.available {
+        let list = admin.numbers_available(tenant.id).await?;
+        out.list(&list, |n| format!("{}\t{}\tavailable", n.e164, n.status));
+        return Ok(());
+    }
     let numbers = NumberQuery { site: args.site };
     let list = every_number(admin, tenant.id, &numbers, args.search).await?;
     out.list(&list, |v| {

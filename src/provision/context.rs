@@ -112,7 +112,8 @@ pub struct KeyView {
     /// The key on the phone, 1-based, counted after the keys the lines take.
     pub position: u16,
     /// `blf`, `speed_dial`, `park` (a park slot, where the family has a park key type; else
-    /// the slot is a `blf` key without pickup) or `group_pickup` (where the family has it).
+    /// the slot is a `blf` key without pickup) or `group_pickup` (where the family has that
+    /// key type; else the group-pickup code is a `speed_dial` key labelled with the group).
     pub kind: &'static str,
     /// What the key watches or dials: the extension, else the number.
     pub value: String,
@@ -464,14 +465,17 @@ fn key_views(
             (park_kind, label, slot.clone(), false)
         })
     });
-    let pickup = record
-        .pickup_group
-        .iter()
-        .filter(|_| types.contains_key("group_pickup"))
-        .map(|group| {
-            let code = settings.group_pickup_code.clone();
-            ("group_pickup", group.name.clone(), code, false)
-        });
+    // Group pickup is the family's own key type where it has one, else a speed dial of the
+    // group-pickup code (pressed, it dials the code: the PBX picks up the group's call).
+    let pickup_kind = if types.contains_key("group_pickup") {
+        "group_pickup"
+    } else {
+        "speed_dial"
+    };
+    let pickup = record.pickup_group.iter().map(|group| {
+        let code = settings.group_pickup_code.clone();
+        (pickup_kind, group.name.clone(), code, false)
+    });
     let keys: Vec<Key> = blf
         .chain(dials)
         .chain(parks)

@@ -487,6 +487,7 @@ fn the_files_that_show_the_directory_are_known() {
             "cisco-mpp/directory.xml.j2",
             "cisco-sip/directory.xml.j2",
             "fanvil/directory.xml.j2",
+            "gigaset/directory.xml.j2",
             "grandstream/phonebook.xml.j2",
             "poly/directory.xml.j2",
             "snom/mac.xml.j2",

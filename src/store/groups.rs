@@ -37,15 +37,32 @@ impl NewGroup {
         let agents = self.agents.iter().map(|(u, _)| *u);
         agents.chain(self.supervisors.iter().copied()).collect()
     }
+
+    /// What the write's rule reads: the number, the extension, the members and the
+    /// extension unanswered calls go to.
+    fn claim_key(&self) -> <GroupClaim as Fresh>::Key {
+        let forward = match &self.forward_to {
+            Some(ForwardTo::Extension { extension }) => Some(extension.clone()),
+            _ => None,
+        };
+        (
+            self.number_id,
+            self.extension.clone(),
+            self.members(),
+            forward,
+        )
+    }
 }
 
-/// What a group's rule looks at inside its write: its number's use, its extension's, and the
-/// users it makes agents or supervisors.
+/// What a group's rule looks at inside its write: its number's use, its extension's, the
+/// users it makes agents or supervisors, and who owns the extension it forwards to.
 #[derive(Clone, Debug)]
 pub struct GroupClaim {
     pub number: Option<NumberUse>,
     pub extension: Option<ExtensionUse>,
     pub members: Vec<User>,
+    /// The forwarding target's extension and its owner now, when it forwards to one.
+    pub forward: Option<ExtensionUse>,
 }
 
 /// A user's place in a group.
@@ -67,15 +84,21 @@ const COLUMNS: &str = "g.id, g.tenant_id, g.kind, g.name, g.number_id, n.e164, g
 const FROM: &str = "FROM call_groups g LEFT JOIN numbers n ON n.id = g.number_id";
 
 impl Fresh for GroupClaim {
-    type Key = (Option<NumberId>, Option<String>, Vec<UserId>);
+    type Key = (
+        Option<NumberId>,
+        Option<String>,
+        Vec<UserId>,
+        Option<String>,
+    );
 
     async fn read(
         conn: &mut AnyConnection,
         tenant: TenantId,
-        (number, extension, users): Self::Key,
+        (number, extension, users, forward): Self::Key,
     ) -> Result<Self> {
         let number = Option::<NumberUse>::read(conn, tenant, number).await?;
         let extension = Option::<ExtensionUse>::read(conn, tenant, extension).await?;
+        let forward = Option::<ExtensionUse>::read(conn, tenant, forward).await?;
         let mut members = Vec::with_capacity(users.len());
         for u in users {
             members.push(User::read(conn, tenant, u).await?);
@@ -84,6 +107,7 @@ impl Fresh for GroupClaim {
             number,
             extension,
             members,
+            forward,
         })
     }
 }
@@ -111,7 +135,7 @@ impl Store {
         rule: impl FnOnce(&GroupClaim) -> Result<()> + Send,
     ) -> Result<CallGroup> {
         let mut tx = self.begin_write().await?;
-        let key = (g.number_id, g.extension.clone(), g.members());
+        let key = g.claim_key();
         tx.checked::<GroupClaim>(g.tenant_id, key, rule).await?;
         let id: i64 = sqlx::query_scalar(
             "INSERT INTO call_groups (tenant_id, kind, name, number_id, extension, policy, \
@@ -157,7 +181,7 @@ impl Store {
         let tenant = g.tenant_id;
         let mut tx = self.begin_write().await?;
         let before = read_kind(tx.conn(), tenant, g.kind, id).await?;
-        let key = (g.number_id, g.extension.clone(), g.members());
+        let key = g.claim_key();
         tx.checked::<GroupClaim>(tenant, key, rule).await?;
         sqlx::query(
             "UPDATE call_groups SET name = $1, number_id = $2, extension = $3, policy = $4, \

@@ -4,7 +4,7 @@ use sqlx::any::AnyRow;
 use sqlx::AnyConnection;
 
 use super::lists::{by_bytes, ListSql};
-use super::{corrupt, get, unique_or_store, Store};
+use super::{corrupt, get, unique_or_store, ExtensionUse, Store};
 use crate::error::{Error, Result};
 use crate::model::{
     AuditAction, AuditEntity, HolidayEntry, ListQuery, Listed, NightMode, NightService,
@@ -165,10 +165,24 @@ impl Store {
         .await
     }
 
-    /// Sets the night service of the tenant (`site` None) or of a site.
-    pub async fn night_service_set(&self, tenant: TenantId, night: &NightWrite) -> Result<()> {
+    /// Sets the night service of the tenant (`site` None) or of a site, once `rule` holds for
+    /// the owner of the auto-attendant's extension (when the destination is one) as the write
+    /// reads it.
+    pub async fn night_service_set(
+        &self,
+        tenant: TenantId,
+        night: &NightWrite,
+        rule: impl FnOnce(&Option<ExtensionUse>) -> Result<()> + Send,
+    ) -> Result<()> {
         let scope = night.site.map(|s| s.0).unwrap_or(0);
         let mut tx = self.begin_write().await?;
+        let extension = night
+            .destination
+            .as_ref()
+            .filter(|d| !d.starts_with('+'))
+            .cloned();
+        tx.checked::<Option<ExtensionUse>>(tenant, extension, rule)
+            .await?;
         let before = night_read(tx.conn(), tenant, night.site).await?;
         sqlx::query("DELETE FROM night_service WHERE tenant_id = $1 AND scope = $2")
             .bind(tenant.0)

@@ -245,6 +245,12 @@ async fn role_matrix_covers_every_route() {
             [A, A, N, F],
         ),
         (
+            "GET",
+            "/api/v1/tenants/{tenant}/numbers/available",
+            Value::Null,
+            [A, A, N, F],
+        ),
+        (
             "POST",
             "/api/v1/tenants/{tenant}/numbers",
             json!({ "number": "+49301239{i}0" }),

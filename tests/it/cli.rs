@@ -884,12 +884,19 @@ async fn groups_and_shared_resources_through_the_cli() {
             "main",
         ]
     };
+    // The available numbers: active, not the main number, nobody's (Ada has +4930123456).
+    let available = ["number", "list", "--tenant", "Acme", "--available"];
+    let out = ok(&run(d, &available).await);
+    assert_eq!(out.trim(), "+4930123460\tactive\tavailable", "{out}");
     let e = err(&run(d, &hunt("Grace Hopper", "500")).await);
     assert!(e.contains("Grace Hopper is pending"), "{e}");
     let e = err(&run(d, &hunt("Ada Lovelace", "3456")).await);
     assert!(e.contains("already used by user Ada Lovelace"), "{e}");
     let out = ok(&run(d, &hunt("Ada Lovelace", "500")).await);
     assert!(out.contains("hunt-group Sales added"), "{out}");
+    // The group took the last one.
+    let out = ok(&run(d, &available).await);
+    assert_eq!(out.trim(), "", "{out}");
     let e = err(&run(
         d,
         &[

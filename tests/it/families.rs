@@ -239,7 +239,7 @@ async fn monitor_lists_become_blf_keys_and_the_directory_lists_the_tenant() {
     assert!(url.ends_with("/001565a1b2c3-directory.xml"), "{url}");
     let (status, _, directory) = server.fetch("/001565a1b2c3-directory.xml", Some(ua)).await;
     assert_eq!(status, 200);
-    check::parse(&directory, Format::Xml, Some("YealinkIPPhoneDirectory")).unwrap();
+    check::parse(&directory, Format::Xml, Some("YealinkIPPhoneBook")).unwrap();
     for name in [
         "Ada Lovelace",
         "Bob Example",
@@ -247,7 +247,7 @@ async fn monitor_lists_become_blf_keys_and_the_directory_lists_the_tenant() {
         "Dan Example",
     ] {
         assert!(
-            directory.contains(&format!("<Name>{name}</Name>")),
+            directory.contains(&format!("Name=\"{name}\"")),
             "{directory}"
         );
     }

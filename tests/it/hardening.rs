@@ -275,7 +275,7 @@ enum Directory {
     Folder,
     /// From the provisioning server, with the provisioning credentials of the file (Poly).
     Provisioning(&'static str),
-    /// Inside the phone's own file (Snom) or none (Gigaset).
+    /// Inside the phone's own file (Snom).
     None,
 }
 
@@ -325,8 +325,8 @@ const EVERY_FAMILY: &[Phone] = &[
         mac: "7c2f80e0d605",
         ua: "Gigaset N870 IP PRO/83.V2.11.0+build.a546b91;7C2F80E0D605",
         main: &["7C2F80E0D605.xml"],
-        others: &[],
-        directory: Directory::None,
+        others: &["7C2F80E0D605-directory.xml"],
+        directory: Directory::Url("<param name=\"CentralBook.0.ServerURL\" value=\""),
     },
     Phone {
         model: "CP-8841-3PCC",
@@ -479,7 +479,7 @@ async fn issue_10_inside_a_window_every_file_of_every_family_gives_at_most_one_s
                 let start = file.find(key).unwrap_or_else(|| panic!("{key} in\n{file}"));
                 let url: String = file[start + key.len()..]
                     .chars()
-                    .take_while(|c| !c.is_whitespace() && *c != '<')
+                    .take_while(|c| !c.is_whitespace() && *c != '<' && *c != '"')
                     .collect();
                 assert!(url.starts_with("https://"), "{url}");
                 https

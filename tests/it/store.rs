@@ -1185,9 +1185,14 @@ async fn pickup_park_groups_and_schedules_in_the_database() {
                 target: NightTarget::AutoAttendant,
                 destination: Some("100".into()),
             };
-            store.night_service_set(t.id, &night).await.unwrap();
+            // The rule sees the auto-attendant's extension as the write reads it.
+            let seen = |fresh: &Option<autoprov::store::ExtensionUse>| {
+                assert_eq!(fresh.as_ref().map(|f| f.extension.as_str()), Some("100"));
+                Ok(())
+            };
+            store.night_service_set(t.id, &night, seen).await.unwrap();
             // Set twice: one row per scope.
-            store.night_service_set(t.id, &night).await.unwrap();
+            store.night_service_set(t.id, &night, seen).await.unwrap();
         }
         let own = store
             .night_service(t.id, Some(s.id))

@@ -22,6 +22,7 @@ use super::{
 pub(super) fn routes(router: OpenApiRouter<App>) -> OpenApiRouter<App> {
     router
         .routes(routes!(numbers_list, numbers_create))
+        .routes(routes!(numbers_available))
         .routes(routes!(numbers_get))
         .routes(routes!(numbers_status))
         .routes(routes!(numbers_assign))
@@ -62,6 +63,19 @@ async fn numbers_list(
             .number_views(tenant.id, &numbers, &query)
             .await?,
     ))
+}
+
+/// The tenant's available numbers, by number: active, not a site's main number, nobody's (no
+/// user's line or e-fax, no hunt group's, call centre's or bridge's). A group, a bridge or an
+/// e-fax licence takes one of these.
+#[utoipa::path(get, path = "/api/v1/tenants/{tenant}/numbers/available", tag = "numbers",
+    responses((status = 200, body = Vec<Number>)))]
+async fn numbers_available(
+    Scoped { caller, tenant, .. }: Scoped<Admins>,
+) -> Result<Response, ApiError> {
+    let items = caller.admin.numbers_available(tenant.id).await?;
+    let total = items.len() as u64;
+    Ok(listed(crate::model::Listed { items, total }))
 }
 
 /// Allocates a number to the tenant at a site (operator only); `reserved` unless said.

@@ -3,7 +3,7 @@
 
 use serde_json::json;
 
-use super::{Admin, Operator, Portal};
+use super::{Ada, Admin, Operator, Portal};
 
 /// One extension plan per tenant: an extension is digits of its kind's length, and nobody
 /// else's in the tenant, whatever kind owns it; the resolver names the owner.
@@ -132,6 +132,36 @@ async fn hunt_group_rules_name_what_is_wrong() {
     bad(json!({ "forward_to": "main" }))
         .await
         .refused(422, "no main number");
+    bad(json!({ "extension": "4000", "forward_to": "4000" }))
+        .await
+        .refused(422, "4000 is this group's own extension");
+    // Whether the target is somebody's is judged inside the write (as it reads the plan):
+    // a group that forwards to itself after a rename of its extension is refused there too.
+    p.post(Admin, "hunt-groups", sales(json!({ "extension": "4001" })))
+        .await
+        .is(201);
+    p.put(
+        Admin,
+        "hunt-groups/Sales",
+        sales(json!({ "extension": "4001", "forward_to": "4001" })),
+    )
+    .await
+    .refused(422, "4001 is this group's own extension");
+    p.put(
+        Admin,
+        "hunt-groups/Sales",
+        sales(json!({ "forward_to": "4001" })),
+    )
+    .await
+    .refused(422, "extension 4001 belongs to nobody");
+    p.put(
+        Admin,
+        "hunt-groups/Sales",
+        sales(json!({ "forward_to": "3456" })),
+    )
+    .await
+    .is(200);
+    p.delete(Admin, "hunt-groups/Sales").await.is(204);
     bad(json!({ "voicemail_email": "s@example.com" }))
         .await
         .invalid("voicemail_email");
@@ -604,4 +634,32 @@ async fn racing_claims_of_one_extension_leave_one_owner() {
         let owners = admin.extension_plan(acme.id).await.unwrap();
         assert_eq!(owners.iter().filter(|(x, _)| *x == ext).count(), 1);
     }
+}
+
+/// The tenant's available numbers (what a group, bridge or e-fax licence may take): active,
+/// not a main number, nobody's; a number leaves the list when a group takes it.
+#[tokio::test]
+async fn available_numbers_are_listed_for_admins() {
+    let p = Portal::new().await;
+    p.numbers(&[("+4930123460", "active"), ("+4930123461", "reserved")])
+        .await;
+    let list = p.get(Admin, "numbers/available").await;
+    let numbers: Vec<&str> = list
+        .is(200)
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|n| n["e164"].as_str().unwrap())
+        .collect();
+    assert_eq!(numbers, ["+4930123460"], "{}", list.body);
+    p.post(
+        Admin,
+        "hunt-groups",
+        json!({ "name": "Sales", "number": "+4930123460" }),
+    )
+    .await
+    .is(201);
+    let list = p.get(Admin, "numbers/available").await;
+    assert_eq!(list.is(200), &json!([]));
+    p.get(Ada, "numbers/available").await.is(403);
 }

@@ -375,6 +375,21 @@ async fn night_service_follows_the_schedule_in_the_sites_zone() {
     )
     .await
     .refused(422, "the group voicemail takes no destination");
+    // An auto-attendant's extension must be somebody's in the tenant (judged in the write).
+    p.put(
+        Admin,
+        "night-service",
+        json!({ "mode": "on", "target": "auto-attendant", "destination": "777" }),
+    )
+    .await
+    .refused(422, "extension 777 belongs to nobody in this tenant");
+    p.put(
+        Admin,
+        "night-service",
+        json!({ "mode": "on", "target": "auto-attendant", "destination": "3456" }),
+    )
+    .await
+    .is(200);
     let set = p
         .put(
             Admin,
