@@ -38,16 +38,17 @@ cleanup() {
 }
 trap cleanup EXIT
 
+target=${CARGO_TARGET_DIR:-$root/target}
 cd "$root"
 # The server on its own: built together with an example, it would get the dev-dependencies'
 # features too (tokio's test-util, which puts a clock check in every timer), unlike a release.
 cargo build --release --quiet --bin autoprov
 cargo build --release --quiet --example bench_seed
 echo "seeding $DEVICES devices..."
-target/release/examples/bench_seed "$work/data" "$work/static" "$DEVICES" >/dev/null
+"$target/release/examples/bench_seed" "$work/data" "$work/static" "$DEVICES" >/dev/null
 chmod -R a+rX "$work/static"
 
-RUST_LOG=${AP_LOG:-autoprov=info} target/release/autoprov --data "$work/data" serve --http "127.0.0.1:$AP_PORT" 2>"$work/autoprov.log" &
+RUST_LOG=${AP_LOG:-autoprov=info} "$target/release/autoprov" --data "$work/data" serve --http "127.0.0.1:$AP_PORT" 2>"$work/autoprov.log" &
 ap_pid=$!
 
 mkdir -p "$work/nginx/logs"
