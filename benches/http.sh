@@ -44,6 +44,7 @@ cleanup() {
 }
 trap cleanup EXIT
 
+target=${CARGO_TARGET_DIR:-$root/target}
 cd "$root"
 # The server on its own: built together with an example, it would get the dev-dependencies'
 # features too (tokio's test-util, which puts a clock check in every timer), unlike a release.
@@ -53,7 +54,6 @@ if [ "${SKIP_BUILD:-0}" != 1 ]; then # SKIP_BUILD=1: run the binaries target/ al
 fi
 echo "seeding $DEVICES devices (big tenant: $BIG)..."
 big_arg=""; [ "$BIG" = 1 ] && big_arg=big
-target=${CARGO_TARGET_DIR:-target}
 "$target"/release/examples/bench_seed "$work/data" "$work/static" "$DEVICES" $big_arg
 chmod -R a+rX "$work/static"
 

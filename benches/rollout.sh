@@ -19,7 +19,7 @@ seeds=${SEED_DIR:-$work/seed}
 target=${CARGO_TARGET_DIR:-$root/target}
 
 cd "$root"
-cargo build --release --quiet --example bench_rollout
+[ -n "${NO_BUILD:-}" ] || cargo build --release --quiet --example bench_rollout
 bench="$target/release/examples/bench_rollout"
 
 first=""; last=""

@@ -29,6 +29,7 @@ cleanup() {
 }
 trap cleanup EXIT
 
+target=${CARGO_TARGET_DIR:-$root/target}
 cd "$root"
 # The server on its own: built together with an example, it would get the dev-dependencies'
 # features too (tokio's test-util, which puts a clock check in every timer), unlike a release.
@@ -41,14 +42,14 @@ head -c 1048576 /dev/urandom >"$work/data/files/big.rom"
 cp "$work/data/files/small.bin" "$work/data/files/big.rom" "$work/atftpd/"
 chmod -R a+rX "$work"
 
-target/release/autoprov --data "$work/data" serve --http off --https off --admin off --tftp "127.0.0.1:$AP_PORT" 2>"$work/autoprov.log" &
+"$target/release/autoprov" --data "$work/data" serve --http off --https off --admin off --tftp "127.0.0.1:$AP_PORT" 2>"$work/autoprov.log" &
 ap_pid=$!
 atftpd --daemon --no-fork --user root --group root --port "$AT_PORT" --bind-address 127.0.0.1 \
   --logfile /dev/null "$work/atftpd" &
 at_pid=$!
 sleep 1
 
-bench() { target/release/examples/tftp_bench "127.0.0.1:$1" small.bin "$N_SMALL" big.rom "$N_BIG"; }
+bench() { "$target/release/examples/tftp_bench" "127.0.0.1:$1" small.bin "$N_SMALL" big.rom "$N_BIG"; }
 value() { echo "$1" | tr ' ' '\n' | awk -F= -v k="$2" '$1 == k { print $2 }'; }
 
 : >"$work/ratios"

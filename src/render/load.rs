@@ -9,7 +9,7 @@ use minijinja::{AutoEscape, Environment, UndefinedBehavior};
 use regex::{Regex, RegexBuilder};
 
 use super::manifest::{Format, Manifest, Screen};
-use super::{template_error, template_name, xml_escape, Catalog, Family, KV};
+use super::{template_error, template_name, xml_escape, Catalog, Family, Patterns, KV};
 use crate::error::{Error, Result};
 
 /// Where a family's files come from: the operator's folder first, then the shipped one.
@@ -76,8 +76,13 @@ impl Catalog {
                 .map_err(|e| template_error(&path.display().to_string(), &e))?;
         }
         let directory_templates = directory_templates(&env);
+        let patterns = Patterns::new(&families).map_err(|e| Error::Template {
+            name: shipped.display().to_string(),
+            message: format!("the families' patterns together: {e}"),
+        })?;
         Ok(Catalog {
             families,
+            patterns,
             env,
             dir: shipped.to_owned(),
             overridden,

@@ -16,7 +16,7 @@ use std::sync::Arc;
 use minijinja::Environment;
 /// A value templates see, built once and shared (cloning it copies no data): the directory.
 pub use minijinja::Value;
-use regex::Regex;
+use regex::{Regex, RegexSet, RegexSetBuilder};
 use serde::Serialize;
 
 pub use dhcp::{dhcp_config, DhcpFormat, DhcpScope, Endpoints};
@@ -55,9 +55,47 @@ pub struct FileMatch {
     pub model_code: Option<u32>,
 }
 
+/// The families' patterns as sets (see `Catalog::patterns`), built with the same options as
+/// each family's own (`load.rs`).
+struct Patterns {
+    /// Family `i`'s User-Agent pattern at index `i`.
+    user_agents: RegexSet,
+    /// Every family's file patterns, family by family.
+    files: RegexSet,
+    /// The (family, file) of each pattern in `files`.
+    file_of: Vec<(usize, usize)>,
+}
+
+impl Patterns {
+    fn new(families: &[Family]) -> std::result::Result<Patterns, regex::Error> {
+        let set = |patterns: Vec<&str>| {
+            RegexSetBuilder::new(patterns)
+                .case_insensitive(true)
+                .build()
+        };
+        let user_agents = set(families.iter().map(|f| f.user_agent.as_str()).collect())?;
+        let mut file_of = Vec::new();
+        let mut files = Vec::new();
+        for (family_index, family) in families.iter().enumerate() {
+            for (file_index, pattern) in family.files.iter().enumerate() {
+                file_of.push((family_index, file_index));
+                files.push(pattern.as_str());
+            }
+        }
+        Ok(Patterns {
+            user_agents,
+            files: set(files)?,
+            file_of,
+        })
+    }
+}
+
 /// All families and their compiled templates.
 pub struct Catalog {
     families: Vec<Family>,
+    /// Every family's patterns as two sets, so a request's name and User-Agent are each scanned
+    /// once (one DFA pass) and only the patterns that match run their captures.
+    patterns: Patterns,
     env: Environment<'static>,
     dir: PathBuf,
     /// Families with at least one of the operator's files in use.
@@ -102,12 +140,15 @@ impl Catalog {
         self.families.iter().position(|f| f.manifest.family == name)
     }
 
-    /// Recognises a phone by its User-Agent, trying each family's pattern in turn.
+    /// Recognises a phone by its User-Agent: the first family (in name order) whose pattern
+    /// matches and names a model.
     pub fn identify_user_agent(&self, user_agent: &str) -> Option<UaInfo> {
-        self.families
-            .iter()
-            .enumerate()
-            .find_map(|(index, family)| {
+        self.patterns
+            .user_agents
+            .matches(user_agent)
+            .into_iter()
+            .find_map(|index| {
+                let family = &self.families[index];
                 let caps = family.user_agent.captures(user_agent)?;
                 Some(UaInfo {
                     family: index,
@@ -120,34 +161,37 @@ impl Catalog {
 
     /// Every family's file that `name` matches (several families may share a pattern).
     pub fn match_file(&self, name: &str) -> Vec<FileMatch> {
-        let mut found = Vec::new();
-        for (family_index, family) in self.families.iter().enumerate() {
-            for (file_index, pattern) in family.files.iter().enumerate() {
-                let Some(caps) = pattern.captures(name) else {
-                    continue;
-                };
-                let mac = match caps.name("mac") {
-                    Some(m) => match m.as_str().parse::<Mac>() {
-                        Ok(mac) => Some(mac),
-                        Err(_) => continue,
-                    },
-                    None => None,
-                };
-                let model_code = match caps.name("model_code") {
-                    Some(m) => match m.as_str().parse::<u32>() {
-                        Ok(code) => Some(code),
-                        Err(_) => continue,
-                    },
-                    None => None,
-                };
-                found.push(FileMatch {
-                    family: family_index,
-                    file: file_index,
-                    mac,
-                    model_code,
-                });
-                break;
+        let mut found: Vec<FileMatch> = Vec::new();
+        // Family-major order, as the set was built: each family's first file that matches.
+        for set_index in self.patterns.files.matches(name).into_iter() {
+            let (family_index, file_index) = self.patterns.file_of[set_index];
+            if found.last().is_some_and(|m| m.family == family_index) {
+                continue;
             }
+            let pattern = &self.families[family_index].files[file_index];
+            let Some(caps) = pattern.captures(name) else {
+                continue;
+            };
+            let mac = match caps.name("mac") {
+                Some(m) => match m.as_str().parse::<Mac>() {
+                    Ok(mac) => Some(mac),
+                    Err(_) => continue,
+                },
+                None => None,
+            };
+            let model_code = match caps.name("model_code") {
+                Some(m) => match m.as_str().parse::<u32>() {
+                    Ok(code) => Some(code),
+                    Err(_) => continue,
+                },
+                None => None,
+            };
+            found.push(FileMatch {
+                family: family_index,
+                file: file_index,
+                mac,
+                model_code,
+            });
         }
         found
     }
