@@ -154,8 +154,8 @@ pub(crate) async fn big_tenant(
     members: &[String],
 ) -> anyhow::Result<std::time::Duration> {
     use autoprov::admin::{
-        AgentInput, BridgeInput, GroupInput, ParkGroupInput, PickupGroupInput, QueueInput,
-        SlotsInput, VirtualUserInput,
+        AgentInput, BridgeInput, GroupInput, NumberInput, ParkGroupInput, PickupGroupInput,
+        QueueInput, SlotsInput, VirtualUserInput,
     };
     use autoprov::model::OwnerKind;
     let admin = &app.admin;
