@@ -14,6 +14,7 @@
 #![allow(clippy::print_stdout)]
 
 #[path = "common/seed.rs"]
+#[allow(dead_code)] // the big tenant and bulk users are for the other benchmarks
 mod seed;
 
 use std::sync::atomic::Ordering;
