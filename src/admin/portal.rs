@@ -130,36 +130,7 @@ impl Admin {
         password: Option<Secret>,
     ) -> Result<(i64, Option<Secret>)> {
         let login = parse_login(login)?;
-        match (role, tenant, user) {
-            (Role::PlatformAdmin, None, None) | (Role::TenantAdmin, Some(_), None) => {}
-            (Role::User, Some(t), Some(u)) => {
-                self.store.user_get(t, u).await?;
-            }
-            (Role::PlatformAdmin, _, _) => {
-                return Err(Error::invalid(
-                    "tenant",
-                    "a platform account is bound to no tenant or user",
-                ))
-            }
-            (Role::TenantAdmin | Role::User, None, _) => {
-                return Err(Error::invalid(
-                    "tenant",
-                    format!("a {role} account needs --tenant"),
-                ))
-            }
-            (Role::TenantAdmin, Some(_), Some(_)) => {
-                return Err(Error::invalid(
-                    "user",
-                    "a tenant-admin account is bound to no user",
-                ))
-            }
-            (Role::User, Some(_), None) => {
-                return Err(Error::invalid("user", "a user account needs --user"))
-            }
-        }
-        if let Some(t) = tenant {
-            self.store.tenant_get(t).await?;
-        }
+        self.role_binding("account", role, tenant, user).await?;
         let (password, shown) = match password {
             Some(p) => {
                 check_password(p.expose())?;

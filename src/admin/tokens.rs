@@ -92,6 +92,52 @@ pub enum Authenticated {
 }
 
 impl Admin {
+    /// What a token or portal account of `role` is bound to: a platform admin's to nothing, a
+    /// tenant admin's to a tenant, a user's to a tenant and a user of it; each must exist.
+    /// `what` names the thing in the message ("token", "account").
+    pub(super) async fn role_binding(
+        &self,
+        what: &str,
+        role: Role,
+        tenant: Option<TenantId>,
+        user: Option<UserId>,
+    ) -> Result<()> {
+        match (role, tenant, user) {
+            (Role::PlatformAdmin, None, None) | (Role::TenantAdmin, Some(_), None) => {}
+            (Role::User, Some(t), Some(u)) => {
+                self.store.user_get(t, u).await?;
+            }
+            (Role::PlatformAdmin, _, _) => {
+                return Err(Error::invalid(
+                    "tenant",
+                    format!("a platform-admin {what} is bound to no tenant or user"),
+                ))
+            }
+            (Role::TenantAdmin | Role::User, None, _) => {
+                return Err(Error::invalid(
+                    "tenant",
+                    format!("a {role} {what} needs --tenant"),
+                ))
+            }
+            (Role::TenantAdmin, Some(_), Some(_)) => {
+                return Err(Error::invalid(
+                    "user",
+                    format!("a tenant-admin {what} is bound to no user"),
+                ))
+            }
+            (Role::User, Some(_), None) => {
+                return Err(Error::invalid(
+                    "user",
+                    format!("a user {what} needs --user"),
+                ))
+            }
+        }
+        if let Some(t) = tenant {
+            self.store.tenant_get(t).await?;
+        }
+        Ok(())
+    }
+
     /// Makes a token for `role`: a platform-admin's is bound to nothing, a tenant-admin's to a
     /// tenant, a user's to a tenant and a user of it. Returns the id and the token, which is not
     /// kept anywhere: only its hash is stored.
@@ -101,36 +147,7 @@ impl Admin {
         tenant: Option<TenantId>,
         user: Option<UserId>,
     ) -> Result<(i64, Secret)> {
-        match (role, tenant, user) {
-            (Role::PlatformAdmin, None, None) | (Role::TenantAdmin, Some(_), None) => {}
-            (Role::User, Some(t), Some(u)) => {
-                self.store.user_get(t, u).await?;
-            }
-            (Role::PlatformAdmin, _, _) => {
-                return Err(Error::invalid(
-                    "tenant",
-                    "a platform-admin token is bound to no tenant or user",
-                ))
-            }
-            (Role::TenantAdmin, None, _) | (Role::User, None, _) => {
-                return Err(Error::invalid(
-                    "tenant",
-                    format!("a {role} token needs --tenant"),
-                ))
-            }
-            (Role::TenantAdmin, Some(_), Some(_)) => {
-                return Err(Error::invalid(
-                    "user",
-                    "a tenant-admin token is bound to no user",
-                ))
-            }
-            (Role::User, Some(_), None) => {
-                return Err(Error::invalid("user", "a user token needs --user"))
-            }
-        }
-        if let Some(t) = tenant {
-            self.store.tenant_get(t).await?;
-        }
+        self.role_binding("token", role, tenant, user).await?;
         let secret = Secret::generate();
         let selector = hex::encode(rand::random::<[u8; 8]>());
         let hash = self
