@@ -116,22 +116,23 @@ impl Browser {
     pub async fn login_form(&self, login: &str, password: &str) {
         self.go("/login").await;
         let c = &self.client;
-        c.find(Locator::Id("login"))
-            .await
-            .unwrap()
-            .send_keys(login)
-            .await
-            .unwrap();
-        c.find(Locator::Id("password"))
-            .await
-            .unwrap()
-            .send_keys(password)
-            .await
-            .unwrap();
+        self.type_into("login", login).await;
+        self.type_into("password", password).await;
         c.find(Locator::Css("form button[type=submit]"))
             .await
             .unwrap()
             .click()
+            .await
+            .unwrap();
+    }
+
+    /// Types `text` into the field whose id is `id`.
+    pub async fn type_into(&self, id: &str, text: &str) {
+        self.client
+            .find(Locator::Id(id))
+            .await
+            .unwrap()
+            .send_keys(text)
             .await
             .unwrap();
     }
@@ -141,24 +142,9 @@ impl Browser {
         self.login_form(login, FIRST).await;
         let c = &self.client;
         assert!(c.current_url().await.unwrap().path().ends_with("/password"));
-        c.find(Locator::Id("current"))
-            .await
-            .unwrap()
-            .send_keys(FIRST)
-            .await
-            .unwrap();
-        c.find(Locator::Id("password"))
-            .await
-            .unwrap()
-            .send_keys(CHANGED)
-            .await
-            .unwrap();
-        c.find(Locator::Id("confirm"))
-            .await
-            .unwrap()
-            .send_keys(CHANGED)
-            .await
-            .unwrap();
+        self.type_into("current", FIRST).await;
+        self.type_into("password", CHANGED).await;
+        self.type_into("confirm", CHANGED).await;
         c.find(Locator::Css("main form button[type=submit]"))
             .await
             .unwrap()
@@ -282,18 +268,8 @@ async fn issue_14_browser_login_pages_and_screenshots() {
     b.screenshots("users").await;
     // The add form, with the error by its field.
     let c = &b.client;
-    c.find(Locator::Id("new-first_name"))
-        .await
-        .unwrap()
-        .send_keys(&"A".repeat(24))
-        .await
-        .unwrap();
-    c.find(Locator::Id("new-last_name"))
-        .await
-        .unwrap()
-        .send_keys("Long")
-        .await
-        .unwrap();
+    b.type_into("new-first_name", &"A".repeat(24)).await;
+    b.type_into("new-last_name", "Long").await;
     c.find(Locator::Css("#add + form button"))
         .await
         .unwrap()
@@ -405,18 +381,8 @@ async fn issue_14_browser_csrf_refused_xss_inert_and_a_user_sees_only_my_profile
     )
     .await
     .unwrap();
-    c.find(Locator::Id("new-first_name"))
-        .await
-        .unwrap()
-        .send_keys("Eve")
-        .await
-        .unwrap();
-    c.find(Locator::Id("new-last_name"))
-        .await
-        .unwrap()
-        .send_keys("Forged")
-        .await
-        .unwrap();
+    b.type_into("new-first_name", "Eve").await;
+    b.type_into("new-last_name", "Forged").await;
     c.find(Locator::Css("#add + form button"))
         .await
         .unwrap()
