@@ -72,6 +72,8 @@ struct Registry {
     env: Environment<'static>,
     /// Per language (in `LANGS` order), the merged catalogue as `{page: {key: text}}`.
     catalogues: Vec<serde_json::Value>,
+    /// The same as template values, converted once rather than on every page.
+    values: Vec<Value>,
 }
 
 /// The shared templates (the base layout and the error page) and catalogues.
@@ -99,7 +101,7 @@ fn registry() -> &'static Registry {
                 tracing::error!(template = name, error = %e, "portal template does not parse");
             }
         }
-        let catalogues = (0..LANGS.len())
+        let catalogues: Vec<serde_json::Value> = (0..LANGS.len())
             .map(|i| {
                 catalogue(i).unwrap_or_else(|e| {
                     tracing::error!(error = %e, "portal catalogue does not parse");
@@ -107,7 +109,12 @@ fn registry() -> &'static Registry {
                 })
             })
             .collect();
-        Registry { env, catalogues }
+        let values = catalogues.iter().map(Value::from_serialize).collect();
+        Registry {
+            env,
+            catalogues,
+            values,
+        }
     })
 }
 
@@ -139,7 +146,7 @@ pub(super) fn text(lang: Lang, key: &str) -> Option<&'static str> {
 /// Renders `template` in `lang` with the catalogue as `t` and `vars`.
 pub(super) fn render(lang: Lang, template: &str, vars: Value) -> Response {
     let reg = registry();
-    let t = Value::from_serialize(&reg.catalogues[index(lang)]);
+    let t = reg.values[index(lang)].clone();
     let vars = minijinja::context! { t => t, lang => lang.code(), ..vars };
     match reg
         .env
