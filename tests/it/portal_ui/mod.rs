@@ -4,6 +4,7 @@
 
 mod browser;
 mod http;
+mod telephony;
 
 use autoprov::admin::UserInput;
 use autoprov::model::{Role, Secret, Tenant, User};

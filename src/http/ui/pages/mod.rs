@@ -7,6 +7,7 @@ mod home;
 mod login;
 mod password;
 mod profile;
+mod telephony;
 mod users;
 
 use axum::http::header;
@@ -47,6 +48,7 @@ pub(super) const PAGES: &[Page] = &[
     page!(password),
     page!(home),
     page!(users),
+    page!(telephony),
     page!(profile),
 ];
 
@@ -70,6 +72,11 @@ const NAV: &[NavItem] = &[
     NavItem {
         label: "users.nav",
         href: "/t/{tenant}/users",
+        roles: &[Role::TenantAdmin],
+    },
+    NavItem {
+        label: "telephony.nav",
+        href: "/t/{tenant}/telephony",
         roles: &[Role::TenantAdmin],
     },
     NavItem {

@@ -1,5 +1,6 @@
 // autoprov portal: progressive enhancement only; every page works without this file.
 // - <input data-autosubmit>: its form is sent when typing pauses (search as you type).
+// - <select data-autosubmit>: its form is sent when the choice changes.
 // - <form data-confirm="question">: asks before sending.
 (function () {
   "use strict";
@@ -20,6 +21,14 @@
       input.focus();
       input.setSelectionRange(input.value.length, input.value.length);
     }
+  });
+  // <select data-autosubmit>: its form is sent when the choice changes (the site picker).
+  document.querySelectorAll("select[data-autosubmit]").forEach(function (select) {
+    select.addEventListener("change", function () {
+      if (select.form) {
+        select.form.requestSubmit();
+      }
+    });
   });
   document.querySelectorAll("form[data-confirm]").forEach(function (form) {
     form.addEventListener("submit", function (event) {
