@@ -236,10 +236,13 @@ fn row(tenant: &Tenant, v: &NumberView) -> minijinja::Value {
 /// The number of the path, with its list view (assigned to, extension, handset).
 async fn find(page: &TenantPage, key: &str) -> Result<NumberView, UiError> {
     let admin = &page.session.caller().admin;
-    let number = admin.number(page.tenant.id, key).await.map_err(|e| match e {
-        Error::Invalid(_) => UiError::NotFound,
-        e => e.into(),
-    })?;
+    let number = admin
+        .number(page.tenant.id, key)
+        .await
+        .map_err(|e| match e {
+            Error::Invalid(_) => UiError::NotFound,
+            e => e.into(),
+        })?;
     let listed = admin
         .number_views(
             page.tenant.id,
@@ -423,20 +426,13 @@ async fn answer<T>(
     form: Option<&FeaturesForm>,
 ) -> Result<Response, UiError> {
     let (field, message, status) = match result {
-        Ok(_) => {
-            return Ok(redirect_with(
-                &number_url(&page.tenant, &v.number),
-                flash,
-            ))
-        }
+        Ok(_) => return Ok(redirect_with(&number_url(&page.tenant, &v.number), flash)),
         Err(Error::Invalid(f)) => (
             f.field.into_owned(),
             f.message,
             StatusCode::UNPROCESSABLE_ENTITY,
         ),
-        Err(Error::Conflict(message)) => {
-            (conflict_field.to_owned(), message, StatusCode::CONFLICT)
-        }
+        Err(Error::Conflict(message)) => (conflict_field.to_owned(), message, StatusCode::CONFLICT),
         Err(Error::NotFound { .. }) if conflict_field == "handset" => (
             "handset".to_owned(),
             "no such handset".to_owned(),
@@ -511,7 +507,16 @@ async fn reset_pin(
         .admin
         .number_reset_pin(page.tenant.id, &v.number)
         .await;
-    answer(&view, &page, &v, result, "telephony.flash_pin_reset", "pin", None).await
+    answer(
+        &view,
+        &page,
+        &v,
+        result,
+        "telephony.flash_pin_reset",
+        "pin",
+        None,
+    )
+    .await
 }
 
 async fn assign(
@@ -533,7 +538,16 @@ async fn assign(
             Err(e) => Err(e),
         }
     };
-    answer(&view, &page, &v, result, "telephony.flash_assigned", "user", None).await
+    answer(
+        &view,
+        &page,
+        &v,
+        result,
+        "telephony.flash_assigned",
+        "user",
+        None,
+    )
+    .await
 }
 
 async fn unassign(
@@ -550,7 +564,16 @@ async fn unassign(
         .admin
         .number_unassign(page.tenant.id, &v.number)
         .await;
-    answer(&view, &page, &v, result, "telephony.flash_unassigned", "user", None).await
+    answer(
+        &view,
+        &page,
+        &v,
+        result,
+        "telephony.flash_unassigned",
+        "user",
+        None,
+    )
+    .await
 }
 
 async fn label(
