@@ -3,6 +3,7 @@
 //! `chromium`/`chromedriver` are not installed). `Portal` is the fixture both use.
 
 mod browser;
+mod handsets;
 mod http;
 
 use autoprov::admin::UserInput;

@@ -3,10 +3,12 @@
 //! `templates/<page>/`, its strings in `i18n/{en,de}/<page>.toml`, one `page!` line in
 //! `PAGES` and, if the nav links it, one entry in `NAV`.
 
+mod handsets;
 mod home;
 mod login;
 mod password;
 mod profile;
+mod rollout;
 mod users;
 
 use axum::http::header;
@@ -48,6 +50,8 @@ pub(super) const PAGES: &[Page] = &[
     page!(home),
     page!(users),
     page!(profile),
+    page!(handsets),
+    page!(rollout),
 ];
 
 /// A nav entry: its label's catalogue key, its address (`{tenant}` is the session's tenant)
@@ -70,6 +74,16 @@ const NAV: &[NavItem] = &[
     NavItem {
         label: "users.nav",
         href: "/t/{tenant}/users",
+        roles: &[Role::TenantAdmin],
+    },
+    NavItem {
+        label: "handsets.nav",
+        href: "/t/{tenant}/handsets",
+        roles: &[Role::TenantAdmin],
+    },
+    NavItem {
+        label: "rollout.nav",
+        href: "/t/{tenant}/rollout",
         roles: &[Role::TenantAdmin],
     },
     NavItem {
