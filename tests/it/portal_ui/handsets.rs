@@ -351,3 +351,117 @@ async fn issue_14_rollout_counts_per_site_and_lists_who_arrived_and_who_not() {
     let body = resp.text().await.unwrap();
     assert!(body.contains("Noch nicht angekommen"), "{body}");
 }
+
+#[tokio::test]
+async fn issue_14_browser_handsets_add_detail_remove_and_rollout() {
+    use super::browser::Browser;
+    use fantoccini::Locator;
+    let Some(b) = Browser::open("handsets").await else {
+        return;
+    };
+    let p = &b.portal;
+    add_device(p, MAC).await;
+    b.login_as(ACME_ADMIN).await;
+    assert!(b.nav_labels().await.contains(&"Handsets".to_owned()));
+    b.go(&handsets(p)).await;
+    assert!(b.heading().await.starts_with("Handsets"));
+    b.assert_no_console_errors().await;
+    b.screenshots("handsets").await;
+    // Adding with a model nobody knows: the close match by the field.
+    let c = &b.client;
+    b.type_into("new-mac", OTHER_MAC).await;
+    b.type_into("new-model", "T54").await;
+    let submit = "#add + form button[type=submit]";
+    c.find(Locator::Css(submit))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    let error = c
+        .find(Locator::Id("model-error"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(error.contains("did you mean"), "{error}");
+    b.forget_console().await;
+    b.screenshots("handsets-error").await;
+    // The MAC was kept; the model completed.
+    b.type_into("new-model", "W").await;
+    c.find(Locator::Css(submit))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    assert!(
+        b.heading().await.starts_with("Handset"),
+        "{}",
+        b.heading().await
+    );
+    let flash = c
+        .find(Locator::Css(".flash"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(flash.contains("added"), "{flash}");
+    b.assert_no_console_errors().await;
+    b.screenshots("handset").await;
+    // Remove: the page that says what happens, then the button.
+    c.find(Locator::Css("#remove + p a"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    assert!(b.heading().await.starts_with("Remove handset"));
+    b.screenshots("handset-remove").await;
+    c.find(Locator::Css("main form button[type=submit]"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    let flash = c
+        .find(Locator::Css(".flash"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(flash.contains("removed"), "{flash}");
+    let rows = c
+        .find(Locator::Css("tbody"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        rows.contains("001565a1b2c3") && !rows.contains("001565a1b2c4"),
+        "{rows}"
+    );
+    // The rollout dashboard, reached from the nav.
+    c.find(Locator::LinkText("Rollout"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    assert!(b.heading().await.starts_with("Rollout"));
+    let waiting = c
+        .find(Locator::Id("waiting"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(waiting.contains("(1)"), "{waiting}");
+    b.assert_no_console_errors().await;
+    b.screenshots("rollout").await;
+    b.close().await;
+}
