@@ -5,6 +5,7 @@
 mod browser;
 mod handsets;
 mod http;
+mod imports;
 
 use autoprov::admin::UserInput;
 use autoprov::model::{Role, Secret, Tenant, User};

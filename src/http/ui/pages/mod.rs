@@ -5,6 +5,7 @@
 
 mod handsets;
 mod home;
+mod imports;
 mod login;
 mod password;
 mod profile;
@@ -52,6 +53,7 @@ pub(super) const PAGES: &[Page] = &[
     page!(profile),
     page!(handsets),
     page!(rollout),
+    page!(imports),
 ];
 
 /// A nav entry: its label's catalogue key, its address (`{tenant}` is the session's tenant)
@@ -84,6 +86,11 @@ const NAV: &[NavItem] = &[
     NavItem {
         label: "rollout.nav",
         href: "/t/{tenant}/rollout",
+        roles: &[Role::TenantAdmin],
+    },
+    NavItem {
+        label: "imports.nav",
+        href: "/t/{tenant}/import",
         roles: &[Role::TenantAdmin],
     },
     NavItem {
