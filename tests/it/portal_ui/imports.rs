@@ -3,7 +3,7 @@
 
 use reqwest::StatusCode;
 
-use super::handsets::berlin;
+use super::handsets::{berlin, wait_for_text};
 use super::*;
 
 const BOUNDARY: &str = "----autoprovTestBoundary7MA4YWxk";
@@ -79,7 +79,7 @@ async fn issue_14_import_dry_run_shows_bad_rows_then_commits_the_same_file() {
     )
     .await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
-    assert!(body.contains("2 rows have errors"), "{body}");
+    assert!(body.contains("Rows with errors: 2"), "{body}");
     assert!(
         body.contains("<td data-label=\"Line\">3</td><td data-label=\"Field\">mac</td>"),
         "{body}"
@@ -169,7 +169,7 @@ async fn issue_14_import_dry_run_shows_bad_rows_then_commits_the_same_file() {
     )
     .await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
-    assert!(body.contains("2 rows have errors"), "{body}");
+    assert!(body.contains("Rows with errors: 2"), "{body}");
     assert_eq!(admin.device_list(p.acme.id).await.unwrap().len(), 2);
 }
 
@@ -204,7 +204,7 @@ async fn issue_14_import_refuses_the_operators_kinds_a_missing_file_and_other_te
     .await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(
-        body.contains("id=\"file-error\"") || body.contains("rows have errors"),
+        body.contains("id=\"file-error\"") || body.contains("Rows with errors"),
         "{body}"
     );
     let other = p.session(OTHER_ADMIN).await;
@@ -220,4 +220,77 @@ async fn issue_14_import_refuses_the_operators_kinds_a_missing_file_and_other_te
         body.contains("value=\"numbers\""),
         "the operator imports numbers: {body}"
     );
+}
+
+#[tokio::test]
+async fn issue_14_browser_import_dry_run_then_commit() {
+    use super::browser::Browser;
+    use fantoccini::Locator;
+    let Some(b) = Browser::open("import").await else {
+        return;
+    };
+    berlin(&b.portal).await;
+    let dir = tempfile::tempdir().unwrap();
+    let bad = dir.path().join("bad.csv");
+    std::fs::write(&bad, "mac,model\n001565a1b2c3,T54W\nnot-a-mac,T54W\n").unwrap();
+    let good = dir.path().join("phones.csv");
+    std::fs::write(&good, "mac,model\n001565a1b2c3,T54W\n001565a1b2c4,T46S\n").unwrap();
+    b.login_as(ACME_ADMIN).await;
+    let c = &b.client;
+    c.find(Locator::LinkText("Imports"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    assert!(b.heading().await.starts_with("Import"));
+    b.assert_no_console_errors().await;
+    b.screenshots("import").await;
+    let check = "#upload button[type=submit]";
+    b.type_into("file", bad.to_str().unwrap()).await;
+    c.find(Locator::Css(check))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    wait_for_text(c, "Rows with errors: 1").await;
+    let rows = c
+        .find(Locator::Id("bad-rows"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(rows.contains("3") && rows.contains("mac"), "{rows}");
+    b.forget_console().await;
+    b.screenshots("import-errors").await;
+    b.type_into("file", good.to_str().unwrap()).await;
+    c.find(Locator::Css(check))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    wait_for_text(c, "2 rows would be written.").await;
+    b.assert_no_console_errors().await;
+    b.screenshots("import-dry-run").await;
+    c.find(Locator::Css("#commit button"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    wait_for_text(c, "2 rows have been written.").await;
+    b.screenshots("import-done").await;
+    let devices = b
+        .portal
+        .server
+        .app
+        .admin
+        .device_list(b.portal.acme.id)
+        .await
+        .unwrap();
+    assert_eq!(devices.len(), 2);
+    b.close().await;
 }
