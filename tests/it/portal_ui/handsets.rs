@@ -490,3 +490,22 @@ pub async fn wait_for_text(c: &fantoccini::Client, needle: &str) {
         tokio::time::sleep(std::time::Duration::from_millis(100)).await;
     }
 }
+
+#[tokio::test]
+async fn issue_14_handsets_echo_xss_payloads_inert() {
+    let p = Portal::start().await;
+    berlin(&p).await;
+    let sess = p.session(ACME_ADMIN).await;
+    let payload = "<script>alert(1)</script>\"'{{ 7*7 }}";
+    let form = [
+        ("csrf", sess.csrf.as_str()),
+        ("mac", payload),
+        ("model", payload),
+        ("site", payload),
+    ];
+    let (status, _, body) = p.post(Some(&sess), &handsets(&p), &form).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+    assert!(!body.contains("<script>alert"), "{body}");
+    assert!(body.contains("{{ 7*7 }}"), "no template evaluation: {body}");
+    assert!(body.contains("&lt;script&gt;"), "{body}");
+}
