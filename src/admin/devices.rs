@@ -6,7 +6,7 @@ use rand::Rng;
 use super::{Admin, LoginDetails, LoginTarget};
 use crate::error::{Error, Result};
 use crate::model::{Device, ListQuery, Listed, Mac, Secret, TenantId, E164};
-use crate::store::{HandsetLines, MacHolder, NewDevice, Reservation};
+use crate::store::{HandsetLines, LineLogin, MacHolder, NewDevice, Reservation};
 
 /// A handset to register.
 #[derive(Clone, Debug, Default, serde::Deserialize, utoipa::ToSchema)]
@@ -87,6 +87,11 @@ impl Admin {
 
     pub async fn device_list(&self, tenant: TenantId) -> Result<Vec<Device>> {
         self.store.device_list(tenant).await
+    }
+
+    /// The tenant's logged-in lines (which number sits in which handset's slot), by number.
+    pub async fn handset_lines(&self, tenant: TenantId) -> Result<Vec<LineLogin>> {
+        self.store.line_logins(tenant).await
     }
 
     pub async fn device_page(&self, tenant: TenantId, query: &ListQuery) -> Result<Listed<Device>> {

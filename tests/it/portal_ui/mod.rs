@@ -3,7 +3,9 @@
 //! `chromium`/`chromedriver` are not installed). `Portal` is the fixture both use.
 
 mod browser;
+mod handsets;
 mod http;
+mod imports;
 mod telephony;
 
 use autoprov::admin::UserInput;

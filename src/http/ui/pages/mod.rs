@@ -3,10 +3,13 @@
 //! `templates/<page>/`, its strings in `i18n/{en,de}/<page>.toml`, one `page!` line in
 //! `PAGES` and, if the nav links it, one entry in `NAV`.
 
+mod handsets;
 mod home;
+mod imports;
 mod login;
 mod password;
 mod profile;
+mod rollout;
 mod telephony;
 mod users;
 
@@ -50,6 +53,9 @@ pub(super) const PAGES: &[Page] = &[
     page!(users),
     page!(telephony),
     page!(profile),
+    page!(handsets),
+    page!(rollout),
+    page!(imports),
 ];
 
 /// A nav entry: its label's catalogue key, its address (`{tenant}` is the session's tenant)
@@ -77,6 +83,21 @@ const NAV: &[NavItem] = &[
     NavItem {
         label: "telephony.nav",
         href: "/t/{tenant}/telephony",
+        roles: &[Role::TenantAdmin],
+    },
+    NavItem {
+        label: "handsets.nav",
+        href: "/t/{tenant}/handsets",
+        roles: &[Role::TenantAdmin],
+    },
+    NavItem {
+        label: "rollout.nav",
+        href: "/t/{tenant}/rollout",
+        roles: &[Role::TenantAdmin],
+    },
+    NavItem {
+        label: "imports.nav",
+        href: "/t/{tenant}/import",
         roles: &[Role::TenantAdmin],
     },
     NavItem {
