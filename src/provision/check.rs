@@ -306,7 +306,21 @@ pub fn check(catalog: &Catalog, settings: &ProvisionSettings) -> Vec<Problem> {
             let mut renders = Vec::new();
             // A device's file gets the device; a model's file a model; a common file is rendered
             // with and without one (the User-Agent may or may not name it).
-            if spec.pattern.contains("?P<mac>") {
+            if spec.pattern.contains("?P<group>") {
+                // One list of a grouped directory, People's, so its entries are rendered too.
+                let grouped = sample_directory(&record)
+                    .and_then(|directory| {
+                        FileContext::for_device(family, &record, &directory, settings)
+                    })
+                    .map(|mut context| {
+                        context.directory_group = Some(1);
+                        context
+                    });
+                renders.push((
+                    spec.template.clone(),
+                    grouped.and_then(|context| catalog.render(index, file_index, &context)),
+                ));
+            } else if spec.pattern.contains("?P<mac>") {
                 renders.push((
                     spec.template.clone(),
                     catalog.render(index, file_index, &device),

@@ -74,7 +74,7 @@ impl Provisioner {
             family_file(&|m| self.catalog.family(m.family).file(m.file).first_contact);
         // The folders before the file, where a directory URL carries the device's URL token.
         let folders: Vec<&str> =
-            if family_file(&|m| self.catalog.family(m.family).directory == Some(m.file)) {
+            if family_file(&|m| self.catalog.family(m.family).is_directory(m.file)) {
                 request.path[..request.path.len() - asked.name.len()]
                     .split('/')
                     .filter(|s| !s.is_empty())

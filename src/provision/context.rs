@@ -31,6 +31,8 @@ pub struct FileContext {
     pub directory: Value,
     /// The directory's groups in order, each `{id, name}`, for families that group entries.
     pub directory_groups: Value,
+    /// In one list of a grouped directory (see `FileMatch::group`): the group's id.
+    pub directory_group: Option<u16>,
     /// The firmware the catalogue names for the device's model, if any.
     pub firmware: Option<FirmwareView>,
     pub provisioning: ProvisioningView,
@@ -341,6 +343,7 @@ impl FileContext {
             keys,
             directory: directory.items.clone(),
             directory_groups: directory.groups.clone(),
+            directory_group: None,
             firmware: settings
                 .firmware
                 .find(&manifest.family, &record.device.model)
@@ -370,6 +373,7 @@ impl FileContext {
             keys: Vec::new(),
             directory: Value::from(Vec::<Value>::new()),
             directory_groups: Value::from(Vec::<Value>::new()),
+            directory_group: None,
             firmware: None,
             provisioning: provisioning(settings),
             requester_mac: None,

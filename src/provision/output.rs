@@ -106,7 +106,8 @@ impl Provisioner {
         self.warn_unknown_model(known.family, &record.device.model);
         let directory = self.directory_for(matched, &record, as_of).await?;
         let family = self.catalog.family(known.family);
-        let context = FileContext::for_device(family, &record, &directory, &self.settings)?;
+        let mut context = FileContext::for_device(family, &record, &directory, &self.settings)?;
+        context.directory_group = matched.group;
         let outcome = self.render(key, matched, &context);
         if let Outcome::Found(file) = &outcome {
             self.note_served(known.family, device.id, device.mac, asked.name, &file.etag);

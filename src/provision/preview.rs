@@ -41,8 +41,9 @@ impl Provisioner {
             let loaded = self.store.device_record(device.id).await?;
             let directory = self.directory_for(&matched, &loaded, as_of).await?;
             let spec = self.catalog.family(family);
-            let context =
+            let mut context =
                 super::FileContext::for_device(spec, &loaded, &directory, &self.settings)?;
+            context.directory_group = matched.group;
             let body = self.catalog.render(family, matched.file, &context)?;
             record = Some(loaded);
             RenderedFile::new(body, &spec.file(matched.file).content_type)

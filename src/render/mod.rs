@@ -53,6 +53,9 @@ pub struct FileMatch {
     pub file: usize,
     pub mac: Option<Mac>,
     pub model_code: Option<u32>,
+    /// One group of a grouped directory (`?P<group>` in the pattern: its 1-based id, see
+    /// `directory_groups`), for families whose directory is a menu of lists.
+    pub group: Option<u16>,
 }
 
 /// The families' patterns as sets (see `Catalog::patterns`), built with the same options as
@@ -186,11 +189,19 @@ impl Catalog {
                 },
                 None => None,
             };
+            let group = match caps.name("group") {
+                Some(m) => match m.as_str().parse::<u16>() {
+                    Ok(group) => Some(group),
+                    Err(_) => continue,
+                },
+                None => None,
+            };
             found.push(FileMatch {
                 family: family_index,
                 file: file_index,
                 mac,
                 model_code,
+                group,
             });
         }
         found
@@ -271,6 +282,12 @@ impl Family {
 
     pub fn model_by_code(&self, code: u32) -> Option<&ModelSpec> {
         self.manifest.models.iter().find(|m| m.code == Some(code))
+    }
+
+    /// Whether `file` is the family's directory or one list of it (a pattern with `?P<group>`):
+    /// the files a phone may fetch under its URL token.
+    pub fn is_directory(&self, file: usize) -> bool {
+        self.directory == Some(file) || self.manifest.files[file].pattern.contains("?P<group>")
     }
 
     pub fn file(&self, index: usize) -> &FileSpec {

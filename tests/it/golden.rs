@@ -39,8 +39,13 @@ fn every_family_file() {
         let directory = sample_directory(&record).unwrap();
         let device = FileContext::for_device(family, &record, &directory, &provision).unwrap();
         let shared = FileContext::shared(family, Some(&model), &provision);
+        // One list of a grouped directory: the first group's, People.
+        let mut grouped = FileContext::for_device(family, &record, &directory, &provision).unwrap();
+        grouped.directory_group = Some(1);
         for (file, spec) in manifest.files.iter().enumerate() {
-            let context = if spec.pattern.contains("?P<mac>") {
+            let context = if spec.pattern.contains("?P<group>") {
+                &grouped
+            } else if spec.pattern.contains("?P<mac>") {
                 &device
             } else {
                 &shared

@@ -4,7 +4,9 @@
 use std::sync::atomic::Ordering;
 
 use autoprov::admin::{DeviceInput, NumberInput, UserInput};
+use autoprov::provision::check;
 use autoprov::provision::{FileRequest, Outcome, Protocol};
+use autoprov::render::Format;
 use autoprov::store::AuditFilter;
 use autoprov::App;
 
@@ -333,7 +335,7 @@ const EVERY_FAMILY: &[Phone] = &[
         mac: "00562b043616",
         ua: "Cisco-CP-8841-3PCC/11.3.1 (00562b043616)",
         main: &["00562b043616.xml"],
-        others: &["00562b043616-directory.xml", "8841-3PCC.xml"],
+        others: &["00562b043616-directory.xml", "00562b043616-directory-1.xml", "8841-3PCC.xml"],
         directory: Directory::Url("<XML_Directory_Service_URL ua=\"na\">"),
     },
     Phone {
@@ -341,7 +343,7 @@ const EVERY_FAMILY: &[Phone] = &[
         mac: "00562b043615",
         ua: "Cisco-CP8841/12.6.1",
         main: &["SEP00562B043615.cnf.xml"],
-        others: &["00562b043615-directory.xml"],
+        others: &["00562b043615-directory.xml", "00562b043615-directory-1.xml"],
         directory: Directory::Url("<directoryURL>"),
     },
 ];
@@ -533,7 +535,23 @@ async fn issue_10_inside_a_window_every_file_of_every_family_gives_at_most_one_s
             }
         };
         assert_eq!(directory.status().as_u16(), 200, "{}", phone.mac);
-        let body = directory.text().await.unwrap();
+        let mut body = directory.text().await.unwrap();
+        // Cisco's directory is a menu of its groups: the phone follows the first, People.
+        if let Some(start) = body.find("<CiscoIPPhoneMenu>") {
+            let url = &body[start..];
+            let url = &url[url.find("<URL>").unwrap() + "<URL>".len()..];
+            let url = url[..url.find("</URL>").unwrap()].replace("&amp;", "&");
+            assert!(url.starts_with("https://"), "{url}");
+            let list = https
+                .get(&url)
+                .header("User-Agent", phone.ua)
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(list.status().as_u16(), 200, "{}: {url}", phone.mac);
+            body = list.text().await.unwrap();
+            check::parse(&body, Format::Xml, Some("CiscoIPPhoneDirectory")).unwrap();
+        }
         assert!(
             body.contains("Ada") && body.contains("Lovelace"),
             "{}: {body}",
