@@ -47,7 +47,7 @@ async fn main() -> anyhow::Result<()> {
         let tenant = app.admin.tenant("Bench").await?;
         let site = app.admin.site(tenant.id, None).await?;
         // The phones' users, by number (as `seed::seed` gave them out).
-        let members: Vec<String> = (0..n).map(|i| format!("+4930100{i:05}")).collect();
+        let members: Vec<String> = (0..n).map(seed::number).collect();
         let data = app.settings.data_dir.display().to_string();
         let took = seed::big_tenant(&app, &data, tenant.id, site.id.0, 9, &members).await?;
         println!("big tenant: {} (groups written in {took:.1?})", seed::BIG);
