@@ -484,7 +484,9 @@ fn the_files_that_show_the_directory_are_known() {
     assert_eq!(
         using,
         [
+            "cisco-mpp/directory-group.xml.j2",
             "cisco-mpp/directory.xml.j2",
+            "cisco-sip/directory-group.xml.j2",
             "cisco-sip/directory.xml.j2",
             "fanvil/directory.xml.j2",
             "gigaset/directory.xml.j2",
