@@ -305,6 +305,29 @@ impl<T: DeserializeOwned> FromRequest<App> for Form<T> {
 // ---------------------------------------------------------------------------------------------
 // Answers.
 
+/// The links to the previous and next page of a list shown `size` rows at a time from
+/// `offset` of `total`: `base` with `offset` and the list's own `query` pairs (its search, its
+/// site), URL-encoded (the template escapes the whole address for HTML).
+pub fn page_links(
+    base: &str,
+    query: &[(&str, String)],
+    offset: u32,
+    size: u32,
+    total: u64,
+) -> (Option<String>, Option<String>) {
+    let link = |offset: u32| {
+        let mut pairs = vec![("offset", offset.to_string())];
+        pairs.extend(query.iter().cloned());
+        format!(
+            "{base}?{}",
+            serde_urlencoded::to_string(&pairs).unwrap_or_default()
+        )
+    };
+    let prev = (offset > 0).then(|| link(offset.saturating_sub(size)));
+    let next = (u64::from(offset) + u64::from(size) < total).then(|| link(offset + size));
+    (prev, next)
+}
+
 /// A redirect that leaves `flash` (a catalogue key such as `users.added`) for the next page.
 pub fn redirect_with(to: &str, flash: &str) -> Response {
     let mut response = Redirect::to(to).into_response();

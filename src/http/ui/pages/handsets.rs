@@ -13,7 +13,7 @@ use axum::routing::{get, post};
 use axum::Router;
 use serde::Deserialize;
 
-use super::super::{redirect_with, Form, TenantPage, UiError, View};
+use super::super::{page_links, redirect_with, Form, TenantPage, UiError, View};
 use super::ADMINS;
 use crate::admin::{DeviceInput, DeviceUpdate};
 use crate::app::App;
@@ -215,17 +215,8 @@ async fn render_list(
         .collect();
     let models: Vec<String> = admin.models(None)?.into_iter().map(|m| m.model).collect();
     let base = list_url(&page.tenant);
-    let link = |offset: u32| {
-        let mut url = format!("{base}?offset={offset}");
-        if let Some(q) = &q {
-            url.push_str("&q=");
-            url.push_str(&urlencode(q));
-        }
-        url
-    };
-    let prev = (offset > 0).then(|| link(offset.saturating_sub(PAGE_SIZE)));
-    let next =
-        (u64::from(offset) + u64::from(PAGE_SIZE) < listed.total).then(|| link(offset + PAGE_SIZE));
+    let search: Vec<_> = q.iter().map(|q| ("q", q.clone())).collect();
+    let (prev, next) = page_links(&base, &search, offset, PAGE_SIZE, listed.total);
     Ok(view.render(
         Some(&page.session.0),
         "handsets/list.html",
@@ -474,11 +465,4 @@ async fn remove(
         .device_remove(page.tenant.id, &h.handset)
         .await?;
     Ok(redirect_with(&list_url(&page.tenant), "handsets.removed"))
-}
-
-/// A query value for a link (the template escapes the whole address for HTML).
-fn urlencode(s: &str) -> String {
-    serde_urlencoded::to_string([("", s)])
-        .map(|e| e.trim_start_matches('=').to_owned())
-        .unwrap_or_default()
 }

@@ -14,7 +14,7 @@ use axum::Router;
 use serde::Deserialize;
 use serde_json::json;
 
-use super::super::{redirect_with, Form, TenantPage, UiError, View};
+use super::super::{page_links, redirect_with, Form, TenantPage, UiError, View};
 use super::ADMINS;
 use crate::admin::{LoginTarget, NumberQuery};
 use crate::app::App;
@@ -157,21 +157,14 @@ async fn list(
         None => (Vec::new(), 0),
     };
     let base = list_url(&page.tenant);
-    let link = |offset: u32| {
-        let mut pairs = vec![("offset", offset.to_string())];
-        if let Some(site) = &site {
-            pairs.push(("site", site.id.0.to_string()));
-        }
-        if let Some(q) = &q {
-            pairs.push(("q", q.clone()));
-        }
-        format!(
-            "{base}?{}",
-            serde_urlencoded::to_string(&pairs).unwrap_or_default()
-        )
-    };
-    let prev = (offset > 0).then(|| link(offset.saturating_sub(PAGE_SIZE)));
-    let next = (u64::from(offset) + u64::from(PAGE_SIZE) < total).then(|| link(offset + PAGE_SIZE));
+    let mut query = Vec::new();
+    if let Some(site) = &site {
+        query.push(("site", site.id.0.to_string()));
+    }
+    if let Some(q) = &q {
+        query.push(("q", q.clone()));
+    }
+    let (prev, next) = page_links(&base, &query, offset, PAGE_SIZE, total);
     let sites: Vec<_> = sites
         .iter()
         .map(|s| minijinja::context! { id => s.id.0, name => s.name })

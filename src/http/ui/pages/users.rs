@@ -10,7 +10,7 @@ use axum::routing::get;
 use axum::Router;
 use serde::Deserialize;
 
-use super::super::{redirect_with, Form, TenantPage, UiError, View};
+use super::super::{page_links, redirect_with, Form, TenantPage, UiError, View};
 use super::ADMINS;
 use crate::admin::UserInput;
 use crate::app::App;
@@ -127,17 +127,8 @@ async fn render(
         })
         .collect();
     let base = users_url(&page.tenant);
-    let link = |offset: u32| {
-        let mut url = format!("{base}?offset={offset}");
-        if let Some(q) = &q {
-            url.push_str("&q=");
-            url.push_str(&urlencode(q));
-        }
-        url
-    };
-    let prev = (offset > 0).then(|| link(offset.saturating_sub(PAGE_SIZE)));
-    let next =
-        (u64::from(offset) + u64::from(PAGE_SIZE) < listed.total).then(|| link(offset + PAGE_SIZE));
+    let search: Vec<_> = q.iter().map(|q| ("q", q.clone())).collect();
+    let (prev, next) = page_links(&base, &search, offset, PAGE_SIZE, listed.total);
     Ok(view.render(
         Some(&page.session.0),
         "users/list.html",
@@ -159,11 +150,4 @@ async fn render(
             errors => errors,
         },
     ))
-}
-
-/// A query value for a link (the template escapes the whole address for HTML).
-fn urlencode(s: &str) -> String {
-    serde_urlencoded::to_string([("", s)])
-        .map(|e| e.trim_start_matches('=').to_owned())
-        .unwrap_or_default()
 }
