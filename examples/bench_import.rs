@@ -71,13 +71,13 @@ async fn main() -> anyhow::Result<()> {
         ),
     ];
     let all = Instant::now();
-    for (kind, file) in &files {
+    for (kind, file) in files {
         let start = Instant::now();
         let report = admin
             .import(
-                *kind,
+                kind,
                 tenant.id,
-                file.as_bytes(),
+                std::io::Cursor::new(file.into_bytes()),
                 ImportOptions::default(),
                 &|_| {},
             )

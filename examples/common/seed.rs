@@ -109,7 +109,7 @@ pub(crate) async fn seed_with(
                 .import(
                     *kind,
                     tenant.id,
-                    file.as_bytes(),
+                    std::io::Cursor::new(file.clone().into_bytes()),
                     ImportOptions::default(),
                     &|_| {},
                 )
@@ -166,7 +166,13 @@ pub(crate) async fn big_tenant(
     let options = autoprov::admin::import::ImportOptions::default();
     let kind = autoprov::admin::import::KindName::Directory;
     admin
-        .import(kind, tenant, csv.as_bytes(), options, &|_| {})
+        .import(
+            kind,
+            tenant,
+            std::io::Cursor::new(csv.into_bytes()),
+            options,
+            &|_| {},
+        )
         .await?;
     let start = std::time::Instant::now();
     // The bulk users by number: 0..1200 agents (ten per group), 1200..1280 supervisors,

@@ -47,7 +47,15 @@ async fn import_with(
     file: &[u8],
     options: ImportOptions,
 ) -> Result<ImportReport, Error> {
-    admin.import(kind, tenant, file, options, &|_| {}).await
+    admin
+        .import(
+            kind,
+            tenant,
+            std::io::Cursor::new(file.to_vec()),
+            options,
+            &|_| {},
+        )
+        .await
 }
 
 /// The bad rows of a failed import, as the CLI prints them.
@@ -489,4 +497,126 @@ async fn users_import_respects_the_extension_plan_and_number_owners() {
         store.close().await;
         db.drop_db().await;
     }
+}
+
+/// A body sent in parts as the sender writes them, with no length: the parts go through
+/// `parts`, and dropping it ends the body.
+fn streamed_body() -> (
+    tokio::sync::mpsc::Sender<Result<Vec<u8>, std::io::Error>>,
+    reqwest::Body,
+) {
+    let (parts, rx) = tokio::sync::mpsc::channel(4);
+    let body = reqwest::Body::wrap_stream(tokio_stream::wrappers::ReceiverStream::new(rx));
+    (parts, body)
+}
+
+/// The API reads an import's body as the import goes: a bad header is answered while the
+/// client is still sending (a server that read the whole body first would never answer here,
+/// since the body does not end), and a body that comes in many parts with no length imports
+/// whole, its line numbers right across the parts.
+#[tokio::test]
+async fn the_api_streams_the_body_into_the_import() {
+    let server = TestServer::start().await;
+    let t = crate::api::setup(&server).await;
+    let send = |body: reqwest::Body| {
+        server
+            .admin_client
+            .post(server.admin_url("/api/v1/tenants/Acme/import/devices"))
+            .header("Authorization", format!("Bearer {}", t.acme_admin))
+            .header("Content-Type", "text/csv")
+            .body(body)
+            .send()
+    };
+
+    let (parts, body) = streamed_body();
+    parts.send(Ok(b"mac,modell\n".to_vec())).await.unwrap();
+    parts
+        .send(Ok(b"001565000101,T54W\n".to_vec()))
+        .await
+        .unwrap();
+    // `parts` stays open: the body has not ended when the answer must come.
+    let response = tokio::time::timeout(std::time::Duration::from_secs(30), send(body))
+        .await
+        .expect("no answer while the body was still open: the body is read whole first")
+        .unwrap();
+    assert_eq!(response.status().as_u16(), 422);
+    let problem: Value = serde_json::from_str(&response.text().await.unwrap()).unwrap();
+    let columns = problem["errors"].to_string();
+    assert!(columns.contains("modell"), "{problem}");
+    drop(parts);
+
+    let (parts, body) = streamed_body();
+    let writer = tokio::spawn(async move {
+        parts.send(Ok(b"mac,model\n".to_vec())).await.unwrap();
+        for i in 0..600u32 {
+            // Each row in two parts, split inside the MAC.
+            let row = format!("0015650{:05},T54W\n", 1000 + i);
+            let (a, b) = row.as_bytes().split_at(5);
+            parts.send(Ok(a.to_vec())).await.unwrap();
+            parts.send(Ok(b.to_vec())).await.unwrap();
+        }
+        parts.send(Ok(b"not-a-mac,T54W\n".to_vec())).await.unwrap();
+    });
+    let response = send(body).await.unwrap();
+    writer.await.unwrap();
+    assert_eq!(response.status().as_u16(), 422);
+    let problem: Value = serde_json::from_str(&response.text().await.unwrap()).unwrap();
+    assert_eq!(problem["errors"][0]["line"], 602, "{problem}");
+    assert_eq!(problem["errors"].as_array().unwrap().len(), 1, "{problem}");
+
+    let (parts, body) = streamed_body();
+    let writer = tokio::spawn(async move {
+        parts.send(Ok(b"mac,model\n".to_vec())).await.unwrap();
+        for i in 0..600u32 {
+            let row = format!("0015650{:05},T54W\n", 1000 + i);
+            parts.send(Ok(row.into_bytes())).await.unwrap();
+        }
+    });
+    let response = send(body).await.unwrap();
+    writer.await.unwrap();
+    let report: Value = serde_json::from_str(&response.text().await.unwrap()).unwrap();
+    assert_eq!(report["rows"], 600, "{report}");
+}
+
+/// A body that breaks off in the middle imports nothing: the import fails with the file
+/// unreadable, never as a shorter file.
+#[tokio::test]
+async fn a_body_that_breaks_off_imports_nothing() {
+    let server = TestServer::start().await;
+    let t = crate::api::setup(&server).await;
+    let (parts, body) = streamed_body();
+    let writer = tokio::spawn(async move {
+        parts.send(Ok(b"mac,model\n".to_vec())).await.unwrap();
+        for i in 0..600u32 {
+            let row = format!("0015650{:05},T54W\n", 1000 + i);
+            parts.send(Ok(row.into_bytes())).await.unwrap();
+        }
+        parts
+            .send(Err(std::io::Error::other("cable pulled")))
+            .await
+            .ok();
+    });
+    let sent = server
+        .admin_client
+        .post(server.admin_url("/api/v1/tenants/Acme/import/devices"))
+        .header("Authorization", format!("Bearer {}", t.acme_admin))
+        .header("Content-Type", "text/csv")
+        .body(body)
+        .send()
+        .await;
+    writer.await.unwrap();
+    // The client may see its own error, or the server's answer; either way nothing landed.
+    if let Ok(response) = sent {
+        assert_ne!(response.status().as_u16(), 200);
+    }
+    let acme = server.app.admin.tenant("Acme").await.unwrap();
+    let mut csv = Vec::new();
+    server
+        .app
+        .admin
+        .export(KindName::Devices, acme.id, &mut csv)
+        .await
+        .unwrap();
+    let csv = String::from_utf8(csv).unwrap();
+    assert!(!csv.contains("001565001000"), "{csv}");
 }

@@ -12,6 +12,7 @@ mod devices;
 mod directory;
 mod numbers;
 mod reader;
+mod rows;
 mod speed_dials;
 mod users;
 
@@ -140,7 +141,7 @@ impl Admin {
         &self,
         kind: KindName,
         tenant: TenantId,
-        input: impl Read + Send,
+        input: impl Read + Send + 'static,
         options: ImportOptions,
         progress: Progress<'_>,
     ) -> Result<ImportReport> {
@@ -179,30 +180,29 @@ impl Admin {
         &self,
         name: KindName,
         tenant: TenantId,
-        input: impl Read + Send,
+        input: impl Read + Send + 'static,
         options: ImportOptions,
         progress: Progress<'_>,
     ) -> Result<(u64, Option<i64>)> {
-        let reader = if K::HEADER_OPTIONAL {
-            Reader::with_optional_header(input, K::COLUMNS, options.encoding)
-        } else {
-            Reader::new(input, K::COLUMNS, options.encoding)
-        }
-        .map_err(Error::Rows)?;
+        let mut reader =
+            rows::Rows::open(input, K::COLUMNS, K::HEADER_OPTIONAL, options.encoding).await?;
         let mut tx = self.store.import_begin(tenant).await?;
         let mut kind = K::prepare(self, &mut tx).await?;
         let mut bad = Bad::default();
         let mut batch = Vec::with_capacity(IMPORT_BATCH);
         let mut rows = 0;
-        for row in reader {
-            rows += 1;
-            match row.and_then(|r| kind.parse(&r).map(|i| (r.line, i)).map_err(|e| r.error(e))) {
-                Ok(item) => batch.push(item),
-                Err(e) => bad.push(e),
-            }
-            if batch.len() == IMPORT_BATCH {
-                flush(&mut kind, &mut tx, &mut batch, &mut bad).await?;
-                progress(rows);
+        while let Some(chunk) = reader.next().await? {
+            for row in chunk {
+                rows += 1;
+                match row.and_then(|r| kind.parse(&r).map(|i| (r.line, i)).map_err(|e| r.error(e)))
+                {
+                    Ok(item) => batch.push(item),
+                    Err(e) => bad.push(e),
+                }
+                if batch.len() == IMPORT_BATCH {
+                    flush(&mut kind, &mut tx, &mut batch, &mut bad).await?;
+                    progress(rows);
+                }
             }
         }
         flush(&mut kind, &mut tx, &mut batch, &mut bad).await?;

@@ -8,7 +8,7 @@
 //! a file that is not in the expected encoding stops the read at the first line that shows it.
 
 use std::borrow::Cow;
-use std::io::{BufRead, BufReader, Read};
+use std::io::{BufReader, Chain, Cursor, Read};
 
 use crate::error::FieldError;
 pub use crate::error::RowError;
@@ -116,9 +116,12 @@ impl Row {
     }
 }
 
+/// What csv reads: the header line read ahead, then the rest, each noted by line.
+type Input<R> = BufReader<Chain<Cursor<Vec<u8>>, Newlines<R>>>;
+
 /// Streams an import file's rows. Iterate it; each item is a row or that line's problem.
 pub struct Reader<R: Read> {
-    records: csv::ByteRecordsIntoIter<BufReader<Newlines<R>>>,
+    records: csv::ByteRecordsIntoIter<Input<R>>,
     /// Where the file's lines end, for the line a record starts on.
     lines: std::sync::Arc<std::sync::Mutex<LineEnds>>,
     /// Bytes before what csv reads (a byte-order mark).
@@ -166,12 +169,15 @@ impl<R: Read> Reader<R> {
         header_optional: bool,
     ) -> Result<Reader<R>, Vec<RowError>> {
         let lines = std::sync::Arc::new(std::sync::Mutex::new(LineEnds::default()));
-        let input = Newlines {
+        let mut input = Newlines {
             inner: input,
             ends: lines.clone(),
         };
-        let mut input = BufReader::with_capacity(SNIFF, input);
-        let (delimiter, skipped) = sniff(&mut input).map_err(|e| vec![io_error(1, e)])?;
+        let head = read_head(&mut input).map_err(|e| vec![io_error(1, e)])?;
+        let (delimiter, skipped) = sniff(&head);
+        let mut head = Cursor::new(head);
+        head.set_position(skipped);
+        let input = BufReader::with_capacity(SNIFF, head.chain(input));
         let mut csv = csv::ReaderBuilder::new()
             .has_headers(false)
             .flexible(true)
@@ -324,17 +330,46 @@ impl<R: Read> Read for Newlines<R> {
     }
 }
 
+/// Reads ahead to the end of the header line (at most `SNIFF` bytes), however the input's
+/// reads are cut: a request body's parts may end anywhere, even inside the first cell.
+fn read_head<R: Read>(input: &mut R) -> std::io::Result<Vec<u8>> {
+    let mut head = Vec::new();
+    let mut quoted = false;
+    let mut part = [0u8; 8192];
+    while head.len() < SNIFF {
+        let want = (SNIFF - head.len()).min(part.len());
+        let n = match input.read(&mut part[..want]) {
+            Ok(0) => break,
+            Ok(n) => n,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(e),
+        };
+        head.extend_from_slice(&part[..n]);
+        let ended = part[..n].iter().any(|&byte| {
+            match byte {
+                b'"' => quoted = !quoted,
+                b'\n' if !quoted => return true,
+                _ => {}
+            }
+            false
+        });
+        if ended {
+            break;
+        }
+    }
+    Ok(head)
+}
+
 /// Skips a UTF-8 byte-order mark and picks the delimiter: `;` when the header line has more
 /// `;` than `,` outside quotes, else `,`. The bytes skipped.
-fn sniff<R: Read>(input: &mut BufReader<R>) -> std::io::Result<(u8, u64)> {
-    let mut skipped = 0;
-    if input.fill_buf()?.starts_with(b"\xEF\xBB\xBF") {
-        input.consume(3);
-        skipped = 3;
-    }
-    let buffer = input.fill_buf()?;
+fn sniff(head: &[u8]) -> (u8, u64) {
+    let skipped = if head.starts_with(b"\xEF\xBB\xBF") {
+        3
+    } else {
+        0
+    };
     let (mut commas, mut semicolons, mut quoted) = (0, 0, false);
-    for &byte in buffer.iter().take(SNIFF) {
+    for &byte in &head[skipped as usize..] {
         match byte {
             b'"' => quoted = !quoted,
             b'\n' if !quoted => break,
@@ -343,7 +378,7 @@ fn sniff<R: Read>(input: &mut BufReader<R>) -> std::io::Result<(u8, u64)> {
             _ => {}
         }
     }
-    Ok((if semicolons > commas { b';' } else { b',' }, skipped))
+    (if semicolons > commas { b';' } else { b',' }, skipped)
 }
 
 /// Whether any cell of a first row is the name of one of `columns` (then the row is a header).

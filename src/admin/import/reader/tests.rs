@@ -8,6 +8,10 @@ const COLUMNS: &[Column] = &[
 
 /// The rows of `file` as (line, mac, model, phone_id), or the errors.
 fn read(file: &[u8], encoding: Encoding) -> Result<Vec<(u64, String)>, Vec<RowError>> {
+    read_from(file, encoding)
+}
+
+fn read_from(file: impl Read, encoding: Encoding) -> Result<Vec<(u64, String)>, Vec<RowError>> {
     let reader = Reader::new(file, COLUMNS, encoding)?;
     let mut rows = Vec::new();
     let mut errors = Vec::new();
@@ -168,4 +172,42 @@ fn a_directory_file_may_come_without_a_header() {
     // A header with an unknown column is still a header, and says what is wrong.
     let e = directory(b"name,phone\nAnn,1234\n").unwrap_err();
     assert!(e.iter().any(|e| e.line == 1 && e.field == "phone"), "{e:?}");
+}
+
+/// A file that arrives `size` bytes a read, as a request body's parts may.
+struct Parts<'a> {
+    file: &'a [u8],
+    size: usize,
+}
+
+impl Read for Parts<'_> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.size.min(buf.len()).min(self.file.len());
+        buf[..n].copy_from_slice(&self.file[..n]);
+        self.file = &self.file[n..];
+        Ok(n)
+    }
+}
+
+/// However the reads are cut, even inside the BOM or the header's first cell, the delimiter,
+/// the columns and the line numbers come out as from the whole file.
+#[test]
+fn a_file_read_in_small_parts_reads_as_the_whole_file() {
+    let file =
+        "\u{feff}Model;MAC;Phone ID\r\n\"T54W\";0015651a2b3c;D1\r\n\r\nT46U;0015651a2b3d;\r\n";
+    let whole = read(file.as_bytes(), Encoding::Utf8).unwrap();
+    assert_eq!(
+        whole,
+        [
+            (2, "0015651a2b3c|T54W|D1".to_owned()),
+            (4, "0015651a2b3d|T46U|-".to_owned())
+        ]
+    );
+    for size in 1..8 {
+        let parts = Parts {
+            file: file.as_bytes(),
+            size,
+        };
+        assert_eq!(read_from(parts, Encoding::Utf8).unwrap(), whole, "{size}");
+    }
 }

@@ -122,7 +122,13 @@ async fn upload(view: View, page: TenantPage, form: Upload) -> Result<Response, 
         .session
         .caller()
         .admin
-        .import(kind, page.tenant.id, text.as_bytes(), options, &|_| {})
+        .import(
+            kind,
+            page.tenant.id,
+            std::io::Cursor::new(text.clone().into_bytes()),
+            options,
+            &|_| {},
+        )
         .await;
     match result {
         Ok(report) => {
