@@ -239,6 +239,10 @@ async fn issue_14_operator_allocates_numbers_and_pre_assigns_macs() {
         "{body}"
     );
     assert!(body.contains("2 numbers"), "{body}");
+    assert!(
+        body.contains(&format!("{}/licences", p.acme.id.0)),
+        "{body}"
+    );
     // A number assigned to a user: release refused with the rule's message.
     let ada = admin.user(p.acme.id, "Ada Lovelace").await.unwrap();
     let n = admin.number(p.acme.id, "+4930123452").await.unwrap();
