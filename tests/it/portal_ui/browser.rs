@@ -141,7 +141,7 @@ impl Browser {
     pub async fn login_as(&self, login: &str) {
         self.login_form(login, FIRST).await;
         let c = &self.client;
-        assert!(c.current_url().await.unwrap().path().ends_with("/password"));
+        self.wait_for_path(|path| path.ends_with("/password")).await;
         self.type_into("current", FIRST).await;
         self.type_into("password", CHANGED).await;
         self.type_into("confirm", CHANGED).await;
@@ -151,7 +151,23 @@ impl Browser {
             .click()
             .await
             .unwrap();
-        assert!(!c.current_url().await.unwrap().path().ends_with("/password"));
+        self.wait_for_path(|path| !path.ends_with("/password"))
+            .await;
+    }
+
+    /// Waits (up to 10 s) until the address's path is as `wanted` says: a click may return
+    /// before the next page is there (the login's and the new password's argon2 run one at a
+    /// time, slowly on a loaded machine).
+    pub async fn wait_for_path(&self, wanted: impl Fn(&str) -> bool) {
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+        loop {
+            let url = self.client.current_url().await.unwrap();
+            if wanted(url.path()) {
+                return;
+            }
+            assert!(std::time::Instant::now() < deadline, "still at {url}");
+            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        }
     }
 
     /// The main heading's text.

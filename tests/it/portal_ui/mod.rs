@@ -2,10 +2,15 @@
 //! cookie (`http.rs`), and in headless Chromium (`browser.rs`, skipped with a message when
 //! `chromium`/`chromedriver` are not installed). `Portal` is the fixture both use.
 
+mod audit;
+mod blf;
 mod browser;
 mod handsets;
 mod http;
 mod imports;
+mod licences;
+mod operator;
+mod sites;
 mod telephony;
 
 use autoprov::admin::UserInput;

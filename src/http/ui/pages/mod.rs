@@ -3,13 +3,19 @@
 //! `templates/<page>/`, its strings in `i18n/{en,de}/<page>.toml`, one `page!` line in
 //! `PAGES` and, if the nav links it, one entry in `NAV`.
 
+mod audit;
+mod blf;
 mod handsets;
 mod home;
 mod imports;
+mod licences;
 mod login;
+mod operator;
 mod password;
 mod profile;
+mod refusal;
 mod rollout;
+mod sites;
 mod telephony;
 mod users;
 
@@ -56,6 +62,11 @@ pub(super) const PAGES: &[Page] = &[
     page!(handsets),
     page!(rollout),
     page!(imports),
+    page!(sites),
+    page!(operator),
+    page!(licences),
+    page!(audit),
+    page!(blf),
 ];
 
 /// A nav entry: its label's catalogue key, its address (`{tenant}` is the session's tenant)
@@ -99,6 +110,31 @@ const NAV: &[NavItem] = &[
         label: "imports.nav",
         href: "/t/{tenant}/import",
         roles: &[Role::TenantAdmin],
+    },
+    NavItem {
+        label: "sites.nav",
+        href: "/t/{tenant}/sites",
+        roles: &[Role::TenantAdmin],
+    },
+    NavItem {
+        label: "licences.nav",
+        href: "/t/{tenant}/licences",
+        roles: &[Role::TenantAdmin],
+    },
+    NavItem {
+        label: "audit.nav",
+        href: "/t/{tenant}/audit",
+        roles: &[Role::TenantAdmin],
+    },
+    NavItem {
+        label: "blf.nav",
+        href: "/t/{tenant}/blf",
+        roles: &[Role::TenantAdmin],
+    },
+    NavItem {
+        label: "operator.nav",
+        href: "/operator",
+        roles: &[Role::PlatformAdmin],
     },
     NavItem {
         label: "profile.nav",
