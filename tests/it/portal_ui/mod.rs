@@ -7,6 +7,7 @@ mod handsets;
 mod http;
 mod imports;
 mod telephony;
+mod users_life;
 
 use autoprov::admin::UserInput;
 use autoprov::model::{Role, Secret, Tenant, User};

@@ -11,6 +11,7 @@ mod password;
 mod profile;
 mod rollout;
 mod telephony;
+mod user;
 mod users;
 
 use axum::http::header;
@@ -51,6 +52,7 @@ pub(super) const PAGES: &[Page] = &[
     page!(password),
     page!(home),
     page!(users),
+    page!(user),
     page!(telephony),
     page!(profile),
     page!(handsets),
