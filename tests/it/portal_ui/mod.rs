@@ -6,6 +6,7 @@ mod browser;
 mod handsets;
 mod http;
 mod imports;
+mod profile;
 mod telephony;
 mod users_life;
 
