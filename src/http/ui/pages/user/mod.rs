@@ -16,10 +16,13 @@ use axum::Router;
 use serde::Deserialize;
 use serde_json::json;
 
+mod line;
+mod options;
+
 use super::super::{redirect_with, Form, TenantPage, UiError, View};
 use super::users::{users_url, LICENCES};
 use super::ADMINS;
-use crate::admin::{LoginDetails, LoginTarget, NumberQuery, UserUpdate};
+use crate::admin::{NumberQuery, UserUpdate};
 use crate::app::App;
 use crate::error::{Error, Result};
 use crate::model::{ListQuery, NumberView, Role, User, UserState, LIST_MAX};
@@ -27,70 +30,15 @@ use crate::model::{ListQuery, NumberView, Role, User, UserState, LIST_MAX};
 pub(super) const TEMPLATES: &[(&str, &str)] = &[
     (
         "user/detail.html",
-        include_str!("../templates/user/detail.html"),
+        include_str!("../../templates/user/detail.html"),
     ),
     (
         "user/delete.html",
-        include_str!("../templates/user/delete.html"),
+        include_str!("../../templates/user/delete.html"),
     ),
     (
         "user/login_details.html",
-        include_str!("../templates/user/login_details.html"),
-    ),
-];
-
-/// The PBX options (003) in their groups: (name, whether it is a text).
-const OPTION_GROUPS: &[(&str, &[(&str, bool)])] = &[
-    (
-        "clients",
-        &[
-            ("cti_access", false),
-            ("no_tls_soft_clients", false),
-            ("parallel_softphone_sessions", false),
-            ("may_record", false),
-            ("presence_group", true),
-        ],
-    ),
-    (
-        "calls",
-        &[
-            ("busy_when_active", false),
-            ("busy_when_ringing", false),
-            ("behind_nat", false),
-            ("show_internal_number_internally", false),
-            ("displayed_number", true),
-        ],
-    ),
-    (
-        "notifications",
-        &[
-            ("missed_call_email", false),
-            ("push_incoming", false),
-            ("push_missed", false),
-        ],
-    ),
-    (
-        "directory",
-        &[
-            ("excluded_from_allusers", false),
-            ("hidden_from_directory", false),
-        ],
-    ),
-    (
-        "conference",
-        &[
-            ("personal_conference_room", false),
-            ("conference_pin", true),
-        ],
-    ),
-    (
-        "services",
-        &[
-            ("supervisor_service", false),
-            ("room_number", true),
-            ("teams_number", true),
-            ("teams_uuid", true),
-        ],
+        include_str!("../../templates/user/login_details.html"),
     ),
 ];
 
@@ -100,38 +48,38 @@ pub(super) fn routes(router: Router<App>) -> Router<App> {
         .route(at, get(show))
         .route(&format!("{at}/edit"), post(edit))
         .route(&format!("{at}/licences"), post(licences))
-        .route(&format!("{at}/options"), post(options))
+        .route(&format!("{at}/options"), post(options::save))
         .route(&format!("{at}/app"), post(app_email))
         .route(&format!("{at}/app-registered"), post(app_registered))
         .route(&format!("{at}/activate"), post(activate))
         .route(&format!("{at}/fail"), post(fail))
         .route(&format!("{at}/deactivate"), post(deactivate))
         .route(&format!("{at}/delete"), get(delete_page).post(delete))
-        .route(&format!("{at}/desk-phone"), post(desk_phone))
-        .route(&format!("{at}/login-details"), post(login_details))
+        .route(&format!("{at}/desk-phone"), post(line::desk_phone))
+        .route(&format!("{at}/login-details"), post(line::login_details))
 }
 
 #[derive(Deserialize)]
-struct UserPath {
+pub(super) struct UserPath {
     user: String,
 }
 
 /// A form of name/value pairs (checkboxes repeat a name; absent ones are off).
-type Pairs = Vec<(String, String)>;
+pub(super) type Pairs = Vec<(String, String)>;
 
-fn value<'a>(pairs: &'a Pairs, name: &str) -> &'a str {
+pub(super) fn value<'a>(pairs: &'a Pairs, name: &str) -> &'a str {
     pairs
         .iter()
         .find(|(k, _)| k == name)
         .map_or("", |(_, v)| v.as_str())
 }
 
-fn user_url(page: &TenantPage, user: &User) -> String {
+pub(super) fn user_url(page: &TenantPage, user: &User) -> String {
     format!("{}/{}", users_url(&page.tenant), user.id.0)
 }
 
 /// The user of the path, in the page's tenant (anything else is 404).
-async fn find(page: &TenantPage, key: &str) -> std::result::Result<User, UiError> {
+pub(super) async fn find(page: &TenantPage, key: &str) -> std::result::Result<User, UiError> {
     page.session.require(ADMINS)?;
     match page.session.caller().admin.user(page.tenant.id, key).await {
         Ok(u) => Ok(u),
@@ -222,25 +170,7 @@ async fn render(
             }
         }
     }
-    let current = serde_json::to_value(&user.options).map_err(Error::json("the PBX options"))?;
-    let groups: Vec<_> = OPTION_GROUPS
-        .iter()
-        .map(|(group, names)| {
-            let options: Vec<_> = names
-                .iter()
-                .map(|(name, text)| {
-                    let v = &current[*name];
-                    minijinja::context! {
-                        name => name,
-                        text => text,
-                        on => v.as_bool().unwrap_or(false),
-                        value => v.as_str().unwrap_or_default(),
-                    }
-                })
-                .collect();
-            minijinja::context! { name => group, options => options }
-        })
-        .collect();
+    let groups = options::groups(&user.options)?;
     let principal = &caller.principal;
     let state = user.state;
     let mut response = view.render(
@@ -288,7 +218,7 @@ async fn render(
 
 /// An action's answer: back to the user's page with `flash`, or the page again with the error
 /// by its field (a `Conflict` under `section`).
-async fn answer<T>(
+pub(super) async fn answer<T>(
     view: &View,
     page: &TenantPage,
     user: &User,
@@ -370,34 +300,6 @@ async fn licences(
         .user_licences_set(page.tenant.id, &user, &kinds, None)
         .await;
     answer(&view, &page, &user, result, "user.saved", "licences", None).await
-}
-
-async fn options(
-    view: View,
-    page: TenantPage,
-    Path(path): Path<UserPath>,
-    form: Form<Pairs>,
-) -> std::result::Result<Response, UiError> {
-    let user = find(&page, &path.user).await?;
-    let mut changes = serde_json::Map::new();
-    for (_, names) in OPTION_GROUPS {
-        for (name, text) in *names {
-            let v = value(&form.fields, name).trim();
-            let v = match (text, v) {
-                (true, "") => serde_json::Value::Null,
-                (true, v) => json!(v),
-                (false, v) => json!(!v.is_empty()),
-            };
-            changes.insert((*name).to_owned(), v);
-        }
-    }
-    let input = UserUpdate {
-        options: Some(serde_json::Value::Object(changes)),
-        ..Default::default()
-    };
-    let admin = &page.session.caller().admin;
-    let result = admin.user_update(page.tenant.id, &user, &input).await;
-    answer(&view, &page, &user, result, "user.saved", "options", None).await
 }
 
 async fn app_email(
@@ -544,94 +446,5 @@ async fn delete(
     match admin.user_delete(page.tenant.id, &user).await {
         Ok(()) => Ok(redirect_with(&users_url(&page.tenant), "user.deleted")),
         result => answer(&view, &page, &user, result, "", "state", None).await,
-    }
-}
-
-/// The login details page: shown in the answer to the action that made them, this once.
-fn details_page(view: &View, page: &TenantPage, user: &User, details: &LoginDetails) -> Response {
-    view.render(
-        Some(&page.session.0),
-        "user/login_details.html",
-        minijinja::context! {
-            tenant => minijinja::context! { id => page.tenant.id.0, name => page.tenant.name },
-            name => user.display_name(),
-            number => details.number.as_str(),
-            phone_id => details.phone_id,
-            mac => details.mac.to_string(),
-            position => details.position,
-            sip_user => details.sip_user,
-            sip_password => details.sip_password,
-            back => user_url(page, user),
-        },
-    )
-}
-
-/// The desk phone: a handset of the number's site by Phone ID (the line's login details
-/// shown once), or "no desk phone" (the number logged out).
-async fn desk_phone(
-    view: View,
-    page: TenantPage,
-    Path(path): Path<UserPath>,
-    form: Form<Pairs>,
-) -> std::result::Result<Response, UiError> {
-    let user = find(&page, &path.user).await?;
-    let admin = &page.session.caller().admin;
-    let tenant = page.tenant.id;
-    let Some(number_id) = user.number_id else {
-        let result: Result<()> = Err(Error::Conflict(format!(
-            "{} has no number to log in to a desk phone",
-            user.display_name()
-        )));
-        return answer(&view, &page, &user, result, "", "desk_phone", None).await;
-    };
-    let number = admin.number(tenant, &number_id.0.to_string()).await?;
-    let handset = value(&form.fields, "handset").trim();
-    if handset.is_empty() {
-        let result = admin.number_logout(tenant, &number).await;
-        return answer(
-            &view,
-            &page,
-            &user,
-            result,
-            "user.no_desk_phone_saved",
-            "desk_phone",
-            None,
-        )
-        .await;
-    }
-    // One number per handset, as on Telephony: no additional line.
-    let target = LoginTarget {
-        handset: handset.to_owned(),
-        additional_line: false,
-    };
-    match admin.number_login(tenant, &number, &target).await {
-        Ok(details) => Ok(details_page(&view, &page, &user, &details)),
-        Err(e) => answer::<()>(&view, &page, &user, Err(e), "", "desk_phone", None).await,
-    }
-}
-
-/// New login details for the user's line, shown this once.
-async fn login_details(
-    view: View,
-    page: TenantPage,
-    Path(path): Path<UserPath>,
-    _form: Form<Pairs>,
-) -> std::result::Result<Response, UiError> {
-    let user = find(&page, &path.user).await?;
-    let admin = &page.session.caller().admin;
-    let tenant = page.tenant.id;
-    let result = match user.number_id {
-        Some(id) => {
-            let number = admin.number(tenant, &id.0.to_string()).await?;
-            admin.number_new_login_details(tenant, &number).await
-        }
-        None => Err(Error::Conflict(format!(
-            "{} has no number, so no login details",
-            user.display_name()
-        ))),
-    };
-    match result {
-        Ok(details) => Ok(details_page(&view, &page, &user, &details)),
-        Err(e) => answer::<()>(&view, &page, &user, Err(e), "", "desk_phone", None).await,
     }
 }
