@@ -510,6 +510,25 @@ async fn issue_14_users_page_echoes_xss_payloads_inert() {
     assert!(!body.contains("<script>alert"), "{status} {body}");
 }
 
+/// A fixture account's first login and password change through the forms, each step awaiting
+/// its next page (`Browser::login_as` looks at the address at once, which a slow machine
+/// loses): on the page that shows `then`.
+pub async fn first_login(b: &Browser, login: &str, then: &str) {
+    let c = &b.client;
+    b.login_form(login, FIRST).await;
+    wait_for_text(c, "Please choose your own password").await;
+    b.type_into("current", FIRST).await;
+    b.type_into("password", CHANGED).await;
+    b.type_into("confirm", CHANGED).await;
+    c.find(Locator::Css("main form button[type=submit]"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    wait_for_text(c, then).await;
+}
+
 /// The admin's day (seeds 001, 002, 004) in the browser, as the operator: add a user, activate,
 /// assign a number, log a handset in by Phone ID (the phone's next fetch has the line), change
 /// features, reset the PIN, delete the user (the phone's next fetch has lost the line).
@@ -537,19 +556,7 @@ async fn issue_14_browser_admins_day() {
     let (_, _, file) = p.server.fetch("/001565a1b2c3.cfg", Some(UA)).await;
     assert!(file.lines().any(|l| l == "account.1.enable = 0"), "{file}");
     let c = &b.client;
-    // The operator's first login (each step awaits its next page: the machine may be slow).
-    b.login_form(OPERATOR, FIRST).await;
-    wait_for_text(c, "Please choose your own password").await;
-    b.type_into("current", FIRST).await;
-    b.type_into("password", CHANGED).await;
-    b.type_into("confirm", CHANGED).await;
-    c.find(Locator::Css("main form button[type=submit]"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
-    wait_for_text(c, "Tenants").await;
+    first_login(&b, OPERATOR, "Tenants").await;
     let acme = p.acme.id.0;
     // Add a user.
     b.go(&format!("/t/{acme}/users")).await;
