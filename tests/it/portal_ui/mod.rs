@@ -10,8 +10,10 @@ mod http;
 mod imports;
 mod licences;
 mod operator;
+mod profile;
 mod sites;
 mod telephony;
+mod users_life;
 
 use autoprov::admin::UserInput;
 use autoprov::model::{Role, Secret, Tenant, User};

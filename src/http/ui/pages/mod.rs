@@ -17,6 +17,7 @@ mod refusal;
 mod rollout;
 mod sites;
 mod telephony;
+mod user;
 mod users;
 
 use axum::http::header;
@@ -57,6 +58,7 @@ pub(super) const PAGES: &[Page] = &[
     page!(password),
     page!(home),
     page!(users),
+    page!(user),
     page!(telephony),
     page!(profile),
     page!(handsets),

@@ -1,15 +1,19 @@
 //! A tenant's users (001): the list with each user's state, searched and paged by the store's
-//! `ListQuery`, and adding a user (the name limits' errors shown by their fields).
+//! `ListQuery`; adding a user (names with their limits, e-mail, number, mobile and contract,
+//! licences; the rules' errors shown by their fields); and new device passwords for the users
+//! ticked in the list (random, or one set value), answered as a CSV download. One user's page
+//! is `user.rs`.
 
 use std::collections::BTreeMap;
 
 use axum::extract::Query;
-use axum::http::StatusCode;
-use axum::response::Response;
-use axum::routing::get;
+use axum::http::{header, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
 use axum::Router;
 use serde::Deserialize;
 
+use super::super::templates::text;
 use super::super::{page_links, redirect_with, Form, TenantPage, UiError, View};
 use super::ADMINS;
 use crate::admin::UserInput;
@@ -25,8 +29,24 @@ pub(super) const TEMPLATES: &[(&str, &str)] = &[(
 /// Users a page shows.
 const PAGE_SIZE: u32 = 25;
 
+/// The licences a user may hold, as the add form and the user's page offer them.
+pub(super) const LICENCES: &[&str] = &["app", "conference-room", "e-fax"];
+
+/// The add form's fields: an error of another field is shown above the form.
+const ADD_FIELDS: &[&str] = &[
+    "first_name",
+    "last_name",
+    "email",
+    "number",
+    "mobile",
+    "contract_number",
+    "licences",
+];
+
 pub(super) fn routes(router: Router<App>) -> Router<App> {
-    router.route("/t/{tenant}/users", get(list).post(add))
+    router
+        .route("/t/{tenant}/users", get(list).post(add))
+        .route("/t/{tenant}/users/device-passwords", post(device_passwords))
 }
 
 #[derive(Deserialize, Default)]
@@ -35,14 +55,36 @@ struct Search {
     offset: Option<u32>,
 }
 
-#[derive(Deserialize, Default)]
+/// The add form as sent: a form of pairs, since the licences' checkboxes repeat a name.
+#[derive(Default)]
 struct NewUser {
-    #[serde(default)]
-    first_name: String,
-    #[serde(default)]
-    last_name: String,
-    #[serde(default)]
-    email: String,
+    fields: BTreeMap<String, String>,
+    licences: Vec<String>,
+}
+
+impl NewUser {
+    fn from_pairs(pairs: &[(String, String)]) -> NewUser {
+        let mut new = NewUser::default();
+        for (k, v) in pairs {
+            match k.as_str() {
+                "licence" => new.licences.push(v.clone()),
+                "csrf" => {}
+                _ => {
+                    new.fields.insert(k.clone(), v.clone());
+                }
+            }
+        }
+        new
+    }
+
+    fn text(&self, name: &str) -> String {
+        self.fields.get(name).cloned().unwrap_or_default()
+    }
+
+    /// A field, `None` when left empty.
+    fn given(&self, name: &str) -> Option<String> {
+        Some(self.text(name).trim().to_owned()).filter(|v| !v.is_empty())
+    }
 }
 
 async fn list(
@@ -51,43 +93,123 @@ async fn list(
     Query(search): Query<Search>,
 ) -> Result<Response, UiError> {
     page.session.require(ADMINS)?;
-    render(&view, &page, &search, &NewUser::default(), BTreeMap::new()).await
+    let errors = BTreeMap::new();
+    render(&view, &page, &search, &NewUser::default(), errors).await
 }
 
-async fn add(view: View, page: TenantPage, form: Form<NewUser>) -> Result<Response, UiError> {
+async fn add(
+    view: View,
+    page: TenantPage,
+    form: Form<Vec<(String, String)>>,
+) -> Result<Response, UiError> {
     page.session.require(ADMINS)?;
+    let new = NewUser::from_pairs(&form.fields);
     let input = UserInput {
-        first_name: form.fields.first_name.clone(),
-        last_name: form.fields.last_name.clone(),
-        email: Some(form.fields.email.trim().to_owned()).filter(|e| !e.is_empty()),
-        number: None,
+        first_name: new.text("first_name"),
+        last_name: new.text("last_name"),
+        email: new.given("email"),
+        number: new.given("number"),
         extension: None,
-        mobile: None,
-        contract_number: None,
-        licences: Vec::new(),
+        mobile: new.given("mobile"),
+        contract_number: new.given("contract_number"),
+        licences: new.licences.clone(),
         trunk: None,
         fax_number: None,
     };
-    match page
-        .session
-        .caller()
-        .admin
-        .user_add(page.tenant.id, &input)
-        .await
-    {
-        Ok(_) => Ok(redirect_with(&users_url(&page.tenant), "users.added")),
-        Err(Error::Invalid(f)) => {
-            let errors = BTreeMap::from([(f.field.into_owned(), f.message)]);
-            let mut response =
-                render(&view, &page, &Search::default(), &form.fields, errors).await?;
-            *response.status_mut() = StatusCode::UNPROCESSABLE_ENTITY;
-            Ok(response)
+    let admin = &page.session.caller().admin;
+    let (field, message, status) = match admin.user_add(page.tenant.id, &input).await {
+        Ok(user) => {
+            let url = format!("{}/{}", users_url(&page.tenant), user.id.0);
+            return Ok(redirect_with(&url, "users.added"));
         }
-        Err(e) => Err(e.into()),
-    }
+        Err(Error::Invalid(f)) => (
+            f.field.into_owned(),
+            f.message,
+            StatusCode::UNPROCESSABLE_ENTITY,
+        ),
+        // A number someone has, or the tenant's pool of a licence used up.
+        Err(Error::Conflict(message)) => {
+            let field = if input.number.is_some() && message.contains(" is ") {
+                "number"
+            } else {
+                "form"
+            };
+            (field.to_owned(), message, StatusCode::CONFLICT)
+        }
+        Err(e) => return Err(e.into()),
+    };
+    let field = match ADD_FIELDS.contains(&field.as_str()) {
+        true => field,
+        false => "form".to_owned(),
+    };
+    let errors = BTreeMap::from([(field, message)]);
+    let mut response = render(&view, &page, &Search::default(), &new, errors).await?;
+    *response.status_mut() = status;
+    Ok(response)
 }
 
-fn users_url(tenant: &Tenant) -> String {
+/// New device passwords for the ticked users: the CSV of their new login details, or the list
+/// again with why not.
+async fn device_passwords(
+    view: View,
+    page: TenantPage,
+    form: Form<Vec<(String, String)>>,
+) -> Result<Response, UiError> {
+    page.session.require(ADMINS)?;
+    let value = |name: &str| {
+        form.fields
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.as_str())
+            .unwrap_or_default()
+    };
+    let users: Vec<String> = form
+        .fields
+        .iter()
+        .filter(|(k, _)| k == "user")
+        .map(|(_, v)| v.clone())
+        .collect();
+    let password = (value("mode") == "set").then(|| value("password"));
+    let admin = &page.session.caller().admin;
+    let result = match users.is_empty() {
+        true => Err(Error::invalid("bulk", "tick the users first")),
+        false => {
+            admin
+                .users_device_passwords(page.tenant.id, Some(&users), password)
+                .await
+        }
+    };
+    let message = match result {
+        Ok(rows) if !rows.is_empty() => {
+            let csv = crate::admin::login_details_csv(&rows)?;
+            return Ok((
+                [
+                    (header::CONTENT_TYPE, "text/csv; charset=utf-8"),
+                    (
+                        header::CONTENT_DISPOSITION,
+                        "attachment; filename=\"device-passwords.csv\"",
+                    ),
+                ],
+                csv,
+            )
+                .into_response());
+        }
+        Ok(_) => text(view.lang, "users.bulk_none")
+            .unwrap_or_default()
+            .to_owned(),
+        Err(Error::Invalid(f)) => f.message,
+        Err(Error::Conflict(message)) => message,
+        Err(Error::NotFound { .. }) => "no such user".to_owned(),
+        Err(e) => return Err(e.into()),
+    };
+    let errors = BTreeMap::from([("bulk".to_owned(), message)]);
+    let search = Search::default();
+    let mut response = render(&view, &page, &search, &NewUser::default(), errors).await?;
+    *response.status_mut() = StatusCode::UNPROCESSABLE_ENTITY;
+    Ok(response)
+}
+
+pub(super) fn users_url(tenant: &Tenant) -> String {
     format!("/t/{}/users", tenant.id.0)
 }
 
@@ -98,6 +220,7 @@ async fn render(
     new: &NewUser,
     errors: BTreeMap<String, String>,
 ) -> Result<Response, UiError> {
+    let admin = &page.session.caller().admin;
     let q = search.q.clone().filter(|q| !q.trim().is_empty());
     let offset = search.offset.unwrap_or(0);
     let query = ListQuery {
@@ -105,12 +228,7 @@ async fn render(
         offset: Some(offset),
         q: q.clone(),
     };
-    let listed = page
-        .session
-        .caller()
-        .admin
-        .user_page(page.tenant.id, &query)
-        .await?;
+    let listed = admin.user_page(page.tenant.id, &query).await?;
     let users: Vec<_> = listed
         .items
         .iter()
@@ -126,6 +244,14 @@ async fn render(
             }
         })
         .collect();
+    let numbers: Vec<String> = admin
+        .numbers_available(page.tenant.id)
+        .await?
+        .into_iter()
+        .map(|n| n.e164.as_str().to_owned())
+        .collect();
+    // Every field of the form, as sent or empty.
+    let sent: BTreeMap<&str, String> = ADD_FIELDS.iter().map(|f| (*f, new.text(f))).collect();
     let base = users_url(&page.tenant);
     let search: Vec<_> = q.iter().map(|q| ("q", q.clone())).collect();
     let (prev, next) = page_links(&base, &search, offset, PAGE_SIZE, listed.total);
@@ -142,11 +268,10 @@ async fn render(
             q => q.unwrap_or_default(),
             prev => prev,
             next => next,
-            new => minijinja::context! {
-                first_name => new.first_name,
-                last_name => new.last_name,
-                email => new.email,
-            },
+            numbers => numbers,
+            licences => LICENCES,
+            new => sent,
+            new_licences => new.licences,
             errors => errors,
         },
     ))

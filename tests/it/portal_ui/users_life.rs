@@ -1,0 +1,706 @@
+//! A user's page (001, 000, 003) over HTTPS with a cookie: activation and failure only for the
+//! operator (buttons and POST), deactivation with announcement and transfer, reactivation,
+//! deletion after the page that says it cannot be undone, the desk phone's login details
+//! shown once, bulk device passwords as a CSV download, the app registration, the PBX options;
+//! and the admin's day in the browser, with the phone's real fetches.
+
+use autoprov::admin::NumberInput;
+use autoprov::model::{User, UserState};
+use fantoccini::Locator;
+use reqwest::StatusCode;
+
+use super::browser::Browser;
+use super::handsets::{add_device, wait_for_text};
+use super::*;
+
+const MAC: &str = "001565a1b2c3";
+const UA: &str = "Yealink SIP-T54W 96.86.0.100 00:15:65:a1:b2:c3";
+const NUMBER: &str = "+4930123456";
+
+fn user_page(p: &Portal, u: &User) -> String {
+    format!("/t/{}/users/{}", p.acme.id.0, u.id.0)
+}
+
+async fn fresh(p: &Portal, u: &User) -> User {
+    p.server
+        .app
+        .admin
+        .user(p.acme.id, &u.id.0.to_string())
+        .await
+        .unwrap()
+}
+
+/// Ada active with `NUMBER` at Berlin, and a T54W there: its Phone ID.
+async fn ada_with_number(p: &Portal) -> String {
+    let admin = &p.server.app.admin;
+    let phone_id = add_device(p, MAC).await;
+    admin
+        .number_add(
+            p.acme.id,
+            &NumberInput {
+                number: NUMBER.into(),
+                status: Some("active".into()),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+    let ada = admin.user_activate(p.acme.id, &p.ada).await.unwrap();
+    let number = admin.number(p.acme.id, NUMBER).await.unwrap();
+    admin.number_assign(p.acme.id, &number, &ada).await.unwrap();
+    phone_id
+}
+
+async fn post(p: &Portal, s: &Sess, path: &str, form: &[(&str, &str)]) -> (StatusCode, String) {
+    let mut form = form.to_vec();
+    form.push(("csrf", s.csrf.as_str()));
+    let (status, _, body) = p.post(Some(s), path, &form).await;
+    (status, body)
+}
+
+#[tokio::test]
+async fn issue_14_users_activation_and_failure_are_the_operators_only() {
+    let p = Portal::start().await;
+    let admin = p.session(ACME_ADMIN).await;
+    let page = user_page(&p, &p.ada);
+    let (status, _, body) = p.get(Some(&admin), &page).await;
+    assert_eq!(status, 200, "{body}");
+    assert!(
+        body.contains("Lovelace") && body.contains("pending"),
+        "{body}"
+    );
+    assert!(!body.contains("id=\"activate\"") && !body.contains("id=\"fail\""));
+    assert!(
+        body.contains("Only the operator activates users."),
+        "{body}"
+    );
+    // The POSTs are refused by the admin rule, and nothing changes.
+    for action in ["activate", "fail"] {
+        let (status, _) = post(&p, &admin, &format!("{page}/{action}"), &[]).await;
+        assert_eq!(status, StatusCode::FORBIDDEN, "{action}");
+    }
+    assert_eq!(fresh(&p, &p.ada).await.state, UserState::Pending);
+    // The operator sees both and activates.
+    let op = p.session(OPERATOR).await;
+    let (_, _, body) = p.get(Some(&op), &page).await;
+    assert!(body.contains("id=\"activate\"") && body.contains("id=\"fail\""));
+    let (status, _) = post(&p, &op, &format!("{page}/activate"), &[]).await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    assert_eq!(fresh(&p, &p.ada).await.state, UserState::Active);
+    // Failing an active user is the rule's conflict, shown on the page.
+    let (status, body) = post(&p, &op, &format!("{page}/fail"), &[]).await;
+    assert_eq!(status, StatusCode::CONFLICT, "{body}");
+    assert!(body.contains("id=\"state-error\""), "{body}");
+    // Another tenant's admin does not find her; a user may not open the page.
+    let other = p.session(OTHER_ADMIN).await;
+    let (status, _, _) = p.get(Some(&other), &page).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    let (status, _, _) = p
+        .get(
+            Some(&other),
+            &format!("/t/{}/users/{}", p.other.id.0, p.ada.id.0),
+        )
+        .await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    let user = p.session(ACME_USER).await;
+    let (status, _, _) = p.get(Some(&user), &page).await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+}
+
+#[tokio::test]
+async fn issue_14_users_deactivate_reactivate_and_delete_after_the_confirmation() {
+    let p = Portal::start().await;
+    ada_with_number(&p).await;
+    let admin = p.session(ACME_ADMIN).await;
+    let page = user_page(&p, &p.ada);
+    // A bad transfer number by its field.
+    let (status, body) = post(
+        &p,
+        &admin,
+        &format!("{page}/deactivate"),
+        &[
+            ("announcement", "Gone"),
+            ("transfer", "0301"),
+            ("transfer_mode", "key-press"),
+        ],
+    )
+    .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+    assert!(body.contains("id=\"transfer-error\""), "{body}");
+    let (status, body) = post(
+        &p,
+        &admin,
+        &format!("{page}/deactivate"),
+        &[
+            ("announcement", "Ada has left"),
+            ("transfer", "+4930100"),
+            ("transfer_mode", "key-press"),
+        ],
+    )
+    .await;
+    assert_eq!(status, StatusCode::SEE_OTHER, "{body}");
+    assert_eq!(fresh(&p, &p.ada).await.state, UserState::Deactivated);
+    let (_, _, body) = p.get(Some(&admin), &page).await;
+    assert!(body.contains("id=\"reactivate\""), "{body}");
+    let (status, _) = post(&p, &admin, &format!("{page}/activate"), &[]).await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    assert_eq!(fresh(&p, &p.ada).await.state, UserState::Active);
+    // The confirmation page says it cannot be undone; only its POST deletes.
+    let (status, _, body) = p.get(Some(&admin), &format!("{page}/delete")).await;
+    assert_eq!(status, 200);
+    assert!(
+        body.contains("cannot be undone") && body.contains(NUMBER),
+        "{body}"
+    );
+    assert_eq!(fresh(&p, &p.ada).await.state, UserState::Active);
+    let (status, _, _) = p
+        .post(
+            Some(&admin),
+            &format!("{page}/delete"),
+            &[("csrf", "wrong")],
+        )
+        .await;
+    assert_eq!(status, StatusCode::FORBIDDEN, "CSRF");
+    let (status, _) = post(&p, &admin, &format!("{page}/delete"), &[]).await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    let (status, _, _) = p.get(Some(&admin), &page).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+}
+
+#[tokio::test]
+async fn issue_14_users_desk_phone_login_details_are_shown_once() {
+    let p = Portal::start().await;
+    let phone_id = ada_with_number(&p).await;
+    let admin = p.session(ACME_ADMIN).await;
+    let page = user_page(&p, &p.ada);
+    let (_, _, body) = p.get(Some(&admin), &page).await;
+    assert!(
+        body.contains(&format!("<option value=\"{phone_id}\">")),
+        "{body}"
+    );
+    let (status, body) = post(
+        &p,
+        &admin,
+        &format!("{page}/desk-phone"),
+        &[("handset", &phone_id)],
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+    assert!(body.contains("Note these down now"), "{body}");
+    let password = secret_of(&body);
+    assert!(password.len() >= 20, "{password}");
+    // The phone gets the line with that password.
+    let (_, _, file) = p.server.fetch("/001565a1b2c3.cfg", Some(UA)).await;
+    assert!(
+        file.lines()
+            .any(|l| l == format!("account.1.password = {password}")),
+        "{file}"
+    );
+    // Never again on a later view.
+    let (_, _, body) = p.get(Some(&admin), &page).await;
+    assert!(!body.contains(&password) && !body.contains("Note these down"));
+    assert!(
+        body.contains(&format!("Logged in to handset {phone_id}")),
+        "{body}"
+    );
+    // New login details: another password, shown once.
+    let (status, body) = post(&p, &admin, &format!("{page}/login-details"), &[]).await;
+    assert_eq!(status, 200, "{body}");
+    let renewed = secret_of(&body);
+    assert_ne!(renewed, password);
+    let (_, _, body) = p.get(Some(&admin), &page).await;
+    assert!(!body.contains(&renewed));
+    // No desk phone: logged out.
+    let (status, _) = post(
+        &p,
+        &admin,
+        &format!("{page}/desk-phone"),
+        &[("handset", "")],
+    )
+    .await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    let (_, _, body) = p.get(Some(&admin), &page).await;
+    assert!(body.contains("No desk phone") && !body.contains("Logged in to handset"));
+}
+
+/// The SIP password on a login details page.
+fn secret_of(body: &str) -> String {
+    let at = body.find("id=\"sip-password\">").expect("the password") + 18;
+    body[at..].split('<').next().unwrap().to_owned()
+}
+
+#[tokio::test]
+async fn issue_14_users_bulk_device_passwords_answer_a_csv_download() {
+    let p = Portal::start().await;
+    let phone_id = ada_with_number(&p).await;
+    let admin = &p.server.app.admin;
+    let number = admin.number(p.acme.id, NUMBER).await.unwrap();
+    admin
+        .number_login(
+            p.acme.id,
+            &number,
+            &autoprov::admin::LoginTarget {
+                handset: phone_id,
+                additional_line: false,
+            },
+        )
+        .await
+        .unwrap();
+    let sess = p.session(ACME_ADMIN).await;
+    let list = format!("/t/{}/users", p.acme.id.0);
+    let (_, _, body) = p.get(Some(&sess), &list).await;
+    assert!(
+        body.contains(&format!(
+            "name=\"user\" value=\"{}\" form=\"bulk\"",
+            p.ada.id.0
+        )),
+        "{body}"
+    );
+    let id = p.ada.id.0.to_string();
+    let resp = p
+        .http
+        .post(p.url(&format!("{list}/device-passwords")))
+        .header(reqwest::header::COOKIE, &sess.cookie)
+        .form(&[
+            ("csrf", sess.csrf.as_str()),
+            ("user", id.as_str()),
+            ("mode", "set"),
+            ("password", "Secret-Pass-42"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 200);
+    assert!(resp.headers()["content-type"]
+        .to_str()
+        .unwrap()
+        .starts_with("text/csv"));
+    let disposition = resp.headers()["content-disposition"]
+        .to_str()
+        .unwrap()
+        .to_owned();
+    assert!(disposition.starts_with("attachment"), "{disposition}");
+    let csv = resp.text().await.unwrap();
+    assert!(csv.starts_with("first_name,last_name,number"), "{csv}");
+    assert!(
+        csv.contains("Ada,Lovelace,+4930123456") && csv.contains("Secret-Pass-42"),
+        "{csv}"
+    );
+    let (_, _, file) = p.server.fetch("/001565a1b2c3.cfg", Some(UA)).await;
+    assert!(
+        file.lines()
+            .any(|l| l == "account.1.password = Secret-Pass-42"),
+        "{file}"
+    );
+    // Random passwords differ from the set one; nobody ticked is an error on the list.
+    let (status, _, csv) = p
+        .post(
+            Some(&sess),
+            &format!("{list}/device-passwords"),
+            &[
+                ("csrf", sess.csrf.as_str()),
+                ("user", id.as_str()),
+                ("mode", "random"),
+            ],
+        )
+        .await;
+    assert_eq!(status, 200);
+    assert!(
+        !csv.contains("Secret-Pass-42") && csv.contains("Ada,Lovelace"),
+        "{csv}"
+    );
+    let (status, body) = post(
+        &p,
+        &sess,
+        &format!("{list}/device-passwords"),
+        &[("mode", "random")],
+    )
+    .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(body.contains("id=\"bulk-error\""), "{body}");
+    let (status, body) = post(
+        &p,
+        &sess,
+        &format!("{list}/device-passwords"),
+        &[
+            ("user", id.as_str()),
+            ("mode", "set"),
+            ("password", "short"),
+        ],
+    )
+    .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(body.contains("8 to 64 printable"), "{body}");
+}
+
+#[tokio::test]
+async fn issue_14_users_add_with_number_licence_and_mobile_then_edit_options_and_app() {
+    let p = Portal::start().await;
+    ada_with_number(&p).await;
+    let admin = &p.server.app.admin;
+    admin
+        .number_add(
+            p.acme.id,
+            &NumberInput {
+                number: "+4930123457".into(),
+                status: Some("active".into()),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+    let sess = p.session(ACME_ADMIN).await;
+    let list = format!("/t/{}/users", p.acme.id.0);
+    let (_, _, body) = p.get(Some(&sess), &list).await;
+    assert!(body.contains("<option value=\"+4930123457\">"), "{body}");
+    assert!(
+        !body.contains("<option value=\"+4930123456\">"),
+        "Ada's is not offered"
+    );
+    // Ada's number is taken: the conflict by the number's field.
+    let (status, body) = post(
+        &p,
+        &sess,
+        &list,
+        &[
+            ("first_name", "Bob"),
+            ("last_name", "B"),
+            ("number", NUMBER),
+        ],
+    )
+    .await;
+    assert_eq!(status, StatusCode::CONFLICT, "{body}");
+    assert!(body.contains("id=\"number-error\""), "{body}");
+    let (status, _, body) = p
+        .post(
+            Some(&sess),
+            &list,
+            &[
+                ("csrf", sess.csrf.as_str()),
+                ("first_name", "Bob"),
+                ("last_name", "B"),
+                ("number", "+4930123457"),
+                ("mobile", "+491701234567"),
+                ("contract_number", "C-1"),
+            ],
+        )
+        .await;
+    assert_eq!(status, StatusCode::SEE_OTHER, "{body}");
+    let bob = admin.user(p.acme.id, "+4930123457").await.unwrap();
+    assert_eq!(bob.extension.as_deref(), Some("3457"));
+    assert_eq!(
+        bob.mobile.as_ref().map(|m| m.as_str()),
+        Some("+491701234567")
+    );
+    // Pending: a name may change, the mobile may not (the rule's conflict).
+    let page = user_page(&p, &bob);
+    let edit = |first: &'static str, mobile: &'static str| {
+        vec![
+            ("first_name", first),
+            ("last_name", "B"),
+            ("email", ""),
+            ("extension", "3457"),
+            ("mobile", mobile),
+            ("contract_number", "C-1"),
+        ]
+    };
+    let (status, body) = post(
+        &p,
+        &sess,
+        &format!("{page}/edit"),
+        &edit("Robert", "+491701234567"),
+    )
+    .await;
+    assert_eq!(status, StatusCode::SEE_OTHER, "{body}");
+    assert_eq!(fresh(&p, &bob).await.first_name.as_str(), "Robert");
+    let (status, body) = post(
+        &p,
+        &sess,
+        &format!("{page}/edit"),
+        &edit("Robert", "+491709999999"),
+    )
+    .await;
+    assert_eq!(status, StatusCode::CONFLICT, "{body}");
+    assert!(body.contains("is pending"), "{body}");
+    // Options, grouped: a box ticked is saved; a bad PIN by its field.
+    let (_, _, body) = p.get(Some(&sess), &page).await;
+    assert!(body.contains("Clients and CTI") && body.contains("Telephone is behind NAT"));
+    let (status, body) = post(
+        &p,
+        &sess,
+        &format!("{page}/options"),
+        &[("cti_access", "on"), ("behind_nat", "on")],
+    )
+    .await;
+    assert_eq!(status, StatusCode::SEE_OTHER, "{body}");
+    let options = fresh(&p, &bob).await.options;
+    assert!(options.cti_access && options.behind_nat && !options.may_record);
+    let (status, body) = post(
+        &p,
+        &sess,
+        &format!("{page}/options"),
+        &[("conference_pin", "1111")],
+    )
+    .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+    assert!(body.contains("id=\"conference_pin-error\""), "{body}");
+    // The app registration e-mail, then the login the operator records.
+    let (status, _) = post(
+        &p,
+        &sess,
+        &format!("{page}/app"),
+        &[("app_email", "bob@acme.test")],
+    )
+    .await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    let (_, _, body) = p.get(Some(&sess), &page).await;
+    assert!(
+        !body.contains("app-registered"),
+        "a tenant admin cannot record it"
+    );
+    let (status, _) = post(
+        &p,
+        &sess,
+        &format!("{page}/app-registered"),
+        &[("login", "bob")],
+    )
+    .await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    let op = p.session(OPERATOR).await;
+    let (status, _) = post(
+        &p,
+        &op,
+        &format!("{page}/app-registered"),
+        &[("login", "bob.b")],
+    )
+    .await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    let (_, _, body) = p.get(Some(&sess), &page).await;
+    assert!(body.contains("Registered as bob.b."), "{body}");
+}
+
+#[tokio::test]
+async fn issue_14_users_page_echoes_xss_payloads_inert() {
+    let p = Portal::start().await;
+    let sess = p.session(ACME_ADMIN).await;
+    let page = user_page(&p, &p.ada);
+    let payload = "<script>alert(1)</script>\"'{{ 7*7 }}";
+    let form = [
+        ("first_name", payload),
+        ("last_name", "L"),
+        ("email", ""),
+        ("extension", ""),
+        ("mobile", ""),
+        ("contract_number", ""),
+    ];
+    let (status, body) = post(&p, &sess, &format!("{page}/edit"), &form).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+    assert!(!body.contains("<script>alert"), "{body}");
+    assert!(
+        body.contains("&lt;script&gt;") && body.contains("{{ 7*7 }}"),
+        "{body}"
+    );
+    let (status, body) = post(
+        &p,
+        &sess,
+        &format!("{page}/options"),
+        &[("room_number", payload)],
+    )
+    .await;
+    assert!(!body.contains("<script>alert"), "{status} {body}");
+}
+
+/// A fixture account's first login and password change through the forms, each step awaiting
+/// its next page (`Browser::login_as` looks at the address at once, which a slow machine
+/// loses): on the page that shows `then`.
+pub async fn first_login(b: &Browser, login: &str, then: &str) {
+    let c = &b.client;
+    b.login_form(login, FIRST).await;
+    wait_for_text(c, "Please choose your own password").await;
+    b.type_into("current", FIRST).await;
+    b.type_into("password", CHANGED).await;
+    b.type_into("confirm", CHANGED).await;
+    c.find(Locator::Css("main form button[type=submit]"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    wait_for_text(c, then).await;
+}
+
+/// The admin's day (seeds 001, 002, 004) in the browser, as the operator: add a user, activate,
+/// assign a number, log a handset in by Phone ID (the phone's next fetch has the line), change
+/// features, reset the PIN, delete the user (the phone's next fetch has lost the line).
+#[tokio::test]
+async fn issue_14_browser_admins_day() {
+    let Some(b) = Browser::open("admins_day").await else {
+        return;
+    };
+    let p = &b.portal;
+    let phone_id = add_device(p, MAC).await;
+    let number = p
+        .server
+        .app
+        .admin
+        .number_add(
+            p.acme.id,
+            &NumberInput {
+                number: NUMBER.into(),
+                status: Some("active".into()),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+    let (_, _, file) = p.server.fetch("/001565a1b2c3.cfg", Some(UA)).await;
+    assert!(file.lines().any(|l| l == "account.1.enable = 0"), "{file}");
+    let c = &b.client;
+    first_login(&b, OPERATOR, "Tenants").await;
+    let acme = p.acme.id.0;
+    // Add a user.
+    b.go(&format!("/t/{acme}/users")).await;
+    b.type_into("new-first_name", "Grace").await;
+    b.type_into("new-last_name", "Hopper").await;
+    c.find(Locator::Css("form[action$='#add'] button[type=submit]"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    wait_for_text(c, "The user has been added").await;
+    assert!(b.heading().await.starts_with("Grace Hopper"));
+    b.assert_no_console_errors().await;
+    b.screenshots("user-pending").await;
+    // Active.
+    c.find(Locator::Id("activate"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    wait_for_text(c, "The user is active.").await;
+    // Assign the number (Telephony).
+    let grace = p
+        .server
+        .app
+        .admin
+        .user(p.acme.id, "Grace Hopper")
+        .await
+        .unwrap();
+    b.go(&format!("/t/{acme}/telephony/{}", number.id.0)).await;
+    c.find(Locator::Css(&format!(
+        "#assign-user option[value='{}']",
+        grace.id.0
+    )))
+    .await
+    .unwrap()
+    .click()
+    .await
+    .unwrap();
+    c.find(Locator::Css("form[action$='/assign#assign'] button"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    wait_for_text(c, "The number has been assigned.").await;
+    // Log in the handset by Phone ID on the user's page: the details shown once.
+    b.go(&format!("/t/{acme}/users/{}", grace.id.0)).await;
+    c.find(Locator::Css(&format!(
+        "#handset option[value='{phone_id}']"
+    )))
+    .await
+    .unwrap()
+    .click()
+    .await
+    .unwrap();
+    c.find(Locator::Css(
+        "form[action$='/desk-phone#desk_phone'] button",
+    ))
+    .await
+    .unwrap()
+    .click()
+    .await
+    .unwrap();
+    wait_for_text(c, "Note these down").await;
+    let password = c
+        .find(Locator::Id("sip-password"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    b.assert_no_console_errors().await;
+    b.screenshots("user-login-details").await;
+    // The phone's next fetch shows the line.
+    let (status, _, file) = p.server.fetch("/001565a1b2c3.cfg", Some(UA)).await;
+    assert_eq!(status, 200);
+    for line in [
+        "account.1.enable = 1".to_owned(),
+        "account.1.user_name = 4930123456".to_owned(),
+        "account.1.display_name = Grace Hopper".to_owned(),
+        format!("account.1.password = {password}"),
+    ] {
+        assert!(file.lines().any(|l| l == line), "{line} in {file}");
+    }
+    c.find(Locator::Id("continue"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    wait_for_text(c, &format!("Logged in to handset {phone_id}")).await;
+    b.screenshots("user-active").await;
+    // Change features (Telephony).
+    b.go(&format!("/t/{acme}/telephony/{}", number.id.0)).await;
+    c.find(Locator::Id("do_not_disturb"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    c.find(Locator::Css("#features ~ form button[type=submit]"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    wait_for_text(c, "The features have been saved.").await;
+    let (_, _, file) = p.server.fetch("/001565a1b2c3.cfg", Some(UA)).await;
+    assert!(file.contains("account.1.user_name = 4930123456"), "{file}");
+    // Reset PIN (the form asks first).
+    c.find(Locator::Css("form[action$='/reset-pin'] button"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    c.accept_alert().await.unwrap();
+    wait_for_text(c, "The PIN has been reset to the default PIN.").await;
+    // Delete the user after the confirmation page.
+    b.go(&format!("/t/{acme}/users/{}", grace.id.0)).await;
+    c.find(Locator::Id("delete"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    wait_for_text(c, "cannot be undone").await;
+    b.assert_no_console_errors().await;
+    b.screenshots("user-delete").await;
+    c.find(Locator::Id("delete-confirm"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    wait_for_text(c, "The user has been deleted.").await;
+    b.assert_no_console_errors().await;
+    b.screenshots("users").await;
+    // The phone's next fetch has lost the line.
+    let (_, _, file) = p.server.fetch("/001565a1b2c3.cfg", Some(UA)).await;
+    assert!(file.lines().any(|l| l == "account.1.enable = 0"), "{file}");
+    assert!(!file.contains("4930123456"), "{file}");
+    b.close().await;
+}
