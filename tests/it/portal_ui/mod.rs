@@ -3,6 +3,7 @@
 //! `chromium`/`chromedriver` are not installed). `Portal` is the fixture both use.
 
 mod browser;
+mod groups;
 mod handsets;
 mod http;
 mod imports;

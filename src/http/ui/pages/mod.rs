@@ -3,11 +3,14 @@
 //! `templates/<page>/`, its strings in `i18n/{en,de}/<page>.toml`, one `page!` line in
 //! `PAGES` and, if the nav links it, one entry in `NAV`.
 
+mod forms;
+mod groups;
 mod handsets;
 mod home;
 mod imports;
 mod login;
 mod password;
+mod phonebook;
 mod profile;
 mod rollout;
 mod telephony;
@@ -56,6 +59,8 @@ pub(super) const PAGES: &[Page] = &[
     page!(handsets),
     page!(rollout),
     page!(imports),
+    page!(groups),
+    page!(phonebook),
 ];
 
 /// A nav entry: its label's catalogue key, its address (`{tenant}` is the session's tenant)
@@ -98,6 +103,11 @@ const NAV: &[NavItem] = &[
     NavItem {
         label: "imports.nav",
         href: "/t/{tenant}/import",
+        roles: &[Role::TenantAdmin],
+    },
+    NavItem {
+        label: "groups.nav",
+        href: "/t/{tenant}/groups",
         roles: &[Role::TenantAdmin],
     },
     NavItem {
