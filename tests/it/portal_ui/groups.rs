@@ -11,7 +11,7 @@ use super::imports::{hidden_csv, multipart, BOUNDARY};
 use super::*;
 
 /// Berlin with two active numbers, and Bob (active) beside Ada (pending).
-async fn seed(p: &Portal) -> User {
+pub async fn seed(p: &Portal) -> User {
     berlin(p).await;
     let admin = &p.server.app.admin;
     for n in ["+4930555001", "+4930555002"] {

@@ -7,6 +7,7 @@ mod groups;
 mod handsets;
 mod http;
 mod imports;
+mod shared;
 mod telephony;
 
 use autoprov::admin::UserInput;

@@ -52,7 +52,9 @@ pub(super) fn int(field: &'static str, text: &str) -> Result<Option<i64>, Error>
 }
 
 /// An `Invalid` error by its own field, a `Conflict` by the field `conflict_field` picks from
-/// its message (the form knows which of its inputs the message names); other errors stay.
+/// its message (the form knows which of its inputs the message names), a number or site the
+/// form named that does not exist by that field; other errors stay. (The object of the page
+/// itself is looked up before, so its `NotFound` is the 404 page.)
 pub(super) fn by_field(
     e: Error,
     conflict_field: impl Fn(&str) -> &'static str,
@@ -63,6 +65,9 @@ pub(super) fn by_field(
             conflict_field(&message).to_owned(),
             message,
         )])),
+        Error::NotFound { what, key } if what == "number" || what == "site" => Ok(BTreeMap::from(
+            [(what.to_owned(), format!("{what} not found: {key}"))],
+        )),
         e => Err(e.into()),
     }
 }

@@ -3,6 +3,7 @@
 //! `templates/<page>/`, its strings in `i18n/{en,de}/<page>.toml`, one `page!` line in
 //! `PAGES` and, if the nav links it, one entry in `NAV`.
 
+mod bridges;
 mod forms;
 mod groups;
 mod handsets;
@@ -11,10 +12,12 @@ mod imports;
 mod login;
 mod password;
 mod phonebook;
+mod pickpark;
 mod profile;
 mod rollout;
 mod telephony;
 mod users;
+mod virtual_users;
 
 use axum::http::header;
 use axum::response::IntoResponse;
@@ -61,6 +64,9 @@ pub(super) const PAGES: &[Page] = &[
     page!(imports),
     page!(groups),
     page!(phonebook),
+    page!(pickpark),
+    page!(virtual_users),
+    page!(bridges),
 ];
 
 /// A nav entry: its label's catalogue key, its address (`{tenant}` is the session's tenant)
