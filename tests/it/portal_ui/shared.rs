@@ -280,6 +280,7 @@ async fn issue_14_browser_groups_walk() {
             "Add a virtual user",
         ),
         ("bridges", "groups-bridges", "Add a bridge"),
+        ("night-service", "groups-night", "Add opening hours"),
         ("directory", "groups-directory", "Upload a CSV file"),
     ] {
         b.go(&format!("/t/{t}/{path}")).await;
@@ -288,4 +289,144 @@ async fn issue_14_browser_groups_walk() {
         b.screenshots(shot).await;
     }
     b.close().await;
+}
+
+#[tokio::test]
+async fn issue_14_night_service_schedules_status_set_and_clear() {
+    let p = Portal::start().await;
+    seed(&p).await;
+    let admin = &p.server.app.admin;
+    let sess = p.session(ACME_ADMIN).await;
+    let csrf = sess.csrf.as_str();
+    let url = format!("/t/{}/night-service", p.acme.id.0);
+    let schedules = format!("{url}/schedules");
+    let (status, _, body) = p.get(Some(&sess), &url).await;
+    assert_eq!(status, 200, "{body}");
+    assert!(
+        body.contains("the whole tenant") && body.contains("Berlin"),
+        "{body}"
+    );
+
+    // Opening hours: a bad range by the hours, then a good week.
+    let form = [
+        ("csrf", csrf),
+        ("kind", "opening-hours"),
+        ("name", "Office"),
+        ("monday", "08:00-25:00"),
+    ];
+    let (status, _, body) = p.post(Some(&sess), &schedules, &form).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+    assert!(body.contains("id=\"hours-error\">monday"), "{body}");
+    assert!(
+        body.contains("value=\"08:00-25:00\""),
+        "what was typed stays"
+    );
+    let form = [
+        ("csrf", csrf),
+        ("kind", "opening-hours"),
+        ("name", "Office"),
+        ("monday", "08:00-12:00, 13:00-17:00"),
+        ("friday", "08:00-14:00"),
+    ];
+    let (status, _, body) = p.post(Some(&sess), &schedules, &form).await;
+    assert_eq!(status, StatusCode::SEE_OTHER, "{body}");
+    let office = admin.schedule(p.acme.id, "Office").await.unwrap();
+    assert_eq!(
+        office.hours.as_ref().unwrap().monday,
+        ["08:00-12:00", "13:00-17:00"]
+    );
+    // Holidays: a bad date by the holidays, then a list.
+    let form = [
+        ("csrf", csrf),
+        ("kind", "holidays"),
+        ("name", "Closed days"),
+        ("holidays", "2026-13-01"),
+    ];
+    let (status, _, body) = p.post(Some(&sess), &schedules, &form).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+    assert!(body.contains("id=\"holidays-error\""), "{body}");
+    let form = [
+        ("csrf", csrf),
+        ("kind", "holidays"),
+        ("name", "Closed days"),
+        ("holidays", "2026-12-24 2026-12-26 yearly\n2027-01-01\n"),
+    ];
+    let (status, _, body) = p.post(Some(&sess), &schedules, &form).await;
+    assert_eq!(status, StatusCode::SEE_OTHER, "{body}");
+    let closed = admin.schedule(p.acme.id, "Closed days").await.unwrap();
+    assert_eq!(closed.holidays.len(), 2);
+    assert!(closed.holidays[0].every_year);
+    let (_, _, body) = p.get(Some(&sess), &url).await;
+    assert!(body.contains("2026-12-24 2026-12-26 yearly"), "{body}");
+
+    // The tenant's night service: automatic needs the hours (by that field); then set.
+    let form = [("csrf", csrf), ("site", ""), ("mode", "automatic")];
+    let (status, _, body) = p.post(Some(&sess), &url, &form).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+    assert!(body.contains("id=\"hours-error\""), "{body}");
+    let form = [
+        ("csrf", csrf),
+        ("site", ""),
+        ("mode", "automatic"),
+        ("hours", "Office"),
+        ("holidays", "Closed days"),
+    ];
+    let (status, _, body) = p.post(Some(&sess), &url, &form).await;
+    assert_eq!(status, StatusCode::SEE_OTHER, "{body}");
+    let status_now = admin
+        .night_status(p.acme.id, None, jiff::Timestamp::now())
+        .await
+        .unwrap();
+    assert_eq!(status_now.service.mode.as_str(), "automatic");
+    // Berlin's own: always on, shown in force; then cleared back to the tenant's.
+    let berlin = admin.site(p.acme.id, Some("Berlin")).await.unwrap();
+    let site = berlin.id.0.to_string();
+    let form = [("csrf", csrf), ("site", site.as_str()), ("mode", "on")];
+    let (status, _, body) = p.post(Some(&sess), &url, &form).await;
+    assert_eq!(status, StatusCode::SEE_OTHER, "{body}");
+    let (_, _, body) = p.get(Some(&sess), &url).await;
+    assert!(body.contains(">night service</span>"), "{body}");
+    assert!(
+        body.contains("Use the tenant&#x27;s night service for Berlin"),
+        "{body}"
+    );
+    let (status, _, _) = p
+        .post(
+            Some(&sess),
+            &format!("{url}/clear"),
+            &[("csrf", csrf), ("site", &site)],
+        )
+        .await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    let berlin_now = admin
+        .night_status(p.acme.id, Some(&berlin), jiff::Timestamp::now())
+        .await
+        .unwrap();
+    assert!(berlin_now.inherited);
+    // A schedule in no night service is deleted after the page that asks.
+    admin
+        .night_service_set(
+            p.acme.id,
+            None,
+            &autoprov::admin::NightServiceInput {
+                mode: "off".into(),
+                hours: None,
+                holidays: None,
+                target: None,
+                destination: None,
+            },
+            jiff::Timestamp::now(),
+        )
+        .await
+        .unwrap();
+    let delete = format!("{schedules}/{}/delete", closed.id);
+    let (status, _, body) = p.get(Some(&sess), &delete).await;
+    assert_eq!(status, 200);
+    assert!(body.contains("Delete Closed days?"), "{body}");
+    let (status, _, _) = p.post(Some(&sess), &delete, &[("csrf", csrf)]).await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    assert!(admin.schedule(p.acme.id, "Closed days").await.is_err());
+    let user = p.session(ACME_USER).await;
+    let (status, _, _) = p.get(Some(&user), &url).await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
 }

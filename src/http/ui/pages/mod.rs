@@ -10,6 +10,7 @@ mod handsets;
 mod home;
 mod imports;
 mod login;
+mod night;
 mod password;
 mod phonebook;
 mod pickpark;
@@ -67,6 +68,7 @@ pub(super) const PAGES: &[Page] = &[
     page!(pickpark),
     page!(virtual_users),
     page!(bridges),
+    page!(night),
 ];
 
 /// A nav entry: its label's catalogue key, its address (`{tenant}` is the session's tenant)
