@@ -141,7 +141,8 @@ impl Browser {
     pub async fn login_as(&self, login: &str) {
         self.login_form(login, FIRST).await;
         let c = &self.client;
-        self.wait_for_path(|path| path.ends_with("/password")).await;
+        self.wait_for_path(|p| p.ends_with("/password"), "the password page")
+            .await;
         self.type_into("current", FIRST).await;
         self.type_into("password", CHANGED).await;
         self.type_into("confirm", CHANGED).await;
@@ -151,21 +152,20 @@ impl Browser {
             .click()
             .await
             .unwrap();
-        self.wait_for_path(|path| !path.ends_with("/password"))
+        self.wait_for_path(|p| !p.ends_with("/password"), "past the password page")
             .await;
     }
 
-    /// Waits (up to 10 s) until the address's path is as `wanted` says: a click may return
-    /// before the next page is there (the login's and the new password's argon2 run one at a
-    /// time, slowly on a loaded machine).
-    pub async fn wait_for_path(&self, wanted: impl Fn(&str) -> bool) {
+    /// Waits (10 s at most) until the browser's path is `want`: a click's navigation may not
+    /// be over when the click returns, above all with several browsers on a busy machine.
+    pub async fn wait_for_path(&self, want: impl Fn(&str) -> bool, what: &str) {
         let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
         loop {
             let url = self.client.current_url().await.unwrap();
-            if wanted(url.path()) {
+            if want(url.path()) {
                 return;
             }
-            assert!(std::time::Instant::now() < deadline, "still at {url}");
+            assert!(std::time::Instant::now() < deadline, "not at {what}: {url}");
             tokio::time::sleep(std::time::Duration::from_millis(100)).await;
         }
     }

@@ -6,10 +6,10 @@ use reqwest::StatusCode;
 use super::handsets::{berlin, wait_for_text};
 use super::*;
 
-const BOUNDARY: &str = "----autoprovTestBoundary7MA4YWxk";
+pub const BOUNDARY: &str = "----autoprovTestBoundary7MA4YWxk";
 
 /// A multipart body of text fields and, if given, the `file` part.
-fn multipart(fields: &[(&str, &str)], file: Option<&str>) -> String {
+pub fn multipart(fields: &[(&str, &str)], file: Option<&str>) -> String {
     let mut body = String::new();
     for (name, value) in fields {
         body.push_str(&format!(
@@ -42,7 +42,7 @@ async fn upload(p: &Portal, sess: &Sess, body: String) -> (StatusCode, String) {
 }
 
 /// The hidden field's value in the commit form, unescaped as a browser would.
-fn hidden_csv(body: &str) -> String {
+pub fn hidden_csv(body: &str) -> String {
     let at = body.find("name=\"csv\" value=\"").expect("the commit form") + 18;
     let raw = body[at..].split('"').next().unwrap();
     raw.replace("&#x2f;", "/")

@@ -5,12 +5,14 @@
 mod audit;
 mod blf;
 mod browser;
+mod groups;
 mod handsets;
 mod http;
 mod imports;
 mod licences;
 mod operator;
 mod profile;
+mod shared;
 mod sites;
 mod telephony;
 mod users_life;

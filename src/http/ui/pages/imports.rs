@@ -18,10 +18,16 @@ use crate::app::App;
 use crate::error::Error;
 use crate::model::{constant_time_eq, Role};
 
-pub(super) const TEMPLATES: &[(&str, &str)] = &[(
-    "imports/import.html",
-    include_str!("../templates/imports/import.html"),
-)];
+pub(super) const TEMPLATES: &[(&str, &str)] = &[
+    (
+        "imports/import.html",
+        include_str!("../templates/imports/import.html"),
+    ),
+    (
+        "imports/report.html",
+        include_str!("../templates/imports/report.html"),
+    ),
+];
 
 /// The largest upload the page takes (the API and `autoprov import` take larger files).
 const MAX_UPLOAD: usize = 8 << 20;
@@ -44,9 +50,10 @@ async fn page(view: View, page: TenantPage) -> Result<Response, UiError> {
     render(&view, &page, Outcome::default())
 }
 
-/// What the page shows below its form.
+/// What the page shows below its form (the report partial, `imports/report.html`, which the
+/// Directory page includes too).
 #[derive(Default)]
-struct Outcome {
+pub(super) struct Outcome {
     kind: String,
     /// The file's text, carried to the commit button after a clean dry run.
     csv: Option<String>,
@@ -56,17 +63,37 @@ struct Outcome {
     errors: BTreeMap<String, String>,
 }
 
+impl Outcome {
+    /// 422 when the file (or the form) had errors.
+    pub(super) fn status(&self) -> StatusCode {
+        if self.bad_rows.is_empty() && self.errors.is_empty() {
+            StatusCode::OK
+        } else {
+            StatusCode::UNPROCESSABLE_ENTITY
+        }
+    }
+
+    /// The report partial's variables (`kind`, `csv`, `rows`, `committed`, `bad_rows`,
+    /// `errors`); the page adds `action`.
+    pub(super) fn context(self) -> minijinja::Value {
+        let bad: Vec<_> = self
+            .bad_rows
+            .iter()
+            .map(|r| minijinja::context! { line => r.line, field => r.field, message => r.message })
+            .collect();
+        minijinja::context! {
+            kind => self.kind,
+            csv => self.csv,
+            rows => self.rows,
+            committed => self.committed,
+            bad_rows => bad,
+            errors => self.errors,
+        }
+    }
+}
+
 fn render(view: &View, page: &TenantPage, o: Outcome) -> Result<Response, UiError> {
-    let bad: Vec<_> = o
-        .bad_rows
-        .iter()
-        .map(|r| minijinja::context! { line => r.line, field => r.field, message => r.message })
-        .collect();
-    let status = if o.bad_rows.is_empty() && o.errors.is_empty() {
-        StatusCode::OK
-    } else {
-        StatusCode::UNPROCESSABLE_ENTITY
-    };
+    let status = o.status();
     let mut response = view.render(
         Some(&page.session.0),
         "imports/import.html",
@@ -74,12 +101,7 @@ fn render(view: &View, page: &TenantPage, o: Outcome) -> Result<Response, UiErro
             tenant => minijinja::context! { id => page.tenant.id.0, name => page.tenant.name },
             action => format!("/t/{}/import", page.tenant.id.0),
             kinds => kinds(page.session.role()),
-            kind => o.kind,
-            csv => o.csv,
-            rows => o.rows,
-            committed => o.committed,
-            bad_rows => bad,
-            errors => o.errors,
+            ..o.context()
         },
     );
     *response.status_mut() = status;
@@ -89,16 +111,31 @@ fn render(view: &View, page: &TenantPage, o: Outcome) -> Result<Response, UiErro
 async fn upload(view: View, page: TenantPage, form: Upload) -> Result<Response, UiError> {
     page.session.require(ADMINS)?;
     let kind_text = form.text("kind");
-    let mut outcome = Outcome {
-        kind: kind_text.clone(),
-        ..Outcome::default()
-    };
     let kind: KindName = match kind_text.parse() {
         Ok(k) if kinds(page.session.role()).contains(&KindName::as_str(k)) => k,
         _ => {
+            let mut outcome = Outcome {
+                kind: kind_text,
+                ..Outcome::default()
+            };
             outcome.errors.insert("kind".into(), String::new());
             return render(&view, &page, outcome);
         }
+    };
+    let outcome = check_or_commit(&page, kind, &form).await?;
+    render(&view, &page, outcome)
+}
+
+/// The upload's file of `kind` checked as a dry run (the `file` part), or committed (`commit`
+/// 1, the file carried back in the `csv` part and checked again by the import).
+pub(super) async fn check_or_commit(
+    page: &TenantPage,
+    kind: KindName,
+    form: &Upload,
+) -> Result<Outcome, UiError> {
+    let mut outcome = Outcome {
+        kind: kind.as_str().to_owned(),
+        ..Outcome::default()
     };
     let commit = form.text("commit") == "1";
     // The dry run's file comes as the upload; the commit's as the hidden field.
@@ -107,12 +144,12 @@ async fn upload(view: View, page: TenantPage, form: Upload) -> Result<Response, 
         (Some(file), _) if !file.is_empty() => file.clone(),
         _ => {
             outcome.errors.insert("file".into(), String::new());
-            return render(&view, &page, outcome);
+            return Ok(outcome);
         }
     };
     let Ok(text) = String::from_utf8(bytes) else {
         outcome.errors.insert("encoding".into(), String::new());
-        return render(&view, &page, outcome);
+        return Ok(outcome);
     };
     let options = ImportOptions {
         dry_run: !commit,
@@ -146,12 +183,12 @@ async fn upload(view: View, page: TenantPage, form: Upload) -> Result<Response, 
         }
         Err(e) => return Err(e.into()),
     }
-    render(&view, &page, outcome)
+    Ok(outcome)
 }
 
 /// A `multipart/form-data` POST of a session: its `csrf` part must be the session's token
 /// (else 403 and nothing done); the parts by name.
-struct Upload {
+pub(super) struct Upload {
     fields: HashMap<String, Vec<u8>>,
 }
 

@@ -5,13 +5,19 @@
 
 mod audit;
 mod blf;
+mod bridges;
+mod forms;
+mod groups;
 mod handsets;
 mod home;
 mod imports;
 mod licences;
 mod login;
+mod night;
 mod operator;
 mod password;
+mod phonebook;
+mod pickpark;
 mod profile;
 mod refusal;
 mod rollout;
@@ -19,6 +25,7 @@ mod sites;
 mod telephony;
 mod user;
 mod users;
+mod virtual_users;
 
 use axum::http::header;
 use axum::response::IntoResponse;
@@ -69,6 +76,12 @@ pub(super) const PAGES: &[Page] = &[
     page!(licences),
     page!(audit),
     page!(blf),
+    page!(groups),
+    page!(phonebook),
+    page!(pickpark),
+    page!(virtual_users),
+    page!(bridges),
+    page!(night),
 ];
 
 /// A nav entry: its label's catalogue key, its address (`{tenant}` is the session's tenant)
@@ -111,6 +124,11 @@ const NAV: &[NavItem] = &[
     NavItem {
         label: "imports.nav",
         href: "/t/{tenant}/import",
+        roles: &[Role::TenantAdmin],
+    },
+    NavItem {
+        label: "groups.nav",
+        href: "/t/{tenant}/groups",
         roles: &[Role::TenantAdmin],
     },
     NavItem {
