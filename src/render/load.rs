@@ -9,7 +9,7 @@ use minijinja::{AutoEscape, Environment, UndefinedBehavior};
 use regex::{Regex, RegexBuilder};
 
 use super::manifest::{Format, Manifest, Screen};
-use super::{template_error, template_name, xml_escape, Catalog, Family, Patterns, KV};
+use super::{template_error, template_name, xml_escape, Catalog, Family, Memo, Patterns, KV};
 use crate::error::{Error, Result};
 
 /// Where a family's files come from: the operator's folder first, then the shipped one.
@@ -87,6 +87,7 @@ impl Catalog {
             dir: shipped.to_owned(),
             overridden,
             directory_templates,
+            memo: Memo::new(),
         })
     }
 }

@@ -106,6 +106,27 @@ pub struct Catalog {
     /// The templates that name `directory` or `directory_groups` (minijinja lists a template's
     /// undeclared variables): only their renders need the tenant's directory.
     directory_templates: std::collections::HashSet<String>,
+    /// What each User-Agent and file name was identified as, by its text: a phone sends the
+    /// same two on every request, and a look-up costs less than the patterns' captures.
+    memo: Memo,
+}
+
+/// Bounded: a scanner's random names and User-Agents only push out older entries.
+struct Memo {
+    user_agents: moka::sync::Cache<Box<str>, Option<UaInfo>>,
+    files: moka::sync::Cache<Box<str>, Vec<FileMatch>>,
+}
+
+/// Entries of each memo: a large site's phones, each with its own User-Agent and file name.
+const MEMO_ENTRIES: u64 = 100_000;
+
+impl Memo {
+    fn new() -> Memo {
+        Memo {
+            user_agents: moka::sync::Cache::new(MEMO_ENTRIES),
+            files: moka::sync::Cache::new(MEMO_ENTRIES),
+        }
+    }
 }
 
 impl std::fmt::Debug for Catalog {
@@ -146,6 +167,17 @@ impl Catalog {
     /// Recognises a phone by its User-Agent: the first family (in name order) whose pattern
     /// matches and names a model.
     pub fn identify_user_agent(&self, user_agent: &str) -> Option<UaInfo> {
+        if let Some(known) = self.memo.user_agents.get(user_agent) {
+            return known;
+        }
+        let identified = self.identify_user_agent_by_patterns(user_agent);
+        self.memo
+            .user_agents
+            .insert(user_agent.into(), identified.clone());
+        identified
+    }
+
+    fn identify_user_agent_by_patterns(&self, user_agent: &str) -> Option<UaInfo> {
         self.patterns
             .user_agents
             .matches(user_agent)
@@ -164,6 +196,15 @@ impl Catalog {
 
     /// Every family's file that `name` matches (several families may share a pattern).
     pub fn match_file(&self, name: &str) -> Vec<FileMatch> {
+        if let Some(known) = self.memo.files.get(name) {
+            return known;
+        }
+        let found = self.match_file_by_patterns(name);
+        self.memo.files.insert(name.into(), found.clone());
+        found
+    }
+
+    fn match_file_by_patterns(&self, name: &str) -> Vec<FileMatch> {
         let mut found: Vec<FileMatch> = Vec::new();
         // Family-major order, as the set was built: each family's first file that matches.
         for set_index in self.patterns.files.matches(name).into_iter() {

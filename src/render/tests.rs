@@ -498,3 +498,32 @@ fn the_files_that_show_the_directory_are_known() {
         ]
     );
 }
+
+/// The memo gives what the patterns give, on the first request and on every repeat, for
+/// User-Agents and names that match and for ones that do not.
+#[test]
+fn issue_15_identification_is_remembered_and_the_same_as_the_patterns() {
+    let c = catalog();
+    let agents = [
+        "Yealink SIP-T54W 96.86.0.100 00:15:65:a1:b2:c3",
+        "Mozilla/4.0 (compatible; snomD785-SIP 10.1.33.33 2010.12-00004-g9e5ac9f SXM:0 UXM:0 UXMC:0 000413922D24)",
+        "curl/8.5.0",
+    ];
+    let names = ["001565a1b2c3.cfg", "y000000000000.boot", "no-such-file.bin"];
+    for _ in 0..3 {
+        for ua in agents {
+            assert_eq!(
+                c.identify_user_agent(ua),
+                c.identify_user_agent_by_patterns(ua),
+                "{ua}"
+            );
+        }
+        for name in names {
+            assert_eq!(c.match_file(name), c.match_file_by_patterns(name), "{name}");
+        }
+    }
+    assert!(c.memo.user_agents.contains_key(agents[0]));
+    assert!(c.memo.files.contains_key(names[0]));
+    assert!(c.identify_user_agent(agents[0]).is_some());
+    assert!(c.match_file(names[2]).is_empty());
+}
