@@ -12,6 +12,7 @@ mod imports;
 mod licences;
 mod operator;
 mod profile;
+mod sessions;
 mod shared;
 mod sites;
 mod telephony;

@@ -44,8 +44,12 @@ async fn submit(
     State(app): State<App>,
     conn: Option<Extension<Conn>>,
     view: View,
+    headers: axum::http::HeaderMap,
     axum::Form(form): axum::Form<LoginForm>,
 ) -> Result<Response, UiError> {
+    if from_another_site(&headers) {
+        return Err(UiError::Forbidden);
+    }
     let peer = conn.map(|Extension(c)| c.peer.ip());
     let error = match app
         .admin
@@ -75,6 +79,26 @@ async fn submit(
     );
     *response.status_mut() = status;
     Ok(response)
+}
+
+/// Whether the login was posted from another site's page: there is no session (and so no CSRF
+/// token) yet, and such a form would log the victim in to the attacker's account. Browsers name
+/// the posting page's origin on every POST; its host must be the one asked (a client that sends
+/// no `Origin`, such as a script, is not a browser being misled).
+fn from_another_site(headers: &axum::http::HeaderMap) -> bool {
+    let Some(origin) = headers.get(header::ORIGIN) else {
+        return false;
+    };
+    let host = headers.get(header::HOST).and_then(|h| h.to_str().ok());
+    let origin_host = origin
+        .to_str()
+        .ok()
+        .and_then(|o| o.split_once("://"))
+        .map(|(_, rest)| rest.trim_end_matches('/'));
+    match (origin_host, host) {
+        (Some(origin), Some(host)) => !origin.eq_ignore_ascii_case(host),
+        _ => true, // `Origin: null` (a sandboxed or local page), or no host to compare with
+    }
 }
 
 #[derive(Deserialize)]
