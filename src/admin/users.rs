@@ -111,17 +111,6 @@ pub fn may_activate(caller: &Principal, user: &User) -> bool {
     }
 }
 
-/// Whether `caller` may mark `user` as failed: like activation, the operator's alone.
-pub fn may_fail(caller: &Principal, _user: &User) -> bool {
-    caller.role == Role::PlatformAdmin
-}
-
-/// Whether `caller` may record `user`'s app registration (the app's report, so the
-/// operator's: a tenant admin sees the login name but cannot set it).
-pub fn may_record_app_login(caller: &Principal, _user: &User) -> bool {
-    caller.role == Role::PlatformAdmin
-}
-
 fn is_admin(caller: &Principal) -> bool {
     matches!(caller.role, Role::PlatformAdmin | Role::TenantAdmin)
 }

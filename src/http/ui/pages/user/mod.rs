@@ -1,6 +1,6 @@
 //! One user's page (001, 000, 003): details and their edit, licences, the life cycle's
-//! transitions (activation and failure the operator's — `admin::may_activate`,
-//! `admin::may_fail` decide both the buttons and the POST —, deactivation with an
+//! transitions (activation and failure the operator's — `admin::may_activate` and the
+//! operator's role, as the API's, decide both the buttons and the POST —, deactivation with an
 //! announcement and a transfer number, reactivation, deletion after a page that says it cannot
 //! be undone), the desk phone (a handset of the number's site by Phone ID, or none) and new
 //! login details — both answered with the line's login details on that one page, never again
@@ -202,11 +202,11 @@ async fn render(
             may => minijinja::context! {
                 activate => state != UserState::Deactivated && state != UserState::Active
                     && crate::admin::may_activate(principal, user),
-                fail => state == UserState::Pending && crate::admin::may_fail(principal, user),
+                fail => state == UserState::Pending && principal.role == Role::PlatformAdmin,
                 reactivate => state == UserState::Deactivated && crate::admin::may_activate(principal, user),
                 deactivate => state == UserState::Active,
                 delete => matches!(state, UserState::Active | UserState::Deactivated),
-                record_app_login => crate::admin::may_record_app_login(principal, user),
+                record_app_login => principal.role == Role::PlatformAdmin,
                 operator => principal.role == Role::PlatformAdmin,
             },
             errors => errors,
@@ -334,10 +334,8 @@ async fn app_registered(
     form: Form<Pairs>,
 ) -> std::result::Result<Response, UiError> {
     let user = find(&page, &path.user).await?;
+    page.session.require(&[Role::PlatformAdmin])?;
     let caller = page.session.caller();
-    if !crate::admin::may_record_app_login(&caller.principal, &user) {
-        return Err(UiError::Forbidden);
-    }
     let login = value(&form.fields, "login");
     let result = caller
         .admin
@@ -368,10 +366,8 @@ async fn fail(
     _form: Form<Pairs>,
 ) -> std::result::Result<Response, UiError> {
     let user = find(&page, &path.user).await?;
+    page.session.require(&[Role::PlatformAdmin])?;
     let caller = page.session.caller();
-    if !crate::admin::may_fail(&caller.principal, &user) {
-        return Err(UiError::Forbidden);
-    }
     let result = caller.admin.user_fail(page.tenant.id, &user).await;
     answer(&view, &page, &user, result, "user.failed", "state", None).await
 }
