@@ -88,6 +88,9 @@ impl Browser {
         let portal = Portal::start().await;
         let caps = json!({
             "acceptInsecureCerts": true,
+            // A find waits (10 s at most) for its element: after a click that sends a form,
+            // the next page's flash or error may not be there yet.
+            "timeouts": { "implicit": 10000 },
             "goog:loggingPrefs": { "browser": "ALL" },
             "goog:chromeOptions": {
                 "args": ["--headless=new", "--no-sandbox", "--disable-gpu",
@@ -166,6 +169,27 @@ impl Browser {
                 return;
             }
             assert!(std::time::Instant::now() < deadline, "not at {what}: {url}");
+            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        }
+    }
+
+    /// Waits (10 s at most) until the page's main text contains `needle`: a submit's click
+    /// may return before the next page is there, so what is read right after it may be the
+    /// page before.
+    pub async fn wait_for_text(&self, needle: &str) {
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+        loop {
+            let text = match self.client.find(Locator::Css("main")).await {
+                Ok(main) => main.text().await.unwrap_or_default(),
+                Err(_) => String::new(),
+            };
+            if text.contains(needle) {
+                return;
+            }
+            assert!(
+                std::time::Instant::now() < deadline,
+                "{needle:?} not in {text}"
+            );
             tokio::time::sleep(std::time::Duration::from_millis(100)).await;
         }
     }
@@ -343,7 +367,8 @@ async fn issue_14_browser_keyboard_only_login() {
         .send_keys(&format!("{OPERATOR}\u{e004}{FIRST}\u{e007}"))
         .await
         .unwrap();
-    assert!(c.current_url().await.unwrap().path().ends_with("/password"));
+    b.wait_for_path(|p| p.ends_with("/password"), "the password page")
+        .await;
     b.close().await;
 }
 

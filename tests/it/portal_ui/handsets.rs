@@ -378,7 +378,7 @@ async fn issue_14_browser_handsets_add_detail_remove_and_rollout() {
         .click()
         .await
         .unwrap();
-    wait_for_text(c, "did you mean").await;
+    b.wait_for_text("did you mean").await;
     let error = c
         .find(Locator::Id("model-error"))
         .await
@@ -397,7 +397,7 @@ async fn issue_14_browser_handsets_add_detail_remove_and_rollout() {
         .click()
         .await
         .unwrap();
-    wait_for_text(c, "The handset has been added").await;
+    b.wait_for_text("The handset has been added").await;
     assert!(
         b.heading().await.starts_with("Handset"),
         "{}",
@@ -420,7 +420,7 @@ async fn issue_14_browser_handsets_add_detail_remove_and_rollout() {
         .click()
         .await
         .unwrap();
-    wait_for_text(c, "will be removed from this tenant").await;
+    b.wait_for_text("will be removed from this tenant").await;
     assert!(b.heading().await.starts_with("Remove handset"));
     b.screenshots("handset-remove").await;
     c.find(Locator::Css("main form button[type=submit]"))
@@ -429,7 +429,7 @@ async fn issue_14_browser_handsets_add_detail_remove_and_rollout() {
         .click()
         .await
         .unwrap();
-    wait_for_text(c, "The handset has been removed").await;
+    b.wait_for_text("The handset has been removed").await;
     let flash = c
         .find(Locator::Css(".flash"))
         .await
@@ -456,7 +456,7 @@ async fn issue_14_browser_handsets_add_detail_remove_and_rollout() {
         .click()
         .await
         .unwrap();
-    wait_for_text(c, "Not arrived yet").await;
+    b.wait_for_text("Not arrived yet").await;
     assert!(b.heading().await.starts_with("Rollout"));
     let waiting = c
         .find(Locator::Id("waiting"))
@@ -469,26 +469,6 @@ async fn issue_14_browser_handsets_add_detail_remove_and_rollout() {
     b.assert_no_console_errors().await;
     b.screenshots("rollout").await;
     b.close().await;
-}
-
-/// Waits (up to 10 s) until the page's main text contains `needle`: a submit's click may
-/// return before the next page is there.
-pub async fn wait_for_text(c: &fantoccini::Client, needle: &str) {
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
-    loop {
-        let text = match c.find(fantoccini::Locator::Css("main")).await {
-            Ok(main) => main.text().await.unwrap_or_default(),
-            Err(_) => String::new(),
-        };
-        if text.contains(needle) {
-            return;
-        }
-        assert!(
-            std::time::Instant::now() < deadline,
-            "{needle:?} not in {text}"
-        );
-        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
-    }
 }
 
 #[tokio::test]

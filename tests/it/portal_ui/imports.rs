@@ -3,7 +3,7 @@
 
 use reqwest::StatusCode;
 
-use super::handsets::{berlin, wait_for_text};
+use super::handsets::berlin;
 use super::*;
 
 pub const BOUNDARY: &str = "----autoprovTestBoundary7MA4YWxk";
@@ -243,6 +243,8 @@ async fn issue_14_browser_import_dry_run_then_commit() {
         .click()
         .await
         .unwrap();
+    b.wait_for_path(|p| p.ends_with("/import"), "the Import page")
+        .await;
     assert!(b.heading().await.starts_with("Import"));
     b.assert_no_console_errors().await;
     b.screenshots("import").await;
@@ -254,7 +256,7 @@ async fn issue_14_browser_import_dry_run_then_commit() {
         .click()
         .await
         .unwrap();
-    wait_for_text(c, "Rows with errors: 1").await;
+    b.wait_for_text("Rows with errors: 1").await;
     let rows = c
         .find(Locator::Id("bad-rows"))
         .await
@@ -272,7 +274,7 @@ async fn issue_14_browser_import_dry_run_then_commit() {
         .click()
         .await
         .unwrap();
-    wait_for_text(c, "2 rows would be written.").await;
+    b.wait_for_text("2 rows would be written.").await;
     b.assert_no_console_errors().await;
     b.screenshots("import-dry-run").await;
     c.find(Locator::Css("#commit button"))
@@ -281,7 +283,7 @@ async fn issue_14_browser_import_dry_run_then_commit() {
         .click()
         .await
         .unwrap();
-    wait_for_text(c, "2 rows have been written.").await;
+    b.wait_for_text("2 rows have been written.").await;
     b.screenshots("import-done").await;
     let devices = b
         .portal

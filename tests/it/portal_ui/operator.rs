@@ -298,7 +298,6 @@ async fn issue_14_operator_allocates_numbers_and_pre_assigns_macs() {
 #[tokio::test]
 async fn issue_14_browser_operator_activates_allocates_and_removes() {
     use super::browser::Browser;
-    use super::handsets::wait_for_text;
     use fantoccini::Locator;
     let Some(b) = Browser::open("operator").await else {
         return;
@@ -319,7 +318,7 @@ async fn issue_14_browser_operator_activates_allocates_and_removes() {
         .click()
         .await
         .unwrap();
-    wait_for_text(c, "The user has been activated").await;
+    b.wait_for_text("The user has been activated").await;
     assert_eq!(
         p.server
             .app
@@ -341,7 +340,7 @@ async fn issue_14_browser_operator_activates_allocates_and_removes() {
         .click()
         .await
         .unwrap();
-    wait_for_text(c, "still has").await;
+    b.wait_for_text("still has").await;
     b.forget_console().await;
     b.screenshots("operator-refused").await;
     // Acme's numbers and MACs: allocate one.
@@ -353,7 +352,7 @@ async fn issue_14_browser_operator_activates_allocates_and_removes() {
         .click()
         .await
         .unwrap();
-    wait_for_text(c, "The number has been allocated").await;
+    b.wait_for_text("The number has been allocated").await;
     b.type_into("new-macs", "001565a1b2c3").await;
     c.find(Locator::Css("#new-macs ~ button[type=submit]"))
         .await
@@ -361,7 +360,7 @@ async fn issue_14_browser_operator_activates_allocates_and_removes() {
         .click()
         .await
         .unwrap();
-    wait_for_text(c, "The MACs have been pre-assigned").await;
+    b.wait_for_text("The MACs have been pre-assigned").await;
     let main = c
         .find(Locator::Css("main"))
         .await

@@ -300,7 +300,7 @@ async fn issue_14_browser_profile() {
         .click()
         .await
         .unwrap();
-    super::handsets::wait_for_text(&b.client, "Your PIN has been changed.").await;
+    b.wait_for_text("Your PIN has been changed.").await;
     b.assert_no_console_errors().await;
     b.screenshots("profile").await;
     b.close().await;

@@ -5,7 +5,6 @@ use autoprov::admin::PickupGroupInput;
 use reqwest::StatusCode;
 
 use super::groups::seed;
-use super::handsets::wait_for_text;
 use super::*;
 
 #[tokio::test]
@@ -229,14 +228,14 @@ async fn issue_14_browser_groups_walk() {
         .click()
         .await
         .unwrap();
-    wait_for_text(c, "None yet.").await;
+    b.wait_for_text("None yet.").await;
     c.find(Locator::Id("add"))
         .await
         .unwrap()
         .click()
         .await
         .unwrap();
-    wait_for_text(c, "Agent 1").await;
+    b.wait_for_text("Agent 1").await;
     b.type_into("f-name", "Sales").await;
     b.type_into("f-extension", "500").await;
     c.find(Locator::Css("#agent-1"))
@@ -251,7 +250,8 @@ async fn issue_14_browser_groups_walk() {
         .click()
         .await
         .unwrap();
-    wait_for_text(c, "extension 500 is already used by user Bob Builder").await;
+    b.wait_for_text("extension 500 is already used by user Bob Builder")
+        .await;
     b.forget_console().await;
     b.screenshots("groups-hunt-error").await;
     c.find(Locator::Id("f-extension"))
@@ -267,7 +267,7 @@ async fn issue_14_browser_groups_walk() {
         .click()
         .await
         .unwrap();
-    wait_for_text(c, "The group has been added.").await;
+    b.wait_for_text("The group has been added.").await;
     b.assert_no_console_errors().await;
     b.screenshots("groups-hunt").await;
     for (path, shot, text) in [
@@ -284,7 +284,7 @@ async fn issue_14_browser_groups_walk() {
         ("directory", "groups-directory", "Upload a CSV file"),
     ] {
         b.go(&format!("/t/{t}/{path}")).await;
-        wait_for_text(c, text).await;
+        b.wait_for_text(text).await;
         b.assert_no_console_errors().await;
         b.screenshots(shot).await;
     }

@@ -235,7 +235,6 @@ async fn issue_14_sites_echo_xss_payloads_inert() {
 #[tokio::test]
 async fn issue_14_browser_sites_licences_audit_and_blf() {
     use super::browser::Browser;
-    use super::handsets::wait_for_text;
     use fantoccini::Locator;
     let Some(b) = Browser::open("sites").await else {
         return;
@@ -261,7 +260,7 @@ async fn issue_14_browser_sites_licences_audit_and_blf() {
         .click()
         .await
         .unwrap();
-    wait_for_text(c, "Mars/Olympus").await;
+    b.wait_for_text("Mars/Olympus").await;
     assert!(c.find(Locator::Id("time_zone-error")).await.is_ok());
     b.forget_console().await;
     b.screenshots("sites-error").await;
@@ -274,7 +273,7 @@ async fn issue_14_browser_sites_licences_audit_and_blf() {
         .click()
         .await
         .unwrap();
-    wait_for_text(c, "The site has been added").await;
+    b.wait_for_text("The site has been added").await;
     b.assert_no_console_errors().await;
     b.screenshots("site").await;
     // Removing while it holds a number: the rule's message.
@@ -296,7 +295,7 @@ async fn issue_14_browser_sites_licences_audit_and_blf() {
         .click()
         .await
         .unwrap();
-    wait_for_text(c, "still holds 1 number").await;
+    b.wait_for_text("still holds 1 number").await;
     b.forget_console().await;
     b.go(&sites(p)).await;
     b.assert_no_console_errors().await;
@@ -334,7 +333,7 @@ async fn issue_14_browser_sites_licences_audit_and_blf() {
         .click()
         .await
         .unwrap();
-    wait_for_text(c, "Europe/Berlin").await;
+    b.wait_for_text("Europe/Berlin").await;
     b.screenshots("audit-entry").await;
     b.close().await;
 }

@@ -595,6 +595,8 @@ async fn issue_14_browser_telephony() {
         .click()
         .await
         .unwrap();
+    b.wait_for_path(|p| p.ends_with("/telephony"), "the Telephony page")
+        .await;
     assert!(b.heading().await.starts_with("Telephony"));
     let text = c
         .find(Locator::Css("tbody"))
@@ -612,7 +614,7 @@ async fn issue_14_browser_telephony() {
     // Search as you type (the script sends the form when typing pauses).
     b.type_into("q", "front").await;
     let mut rows = 0;
-    for _ in 0..50 {
+    for _ in 0..100 {
         tokio::time::sleep(std::time::Duration::from_millis(100)).await;
         if c.current_url()
             .await
@@ -637,7 +639,7 @@ async fn issue_14_browser_telephony() {
     .click()
     .await
     .unwrap();
-    for _ in 0..50 {
+    for _ in 0..100 {
         tokio::time::sleep(std::time::Duration::from_millis(100)).await;
         if c.current_url()
             .await
@@ -665,6 +667,9 @@ async fn issue_14_browser_telephony() {
         .click()
         .await
         .unwrap();
+    let number_page = format!("/telephony/{}", tel.free.id.0);
+    b.wait_for_path(|p| p.ends_with(&number_page), "the number's page")
+        .await;
     assert_eq!(b.heading().await, "+4930104 Berlin");
     c.find(Locator::Id("do_not_disturb"))
         .await
@@ -684,6 +689,7 @@ async fn issue_14_browser_telephony() {
         .click()
         .await
         .unwrap();
+    b.wait_for_text("The features have been saved.").await;
     let flash = c
         .find(Locator::Css(".flash"))
         .await
@@ -709,6 +715,7 @@ async fn issue_14_browser_telephony() {
         .click()
         .await
         .unwrap();
+    b.wait_for_text("The number has been logged in").await;
     let flash = c
         .find(Locator::Css(".flash"))
         .await
@@ -743,6 +750,7 @@ async fn issue_14_browser_telephony() {
         .click()
         .await
         .unwrap();
+    b.wait_for_text("someone is already logged in").await;
     let error = c
         .find(Locator::Id("handset-error"))
         .await

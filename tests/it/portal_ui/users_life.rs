@@ -10,7 +10,7 @@ use fantoccini::Locator;
 use reqwest::StatusCode;
 
 use super::browser::Browser;
-use super::handsets::{add_device, wait_for_text};
+use super::handsets::add_device;
 use super::*;
 
 const MAC: &str = "001565a1b2c3";
@@ -516,7 +516,7 @@ async fn issue_14_users_page_echoes_xss_payloads_inert() {
 pub async fn first_login(b: &Browser, login: &str, then: &str) {
     let c = &b.client;
     b.login_form(login, FIRST).await;
-    wait_for_text(c, "Please choose your own password").await;
+    b.wait_for_text("Please choose your own password").await;
     b.type_into("current", FIRST).await;
     b.type_into("password", CHANGED).await;
     b.type_into("confirm", CHANGED).await;
@@ -526,7 +526,7 @@ pub async fn first_login(b: &Browser, login: &str, then: &str) {
         .click()
         .await
         .unwrap();
-    wait_for_text(c, then).await;
+    b.wait_for_text(then).await;
 }
 
 /// The admin's day (seeds 001, 002, 004) in the browser, as the operator: add a user, activate,
@@ -568,7 +568,7 @@ async fn issue_14_browser_admins_day() {
         .click()
         .await
         .unwrap();
-    wait_for_text(c, "The user has been added").await;
+    b.wait_for_text("The user has been added").await;
     assert!(b.heading().await.starts_with("Grace Hopper"));
     b.assert_no_console_errors().await;
     b.screenshots("user-pending").await;
@@ -579,7 +579,7 @@ async fn issue_14_browser_admins_day() {
         .click()
         .await
         .unwrap();
-    wait_for_text(c, "The user is active.").await;
+    b.wait_for_text("The user is active.").await;
     // Assign the number (Telephony).
     let grace = p
         .server
@@ -604,7 +604,7 @@ async fn issue_14_browser_admins_day() {
         .click()
         .await
         .unwrap();
-    wait_for_text(c, "The number has been assigned.").await;
+    b.wait_for_text("The number has been assigned.").await;
     // Log in the handset by Phone ID on the user's page: the details shown once.
     b.go(&format!("/t/{acme}/users/{}", grace.id.0)).await;
     c.find(Locator::Css(&format!(
@@ -623,7 +623,7 @@ async fn issue_14_browser_admins_day() {
     .click()
     .await
     .unwrap();
-    wait_for_text(c, "Note these down").await;
+    b.wait_for_text("Note these down").await;
     let password = c
         .find(Locator::Id("sip-password"))
         .await
@@ -650,7 +650,8 @@ async fn issue_14_browser_admins_day() {
         .click()
         .await
         .unwrap();
-    wait_for_text(c, &format!("Logged in to handset {phone_id}")).await;
+    b.wait_for_text(&format!("Logged in to handset {phone_id}"))
+        .await;
     b.screenshots("user-active").await;
     // Change features (Telephony).
     b.go(&format!("/t/{acme}/telephony/{}", number.id.0)).await;
@@ -666,7 +667,7 @@ async fn issue_14_browser_admins_day() {
         .click()
         .await
         .unwrap();
-    wait_for_text(c, "The features have been saved.").await;
+    b.wait_for_text("The features have been saved.").await;
     let (_, _, file) = p.server.fetch("/001565a1b2c3.cfg", Some(UA)).await;
     assert!(file.contains("account.1.user_name = 4930123456"), "{file}");
     // Reset PIN (the form asks first).
@@ -677,7 +678,8 @@ async fn issue_14_browser_admins_day() {
         .await
         .unwrap();
     c.accept_alert().await.unwrap();
-    wait_for_text(c, "The PIN has been reset to the default PIN.").await;
+    b.wait_for_text("The PIN has been reset to the default PIN.")
+        .await;
     // Delete the user after the confirmation page.
     b.go(&format!("/t/{acme}/users/{}", grace.id.0)).await;
     c.find(Locator::Id("delete"))
@@ -686,7 +688,7 @@ async fn issue_14_browser_admins_day() {
         .click()
         .await
         .unwrap();
-    wait_for_text(c, "cannot be undone").await;
+    b.wait_for_text("cannot be undone").await;
     b.assert_no_console_errors().await;
     b.screenshots("user-delete").await;
     c.find(Locator::Id("delete-confirm"))
@@ -695,7 +697,7 @@ async fn issue_14_browser_admins_day() {
         .click()
         .await
         .unwrap();
-    wait_for_text(c, "The user has been deleted.").await;
+    b.wait_for_text("The user has been deleted.").await;
     b.assert_no_console_errors().await;
     b.screenshots("users").await;
     // The phone's next fetch has lost the line.
