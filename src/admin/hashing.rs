@@ -63,6 +63,27 @@ impl Hasher {
         .await
     }
 
+    /// Verifies `secret` against a hash of nothing anyone knows, and answers false: the work
+    /// a wrong password costs, for a login whose account does not exist, so the two take the
+    /// same time. The hash is made once, with the same parameters as every stored one.
+    pub(crate) async fn verify_against_nothing(&self, secret: String) -> Result<bool> {
+        static NOTHING: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
+            let salt = SaltString::generate(&mut OsRng);
+            let unknown = rand::random::<[u8; 32]>();
+            Argon2::default()
+                .hash_password(&unknown, &salt)
+                .map(|h| h.to_string())
+                .unwrap_or_default()
+        });
+        self.run(move || {
+            if let Ok(parsed) = PasswordHash::new(&NOTHING) {
+                let _ = Argon2::default().verify_password(secret.as_bytes(), &parsed);
+            }
+            Ok(false)
+        })
+        .await
+    }
+
     async fn run<T: Send + 'static>(
         &self,
         work: impl FnOnce() -> Result<T> + Send + 'static,

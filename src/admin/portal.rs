@@ -196,7 +196,12 @@ impl Admin {
                 .verify("password", password.to_owned(), a.password_hash.clone())
                 .await
                 .unwrap_or(false),
-            None => false,
+            // An unknown account costs the same argon2 verification as a wrong password.
+            None => self
+                .hasher
+                .verify_against_nothing(password.to_owned())
+                .await
+                .unwrap_or(false),
         };
         match account {
             Some(account) if ok => {

@@ -74,6 +74,29 @@ async fn issue_14_login_sets_a_strict_session_cookie_and_asks_for_a_new_password
     assert_eq!(status, 401);
 }
 
+/// A login to an account that does not exist costs the same argon2 verification as a wrong
+/// password, so its answer's timing does not tell which accounts exist.
+#[tokio::test]
+async fn issue_14_an_unknown_login_costs_the_same_hashing_as_a_wrong_password() {
+    let p = Portal::start().await;
+    let admin = &p.server.app.admin;
+    let before = admin.hashes_run();
+    let wrong = admin
+        .portal_login(OPERATOR, "not-the-password", None)
+        .await
+        .unwrap();
+    assert!(matches!(wrong, autoprov::admin::portal::Login::No));
+    let for_wrong = admin.hashes_run() - before;
+    let before = admin.hashes_run();
+    let unknown = admin
+        .portal_login("nobody@example.com", "not-the-password", None)
+        .await
+        .unwrap();
+    assert!(matches!(unknown, autoprov::admin::portal::Login::No));
+    assert_eq!(for_wrong, 1);
+    assert_eq!(admin.hashes_run() - before, for_wrong);
+}
+
 #[tokio::test]
 async fn issue_14_wrong_password_is_refused_and_logins_are_throttled_per_account() {
     let p = Portal::start().await;
