@@ -36,10 +36,7 @@ impl Hasher {
     /// An argon2 hash (PHC string) of `secret`, with a fresh salt.
     pub(crate) async fn hash(&self, what: &'static str, secret: String) -> Result<String> {
         self.run(move || {
-            let salt = SaltString::generate(&mut OsRng);
-            Argon2::default()
-                .hash_password(secret.as_bytes(), &salt)
-                .map(|h| h.to_string())
+            phc(secret.as_bytes())
                 .map_err(|e| Error::hashing(format!("hashing a {what}"), e.to_string()))
         })
         .await
@@ -67,14 +64,8 @@ impl Hasher {
     /// a wrong password costs, for a login whose account does not exist, so the two take the
     /// same time. The hash is made once, with the same parameters as every stored one.
     pub(crate) async fn verify_against_nothing(&self, secret: String) -> Result<bool> {
-        static NOTHING: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
-            let salt = SaltString::generate(&mut OsRng);
-            let unknown = rand::random::<[u8; 32]>();
-            Argon2::default()
-                .hash_password(&unknown, &salt)
-                .map(|h| h.to_string())
-                .unwrap_or_default()
-        });
+        static NOTHING: std::sync::LazyLock<String> =
+            std::sync::LazyLock::new(|| phc(&rand::random::<[u8; 32]>()).unwrap_or_default());
         self.run(move || {
             if let Ok(parsed) = PasswordHash::new(&NOTHING) {
                 let _ = Argon2::default().verify_password(secret.as_bytes(), &parsed);
@@ -99,6 +90,15 @@ impl Hasher {
             .await
             .map_err(|e| Error::hashing("hashing task failed", e))?
     }
+}
+
+/// An argon2 hash (PHC string) of `secret` with a fresh salt and the default parameters: on
+/// the blocking pool only.
+fn phc(secret: &[u8]) -> std::result::Result<String, argon2::password_hash::Error> {
+    let salt = SaltString::generate(&mut OsRng);
+    Argon2::default()
+        .hash_password(secret, &salt)
+        .map(|h| h.to_string())
 }
 
 #[cfg(test)]
