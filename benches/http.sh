@@ -12,6 +12,9 @@
 #                                   # 2,000 directory entries, 200 groups; their users in its
 #                                   # pickup and park groups), so every file is rendered there
 #   ROUNDS=3 benches/http.sh        # autoprov and nginx alternately, 3 times each: medians
+#   TLS=1 benches/http.sh           # HTTPS, keep-alive: both servers with autoprov's own
+#                                   # certificate (ECDSA P-256, from its local CA)
+#   TLS=1 CLOSE=1 benches/http.sh   # HTTPS, a new connection (full handshake) per request
 #
 # Needs wrk and nginx (Debian: apt-get install wrk nginx).
 set -euo pipefail
@@ -22,6 +25,8 @@ THREADS=${THREADS:-2}
 CONNECTIONS=${CONNECTIONS:-64}
 BIG=${BIG:-0}
 ROUNDS=${ROUNDS:-1}
+TLS=${TLS:-0}
+CLOSE=${CLOSE:-0}
 AP_PORT=${AP_PORT:-18080}
 NGINX_PORT=${NGINX_PORT:-18081}
 
@@ -57,7 +62,15 @@ big_arg=""; [ "$BIG" = 1 ] && big_arg=big
 "$target"/release/examples/bench_seed "$work/data" "$work/static" "$DEVICES" $big_arg
 chmod -R a+rX "$work/static"
 
-RUST_LOG=${AP_LOG:-autoprov=info} "$target"/release/autoprov --data "$work/data" serve --http "127.0.0.1:$AP_PORT" 2>"$work/autoprov.log" &
+scheme=http; listen=(--http "127.0.0.1:$AP_PORT"); nginx_tls=""
+if [ "$TLS" = 1 ]; then
+  scheme=https; listen=(--http off --https "127.0.0.1:$AP_PORT")
+  # The local CA and the server certificate autoprov serves; nginx gets the same pair.
+  "$target"/release/autoprov --data "$work/data" certs init >/dev/null
+  nginx_tls="ssl; ssl_certificate $work/data/certs/server.pem; ssl_certificate_key $work/data/certs/server-key.pem; ssl_session_cache shared:TLS:20m; ssl_session_tickets on"
+fi
+curl_=(curl -fsk)
+RUST_LOG=${AP_LOG:-autoprov=info} "$target"/release/autoprov --data "$work/data" serve "${listen[@]}" 2>"$work/autoprov.log" &
 ap_pid=$!
 
 mkdir -p "$work/nginx/logs"
@@ -72,7 +85,8 @@ http {
   sendfile on;
   default_type text/plain;
   server {
-    listen 127.0.0.1:$NGINX_PORT;
+    listen 127.0.0.1:$NGINX_PORT ${nginx_tls:+ssl};
+    ${nginx_tls:+${nginx_tls#ssl; };}
     root $work/static;
     etag on;
   }
@@ -82,19 +96,21 @@ nginx -p "$work/nginx" -c "$work/nginx/nginx.conf"
 nginx_started=1
 
 for _ in $(seq 100); do
-  curl -fs "http://127.0.0.1:$AP_PORT/healthz" >/dev/null && break
+  "${curl_[@]}" "$scheme://127.0.0.1:$AP_PORT/healthz" >/dev/null && break
   sleep 0.1
 done
 
 first_mac=$(grep -m1 -o '"[0-9a-f]\{12\}"' "$work/static/macs.lua" | tr -d '"')
-if ! cmp -s <(curl -fs "http://127.0.0.1:$AP_PORT/$first_mac.cfg") <(curl -fs "http://127.0.0.1:$NGINX_PORT/$first_mac.cfg"); then
+ua="Yealink SIP-T54W 96.86.0.100 $(echo "$first_mac" | sed 's/../&:/g; s/:$//')"
+if ! cmp -s <("${curl_[@]}" -A "$ua" "$scheme://127.0.0.1:$AP_PORT/$first_mac.cfg") <("${curl_[@]}" "$scheme://127.0.0.1:$NGINX_PORT/$first_mac.cfg"); then
   echo "autoprov and nginx do not serve the same bytes for $first_mac.cfg" >&2
   exit 1
 fi
 
+close=(); [ "$CLOSE" = 1 ] && close=(-H "Connection: close")
 run() { # name port
-  MACS_LUA="$work/static/macs.lua" wrk -t"$THREADS" -c"$CONNECTIONS" -d"$DURATION" --latency \
-    -s "$root/benches/http.lua" "http://127.0.0.1:$2" >"$work/$1.txt"
+  MACS_LUA="$work/static/macs.lua" wrk -t"$THREADS" -c"$CONNECTIONS" -d"$DURATION" --latency "${close[@]}" \
+    -s "$root/benches/http.lua" "$scheme://127.0.0.1:$2" >"$work/$1.txt"
 }
 field() { # file pattern -> value in ms (or the raw number for Requests/sec)
   awk -v p="$2" '$1 == p { v = $2; if (v ~ /us$/) { sub(/us$/, "", v); v = v / 1000 } else if (v ~ /ms$/) { sub(/ms$/, "", v) } else if (v ~ /s$/) { sub(/s$/, "", v); v = v * 1000 } print v; exit }' "$1"
@@ -102,8 +118,8 @@ field() { # file pattern -> value in ms (or the raw number for Requests/sec)
 median() { sort -g | awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
 
 # Warm both (autoprov renders each file once, then serves it from its cache).
-MACS_LUA="$work/static/macs.lua" wrk -t1 -c8 -d2s -s "$root/benches/http.lua" "http://127.0.0.1:$AP_PORT" >/dev/null
-MACS_LUA="$work/static/macs.lua" wrk -t1 -c8 -d2s -s "$root/benches/http.lua" "http://127.0.0.1:$NGINX_PORT" >/dev/null
+MACS_LUA="$work/static/macs.lua" wrk -t1 -c8 -d2s -s "$root/benches/http.lua" "$scheme://127.0.0.1:$AP_PORT" >/dev/null
+MACS_LUA="$work/static/macs.lua" wrk -t1 -c8 -d2s -s "$root/benches/http.lua" "$scheme://127.0.0.1:$NGINX_PORT" >/dev/null
 
 printf '%-10s %5s %12s %10s %10s %10s %10s\n' server round "requests/s" "p50 ms" "p75 ms" "p90 ms" "p99 ms"
 : >"$work/ratios"; : >"$work/p99ratios"
@@ -124,4 +140,19 @@ for round in $(seq "$ROUNDS"); do
 done
 printf 'ratio autoprov/nginx requests/s: %.2f (median of %s; each: %s)\n' "$(median <"$work/ratios")" "$ROUNDS" "$(tr '\n' ' ' <"$work/ratios")"
 printf 'ratio autoprov/nginx p99 latency: %.2f (median of %s)\n' "$(median <"$work/p99ratios")" "$ROUNDS"
-echo "devices=$DEVICES big=$BIG rounds=$ROUNDS duration=$DURATION threads=$THREADS connections=$CONNECTIONS"
+if [ "$TLS" = 1 ]; then
+  # Handshakes per second, one client connecting over and over: full (new) and resumed (reuse)
+  # sessions, each server the same way.
+  for mode in new reuse; do
+    for s in "autoprov $AP_PORT" "nginx $NGINX_PORT"; do
+      set -- $s
+      n=$(openssl s_time -connect "127.0.0.1:$2" -"$mode" -time "${DURATION%s}" 2>/dev/null \
+        | awk '/connections in [0-9.]+s;/ { for (i = 1; i <= NF; i++) if ($i == "connections/user") print $(i - 1) }' | head -1)
+      echo "$n" >"$work/st-$mode-$1"
+      printf 'handshakes (%s): %-8s %s connections/user s\n' "$mode" "$1" "$n"
+    done
+    awk -v a="$(cat "$work/st-$mode-autoprov")" -v b="$(cat "$work/st-$mode-nginx")" -v m="$mode" \
+      'BEGIN { if (b > 0) printf "ratio autoprov/nginx handshakes (%s): %.2f\n", m, a / b }'
+  done
+fi
+echo "devices=$DEVICES big=$BIG rounds=$ROUNDS duration=$DURATION threads=$THREADS connections=$CONNECTIONS tls=$TLS close=$CLOSE"

@@ -24,6 +24,8 @@ pub struct App {
     /// Sends check-sync NOTIFYs (and runs the PBX's hook): for the resync watcher and
     /// `device resync`.
     pub notifier: Arc<crate::sip::Notifier>,
+    /// Where the phone path's access lines go (`tracing` unless `serve` hands them a writer).
+    pub access: crate::http::access::AccessLog,
 }
 
 impl App {
@@ -104,6 +106,7 @@ impl App {
             StaticFiles::new(settings.data_dir.join("files")),
         ));
         Ok(App {
+            access: Default::default(),
             tftp_metrics: Arc::default(),
             pnp_metrics: Arc::default(),
             notifier: Arc::new(crate::sip::Notifier::new(settings.resync.clone())),

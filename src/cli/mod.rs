@@ -168,7 +168,7 @@ struct TenantArg {
 pub(crate) fn main() -> ExitCode {
     let cli = Cli::parse();
     let json = cli.json;
-    let (settings, _log_guard) = match settings(&cli) {
+    let (settings, logging) = match settings(&cli) {
         Ok(s) => s,
         Err(e) => return fail(json, &e),
     };
@@ -184,7 +184,7 @@ pub(crate) fn main() -> ExitCode {
             )
         }
     };
-    match runtime.block_on(execute(cli, settings)) {
+    match runtime.block_on(execute(cli, settings, logging.access.clone())) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => fail(json, &e),
     }
@@ -220,7 +220,15 @@ fn chain(e: &anyhow::Error) -> String {
 
 /// Loads settings and starts logging (serve logs at info, admin commands at warn). The returned
 /// guard flushes the log writer when dropped at exit.
-fn settings(cli: &Cli) -> anyhow::Result<(Settings, tracing_appender::non_blocking::WorkerGuard)> {
+/// The log's writers, kept for as long as the process logs; fields drop in order, so the
+/// access lines are handed over before the writer's thread stops.
+struct Logging {
+    access: autoprov::http::access::AccessLog,
+    _flusher: Option<autoprov::http::access::Flusher>,
+    _writer: tracing_appender::non_blocking::WorkerGuard,
+}
+
+fn settings(cli: &Cli) -> anyhow::Result<(Settings, Logging)> {
     let mut flags: Vec<(&'static str, String)> = Vec::new();
     if let Some(d) = &cli.data {
         flags.push(("data", d.display().to_string()));
@@ -268,9 +276,19 @@ fn settings(cli: &Cli) -> anyhow::Result<(Settings, tracing_appender::non_blocki
     let (writer, guard) = tracing_appender::non_blocking::NonBlockingBuilder::default()
         .lossy(false)
         .finish(std::io::stderr());
+    let terminal = std::io::IsTerminal::is_terminal(&std::io::stderr());
+    // The phone path's access lines, in the same layout, go to the same writer in batches
+    // (`http::access`); on a terminal, with colours, they stay `tracing` events.
+    let (access, flusher) = if terminal {
+        (Default::default(), None)
+    } else {
+        let json = matches!(settings.log_format, LogFormat::Json);
+        let (access, flusher) = autoprov::http::access::AccessLog::direct(writer.clone(), json)?;
+        (access, Some(flusher))
+    };
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
-        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
+        .with_ansi(terminal)
         .with_writer(writer);
     match settings.log_format {
         LogFormat::Json => builder.json().init(),
@@ -279,13 +297,22 @@ fn settings(cli: &Cli) -> anyhow::Result<(Settings, tracing_appender::non_blocki
     for warning in warnings {
         tracing::warn!("{warning}");
     }
-    Ok((settings, guard))
+    let logging = Logging {
+        access,
+        _flusher: flusher,
+        _writer: guard,
+    };
+    Ok((settings, logging))
 }
 
-async fn execute(cli: Cli, settings: Settings) -> anyhow::Result<()> {
+async fn execute(
+    cli: Cli,
+    settings: Settings,
+    access: autoprov::http::access::AccessLog,
+) -> anyhow::Result<()> {
     let out = Output { json: cli.json };
     match cli.command {
-        Command::Serve(_) => serve::run(settings).await,
+        Command::Serve(_) => serve::run(settings, access).await,
         Command::Migrate => serve::migrate(&settings, &out).await,
         Command::Certs(cmd) => certs::run(&cmd, &settings, &out).await,
         Command::CheckTemplates => templates::check(&settings, &out),

@@ -54,7 +54,10 @@ pub(super) async fn migrate(settings: &Settings, out: &super::Output) -> anyhow:
     Ok(())
 }
 
-pub(super) async fn run(settings: Settings) -> anyhow::Result<()> {
+pub(super) async fn run(
+    settings: Settings,
+    access: autoprov::http::access::AccessLog,
+) -> anyhow::Result<()> {
     let listeners = Listeners::bind(&settings).await?;
     let bound = |l: &Option<tokio::net::TcpListener>| l.as_ref().and_then(|l| l.local_addr().ok());
     let settings = settings.with_bound(bound(&listeners.http), bound(&listeners.https));
@@ -64,7 +67,10 @@ pub(super) async fn run(settings: Settings) -> anyhow::Result<()> {
             "phones are told to come back to a loopback URL; set provisioning.public_url to an address they can reach"
         );
     }
-    let app = App::open(settings).await?;
+    let app = App {
+        access,
+        ..App::open(settings).await?
+    };
     let shutdown = CancellationToken::new();
     let on_signal = shutdown.clone();
     tokio::spawn(async move {

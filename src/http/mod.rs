@@ -6,6 +6,7 @@
 //! certificates reach the handler (as `Conn`) and request limits (header size, header and
 //! handshake timeouts) are set on hyper.
 
+pub mod access;
 pub mod api;
 pub mod observe;
 mod service;
@@ -133,17 +134,11 @@ where
     I: hyper::rt::Read + hyper::rt::Write + Unpin + Send + 'static,
 {
     use tower::ServiceExt as _;
-    use tracing::Instrument as _;
     let peer = conn.peer;
     let service = hyper::service::service_fn(
         move |mut request: axum::http::Request<hyper::body::Incoming>| {
-            let id = observe::RequestId::default();
             request.extensions_mut().insert(conn.clone());
-            request.extensions_mut().insert(id);
-            router
-                .clone()
-                .oneshot(request.map(Body::new))
-                .instrument(observe::span(id))
+            router.clone().oneshot(request.map(Body::new))
         },
     );
     let served = hyper::server::conn::http1::Builder::new()
@@ -377,7 +372,6 @@ async fn phone_file(
         client_mac: conn.client_mac,
     };
     let served = app.provisioner.serve(&request).await;
-    let mac = served.mac.map(|m| m.to_string()).unwrap_or_default();
     let head = method == Method::HEAD;
     let (response, reason) = match served.outcome {
         Outcome::Found(file) => (rendered_response(&file, head, &headers), ""),
@@ -393,17 +387,16 @@ async fn phone_file(
             "store unavailable",
         ),
     };
-    tracing::info!(
-        mac,
-        file = %served.file,
-        status = response.status().as_u16(),
+    app.access.served(&access::Served {
+        mac: served.mac,
+        file: &served.file,
+        status: response.status().as_u16(),
         reason,
-        decision = served.decision.map(|d| d.as_str()).unwrap_or(""),
-        tls = conn.tls,
-        peer = %peer.ip(),
-        ms = crate::model::millis(started.elapsed()),
-        "served"
-    );
+        decision: served.decision.map(|d| d.as_str()).unwrap_or(""),
+        tls: conn.tls,
+        peer: peer.ip(),
+        ms: crate::model::millis(started.elapsed()),
+    });
     response
 }
 

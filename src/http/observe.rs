@@ -1,5 +1,5 @@
-//! What every HTTP request leaves in the log: a span with a request id (the phones' listeners
-//! and the admin listener alike, made by the accept loop), and for each API request one access line — method, route
+//! What an admin request leaves in the log: a span with a request id, echoed as
+//! `x-request-id`, and for each API request one access line — method, route
 //! template, status, actor (token id and role, never the token) and milliseconds. Holds no
 //! rules and reads no bodies.
 
@@ -30,7 +30,7 @@ impl Observed {
 }
 
 /// A request's id: 16 random hex digits, so the ids of several nodes do not collide. Made by
-/// the accept loop for every request, which runs in [`span`]; kept in the request's extensions.
+/// [`admin`] for every request on the admin listener, which runs in its [`span`].
 #[derive(Clone, Copy, Debug)]
 pub struct RequestId(u64);
 
@@ -46,22 +46,27 @@ impl std::fmt::Display for RequestId {
     }
 }
 
-/// The span a request runs in, on every listener. It is made in the accept loop rather than
-/// by a router layer, so the phones' path pays for no middleware.
-pub fn span(id: RequestId) -> tracing::Span {
+/// The span an admin request runs in. The phones' listeners make none: their one access line
+/// (`http::access`) names the phone, its address and the file, and a span per request cost
+/// the cached path more than its whole answer.
+fn span(id: RequestId) -> tracing::Span {
     tracing::info_span!("request", id = %id)
 }
 
 /// The admin listener: the answer echoes the request id as `x-request-id`, and every request
 /// under `/api/` leaves one access line.
 pub async fn admin(mut request: Request, next: Next) -> Response {
+    use tracing::Instrument as _;
     let started = Instant::now();
-    let id = request.extensions().get::<RequestId>().copied();
+    let id = RequestId::default();
+    request.extensions_mut().insert(id);
     let observed = Observed::default();
     request.extensions_mut().insert(observed.clone());
     let method = request.method().clone();
     let api = request.uri().path().starts_with("/api/");
-    let mut response = next.run(request).await;
+    let span = span(id);
+    let mut response = next.run(request).instrument(span.clone()).await;
+    let _in_span = span.enter();
     if api {
         let facts = &observed.0;
         tracing::info!(
@@ -73,7 +78,7 @@ pub async fn admin(mut request: Request, next: Next) -> Response {
             "api request"
         );
     }
-    if let Some(value) = id.and_then(|id| HeaderValue::from_str(&id.to_string()).ok()) {
+    if let Ok(value) = HeaderValue::from_str(&id.to_string()) {
         response.headers_mut().insert("x-request-id", value);
     }
     response

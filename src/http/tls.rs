@@ -13,6 +13,10 @@ use rustls::server::WebPkiClientVerifier;
 use rustls::{RootCertStore, ServerConfig};
 
 use crate::error::{Error, Result};
+
+/// TLS 1.2 sessions kept for resumption by id: one small entry each (about 100 bytes, and the
+/// certificate chain of a phone that showed one).
+const SESSIONS: usize = 20_000;
 use crate::model::Mac;
 
 /// The current TLS configuration, swapped whole on reload.
@@ -128,6 +132,14 @@ fn build(cert: &Path, key: &Path, vendor_dir: &Path) -> Result<ServerConfig> {
         .with_single_cert(chain, key_der)
         .map_err(|e| bad(cert, &e))?;
     config.alpn_protocols = vec![b"http/1.1".to_vec()];
+    // Resumption after a power cut: phones that come back resume instead of a full handshake.
+    // Tickets (TLS 1.3, and 1.2 clients that ask for them) keep nothing per phone here; their
+    // key is rustls's own, rotated every few hours, per node (a phone resuming at another node
+    // makes a full handshake). Session ids (1.2 without tickets) are kept for the last
+    // `SESSIONS` phones, not rustls's default 256.
+    config.session_storage = rustls::server::ServerSessionMemoryCache::new(SESSIONS);
+    config.ticketer = rustls::crypto::ring::Ticketer::new()
+        .map_err(|e| Error::Config(format!("TLS session tickets: {e}")))?;
     Ok(config)
 }
 

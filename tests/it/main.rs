@@ -27,4 +27,5 @@ mod sipp;
 mod store;
 mod support;
 mod tftp;
+mod tls;
 mod trust;

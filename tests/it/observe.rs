@@ -62,14 +62,33 @@ async fn an_api_request_has_a_request_id_and_one_access_line_without_the_token()
     let phones = addr_of(line_with(&mut lines, "protocol=\"http\"").await);
     let addr = addr_of(line_with(&mut lines, "protocol=\"admin http\"").await);
 
-    // A phone's request runs in a span with an id too (and its answer carries none).
-    let resp = reqwest::get(format!("http://{phones}/001565000001.cfg"))
+    // A phone's request leaves one line of its own (no span: the line names the phone, its
+    // address and the file), and its answer carries no id.
+    let resp = reqwest::Client::new()
+        .get(format!("http://{phones}/001565000001.cfg"))
+        .header(
+            "User-Agent",
+            "Yealink SIP-T54W 96.86.0.100 00:15:65:00:00:01",
+        )
+        .send()
         .await
         .unwrap();
     assert_eq!(resp.status().as_u16(), 404);
     assert!(resp.headers().get("x-request-id").is_none());
     let served = line_with(&mut lines, "served").await;
-    assert!(served.contains("request{id="), "{served}");
+    for field in [
+        " INFO autoprov::http: served ",
+        "mac=\"001565000001\"",
+        "file=001565000001.cfg",
+        "status=404",
+        "reason=\"unproven\"",
+        "tls=false",
+        "peer=127.0.0.1",
+        "ms=",
+    ] {
+        assert!(served.contains(field), "{field} in {served}");
+    }
+    assert!(!served.contains("request{"), "{served}");
 
     let resp = reqwest::Client::new()
         .get(format!("http://{addr}/api/v1/tenants/Acme/sites?q=x"))
