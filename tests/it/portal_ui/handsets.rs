@@ -489,3 +489,83 @@ async fn issue_14_handsets_echo_xss_payloads_inert() {
     assert!(body.contains("{{ 7*7 }}"), "no template evaluation: {body}");
     assert!(body.contains("&lt;script&gt;"), "{body}");
 }
+
+#[tokio::test]
+async fn issue_14_handsets_list_links_the_logged_in_user_and_filters_by_firmware() {
+    let p = Portal::start().await;
+    let admin = &p.server.app.admin;
+    add_device(&p, MAC).await;
+    add_device(&p, OTHER_MAC).await;
+    admin
+        .number_add(
+            p.acme.id,
+            &NumberInput {
+                number: NUMBER.into(),
+                status: Some("active".into()),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+    let ada = admin.user_activate(p.acme.id, &p.ada).await.unwrap();
+    let number = admin.number(p.acme.id, NUMBER).await.unwrap();
+    admin.number_assign(p.acme.id, &number, &ada).await.unwrap();
+    admin.device_login(p.acme.id, MAC, NUMBER).await.unwrap();
+    // Each phone reports its firmware in its User-Agent.
+    for (file, ua) in [
+        (
+            "/001565a1b2c3.cfg",
+            "Yealink SIP-T54W 96.86.0.100 00:15:65:a1:b2:c3",
+        ),
+        (
+            "/001565a1b2c4.cfg",
+            "Yealink SIP-T54W 96.86.0.200 00:15:65:a1:b2:c4",
+        ),
+    ] {
+        p.server.fetch(file, Some(ua)).await;
+    }
+    p.server.app.provisioner.flush_seen().await;
+    let sess = p.session(ACME_ADMIN).await;
+    let (status, _, body) = p.get(Some(&sess), &handsets(&p)).await;
+    assert_eq!(status, 200, "{body}");
+    // The user whose number is logged in, linked to her page.
+    let user_href = format!("/t/{}/users/{}", p.acme.id.0, p.ada.id.0).replace('/', "&#x2f;");
+    assert!(
+        body.contains(&format!(
+            "<td data-label=\"Users\"><a href=\"{user_href}\">Ada Lovelace</a></td>"
+        )),
+        "{body}"
+    );
+    // The firmware versions seen, and "any".
+    assert!(body.contains("<option value=\"\">any</option>"), "{body}");
+    for v in ["96.86.0.100", "96.86.0.200"] {
+        assert!(
+            body.contains(&format!("<option value=\"{v}\">{v}</option>")),
+            "{body}"
+        );
+    }
+    assert!(body.contains(OTHER_MAC) && body.contains(MAC));
+    // One version: only its phone, counted so; the filter combines with the search.
+    let (_, _, body) = p
+        .get(
+            Some(&sess),
+            &format!("{}?firmware=96.86.0.200", handsets(&p)),
+        )
+        .await;
+    assert!(
+        body.contains(OTHER_MAC) && !body.contains(&format!(">{MAC}<")),
+        "{body}"
+    );
+    assert!(body.contains("1–1 of 1"), "{body}");
+    assert!(
+        body.contains("<option value=\"96.86.0.200\" selected>"),
+        "{body}"
+    );
+    let (_, _, body) = p
+        .get(
+            Some(&sess),
+            &format!("{}?firmware=96.86.0.200&q=a1b2c3", handsets(&p)),
+        )
+        .await;
+    assert!(body.contains("0–0 of 0"), "{body}");
+}
