@@ -360,15 +360,106 @@ async fn issue_14_browser_handsets_add_detail_remove_and_rollout() {
         return;
     };
     let p = &b.portal;
-    add_device(p, MAC).await;
+    let phone_id = add_device(p, MAC).await;
+    p.server
+        .app
+        .admin
+        .number_add(
+            p.acme.id,
+            &NumberInput {
+                number: NUMBER.into(),
+                status: Some("active".into()),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
     b.login_as(ACME_ADMIN).await;
     assert!(b.nav_labels().await.contains(&"Handsets".to_owned()));
+    let c = &b.client;
+    // A new user with that handset as her desk phone: the login details, once.
+    b.go(&format!("/t/{}/users", p.acme.id.0)).await;
+    b.type_into("new-first_name", "Grace").await;
+    b.type_into("new-last_name", "Hopper").await;
+    for option in [
+        format!("#new-number option[value='{NUMBER}']"),
+        format!("#new-handset option[value='{phone_id}']"),
+    ] {
+        c.find(Locator::Css(&option))
+            .await
+            .unwrap()
+            .click()
+            .await
+            .unwrap();
+    }
+    c.find(Locator::Css("#add + form button[type=submit]"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    b.wait_for_text("Note these down now").await;
+    let password = c
+        .find(Locator::Id("sip-password"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(password.len() >= 20, "{password}");
+    b.assert_no_console_errors().await;
+    b.screenshots("users-add-desk-phone").await;
+    c.find(Locator::Id("continue"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    b.wait_for_text(&format!("Logged in to handset {phone_id}"))
+        .await;
+    let main = c
+        .find(Locator::Css("main"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(!main.contains(&password), "shown once");
+    // The list: her line and her name, linked to her page.
     b.go(&handsets(p)).await;
     assert!(b.heading().await.starts_with("Handsets"));
+    c.find(Locator::LinkText("Grace Hopper")).await.unwrap();
     b.assert_no_console_errors().await;
     b.screenshots("handsets").await;
+    // At 390 px the header is one line: the nav, languages and log out scroll in it.
+    c.set_window_size(390, 844).await.unwrap();
+    let tops = c
+        .execute(
+            "return [...document.querySelectorAll('header .bar a, header .bar button')]\
+             .map(e => Math.round(e.getBoundingClientRect().top + e.getBoundingClientRect().height / 2))",
+            vec![],
+        )
+        .await
+        .unwrap();
+    let tops: Vec<i64> = serde_json::from_value(tops).unwrap();
+    assert!(
+        tops.len() > 5 && tops.iter().all(|t| (t - tops[0]).abs() <= 4),
+        "one row at 390 px: {tops:?}"
+    );
+    let height = c
+        .execute(
+            "return document.querySelector('header.top').getBoundingClientRect().height",
+            vec![],
+        )
+        .await
+        .unwrap();
+    let height = height.as_f64().unwrap();
+    assert!(height < 72.0, "the header at 390 px is {height} px high");
+    c.find(Locator::Css("header .bar form[action='/logout'] button"))
+        .await
+        .unwrap();
+    c.set_window_size(1280, 900).await.unwrap();
     // Adding with a model nobody knows: the close match by the field.
-    let c = &b.client;
     b.type_into("new-mac", OTHER_MAC).await;
     b.type_into("new-model", "T54").await;
     let submit = "#add + form button[type=submit]";
