@@ -373,7 +373,43 @@ impl Admin {
         number: &Number,
         target: &LoginTarget,
     ) -> Result<LoginDetails> {
-        line_change(&self.store.number_use(tenant, number.id).await?)?;
+        self.login_under(tenant, number, target, line_change).await
+    }
+
+    /// The desk phone chosen with a new user (001: the add form's desk phone): their number
+    /// logged in to a handset by Phone ID, one number per handset. Choosing it is part of
+    /// adding the user, not a change of their configuration, so a pending user may get it —
+    /// but only while their number is in no handset yet; any later change waits for the
+    /// activation as `number_login` says.
+    pub async fn user_first_desk_phone(
+        &self,
+        tenant: TenantId,
+        user: &User,
+        handset: &str,
+    ) -> Result<LoginDetails> {
+        let Some(number) = user.number_id else {
+            return Err(Error::Conflict(format!(
+                "{} has no number to log in to a desk phone",
+                user.display_name()
+            )));
+        };
+        let number = self.store.number_get(tenant, number).await?;
+        let target = LoginTarget {
+            handset: handset.to_owned(),
+            additional_line: false,
+        };
+        self.login_under(tenant, &number, &target, first_line).await
+    }
+
+    /// `number_login` under `rule`, judged on the number's use before and inside the write.
+    async fn login_under(
+        &self,
+        tenant: TenantId,
+        number: &Number,
+        target: &LoginTarget,
+        rule: fn(&NumberUse) -> Result<()>,
+    ) -> Result<LoginDetails> {
+        rule(&self.store.number_use(tenant, number.id).await?)?;
         let device = self.handset(tenant, &target.handset).await?;
         same_site(number, device.site_id, &device.phone_id)?;
         let record = self.store.device_record(device.id).await?;
@@ -404,7 +440,7 @@ impl Admin {
                 &sip_user,
                 &password,
                 !target.additional_line,
-                line_change,
+                rule,
             )
             .await?;
         Ok(LoginDetails {
@@ -689,6 +725,17 @@ pub(super) fn line_change(number: &NumberUse) -> Result<()> {
     match &number.holder {
         Some(user) => pending_config_locked(&user.display_name(), user.state),
         None => Ok(()),
+    }
+}
+
+/// A new user's first desk phone: a pending holder's number may go into its first handset;
+/// otherwise as `line_change`.
+fn first_line(number: &NumberUse) -> Result<()> {
+    match &number.holder {
+        Some(user) if user.state == UserState::Pending && number.handset.is_none() => {
+            Admin::actionable(&number.number)
+        }
+        _ => line_change(number),
     }
 }
 

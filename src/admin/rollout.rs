@@ -140,8 +140,12 @@ impl Admin {
         &self,
         tenant: TenantId,
         query: &ListQuery,
+        firmware: Option<&str>,
     ) -> Result<Listed<DeviceView>> {
-        let page = self.store.device_activity_page(tenant, query).await?;
+        let page = self
+            .store
+            .device_activity_page(tenant, query, firmware)
+            .await?;
         let now = now();
         Ok(Listed {
             items: page
@@ -151,6 +155,11 @@ impl Admin {
                 .collect(),
             total: page.total,
         })
+    }
+
+    /// The firmware versions the tenant's handsets last reported, for a list's filter.
+    pub async fn device_firmwares(&self, tenant: TenantId) -> Result<Vec<String>> {
+        self.store.device_firmwares(tenant).await
     }
 
     /// The tenant's handsets (of one site, when given) with their rollout state.

@@ -9,7 +9,7 @@ use super::{corrupt, get, now, unique_or_store, Fresh, NumberUse, Store};
 use crate::error::{Error, Result};
 use crate::model::{
     join_label, AuditAction, AuditEntity, Device, DeviceAccess, DeviceId, DeviceLine, DeviceRecord,
-    ListQuery, Listed, Mac, NumberId, Secret, SiteId, TenantId, E164,
+    ListQuery, Listed, Mac, NumberId, Secret, SiteId, TenantId, UserId, E164,
 };
 
 #[derive(Clone, Debug)]
@@ -44,6 +44,8 @@ pub struct LineLogin {
     pub mac: Mac,
     pub position: u16,
     pub sip_user: String,
+    /// The user whose number it is, if any: their id and "First Last".
+    pub user: Option<(UserId, String)>,
 }
 
 /// Where a device was seen: its address, the protocol (`http`, `https`, `tftp`), the firmware
@@ -290,9 +292,11 @@ impl Store {
     /// The tenant's logged-in lines: which number sits in which handset's slot.
     pub async fn line_logins(&self, tenant: TenantId) -> Result<Vec<LineLogin>> {
         let rows = sqlx::query(
-            "SELECT l.number_id, n.e164, d.phone_id, d.mac, l.position, l.sip_user \
+            "SELECT l.number_id, n.e164, d.phone_id, d.mac, l.position, l.sip_user, \
+             u.id AS user_id, u.first_name, u.last_name \
              FROM device_lines l JOIN devices d ON d.id = l.device_id \
-             JOIN numbers n ON n.id = l.number_id WHERE d.tenant_id = $1 ORDER BY n.e164",
+             JOIN numbers n ON n.id = l.number_id LEFT JOIN users u ON u.number_id = n.id \
+             WHERE d.tenant_id = $1 ORDER BY n.e164",
         )
         .bind(tenant.0)
         .fetch_all(&self.pool)
@@ -311,6 +315,17 @@ impl Store {
                         .map_err(|e| corrupt("mac", e))?,
                     position: line_position(position)?,
                     sip_user: get(row, "sip_user")?,
+                    user: match get::<Option<i64>>(row, "user_id")? {
+                        Some(id) => Some((
+                            UserId(id),
+                            format!(
+                                "{} {}",
+                                get::<String>(row, "first_name")?,
+                                get::<String>(row, "last_name")?
+                            ),
+                        )),
+                        None => None,
+                    },
                 })
             })
             .collect()

@@ -2,7 +2,8 @@
 //! of matches in all (a window count), and `LIMIT`/`OFFSET`. The search ignores case as Rust's
 //! `to_lowercase` does, on both backends and whatever PostgreSQL's locale: each letter of the
 //! search text becomes a class of its lower and upper case (`GLOB '*[aA]*'` in SQLite, a
-//! regular expression in PostgreSQL), which also keeps `%`, `_` and `*` literal.
+//! regular expression in PostgreSQL), which also keeps `%`, `_` and `*` literal. A list may
+//! also have one filter of its own, a text a column must equal (`ListSql::equals`).
 
 use sqlx::any::AnyRow;
 
@@ -19,6 +20,9 @@ pub(super) struct ListSql<'a> {
     binds: &'a [i64],
     /// SQL expressions of the texts a search looks in; none: `q` is ignored.
     search: &'a [&'a str],
+    /// A filter of the list's own (a select beside the search): the SQL expression and the
+    /// text it must equal.
+    equals: Option<(&'a str, &'a str)>,
     order: &'a str,
 }
 
@@ -30,6 +34,7 @@ impl<'a> ListSql<'a> {
             rows,
             binds,
             search: &[],
+            equals: None,
             order,
         }
     }
@@ -38,6 +43,14 @@ impl<'a> ListSql<'a> {
     pub(super) fn search(self, texts: &'a [&'a str]) -> Self {
         ListSql {
             search: texts,
+            ..self
+        }
+    }
+
+    /// The same list, only the rows whose `expr` is `value` (when given).
+    pub(super) fn equals(self, expr: &'a str, value: Option<&'a str>) -> Self {
+        ListSql {
+            equals: value.map(|v| (expr, v)),
             ..self
         }
     }
@@ -58,7 +71,12 @@ impl Store {
             .filter(|_| !sql.search.is_empty())
             .map(|q| contains_pattern(self.backend, &q));
         let mut next = sql.binds.len() + 1;
-        let filter = match pattern {
+        let mut filter = String::new();
+        if let Some((expr, _)) = sql.equals {
+            filter = format!(" AND ({expr}) = ${next}");
+            next += 1;
+        }
+        filter += &match pattern {
             Some(_) => {
                 let op = match self.backend {
                     Backend::Sqlite => "GLOB",
@@ -85,6 +103,9 @@ impl Store {
         for bind in sql.binds {
             statement = statement.bind(*bind);
         }
+        if let Some((_, value)) = sql.equals {
+            statement = statement.bind(value);
+        }
         if let Some(p) = &pattern {
             statement = statement.bind(p.as_str());
         }
@@ -102,6 +123,9 @@ impl Store {
                 let mut statement = sqlx::query_scalar::<_, i64>(&count);
                 for bind in sql.binds {
                     statement = statement.bind(*bind);
+                }
+                if let Some((_, value)) = sql.equals {
+                    statement = statement.bind(value);
                 }
                 if let Some(p) = &pattern {
                     statement = statement.bind(p.as_str());

@@ -102,11 +102,13 @@ impl Store {
     }
 
     /// A page of the tenant's devices with what was recorded about them, by MAC; a search
-    /// looks in the MAC, Phone ID and model.
+    /// looks in the MAC, Phone ID and model; `firmware`, when given, keeps the devices whose
+    /// last reported firmware version it is.
     pub async fn device_activity_page(
         &self,
         tenant: TenantId,
         query: &ListQuery,
+        firmware: Option<&str>,
     ) -> Result<Listed<(Device, Activity)>> {
         let columns = format!("{COLUMNS}, {ACTIVITY_COLUMNS}");
         self.list(
@@ -116,11 +118,23 @@ impl Store {
                 &[tenant.0],
                 "mac",
             )
-            .search(&["mac", "phone_id", "model"]),
+            .search(&["mac", "phone_id", "model"])
+            .equals("firmware_version", firmware),
             query,
             both,
         )
         .await
+    }
+
+    /// The firmware versions the tenant's devices last reported, each once, in order.
+    pub async fn device_firmwares(&self, tenant: TenantId) -> Result<Vec<String>> {
+        Ok(sqlx::query_scalar(
+            "SELECT DISTINCT firmware_version FROM devices \
+             WHERE tenant_id = $1 AND firmware_version IS NOT NULL ORDER BY firmware_version",
+        )
+        .bind(tenant.0)
+        .fetch_all(&self.pool)
+        .await?)
     }
 
     /// The tenant's devices (of one site, when given) with what was recorded about them, by

@@ -1766,3 +1766,116 @@ async fn issue_13_device_add_racing_site_remove_is_a_conflict() {
         db.drop_db().await;
     }
 }
+
+#[tokio::test]
+async fn issue_14_handsets_filter_by_firmware_and_lines_name_their_user() {
+    use autoprov::model::ListQuery;
+    for (backend, db) in backends("firmware").await {
+        let store = Store::connect(&db.url).await.unwrap();
+        let t = store.tenant_create("Acme").await.unwrap();
+        let s = store.site_create(&site(t.id, "Berlin")).await.unwrap();
+        let mut devices = Vec::new();
+        for (i, firmware) in [Some("96.86.0.100"), Some("96.86.0.200"), None]
+            .into_iter()
+            .enumerate()
+        {
+            let d = store
+                .device_create(&NewDevice {
+                    tenant_id: t.id,
+                    site_id: s.id,
+                    mac: format!("001565a1b2c{i}").parse().unwrap(),
+                    family: "yealink".into(),
+                    model: "T54W".into(),
+                    phone_id: format!("AC3DE{i}"),
+                    admin_password: Secret::generate(),
+                    first_contact_until: None,
+                })
+                .await
+                .unwrap()
+                .unwrap();
+            let seen = (
+                "127.0.0.1".to_owned(),
+                "http",
+                firmware.map(str::to_owned),
+                false,
+            );
+            store.devices_seen(&[(d.id, seen)]).await.unwrap();
+            devices.push(d);
+        }
+        assert_eq!(
+            store.device_firmwares(t.id).await.unwrap(),
+            ["96.86.0.100", "96.86.0.200"],
+            "{backend}"
+        );
+        let all = ListQuery::default();
+        let page = |q: Option<&str>| ListQuery {
+            q: q.map(str::to_owned),
+            ..all.clone()
+        };
+        let macs = |listed: autoprov::model::Listed<_>| -> (Vec<String>, u64) {
+            let items: &Vec<(autoprov::model::Device, _)> = &listed.items;
+            (
+                items.iter().map(|(d, _)| d.mac.to_string()).collect(),
+                listed.total,
+            )
+        };
+        let got = store
+            .device_activity_page(t.id, &all, Some("96.86.0.200"))
+            .await
+            .unwrap();
+        assert_eq!(macs(got), (vec!["001565a1b2c1".to_owned()], 1), "{backend}");
+        let got = store.device_activity_page(t.id, &all, None).await.unwrap();
+        assert_eq!(macs(got).1, 3, "{backend}");
+        // With a search: both hold.
+        let got = store
+            .device_activity_page(t.id, &page(Some("b2c0")), Some("96.86.0.200"))
+            .await
+            .unwrap();
+        assert_eq!(macs(got), (vec![], 0), "{backend}");
+        let got = store
+            .device_activity_page(t.id, &page(Some("AC3DE")), Some("96.86.0.100"))
+            .await
+            .unwrap();
+        assert_eq!(macs(got), (vec!["001565a1b2c0".to_owned()], 1), "{backend}");
+        // A line names the user whose number it is.
+        let n = store
+            .number_create(&NewNumber {
+                tenant_id: t.id,
+                site_id: s.id,
+                e164: "+4930777".parse().unwrap(),
+                status: NumberStatus::Active,
+                is_main: false,
+                default_pin: "482913".into(),
+            })
+            .await
+            .unwrap();
+        let ada = store
+            .user_create(
+                &NewUser {
+                    number_id: Some(n.id),
+                    ..new_user(t.id, "Ada", "Lovelace")
+                },
+                |_| Ok(()),
+            )
+            .await
+            .unwrap();
+        store
+            .device_login(
+                &devices[0],
+                n.id,
+                "4930777",
+                &Secret::generate(),
+                true,
+                |_| Ok(()),
+            )
+            .await
+            .unwrap();
+        let lines = store.line_logins(t.id).await.unwrap();
+        assert_eq!(
+            lines[0].user,
+            Some((ada.id, "Ada Lovelace".to_owned())),
+            "{backend}"
+        );
+        db.drop_db().await;
+    }
+}

@@ -38,7 +38,7 @@ async fn devices_list(
     Ok(listed(
         caller
             .admin
-            .device_view_page(tenant.id, &page.query())
+            .device_view_page(tenant.id, &page.query(), None)
             .await?,
     ))
 }

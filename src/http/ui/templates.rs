@@ -225,6 +225,51 @@ mod tests {
         }
     }
 
+    /// Every button (or button-like link) of a destructive action is styled `danger`: its
+    /// label's catalogue key names what it ends. The session's own log out is not one.
+    #[test]
+    fn issue_14_destructive_buttons_are_danger() {
+        const ENDS: &[&str] = &[
+            "delete",
+            "remove",
+            "release",
+            "revoke",
+            "deactivate",
+            "logout",
+            "unassign",
+            "clear",
+        ];
+        let mut plain = Vec::new();
+        for (name, source) in COMMON_TEMPLATES
+            .iter()
+            .chain(PAGES.iter().flat_map(|p| p.templates.iter()))
+        {
+            for (i, part) in source.split("<button").enumerate().skip(1) {
+                let tag = part.split('>').next().unwrap_or_default();
+                let label = part.split("</button>").next().unwrap_or_default();
+                let key = label.split("{{ t.").nth(1).unwrap_or_default();
+                let key = key.split([' ', '|', '}']).next().unwrap_or_default();
+                let ends = ENDS
+                    .iter()
+                    .any(|w| key.rsplit('.').next().unwrap_or("").starts_with(w));
+                if ends && key != "common.logout" && !tag.contains("danger") {
+                    plain.push(format!("{name} button {i}: {key}"));
+                }
+            }
+            for part in source.split("<a ").skip(1) {
+                let tag = part.split('>').next().unwrap_or_default();
+                let href = tag.split("href=\"").nth(1).unwrap_or_default();
+                let href = href.split('"').next().unwrap_or_default();
+                if (href.ends_with("/delete") || href.ends_with("/remove"))
+                    && !tag.contains("danger")
+                {
+                    plain.push(format!("{name} link {href}"));
+                }
+            }
+        }
+        assert!(plain.is_empty(), "not styled danger: {plain:#?}");
+    }
+
     #[test]
     fn issue_14_language_from_accept_language() {
         let mut h = HeaderMap::new();

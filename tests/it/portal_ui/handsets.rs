@@ -360,15 +360,106 @@ async fn issue_14_browser_handsets_add_detail_remove_and_rollout() {
         return;
     };
     let p = &b.portal;
-    add_device(p, MAC).await;
+    let phone_id = add_device(p, MAC).await;
+    p.server
+        .app
+        .admin
+        .number_add(
+            p.acme.id,
+            &NumberInput {
+                number: NUMBER.into(),
+                status: Some("active".into()),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
     b.login_as(ACME_ADMIN).await;
     assert!(b.nav_labels().await.contains(&"Handsets".to_owned()));
+    let c = &b.client;
+    // A new user with that handset as her desk phone: the login details, once.
+    b.go(&format!("/t/{}/users", p.acme.id.0)).await;
+    b.type_into("new-first_name", "Grace").await;
+    b.type_into("new-last_name", "Hopper").await;
+    for option in [
+        format!("#new-number option[value='{NUMBER}']"),
+        format!("#new-handset option[value='{phone_id}']"),
+    ] {
+        c.find(Locator::Css(&option))
+            .await
+            .unwrap()
+            .click()
+            .await
+            .unwrap();
+    }
+    c.find(Locator::Css("#add + form button[type=submit]"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    b.wait_for_text("Note these down now").await;
+    let password = c
+        .find(Locator::Id("sip-password"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(password.len() >= 20, "{password}");
+    b.assert_no_console_errors().await;
+    b.screenshots("users-add-desk-phone").await;
+    c.find(Locator::Id("continue"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    b.wait_for_text(&format!("Logged in to handset {phone_id}"))
+        .await;
+    let main = c
+        .find(Locator::Css("main"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(!main.contains(&password), "shown once");
+    // The list: her line and her name, linked to her page.
     b.go(&handsets(p)).await;
     assert!(b.heading().await.starts_with("Handsets"));
+    c.find(Locator::LinkText("Grace Hopper")).await.unwrap();
     b.assert_no_console_errors().await;
     b.screenshots("handsets").await;
+    // At 390 px the header is one line: the nav, languages and log out scroll in it.
+    c.set_window_size(390, 844).await.unwrap();
+    let tops = c
+        .execute(
+            "return [...document.querySelectorAll('header .bar a, header .bar button')]\
+             .map(e => Math.round(e.getBoundingClientRect().top + e.getBoundingClientRect().height / 2))",
+            vec![],
+        )
+        .await
+        .unwrap();
+    let tops: Vec<i64> = serde_json::from_value(tops).unwrap();
+    assert!(
+        tops.len() > 5 && tops.iter().all(|t| (t - tops[0]).abs() <= 4),
+        "one row at 390 px: {tops:?}"
+    );
+    let height = c
+        .execute(
+            "return document.querySelector('header.top').getBoundingClientRect().height",
+            vec![],
+        )
+        .await
+        .unwrap();
+    let height = height.as_f64().unwrap();
+    assert!(height < 72.0, "the header at 390 px is {height} px high");
+    c.find(Locator::Css("header .bar form[action='/logout'] button"))
+        .await
+        .unwrap();
+    c.set_window_size(1280, 900).await.unwrap();
     // Adding with a model nobody knows: the close match by the field.
-    let c = &b.client;
     b.type_into("new-mac", OTHER_MAC).await;
     b.type_into("new-model", "T54").await;
     let submit = "#add + form button[type=submit]";
@@ -488,4 +579,84 @@ async fn issue_14_handsets_echo_xss_payloads_inert() {
     assert!(!body.contains("<script>alert"), "{body}");
     assert!(body.contains("{{ 7*7 }}"), "no template evaluation: {body}");
     assert!(body.contains("&lt;script&gt;"), "{body}");
+}
+
+#[tokio::test]
+async fn issue_14_handsets_list_links_the_logged_in_user_and_filters_by_firmware() {
+    let p = Portal::start().await;
+    let admin = &p.server.app.admin;
+    add_device(&p, MAC).await;
+    add_device(&p, OTHER_MAC).await;
+    admin
+        .number_add(
+            p.acme.id,
+            &NumberInput {
+                number: NUMBER.into(),
+                status: Some("active".into()),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+    let ada = admin.user_activate(p.acme.id, &p.ada).await.unwrap();
+    let number = admin.number(p.acme.id, NUMBER).await.unwrap();
+    admin.number_assign(p.acme.id, &number, &ada).await.unwrap();
+    admin.device_login(p.acme.id, MAC, NUMBER).await.unwrap();
+    // Each phone reports its firmware in its User-Agent.
+    for (file, ua) in [
+        (
+            "/001565a1b2c3.cfg",
+            "Yealink SIP-T54W 96.86.0.100 00:15:65:a1:b2:c3",
+        ),
+        (
+            "/001565a1b2c4.cfg",
+            "Yealink SIP-T54W 96.86.0.200 00:15:65:a1:b2:c4",
+        ),
+    ] {
+        p.server.fetch(file, Some(ua)).await;
+    }
+    p.server.app.provisioner.flush_seen().await;
+    let sess = p.session(ACME_ADMIN).await;
+    let (status, _, body) = p.get(Some(&sess), &handsets(&p)).await;
+    assert_eq!(status, 200, "{body}");
+    // The user whose number is logged in, linked to her page.
+    let user_href = format!("/t/{}/users/{}", p.acme.id.0, p.ada.id.0).replace('/', "&#x2f;");
+    assert!(
+        body.contains(&format!(
+            "<td data-label=\"Users\"><a href=\"{user_href}\">Ada Lovelace</a></td>"
+        )),
+        "{body}"
+    );
+    // The firmware versions seen, and "any".
+    assert!(body.contains("<option value=\"\">any</option>"), "{body}");
+    for v in ["96.86.0.100", "96.86.0.200"] {
+        assert!(
+            body.contains(&format!("<option value=\"{v}\">{v}</option>")),
+            "{body}"
+        );
+    }
+    assert!(body.contains(OTHER_MAC) && body.contains(MAC));
+    // One version: only its phone, counted so; the filter combines with the search.
+    let (_, _, body) = p
+        .get(
+            Some(&sess),
+            &format!("{}?firmware=96.86.0.200", handsets(&p)),
+        )
+        .await;
+    assert!(
+        body.contains(OTHER_MAC) && !body.contains(&format!(">{MAC}<")),
+        "{body}"
+    );
+    assert!(body.contains("1–1 of 1"), "{body}");
+    assert!(
+        body.contains("<option value=\"96.86.0.200\" selected>"),
+        "{body}"
+    );
+    let (_, _, body) = p
+        .get(
+            Some(&sess),
+            &format!("{}?firmware=96.86.0.200&q=a1b2c3", handsets(&p)),
+        )
+        .await;
+    assert!(body.contains("0–0 of 0"), "{body}");
 }

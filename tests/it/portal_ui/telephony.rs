@@ -438,6 +438,8 @@ async fn issue_14_telephony_reset_pin_and_display_name() {
         .await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(body.contains("id=\"label_first-error\""), "{body}");
+    // The field shows what was sent, not the stored label.
+    assert!(body.contains("name=\"first\" value=\"1234\""), "{body}");
     // Both empty: no label.
     let (status, _, _) = p
         .post(
@@ -536,7 +538,20 @@ async fn issue_14_telephony_log_in_a_handset_by_phone_id_and_log_out() {
             &[("csrf", admin.csrf.as_str()), ("handset", phone_id)],
         )
         .await;
-    assert_eq!(status, StatusCode::SEE_OTHER, "{body}");
+    // The line's login details, this once, as the user's page shows them.
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert!(body.contains("Note these down now"), "{body}");
+    let password = sip_password_of(&body);
+    assert!(password.len() >= 20, "{password}");
+    assert!(
+        body.contains(&format!(
+            "href=\"{}\" id=\"continue\"",
+            of(&p, &tel.free).replace('/', "&#x2f;")
+        )),
+        "{body}"
+    );
+    let (_, _, body) = get(&p, &admin, &of(&p, &tel.free)).await;
+    assert!(!body.contains(&password) && !body.contains("Note these down"));
     let (_, _, body) = get(&p, &admin, &page(&p)).await;
     assert!(
         row(&body, &tel.free).contains(&format!("Logged in ({phone_id})")),
@@ -553,6 +568,11 @@ async fn issue_14_telephony_log_in_a_handset_by_phone_id_and_log_out() {
     assert_eq!(status, StatusCode::CONFLICT);
     assert!(body.contains("id=\"handset-error\""), "{body}");
     assert!(body.contains("someone is already logged in"), "{body}");
+    // The picker keeps the handset the admin chose.
+    assert!(
+        body.contains(&format!("<option value=\"{phone_id}\" selected>")),
+        "{body}"
+    );
     let (_, _, body) = get(&p, &admin, &page(&p)).await;
     assert!(row(&body, &tel.desk).contains("N/A"));
     // No secret on the page after a login.
@@ -715,18 +735,17 @@ async fn issue_14_browser_telephony() {
         .click()
         .await
         .unwrap();
-    b.wait_for_text("The number has been logged in").await;
-    let flash = c
-        .find(Locator::Css(".flash"))
+    // The line's login details, once; "Continue" goes back to the number.
+    b.wait_for_text("Note these down now").await;
+    b.screenshots("telephony-login-details").await;
+    c.find(Locator::Id("continue"))
         .await
         .unwrap()
-        .text()
+        .click()
         .await
         .unwrap();
-    assert!(
-        flash.starts_with("The number has been logged in"),
-        "{flash}"
-    );
+    b.wait_for_text(&format!("Logged in ({})", tel.handset.phone_id))
+        .await;
     b.assert_no_console_errors().await;
     b.screenshots("telephony-number").await;
     // Another number on the same handset: the error shown.
@@ -762,4 +781,10 @@ async fn issue_14_browser_telephony() {
     b.forget_console().await;
     b.screenshots("telephony-login-error").await;
     b.close().await;
+}
+
+/// The SIP password on a login details page.
+fn sip_password_of(body: &str) -> String {
+    let at = body.find("id=\"sip-password\">").expect("the password") + 18;
+    body[at..].split('<').next().unwrap().to_owned()
 }

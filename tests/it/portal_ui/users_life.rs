@@ -223,6 +223,229 @@ async fn issue_14_users_desk_phone_login_details_are_shown_once() {
     assert!(body.contains("No desk phone") && !body.contains("Logged in to handset"));
 }
 
+/// `NUMBER` active at Berlin (nobody's) and a T54W there: its Phone ID.
+async fn free_number_and_handset(p: &Portal) -> String {
+    let phone_id = add_device(p, MAC).await;
+    p.server
+        .app
+        .admin
+        .number_add(
+            p.acme.id,
+            &NumberInput {
+                number: NUMBER.into(),
+                status: Some("active".into()),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+    phone_id
+}
+
+/// The user called `last` in Acme.
+async fn user_named(p: &Portal, last: &str) -> User {
+    let users = p.server.app.admin.user_list(p.acme.id).await.unwrap();
+    users
+        .into_iter()
+        .find(|u| u.last_name.as_str() == last)
+        .expect("the user was added")
+}
+
+#[tokio::test]
+async fn issue_14_users_add_with_a_desk_phone_shows_its_login_details_once() {
+    let p = Portal::start().await;
+    let phone_id = free_number_and_handset(&p).await;
+    let admin = p.session(ACME_ADMIN).await;
+    let list = format!("/t/{}/users", p.acme.id.0);
+    let (_, _, body) = p.get(Some(&admin), &list).await;
+    // The picker: no desk phone first, then the free handsets by Phone ID, model and MAC.
+    assert!(
+        body.contains("<option value=\"\">No desk phone</option>"),
+        "{body}"
+    );
+    assert!(
+        body.contains(&format!(
+            "<option value=\"{phone_id}\">{phone_id} (T54W, 001565a1b2c3)</option>"
+        )),
+        "{body}"
+    );
+    let (status, body) = post(
+        &p,
+        &admin,
+        &list,
+        &[
+            ("first_name", "Grace"),
+            ("last_name", "Hopper"),
+            ("number", NUMBER),
+            ("handset", &phone_id),
+        ],
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+    assert!(body.contains("Note these down now"), "{body}");
+    let password = secret_of(&body);
+    assert!(password.len() >= 20, "{password}");
+    let grace = user_named(&p, "Hopper").await;
+    assert_eq!(grace.state, UserState::Pending);
+    // The phone gets the pending user's line with that password.
+    let (_, _, file) = p.server.fetch("/001565a1b2c3.cfg", Some(UA)).await;
+    assert!(
+        file.lines()
+            .any(|l| l == format!("account.1.password = {password}")),
+        "{file}"
+    );
+    // Never again: the user's page shows the Phone ID only, and the handset is no longer free.
+    let (_, _, body) = p.get(Some(&admin), &user_page(&p, &grace)).await;
+    assert!(!body.contains(&password) && !body.contains("Note these down"));
+    assert!(
+        body.contains(&format!("Logged in to handset {phone_id}")),
+        "{body}"
+    );
+    let (_, _, body) = p.get(Some(&admin), &list).await;
+    assert!(!body.contains(&format!("<option value=\"{phone_id}\">")));
+    // Her configuration is fixed now until the operator activates her: no second handset.
+    let (status, body) = post(
+        &p,
+        &admin,
+        &format!("{}/desk-phone", user_page(&p, &grace)),
+        &[("handset", "")],
+    )
+    .await;
+    assert_eq!(status, StatusCode::CONFLICT, "{body}");
+    assert!(body.contains("is pending"), "{body}");
+}
+
+#[tokio::test]
+async fn issue_14_users_add_keeps_the_user_when_the_handset_refuses_the_line() {
+    let p = Portal::start().await;
+    // Ada's number is logged in to the only handset.
+    let phone_id = ada_with_number(&p).await;
+    let a = &p.server.app.admin;
+    let number = a.number(p.acme.id, NUMBER).await.unwrap();
+    a.number_login(
+        p.acme.id,
+        &number,
+        &autoprov::admin::LoginTarget {
+            handset: phone_id.clone(),
+            additional_line: false,
+        },
+    )
+    .await
+    .unwrap();
+    a.number_add(
+        p.acme.id,
+        &NumberInput {
+            number: "+4930123457".into(),
+            status: Some("active".into()),
+            ..Default::default()
+        },
+    )
+    .await
+    .unwrap();
+    let admin = p.session(ACME_ADMIN).await;
+    let list = format!("/t/{}/users", p.acme.id.0);
+    let (status, body) = post(
+        &p,
+        &admin,
+        &list,
+        &[
+            ("first_name", "Grace"),
+            ("last_name", "Hopper"),
+            ("number", "+4930123457"),
+            ("handset", &phone_id),
+        ],
+    )
+    .await;
+    // Added all the same: her page, with why the handset refused.
+    assert_eq!(status, StatusCode::CONFLICT, "{body}");
+    let grace = user_named(&p, "Hopper").await;
+    assert_eq!(
+        grace.number.as_ref().map(|n| n.as_str()),
+        Some("+4930123457")
+    );
+    assert!(body.contains("id=\"desk_phone-error\""), "{body}");
+    assert!(body.contains("someone is already logged in"), "{body}");
+    assert!(body.contains("Grace Hopper") && !body.contains("sip-password"));
+}
+
+#[tokio::test]
+async fn issue_14_users_add_takes_the_trunk_and_the_fax_number() {
+    let p = Portal::start().await;
+    free_number_and_handset(&p).await;
+    let a = &p.server.app.admin;
+    let fax = "+4930123499";
+    a.number_add(
+        p.acme.id,
+        &NumberInput {
+            number: fax.into(),
+            status: Some("active".into()),
+            ..Default::default()
+        },
+    )
+    .await
+    .unwrap();
+    a.trunk_add(p.acme.id, "Berlin", "Main trunk")
+        .await
+        .unwrap();
+    let spare = a
+        .trunk_add(p.acme.id, "Berlin", "Spare trunk")
+        .await
+        .unwrap();
+    a.licence_pool_set(p.acme.id, "e-fax", 2).await.unwrap();
+    let admin = p.session(ACME_ADMIN).await;
+    let list = format!("/t/{}/users", p.acme.id.0);
+    let (_, _, body) = p.get(Some(&admin), &list).await;
+    assert!(
+        body.contains(&format!(
+            "<option value=\"{}\">Spare trunk (Berlin)</option>",
+            spare.id
+        )),
+        "{body}"
+    );
+    assert!(body.contains("id=\"new-fax_number\""), "{body}");
+    let grace = [
+        ("first_name", "Grace"),
+        ("last_name", "Hopper"),
+        ("number", NUMBER),
+        ("licence", "e-fax"),
+        ("fax_number", fax),
+    ];
+    // Two trunks at the number's site: the rule asks for one, by the trunk's picker, and
+    // the pickers keep what was chosen.
+    let (status, body) = post(&p, &admin, &list, &grace).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+    assert!(body.contains("id=\"trunk-error\""), "{body}");
+    assert!(
+        body.contains(&format!("<option value=\"{fax}\" selected>")),
+        "{body}"
+    );
+    // A fax number without the e-fax licence: by its field.
+    let spare_id = spare.id.to_string();
+    let (status, body) = post(
+        &p,
+        &admin,
+        &list,
+        &[
+            ("first_name", "Grace"),
+            ("last_name", "Hopper"),
+            ("number", NUMBER),
+            ("trunk", &spare_id),
+            ("fax_number", fax),
+        ],
+    )
+    .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+    assert!(body.contains("id=\"fax_number-error\""), "{body}");
+    let mut form = grace.to_vec();
+    form.push(("trunk", &spare_id));
+    let (status, body) = post(&p, &admin, &list, &form).await;
+    assert_eq!(status, StatusCode::SEE_OTHER, "{body}");
+    let added = user_named(&p, "Hopper").await;
+    assert_eq!(added.trunk_id, Some(spare.id));
+    let fax_id = a.number(p.acme.id, fax).await.unwrap().id;
+    assert_eq!(added.fax_number_id, Some(fax_id));
+}
+
 /// The SIP password on a login details page.
 fn secret_of(body: &str) -> String {
     let at = body.find("id=\"sip-password\">").expect("the password") + 18;

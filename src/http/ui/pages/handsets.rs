@@ -1,5 +1,6 @@
 //! A tenant's handsets (004, 002): the list (MAC, model, site, Phone ID, the numbers logged
-//! in, state and last contact), adding one by MAC and model ("did you mean" by the field), and
+//! in and their users, state, last contact and firmware; searched, and filtered by a firmware
+//! version seen, in the store's SQL), adding one by MAC and model ("did you mean" by the field), and
 //! a handset's page: its lines and sightings, replacing its hardware (new MAC), changing its
 //! model or site, telling it to fetch its files again (resync) and removing it after a page
 //! that says what removing does.
@@ -60,6 +61,8 @@ struct Handset {
 #[derive(Deserialize, Default)]
 struct Search {
     q: Option<String>,
+    /// A firmware version seen; empty: any.
+    firmware: Option<String>,
     offset: Option<u32>,
 }
 
@@ -89,6 +92,13 @@ struct Update {
 
 #[derive(Deserialize)]
 struct Nothing {}
+
+/// A number logged in to a handset, for the list: its slot, and its user's page and name.
+struct Line {
+    position: u16,
+    number: String,
+    user: Option<(String, String)>,
+}
 
 fn list_url(tenant: &Tenant) -> String {
     format!("/t/{}/handsets", tenant.id.0)
@@ -182,23 +192,36 @@ async fn render_list(
         offset: Some(offset),
         q: q.clone(),
     };
-    let listed = admin.device_view_page(page.tenant.id, &query).await?;
+    let firmware = search.firmware.clone().filter(|f| !f.trim().is_empty());
+    let listed = admin
+        .device_view_page(page.tenant.id, &query, firmware.as_deref())
+        .await?;
+    let firmwares = admin.device_firmwares(page.tenant.id).await?;
     let sites = admin.site_list(page.tenant.id).await?;
     let site_names: HashMap<i64, &str> = sites.iter().map(|s| (s.id.0, s.name.as_str())).collect();
-    let mut numbers: HashMap<String, Vec<(u16, String)>> = HashMap::new();
+    let users = super::users::users_url(&page.tenant);
+    let mut numbers: HashMap<String, Vec<Line>> = HashMap::new();
     for login in admin.handset_lines(page.tenant.id).await? {
-        numbers
-            .entry(login.phone_id)
-            .or_default()
-            .push((login.position, login.number.to_string()));
+        numbers.entry(login.phone_id).or_default().push(Line {
+            position: login.position,
+            number: login.number.to_string(),
+            user: login
+                .user
+                .map(|(id, name)| (format!("{users}/{}", id.0), name)),
+        });
     }
     let handsets: Vec<_> = listed
         .items
         .iter()
         .map(|v| {
             let mut lines = numbers.remove(&v.device.phone_id).unwrap_or_default();
-            lines.sort();
-            let lines: Vec<String> = lines.into_iter().map(|(_, n)| n).collect();
+            lines.sort_by_key(|l| l.position);
+            let users: Vec<_> = lines
+                .iter()
+                .filter_map(|l| l.user.as_ref())
+                .map(|(href, name)| minijinja::context! { href => href, name => name })
+                .collect();
+            let lines: Vec<&str> = lines.iter().map(|l| l.number.as_str()).collect();
             minijinja::context! {
                 href => detail_url(&page.tenant, &v.device.phone_id),
                 mac => v.device.mac.to_string(),
@@ -206,6 +229,7 @@ async fn render_list(
                 site => site_names.get(&v.device.site_id.0).copied().unwrap_or(""),
                 phone_id => v.device.phone_id,
                 numbers => lines,
+                users => users,
                 state => state_key(v.state),
                 failing => v.failing,
                 last_seen => v.last_seen.as_ref().map(|s| when(s.at)),
@@ -215,7 +239,8 @@ async fn render_list(
         .collect();
     let models: Vec<String> = admin.models(None)?.into_iter().map(|m| m.model).collect();
     let base = list_url(&page.tenant);
-    let search: Vec<_> = q.iter().map(|q| ("q", q.clone())).collect();
+    let mut search: Vec<_> = q.iter().map(|q| ("q", q.clone())).collect();
+    search.extend(firmware.iter().map(|f| ("firmware", f.clone())));
     let (prev, next) = page_links(&base, &search, offset, PAGE_SIZE, listed.total);
     Ok(view.render(
         Some(&page.session.0),
@@ -228,6 +253,8 @@ async fn render_list(
             first => if listed.total == 0 { 0 } else { u64::from(offset) + 1 },
             last => u64::from(offset) + listed.items.len() as u64,
             q => q.unwrap_or_default(),
+            firmwares => firmwares,
+            firmware => firmware.unwrap_or_default(),
             prev => prev,
             next => next,
             models => models,

@@ -1,7 +1,8 @@
 //! A tenant's telephony (002): the numbers of one site (the first alphabetically unless the
 //! picker says otherwise), searched on the number and "assigned to", and one number's page with
 //! its actions — features, reset PIN, assign/unassign, display name, log in to a handset by
-//! Phone ID and log out. Each action is one `admin` operation; the rules (active and not main,
+//! Phone ID (the line's login details shown once, as the user's page shows them) and log out;
+//! after a rule's error the pickers and fields keep what the admin chose. Each action is one `admin` operation; the rules (active and not main,
 //! busy forwarding vs call waiting, one number per handset, ...) are theirs.
 
 use std::collections::BTreeMap;
@@ -105,6 +106,17 @@ struct LabelForm {
 struct LoginForm {
     #[serde(default)]
     handset: String,
+}
+
+/// What the page's pickers and fields were sent with, to show again beside a rule's error
+/// (empty: as stored, or nothing chosen).
+#[derive(Default)]
+struct Chosen<'a> {
+    /// The features as sent, instead of as stored.
+    features: Option<&'a FeaturesForm>,
+    handset: String,
+    user: String,
+    label: Option<(String, String)>,
 }
 
 /// A form without fields but the CSRF token.
@@ -263,21 +275,26 @@ async fn number(
 ) -> Result<Response, UiError> {
     page.session.require(ADMINS)?;
     let v = find(&page, &path.number).await?;
-    render_number(&view, &page, &v, None, BTreeMap::new(), StatusCode::OK).await
+    let chosen = Chosen::default();
+    render_number(&view, &page, &v, &chosen, BTreeMap::new(), StatusCode::OK).await
 }
 
-/// The number's page; `form` is the features as sent (after an error) instead of as stored.
+/// The number's page; `chosen` is what its forms were sent with (after an error).
 async fn render_number(
     view: &View,
     page: &TenantPage,
     v: &NumberView,
-    form: Option<&FeaturesForm>,
+    chosen: &Chosen<'_>,
     errors: BTreeMap<String, String>,
     status: StatusCode,
 ) -> Result<Response, UiError> {
     let admin = &page.session.caller().admin;
     let tenant = page.tenant.id;
     let n = &v.number;
+    let (label_first, label_last) = match &chosen.label {
+        Some((first, last)) => (Some(first.clone()), Some(last.clone())),
+        None => (n.label_first.clone(), n.label_last.clone()),
+    };
     let f = &n.features;
     let stored = FeaturesForm {
         forward_always: opt(&f.forward_always),
@@ -297,7 +314,7 @@ async fn render_number(
         cli_enabled: f.cli_enabled.then(String::new),
         cli_number: opt(&f.cli_number),
     };
-    let shown = form.unwrap_or(&stored);
+    let shown = chosen.features.unwrap_or(&stored);
     let actions = n.status == NumberStatus::Active && !n.is_main;
     // The pickers: the site's active numbers (CLI), its handsets (log in), and the users
     // without a number (assign) — which of them the operation takes is its rule.
@@ -329,7 +346,7 @@ async fn render_number(
             .await?
             .into_iter()
             .filter(|d| d.site_id == n.site_id)
-            .map(|d| minijinja::context! { phone_id => d.phone_id, model => d.model })
+            .map(super::user::handset)
             .collect();
         users = admin
             .user_page(
@@ -346,7 +363,7 @@ async fn render_number(
             .filter(|u| u.number_id.is_none())
             .map(|u| {
                 minijinja::context! {
-                    id => u.id.0,
+                    id => u.id.0.to_string(),
                     name => format!("{} {}", u.first_name.as_str(), u.last_name.as_str()),
                 }
             })
@@ -363,8 +380,9 @@ async fn render_number(
             site => site.name,
             url => url,
             number => row(&page.tenant, v),
-            label_first => n.label_first,
-            label_last => n.label_last,
+            label_first => label_first,
+            label_last => label_last,
+            chosen => minijinja::context! { handset => chosen.handset, user => chosen.user },
             custom_pin => n.custom_pin,
             pin_locked => n.pin_locked,
             features => minijinja::context! {
@@ -416,7 +434,7 @@ async fn answer<T>(
     result: crate::error::Result<T>,
     flash: &str,
     conflict_field: &str,
-    form: Option<&FeaturesForm>,
+    chosen: &Chosen<'_>,
 ) -> Result<Response, UiError> {
     let (field, message, status) = match result {
         Ok(_) => return Ok(redirect_with(&number_url(&page.tenant, &v.number), flash)),
@@ -436,7 +454,7 @@ async fn answer<T>(
     let errors = BTreeMap::from([(field, message)]);
     // The page as it is now (the action may have changed nothing, or something else did).
     let fresh = find(page, &v.number.id.0.to_string()).await?;
-    render_number(view, page, &fresh, form, errors, status).await
+    render_number(view, page, &fresh, chosen, errors, status).await
 }
 
 async fn features(
@@ -481,7 +499,10 @@ async fn features(
         result,
         "telephony.flash_features",
         "features",
-        Some(f),
+        &Chosen {
+            features: Some(f),
+            ..Chosen::default()
+        },
     )
     .await
 }
@@ -507,7 +528,7 @@ async fn reset_pin(
         result,
         "telephony.flash_pin_reset",
         "pin",
-        None,
+        &Chosen::default(),
     )
     .await
 }
@@ -522,6 +543,10 @@ async fn assign(
     let v = find(&page, &path.number).await?;
     let admin = &page.session.caller().admin;
     let key = form.fields.user.trim();
+    let chosen = Chosen {
+        user: key.to_owned(),
+        ..Chosen::default()
+    };
     let result = if key.is_empty() {
         Err(Error::invalid("user", "choose a user"))
     } else {
@@ -538,7 +563,7 @@ async fn assign(
         result,
         "telephony.flash_assigned",
         "user",
-        None,
+        &chosen,
     )
     .await
 }
@@ -564,7 +589,7 @@ async fn unassign(
         result,
         "telephony.flash_unassigned",
         "user",
-        None,
+        &Chosen::default(),
     )
     .await
 }
@@ -595,7 +620,10 @@ async fn label(
         result,
         "telephony.flash_label",
         "label_first",
-        None,
+        &Chosen {
+            label: Some((form.fields.first.clone(), form.fields.last.clone())),
+            ..Chosen::default()
+        },
     )
     .await
 }
@@ -623,16 +651,23 @@ async fn login(
             .number_login(page.tenant.id, &v.number, &target)
             .await
     };
-    answer(
-        &view,
-        &page,
-        &v,
-        result,
-        "telephony.flash_logged_in",
-        "handset",
-        None,
-    )
-    .await
+    match result {
+        // The line's login details, shown this once (a later view shows only the Phone ID).
+        Ok(details) => {
+            let name = v.assigned_to.as_deref().unwrap_or(v.number.e164.as_str());
+            let back = number_url(&page.tenant, &v.number);
+            Ok(super::user::details_page(
+                &view, &page, name, &back, &details,
+            ))
+        }
+        Err(e) => {
+            let chosen = Chosen {
+                handset: handset.to_owned(),
+                ..Chosen::default()
+            };
+            answer::<()>(&view, &page, &v, Err(e), "", "handset", &chosen).await
+        }
+    }
 }
 
 async fn logout(
@@ -656,7 +691,7 @@ async fn logout(
         result,
         "telephony.flash_logged_out",
         "handset",
-        None,
+        &Chosen::default(),
     )
     .await
 }

@@ -1,6 +1,8 @@
 //! A tenant's users (001): the list with each user's state, searched and paged by the store's
-//! `ListQuery`; adding a user (names with their limits, e-mail, number, mobile and contract,
-//! licences; the rules' errors shown by their fields); and new device passwords for the users
+//! `ListQuery`; adding a user (names with their limits, e-mail, number, trunk, desk phone or
+//! "no desk phone", mobile and contract, licences with the e-fax number; the rules' errors
+//! shown by their fields) — with a desk phone, the answer is the line's login details, shown
+//! once, as the user's page shows them —; and new device passwords for the users
 //! ticked in the list (random, or one set value), answered as a CSV download. One user's page
 //! is `user.rs`.
 
@@ -41,6 +43,9 @@ const ADD_FIELDS: &[&str] = &[
     "mobile",
     "contract_number",
     "licences",
+    "trunk",
+    "fax_number",
+    "handset",
 ];
 
 pub(super) fn routes(router: Router<App>) -> Router<App> {
@@ -113,15 +118,22 @@ async fn add(
         mobile: new.given("mobile"),
         contract_number: new.given("contract_number"),
         licences: new.licences.clone(),
-        trunk: None,
-        fax_number: None,
+        trunk: new.given("trunk"),
+        fax_number: new.given("fax_number"),
     };
     let admin = &page.session.caller().admin;
     let (field, message, status) = match admin.user_add(page.tenant.id, &input).await {
-        Ok(user) => {
-            let url = format!("{}/{}", users_url(&page.tenant), user.id.0);
-            return Ok(redirect_with(&url, "users.added"));
-        }
+        // The desk phone is the handset login's own operation, after the add: the user is
+        // added whether or not the handset takes the line.
+        Ok(user) => match new.given("handset") {
+            Some(handset) => {
+                return super::user::added_with_desk_phone(&view, &page, &user, &handset).await
+            }
+            None => {
+                let url = format!("{}/{}", users_url(&page.tenant), user.id.0);
+                return Ok(redirect_with(&url, "users.added"));
+            }
+        },
         Err(Error::Invalid(f)) => (
             f.field.into_owned(),
             f.message,
@@ -250,6 +262,15 @@ async fn render(
         .into_iter()
         .map(|n| n.e164.as_str().to_owned())
         .collect();
+    let mut trunks = Vec::new();
+    for site in admin.site_list(page.tenant.id).await? {
+        for t in admin.trunks(page.tenant.id, &site.id.0.to_string()).await? {
+            trunks.push(
+                minijinja::context! { id => t.id.to_string(), name => t.name, site => site.name },
+            );
+        }
+    }
+    let handsets = super::user::free_handsets(page).await?;
     // Every field of the form, as sent or empty.
     let sent: BTreeMap<&str, String> = ADD_FIELDS.iter().map(|f| (*f, new.text(f))).collect();
     let base = users_url(&page.tenant);
@@ -269,6 +290,8 @@ async fn render(
             prev => prev,
             next => next,
             numbers => numbers,
+            trunks => trunks,
+            handsets => handsets,
             licences => LICENCES,
             new => sent,
             new_licences => new.licences,

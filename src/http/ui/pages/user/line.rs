@@ -11,22 +11,41 @@ use crate::admin::{LoginDetails, LoginTarget};
 use crate::error::{Error, Result};
 use crate::model::User;
 
-/// The login details page: shown in the answer to the action that made them, this once.
-fn details_page(view: &View, page: &TenantPage, user: &User, details: &LoginDetails) -> Response {
+/// The login details page: shown in the answer to the action that made them, this once
+/// (here, on adding a user with a desk phone, and on Telephony's handset login). `name` is
+/// whose line it is, `back` where "Continue" goes.
+pub(in crate::http::ui::pages) fn details_page(
+    view: &View,
+    page: &TenantPage,
+    name: &str,
+    back: &str,
+    details: &LoginDetails,
+) -> Response {
     view.render(
         Some(&page.session.0),
         "user/login_details.html",
         minijinja::context! {
             tenant => minijinja::context! { id => page.tenant.id.0, name => page.tenant.name },
-            name => user.display_name(),
+            name => name,
             number => details.number.as_str(),
             phone_id => details.phone_id,
             mac => details.mac.to_string(),
             position => details.position,
             sip_user => details.sip_user,
             sip_password => details.sip_password,
-            back => user_url(page, user),
+            back => back,
         },
+    )
+}
+
+/// `details_page` for `user`'s line, back to their page.
+fn user_details(view: &View, page: &TenantPage, user: &User, details: &LoginDetails) -> Response {
+    details_page(
+        view,
+        page,
+        &user.display_name(),
+        &user_url(page, user),
+        details,
     )
 }
 
@@ -69,7 +88,7 @@ pub(super) async fn desk_phone(
         additional_line: false,
     };
     match admin.number_login(tenant, &number, &target).await {
-        Ok(details) => Ok(details_page(&view, &page, &user, &details)),
+        Ok(details) => Ok(user_details(&view, &page, &user, &details)),
         Err(e) => answer::<()>(&view, &page, &user, Err(e), "", "desk_phone", None).await,
     }
 }
@@ -95,7 +114,60 @@ pub(super) async fn login_details(
         ))),
     };
     match result {
-        Ok(details) => Ok(details_page(&view, &page, &user, &details)),
+        Ok(details) => Ok(user_details(&view, &page, &user, &details)),
         Err(e) => answer::<()>(&view, &page, &user, Err(e), "", "desk_phone", None).await,
     }
+}
+
+/// The desk phone chosen on the add form, for the user just added: the line's login details
+/// shown this once, or — the user is added either way — their page with why the handset
+/// was refused (someone already logged in to it, another site's handset).
+pub(in crate::http::ui::pages) async fn added_with_desk_phone(
+    view: &View,
+    page: &TenantPage,
+    user: &User,
+    handset: &str,
+) -> std::result::Result<Response, UiError> {
+    let admin = &page.session.caller().admin;
+    match admin
+        .user_first_desk_phone(page.tenant.id, user, handset)
+        .await
+    {
+        Ok(details) => Ok(user_details(view, page, user, &details)),
+        Err(e) => answer::<()>(view, page, user, Err(e), "", "desk_phone", None).await,
+    }
+}
+
+/// The tenant's handsets no number is logged in to, for the add form's desk phone picker
+/// (Phone ID with model and MAC, by site): which of them fits the number is the rule's.
+pub(in crate::http::ui::pages) async fn free_handsets(
+    page: &TenantPage,
+) -> Result<Vec<minijinja::Value>> {
+    let admin = &page.session.caller().admin;
+    let tenant = page.tenant.id;
+    let taken: std::collections::HashSet<String> = admin
+        .handset_lines(tenant)
+        .await?
+        .into_iter()
+        .map(|l| l.phone_id)
+        .collect();
+    let devices = admin.device_list(tenant).await?;
+    let mut handsets = Vec::new();
+    for site in admin.site_list(tenant).await? {
+        let free: Vec<_> = devices
+            .iter()
+            .filter(|d| d.site_id == site.id && !taken.contains(&d.phone_id))
+            .cloned()
+            .map(handset)
+            .collect();
+        if !free.is_empty() {
+            handsets.push(minijinja::context! { site => site.name, handsets => free });
+        }
+    }
+    Ok(handsets)
+}
+
+/// A handset as the desk phone pickers show it.
+pub(in crate::http::ui::pages) fn handset(d: crate::model::Device) -> minijinja::Value {
+    minijinja::context! { phone_id => d.phone_id, model => d.model, mac => d.mac.to_string() }
 }

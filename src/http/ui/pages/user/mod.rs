@@ -19,6 +19,8 @@ use serde_json::json;
 mod line;
 mod options;
 
+pub(super) use line::{added_with_desk_phone, details_page, free_handsets, handset};
+
 use super::super::{redirect_with, Form, TenantPage, UiError, View};
 use super::users::{users_url, LICENCES};
 use super::ADMINS;
@@ -147,7 +149,7 @@ async fn render(
             .await?
             .into_iter()
             .filter(|d| d.site_id == v.number.site_id)
-            .map(|d| minijinja::context! { phone_id => d.phone_id, model => d.model })
+            .map(line::handset)
             .collect(),
         None => Vec::new(),
     };
