@@ -101,7 +101,7 @@ impl Admin {
         }
         match self.store.available_numbers(tenant).await?.first() {
             Some(n) => Ok(Some(n.id)),
-            None => Err(Error::Conflict(
+            None => Err(Error::conflict(
                 "the e-fax licence needs a fax number, and the tenant has no available number"
                     .to_owned(),
             )),
@@ -117,7 +117,7 @@ pub(super) fn licences_fit(
     facts: &LicenceFacts,
 ) -> Result<()> {
     if kinds.contains(&LicenceKind::ConferenceRoom) && facts.myroom.bridges == 0 {
-        return Err(Error::Conflict(
+        return Err(Error::conflict(
             "MyRoom needs a dial-in number: the tenant has no Collaborate bridge; add one \
              (bridges) before assigning conference-room licences"
                 .to_owned(),
@@ -136,7 +136,7 @@ pub(super) fn licences_fit(
 /// The tenant's last bridge is MyRoom's dial-in while anyone holds a conference-room licence.
 fn last_bridge_kept(facts: &MyRoomFacts) -> Result<()> {
     match (facts.bridges, facts.holders) {
-        (1, n) if n > 0 => Err(Error::Conflict(format!(
+        (1, n) if n > 0 => Err(Error::conflict(format!(
             "this is the tenant's only Collaborate bridge, the dial-in of MyRoom licences \
              (held: {n}): take those licences back first"
         ))),

@@ -379,7 +379,7 @@ fn claimable(fresh: &GroupClaim, kind: OwnerKind, me: Option<i64>) -> Result<()>
     }
     for user in &fresh.members {
         if user.state == UserState::Pending {
-            return Err(Error::Conflict(format!(
+            return Err(Error::conflict(format!(
                 "{} is pending: a pending user cannot join a hunt group or call centre until \
                  the operator activates them",
                 user.display_name()
@@ -433,24 +433,24 @@ pub(super) fn own_number(
 ) -> Result<()> {
     let e164 = &fresh.number.e164;
     if fresh.number.status != NumberStatus::Active {
-        return Err(Error::Conflict(format!(
+        return Err(Error::conflict(format!(
             "{e164} is {}; only an active number can be {what}",
             fresh.number.status
         )));
     }
     if fresh.number.is_main {
-        return Err(Error::Conflict(format!(
+        return Err(Error::conflict(format!(
             "{e164} is its site's main number and cannot be {what}"
         )));
     }
     if let Some(holder) = &fresh.holder {
-        return Err(Error::Conflict(format!(
+        return Err(Error::conflict(format!(
             "{e164} is already assigned to {}",
             holder.display_name()
         )));
     }
     match &fresh.owner {
-        Some(o) if Some((o.owner.kind, o.owner.id)) != me => Err(Error::Conflict(format!(
+        Some(o) if Some((o.owner.kind, o.owner.id)) != me => Err(Error::conflict(format!(
             "{e164} is already the number of {o}"
         ))),
         _ => Ok(()),

@@ -625,7 +625,7 @@ impl From<sqlx::Error> for Error {
 /// error. The admin layer checks first for a friendlier answer; this catches the race.
 fn unique_or_store(e: sqlx::Error, message: impl FnOnce() -> String) -> Error {
     match &e {
-        sqlx::Error::Database(db) if db.is_unique_violation() => Error::Conflict(message()),
+        sqlx::Error::Database(db) if db.is_unique_violation() => Error::conflict(message()),
         _ => Error::from(e),
     }
 }

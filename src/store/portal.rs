@@ -63,7 +63,9 @@ impl Store {
         .bind(now())
         .fetch_optional(&self.pool)
         .await?;
-        id.ok_or_else(|| Error::Conflict(format!("a portal account {login} exists already")))
+        id.ok_or_else(|| {
+            Error::conflict_on("login", format!("a portal account {login} exists already"))
+        })
     }
 
     pub async fn portal_account_by_login(&self, login: &str) -> Result<Option<PortalAccount>> {

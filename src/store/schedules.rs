@@ -113,7 +113,7 @@ impl Store {
                 Some(site) => format!("site {site:?}'s"),
                 None => "the tenant's".to_owned(),
             };
-            return Err(Error::Conflict(format!(
+            return Err(Error::conflict(format!(
                 "schedule {:?} is used by {whose} night service; change that first",
                 before.name
             )));

@@ -61,7 +61,7 @@ pub(super) fn by_field(
 ) -> Result<BTreeMap<String, String>, UiError> {
     match e {
         Error::Invalid(f) => Ok(BTreeMap::from([(f.field.into_owned(), f.message)])),
-        Error::Conflict(message) => Ok(BTreeMap::from([(
+        Error::Conflict { message, .. } => Ok(BTreeMap::from([(
             conflict_field(&message).to_owned(),
             message,
         )])),
