@@ -43,7 +43,7 @@ impl Admin {
         };
         self.store
             .bridge_create(&bridge, |(number, ext)| {
-                own_number(number, None, "a bridge's")?;
+                own_number(number, None, "a bridge's", "number")?;
                 extensions::free_if(None)(ext)
             })
             .await
@@ -128,6 +128,7 @@ pub(super) fn licences_fit(
             fax,
             user.map(|u| (OwnerKind::User, u.id.0)),
             "an e-fax number",
+            "fax_number",
         )?;
     }
     Ok(())

@@ -630,6 +630,14 @@ fn unique_or_store(e: sqlx::Error, message: impl FnOnce() -> String) -> Error {
     }
 }
 
+/// [`unique_or_store`] for a constraint on one input `field` (a name): the conflict names it.
+fn unique_on(e: sqlx::Error, field: &'static str, message: impl FnOnce() -> String) -> Error {
+    match unique_or_store(e, message) {
+        Error::Conflict { message, .. } => Error::conflict_on(field, message),
+        other => other,
+    }
+}
+
 /// The row `sql` finds with `id` and `tenant` bound as `$1` and `$2`, read with `conn` (the
 /// pool, or a write's transaction); none is `NotFound` for the record `what`.
 async fn row_by_id<'c>(
