@@ -254,3 +254,33 @@ async fn issue_14_the_operator_audit_lists_every_tenant_with_a_tenant_filter() {
         assert!(!body.contains("Other-Paris"), "{body}");
     }
 }
+
+#[tokio::test]
+async fn issue_14_browser_operator_audit_from_the_operator_home() {
+    use super::browser::Browser;
+    use fantoccini::Locator;
+    let Some(b) = Browser::open("operator_audit").await else {
+        return;
+    };
+    let p = &b.portal;
+    site(p, p.acme.id, "Acme-Berlin").await;
+    site(p, p.other.id, "Other-Paris").await;
+    b.login_as(OPERATOR).await;
+    b.go("/operator").await;
+    b.client
+        .find(Locator::Css("a[href='/operator/audit']"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    b.wait_for_path(
+        |path| path == "/operator/audit",
+        "the platform's audit trail",
+    )
+    .await;
+    assert!(b.heading().await.starts_with("Audit trail"));
+    b.assert_no_console_errors().await;
+    b.screenshots("operator-audit").await;
+    b.close().await;
+}
