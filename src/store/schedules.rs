@@ -126,7 +126,7 @@ impl Store {
             return Err(Error::conflict_on(
                 "schedule",
                 format!(
-                    "schedule {:?} is in use by {} night {services}; change that first",
+                    "schedule {:?} is used by {} night {services}; change that first",
                     before.name,
                     whose.join(" and ")
                 ),

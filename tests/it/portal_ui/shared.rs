@@ -480,7 +480,7 @@ async fn issue_14_deleting_a_schedule_in_use_names_who_uses_it() {
         .post(Some(&sess), &delete, &[("csrf", sess.csrf.as_str())])
         .await;
     assert_eq!(status, StatusCode::CONFLICT, "{body}");
-    let said = "schedule &quot;Office&quot; is in use by the tenant&#x27;s and site \
+    let said = "schedule &quot;Office&quot; is used by the tenant&#x27;s and site \
                 &quot;Berlin&quot;&#x27;s night services; change that first";
     assert!(
         body.contains(&format!("id=\"schedule-error\" role=\"alert\">{said}")),
