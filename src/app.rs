@@ -145,7 +145,7 @@ pub async fn local_certs(store: &Store, settings: &Settings, renew: Renew) -> Re
             let now = store.record_fact(LOCAL_CA_FACT, &local.ca_sha256).await?;
             if now != local.ca_sha256 {
                 // Another process (a node on the same PostgreSQL) recorded its CA first.
-                return Err(Error::Conflict(format!(
+                return Err(Error::conflict(format!(
                     "local CA in {dir}: the store recorded the CA with SHA-256 {now} meanwhile \
                      (another node?), but this one is {ours}. Copy that node's {dir} here, or \
                      run `autoprov certs init --replace` to make a new CA on purpose (phones \

@@ -47,8 +47,13 @@ pub enum Error {
     #[error("{what} not found: {key}")]
     NotFound { what: &'static str, key: String },
     /// The request is valid but collides with the current state (duplicate, wrong state).
-    #[error("{0}")]
-    Conflict(String),
+    /// `field` names the input it is about when there is one (a name taken, an object in use),
+    /// so a form can show it there; the text is the same either way.
+    #[error("{message}")]
+    Conflict {
+        field: Option<Cow<'static, str>>,
+        message: String,
+    },
     /// Locked after too many failed attempts, until an admin resets it.
     #[error("{0}")]
     Locked(String),
@@ -98,6 +103,22 @@ impl Error {
             field: field.into(),
             message: message.into(),
         })
+    }
+
+    /// A conflict with the current state that no one input field is to blame for.
+    pub fn conflict(message: impl Into<String>) -> Self {
+        Error::Conflict {
+            field: None,
+            message: message.into(),
+        }
+    }
+
+    /// A conflict about the input `field` (a name taken, the object named in use).
+    pub fn conflict_on(field: impl Into<Cow<'static, str>>, message: impl Into<String>) -> Self {
+        Error::Conflict {
+            field: Some(field.into()),
+            message: message.into(),
+        }
     }
 
     pub fn not_found(what: &'static str, key: impl fmt::Display) -> Self {

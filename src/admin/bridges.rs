@@ -43,7 +43,7 @@ impl Admin {
         };
         self.store
             .bridge_create(&bridge, |(number, ext)| {
-                own_number(number, None, "a bridge's")?;
+                own_number(number, None, "a bridge's", "number")?;
                 extensions::free_if(None)(ext)
             })
             .await
@@ -101,7 +101,7 @@ impl Admin {
         }
         match self.store.available_numbers(tenant).await?.first() {
             Some(n) => Ok(Some(n.id)),
-            None => Err(Error::Conflict(
+            None => Err(Error::conflict(
                 "the e-fax licence needs a fax number, and the tenant has no available number"
                     .to_owned(),
             )),
@@ -117,7 +117,7 @@ pub(super) fn licences_fit(
     facts: &LicenceFacts,
 ) -> Result<()> {
     if kinds.contains(&LicenceKind::ConferenceRoom) && facts.myroom.bridges == 0 {
-        return Err(Error::Conflict(
+        return Err(Error::conflict(
             "MyRoom needs a dial-in number: the tenant has no Collaborate bridge; add one \
              (bridges) before assigning conference-room licences"
                 .to_owned(),
@@ -128,6 +128,7 @@ pub(super) fn licences_fit(
             fax,
             user.map(|u| (OwnerKind::User, u.id.0)),
             "an e-fax number",
+            "fax_number",
         )?;
     }
     Ok(())
@@ -136,7 +137,7 @@ pub(super) fn licences_fit(
 /// The tenant's last bridge is MyRoom's dial-in while anyone holds a conference-room licence.
 fn last_bridge_kept(facts: &MyRoomFacts) -> Result<()> {
     match (facts.bridges, facts.holders) {
-        (1, n) if n > 0 => Err(Error::Conflict(format!(
+        (1, n) if n > 0 => Err(Error::conflict(format!(
             "this is the tenant's only Collaborate bridge, the dial-in of MyRoom licences \
              (held: {n}): take those licences back first"
         ))),

@@ -76,7 +76,7 @@ impl Admin {
             .device_create(&new)
             .await
             .map_err(|e| match e {
-                Error::NotFound { what: "site", .. } => Error::Conflict(format!(
+                Error::NotFound { what: "site", .. } => Error::conflict(format!(
                     "site {:?} was removed while the device was being added: add it to another site",
                     site.name
                 )),
@@ -104,7 +104,7 @@ impl Admin {
         let device = self.handset(tenant, handset).await?;
         let site = self.site(tenant, Some(site)).await?;
         let rule = |lines: &HandsetLines| match lines.0.first() {
-            Some(number) => Err(Error::Conflict(format!(
+            Some(number) => Err(Error::conflict(format!(
                 "{number} is logged in to handset {}: log it out before moving the handset",
                 device.phone_id
             ))),
@@ -141,7 +141,7 @@ impl Admin {
     ) -> Result<i64> {
         let device = self.device(tenant, mac).await?;
         if device.access.http_password.is_none() {
-            return Err(Error::Conflict(format!(
+            return Err(Error::conflict(format!(
                 "device {} has no credentials yet: it gets them at first contact (see `device arm`)",
                 device.mac
             )));
@@ -219,7 +219,7 @@ impl Admin {
                 MacHolder::Reserved(t) => ("reserved for", t, "release it there first"),
             };
             let name = self.store.tenant_get(other).await?.name;
-            return Err(Error::Conflict(format!(
+            return Err(Error::conflict(format!(
                 "MAC {mac} is {how} tenant {name:?}: {what}; nothing was reserved"
             )));
         }
@@ -272,7 +272,7 @@ impl Admin {
             .ok_or_else(|| Error::not_found("device", mac))?;
         let target = self.store.tenant_get(to).await?;
         if device.tenant_id == to {
-            return Err(Error::Conflict(format!(
+            return Err(Error::conflict(format!(
                 "device {mac} is already in tenant {:?}",
                 target.name
             )));
@@ -280,7 +280,7 @@ impl Admin {
         if let Some(holder) = self.store.reservation_of(mac).await? {
             if holder != to {
                 let name = self.store.tenant_get(holder).await?.name;
-                return Err(Error::Conflict(format!(
+                return Err(Error::conflict(format!(
                     "MAC {mac} is reserved for tenant {name:?}: release it there first"
                 )));
             }
@@ -302,7 +302,7 @@ impl Admin {
 /// The one answer to a registration that cannot be made — the MAC is registered here, or in
 /// another tenant, or reserved for another —, so that it tells nobody which.
 pub(super) fn mac_unavailable(mac: Mac) -> Error {
-    Error::Conflict(format!("a device with MAC {mac} is already registered"))
+    Error::conflict(format!("a device with MAC {mac} is already registered"))
 }
 
 /// A Phone ID: six characters a phone can show and a person can read out without confusing

@@ -66,7 +66,7 @@ impl Admin {
         match found.len() {
             0 => Err(Error::not_found("user", key)),
             1 => Ok(found.remove(0)),
-            n => Err(Error::Conflict(format!(
+            n => Err(Error::conflict(format!(
                 "{n} users match {key:?}; name the user by id or e-mail"
             ))),
         }

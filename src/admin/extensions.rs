@@ -42,10 +42,13 @@ pub fn parse(kind: OwnerKind, input: &str) -> Result<String> {
 /// on the extension as it reads it: nobody else owns it.
 pub fn free(me: Option<(OwnerKind, i64)>) -> impl Fn(&ExtensionUse) -> Result<()> + Send + Copy {
     move |fresh: &ExtensionUse| match &fresh.owner {
-        Some(owner) if Some((owner.kind, owner.id)) != me => Err(Error::Conflict(format!(
-            "extension {} is already used by {owner}; choose another",
-            fresh.extension
-        ))),
+        Some(owner) if Some((owner.kind, owner.id)) != me => Err(Error::conflict_on(
+            "extension",
+            format!(
+                "extension {} is already used by {owner}; choose another",
+                fresh.extension
+            ),
+        )),
         _ => Ok(()),
     }
 }

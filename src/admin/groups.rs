@@ -368,7 +368,7 @@ fn voicemail_email(input: &GroupInput) -> Result<Option<String>> {
 fn claimable(fresh: &GroupClaim, kind: OwnerKind, me: Option<i64>) -> Result<()> {
     let me = me.map(|id| (kind, id));
     if let Some(number) = &fresh.number {
-        own_number(number, me, "a group's")?;
+        own_number(number, me, "a group's", "number")?;
     }
     if let Some(ext) = &fresh.extension {
         extensions::free(me)(ext)?;
@@ -379,11 +379,14 @@ fn claimable(fresh: &GroupClaim, kind: OwnerKind, me: Option<i64>) -> Result<()>
     }
     for user in &fresh.members {
         if user.state == UserState::Pending {
-            return Err(Error::Conflict(format!(
-                "{} is pending: a pending user cannot join a hunt group or call centre until \
+            return Err(Error::conflict_on(
+                "agents",
+                format!(
+                    "{} is pending: a pending user cannot join a hunt group or call centre until \
                  the operator activates them",
-                user.display_name()
-            )));
+                    user.display_name()
+                ),
+            ));
         }
     }
     Ok(())
@@ -430,29 +433,35 @@ pub(super) fn own_number(
     fresh: &NumberUse,
     me: Option<(OwnerKind, i64)>,
     what: &str,
+    field: &'static str,
 ) -> Result<()> {
     let e164 = &fresh.number.e164;
     if fresh.number.status != NumberStatus::Active {
-        return Err(Error::Conflict(format!(
-            "{e164} is {}; only an active number can be {what}",
-            fresh.number.status
-        )));
+        return Err(Error::conflict_on(
+            field,
+            format!(
+                "{e164} is {}; only an active number can be {what}",
+                fresh.number.status
+            ),
+        ));
     }
     if fresh.number.is_main {
-        return Err(Error::Conflict(format!(
-            "{e164} is its site's main number and cannot be {what}"
-        )));
+        return Err(Error::conflict_on(
+            field,
+            format!("{e164} is its site's main number and cannot be {what}"),
+        ));
     }
     if let Some(holder) = &fresh.holder {
-        return Err(Error::Conflict(format!(
-            "{e164} is already assigned to {}",
-            holder.display_name()
-        )));
+        return Err(Error::conflict_on(
+            field,
+            format!("{e164} is already assigned to {}", holder.display_name()),
+        ));
     }
     match &fresh.owner {
-        Some(o) if Some((o.owner.kind, o.owner.id)) != me => Err(Error::Conflict(format!(
-            "{e164} is already the number of {o}"
-        ))),
+        Some(o) if Some((o.owner.kind, o.owner.id)) != me => Err(Error::conflict_on(
+            field,
+            format!("{e164} is already the number of {o}"),
+        )),
         _ => Ok(()),
     }
 }

@@ -114,7 +114,7 @@ impl Admin {
                     1 => "1 line".to_owned(),
                     n => format!("{n} lines"),
                 };
-                return Err(Error::Conflict(format!(
+                return Err(Error::conflict(format!(
                     "{} takes {takes} and {lines} numbers are logged in to handset {}: log \
                      some out first",
                     spec.name, device.phone_id
@@ -279,7 +279,7 @@ impl Admin {
                 ]);
                 match what {
                     None => Ok(()),
-                    Some(what) => Err(Error::Conflict(format!(
+                    Some(what) => Err(Error::conflict(format!(
                         "site {:?} still holds {what}: move or remove them first",
                         site.name
                     ))),
@@ -302,7 +302,7 @@ impl Admin {
                 ]);
                 match what {
                     None => Ok(()),
-                    Some(what) => Err(Error::Conflict(format!(
+                    Some(what) => Err(Error::conflict(format!(
                         "tenant {:?} still has {what}: remove them first",
                         tenant.name
                     ))),
@@ -319,7 +319,7 @@ impl Admin {
 }
 
 fn in_use(number: &E164, how: String) -> Error {
-    Error::Conflict(format!(
+    Error::conflict(format!(
         "{number} is {how}: it cannot go back to the operator while in use"
     ))
 }

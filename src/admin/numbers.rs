@@ -88,13 +88,13 @@ impl Admin {
     /// The portal allows actions only on an active number that is not its site's main number.
     fn actionable(number: &Number) -> Result<()> {
         if number.is_main {
-            return Err(Error::Conflict(format!(
+            return Err(Error::conflict(format!(
                 "{} is its site's main number: it is read-only",
                 number.e164
             )));
         }
         if number.status != NumberStatus::Active {
-            return Err(Error::Conflict(format!(
+            return Err(Error::conflict(format!(
                 "{} is {}: actions need an active number",
                 number.e164, number.status
             )));
@@ -163,7 +163,7 @@ impl Admin {
             .user_unassign_number(tenant, number.id, &default_pin(), |fresh| {
                 Self::actionable(&fresh.number)?;
                 let user = fresh.holder.as_ref().ok_or_else(|| {
-                    Error::Conflict(format!("{} is not assigned", fresh.number.e164))
+                    Error::conflict(format!("{} is not assigned", fresh.number.e164))
                 })?;
                 pending_config_locked(&user.display_name(), user.state)
             })
@@ -414,14 +414,14 @@ impl Admin {
         same_site(number, device.site_id, &device.phone_id)?;
         let record = self.store.device_record(device.id).await?;
         if record.lines.iter().any(|l| l.number_id == number.id) {
-            return Err(Error::Conflict(format!(
+            return Err(Error::conflict(format!(
                 "{} is already logged in to this handset",
                 number.e164
             )));
         }
         if let Some(line) = record.lines.first() {
             if !target.additional_line {
-                return Err(Error::Conflict(format!(
+                return Err(Error::conflict(format!(
                     "someone is already logged in to handset {} ({}); log them out first",
                     device.phone_id, line.number
                 )));
@@ -460,7 +460,7 @@ impl Admin {
             .number_logout(tenant, number.id, line_change)
             .await?
         {
-            return Err(Error::Conflict(format!(
+            return Err(Error::conflict(format!(
                 "{} is not logged in to a handset",
                 number.e164
             )));
@@ -480,7 +480,7 @@ impl Admin {
             .device_passwords(tenant, std::slice::from_ref(&number.e164), None)
             .await?;
         details.pop().ok_or_else(|| {
-            Error::Conflict(format!(
+            Error::conflict(format!(
                 "{} is not logged in to a handset: there are no login details to renew",
                 number.e164
             ))
@@ -641,7 +641,7 @@ pub(super) fn spreadsheet_safe(text: &str) -> String {
 fn status_change(fresh: &NumberUse, shown: &ShownBy, status: NumberStatus) -> Result<()> {
     let number = &fresh.number;
     if number.status == status {
-        return Err(Error::Conflict(format!(
+        return Err(Error::conflict(format!(
             "{} is already {status}",
             number.e164
         )));
@@ -650,26 +650,26 @@ fn status_change(fresh: &NumberUse, shown: &ShownBy, status: NumberStatus) -> Re
         return Ok(());
     }
     if let Some(user) = &fresh.holder {
-        return Err(Error::Conflict(format!(
+        return Err(Error::conflict(format!(
             "{} is assigned to {}: unassign it first",
             number.e164,
             user.display_name()
         )));
     }
     if let Some(owner) = &fresh.owner {
-        return Err(Error::Conflict(format!(
+        return Err(Error::conflict(format!(
             "{} is the number of {owner}: give it another number first",
             number.e164
         )));
     }
     if let Some(who) = &shown.0 {
-        return Err(Error::Conflict(format!(
+        return Err(Error::conflict(format!(
             "{} is shown to callers by {who}: change that first",
             number.e164
         )));
     }
     match &fresh.handset {
-        Some(handset) => Err(Error::Conflict(format!(
+        Some(handset) => Err(Error::conflict(format!(
             "{} is logged in to handset {handset}: log it out first",
             number.e164
         ))),
@@ -682,14 +682,14 @@ fn status_change(fresh: &NumberUse, shown: &ShownBy, status: NumberStatus) -> Re
 fn assignable(number: &NumberUse, user: &User) -> Result<()> {
     Admin::actionable(&number.number)?;
     if let Some(holder) = &number.holder {
-        return Err(Error::Conflict(format!(
+        return Err(Error::conflict(format!(
             "{} is already assigned to {}",
             number.number.e164,
             holder.display_name()
         )));
     }
     if let Some(has) = &user.number {
-        return Err(Error::Conflict(format!(
+        return Err(Error::conflict(format!(
             "{} already has a number ({has}); unassign it first",
             user.display_name()
         )));
@@ -702,7 +702,7 @@ fn assignable(number: &NumberUse, user: &User) -> Result<()> {
 /// A number logs in to handsets at its own site.
 pub(super) fn same_site(number: &Number, site: SiteId, phone_id: &str) -> Result<()> {
     if number.site_id != site {
-        return Err(Error::Conflict(format!(
+        return Err(Error::conflict(format!(
             "{} is at another site than handset {phone_id}: log numbers in to handsets at their own site",
             number.e164
         )));
@@ -713,7 +713,7 @@ pub(super) fn same_site(number: &Number, site: SiteId, phone_id: &str) -> Result
 /// Slot `next` of a handset with `accounts` accounts.
 pub(super) fn account_free(next: u16, accounts: u16, model: &str) -> Result<()> {
     if next > accounts {
-        return Err(Error::Conflict(format!(
+        return Err(Error::conflict(format!(
             "all {accounts} accounts of this {model} are in use"
         )));
     }
@@ -753,7 +753,7 @@ fn pin_settable(number: &Number) -> Result<()> {
 /// operator activates them; profile and call features may change.
 pub(super) fn pending_config_locked(name: &str, state: UserState) -> Result<()> {
     if state == UserState::Pending {
-        return Err(Error::Conflict(format!(
+        return Err(Error::conflict(format!(
             "{name} is pending: their configuration (number, handset, licences, mobile) cannot change until the operator activates them"
         )));
     }

@@ -271,11 +271,14 @@ impl Admin {
 /// A user is in at most one pickup group (pending users may join: seed 001).
 fn one_pickup_group(seats: &[PickupSeat]) -> Result<()> {
     match seats.iter().find(|s| s.other_group.is_some()) {
-        Some(seat) => Err(Error::Conflict(format!(
-            "{} is already in pickup group {:?}; a user is in at most one pickup group",
-            seat.user.display_name(),
-            seat.other_group.as_deref().unwrap_or_default()
-        ))),
+        Some(seat) => Err(Error::conflict_on(
+            "members",
+            format!(
+                "{} is already in pickup group {:?}; a user is in at most one pickup group",
+                seat.user.display_name(),
+                seat.other_group.as_deref().unwrap_or_default()
+            ),
+        )),
         None => Ok(()),
     }
 }

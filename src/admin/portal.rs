@@ -15,7 +15,7 @@ use super::tokens::Failures;
 use super::Admin;
 use crate::config::SessionLimits;
 use crate::error::{Error, Result};
-use crate::model::{Principal, Role, Secret, TenantId, UserId};
+use crate::model::{AuditAction, Principal, Role, Secret, TenantId, UserId};
 use crate::store::PortalAccount;
 
 /// Failed logins an address may make, and how many it earns back a minute.
@@ -167,7 +167,7 @@ impl Admin {
             .hash("password", password.expose().to_owned())
             .await?;
         self.store
-            .portal_password_set(account.id, &hash, true, None)
+            .portal_password_set(account.id, &hash, true, None, AuditAction::PasswordReset)
             .await?;
         Ok(password)
     }
@@ -285,7 +285,13 @@ impl Admin {
         }
         let hash = self.hasher.hash("password", new.to_owned()).await?;
         self.store
-            .portal_password_set(session.account.id, &hash, false, Some(&session.key))
+            .portal_password_set(
+                session.account.id,
+                &hash,
+                false,
+                Some(&session.key),
+                AuditAction::PasswordChange,
+            )
             .await
     }
 }

@@ -33,7 +33,7 @@ impl Admin {
         self.number_verify_pin(&number, pin).await?;
         let record = self.store.device_record(device.id).await?;
         if !record.lines.iter().any(|l| l.number_id == number.id) {
-            return Err(Error::Conflict(format!(
+            return Err(Error::conflict(format!(
                 "{} is not logged in to this handset",
                 number.e164
             )));

@@ -49,7 +49,7 @@ impl Admin {
     pub async fn tenant_add(&self, name: &str) -> Result<Tenant> {
         let name = parse_label("name", name)?;
         if self.store.tenant_by_name(&name).await?.is_some() {
-            return Err(Error::Conflict(format!(
+            return Err(Error::conflict(format!(
                 "a tenant named {name:?} already exists"
             )));
         }
@@ -119,7 +119,7 @@ impl Admin {
         let allowed_networks = parse_networks(&input.allowed_networks)?;
         let first_contact_hours = check_hours(input.first_contact_hours.unwrap_or(24))?;
         if self.store.site_by_name(tenant, &name).await?.is_some() {
-            return Err(Error::Conflict(format!(
+            return Err(Error::conflict(format!(
                 "this tenant already has a site named {name:?}"
             )));
         }
@@ -203,7 +203,7 @@ pub(super) fn number_status(text: Option<&str>) -> Result<NumberStatus> {
 
 /// A site has one main number.
 pub(super) fn main_number_taken(site: &str) -> Error {
-    Error::Conflict(format!("site {site:?} already has a main number"))
+    Error::conflict(format!("site {site:?} already has a main number"))
 }
 
 /// `10.1.0.0/16`, `2001:db8::/48`, or a single address (a /32 or /128).

@@ -377,7 +377,7 @@ impl Admin {
             super::numbers::pending_config_locked(&u.display_name(), u.state)?;
             super::bridges::licences_fit(&kinds, Some(u), facts)?;
             if u.options.personal_conference_room && !kinds.contains(&LicenceKind::ConferenceRoom) {
-                return Err(Error::Conflict(format!(
+                return Err(Error::conflict(format!(
                     "{} has a personal conference room: turn that option off before taking the conference-room licence",
                     u.display_name()
                 )));
@@ -449,7 +449,7 @@ impl Admin {
             ));
         }
         if target.extension.is_none() && target.number.is_none() {
-            return Err(Error::Conflict(format!(
+            return Err(Error::conflict(format!(
                 "{} has no extension or number to monitor",
                 target.display_name()
             )));
@@ -646,7 +646,7 @@ fn deletable(user: &User) -> Result<()> {
 fn refuse_unless(user: &User, ok: bool, why: &str) -> Result<()> {
     match ok {
         true => Ok(()),
-        false => Err(Error::Conflict(format!(
+        false => Err(Error::conflict(format!(
             "user {} is {why}",
             user.display_name()
         ))),
@@ -659,18 +659,18 @@ pub(super) fn new_users_number(fresh: &NumberUse) -> Result<()> {
     let number = &fresh.number;
     let e164 = &number.e164;
     if number.status != NumberStatus::Active {
-        return Err(Error::Conflict(format!(
+        return Err(Error::conflict(format!(
             "{e164} is {}; only an active number can be assigned",
             number.status
         )));
     }
     if number.is_main {
-        return Err(Error::Conflict(format!(
+        return Err(Error::conflict(format!(
             "{e164} is its site's main number and cannot be assigned to a user"
         )));
     }
     if let Some(holder) = &fresh.holder {
-        return Err(Error::Conflict(format!(
+        return Err(Error::conflict(format!(
             "{e164} is already assigned to {}",
             holder.display_name()
         )));
@@ -681,7 +681,7 @@ pub(super) fn new_users_number(fresh: &NumberUse) -> Result<()> {
 /// A number a group, a bridge or someone's e-fax has is nobody's line.
 pub(super) fn owned_elsewhere(fresh: &NumberUse) -> Result<()> {
     match &fresh.owner {
-        Some(owner) => Err(Error::Conflict(format!(
+        Some(owner) => Err(Error::conflict(format!(
             "{} is the number of {owner}: it cannot be assigned to a user",
             fresh.number.e164
         ))),
@@ -715,7 +715,7 @@ impl UpdateRule {
 /// The app registration e-mail can change until the user registers.
 fn app_email_open(user: &User) -> Result<()> {
     match &user.app_login {
-        Some(login) => Err(Error::Conflict(format!(
+        Some(login) => Err(Error::conflict(format!(
             "{} has registered for the app (login {login}): the registration e-mail is fixed",
             user.display_name()
         ))),
@@ -726,13 +726,13 @@ fn app_email_open(user: &User) -> Result<()> {
 /// The app may report a registration once, for a user it invited.
 fn registrable(user: &User) -> Result<()> {
     if user.app_email.is_none() {
-        return Err(Error::Conflict(format!(
+        return Err(Error::conflict(format!(
             "{} has no app registration e-mail, so no invitation to register",
             user.display_name()
         )));
     }
     if user.app_login.is_some() {
-        return Err(Error::Conflict(format!(
+        return Err(Error::conflict(format!(
             "{} has already registered",
             user.display_name()
         )));

@@ -142,7 +142,7 @@ fn refused(paths: &LocalPaths, recorded: Option<&str>, found: &str) -> Error {
         ),
         None => found.to_owned(),
     };
-    Error::Conflict(format!(
+    Error::conflict(format!(
         "local CA in {dir}: {why}. Restore {dir} from a backup, or run `autoprov certs init \
          --replace` to make a new CA on purpose (phones that trust the old one must then be \
          provisioned again)"

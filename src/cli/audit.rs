@@ -47,6 +47,7 @@ pub(super) async fn run(admin: &Admin, out: &Output, args: AuditArgs) -> anyhow:
         action,
         since: None,
         until: None,
+        platform_only: false,
         limit,
         offset,
     };

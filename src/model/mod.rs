@@ -244,7 +244,8 @@ impl Transport {
 text_enum!(
     /// What an audit entry is about, stored as its text in `change_log.entity`. `DeviceLines`:
     /// a tenant's logged-in lines as a whole (new login details); `VendorPrefix`: a MAC vendor
-    /// prefix whose first-contact windows the throttle closed.
+    /// prefix whose first-contact windows the throttle closed; `PortalAccount`: a web portal
+    /// login (never its password or hash).
     AuditEntity, "entity" {
         Tenant = "tenant",
         Site = "site",
@@ -267,6 +268,7 @@ text_enum!(
         ParkGroup = "park-group",
         Schedule = "schedule",
         NightService = "night-service",
+        PortalAccount = "portal-account",
     }
 );
 
@@ -309,6 +311,8 @@ text_enum!(
         Pending = "pending",
         Failed = "failed",
         Deactivated = "deactivated",
+        PasswordReset = "password-reset",
+        PasswordChange = "password-change",
     }
 );
 

@@ -7,7 +7,7 @@ use super::{
     bridges, corrupt, devices, directory, get, numbers, tenants, users, virtual_users, Store,
 };
 use crate::error::{Error, Result};
-use crate::model::{AuditEntity, TenantId};
+use crate::model::{AuditAction, AuditEntity, TenantId};
 
 /// One recorded change: who, when, what, and the record before and after (no secrets).
 #[derive(Clone, Debug, serde::Serialize, utoipa::ToSchema)]
@@ -37,20 +37,55 @@ pub struct AuditFilter {
     /// Unix seconds, inclusive.
     pub since: Option<i64>,
     pub until: Option<i64>,
+    /// Only the platform's own entries (no tenant: tenants, number allocation, portal
+    /// accounts, what a removed tenant left); for the whole trail's `audit(None, …)`.
+    pub platform_only: bool,
     pub limit: i64,
     pub offset: i64,
 }
 
-/// The filter of both queries: $1 tenant (0: every tenant and the platform's own entries), $2 actor, $3 entity, $4 entity id, $5 action,
-/// $6..$7 the time range; an empty text or 0 matches anything.
+/// The filter of both queries: $1 tenant (0: every tenant and the platform's own entries), $2
+/// actor, $3 entity, $4 entity id, $5 action, $6..$7 the time range, $8 1 for the platform's
+/// own entries only; an empty text or 0 matches anything.
 macro_rules! audit_where {
     () => {
         "WHERE ($1 = 0 OR tenant_id = $1) AND ($2 = '' OR actor = $2) AND ($3 = '' OR entity = $3) \
-         AND ($4 = 0 OR entity_id = $4) AND ($5 = '' OR action = $5) AND at >= $6 AND at <= $7"
+         AND ($4 = 0 OR entity_id = $4) AND ($5 = '' OR action = $5) AND at >= $6 AND at <= $7 \
+         AND ($8 = 0 OR tenant_id IS NULL)"
     };
 }
 
 impl Store {
+    /// An audit entry for a write that is not configuration (tokens, portal accounts): the
+    /// current revision, no bump, in the caller's transaction `conn`; `tenant` `None` is the
+    /// platform's own. `before` and `after` hold no secret.
+    pub(super) async fn audit_only(
+        &self,
+        conn: &mut sqlx::AnyConnection,
+        tenant: Option<TenantId>,
+        (entity, id): (AuditEntity, i64),
+        action: AuditAction,
+        before: Option<&serde_json::Value>,
+        after: &serde_json::Value,
+    ) -> Result<()> {
+        sqlx::query(
+            "INSERT INTO change_log (revision, tenant_id, entity, entity_id, action, at, actor, \
+             before_json, after_json) VALUES ((SELECT value FROM revision WHERE id = 1), $1, \
+             $2, $3, $4, $5, $6, $7, $8)",
+        )
+        .bind(tenant.map(|t| t.0))
+        .bind(entity.as_str())
+        .bind(id)
+        .bind(action.as_str())
+        .bind(super::now())
+        .bind(&*self.actor)
+        .bind(before.map(|b| b.to_string()))
+        .bind(after.to_string())
+        .execute(conn)
+        .await?;
+        Ok(())
+    }
+
     /// The audit entries of `tenant` (of everyone with `None`) matching `filter`, newest first,
     /// and how many match in all.
     pub async fn audit(
@@ -67,6 +102,7 @@ impl Store {
                 .bind(filter.action.clone().unwrap_or_default())
                 .bind(filter.since.unwrap_or(0))
                 .bind(filter.until.unwrap_or(i64::MAX))
+                .bind(i64::from(filter.platform_only))
         };
         let total: i64 = get(
             &bind(concat!(
@@ -81,7 +117,7 @@ impl Store {
             "SELECT id, tenant_id, at, actor, entity, entity_id, action, before_json, after_json \
              FROM change_log ",
             audit_where!(),
-            " ORDER BY id DESC LIMIT $8 OFFSET $9"
+            " ORDER BY id DESC LIMIT $9 OFFSET $10"
         ))
         .bind(filter.limit)
         .bind(filter.offset)
@@ -167,7 +203,8 @@ fn record_of(entity: AuditEntity) -> Option<(String, Record)> {
         | AuditEntity::PickupGroup
         | AuditEntity::ParkGroup
         | AuditEntity::Schedule
-        | AuditEntity::NightService => return None,
+        | AuditEntity::NightService
+        | AuditEntity::PortalAccount => return None,
     })
 }
 

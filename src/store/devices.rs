@@ -558,7 +558,7 @@ impl Store {
         .fetch_one(tx.conn())
         .await?;
         if only_line && position > 1 {
-            return Err(Error::Conflict(format!(
+            return Err(Error::conflict(format!(
                 "someone is already logged in to handset {}; log them out first",
                 device.phone_id
             )));

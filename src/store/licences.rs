@@ -73,7 +73,7 @@ impl Store {
         .fetch_one(tx.conn())
         .await?;
         if total < assigned {
-            return Err(Error::Conflict(format!(
+            return Err(Error::conflict(format!(
                 "{assigned} {kind} licences are assigned; the pool cannot shrink to {total}"
             )));
         }
@@ -246,7 +246,7 @@ pub(super) async fn assign_licences(
         let total: i64 = get(&row, "total")?;
         let assigned: i64 = get(&row, "assigned")?;
         if assigned >= total {
-            return Err(Error::Conflict(format!(
+            return Err(Error::conflict(format!(
                 "no {kind} licence available: all {total} of the tenant's pool are assigned"
             )));
         }

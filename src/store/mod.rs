@@ -625,8 +625,16 @@ impl From<sqlx::Error> for Error {
 /// error. The admin layer checks first for a friendlier answer; this catches the race.
 fn unique_or_store(e: sqlx::Error, message: impl FnOnce() -> String) -> Error {
     match &e {
-        sqlx::Error::Database(db) if db.is_unique_violation() => Error::Conflict(message()),
+        sqlx::Error::Database(db) if db.is_unique_violation() => Error::conflict(message()),
         _ => Error::from(e),
+    }
+}
+
+/// [`unique_or_store`] for a constraint on one input `field` (a name): the conflict names it.
+fn unique_on(e: sqlx::Error, field: &'static str, message: impl FnOnce() -> String) -> Error {
+    match unique_or_store(e, message) {
+        Error::Conflict { message, .. } => Error::conflict_on(field, message),
+        other => other,
     }
 }
 

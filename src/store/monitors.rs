@@ -108,7 +108,7 @@ impl Store {
         .fetch_one(tx.conn())
         .await?;
         if exists > 0 {
-            return Err(Error::Conflict("this permission is already granted".into()));
+            return Err(Error::conflict("this permission is already granted"));
         }
         let id: i64 = sqlx::query_scalar(
             "INSERT INTO blf_grants (tenant_id, watched_id, watcher_id, created_at) \

@@ -6,7 +6,7 @@ use sqlx::AnyConnection;
 use super::extensions::ExtensionUse;
 use super::lists::{by_bytes, ListSql};
 use super::users::{user_from, SELECT as USER_SELECT};
-use super::{get, unique_or_store, Store, WriteTx};
+use super::{get, unique_on, unique_or_store, Store, WriteTx};
 use crate::error::{Error, Result};
 use crate::model::{
     AuditAction, AuditEntity, ListQuery, Listed, Member, ParkGroup, PickupGroup, TenantId, User,
@@ -333,7 +333,7 @@ async fn write_group(
         .bind(group.name)
         .fetch_one(tx.conn())
         .await
-        .map_err(|e| unique_or_store(e, taken))?,
+        .map_err(|e| unique_on(e, "name", taken))?,
         Some(id) => {
             tx.snapshot_group(kind, tenant, id).await?;
             sqlx::query(&format!(
@@ -345,7 +345,7 @@ async fn write_group(
             .bind(tenant.0)
             .execute(tx.conn())
             .await
-            .map_err(|e| unique_or_store(e, taken))?;
+            .map_err(|e| unique_on(e, "name", taken))?;
             id
         }
     };

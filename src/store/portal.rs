@@ -1,9 +1,12 @@
 //! Portal accounts and sessions. Not configuration: writing them moves no revision (no phone
-//! file depends on them). A session row holds the SHA-256 of the session id, never the id.
+//! file depends on them), but an account's creation and each password reset or change is in
+//! the audit trail (as the account's tenant's, or the platform's for an operator), in the same
+//! transaction, with the login, role and whether a change is due: never a password or hash.
+//! A session row holds the SHA-256 of the session id, never the id.
 
 use super::{corrupt, get, now, Store};
 use crate::error::{Error, Result};
-use crate::model::{Principal, Role, TenantId, UserId};
+use crate::model::{AuditAction, AuditEntity, Principal, Role, TenantId, UserId};
 
 /// A portal account as the store keeps it (the hash stays inside `admin`).
 #[derive(Clone, Debug)]
@@ -50,6 +53,7 @@ impl Store {
         user: Option<UserId>,
         password_hash: &str,
     ) -> Result<i64> {
+        let mut tx = self.pool.begin().await?;
         let id: Option<i64> = sqlx::query_scalar(
             "INSERT INTO portal_accounts (login, role, tenant_id, user_id, password_hash, \
              must_change, created_at) VALUES ($1, $2, $3, $4, $5, 1, $6) \
@@ -61,9 +65,29 @@ impl Store {
         .bind(user.map(|u| u.0))
         .bind(password_hash)
         .bind(now())
-        .fetch_optional(&self.pool)
+        .fetch_optional(&mut *tx)
         .await?;
-        id.ok_or_else(|| Error::Conflict(format!("a portal account {login} exists already")))
+        let id = id.ok_or_else(|| {
+            Error::conflict_on("login", format!("a portal account {login} exists already"))
+        })?;
+        let after = serde_json::json!({
+            "login": login,
+            "role": role.as_str(),
+            "tenant_id": tenant.map(|t| t.0),
+            "user_id": user.map(|u| u.0),
+            "must_change": true,
+        });
+        self.audit_only(
+            &mut tx,
+            tenant,
+            (AuditEntity::PortalAccount, id),
+            AuditAction::Create,
+            None,
+            &after,
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(id)
     }
 
     pub async fn portal_account_by_login(&self, login: &str) -> Result<Option<PortalAccount>> {
@@ -77,16 +101,27 @@ impl Store {
     }
 
     /// Sets an account's password hash and whether it must be changed at the next login, and
-    /// ends the account's sessions but `keep_session` (the one that changed it, if any).
+    /// ends the account's sessions but `keep_session` (the one that changed it, if any); the
+    /// audit trail records it as `action` (a reset or the account's own change).
     pub async fn portal_password_set(
         &self,
         account: i64,
         password_hash: &str,
         must_change: bool,
         keep_session: Option<&str>,
+        action: AuditAction,
     ) -> Result<()> {
         let mut tx = self.pool.begin().await?;
-        let done = sqlx::query(
+        let before =
+            sqlx::query("SELECT login, tenant_id, must_change FROM portal_accounts WHERE id = $1")
+                .bind(account)
+                .fetch_optional(&mut *tx)
+                .await?
+                .ok_or_else(|| Error::not_found("portal account", account))?;
+        let login: String = get(&before, "login")?;
+        let tenant = get::<Option<i64>>(&before, "tenant_id")?.map(TenantId);
+        let was = get::<i64>(&before, "must_change")? != 0;
+        sqlx::query(
             "UPDATE portal_accounts SET password_hash = $1, must_change = $2 WHERE id = $3",
         )
         .bind(password_hash)
@@ -94,14 +129,20 @@ impl Store {
         .bind(account)
         .execute(&mut *tx)
         .await?;
-        if done.rows_affected() == 0 {
-            return Err(Error::not_found("portal account", account));
-        }
         sqlx::query("DELETE FROM portal_sessions WHERE account_id = $1 AND id_hash <> $2")
             .bind(account)
             .bind(keep_session.unwrap_or(""))
             .execute(&mut *tx)
             .await?;
+        self.audit_only(
+            &mut tx,
+            tenant,
+            (AuditEntity::PortalAccount, account),
+            action,
+            Some(&serde_json::json!({ "login": login, "must_change": was })),
+            &serde_json::json!({ "login": login, "must_change": must_change }),
+        )
+        .await?;
         tx.commit().await?;
         Ok(())
     }

@@ -96,27 +96,41 @@ impl Store {
         Ok(saved)
     }
 
-    /// Deletes a schedule no night service uses (one that does is named).
+    /// Deletes a schedule no night service uses; one that does is a conflict on `schedule`
+    /// naming the schedule and every night service that uses it (the tenant's, sites').
     pub async fn schedule_delete(&self, tenant: TenantId, id: i64) -> Result<()> {
         let mut tx = self.begin_write().await?;
         let before = read(tx.conn(), tenant, id).await?;
-        let user: Option<Option<String>> = sqlx::query_scalar(
+        let users: Vec<Option<String>> = sqlx::query_scalar(
             "SELECT s.name FROM night_service ns LEFT JOIN sites s ON s.id = ns.site_id \
-             WHERE ns.tenant_id = $1 AND (ns.hours_id = $2 OR ns.holidays_id = $2)",
+             WHERE ns.tenant_id = $1 AND (ns.hours_id = $2 OR ns.holidays_id = $2) \
+             ORDER BY s.name IS NOT NULL, s.name",
         )
         .bind(tenant.0)
         .bind(id)
-        .fetch_optional(tx.conn())
+        .fetch_all(tx.conn())
         .await?;
-        if let Some(site) = user {
-            let whose = match site {
-                Some(site) => format!("site {site:?}'s"),
-                None => "the tenant's".to_owned(),
+        if !users.is_empty() {
+            let whose: Vec<String> = users
+                .iter()
+                .map(|site| match site {
+                    Some(site) => format!("site {site:?}'s"),
+                    None => "the tenant's".to_owned(),
+                })
+                .collect();
+            let services = if whose.len() == 1 {
+                "service"
+            } else {
+                "services"
             };
-            return Err(Error::Conflict(format!(
-                "schedule {:?} is used by {whose} night service; change that first",
-                before.name
-            )));
+            return Err(Error::conflict_on(
+                "schedule",
+                format!(
+                    "schedule {:?} is used by {} night {services}; change that first",
+                    before.name,
+                    whose.join(" and ")
+                ),
+            ));
         }
         sqlx::query("DELETE FROM schedules WHERE id = $1 AND tenant_id = $2")
             .bind(id)

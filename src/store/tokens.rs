@@ -33,36 +33,17 @@ impl Store {
             "tenant_id": tenant.map(|t| t.0),
             "user_id": user.map(|u| u.0),
         });
-        self.audit_only(&mut tx, tenant, id, AuditAction::Create, &after)
-            .await?;
+        self.audit_only(
+            &mut tx,
+            tenant,
+            (AuditEntity::Token, id),
+            AuditAction::Create,
+            None,
+            &after,
+        )
+        .await?;
         tx.commit().await?;
         Ok(id)
-    }
-
-    /// An audit entry for a write that is not configuration: the current revision, no bump.
-    async fn audit_only(
-        &self,
-        conn: &mut sqlx::AnyConnection,
-        tenant: Option<TenantId>,
-        id: i64,
-        action: AuditAction,
-        after: &serde_json::Value,
-    ) -> Result<()> {
-        sqlx::query(
-            "INSERT INTO change_log (revision, tenant_id, entity, entity_id, action, at, actor, \
-             after_json) VALUES ((SELECT value FROM revision WHERE id = 1), $1, $2, $3, $4, \
-             $5, $6, $7)",
-        )
-        .bind(tenant.map(|t| t.0))
-        .bind(AuditEntity::Token.as_str())
-        .bind(id)
-        .bind(action.as_str())
-        .bind(now())
-        .bind(&*self.actor)
-        .bind(after.to_string())
-        .execute(conn)
-        .await?;
-        Ok(())
     }
 
     /// A live (not revoked) token by its selector: its hash and who it stands for.
@@ -106,8 +87,9 @@ impl Store {
         self.audit_only(
             &mut tx,
             tenant.map(TenantId),
-            id,
+            (AuditEntity::Token, id),
             AuditAction::Revoke,
+            None,
             &after,
         )
         .await?;

@@ -116,7 +116,7 @@ async fn state_rules() {
         .await
         .unwrap_err();
     assert!(
-        matches!(e, Error::Conflict(_)) && e.to_string().contains("extension 3456"),
+        matches!(e, Error::Conflict { .. }) && e.to_string().contains("extension 3456"),
         "{e}"
     );
     let e = admin
@@ -134,7 +134,7 @@ async fn state_rules() {
     let ada = admin.user(tenant.id, "Ada Lovelace").await.unwrap();
     assert!(matches!(
         admin.user_activate(tenant.id, &ada).await,
-        Err(Error::Conflict(_))
+        Err(Error::Conflict { .. })
     ));
 
     // A reserved number cannot be assigned; a site has one main number.
@@ -342,7 +342,7 @@ async fn main_numbers_stay_off_handsets_and_names_can_be_ambiguous() {
     }
     let e = admin.user(tenant.id, "Sam Smith").await.unwrap_err();
     assert!(
-        matches!(e, Error::Conflict(_)) && e.to_string().contains("2 users match"),
+        matches!(e, Error::Conflict { .. }) && e.to_string().contains("2 users match"),
         "{e}"
     );
     let sam = admin.user(tenant.id, "a2@example.com").await.unwrap();
@@ -383,7 +383,7 @@ async fn the_user_life_cycle() {
     // Pending: cannot be deleted; the operator can fail it, and a failed user still cannot go.
     let e = admin.user_delete(tenant.id, &bob).await.unwrap_err();
     assert!(
-        matches!(e, Error::Conflict(_)) && e.to_string().contains("pending"),
+        matches!(e, Error::Conflict { .. }) && e.to_string().contains("pending"),
         "{e}"
     );
     let bob = admin.user_fail(tenant.id, &bob).await.unwrap();

@@ -1007,3 +1007,62 @@ async fn groups_and_shared_resources_through_the_cli() {
     )
     .await);
 }
+
+/// Issue 14: a portal account made or reset at the CLI is in the tenant's audit trail, by the
+/// CLI's actor, with neither password nor hash.
+#[tokio::test]
+async fn issue_14_portal_user_add_and_reset_are_audited_without_secrets() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    ok(&run(d, &["tenant", "add", "Acme"]).await);
+    let added = ok(&run(
+        d,
+        &[
+            "portal-user",
+            "add",
+            "--role",
+            "tenant-admin",
+            "--tenant",
+            "Acme",
+            "admin@acme.test",
+            "--json",
+        ],
+    )
+    .await);
+    let added: serde_json::Value = serde_json::from_str(&added).unwrap();
+    let first = added["password"].as_str().unwrap().to_owned();
+    let reset = ok(&run(
+        d,
+        &["portal-user", "reset-password", "admin@acme.test", "--json"],
+    )
+    .await);
+    let reset: serde_json::Value = serde_json::from_str(&reset).unwrap();
+    let second = reset["password"].as_str().unwrap().to_owned();
+    let trail = ok(&run(
+        d,
+        &[
+            "audit",
+            "--tenant",
+            "Acme",
+            "--entity",
+            "portal-account",
+            "--json",
+        ],
+    )
+    .await);
+    let entries: serde_json::Value = serde_json::from_str(&trail).unwrap();
+    let actions: Vec<&str> = entries
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["action"].as_str().unwrap())
+        .collect();
+    assert_eq!(actions, ["password-reset", "create"], "{trail}");
+    for e in entries.as_array().unwrap() {
+        assert!(e["actor"].as_str().unwrap().starts_with("cli:"), "{trail}");
+        assert_eq!(e["after"]["login"], "admin@acme.test", "{trail}");
+    }
+    for secret in [first.as_str(), second.as_str(), "argon2", "hash"] {
+        assert!(!trail.contains(secret), "{secret} in the trail: {trail}");
+    }
+}

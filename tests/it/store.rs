@@ -292,14 +292,14 @@ async fn records_round_trip() {
             })
             .await
             .unwrap_err();
-        assert!(matches!(dup, Error::Conflict(_)), "{backend}: {dup}");
+        assert!(matches!(dup, Error::Conflict { .. }), "{backend}: {dup}");
         let dup = store
             .device_login(&d, n.id, "x", &password, false, |_| Ok(()))
             .await
             .unwrap_err();
-        assert!(matches!(dup, Error::Conflict(_)), "{backend}: {dup}");
+        assert!(matches!(dup, Error::Conflict { .. }), "{backend}: {dup}");
         let dup = store.tenant_create("Acme").await.unwrap_err();
-        assert!(matches!(dup, Error::Conflict(_)), "{backend}: {dup}");
+        assert!(matches!(dup, Error::Conflict { .. }), "{backend}: {dup}");
         store.close().await;
         db.drop_db().await;
     }
@@ -383,7 +383,7 @@ async fn portal_rules_hold_in_the_database() {
             .licence_pool_set(t.id, LicenceKind::App, 0)
             .await
             .unwrap_err();
-        assert!(matches!(e, Error::Conflict(_)), "{backend}: {e}");
+        assert!(matches!(e, Error::Conflict { .. }), "{backend}: {e}");
         let pools = store.licence_pools(t.id).await.unwrap();
         let app = pools.iter().find(|p| p.kind == LicenceKind::App).unwrap();
         assert_eq!(
@@ -928,7 +928,7 @@ fn one_wins<T: std::fmt::Debug>(
         (a, b) => panic!("{backend}: expected exactly one to win, got {a:?} and {b:?}"),
     };
     assert!(
-        matches!(lost, Error::Conflict(_)) && lost.to_string().contains(answer),
+        matches!(lost, Error::Conflict { .. }) && lost.to_string().contains(answer),
         "{backend}: {lost}"
     );
 }
@@ -1109,7 +1109,10 @@ async fn pickup_park_groups_and_schedules_in_the_database() {
             )
             .await
             .unwrap_err();
-        assert!(matches!(twice, Error::Conflict(_)), "{backend}: {twice}");
+        assert!(
+            matches!(twice, Error::Conflict { .. }),
+            "{backend}: {twice}"
+        );
         let slots = vec!["800".to_owned(), "801".to_owned()];
         let park = store
             .park_group_write(
@@ -1413,7 +1416,7 @@ async fn directory_entries_and_the_directory_revision() {
             .directory_entry_create(t.id, &entry("Pizza", "+4930555111", None))
             .await;
         assert!(
-            matches!(again, Err(Error::Conflict(_))),
+            matches!(again, Err(Error::Conflict { .. })),
             "{backend}: {again:?}"
         );
         store
@@ -1549,12 +1552,12 @@ async fn groups_and_shared_resources_in_the_database() {
                     assert_eq!(owner.map(|o| o.name), Some("Sales".into()));
                     assert!(claim.number.as_ref().unwrap().owner.is_some());
                     assert_eq!(claim.members.len(), 2);
-                    Err(Error::Conflict("refused".into()))
+                    Err(Error::conflict("refused"))
                 },
             )
             .await
             .unwrap_err();
-        assert!(matches!(e, Error::Conflict(_)), "{backend}: {e}");
+        assert!(matches!(e, Error::Conflict { .. }), "{backend}: {e}");
         let v = NewVirtualUser {
             tenant_id: t.id,
             first_name: FirstName::parse("Key").unwrap(),
@@ -1757,7 +1760,7 @@ async fn issue_13_device_add_racing_site_remove_is_a_conflict() {
                 named
                     && matches!(
                         lost,
-                        Error::Conflict(_) | Error::NotFound { what: "site", .. }
+                        Error::Conflict { .. } | Error::NotFound { what: "site", .. }
                     ),
                 "{backend}: {lost}"
             );

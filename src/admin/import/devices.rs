@@ -219,7 +219,7 @@ fn lines(
             .ok_or_else(|| fail(Error::not_found("number", e164)))?;
         line_change(number_use).map_err(fail)?;
         if let Some(handset) = &number_use.handset {
-            return Err(fail(Error::Conflict(format!(
+            return Err(fail(Error::conflict(format!(
                 "{e164} is already logged in to handset {handset}"
             ))));
         }
@@ -314,8 +314,8 @@ impl Devices {
             }
             open = left;
         }
-        Err(Error::Conflict(
-            "could not draw free Phone IDs: give them in a phone_id column".into(),
+        Err(Error::conflict(
+            "could not draw free Phone IDs: give them in a phone_id column",
         ))
     }
 }

@@ -49,6 +49,7 @@ impl AuditQuery {
             action: self.action,
             since: self.since,
             until: self.until,
+            platform_only: false,
             limit: self.limit.unwrap_or(100),
             offset: self.offset.unwrap_or(0),
         }

@@ -213,7 +213,7 @@ impl ApiError {
                     "not found",
                     format!("{what} not found: {key}"),
                 ),
-                Error::Conflict(message) => plain(StatusCode::CONFLICT, "conflict", message),
+                Error::Conflict { message, .. } => plain(StatusCode::CONFLICT, "conflict", message),
                 Error::Locked(message) => plain(StatusCode::LOCKED, "locked", message),
                 Error::Template { .. }
                 | Error::Config(_)

@@ -100,7 +100,7 @@ impl UiError {
                 Error::Invalid(_) | Error::Rows(_) => {
                     Ok((StatusCode::UNPROCESSABLE_ENTITY, "invalid"))
                 }
-                Error::Conflict(_) => Ok((StatusCode::CONFLICT, "conflict")),
+                Error::Conflict { .. } => Ok((StatusCode::CONFLICT, "conflict")),
                 Error::Locked(_) => Ok((StatusCode::LOCKED, "conflict")),
                 Error::Template { .. }
                 | Error::Config(_)

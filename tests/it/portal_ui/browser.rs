@@ -238,9 +238,11 @@ impl Browser {
         self.client.issue_cmd(BrowserLog).await.unwrap();
     }
 
-    /// Screenshots of the current page at 1280 and 390 px wide, as
-    /// `target/portal-screenshots/<page>-<width>.png`.
+    /// Screenshots of the whole current page (not only the viewport) at 1280 and 390 px wide,
+    /// as `target/portal-screenshots/<page>-<width>.png`: per width the window is made as tall
+    /// as the document (at most `FULL_PAGE_MAX` px) before the shot, then restored.
     pub async fn screenshots(&self, page: &str) {
+        const FULL_PAGE_MAX: u64 = 16_384;
         let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR"))
             .parent()
             .expect("target dir")
@@ -248,6 +250,25 @@ impl Browser {
         std::fs::create_dir_all(&dir).unwrap();
         for (width, height) in [(1280, 900), (390, 844)] {
             self.client.set_window_size(width, height).await.unwrap();
+            // The document's height at this width, plus what the window has beyond its
+            // viewport (none when headless), so the viewport holds the whole page.
+            let tall = self
+                .client
+                .execute(
+                    "return Math.max(document.documentElement.scrollHeight, \
+                     document.body ? document.body.scrollHeight : 0) \
+                     + (window.outerHeight - window.innerHeight)",
+                    vec![],
+                )
+                .await
+                .unwrap()
+                .as_u64()
+                .unwrap_or(u64::from(height))
+                .clamp(u64::from(height), FULL_PAGE_MAX);
+            let tall = u32::try_from(tall).unwrap_or(height);
+            if tall > height {
+                self.client.set_window_size(width, tall).await.unwrap();
+            }
             let png = self.client.screenshot().await.unwrap();
             std::fs::write(dir.join(format!("{page}-{width}.png")), png).unwrap();
         }
@@ -278,6 +299,45 @@ impl WebDriverCompatibleCommand for BrowserLog {
             Some(json!({ "type": "browser" }).to_string()),
         )
     }
+}
+
+/// The height of a PNG (its IHDR chunk's, bytes 20..24).
+fn png_height(png: &[u8]) -> u32 {
+    u32::from_be_bytes(png[20..24].try_into().unwrap())
+}
+
+#[tokio::test]
+async fn issue_14_browser_screenshots_hold_the_whole_page() {
+    let Some(b) = Browser::open("full_page").await else {
+        return;
+    };
+    b.go("/login").await;
+    // A page three times the window's height.
+    b.client
+        .execute(
+            "const d = document.createElement('div'); d.style.height = '2700px'; \
+             document.body.appendChild(d)",
+            vec![],
+        )
+        .await
+        .unwrap();
+    b.screenshots("full-page-check").await;
+    let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR"))
+        .parent()
+        .unwrap()
+        .join("portal-screenshots");
+    for width in [1280, 390] {
+        let png = std::fs::read(dir.join(format!("full-page-check-{width}.png"))).unwrap();
+        assert!(png_height(&png) >= 2700, "{width}: {}", png_height(&png));
+    }
+    // The window is back to its usual size.
+    let inner = b
+        .client
+        .execute("return window.innerHeight", vec![])
+        .await
+        .unwrap();
+    assert!(inner.as_u64().unwrap() <= 900, "{inner}");
+    b.close().await;
 }
 
 #[tokio::test]

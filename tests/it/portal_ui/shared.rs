@@ -430,3 +430,100 @@ async fn issue_14_night_service_schedules_status_set_and_clear() {
     let (status, _, _) = p.get(Some(&user), &url).await;
     assert_eq!(status, StatusCode::FORBIDDEN);
 }
+
+/// Issue 14: a schedule in use is not deleted; the 409 names the schedule and every night
+/// service that uses it, shown in the schedule's row of the night-service page.
+#[tokio::test]
+async fn issue_14_deleting_a_schedule_in_use_names_who_uses_it() {
+    let p = Portal::start().await;
+    seed(&p).await;
+    let admin = &p.server.app.admin;
+    let hours = autoprov::model::WeeklyHours {
+        monday: vec!["08:00-17:00".into()],
+        ..Default::default()
+    };
+    let office = admin
+        .schedule_add(
+            p.acme.id,
+            &autoprov::admin::ScheduleInput {
+                name: "Office".into(),
+                kind: Some("opening-hours".into()),
+                hours: Some(hours),
+                holidays: Vec::new(),
+            },
+        )
+        .await
+        .unwrap();
+    let automatic = |hours: &str| autoprov::admin::NightServiceInput {
+        mode: "automatic".into(),
+        hours: Some(hours.into()),
+        holidays: None,
+        target: None,
+        destination: None,
+    };
+    let now = jiff::Timestamp::now();
+    admin
+        .night_service_set(p.acme.id, None, &automatic("Office"), now)
+        .await
+        .unwrap();
+    let berlin = admin.site(p.acme.id, Some("Berlin")).await.unwrap();
+    admin
+        .night_service_set(p.acme.id, Some(&berlin), &automatic("Office"), now)
+        .await
+        .unwrap();
+    let sess = p.session(ACME_ADMIN).await;
+    let delete = format!(
+        "/t/{}/night-service/schedules/{}/delete",
+        p.acme.id.0, office.id
+    );
+    let (status, _, body) = p
+        .post(Some(&sess), &delete, &[("csrf", sess.csrf.as_str())])
+        .await;
+    assert_eq!(status, StatusCode::CONFLICT, "{body}");
+    let said = "schedule &quot;Office&quot; is used by the tenant&#x27;s and site \
+                &quot;Berlin&quot;&#x27;s night services; change that first";
+    assert!(
+        body.contains(&format!("id=\"schedule-error\" role=\"alert\">{said}")),
+        "{body}"
+    );
+    assert!(
+        body.contains("id=\"schedule-list\""),
+        "the page itself: {body}"
+    );
+    assert!(admin.schedule(p.acme.id, "Office").await.is_ok());
+    // The same rule's message for the API and the CLI (the admin operation's).
+    let e = admin.schedule_delete(p.acme.id, &office).await.unwrap_err();
+    assert!(
+        matches!(&e, autoprov::error::Error::Conflict { field: Some(f), .. } if f == "schedule"),
+        "{e:?}"
+    );
+}
+
+/// Issue 14: a conflict is placed by the field the rule names, not by its text: a pickup group's
+/// taken name is shown by the name (its text names no member nor slot).
+#[tokio::test]
+async fn issue_14_a_conflict_is_shown_by_the_field_it_names() {
+    let p = Portal::start().await;
+    seed(&p).await;
+    let admin = &p.server.app.admin;
+    admin
+        .pickup_group_add(
+            p.acme.id,
+            &PickupGroupInput {
+                name: "Front desk".into(),
+                members: Vec::new(),
+            },
+        )
+        .await
+        .unwrap();
+    let sess = p.session(ACME_ADMIN).await;
+    let pickup = format!("/t/{}/pickup-groups", p.acme.id.0);
+    let form = [("csrf", sess.csrf.as_str()), ("name", "Front desk")];
+    let (status, _, body) = p.post(Some(&sess), &pickup, &form).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+    assert!(
+        body.contains("id=\"name-error\">this tenant already has a pickup group named"),
+        "{body}"
+    );
+    assert!(!body.contains("id=\"members-error\""), "{body}");
+}

@@ -99,9 +99,9 @@ async fn add(view: View, page: TenantPage, form: Form<Pairs>) -> Result<Response
     match admin.bridge_add(page.tenant.id, &input).await {
         Ok(_) => Ok(redirect_with(&list_url(&page), "bridges.added")),
         Err(e) => {
-            let field = |m: &str| match m.starts_with("extension ") {
-                true => "extension",
-                false => "number",
+            let field = |f: Option<&str>| match f {
+                Some("extension") => "extension",
+                _ => "number",
             };
             let errors = forms::by_field(e, field)?;
             let response = render(&view, &page, &input, errors).await?;

@@ -51,18 +51,18 @@ pub(super) fn int(field: &'static str, text: &str) -> Result<Option<i64>, Error>
     }
 }
 
-/// An `Invalid` error by its own field, a `Conflict` by the field `conflict_field` picks from
-/// its message (the form knows which of its inputs the message names), a number or site the
+/// An `Invalid` error by its own field, a `Conflict` by the form's input `conflict_field` picks
+/// for the field the conflict names (none: the form's choice), a number or site the
 /// form named that does not exist by that field; other errors stay. (The object of the page
 /// itself is looked up before, so its `NotFound` is the 404 page.)
 pub(super) fn by_field(
     e: Error,
-    conflict_field: impl Fn(&str) -> &'static str,
+    conflict_field: impl Fn(Option<&str>) -> &'static str,
 ) -> Result<BTreeMap<String, String>, UiError> {
     match e {
         Error::Invalid(f) => Ok(BTreeMap::from([(f.field.into_owned(), f.message)])),
-        Error::Conflict(message) => Ok(BTreeMap::from([(
-            conflict_field(&message).to_owned(),
+        Error::Conflict { field, message } => Ok(BTreeMap::from([(
+            conflict_field(field.as_deref()).to_owned(),
             message,
         )])),
         Error::NotFound { what, key } if what == "number" || what == "site" => Ok(BTreeMap::from(

@@ -275,15 +275,13 @@ impl GroupForm {
         })
     }
 
-    /// The field a conflict's message is about: the number or extension it names, else the
-    /// members (a pending agent or supervisor).
-    fn conflict_field(&self, message: &str) -> &'static str {
-        if !self.extension.is_empty() && message.starts_with("extension ") {
-            "extension"
-        } else if !self.number.is_empty() && message.contains(self.number.as_str()) {
-            "number"
-        } else {
-            "agents"
+    /// The input a conflict is about, by the field the rule names: the number or extension,
+    /// else the members (a pending agent or supervisor).
+    fn conflict_field(&self, field: Option<&str>) -> &'static str {
+        match field {
+            Some("extension") => "extension",
+            Some("number") => "number",
+            _ => "agents",
         }
     }
 }

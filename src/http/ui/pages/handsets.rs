@@ -124,7 +124,7 @@ pub(super) fn state_key(state: crate::admin::DeviceState) -> String {
 fn by_field(e: Error, field: &str) -> Result<BTreeMap<String, String>, UiError> {
     match e {
         Error::Invalid(f) => Ok(BTreeMap::from([(f.field.into_owned(), f.message)])),
-        Error::Conflict(message) => Ok(BTreeMap::from([(field.to_owned(), message)])),
+        Error::Conflict { message, .. } => Ok(BTreeMap::from([(field.to_owned(), message)])),
         e => Err(e.into()),
     }
 }

@@ -13,6 +13,7 @@ use serde::Deserialize;
 
 use super::super::{redirect_with, Form, TenantPage, UiError, View};
 use super::forms::{self, given, one, Pairs};
+use super::refusal::refusal;
 use super::ADMINS;
 use crate::admin::{NightServiceInput, ScheduleInput};
 use crate::app::App;
@@ -226,7 +227,10 @@ async fn ask(view: View, page: TenantPage, Path(key): Path<Key>) -> Result<Respo
     ))
 }
 
+/// Deletes a schedule; one in use is refused with the rule's message (the schedule and who
+/// uses it) shown in the schedule's row, answered 409.
 async fn delete(
+    view: View,
     page: TenantPage,
     Path(key): Path<Key>,
     _form: Form<Pairs>,
@@ -234,8 +238,20 @@ async fn delete(
     page.session.require(ADMINS)?;
     let schedule = find(&page, &key.schedule).await?;
     let admin = &page.session.caller().admin;
-    admin.schedule_delete(page.tenant.id, &schedule).await?;
-    Ok(redirect_with(&url(&page), "night.schedule_deleted"))
+    match admin.schedule_delete(page.tenant.id, &schedule).await {
+        Ok(()) => Ok(redirect_with(&url(&page), "night.schedule_deleted")),
+        Err(e) => {
+            let (errors, status) = refusal(e, "schedule")?;
+            let failed = Failed {
+                form: format!("schedule-{}", schedule.id),
+                typed: Pairs::default(),
+                errors,
+            };
+            let mut response = render(&view, &page, failed).await?;
+            *response.status_mut() = status;
+            Ok(response)
+        }
+    }
 }
 
 async fn render(view: &View, page: &TenantPage, failed: Failed) -> Result<Response, UiError> {

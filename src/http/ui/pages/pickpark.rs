@@ -202,12 +202,14 @@ impl GroupForm {
     }
 }
 
-/// A conflict's field: an extension (a slot) is the slots', a user's the members'.
-fn conflict_field(message: &str) -> &'static str {
-    if message.starts_with("extension ") {
-        "slots"
-    } else {
-        "members"
+/// A conflict's input, by the field the rule names: an extension (a slot) is the slots', a
+/// taken name the name's, a
+/// user's (or none) the members'.
+fn conflict_field(field: Option<&str>) -> &'static str {
+    match field {
+        Some("extension") => "slots",
+        Some("name") => "name",
+        _ => "members",
     }
 }
 

@@ -210,7 +210,7 @@ async fn answer<T>(
             f.message,
             StatusCode::UNPROCESSABLE_ENTITY,
         ),
-        Err(Error::Conflict(m)) => (section.to_owned(), m, StatusCode::CONFLICT),
+        Err(Error::Conflict { message: m, .. }) => (section.to_owned(), m, StatusCode::CONFLICT),
         Err(Error::Locked(m)) => (section.to_owned(), m, StatusCode::LOCKED),
         Err(Error::NotFound { .. }) if section == "monitors" => (
             section.to_owned(),
@@ -260,7 +260,7 @@ async fn details(
 async fn needs_number(page: &TenantPage, user: &User) -> std::result::Result<Number, Error> {
     match own_number(page, user).await? {
         Some(n) => Ok(n),
-        None => Err(Error::Conflict(format!(
+        None => Err(Error::conflict(format!(
             "{} has no number",
             user.display_name()
         ))),

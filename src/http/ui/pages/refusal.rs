@@ -20,7 +20,9 @@ pub(super) fn refusal(
             f.message,
             StatusCode::UNPROCESSABLE_ENTITY,
         ),
-        Error::Conflict(message) => (conflict_field.to_owned(), message, StatusCode::CONFLICT),
+        Error::Conflict { message, .. } => {
+            (conflict_field.to_owned(), message, StatusCode::CONFLICT)
+        }
         e => return Err(e.into()),
     };
     Ok((BTreeMap::from([(field, message)]), status))

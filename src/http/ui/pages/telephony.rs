@@ -443,7 +443,9 @@ async fn answer<T>(
             f.message,
             StatusCode::UNPROCESSABLE_ENTITY,
         ),
-        Err(Error::Conflict(message)) => (conflict_field.to_owned(), message, StatusCode::CONFLICT),
+        Err(Error::Conflict { message, .. }) => {
+            (conflict_field.to_owned(), message, StatusCode::CONFLICT)
+        }
         Err(Error::NotFound { .. }) if conflict_field == "handset" => (
             "handset".to_owned(),
             "no such handset".to_owned(),

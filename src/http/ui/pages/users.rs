@@ -140,7 +140,7 @@ async fn add(
             StatusCode::UNPROCESSABLE_ENTITY,
         ),
         // A number someone has, or the tenant's pool of a licence used up.
-        Err(Error::Conflict(message)) => {
+        Err(Error::Conflict { message, .. }) => {
             let field = if input.number.is_some() && message.contains(" is ") {
                 "number"
             } else {
@@ -210,7 +210,7 @@ async fn device_passwords(
             .unwrap_or_default()
             .to_owned(),
         Err(Error::Invalid(f)) => f.message,
-        Err(Error::Conflict(message)) => message,
+        Err(Error::Conflict { message, .. }) => message,
         Err(Error::NotFound { .. }) => "no such user".to_owned(),
         Err(e) => return Err(e.into()),
     };

@@ -61,7 +61,7 @@ pub(super) async fn desk_phone(
     let admin = &page.session.caller().admin;
     let tenant = page.tenant.id;
     let Some(number_id) = user.number_id else {
-        let result: Result<()> = Err(Error::Conflict(format!(
+        let result: Result<()> = Err(Error::conflict(format!(
             "{} has no number to log in to a desk phone",
             user.display_name()
         )));
@@ -108,7 +108,7 @@ pub(super) async fn login_details(
             let number = admin.number(tenant, &id.0.to_string()).await?;
             admin.number_new_login_details(tenant, &number).await
         }
-        None => Err(Error::Conflict(format!(
+        None => Err(Error::conflict(format!(
             "{} has no number, so no login details",
             user.display_name()
         ))),

@@ -236,7 +236,7 @@ pub(super) async fn answer<T>(
             f.message,
             StatusCode::UNPROCESSABLE_ENTITY,
         ),
-        Err(Error::Conflict(m)) => (section.to_owned(), m, StatusCode::CONFLICT),
+        Err(Error::Conflict { message: m, .. }) => (section.to_owned(), m, StatusCode::CONFLICT),
         Err(Error::NotFound { .. }) if section == "desk_phone" => (
             section.to_owned(),
             "no such handset".to_owned(),
