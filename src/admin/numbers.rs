@@ -388,7 +388,7 @@ impl Admin {
         handset: &str,
     ) -> Result<LoginDetails> {
         let Some(number) = user.number_id else {
-            return Err(Error::Conflict(format!(
+            return Err(Error::conflict(format!(
                 "{} has no number to log in to a desk phone",
                 user.display_name()
             )));
