@@ -12,6 +12,8 @@
 #                                   # 2,000 directory entries, 200 groups; their users in its
 #                                   # pickup and park groups), so every file is rendered there
 #   ROUNDS=3 benches/http.sh        # autoprov and nginx alternately, 3 times each: medians
+#   BOOT=1 benches/http.sh          # a boot storm: each phone its boot sequence (4 files,
+#                                   # benches/boot.lua), a new connection per phone
 #   TLS=1 benches/http.sh           # HTTPS, keep-alive: both servers with autoprov's own
 #                                   # certificate (ECDSA P-256, from its local CA)
 #   TLS=1 CLOSE=1 benches/http.sh   # HTTPS, a new connection (full handshake) per request
@@ -27,6 +29,8 @@ BIG=${BIG:-0}
 ROUNDS=${ROUNDS:-1}
 TLS=${TLS:-0}
 CLOSE=${CLOSE:-0}
+BOOT=${BOOT:-0}
+script=$([ "$BOOT" = 1 ] && echo boot.lua || echo http.lua)
 AP_PORT=${AP_PORT:-18080}
 NGINX_PORT=${NGINX_PORT:-18081}
 
@@ -110,7 +114,7 @@ fi
 close=(); [ "$CLOSE" = 1 ] && close=(-H "Connection: close")
 run() { # name port
   MACS_LUA="$work/static/macs.lua" wrk -t"$THREADS" -c"$CONNECTIONS" -d"$DURATION" --latency "${close[@]}" \
-    -s "$root/benches/http.lua" "$scheme://127.0.0.1:$2" >"$work/$1.txt"
+    -s "$root/benches/$script" "$scheme://127.0.0.1:$2" >"$work/$1.txt"
 }
 field() { # file pattern -> value in ms (or the raw number for Requests/sec)
   awk -v p="$2" '$1 == p { v = $2; if (v ~ /us$/) { sub(/us$/, "", v); v = v / 1000 } else if (v ~ /ms$/) { sub(/ms$/, "", v) } else if (v ~ /s$/) { sub(/s$/, "", v); v = v * 1000 } print v; exit }' "$1"
@@ -118,8 +122,8 @@ field() { # file pattern -> value in ms (or the raw number for Requests/sec)
 median() { sort -g | awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
 
 # Warm both (autoprov renders each file once, then serves it from its cache).
-MACS_LUA="$work/static/macs.lua" wrk -t1 -c8 -d2s -s "$root/benches/http.lua" "$scheme://127.0.0.1:$AP_PORT" >/dev/null
-MACS_LUA="$work/static/macs.lua" wrk -t1 -c8 -d2s -s "$root/benches/http.lua" "$scheme://127.0.0.1:$NGINX_PORT" >/dev/null
+MACS_LUA="$work/static/macs.lua" wrk -t1 -c8 -d2s -s "$root/benches/$script" "$scheme://127.0.0.1:$AP_PORT" >/dev/null
+MACS_LUA="$work/static/macs.lua" wrk -t1 -c8 -d2s -s "$root/benches/$script" "$scheme://127.0.0.1:$NGINX_PORT" >/dev/null
 
 printf '%-10s %5s %12s %10s %10s %10s %10s\n' server round "requests/s" "p50 ms" "p75 ms" "p90 ms" "p99 ms"
 : >"$work/ratios"; : >"$work/p99ratios"
@@ -131,6 +135,7 @@ for round in $(seq "$ROUNDS"); do
     printf '%-10s %5s %12s %10s %10s %10s %10s\n' "$s" "$round" "$rps" \
       "$(field "$work/$s.txt" 50%)" "$(field "$work/$s.txt" 75%)" "$(field "$work/$s.txt" 90%)" "$(field "$work/$s.txt" 99%)"
     grep -q "Non-2xx" "$work/$s.txt" && { echo "$s answered non-2xx:"; grep "Non-2xx" "$work/$s.txt"; }
+    grep -q "Socket errors" "$work/$s.txt" && { echo "$s:"; grep "Socket errors" "$work/$s.txt"; }
   done
   a=$(awk '/^Requests\/sec:/ { print $2 }' "$work/autoprov.txt")
   b=$(awk '/^Requests\/sec:/ { print $2 }' "$work/nginx.txt")
@@ -155,4 +160,4 @@ if [ "$TLS" = 1 ]; then
       'BEGIN { if (b > 0) printf "ratio autoprov/nginx handshakes (%s): %.2f\n", m, a / b }'
   done
 fi
-echo "devices=$DEVICES big=$BIG rounds=$ROUNDS duration=$DURATION threads=$THREADS connections=$CONNECTIONS tls=$TLS close=$CLOSE"
+echo "devices=$DEVICES big=$BIG rounds=$ROUNDS duration=$DURATION threads=$THREADS connections=$CONNECTIONS tls=$TLS close=$CLOSE boot=$BOOT"

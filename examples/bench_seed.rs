@@ -2,7 +2,8 @@
 //! with its own active user and number logged in, written through the same admin code as the
 //! CLI, on a site whose LAN (loopback here) is an allowed network. Also writes each phone's
 //! `<mac>.cfg` as autoprov renders it into a folder, so nginx can serve the very same bytes, and
-//! a Lua table of the MACs for wrk.
+//! a Lua table of the MACs for wrk; and the rest of each phone's boot sequence (`<mac>.boot`,
+//! and the shared `y000000000000.boot` and `y000000000096.cfg`) for `benches/boot.lua`.
 //!
 //! With `big` after N, the tenant is issue 12's big one too (`seed::big_tenant`: 5,000 more
 //! users, 2,000 directory entries, 200 groups — the phones' users in its pickup and park
@@ -19,7 +20,10 @@ mod seed;
 use std::path::PathBuf;
 
 use anyhow::Context as _;
-use autoprov::provision::{FileRequest, Protocol};
+use autoprov::provision::{FileRequest, Outcome, Protocol};
+
+/// The files of a T54W's boot sequence that are the same for every phone.
+const BOOT_SHARED: &[&str] = &["y000000000000.boot", "y000000000096.cfg"];
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
@@ -61,6 +65,23 @@ async fn main() -> anyhow::Result<()> {
         app.provisioner.serve(&request).await;
         let file = app.provisioner.preview(mac, None, true).await?;
         std::fs::write(out.join(format!("{mac}.cfg")), &file.body)?;
+        // The rest of its boot sequence (`benches/boot.lua`): its own `<mac>.boot`, and once
+        // the files every T54W shares, as the server serves them.
+        let ua = format!("Yealink SIP-T54W 96.86.0.100 {}", mac.colon());
+        let mut names = vec![format!("{mac}.boot")];
+        if i == 0 {
+            names.extend(BOOT_SHARED.iter().map(|n| (*n).to_owned()));
+        }
+        for name in names {
+            let request = FileRequest {
+                user_agent: Some(&ua),
+                ..FileRequest::plain(&name, Protocol::Http, Some([127, 0, 0, 1].into()))
+            };
+            match app.provisioner.serve(&request).await.outcome {
+                Outcome::Found(file) => std::fs::write(out.join(&name), &file.body)?,
+                other => anyhow::bail!("{name} is not served: {other:?}"),
+            }
+        }
     }
     std::fs::write(out.join("macs.lua"), lua)?;
     app.store.close().await;
