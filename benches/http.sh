@@ -104,6 +104,22 @@ for _ in $(seq 100); do
   sleep 0.1
 done
 
+if [ "$TLS" = 1 ]; then
+  # Over HTTPS a phone's file names the HTTPS listener's URLs: nginx gets the files as autoprov
+  # serves them there.
+  python3 - "$work/static" "$AP_PORT" <<'PY'
+import http.client, re, ssl, sys
+static, port = sys.argv[1], int(sys.argv[2])
+macs = re.findall(r'"([0-9a-f]{12})", "([0-9a-f:]{17})"', open(f"{static}/macs.lua").read())
+c = http.client.HTTPSConnection("127.0.0.1", port, context=ssl._create_unverified_context(), timeout=60)
+for mac, colons in macs:
+    for name in (f"{mac}.cfg", f"{mac}.boot"):
+        c.request("GET", f"/{name}", headers={"User-Agent": f"Yealink SIP-T54W 96.86.0.100 {colons}"})
+        r = c.getresponse(); body = r.read()
+        if r.status == 200:
+            open(f"{static}/{name}", "wb").write(body)
+PY
+fi
 first_mac=$(grep -m1 -o '"[0-9a-f]\{12\}"' "$work/static/macs.lua" | tr -d '"')
 ua="Yealink SIP-T54W 96.86.0.100 $(echo "$first_mac" | sed 's/../&:/g; s/:$//')"
 if ! cmp -s <("${curl_[@]}" -A "$ua" "$scheme://127.0.0.1:$AP_PORT/$first_mac.cfg") <("${curl_[@]}" "$scheme://127.0.0.1:$NGINX_PORT/$first_mac.cfg"); then
@@ -111,9 +127,9 @@ if ! cmp -s <("${curl_[@]}" -A "$ua" "$scheme://127.0.0.1:$AP_PORT/$first_mac.cf
   exit 1
 fi
 
-close=(); [ "$CLOSE" = 1 ] && close=(-H "Connection: close")
+export CLOSE # http.lua asks for a new connection per request (its headers replace wrk's -H)
 run() { # name port
-  MACS_LUA="$work/static/macs.lua" wrk -t"$THREADS" -c"$CONNECTIONS" -d"$DURATION" --latency "${close[@]}" \
+  MACS_LUA="$work/static/macs.lua" wrk -t"$THREADS" -c"$CONNECTIONS" -d"$DURATION" --latency \
     -s "$root/benches/$script" "$scheme://127.0.0.1:$2" >"$work/$1.txt"
 }
 field() { # file pattern -> value in ms (or the raw number for Requests/sec)
@@ -151,7 +167,7 @@ if [ "$TLS" = 1 ]; then
   for mode in new reuse; do
     for s in "autoprov $AP_PORT" "nginx $NGINX_PORT"; do
       set -- $s
-      n=$(openssl s_time -connect "127.0.0.1:$2" -"$mode" -time "${DURATION%s}" 2>/dev/null \
+      n=$(openssl s_time -connect "127.0.0.1:$2" -"$mode" -time "${DURATION%s}" -www "/$first_mac.cfg" 2>/dev/null \
         | awk '/connections in [0-9.]+s;/ { for (i = 1; i <= NF; i++) if ($i == "connections/user") print $(i - 1) }' | head -1)
       echo "$n" >"$work/st-$mode-$1"
       printf 'handshakes (%s): %-8s %s connections/user s\n' "$mode" "$1" "$n"
