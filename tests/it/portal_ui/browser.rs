@@ -118,10 +118,15 @@ impl Browser {
     /// Logs in through the form as `login` with `password`.
     pub async fn login_form(&self, login: &str, password: &str) {
         self.go("/login").await;
-        let c = &self.client;
         self.type_into("login", login).await;
         self.type_into("password", password).await;
-        c.find(Locator::Css("form button[type=submit]"))
+        self.click("form button[type=submit]").await;
+    }
+
+    /// Clicks the element that the CSS selector `css` finds (waiting for it, as every find).
+    pub async fn click(&self, css: &str) {
+        self.client
+            .find(Locator::Css(css))
             .await
             .unwrap()
             .click()
@@ -143,18 +148,12 @@ impl Browser {
     /// Logs in as a fixture account and changes its first password: on its home page after.
     pub async fn login_as(&self, login: &str) {
         self.login_form(login, FIRST).await;
-        let c = &self.client;
         self.wait_for_path(|p| p.ends_with("/password"), "the password page")
             .await;
         self.type_into("current", FIRST).await;
         self.type_into("password", CHANGED).await;
         self.type_into("confirm", CHANGED).await;
-        c.find(Locator::Css("main form button[type=submit]"))
-            .await
-            .unwrap()
-            .click()
-            .await
-            .unwrap();
+        self.click("main form button[type=submit]").await;
         self.wait_for_path(|p| !p.ends_with("/password"), "past the password page")
             .await;
     }
@@ -370,12 +369,7 @@ async fn issue_14_browser_login_pages_and_screenshots() {
     let c = &b.client;
     b.type_into("new-first_name", &"A".repeat(24)).await;
     b.type_into("new-last_name", "Long").await;
-    c.find(Locator::Css("#add + form button"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    b.click("#add + form button").await;
     let error = c
         .find(Locator::Id("first_name-error"))
         .await
@@ -484,12 +478,7 @@ async fn issue_14_browser_csrf_refused_xss_inert_and_a_user_sees_only_my_profile
     .unwrap();
     b.type_into("new-first_name", "Eve").await;
     b.type_into("new-last_name", "Forged").await;
-    c.find(Locator::Css("#add + form button"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    b.click("#add + form button").await;
     assert_eq!(b.heading().await, "Form expired");
     // Another tenant's page.
     b.go(&format!("/t/{}/users", p.other.id.0)).await;

@@ -2,7 +2,7 @@
 //! numbers, adding (the model's "did you mean" by its field), replacing, changing the model,
 //! resync, removing after the confirmation page; the dashboard's counts and lists.
 
-use autoprov::admin::{DeviceInput, NumberInput, SiteInput};
+use autoprov::admin::{DeviceInput, SiteInput};
 use reqwest::StatusCode;
 
 use super::*;
@@ -59,17 +59,7 @@ async fn issue_14_handsets_list_shows_numbers_and_add_shows_did_you_mean_by_the_
     let p = Portal::start().await;
     let admin = &p.server.app.admin;
     let phone_id = add_device(&p, MAC).await;
-    admin
-        .number_add(
-            p.acme.id,
-            &NumberInput {
-                number: NUMBER.into(),
-                status: Some("active".into()),
-                ..Default::default()
-            },
-        )
-        .await
-        .unwrap();
+    p.active_number(NUMBER).await;
     admin.device_login(p.acme.id, MAC, NUMBER).await.unwrap();
     let sess = p.session(ACME_ADMIN).await;
     let (status, _, body) = p.get(Some(&sess), &handsets(&p)).await;
@@ -169,17 +159,7 @@ async fn issue_14_handset_detail_replaces_changes_model_resyncs_and_removes() {
     let p = Portal::start().await;
     let admin = &p.server.app.admin;
     let phone_id = add_device(&p, MAC).await;
-    admin
-        .number_add(
-            p.acme.id,
-            &NumberInput {
-                number: NUMBER.into(),
-                status: Some("active".into()),
-                ..Default::default()
-            },
-        )
-        .await
-        .unwrap();
+    p.active_number(NUMBER).await;
     admin.device_login(p.acme.id, MAC, NUMBER).await.unwrap();
     let sess = p.session(ACME_ADMIN).await;
     let page = format!("{}/{phone_id}", handsets(&p));
@@ -361,19 +341,7 @@ async fn issue_14_browser_handsets_add_detail_remove_and_rollout() {
     };
     let p = &b.portal;
     let phone_id = add_device(p, MAC).await;
-    p.server
-        .app
-        .admin
-        .number_add(
-            p.acme.id,
-            &NumberInput {
-                number: NUMBER.into(),
-                status: Some("active".into()),
-                ..Default::default()
-            },
-        )
-        .await
-        .unwrap();
+    p.active_number(NUMBER).await;
     b.login_as(ACME_ADMIN).await;
     assert!(b.nav_labels().await.contains(&"Handsets".to_owned()));
     let c = &b.client;
@@ -385,19 +353,9 @@ async fn issue_14_browser_handsets_add_detail_remove_and_rollout() {
         format!("#new-number option[value='{NUMBER}']"),
         format!("#new-handset option[value='{phone_id}']"),
     ] {
-        c.find(Locator::Css(&option))
-            .await
-            .unwrap()
-            .click()
-            .await
-            .unwrap();
+        b.click(&option).await;
     }
-    c.find(Locator::Css("#add + form button[type=submit]"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    b.click("#add + form button[type=submit]").await;
     b.wait_for_text("Note these down now").await;
     let password = c
         .find(Locator::Id("sip-password"))
@@ -463,12 +421,7 @@ async fn issue_14_browser_handsets_add_detail_remove_and_rollout() {
     b.type_into("new-mac", OTHER_MAC).await;
     b.type_into("new-model", "T54").await;
     let submit = "#add + form button[type=submit]";
-    c.find(Locator::Css(submit))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    b.click(submit).await;
     b.wait_for_text("did you mean").await;
     let error = c
         .find(Locator::Id("model-error"))
@@ -482,12 +435,7 @@ async fn issue_14_browser_handsets_add_detail_remove_and_rollout() {
     b.screenshots("handsets-error").await;
     // The MAC was kept; the model completed.
     b.type_into("new-model", "W").await;
-    c.find(Locator::Css(submit))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    b.click(submit).await;
     b.wait_for_text("The handset has been added").await;
     assert!(
         b.heading().await.starts_with("Handset"),
@@ -505,21 +453,11 @@ async fn issue_14_browser_handsets_add_detail_remove_and_rollout() {
     b.assert_no_console_errors().await;
     b.screenshots("handset").await;
     // Remove: the page that says what happens, then the button.
-    c.find(Locator::Css("#remove + p a"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    b.click("#remove + p a").await;
     b.wait_for_text("will be removed from this tenant").await;
     assert!(b.heading().await.starts_with("Remove handset"));
     b.screenshots("handset-remove").await;
-    c.find(Locator::Css("main form button[type=submit]"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    b.click("main form button[type=submit]").await;
     b.wait_for_text("The handset has been removed").await;
     let flash = c
         .find(Locator::Css(".flash"))
@@ -587,17 +525,7 @@ async fn issue_14_handsets_list_links_the_logged_in_user_and_filters_by_firmware
     let admin = &p.server.app.admin;
     add_device(&p, MAC).await;
     add_device(&p, OTHER_MAC).await;
-    admin
-        .number_add(
-            p.acme.id,
-            &NumberInput {
-                number: NUMBER.into(),
-                status: Some("active".into()),
-                ..Default::default()
-            },
-        )
-        .await
-        .unwrap();
+    p.active_number(NUMBER).await;
     let ada = admin.user_activate(p.acme.id, &p.ada).await.unwrap();
     let number = admin.number(p.acme.id, NUMBER).await.unwrap();
     admin.number_assign(p.acme.id, &number, &ada).await.unwrap();

@@ -250,12 +250,7 @@ async fn issue_14_browser_import_dry_run_then_commit() {
     b.screenshots("import").await;
     let check = "#upload button[type=submit]";
     b.type_into("file", bad.to_str().unwrap()).await;
-    c.find(Locator::Css(check))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    b.click(check).await;
     b.wait_for_text("Rows with errors: 1").await;
     let rows = c
         .find(Locator::Id("bad-rows"))
@@ -268,21 +263,11 @@ async fn issue_14_browser_import_dry_run_then_commit() {
     b.forget_console().await;
     b.screenshots("import-errors").await;
     b.type_into("file", good.to_str().unwrap()).await;
-    c.find(Locator::Css(check))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    b.click(check).await;
     b.wait_for_text("2 rows would be written.").await;
     b.assert_no_console_errors().await;
     b.screenshots("import-dry-run").await;
-    c.find(Locator::Css("#commit button"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    b.click("#commit button").await;
     b.wait_for_text("2 rows have been written.").await;
     b.screenshots("import-done").await;
     let devices = b

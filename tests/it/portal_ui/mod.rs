@@ -18,8 +18,8 @@ mod sites;
 mod telephony;
 mod users_life;
 
-use autoprov::admin::UserInput;
-use autoprov::model::{Role, Secret, Tenant, User};
+use autoprov::admin::{NumberInput, UserInput};
+use autoprov::model::{Number, Role, Secret, Tenant, User};
 use reqwest::header::{HeaderMap, COOKIE, SET_COOKIE};
 use reqwest::StatusCode;
 
@@ -96,6 +96,23 @@ impl Portal {
             other,
             ada,
         }
+    }
+
+    /// Adds `number` to Acme, active.
+    pub async fn active_number(&self, number: &str) -> Number {
+        self.server
+            .app
+            .admin
+            .number_add(
+                self.acme.id,
+                &NumberInput {
+                    number: number.into(),
+                    status: Some("active".into()),
+                    ..Default::default()
+                },
+            )
+            .await
+            .unwrap()
     }
 
     pub fn url(&self, path: &str) -> String {

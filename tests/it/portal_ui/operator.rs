@@ -312,12 +312,7 @@ async fn issue_14_browser_operator_activates_allocates_and_removes() {
     b.screenshots("operator").await;
     let c = &b.client;
     // Activate Ada from the queue.
-    c.find(Locator::Css("#queue + div form button"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    b.click("#queue + div form button").await;
     b.wait_for_text("The user has been activated").await;
     assert_eq!(
         p.server
@@ -334,32 +329,17 @@ async fn issue_14_browser_operator_activates_allocates_and_removes() {
         "form[action=\"/operator/tenants/{}/remove\"] button",
         p.acme.id.0
     );
-    c.find(Locator::Css(&remove))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    b.click(&remove).await;
     b.wait_for_text("still has").await;
     b.forget_console().await;
     b.screenshots("operator-refused").await;
     // Acme's numbers and MACs: allocate one.
     b.go(&tenant_page(&p.acme)).await;
     b.type_into("new-number", "+4930123456").await;
-    c.find(Locator::Css("#add + form button[type=submit]"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    b.click("#add + form button[type=submit]").await;
     b.wait_for_text("The number has been allocated").await;
     b.type_into("new-macs", "001565a1b2c3").await;
-    c.find(Locator::Css("#new-macs ~ button[type=submit]"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    b.click("#new-macs ~ button[type=submit]").await;
     b.wait_for_text("The MACs have been pre-assigned").await;
     let main = c
         .find(Locator::Css("main"))

@@ -244,12 +244,7 @@ async fn issue_14_browser_groups_walk() {
         .select_by_value(&bob.id.0.to_string())
         .await
         .unwrap();
-    c.find(Locator::Css("#group button[type=submit]"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    b.click("#group button[type=submit]").await;
     b.wait_for_text("extension 500 is already used by user Bob Builder")
         .await;
     b.forget_console().await;
@@ -261,12 +256,7 @@ async fn issue_14_browser_groups_walk() {
         .await
         .unwrap();
     b.type_into("f-extension", "600").await;
-    c.find(Locator::Css("#group button[type=submit]"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    b.click("#group button[type=submit]").await;
     b.wait_for_text("The group has been added.").await;
     b.assert_no_console_errors().await;
     b.screenshots("groups-hunt").await;

@@ -254,12 +254,7 @@ async fn issue_14_browser_sites_licences_audit_and_blf() {
     b.type_into("new-name", "Berlin").await;
     b.type_into("new-time_zone", "Mars/Olympus").await;
     b.type_into("new-sip_domain", "sip.example.com").await;
-    c.find(Locator::Css(submit))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    b.click(submit).await;
     b.wait_for_text("Mars/Olympus").await;
     assert!(c.find(Locator::Id("time_zone-error")).await.is_ok());
     b.forget_console().await;
@@ -267,12 +262,7 @@ async fn issue_14_browser_sites_licences_audit_and_blf() {
     let tz = c.find(Locator::Id("new-time_zone")).await.unwrap();
     tz.clear().await.unwrap();
     tz.send_keys("Europe/Berlin").await.unwrap();
-    c.find(Locator::Css(submit))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    b.click(submit).await;
     b.wait_for_text("The site has been added").await;
     b.assert_no_console_errors().await;
     b.screenshots("site").await;
@@ -289,12 +279,7 @@ async fn issue_14_browser_sites_licences_audit_and_blf() {
         )
         .await
         .unwrap();
-    c.find(Locator::Css("#remove + form button"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    b.click("#remove + form button").await;
     b.wait_for_text("still holds 1 number").await;
     b.forget_console().await;
     b.go(&sites(p)).await;
@@ -327,12 +312,7 @@ async fn issue_14_browser_sites_licences_audit_and_blf() {
         main.contains("portal:admin@acme.test") && main.contains("site"),
         "{main}"
     );
-    c.find(Locator::Css("tbody details summary"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    b.click("tbody details summary").await;
     b.wait_for_text("Europe/Berlin").await;
     b.screenshots("audit-entry").await;
     b.close().await;

@@ -650,15 +650,8 @@ async fn issue_14_browser_telephony() {
     assert_eq!(rows, 1, "one row for \"front\"");
     // The site picker changes the list (the search is kept: start without one).
     b.go(&format!("/t/{}/telephony", b.portal.acme.id.0)).await;
-    c.find(Locator::Css(&format!(
-        "#site option[value='{}']",
-        tel.zurich
-    )))
-    .await
-    .unwrap()
-    .click()
-    .await
-    .unwrap();
+    b.click(&format!("#site option[value='{}']", tel.zurich))
+        .await;
     for _ in 0..100 {
         tokio::time::sleep(std::time::Duration::from_millis(100)).await;
         if c.current_url()
@@ -681,12 +674,7 @@ async fn issue_14_browser_telephony() {
     assert!(text.contains("+41441000"), "{text}");
     // A number's page: features, log in a handset.
     b.go(&format!("/t/{}/telephony", b.portal.acme.id.0)).await;
-    c.find(Locator::Css(&format!("#n{} a", tel.free.id.0)))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    b.click(&format!("#n{} a", tel.free.id.0)).await;
     let number_page = format!("/telephony/{}", tel.free.id.0);
     b.wait_for_path(|p| p.ends_with(&number_page), "the number's page")
         .await;
@@ -703,12 +691,7 @@ async fn issue_14_browser_telephony() {
         .click()
         .await
         .unwrap();
-    c.find(Locator::Css("#features ~ form button[type=submit]"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    b.click("#features ~ form button[type=submit]").await;
     b.wait_for_text("The features have been saved.").await;
     let flash = c
         .find(Locator::Css(".flash"))
@@ -720,21 +703,12 @@ async fn issue_14_browser_telephony() {
     assert_eq!(flash, "The features have been saved.");
     let f = number(&b.portal, &tel.free).await.features;
     assert!(f.do_not_disturb && f.call_waiting);
-    c.find(Locator::Css(&format!(
+    b.click(&format!(
         "#login-handset option[value='{}']",
         tel.handset.phone_id
-    )))
-    .await
-    .unwrap()
-    .click()
-    .await
-    .unwrap();
-    c.find(Locator::Css("form[action$='/login#handset'] button"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    ))
+    .await;
+    b.click("form[action$='/login#handset'] button").await;
     // The line's login details, once; "Continue" goes back to the number.
     b.wait_for_text("Note these down now").await;
     b.screenshots("telephony-login-details").await;
@@ -754,21 +728,12 @@ async fn issue_14_browser_telephony() {
         b.portal.acme.id.0, tel.desk.id.0
     ))
     .await;
-    c.find(Locator::Css(&format!(
+    b.click(&format!(
         "#login-handset option[value='{}']",
         tel.handset.phone_id
-    )))
-    .await
-    .unwrap()
-    .click()
-    .await
-    .unwrap();
-    c.find(Locator::Css("form[action$='/login#handset'] button"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    ))
+    .await;
+    b.click("form[action$='/login#handset'] button").await;
     b.wait_for_text("someone is already logged in").await;
     let error = c
         .find(Locator::Id("handset-error"))

@@ -34,17 +34,7 @@ async fn fresh(p: &Portal, u: &User) -> User {
 async fn ada_with_number(p: &Portal) -> String {
     let admin = &p.server.app.admin;
     let phone_id = add_device(p, MAC).await;
-    admin
-        .number_add(
-            p.acme.id,
-            &NumberInput {
-                number: NUMBER.into(),
-                status: Some("active".into()),
-                ..Default::default()
-            },
-        )
-        .await
-        .unwrap();
+    p.active_number(NUMBER).await;
     let ada = admin.user_activate(p.acme.id, &p.ada).await.unwrap();
     let number = admin.number(p.acme.id, NUMBER).await.unwrap();
     admin.number_assign(p.acme.id, &number, &ada).await.unwrap();
@@ -226,19 +216,7 @@ async fn issue_14_users_desk_phone_login_details_are_shown_once() {
 /// `NUMBER` active at Berlin (nobody's) and a T54W there: its Phone ID.
 async fn free_number_and_handset(p: &Portal) -> String {
     let phone_id = add_device(p, MAC).await;
-    p.server
-        .app
-        .admin
-        .number_add(
-            p.acme.id,
-            &NumberInput {
-                number: NUMBER.into(),
-                status: Some("active".into()),
-                ..Default::default()
-            },
-        )
-        .await
-        .unwrap();
+    p.active_number(NUMBER).await;
     phone_id
 }
 
@@ -561,17 +539,7 @@ async fn issue_14_users_add_with_number_licence_and_mobile_then_edit_options_and
     let p = Portal::start().await;
     ada_with_number(&p).await;
     let admin = &p.server.app.admin;
-    admin
-        .number_add(
-            p.acme.id,
-            &NumberInput {
-                number: "+4930123457".into(),
-                status: Some("active".into()),
-                ..Default::default()
-            },
-        )
-        .await
-        .unwrap();
+    p.active_number("+4930123457").await;
     let sess = p.session(ACME_ADMIN).await;
     let list = format!("/t/{}/users", p.acme.id.0);
     let (_, _, body) = p.get(Some(&sess), &list).await;
@@ -737,18 +705,12 @@ async fn issue_14_users_page_echoes_xss_payloads_inert() {
 /// its next page (`Browser::login_as` looks at the address at once, which a slow machine
 /// loses): on the page that shows `then`.
 pub async fn first_login(b: &Browser, login: &str, then: &str) {
-    let c = &b.client;
     b.login_form(login, FIRST).await;
     b.wait_for_text("Please choose your own password").await;
     b.type_into("current", FIRST).await;
     b.type_into("password", CHANGED).await;
     b.type_into("confirm", CHANGED).await;
-    c.find(Locator::Css("main form button[type=submit]"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    b.click("main form button[type=submit]").await;
     b.wait_for_text(then).await;
 }
 
@@ -762,20 +724,7 @@ async fn issue_14_browser_admins_day() {
     };
     let p = &b.portal;
     let phone_id = add_device(p, MAC).await;
-    let number = p
-        .server
-        .app
-        .admin
-        .number_add(
-            p.acme.id,
-            &NumberInput {
-                number: NUMBER.into(),
-                status: Some("active".into()),
-                ..Default::default()
-            },
-        )
-        .await
-        .unwrap();
+    let number = p.active_number(NUMBER).await;
     let (_, _, file) = p.server.fetch("/001565a1b2c3.cfg", Some(UA)).await;
     assert!(file.lines().any(|l| l == "account.1.enable = 0"), "{file}");
     let c = &b.client;
@@ -785,12 +734,7 @@ async fn issue_14_browser_admins_day() {
     b.go(&format!("/t/{acme}/users")).await;
     b.type_into("new-first_name", "Grace").await;
     b.type_into("new-last_name", "Hopper").await;
-    c.find(Locator::Css("form[action$='#add'] button[type=submit]"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    b.click("form[action$='#add'] button[type=submit]").await;
     b.wait_for_text("The user has been added").await;
     assert!(b.heading().await.starts_with("Grace Hopper"));
     b.assert_no_console_errors().await;
@@ -812,40 +756,16 @@ async fn issue_14_browser_admins_day() {
         .await
         .unwrap();
     b.go(&format!("/t/{acme}/telephony/{}", number.id.0)).await;
-    c.find(Locator::Css(&format!(
-        "#assign-user option[value='{}']",
-        grace.id.0
-    )))
-    .await
-    .unwrap()
-    .click()
-    .await
-    .unwrap();
-    c.find(Locator::Css("form[action$='/assign#assign'] button"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    b.click(&format!("#assign-user option[value='{}']", grace.id.0))
+        .await;
+    b.click("form[action$='/assign#assign'] button").await;
     b.wait_for_text("The number has been assigned.").await;
     // Log in the handset by Phone ID on the user's page: the details shown once.
     b.go(&format!("/t/{acme}/users/{}", grace.id.0)).await;
-    c.find(Locator::Css(&format!(
-        "#handset option[value='{phone_id}']"
-    )))
-    .await
-    .unwrap()
-    .click()
-    .await
-    .unwrap();
-    c.find(Locator::Css(
-        "form[action$='/desk-phone#desk_phone'] button",
-    ))
-    .await
-    .unwrap()
-    .click()
-    .await
-    .unwrap();
+    b.click(&format!("#handset option[value='{phone_id}']"))
+        .await;
+    b.click("form[action$='/desk-phone#desk_phone'] button")
+        .await;
     b.wait_for_text("Note these down").await;
     let password = c
         .find(Locator::Id("sip-password"))
@@ -884,22 +804,12 @@ async fn issue_14_browser_admins_day() {
         .click()
         .await
         .unwrap();
-    c.find(Locator::Css("#features ~ form button[type=submit]"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    b.click("#features ~ form button[type=submit]").await;
     b.wait_for_text("The features have been saved.").await;
     let (_, _, file) = p.server.fetch("/001565a1b2c3.cfg", Some(UA)).await;
     assert!(file.contains("account.1.user_name = 4930123456"), "{file}");
     // Reset PIN (the form asks first).
-    c.find(Locator::Css("form[action$='/reset-pin'] button"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    b.click("form[action$='/reset-pin'] button").await;
     c.accept_alert().await.unwrap();
     b.wait_for_text("The PIN has been reset to the default PIN.")
         .await;
