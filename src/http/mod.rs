@@ -226,6 +226,7 @@ async fn metrics(State(app): State<App>) -> Response {
         "counter",
         n(&m.directory_loads),
     );
+    out.single("autoprov_record_loads_total", "counter", n(&m.record_loads));
     out.single(
         "autoprov_render_errors_total",
         "counter",

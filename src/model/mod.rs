@@ -26,8 +26,8 @@ pub use list::{ListQuery, Listed, LIST_DEFAULT, LIST_MAX};
 pub use mac::Mac;
 pub use names::{parse_label, FirstName, LastName, FIRST_NAME_MAX, LAST_NAME_MAX};
 pub use records::{
-    join_label, Device, DeviceAccess, DeviceLine, DeviceRecord, LoggedIn, Number, NumberView,
-    SipSettings, Site, Tenant, User,
+    join_label, Device, DeviceAccess, DeviceLine, DeviceRecord, KeyGroup, LoggedIn, Number,
+    NumberView, SipSettings, Site, Tenant, User,
 };
 pub use secret::{constant_time_eq, Secret};
 pub use text::{check_text, parse_text};

@@ -208,9 +208,17 @@ pub struct DeviceRecord {
     /// The first line's user's speed dials: (label, what to dial).
     pub speed_dials: Vec<(String, String)>,
     /// The first line's user's pickup group (a group-pickup key where the family has one).
-    pub pickup_group: Option<super::PickupGroup>,
-    /// The first line's user's park groups (keys for their slots).
-    pub park_groups: Vec<super::ParkGroup>,
+    pub pickup_group: Option<KeyGroup>,
+    /// The first line's user's park groups, by name (keys for their slots).
+    pub park_groups: Vec<KeyGroup>,
+}
+
+/// A pickup or park group as a phone's keys show it: its name and (a park group's) slots'
+/// extensions in order; its members are not part of any phone's file.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct KeyGroup {
+    pub name: String,
+    pub slots: Vec<String>,
 }
 
 pub(super) fn as_str<T: std::fmt::Display, S: serde::Serializer>(

@@ -83,15 +83,12 @@ pub fn sample_record(model: &str, family: &str) -> Result<DeviceRecord> {
             })
             .collect::<Result<_>>()?,
         speed_dials: vec![("Reception".into(), "+4930999".into())],
-        pickup_group: Some(crate::model::PickupGroup {
-            id: 1,
+        pickup_group: Some(crate::model::KeyGroup {
             name: "Front <&> \"desk\"".into(),
-            members: Vec::new(),
+            slots: Vec::new(),
         }),
-        park_groups: vec![crate::model::ParkGroup {
-            id: 1,
+        park_groups: vec![crate::model::KeyGroup {
             name: "Lot 'A' <&>".into(),
-            members: Vec::new(),
             slots: vec!["800".into(), "801".into()],
         }],
     })

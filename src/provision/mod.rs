@@ -5,7 +5,8 @@
 //! `identify` (file name and User-Agent → family, file and MAC), `admit` (the failure throttle,
 //! then the registered device), `classify` (the trust decision, see `trust`) and `output` (the
 //! device's file from the cache keyed by device, file, the tenant's revision and the device's
-//! own, or rendered on a miss from one `DeviceRecord`). A request no phone file answers gets the static file of its
+//! own, or rendered on a miss from one `DeviceRecord`, loaded together with those of the other
+//! misses of the moment, see `records`). A request no phone file answers gets the static file of its
 //! path (`files`), so every transport serves the same files in the same order. `preview` shows
 //! an admin what a device would get, through the same rendering.
 //!
@@ -28,6 +29,7 @@ mod identify;
 pub mod nonces;
 mod output;
 mod preview;
+mod records;
 mod service;
 pub mod trust;
 
@@ -229,6 +231,9 @@ pub struct Metrics {
     /// directory revision).
     pub directory_loads: AtomicU64,
     pub render_errors: AtomicU64,
+    /// Batches of device records loaded for renders (see `records`): with many phones asking
+    /// at once, far fewer than renders.
+    pub record_loads: Arc<AtomicU64>,
     pub challenges: AtomicU64,
     /// Requests refused by the throttle before anything was looked up.
     pub throttled: AtomicU64,
@@ -240,6 +245,8 @@ pub struct Metrics {
 
 pub struct Provisioner {
     store: Store,
+    /// Device records for cache misses, loaded in batches (see `records`).
+    records: records::Records,
     catalog: Arc<Catalog>,
     settings: ProvisionSettings,
     files: Cache<FileKey, Arc<RenderedFile>>,
@@ -305,11 +312,13 @@ impl Provisioner {
             .time_to_idle(Duration::from_secs(3600))
             .build();
         let devices = Cache::builder().max_capacity(200_000).build();
+        let metrics = Metrics::default();
         let seen = Cache::builder()
             .max_capacity(200_000)
             .time_to_live(Duration::from_secs(60))
             .build();
         Provisioner {
+            records: records::Records::new(store.clone(), metrics.record_loads.clone()),
             store,
             catalog,
             digest: trust::Digest::new(settings.nonce_lifetime),
@@ -330,7 +339,7 @@ impl Provisioner {
             queued: std::sync::atomic::AtomicU64::new(0),
             directories,
             static_files,
-            metrics: Metrics::default(),
+            metrics,
         }
     }
 

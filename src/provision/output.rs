@@ -94,7 +94,7 @@ impl Provisioner {
             self.note_served(known.family, device.id, device.mac, asked.name, &hit.etag);
             return Ok(Outcome::Found(hit));
         }
-        let record = match self.store.device_record(device.id).await {
+        let record = match self.records.get(device.id).await {
             Ok(record) => record,
             // Deleted between lookup and load: as unknown as any other MAC.
             Err(Error::NotFound { .. }) => {

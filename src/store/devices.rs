@@ -3,13 +3,11 @@
 use sqlx::any::AnyRow;
 
 use super::lists::ListSql;
-use super::tenants::{site_from, SITE_COLUMNS};
-use super::users::{user_columns, user_from};
 use super::{corrupt, get, now, unique_or_store, Fresh, NumberUse, Store};
 use crate::error::{Error, Result};
 use crate::model::{
-    join_label, AuditAction, AuditEntity, Device, DeviceAccess, DeviceId, DeviceLine, DeviceRecord,
-    ListQuery, Listed, Mac, NumberId, Secret, SiteId, TenantId, UserId, E164,
+    AuditAction, AuditEntity, Device, DeviceAccess, DeviceId, ListQuery, Listed, Mac, NumberId,
+    Secret, SiteId, TenantId, UserId, E164,
 };
 
 #[derive(Clone, Debug)]
@@ -594,73 +592,6 @@ impl Store {
         .await?;
         line_position(position)
     }
-
-    /// Everything one phone's files are made from, by indexed reads: the device, its tenant and
-    /// site, its lines with their numbers and users, and the first line user's monitor list and
-    /// speed dials.
-    pub async fn device_record(&self, id: DeviceId) -> Result<DeviceRecord> {
-        let row = sqlx::query(&format!("SELECT {COLUMNS} FROM devices WHERE id = $1"))
-            .bind(id.0)
-            .fetch_optional(&self.pool)
-            .await?
-            .ok_or_else(|| Error::not_found("device", id))?;
-        let device = device_from(&row)?;
-        let tenant = self.tenant_get(device.tenant_id).await?;
-        let site_row = sqlx::query(&format!("SELECT {SITE_COLUMNS} FROM sites WHERE id = $1"))
-            .bind(device.site_id.0)
-            .fetch_one(&self.pool)
-            .await?;
-        let site = site_from(&site_row)?;
-        let rows = sqlx::query(concat!(
-            "SELECT l.position, l.number_id AS line_number_id, l.sip_user, l.sip_password, \
-                 n.e164 AS line_e164, n.label_first, n.label_last, ",
-            user_columns!(),
-            " FROM device_lines l JOIN numbers n ON n.id = l.number_id \
-                 LEFT JOIN users u ON u.number_id = l.number_id \
-                 WHERE l.device_id = $1 ORDER BY l.position"
-        ))
-        .bind(device.id.0)
-        .fetch_all(&self.pool)
-        .await?;
-        let mut lines = Vec::with_capacity(rows.len());
-        for row in &rows {
-            let position: i64 = get(row, "position")?;
-            let e164: String = get(row, "line_e164")?;
-            let user_id: Option<i64> = get(row, "id")?;
-            lines.push(DeviceLine {
-                position: line_position(position)?,
-                number_id: NumberId(get(row, "line_number_id")?),
-                number: e164.parse().map_err(|e| corrupt("number", e))?,
-                sip_user: get(row, "sip_user")?,
-                sip_password: Secret::new(get(row, "sip_password")?),
-                label: join_label(
-                    get::<Option<String>>(row, "label_first")?.as_deref(),
-                    get::<Option<String>>(row, "label_last")?.as_deref(),
-                ),
-                user: user_id.map(|_| user_from(row)).transpose()?,
-            });
-        }
-        let (monitors, speed_dials, pickup_group, park_groups) =
-            match lines.iter().find_map(|l| l.user.as_ref()) {
-                Some(user) => (
-                    self.monitor_list(device.tenant_id, user.id).await?,
-                    self.speed_dials(device.tenant_id, user.id).await?,
-                    self.pickup_group_of(device.tenant_id, user.id).await?,
-                    self.park_groups_of(device.tenant_id, user.id).await?,
-                ),
-                None => (Vec::new(), Vec::new(), None, Vec::new()),
-            };
-        Ok(DeviceRecord {
-            tenant,
-            site,
-            device,
-            lines,
-            monitors,
-            speed_dials,
-            pickup_group,
-            park_groups,
-        })
-    }
 }
 
 pub(super) fn device_from(row: &AnyRow) -> Result<Device> {
@@ -711,7 +642,7 @@ impl Fresh for HandsetLines {
 }
 
 /// A line's account slot as stored.
-fn line_position(position: i64) -> Result<u16> {
+pub(super) fn line_position(position: i64) -> Result<u16> {
     u16::try_from(position).map_err(|e| corrupt(format_args!("line position {position}"), e))
 }
 

@@ -31,6 +31,7 @@ mod monitors;
 mod numbers;
 mod pickpark;
 mod portal;
+mod records;
 mod reservations;
 mod resync;
 mod revisions;

@@ -224,7 +224,7 @@ impl Store {
     }
 }
 
-fn tenant_from(row: &AnyRow) -> Result<Tenant> {
+pub(super) fn tenant_from(row: &AnyRow) -> Result<Tenant> {
     Ok(Tenant {
         id: TenantId(get(row, "id")?),
         name: get(row, "name")?,

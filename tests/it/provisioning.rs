@@ -778,3 +778,119 @@ async fn operator_overrides_are_used_and_a_broken_one_falls_back() {
         "{body}"
     );
 }
+
+/// Issue 15: after a tenant-wide change, phones asking at once (as the resync watcher's
+/// NOTIFYs make them) share batched loads of their records, and each still gets its own
+/// file: its own number on its first account, the same bytes as one asking alone.
+#[tokio::test]
+async fn issue_15_phones_asking_at_once_share_record_loads_and_each_gets_its_own_file() {
+    use autoprov::admin::{DeviceInput, NumberInput, UserInput};
+    use autoprov::provision::{FileRequest, Outcome, Protocol};
+    use std::sync::atomic::Ordering::Relaxed;
+
+    let server = TestServer::start().await;
+    walkthrough(&server.app).await;
+    let admin = &server.app.admin;
+    let tenant = admin.tenant("Acme").await.unwrap();
+    let mut phones = vec![("001565a1b2c3".to_owned(), "4930123456".to_owned())];
+    for i in 0..24 {
+        let number = format!("+49302000{i:02}");
+        admin
+            .number_add(
+                tenant.id,
+                &NumberInput {
+                    number: number.clone(),
+                    status: Some("active".into()),
+                    ..Default::default()
+                },
+            )
+            .await
+            .unwrap();
+        let user = admin
+            .user_add(
+                tenant.id,
+                &UserInput {
+                    first_name: format!("Caller{i}"),
+                    last_name: "Batch".into(),
+                    number: Some(number.clone()),
+                    ..Default::default()
+                },
+            )
+            .await
+            .unwrap();
+        admin.user_activate(tenant.id, &user).await.unwrap();
+        let mac = format!("0015650001{i:02}");
+        admin
+            .device_add(
+                tenant.id,
+                &DeviceInput {
+                    mac: mac.clone(),
+                    model: "T54W".into(),
+                    site: None,
+                },
+            )
+            .await
+            .unwrap();
+        admin.device_login(tenant.id, &mac, &number).await.unwrap();
+        phones.push((mac, number.trim_start_matches('+').to_owned()));
+    }
+    let provisioner = server.app.provisioner.clone();
+    let fetch_all = |phones: Vec<(String, String)>| {
+        let mut set = tokio::task::JoinSet::new();
+        for (mac, user) in phones {
+            let provisioner = provisioner.clone();
+            set.spawn(async move {
+                let name = format!("{mac}.cfg");
+                let request =
+                    FileRequest::plain(&name, Protocol::Http, Some([127, 0, 0, 1].into()));
+                match provisioner.serve(&request).await.outcome {
+                    Outcome::Found(file) => (mac, user, file.body.clone()),
+                    other => panic!("{mac}: {other:?}"),
+                }
+            });
+        }
+        set.join_all()
+    };
+    // First contact, then every file once more from the cache.
+    fetch_all(phones.clone()).await;
+    let before = fetch_all(phones.clone()).await;
+    let metrics = &server.app.provisioner.metrics;
+    let counts = || {
+        (
+            metrics.renders.load(Relaxed),
+            metrics.record_loads.load(Relaxed),
+        )
+    };
+    let (renders, loads) = counts();
+    admin
+        .number_add(
+            tenant.id,
+            &NumberInput {
+                number: "+4930999999".into(),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+    let together = fetch_all(phones.clone()).await;
+    let (renders_after, loads_after) = counts();
+    assert_eq!(
+        renders_after - renders,
+        25,
+        "every phone's file rendered again"
+    );
+    assert!(
+        (1..=5).contains(&(loads_after - loads)),
+        "25 phones asking at once took {} record loads",
+        loads_after - loads
+    );
+    for (mac, user, body) in &together {
+        let text = std::str::from_utf8(body).unwrap();
+        assert!(
+            text.contains(&format!("account.1.user_name = {user}\n")),
+            "{mac}: {text}"
+        );
+        let (_, _, cached) = before.iter().find(|(m, _, _)| m == mac).unwrap();
+        assert_eq!(body, cached, "{mac}: the same bytes as before the change");
+    }
+}

@@ -1882,3 +1882,219 @@ async fn issue_14_handsets_filter_by_firmware_and_lines_name_their_user() {
         db.drop_db().await;
     }
 }
+
+/// Issue 15: the records of many devices read in one batch (what a tenant-wide change's cold
+/// renders share) are those read one by one, on both backends: each device's own lines in
+/// account order, the first line user's monitor list, speed dials, pickup group and park
+/// groups with their slots; a device of another tenant in the same batch keeps its own tenant;
+/// a device asked for twice is there once, and a deleted one is not there.
+#[tokio::test]
+async fn issue_15_device_records_in_one_batch_are_those_read_one_by_one() {
+    use autoprov::model::DeviceId;
+    use autoprov::store::GroupWrite;
+
+    for (backend, db) in backends("records").await {
+        let store = Store::connect(&db.url).await.unwrap();
+        let t = store.tenant_create("Acme").await.unwrap();
+        let s = store.site_create(&site(t.id, "Berlin")).await.unwrap();
+        let other = store.tenant_create("Other").await.unwrap();
+        let other_site = store.site_create(&site(other.id, "Rome")).await.unwrap();
+        let mut numbers = Vec::new();
+        for (tenant, site_id, e164) in [
+            (t.id, s.id, "+4930100"),
+            (t.id, s.id, "+4930101"),
+            (t.id, s.id, "+4930102"),
+            (t.id, s.id, "+4930103"),
+            (other.id, other_site.id, "+3906100"),
+        ] {
+            let n = store
+                .number_create(&NewNumber {
+                    tenant_id: tenant,
+                    site_id,
+                    e164: e164.parse().unwrap(),
+                    status: NumberStatus::Active,
+                    is_main: false,
+                    default_pin: "482913".into(),
+                })
+                .await
+                .unwrap();
+            numbers.push(n);
+        }
+        let mut users = Vec::new();
+        for (i, (tenant, first)) in [
+            (t.id, "Ann"),
+            (t.id, "Ben"),
+            (t.id, "Cy"),
+            (other.id, "Dan"),
+        ]
+        .into_iter()
+        .enumerate()
+        {
+            let n = &numbers[if i == 3 { 4 } else { i }];
+            let u = NewUser {
+                number_id: Some(n.id),
+                extension: Some(format!("10{i}")),
+                ..new_user(tenant, first, "Caller")
+            };
+            users.push(store.user_create(&u, |_| Ok(())).await.unwrap());
+        }
+        let (ann, ben, cy) = (users[0].id, users[1].id, users[2].id);
+        store.blf_grant(t.id, ben, None).await.unwrap();
+        store.blf_grant(t.id, cy, None).await.unwrap();
+        store.monitor_add(t.id, ann, cy).await.unwrap();
+        store.monitor_add(t.id, ann, ben).await.unwrap();
+        store
+            .speed_dials_set(t.id, ann, &[("Desk".into(), "+4930999".into())])
+            .await
+            .unwrap();
+        store
+            .pickup_group_write(
+                t.id,
+                None,
+                &GroupWrite {
+                    name: "Front",
+                    members: &[ann, ben],
+                    slots: &[],
+                },
+                |_| Ok(()),
+            )
+            .await
+            .unwrap();
+        for (name, slots) in [("Lot", vec!["800", "801"]), ("Annex", vec!["900"])] {
+            let slots: Vec<String> = slots.into_iter().map(str::to_owned).collect();
+            store
+                .park_group_write(
+                    t.id,
+                    None,
+                    &GroupWrite {
+                        name,
+                        members: &[ann, cy],
+                        slots: &slots,
+                    },
+                    |_| Ok(()),
+                )
+                .await
+                .unwrap();
+        }
+        let mut devices = Vec::new();
+        for (i, (tenant, site_id)) in [
+            (t.id, s.id),
+            (t.id, s.id),
+            (t.id, s.id),
+            (other.id, other_site.id),
+        ]
+        .into_iter()
+        .enumerate()
+        {
+            let d = store
+                .device_create(&NewDevice {
+                    tenant_id: tenant,
+                    site_id,
+                    mac: format!("0015650000{i:02}").parse().unwrap(),
+                    family: "yealink".into(),
+                    model: "T54W".into(),
+                    phone_id: format!("PH{i:04}"),
+                    admin_password: Secret::generate(),
+                    first_contact_until: None,
+                })
+                .await
+                .unwrap()
+                .unwrap();
+            devices.push(d);
+        }
+        // Ann's phone has her number and then an unassigned one; Ben's has his; the third has
+        // no line; the other tenant's has Dan's.
+        for (device, number) in [(0, 0), (0, 3), (1, 1), (3, 4)] {
+            let sip_user = numbers[number]
+                .e164
+                .as_str()
+                .trim_start_matches('+')
+                .to_owned();
+            store
+                .device_login(
+                    &devices[device],
+                    numbers[number].id,
+                    &sip_user,
+                    &Secret::generate(),
+                    false,
+                    |_| Ok(()),
+                )
+                .await
+                .unwrap();
+        }
+        let deleted = DeviceId(999_999);
+        let mut ids: Vec<DeviceId> = devices.iter().map(|d| d.id).collect();
+        ids.extend([devices[0].id, deleted]);
+        let batch = store.device_records(&ids).await.unwrap();
+        assert_eq!(
+            batch.len(),
+            4,
+            "{backend}: each device once, the deleted one not"
+        );
+        for d in &devices {
+            let one = store.device_record(d.id).await.unwrap();
+            assert_eq!(
+                format!("{:?}", batch[&d.id]),
+                format!("{one:?}"),
+                "{backend}: device {}",
+                d.mac
+            );
+        }
+        let ann_phone = &batch[&devices[0].id];
+        let lines: Vec<(u16, &str)> = ann_phone
+            .lines
+            .iter()
+            .map(|l| (l.position, l.number.as_str()))
+            .collect();
+        assert_eq!(lines, [(1, "+4930100"), (2, "+4930103")], "{backend}");
+        let monitors: Vec<&str> = ann_phone
+            .monitors
+            .iter()
+            .map(|u| u.first_name.as_str())
+            .collect();
+        assert_eq!(monitors, ["Cy", "Ben"], "{backend}: in key order");
+        assert_eq!(
+            ann_phone.speed_dials,
+            [("Desk".to_owned(), "+4930999".to_owned())]
+        );
+        assert_eq!(
+            ann_phone.pickup_group.as_ref().map(|g| g.name.as_str()),
+            Some("Front"),
+            "{backend}"
+        );
+        let parks: Vec<(&str, Vec<&str>)> = ann_phone
+            .park_groups
+            .iter()
+            .map(|g| {
+                (
+                    g.name.as_str(),
+                    g.slots.iter().map(String::as_str).collect(),
+                )
+            })
+            .collect();
+        assert_eq!(
+            parks,
+            [("Annex", vec!["900"]), ("Lot", vec!["800", "801"])],
+            "{backend}: by name, slots in order"
+        );
+        let ben_phone = &batch[&devices[1].id];
+        assert!(ben_phone.monitors.is_empty() && ben_phone.park_groups.is_empty());
+        assert_eq!(
+            ben_phone.pickup_group.as_ref().map(|g| g.name.as_str()),
+            Some("Front")
+        );
+        assert!(batch[&devices[2].id].lines.is_empty(), "{backend}");
+        let foreign = &batch[&devices[3].id];
+        assert_eq!(
+            (foreign.tenant.name.as_str(), foreign.site.name.as_str()),
+            ("Other", "Rome"),
+            "{backend}"
+        );
+        assert!(matches!(
+            store.device_record(deleted).await,
+            Err(Error::NotFound { .. })
+        ));
+        store.close().await;
+        db.drop_db().await;
+    }
+}
