@@ -9,7 +9,7 @@ use crate::error::{Error, Result};
 use crate::model::{
     parse_label, Bridge, LicenceKind, ListQuery, Listed, NumberId, OwnerKind, TenantId, User, E164,
 };
-use crate::store::{LicenceFacts, MyRoomFacts, NewBridge};
+use crate::store::{ExtensionUse, LicenceFacts, MyRoomFacts, NewBridge, NumberUse};
 
 /// A new bridge as the API takes it.
 #[derive(Clone, Debug, Default, serde::Deserialize, utoipa::ToSchema)]
@@ -28,6 +28,28 @@ pub struct BridgeInput {
 
 impl Admin {
     pub async fn bridge_add(&self, tenant: TenantId, input: &BridgeInput) -> Result<Bridge> {
+        let bridge = self.bridge_checked(tenant, input).await?;
+        self.store
+            .bridge_create(&bridge, |fresh| claimable(fresh, None))
+            .await
+    }
+
+    /// Replaces `current` with `input` (every field: an extension left out is cleared), by the
+    /// rules of [`Admin::bridge_add`]; the bridge's own number and extension stay its own.
+    pub async fn bridge_set(
+        &self,
+        tenant: TenantId,
+        current: &Bridge,
+        input: &BridgeInput,
+    ) -> Result<Bridge> {
+        let bridge = self.bridge_checked(tenant, input).await?;
+        let me = Some((OwnerKind::Bridge, current.id));
+        self.store
+            .bridge_update(current.id, &bridge, |fresh| claimable(fresh, me))
+            .await
+    }
+
+    async fn bridge_checked(&self, tenant: TenantId, input: &BridgeInput) -> Result<NewBridge> {
         let name = parse_label("name", &input.name)?;
         let e164: E164 = input.number.trim().parse()?;
         let number = self.store.number_by_e164(tenant, &e164).await?;
@@ -35,18 +57,12 @@ impl Admin {
             None | Some("") => None,
             Some(e) => Some(extensions::parse(OwnerKind::Bridge, e)?),
         };
-        let bridge = NewBridge {
+        Ok(NewBridge {
             tenant_id: tenant,
             name,
             number_id: number.id,
             extension,
-        };
-        self.store
-            .bridge_create(&bridge, |(number, ext)| {
-                own_number(number, None, "a bridge's", "number")?;
-                extensions::free_if(None)(ext)
-            })
-            .await
+        })
     }
 
     /// Deletes a bridge; the tenant's last one stays while users hold MyRoom licences.
@@ -132,6 +148,16 @@ pub(super) fn licences_fit(
         )?;
     }
     Ok(())
+}
+
+/// A bridge's number and extension as its write reads them: an available number, or `me`'s
+/// own, and an extension nobody else has.
+fn claimable(
+    (number, ext): &(NumberUse, Option<ExtensionUse>),
+    me: Option<(OwnerKind, i64)>,
+) -> Result<()> {
+    own_number(number, me, "a bridge's", "number")?;
+    extensions::free_if(me)(ext)
 }
 
 /// The tenant's last bridge is MyRoom's dial-in while anyone holds a conference-room licence.

@@ -135,6 +135,8 @@ pub(super) async fn virtual_user(
 pub(super) enum BridgeCmd {
     /// Add a Collaborate bridge on one of the tenant's available numbers
     Add(BridgeArgs),
+    /// Replace a bridge's name, number and extension (an extension left out is cleared)
+    Set(BridgeSetArgs),
     /// Delete a bridge: its number is free at once
     Remove(BridgeKey),
     /// List the tenant's bridges
@@ -156,6 +158,24 @@ pub(super) struct BridgeArgs {
 }
 
 #[derive(Args, Debug)]
+pub(super) struct BridgeSetArgs {
+    /// The bridge's id or current name
+    bridge: String,
+    #[command(flatten)]
+    to: BridgeArgs,
+}
+
+impl BridgeArgs {
+    fn input(self) -> BridgeInput {
+        BridgeInput {
+            name: self.name,
+            number: self.number,
+            extension: self.extension,
+        }
+    }
+}
+
+#[derive(Args, Debug)]
 pub(super) struct BridgeKey {
     #[command(flatten)]
     tenant: TenantArg,
@@ -167,13 +187,16 @@ pub(super) async fn bridge(admin: &Admin, out: &Output, cmd: BridgeCmd) -> anyho
     match cmd {
         BridgeCmd::Add(args) => {
             let tenant = admin.tenant(&args.tenant.tenant).await?;
-            let input = BridgeInput {
-                name: args.name,
-                number: args.number,
-                extension: args.extension,
-            };
-            let b = admin.bridge_add(tenant.id, &input).await?;
+            let b = admin.bridge_add(tenant.id, &args.input()).await?;
             out.one(&b, format!("bridge {} added on {}", b.name, b.number));
+        }
+        BridgeCmd::Set(args) => {
+            let tenant = admin.tenant(&args.to.tenant.tenant).await?;
+            let current = admin.bridge(tenant.id, &args.bridge).await?;
+            let b = admin
+                .bridge_set(tenant.id, &current, &args.to.input())
+                .await?;
+            out.one(&b, format!("bridge {} on {}", b.name, b.number));
         }
         BridgeCmd::Remove(args) => {
             let tenant = admin.tenant(&args.tenant.tenant).await?;

@@ -5,7 +5,7 @@ use sqlx::any::AnyRow;
 use sqlx::AnyConnection;
 
 use super::lists::ListSql;
-use super::{corrupt, get, now, unique_or_store, ExtensionUse, Fresh, NumberUse, Store};
+use super::{corrupt, get, now, unique_on, ExtensionUse, Fresh, NumberUse, Store};
 use crate::error::{Error, Result};
 use crate::model::{AuditAction, AuditEntity, Bridge, ListQuery, Listed, NumberId, TenantId};
 
@@ -43,10 +43,50 @@ impl Store {
         .bind(now())
         .fetch_one(tx.conn())
         .await
-        .map_err(|e| unique_or_store(e, || format!("a bridge named {} exists already", b.name)))?;
+        .map_err(|e| {
+            unique_on(e, "name", || {
+                format!("a bridge named {} exists already", b.name)
+            })
+        })?;
         tx.commit(b.tenant_id, AuditEntity::Bridge, id, AuditAction::Create)
             .await?;
         self.bridge_get(b.tenant_id, id).await
+    }
+
+    /// Replaces bridge `id` with `b` once `rule` holds for its number and extension as the
+    /// write reads them (the audit entry has the bridge before and after).
+    pub async fn bridge_update(
+        &self,
+        id: i64,
+        b: &NewBridge,
+        rule: impl FnOnce(&(NumberUse, Option<ExtensionUse>)) -> Result<()> + Send,
+    ) -> Result<Bridge> {
+        let tenant = b.tenant_id;
+        let mut tx = self.begin_write().await?;
+        tx.checked::<Bridge>(tenant, id, |_| Ok(())).await?;
+        let key = (b.number_id, b.extension.clone());
+        tx.checked::<(NumberUse, Option<ExtensionUse>)>(tenant, key, rule)
+            .await?;
+        tx.snapshot_before(AuditEntity::Bridge, id).await?;
+        sqlx::query(
+            "UPDATE bridges SET name = $1, number_id = $2, extension = $3 \
+             WHERE id = $4 AND tenant_id = $5",
+        )
+        .bind(&b.name)
+        .bind(b.number_id.0)
+        .bind(b.extension.as_deref())
+        .bind(id)
+        .bind(tenant.0)
+        .execute(tx.conn())
+        .await
+        .map_err(|e| {
+            unique_on(e, "name", || {
+                format!("a bridge named {} exists already", b.name)
+            })
+        })?;
+        tx.commit(tenant, AuditEntity::Bridge, id, AuditAction::Update)
+            .await?;
+        self.bridge_get(tenant, id).await
     }
 
     /// Deletes a bridge, once `rule` holds for the tenant's MyRoom facts as the write reads

@@ -664,6 +664,12 @@ async fn role_matrix_covers_every_route() {
             [A, A, N, F],
         ),
         (
+            "PUT",
+            "/api/v1/tenants/{tenant}/bridges/{bridge}",
+            json!({ "name": "B{i}", "number": "+493012347{i}", "extension": "58{i}" }),
+            [A, A, N, F],
+        ),
+        (
             "DELETE",
             "/api/v1/tenants/{tenant}/bridges/{bridge}",
             Value::Null,

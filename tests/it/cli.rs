@@ -1066,3 +1066,111 @@ async fn issue_14_portal_user_add_and_reset_are_audited_without_secrets() {
         assert!(!trail.contains(secret), "{secret} in the trail: {trail}");
     }
 }
+
+/// Issue 14: `bridge set` replaces a bridge by the add's rules (a bad extension is named, the
+/// old number is free again) and `directory edit` replaces an entry, each seen by `list`.
+#[tokio::test]
+async fn issue_14_bridge_set_and_directory_edit_replace_in_place() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    ok(&run(d, &["tenant", "add", "Acme"]).await);
+    ok(&run(
+        d,
+        &[
+            "site",
+            "add",
+            "--tenant",
+            "Acme",
+            "Berlin",
+            "--sip-domain",
+            "sip.example.com",
+        ],
+    )
+    .await);
+    for n in ["+4930123461", "+4930123462"] {
+        let add = ["number", "add", "--tenant", "Acme", n, "--status", "active"];
+        ok(&run(d, &add).await);
+    }
+    let bridge = |verb: &'static str| {
+        let mut args = vec!["bridge", verb, "--tenant", "Acme"];
+        if verb == "set" {
+            args.push("Sales Bridge");
+        }
+        args
+    };
+    let mut add = bridge("add");
+    add.extend(["Sales Bridge", "--number", "+4930123461"]);
+    ok(&run(d, &add).await);
+    let mut bad = bridge("set");
+    bad.extend(["Team Bridge", "--number", "+4930123462", "--extension", "5"]);
+    let e = err(&run(d, &bad).await);
+    assert!(e.contains("extension"), "{e}");
+    let mut set = bridge("set");
+    set.extend([
+        "Team Bridge",
+        "--number",
+        "+4930123462",
+        "--extension",
+        "581",
+    ]);
+    let said = ok(&run(d, &set).await);
+    assert!(said.contains("bridge Team Bridge on +4930123462"), "{said}");
+    let list = ok(&run(d, &["--json", "bridge", "list", "--tenant", "Acme"]).await);
+    let list: serde_json::Value = serde_json::from_str(&list).unwrap();
+    assert_eq!(
+        (
+            &list[0]["name"],
+            &list[0]["extension"],
+            list.as_array().unwrap().len()
+        ),
+        (
+            &serde_json::json!("Team Bridge"),
+            &serde_json::json!("581"),
+            1
+        )
+    );
+    let free = ok(&run(d, &["number", "list", "--tenant", "Acme", "--available"]).await);
+    assert!(
+        free.contains("+4930123461") && !free.contains("+4930123462"),
+        "{free}"
+    );
+
+    let added = ok(&run(
+        d,
+        &[
+            "--json",
+            "directory",
+            "add",
+            "--tenant",
+            "Acme",
+            "--company",
+            "Pizza Roma",
+            "--number",
+            "+4930555111",
+        ],
+    )
+    .await);
+    let id = serde_json::from_str::<serde_json::Value>(&added).unwrap()["id"].to_string();
+    let edit = [
+        "directory",
+        "edit",
+        "--tenant",
+        "Acme",
+        &id,
+        "--first",
+        "Luigi",
+        "--last",
+        "Roma",
+        "--number",
+        "+4930555222",
+        "--site",
+        "Berlin",
+    ];
+    let said = ok(&run(d, &edit).await);
+    assert!(said.contains("is now: Luigi Roma +4930555222"), "{said}");
+    let list = ok(&run(d, &["directory", "list", "--tenant", "Acme"]).await);
+    assert!(
+        list.contains("Luigi Roma") && !list.contains("Pizza Roma"),
+        "{list}"
+    );
+}

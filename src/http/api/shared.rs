@@ -21,7 +21,7 @@ pub(super) fn routes(router: OpenApiRouter<App>) -> OpenApiRouter<App> {
             virtual_users_delete
         ))
         .routes(routes!(bridges_list, bridges_create))
-        .routes(routes!(bridges_get, bridges_delete))
+        .routes(routes!(bridges_get, bridges_replace, bridges_delete))
         .routes(routes!(dialplan_get))
 }
 
@@ -106,6 +106,19 @@ async fn bridges_create(
     responses((status = 200, body = Bridge), (status = 404, body = Problem)))]
 async fn bridges_get(s: Scoped<Admins, Bridge>) -> Json<Bridge> {
     Json(s.item)
+}
+
+/// Replaces a bridge's name, number and extension (every field: an extension left out is
+/// cleared); the number is one of the tenant's available numbers or the bridge's own.
+#[utoipa::path(put, path = "/api/v1/tenants/{tenant}/bridges/{bridge}", tag = "bridges",
+    request_body = BridgeInput, responses((status = 200, body = Bridge),
+    (status = 404, body = Problem), (status = 409, body = Problem), (status = 422, body = Problem)))]
+async fn bridges_replace(
+    s: Scoped<Admins, Bridge>,
+    Body(input): Body<BridgeInput>,
+) -> Result<Json<Bridge>, ApiError> {
+    let b = s.caller.admin.bridge_set(s.tenant.id, &s.item, &input);
+    Ok(Json(b.await?))
 }
 
 /// Deletes a bridge (409 for the last one while MyRoom licences are held): its number is free.

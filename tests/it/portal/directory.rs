@@ -293,6 +293,52 @@ async fn an_edit_reaches_the_phones_directory_at_its_next_fetch() {
     assert_eq!(p.directory_file().await, before);
 }
 
+/// Issue 14: an entry edited in place (PUT) and a bridge replaced are what the phone's next
+/// directory file shows, and the old name and number are gone from it.
+#[tokio::test]
+async fn issue_14_an_edited_entry_and_bridge_reach_the_phones_next_directory_file() {
+    let p = Portal::new().await;
+    let id = p
+        .post(
+            Admin,
+            "directory",
+            json!({ "company": "Pizza Roma", "number": "+4930555111" }),
+        )
+        .await
+        .is(201)["id"]
+        .clone();
+    p.numbers(&[("+4930123461", "active"), ("+4930123462", "active")])
+        .await;
+    let bridge = json!({ "name": "Sales Bridge", "number": "+4930123461", "extension": "580" });
+    p.post(Admin, "bridges", bridge).await.is(201);
+    let before = p.directory_file().await;
+    assert!(
+        before.contains("Name=\"Pizza Roma\" Phone1=\"+4930555111\""),
+        "{before}"
+    );
+    assert!(
+        before.contains("Name=\"Sales Bridge\" Phone1=\"580\""),
+        "{before}"
+    );
+    let edit = json!({ "first_name": "Luigi", "last_name": "Roma", "number": "+4930555222" });
+    let edited = p.put(Admin, &format!("directory/{id}"), edit).await;
+    assert_eq!(edited.is(200)["name"], "Luigi Roma");
+    let replaced = json!({ "name": "Team Bridge", "number": "+4930123462", "extension": "581" });
+    p.put(Admin, "bridges/Sales Bridge", replaced).await.is(200);
+    let file = p.directory_file().await;
+    assert!(
+        file.contains("Name=\"Luigi Roma\" Phone1=\"+4930555222\""),
+        "{file}"
+    );
+    assert!(
+        file.contains("Name=\"Team Bridge\" Phone1=\"581\" Phone2=\"+4930123462\""),
+        "{file}"
+    );
+    for gone in ["Pizza Roma", "+4930555111", "Sales Bridge", "+4930123461"] {
+        assert!(!file.contains(gone), "{gone} in {file}");
+    }
+}
+
 #[tokio::test]
 async fn an_import_adds_every_row_or_none() {
     let p = Portal::new().await;

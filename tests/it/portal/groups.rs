@@ -455,6 +455,59 @@ async fn bridges_myroom_and_efax() {
 }
 
 /// A user token reads its own memberships only; another tenant's admin finds nothing.
+/// Issue 14: a bridge is replaced by the add's rules: its own number and extension stay its
+/// own, another available number moves it (the old one is free again), a taken extension or
+/// number is refused, a bad extension is named by its field; the audit entry has both sides.
+#[tokio::test]
+async fn issue_14_a_bridge_is_replaced_by_the_add_rules() {
+    let p = Portal::new().await;
+    colleagues(&p).await;
+    p.numbers(&[("+4930123461", "active"), ("+4930123462", "active")])
+        .await;
+    let b = json!({ "name": "Sales Bridge", "number": "+4930123461", "extension": "580" });
+    p.post(Admin, "bridges", b).await.is(201);
+    let same = json!({ "name": "Sales Bridge", "number": "+4930123461", "extension": "580" });
+    p.put(Admin, "bridges/Sales Bridge", same).await.is(200);
+    let moved = json!({ "name": "Team Bridge", "number": "+4930123462", "extension": "581" });
+    let got = p.put(Admin, "bridges/Sales Bridge", moved).await;
+    let got = got.is(200);
+    assert_eq!(
+        (&got["name"], &got["number"], &got["extension"]),
+        (&json!("Team Bridge"), &json!("+4930123462"), &json!("581"))
+    );
+    let available = p.get(Admin, "numbers/available").await;
+    let available = available.is(200).to_string();
+    assert!(available.contains("+4930123461"), "{available}");
+    assert!(!available.contains("+4930123462"), "{available}");
+    let bad = json!({ "name": "Team Bridge", "number": "+4930123462", "extension": "5" });
+    p.put(Admin, "bridges/Team Bridge", bad)
+        .await
+        .invalid("extension");
+    let ada_s = json!({ "name": "Team Bridge", "number": super::ADA });
+    p.put(Admin, "bridges/Team Bridge", ada_s)
+        .await
+        .refused(409, "already assigned to Ada");
+    let ada_ext = p.get(Admin, "users/Ada Lovelace").await;
+    let ada_ext = ada_ext.is(200)["extension"].as_str().unwrap().to_owned();
+    let taken = json!({ "name": "Team Bridge", "number": "+4930123462", "extension": ada_ext });
+    p.put(Admin, "bridges/Team Bridge", taken)
+        .await
+        .refused(409, "already used by");
+    p.put(
+        Ada,
+        "bridges/Team Bridge",
+        json!({ "name": "X", "number": "+4930123462" }),
+    )
+    .await
+    .is(403);
+    let audit = p.get(Admin, "audit?entity=bridge").await;
+    let audit = audit.is(200).to_string();
+    assert!(
+        audit.contains("Sales Bridge") && audit.contains("Team Bridge"),
+        "{audit}"
+    );
+}
+
 #[tokio::test]
 async fn memberships_are_the_users_own() {
     let p = Portal::new().await;

@@ -5,6 +5,7 @@
 mod audit;
 mod blf;
 mod browser;
+mod edit;
 mod groups;
 mod handsets;
 mod http;

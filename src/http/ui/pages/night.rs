@@ -1,5 +1,5 @@
 //! Night forwarding (000): the tenant's schedules (opening hours by weekday, holiday lists)
-//! with adding and deleting one, and the night service of the tenant and of each site — its
+//! with adding, editing (issue 14) and deleting one, and the night service of the tenant and of each site — its
 //! status now (in force, until when, inherited from the tenant), setting it and clearing a
 //! site's own. The calendar and every rule are `admin::schedules`'s.
 
@@ -19,10 +19,16 @@ use crate::admin::{NightServiceInput, ScheduleInput};
 use crate::app::App;
 use crate::model::{HolidayEntry, ListQuery, Schedule, WeeklyHours, LIST_MAX};
 
-pub(super) const TEMPLATES: &[(&str, &str)] = &[(
-    "night/night.html",
-    include_str!("../templates/night/night.html"),
-)];
+pub(super) const TEMPLATES: &[(&str, &str)] = &[
+    (
+        "night/night.html",
+        include_str!("../templates/night/night.html"),
+    ),
+    (
+        "night/schedule.html",
+        include_str!("../templates/night/schedule.html"),
+    ),
+];
 
 const DAYS: [&str; 7] = [
     "monday",
@@ -39,6 +45,10 @@ pub(super) fn routes(router: Router<App>) -> Router<App> {
         .route("/t/{tenant}/night-service", get(page_get).post(set))
         .route("/t/{tenant}/night-service/clear", post(clear))
         .route("/t/{tenant}/night-service/schedules", post(add_schedule))
+        .route(
+            "/t/{tenant}/night-service/schedules/{schedule}",
+            get(edit_schedule).post(save_schedule),
+        )
         .route(
             "/t/{tenant}/night-service/schedules/{schedule}/delete",
             get(ask).post(delete),
@@ -113,15 +123,10 @@ fn show_holidays(list: &[HolidayEntry]) -> String {
         .join("\n")
 }
 
-async fn add_schedule(
-    view: View,
-    page: TenantPage,
-    form: Form<Pairs>,
-) -> Result<Response, UiError> {
-    page.session.require(ADMINS)?;
-    let f = &form.fields;
+/// A schedule's form as typed: `kind` says which (holidays, else opening hours).
+fn schedule_input(f: &Pairs) -> ScheduleInput {
     let kind = one(f, "kind");
-    let input = if kind == "holidays" {
+    if kind == "holidays" {
         ScheduleInput {
             name: one(f, "name"),
             kind: Some(kind.clone()),
@@ -144,7 +149,18 @@ async fn add_schedule(
             }),
             holidays: Vec::new(),
         }
-    };
+    }
+}
+
+async fn add_schedule(
+    view: View,
+    page: TenantPage,
+    form: Form<Pairs>,
+) -> Result<Response, UiError> {
+    page.session.require(ADMINS)?;
+    let f = &form.fields;
+    let kind = one(f, "kind");
+    let input = schedule_input(f);
     let admin = &page.session.caller().admin;
     match admin.schedule_add(page.tenant.id, &input).await {
         Ok(_) => Ok(redirect_with(&url(&page), "night.schedule_added")),
@@ -210,6 +226,96 @@ async fn clear(page: TenantPage, form: Form<Pairs>) -> Result<Response, UiError>
 async fn find(page: &TenantPage, key: &str) -> Result<Schedule, UiError> {
     let admin = &page.session.caller().admin;
     Ok(admin.schedule(page.tenant.id, key).await?)
+}
+
+/// The edit page of a schedule: its name and contents as the add forms take them, prefilled
+/// (or as typed, with the errors of a refused save).
+fn render_schedule(
+    view: &View,
+    page: &TenantPage,
+    schedule: &Schedule,
+    typed: &Pairs,
+    errors: BTreeMap<String, String>,
+) -> Response {
+    let base = url(page);
+    let typed = |name: &str| one(typed, name);
+    view.render(
+        Some(&page.session.0),
+        "night/schedule.html",
+        minijinja::context! {
+            tenant => forms::tenant_ctx(&page.tenant),
+            editing => schedule.name,
+            base => base,
+            action => format!("{base}/schedules/{}", schedule.id),
+            kind => schedule.kind.as_str(),
+            days => DAYS,
+            typed => DAYS.iter().chain(&["name", "holidays"]).map(|d| (d.to_string(), typed(d))).collect::<BTreeMap<_, _>>(),
+            errors => errors,
+        },
+    )
+}
+
+/// A schedule as its edit form shows it: the ranges of a day joined by `, `, a holiday a line.
+fn schedule_pairs(schedule: &Schedule) -> Pairs {
+    let mut pairs = vec![
+        ("name".to_owned(), schedule.name.clone()),
+        ("holidays".to_owned(), show_holidays(&schedule.holidays)),
+    ];
+    if let Some(h) = &schedule.hours {
+        let all = [
+            &h.monday,
+            &h.tuesday,
+            &h.wednesday,
+            &h.thursday,
+            &h.friday,
+            &h.saturday,
+            &h.sunday,
+        ];
+        pairs.extend(
+            DAYS.iter()
+                .zip(all)
+                .map(|(d, r)| (d.to_string(), r.join(", "))),
+        );
+    }
+    pairs
+}
+
+async fn edit_schedule(
+    view: View,
+    page: TenantPage,
+    Path(key): Path<Key>,
+) -> Result<Response, UiError> {
+    page.session.require(ADMINS)?;
+    let schedule = find(&page, &key.schedule).await?;
+    let typed = schedule_pairs(&schedule);
+    Ok(render_schedule(
+        &view,
+        &page,
+        &schedule,
+        &typed,
+        BTreeMap::new(),
+    ))
+}
+
+/// Saves a schedule's name and contents; its kind stays (the form sends it, the rule checks).
+async fn save_schedule(
+    view: View,
+    page: TenantPage,
+    Path(key): Path<Key>,
+    form: Form<Pairs>,
+) -> Result<Response, UiError> {
+    page.session.require(ADMINS)?;
+    let schedule = find(&page, &key.schedule).await?;
+    let input = schedule_input(&form.fields);
+    let admin = &page.session.caller().admin;
+    match admin.schedule_set(page.tenant.id, &schedule, &input).await {
+        Ok(_) => Ok(redirect_with(&url(&page), "night.schedule_saved")),
+        Err(e) => {
+            let errors = forms::by_field(e, |_| "name")?;
+            let response = render_schedule(&view, &page, &schedule, &form.fields, errors);
+            Ok(forms::unprocessable(response))
+        }
+    }
 }
 
 async fn ask(view: View, page: TenantPage, Path(key): Path<Key>) -> Result<Response, UiError> {

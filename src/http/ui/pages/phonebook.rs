@@ -1,4 +1,5 @@
-//! The phone directory's own entries (000): the list, adding and deleting an entry, a CSV
+//! The phone directory's own entries (000): the list (searched, and filtered by the site whose
+//! phones show them), adding, editing in place (issue 14) and deleting an entry, a CSV
 //! upload through the Import page's reader and its dry-run-then-commit flow (the `directory`
 //! kind; bad rows shown against their lines) and the CSV download (`Admin::export`).
 
@@ -18,12 +19,22 @@ use super::ADMINS;
 use crate::admin::import::KindName;
 use crate::admin::DirectoryEntryInput;
 use crate::app::App;
-use crate::model::ListQuery;
+use crate::model::{DirectoryEntry, ListQuery, Site};
 
-pub(super) const TEMPLATES: &[(&str, &str)] = &[(
-    "phonebook/list.html",
-    include_str!("../templates/phonebook/list.html"),
-)];
+pub(super) const TEMPLATES: &[(&str, &str)] = &[
+    (
+        "phonebook/list.html",
+        include_str!("../templates/phonebook/list.html"),
+    ),
+    (
+        "phonebook/edit.html",
+        include_str!("../templates/phonebook/edit.html"),
+    ),
+    (
+        "phonebook/form.html",
+        include_str!("../templates/phonebook/form.html"),
+    ),
+];
 
 /// Entries a page shows.
 const PAGE_SIZE: u32 = 50;
@@ -33,12 +44,15 @@ pub(super) fn routes(router: Router<App>) -> Router<App> {
         .route("/t/{tenant}/directory", get(list).post(add))
         .route("/t/{tenant}/directory/import", post(upload))
         .route("/t/{tenant}/directory/export", get(download))
+        .route("/t/{tenant}/directory/{entry}", get(edit).post(save))
         .route("/t/{tenant}/directory/{entry}/delete", post(delete))
 }
 
 #[derive(Deserialize, Default)]
 struct Search {
     q: Option<String>,
+    /// A site's name: the entries its phones show (its own and the tenant-wide ones).
+    site: Option<String>,
     offset: Option<u32>,
 }
 
@@ -72,14 +86,7 @@ struct Parts {
 
 async fn add(view: View, page: TenantPage, form: Form<Pairs>) -> Result<Response, UiError> {
     page.session.require(ADMINS)?;
-    let f = &form.fields;
-    let input = DirectoryEntryInput {
-        first_name: given(&one(f, "first_name")),
-        last_name: given(&one(f, "last_name")),
-        company: given(&one(f, "company")),
-        number: one(f, "number"),
-        site: given(&one(f, "site")),
-    };
+    let input = input_of(&form.fields);
     let admin = &page.session.caller().admin;
     match admin.directory_add(page.tenant.id, &input).await {
         Ok(_) => Ok(redirect_with(&list_url(&page), "phonebook.added")),
@@ -90,6 +97,99 @@ async fn add(view: View, page: TenantPage, form: Form<Pairs>) -> Result<Response
                 report: Outcome::default(),
             };
             let response = render(&view, &page, &Search::default(), parts).await?;
+            Ok(forms::unprocessable(response))
+        }
+    }
+}
+
+fn input_of(f: &Pairs) -> DirectoryEntryInput {
+    DirectoryEntryInput {
+        first_name: given(&one(f, "first_name")),
+        last_name: given(&one(f, "last_name")),
+        company: given(&one(f, "company")),
+        number: one(f, "number"),
+        site: given(&one(f, "site")),
+    }
+}
+
+fn form_ctx(e: &DirectoryEntryInput) -> minijinja::Value {
+    let text = |v: &Option<String>| v.clone().unwrap_or_default();
+    minijinja::context! {
+        first_name => text(&e.first_name),
+        last_name => text(&e.last_name),
+        company => text(&e.company),
+        number => e.number,
+        site => text(&e.site),
+    }
+}
+
+fn site_names(sites: &[Site]) -> Vec<String> {
+    sites.iter().map(|s| s.name.clone()).collect()
+}
+
+async fn render_edit(
+    view: &View,
+    page: &TenantPage,
+    current: &DirectoryEntry,
+    form: &DirectoryEntryInput,
+    errors: BTreeMap<String, String>,
+) -> Result<Response, UiError> {
+    let sites = page
+        .session
+        .caller()
+        .admin
+        .site_list(page.tenant.id)
+        .await?;
+    let base = list_url(page);
+    Ok(view.render(
+        Some(&page.session.0),
+        "phonebook/edit.html",
+        minijinja::context! {
+            tenant => forms::tenant_ctx(&page.tenant),
+            editing => current.name,
+            base => base,
+            action => format!("{base}/{}", current.id.0),
+            sites => site_names(&sites),
+            form => form_ctx(form),
+            errors => errors,
+        },
+    ))
+}
+
+async fn edit(view: View, page: TenantPage, Path(key): Path<Key>) -> Result<Response, UiError> {
+    page.session.require(ADMINS)?;
+    let admin = &page.session.caller().admin;
+    let current = admin.directory_entry(page.tenant.id, &key.entry).await?;
+    let sites = admin.site_list(page.tenant.id).await?;
+    let site = current
+        .site_id
+        .and_then(|id| sites.iter().find(|s| s.id == id))
+        .map(|s| s.name.clone());
+    let form = DirectoryEntryInput {
+        first_name: current.first_name.clone(),
+        last_name: current.last_name.clone(),
+        company: current.company.clone(),
+        number: current.number.clone(),
+        site,
+    };
+    render_edit(&view, &page, &current, &form, BTreeMap::new()).await
+}
+
+async fn save(
+    view: View,
+    page: TenantPage,
+    Path(key): Path<Key>,
+    form: Form<Pairs>,
+) -> Result<Response, UiError> {
+    page.session.require(ADMINS)?;
+    let admin = &page.session.caller().admin;
+    let current = admin.directory_entry(page.tenant.id, &key.entry).await?;
+    let input = input_of(&form.fields);
+    match admin.directory_edit(page.tenant.id, &current, &input).await {
+        Ok(_) => Ok(redirect_with(&list_url(&page), "phonebook.saved")),
+        Err(e) => {
+            let errors = forms::by_field(e, |_| "number")?;
+            let response = render_edit(&view, &page, &current, &input, errors).await?;
             Ok(forms::unprocessable(response))
         }
     }
@@ -156,8 +256,16 @@ async fn render(
         offset: Some(offset),
         q: q.clone(),
     };
-    let listed = admin.directory_page(page.tenant.id, None, &query).await?;
     let sites = admin.site_list(page.tenant.id).await?;
+    // Only a site of the list filters: an unknown name (a stale link) shows every entry.
+    let site = search
+        .site
+        .as_deref()
+        .and_then(|name| sites.iter().find(|s| s.name == name));
+    let site_key = site.map(|s| s.id.0.to_string());
+    let listed = admin
+        .directory_page(page.tenant.id, site_key.as_deref(), &query)
+        .await?;
     let site_name = |id| sites.iter().find(|s| s.id == id).map(|s| s.name.clone());
     let entries: Vec<_> = listed
         .items
@@ -173,7 +281,8 @@ async fn render(
         })
         .collect();
     let base = list_url(page);
-    let search_pairs: Vec<_> = q.iter().map(|q| ("q", q.clone())).collect();
+    let mut search_pairs: Vec<_> = q.iter().map(|q| ("q", q.clone())).collect();
+    search_pairs.extend(site.map(|s| ("site", s.name.clone())));
     let (prev, next) = page_links(&base, &search_pairs, offset, PAGE_SIZE, listed.total);
     let new = &parts.new;
     Ok(view.render(
@@ -186,16 +295,11 @@ async fn render(
             entries => entries,
             total => listed.total,
             q => q.unwrap_or_default(),
+            site => site.map(|s| s.name.clone()).unwrap_or_default(),
             prev => prev,
             next => next,
-            sites => sites.iter().map(|s| s.name.clone()).collect::<Vec<_>>(),
-            new => minijinja::context! {
-                first_name => one(new, "first_name"),
-                last_name => one(new, "last_name"),
-                company => one(new, "company"),
-                number => one(new, "number"),
-                site => one(new, "site"),
-            },
+            sites => site_names(&sites),
+            new => form_ctx(&input_of(new)),
             add_errors => parts.errors,
             ..parts.report.context()
         },
