@@ -120,6 +120,8 @@ async fn add(
         licences: new.licences.clone(),
         trunk: new.given("trunk"),
         fax_number: new.given("fax_number"),
+        // The desk phone is taken after the add, below.
+        handset: None,
     };
     let admin = &page.session.caller().admin;
     let (field, message, status) = match admin.user_add(page.tenant.id, &input).await {
