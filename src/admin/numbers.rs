@@ -451,14 +451,22 @@ impl Admin {
             return Err(Error::conflict(format!(
                 "{} is already logged in to this handset",
                 number.e164
-            )));
+            ))
+            .coded("number_on_handset", [("number", number.e164.to_string())]));
         }
         if let Some(line) = record.lines.first() {
             if !target.additional_line {
                 return Err(Error::conflict(format!(
                     "someone is already logged in to handset {} ({}); log them out first",
                     device.phone_id, line.number
-                )));
+                ))
+                .coded(
+                    "handset_taken",
+                    [
+                        ("phone_id", device.phone_id.clone()),
+                        ("number", line.number.to_string()),
+                    ],
+                ));
             }
         }
         let accounts = self.accounts(&device.family, &device.model);
@@ -719,7 +727,14 @@ pub(super) fn same_site(number: &Number, site: SiteId, phone_id: &str) -> Result
         return Err(Error::conflict(format!(
             "{} is at another site than handset {phone_id}: log numbers in to handsets at their own site",
             number.e164
-        )));
+        ))
+        .coded(
+            "handset_other_site",
+            [
+                ("number", number.e164.to_string()),
+                ("phone_id", phone_id.to_owned()),
+            ],
+        ));
     }
     Ok(())
 }
@@ -729,7 +744,14 @@ pub(super) fn account_free(next: u16, accounts: u16, model: &str) -> Result<()> 
     if next > accounts {
         return Err(Error::conflict(format!(
             "all {accounts} accounts of this {model} are in use"
-        )));
+        ))
+        .coded(
+            "accounts_in_use",
+            [
+                ("accounts", accounts.to_string()),
+                ("model", model.to_owned()),
+            ],
+        ));
     }
     Ok(())
 }
@@ -769,7 +791,8 @@ pub(super) fn pending_config_locked(name: &str, state: UserState) -> Result<()> 
     if state == UserState::Pending {
         return Err(Error::conflict(format!(
             "{name} is pending: their configuration (number, handset, licences, mobile) cannot change until the operator activates them"
-        )));
+        ))
+        .coded("pending_config_locked", [("name", name.to_owned())]));
     }
     Ok(())
 }

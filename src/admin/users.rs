@@ -720,18 +720,33 @@ pub(super) fn new_users_number(fresh: &NumberUse) -> Result<()> {
         return Err(Error::conflict(format!(
             "{e164} is {}; only an active number can be assigned",
             number.status
-        )));
+        ))
+        .coded(
+            "number_not_active",
+            [
+                ("number", e164.to_string()),
+                ("status", number.status.to_string()),
+            ],
+        ));
     }
     if number.is_main {
         return Err(Error::conflict(format!(
             "{e164} is its site's main number and cannot be assigned to a user"
-        )));
+        ))
+        .coded("number_is_main", [("number", e164.to_string())]));
     }
     if let Some(holder) = &fresh.holder {
         return Err(Error::conflict(format!(
             "{e164} is already assigned to {}",
             holder.display_name()
-        )));
+        ))
+        .coded(
+            "number_assigned",
+            [
+                ("number", e164.to_string()),
+                ("name", holder.display_name()),
+            ],
+        ));
     }
     owned_elsewhere(fresh)
 }

@@ -103,7 +103,7 @@ async fn add(view: View, page: TenantPage, form: Form<Pairs>) -> Result<Response
                 Some("extension") => "extension",
                 _ => "number",
             };
-            let errors = forms::by_field(e, field)?;
+            let errors = forms::by_field(view.lang, e, field)?;
             let response = render(&view, &page, &input, errors).await?;
             Ok(forms::unprocessable(response))
         }
@@ -140,7 +140,7 @@ async fn delete(
     match admin.bridge_delete(page.tenant.id, &bridge).await {
         Ok(()) => Ok(redirect_with(&list_url(&page), "bridges.deleted")),
         Err(e) => {
-            let errors = forms::by_field(e, |_| "delete")?;
+            let errors = forms::by_field(view.lang, e, |_| "delete")?;
             let response = render(&view, &page, &BridgeInput::default(), errors).await?;
             Ok(forms::unprocessable(response))
         }

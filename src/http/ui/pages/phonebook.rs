@@ -86,7 +86,7 @@ async fn add(view: View, page: TenantPage, form: Form<Pairs>) -> Result<Response
         Err(e) => {
             let parts = Parts {
                 new: form.fields.clone(),
-                errors: forms::by_field(e, |_| "number")?,
+                errors: forms::by_field(view.lang, e, |_| "number")?,
                 report: Outcome::default(),
             };
             let response = render(&view, &page, &Search::default(), parts).await?;
