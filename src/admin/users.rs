@@ -142,9 +142,10 @@ fn change<T>(
 }
 
 pub(super) fn parse_mobile(v: &str) -> Result<E164> {
-    let n: E164 = v
-        .parse()
-        .map_err(|_| Error::invalid("mobile", format!("{v:?} is not an E.164 number")))?;
+    let n: E164 = v.parse().map_err(|_| {
+        Error::invalid("mobile", format!("{v:?} is not an E.164 number"))
+            .coded("not_e164", [("value", format!("{v:?}"))])
+    })?;
     n.check_tkg_66k("mobile")?;
     Ok(n)
 }
@@ -833,6 +834,21 @@ pub(super) fn trunk_rule(number: &Number, trunk: Option<i64>, trunks: &[Trunk]) 
                     .collect::<Vec<_>>()
                     .join(", ")
             ),
+        )
+        .coded(
+            "trunk_choose",
+            [
+                ("number", number.e164.to_string()),
+                ("count", trunks.len().to_string()),
+                (
+                    "trunks",
+                    trunks
+                        .iter()
+                        .map(|t| t.name.as_str())
+                        .collect::<Vec<_>>()
+                        .join(", "),
+                ),
+            ],
         )),
         _ => Ok(()),
     }

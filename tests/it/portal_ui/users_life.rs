@@ -881,6 +881,14 @@ async fn issue_14_rule_messages_in_german_under_the_field() {
     );
     assert!(body.contains("id=\"first_name-error\""), "{body}");
     assert!(!body.contains("characters; at most"), "{body}");
+    let mobile = [
+        ("first_name", "Grace"),
+        ("last_name", "Hopper"),
+        ("mobile", "abc"),
+    ];
+    let (status, body) = post_de(&p, &admin, &list, &mobile).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+    assert!(body.contains("ist keine E.164-Nummer"), "{body}");
     // The same form in English says what the rule says.
     let (_, body) = post(&p, &admin, &list, &form).await;
     assert!(
