@@ -15,6 +15,18 @@ pub type Cause = Box<dyn std::error::Error + Send + Sync>;
 pub struct FieldError {
     pub field: Cow<'static, str>,
     pub message: String,
+    /// The rule's message as a key and its values, for a client that says it in another
+    /// language (the portal); `message` is its English text.
+    pub code: Option<Code>,
+}
+
+/// A rule's message by a stable key (`rules.<key>` in the portal's catalogues) with its
+/// named values, each `{name}` in a catalogue's text. The English text is made where the
+/// rule refuses (and is what the API and the CLI say); a language without the key shows it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Code {
+    pub key: &'static str,
+    pub args: Vec<(&'static str, String)>,
 }
 
 impl fmt::Display for FieldError {
@@ -53,6 +65,8 @@ pub enum Error {
     Conflict {
         field: Option<Cow<'static, str>>,
         message: String,
+        /// As `FieldError::code`.
+        code: Option<Code>,
     },
     /// Locked after too many failed attempts, until an admin resets it.
     #[error("{0}")]
@@ -102,6 +116,7 @@ impl Error {
         Error::Invalid(FieldError {
             field: field.into(),
             message: message.into(),
+            code: None,
         })
     }
 
@@ -110,6 +125,7 @@ impl Error {
         Error::Conflict {
             field: None,
             message: message.into(),
+            code: None,
         }
     }
 
@@ -118,6 +134,36 @@ impl Error {
         Error::Conflict {
             field: Some(field.into()),
             message: message.into(),
+            code: None,
+        }
+    }
+
+    /// This rule's refusal (`Invalid` or `Conflict`) by `key` and its values, so the portal
+    /// can say it in the page's language; other errors stay as they are. The English text is
+    /// the one given when it was made.
+    pub fn coded<const N: usize>(
+        mut self,
+        key: &'static str,
+        args: [(&'static str, String); N],
+    ) -> Self {
+        let new = Some(Code {
+            key,
+            args: args.into(),
+        });
+        match &mut self {
+            Error::Invalid(f) => f.code = new,
+            Error::Conflict { code, .. } => *code = new,
+            _ => {}
+        }
+        self
+    }
+
+    /// The code of a rule's refusal, if it has one.
+    pub fn code(&self) -> Option<&Code> {
+        match self {
+            Error::Invalid(f) => f.code.as_ref(),
+            Error::Conflict { code, .. } => code.as_ref(),
+            _ => None,
         }
     }
 

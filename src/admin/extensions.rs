@@ -48,6 +48,13 @@ pub fn free(me: Option<(OwnerKind, i64)>) -> impl Fn(&ExtensionUse) -> Result<()
                 "extension {} is already used by {owner}; choose another",
                 fresh.extension
             ),
+        )
+        .coded(
+            "extension_taken",
+            [
+                ("extension", fresh.extension.to_string()),
+                ("name", owner.name.clone()),
+            ],
         )),
         _ => Ok(()),
     }

@@ -203,7 +203,8 @@ impl Admin {
                 return Err(Error::invalid(
                     "agents",
                     format!("{} is listed twice", user.display_name()),
-                ));
+                )
+                .coded("agent_twice", [("name", user.display_name())]));
             }
             agents.push((user.id, a.weight));
         }
@@ -271,6 +272,7 @@ impl Admin {
         self.user(tenant, key).await.map_err(|e| match e {
             Error::NotFound { .. } => {
                 Error::invalid(field, format!("{key:?} is not a user of this tenant"))
+                    .coded("not_a_user", [("value", format!("{key:?}"))])
             }
             e => e,
         })
@@ -312,6 +314,7 @@ impl Admin {
                 FIELD,
                 format!("{text:?} is neither an extension, an E.164 number nor `main`"),
             )
+            .coded("forward_target_invalid", [("value", format!("{text:?}"))])
         })?;
         // Whether somebody owns it is the write's rule (`forward_owned`), judged on what the
         // write's transaction reads; a new group's own extension has no owner yet.
@@ -386,7 +389,8 @@ fn claimable(fresh: &GroupClaim, kind: OwnerKind, me: Option<i64>) -> Result<()>
                  the operator activates them",
                     user.display_name()
                 ),
-            ));
+            )
+            .coded("agent_pending", [("name", user.display_name())]));
         }
     }
     Ok(())

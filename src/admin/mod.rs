@@ -40,7 +40,7 @@ pub use rollout::{DeviceState, DeviceView, Laggard, Rollout, STALE_DAYS};
 pub use schedules::{NightServiceInput, NightStatus, ScheduleInput};
 pub use sites::{NumberInput, SiteInput};
 pub use tokens::Authenticated;
-pub use users::{may_activate, UserInput, UserUpdate, SELF_SERVICE_OPTIONS};
+pub use users::{may_activate, UserAdded, UserInput, UserUpdate, SELF_SERVICE_OPTIONS};
 pub use virtual_users::VirtualUserInput;
 
 use crate::model::SiteDefaults;

@@ -7,7 +7,7 @@ use serde::Serialize;
 use super::Admin;
 use crate::error::{Error, Result};
 use crate::model::{
-    merge_settings, parse_label, ListQuery, Listed, Mac, Number, NumberFeatures, NumberId,
+    merge_settings, parse_label, Device, ListQuery, Listed, Mac, Number, NumberFeatures, NumberId,
     NumberStatus, NumberView, Secret, SiteId, TenantId, User, UserId, UserState, E164,
 };
 use crate::store::{NumberPatch, NumberUse, PinCheck, ShownBy};
@@ -410,26 +410,7 @@ impl Admin {
         rule: fn(&NumberUse) -> Result<()>,
     ) -> Result<LoginDetails> {
         rule(&self.store.number_use(tenant, number.id).await?)?;
-        let device = self.handset(tenant, &target.handset).await?;
-        same_site(number, device.site_id, &device.phone_id)?;
-        let record = self.store.device_record(device.id).await?;
-        if record.lines.iter().any(|l| l.number_id == number.id) {
-            return Err(Error::conflict(format!(
-                "{} is already logged in to this handset",
-                number.e164
-            )));
-        }
-        if let Some(line) = record.lines.first() {
-            if !target.additional_line {
-                return Err(Error::conflict(format!(
-                    "someone is already logged in to handset {} ({}); log them out first",
-                    device.phone_id, line.number
-                )));
-            }
-        }
-        let accounts = self.accounts(&device.family, &device.model);
-        let next = record.lines.iter().map(|l| l.position).max().unwrap_or(0) + 1;
-        account_free(next, accounts, &device.model)?;
+        let device = self.handset_takes(tenant, number, target).await?;
         let sip_user = number.e164.digits().to_owned();
         let password = Secret::generate();
         let position = self
@@ -451,6 +432,47 @@ impl Admin {
             sip_user,
             sip_password: password.expose().to_owned(),
         })
+    }
+
+    /// Whether the handset `target` names takes `number`: the tenant's, at the number's
+    /// site, the number not on it yet, nobody logged in unless as an additional line, an
+    /// account free. Judged by the login itself, and before a new user is added with it
+    /// (`user_add_with_desk_phone`), so a refused handset adds nobody.
+    pub(super) async fn handset_takes(
+        &self,
+        tenant: TenantId,
+        number: &Number,
+        target: &LoginTarget,
+    ) -> Result<Device> {
+        let device = self.handset(tenant, &target.handset).await?;
+        same_site(number, device.site_id, &device.phone_id)?;
+        let record = self.store.device_record(device.id).await?;
+        if record.lines.iter().any(|l| l.number_id == number.id) {
+            return Err(Error::conflict(format!(
+                "{} is already logged in to this handset",
+                number.e164
+            ))
+            .coded("number_on_handset", [("number", number.e164.to_string())]));
+        }
+        if let Some(line) = record.lines.first() {
+            if !target.additional_line {
+                return Err(Error::conflict(format!(
+                    "someone is already logged in to handset {} ({}); log them out first",
+                    device.phone_id, line.number
+                ))
+                .coded(
+                    "handset_taken",
+                    [
+                        ("phone_id", device.phone_id.clone()),
+                        ("number", line.number.to_string()),
+                    ],
+                ));
+            }
+        }
+        let accounts = self.accounts(&device.family, &device.model);
+        let next = record.lines.iter().map(|l| l.position).max().unwrap_or(0) + 1;
+        account_free(next, accounts, &device.model)?;
+        Ok(device)
     }
 
     /// Logs a number out of its handset.
@@ -705,7 +727,14 @@ pub(super) fn same_site(number: &Number, site: SiteId, phone_id: &str) -> Result
         return Err(Error::conflict(format!(
             "{} is at another site than handset {phone_id}: log numbers in to handsets at their own site",
             number.e164
-        )));
+        ))
+        .coded(
+            "handset_other_site",
+            [
+                ("number", number.e164.to_string()),
+                ("phone_id", phone_id.to_owned()),
+            ],
+        ));
     }
     Ok(())
 }
@@ -715,7 +744,14 @@ pub(super) fn account_free(next: u16, accounts: u16, model: &str) -> Result<()> 
     if next > accounts {
         return Err(Error::conflict(format!(
             "all {accounts} accounts of this {model} are in use"
-        )));
+        ))
+        .coded(
+            "accounts_in_use",
+            [
+                ("accounts", accounts.to_string()),
+                ("model", model.to_owned()),
+            ],
+        ));
     }
     Ok(())
 }
@@ -755,7 +791,8 @@ pub(super) fn pending_config_locked(name: &str, state: UserState) -> Result<()> 
     if state == UserState::Pending {
         return Err(Error::conflict(format!(
             "{name} is pending: their configuration (number, handset, licences, mobile) cannot change until the operator activates them"
-        )));
+        ))
+        .coded("pending_config_locked", [("name", name.to_owned())]));
     }
     Ok(())
 }

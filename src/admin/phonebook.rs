@@ -150,6 +150,7 @@ pub(crate) fn entry_of_name(
 ) -> Result<NewDirectoryEntry, FieldError> {
     let as_row = |e: Error| match e {
         Error::Invalid(f) => FieldError {
+            code: None,
             field: match f.field.as_ref() {
                 "first_name" | "last_name" | "company" => "name".into(),
                 _ => f.field,
@@ -157,6 +158,7 @@ pub(crate) fn entry_of_name(
             message: f.message,
         },
         other => FieldError {
+            code: None,
             field: "name".into(),
             message: other.to_string(),
         },

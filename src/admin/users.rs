@@ -2,7 +2,7 @@
 //! life cycle that starts at `pending`.
 
 use super::extensions;
-use super::Admin;
+use super::{Admin, LoginDetails, LoginTarget};
 use crate::error::{Error, Result};
 use crate::model::{
     merge_settings, parse_email, parse_label, parse_text, FirstName, LastName, LicenceKind,
@@ -41,6 +41,20 @@ pub struct UserInput {
     /// With the e-fax licence: the fax number (E.164) from the available numbers; default the
     /// first available.
     pub fax_number: Option<String>,
+    /// The new user's desk phone: a handset (Phone ID or MAC) of their number's site that
+    /// nobody is logged in to. Their number is logged in to it and the answer's `desk_phone`
+    /// holds the line's login details, shown this once; a handset refused adds nobody.
+    pub handset: Option<String>,
+}
+
+/// A user just added, with their desk phone's login details when a handset was chosen.
+#[derive(Clone, Debug, serde::Serialize, utoipa::ToSchema)]
+pub struct UserAdded {
+    #[serde(flatten)]
+    pub user: User,
+    /// The line's login details on the chosen handset, shown this once.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub desk_phone: Option<LoginDetails>,
 }
 
 /// Changes to a user; `None` keeps a field, an empty text clears it. Profile fields (names,
@@ -128,9 +142,10 @@ fn change<T>(
 }
 
 pub(super) fn parse_mobile(v: &str) -> Result<E164> {
-    let n: E164 = v
-        .parse()
-        .map_err(|_| Error::invalid("mobile", format!("{v:?} is not an E.164 number")))?;
+    let n: E164 = v.parse().map_err(|_| {
+        Error::invalid("mobile", format!("{v:?} is not an E.164 number"))
+            .coded("not_e164", [("value", format!("{v:?}"))])
+    })?;
     n.check_tkg_66k("mobile")?;
     Ok(n)
 }
@@ -155,7 +170,51 @@ fn parse_app_email(v: &str) -> Result<String> {
 }
 
 impl Admin {
+    /// `user_add`, and the new user's number logged in to `input.handset` as their first
+    /// desk phone (`user_first_desk_phone`, the portal add form's). The handset is judged
+    /// before the user is added, so a refusal (another site's handset, someone logged in to
+    /// it) adds nobody; only a login that loses a race after the add leaves the user added
+    /// without one.
+    pub async fn user_add_with_desk_phone(
+        &self,
+        tenant: TenantId,
+        input: &UserInput,
+    ) -> Result<UserAdded> {
+        let Some(handset) = input
+            .handset
+            .as_deref()
+            .map(str::trim)
+            .filter(|h| !h.is_empty())
+        else {
+            let user = self.user_add(tenant, input).await?;
+            return Ok(UserAdded {
+                user,
+                desk_phone: None,
+            });
+        };
+        let Some(number) = &input.number else {
+            return Err(Error::invalid(
+                "handset",
+                "a desk phone needs the user's number: give a number too",
+            ));
+        };
+        let number = self.assignable_number(tenant, number).await?;
+        let target = LoginTarget {
+            handset: handset.to_owned(),
+            additional_line: false,
+        };
+        self.handset_takes(tenant, &number, &target).await?;
+        let user = self.user_add(tenant, input).await?;
+        let details = self.user_first_desk_phone(tenant, &user, handset).await?;
+        Ok(UserAdded {
+            user,
+            desk_phone: Some(details),
+        })
+    }
+
     /// Creates a user in the `pending` state (can call out, cannot be reached until activated).
+    /// `input.handset` is not this one's: the API and the CLI take it
+    /// through `user_add_with_desk_phone`, the portal as a step of its own after the add.
     pub async fn user_add(&self, tenant: TenantId, input: &UserInput) -> Result<User> {
         let first_name = FirstName::parse(&input.first_name)?;
         let last_name = LastName::parse(&input.last_name)?;
@@ -662,18 +721,33 @@ pub(super) fn new_users_number(fresh: &NumberUse) -> Result<()> {
         return Err(Error::conflict(format!(
             "{e164} is {}; only an active number can be assigned",
             number.status
-        )));
+        ))
+        .coded(
+            "number_not_active",
+            [
+                ("number", e164.to_string()),
+                ("status", number.status.to_string()),
+            ],
+        ));
     }
     if number.is_main {
         return Err(Error::conflict(format!(
             "{e164} is its site's main number and cannot be assigned to a user"
-        )));
+        ))
+        .coded("number_is_main", [("number", e164.to_string())]));
     }
     if let Some(holder) = &fresh.holder {
         return Err(Error::conflict(format!(
             "{e164} is already assigned to {}",
             holder.display_name()
-        )));
+        ))
+        .coded(
+            "number_assigned",
+            [
+                ("number", e164.to_string()),
+                ("name", holder.display_name()),
+            ],
+        ));
     }
     owned_elsewhere(fresh)
 }
@@ -760,6 +834,21 @@ pub(super) fn trunk_rule(number: &Number, trunk: Option<i64>, trunks: &[Trunk]) 
                     .collect::<Vec<_>>()
                     .join(", ")
             ),
+        )
+        .coded(
+            "trunk_choose",
+            [
+                ("number", number.e164.to_string()),
+                ("count", trunks.len().to_string()),
+                (
+                    "trunks",
+                    trunks
+                        .iter()
+                        .map(|t| t.name.as_str())
+                        .collect::<Vec<_>>()
+                        .join(", "),
+                ),
+            ],
         )),
         _ => Ok(()),
     }

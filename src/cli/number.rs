@@ -357,7 +357,7 @@ async fn login_details(admin: &Admin, out: &Output, args: NumberArg) -> anyhow::
 }
 
 /// Login details, shown once to the admin who made them.
-fn login_text(d: &autoprov::admin::LoginDetails) -> String {
+pub(super) fn login_text(d: &autoprov::admin::LoginDetails) -> String {
     format!(
         "{} logged in to {} ({}) as account {}\nlogin details (shown once): SIP user {}, password {}",
         d.number, d.phone_id, d.mac, d.position, d.sip_user, d.sip_password

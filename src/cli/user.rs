@@ -88,6 +88,9 @@ pub(super) struct AddArgs {
     /// With --licence e-fax: the fax number (E.164; default the first available number)
     #[arg(long)]
     fax_number: Option<String>,
+    /// Desk phone: a handset (Phone ID or MAC) of the number's site nobody is logged in to
+    #[arg(long)]
+    handset: Option<String>,
 }
 
 #[derive(Args, Debug)]
@@ -228,12 +231,16 @@ async fn add(admin: &Admin, out: &Output, args: AddArgs) -> anyhow::Result<()> {
         licences: args.licences,
         trunk: args.trunk,
         fax_number: args.fax_number,
+        handset: args.handset,
     };
-    let u = admin.user_add(tenant.id, &input).await?;
-    out.one(
-        &u,
-        format!("user {} added (id {}, {})", u.display_name(), u.id, u.state),
-    );
+    let added = admin.user_add_with_desk_phone(tenant.id, &input).await?;
+    let u = &added.user;
+    let mut text = format!("user {} added (id {}, {})", u.display_name(), u.id, u.state);
+    if let Some(d) = &added.desk_phone {
+        text.push('\n');
+        text.push_str(&super::number::login_text(d));
+    }
+    out.one(&added, text);
     Ok(())
 }
 

@@ -40,7 +40,8 @@ impl NumberFeatures {
             return Err(Error::invalid(
                 "forward_busy",
                 "busy forwarding and call waiting exclude each other: when the line is busy, calls either wait or are forwarded",
-            ));
+            )
+            .coded("busy_forward_or_waiting", []));
         }
         if let Some(email) = &self.voicemail_email {
             // Checked as it will be stored: no trimming, so nothing can hide at its ends.
@@ -48,20 +49,22 @@ impl NumberFeatures {
                 return Err(Error::invalid(
                     "voicemail_email",
                     format!("{email:?} is not an e-mail address"),
-                ));
+                )
+                .coded("email_invalid", [("value", format!("{email:?}"))]));
             }
             if !self.voicemail {
                 return Err(Error::invalid(
                     "voicemail_email",
                     "voicemail to e-mail needs voicemail enabled",
-                ));
+                )
+                .coded("voicemail_email_needs_voicemail", []));
             }
         }
         if self.cli_enabled && self.cli_number.is_none() {
-            return Err(Error::invalid(
-                "cli_number",
-                "CLI is on: choose the number to show",
-            ));
+            return Err(
+                Error::invalid("cli_number", "CLI is on: choose the number to show")
+                    .coded("cli_needs_number", []),
+            );
         }
         if let Some(n) = &self.cli_number {
             n.check_tkg_66k("cli_number")?;

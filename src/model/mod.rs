@@ -407,7 +407,10 @@ pub fn parse_extension(input: &str) -> Result<String, Error> {
 /// sides, a dot in the domain, no spaces, control or invisible characters.
 pub fn parse_email(input: &str) -> Result<String, Error> {
     let value = check_text("email", input)?;
-    let bad = || Error::invalid("email", format!("{value:?} is not an e-mail address"));
+    let bad = || {
+        Error::invalid("email", format!("{value:?} is not an e-mail address"))
+            .coded("email_invalid", [("value", format!("{value:?}"))])
+    };
     let (local, domain) = value.split_once('@').ok_or_else(bad)?;
     if local.is_empty()
         || domain.len() < 3

@@ -31,10 +31,10 @@ pub fn check_text<'a>(field: &'static str, input: &'a str) -> Result<&'a str, Er
         ));
     }
     if !value.is_empty() && value.chars().all(|c| invisible(c) || c.is_whitespace()) {
-        return Err(Error::invalid(
-            field,
-            format!("{value:?} has no visible characters"),
-        ));
+        return Err(
+            Error::invalid(field, format!("{value:?} has no visible characters"))
+                .coded("text_invisible", [("value", format!("{value:?}"))]),
+        );
     }
     Ok(value)
 }
@@ -44,12 +44,20 @@ pub fn parse_text(field: &'static str, input: &str, max: usize) -> Result<String
     let value = check_text(field, input)?;
     let n_chars = value.chars().count();
     if n_chars == 0 {
-        return Err(Error::invalid(field, "must not be empty"));
+        return Err(Error::invalid(field, "must not be empty").coded("text_empty", []));
     }
     if n_chars > max {
         return Err(Error::invalid(
             field,
             format!("{value:?} has {n_chars} characters; at most {max} are allowed"),
+        )
+        .coded(
+            "text_too_long",
+            [
+                ("value", format!("{value:?}")),
+                ("count", n_chars.to_string()),
+                ("max", max.to_string()),
+            ],
         ));
     }
     Ok(value.to_owned())

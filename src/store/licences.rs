@@ -248,7 +248,11 @@ pub(super) async fn assign_licences(
         if assigned >= total {
             return Err(Error::conflict(format!(
                 "no {kind} licence available: all {total} of the tenant's pool are assigned"
-            )));
+            ))
+            .coded(
+                "licence_pool_used_up",
+                [("kind", kind.to_string()), ("total", total.to_string())],
+            ));
         }
         sqlx::query(
             "INSERT INTO user_licences (tenant_id, user_id, kind, assigned_at) \

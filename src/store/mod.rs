@@ -634,7 +634,11 @@ fn unique_or_store(e: sqlx::Error, message: impl FnOnce() -> String) -> Error {
 /// [`unique_or_store`] for a constraint on one input `field` (a name): the conflict names it.
 fn unique_on(e: sqlx::Error, field: &'static str, message: impl FnOnce() -> String) -> Error {
     match unique_or_store(e, message) {
-        Error::Conflict { message, .. } => Error::conflict_on(field, message),
+        Error::Conflict { message, code, .. } => Error::Conflict {
+            field: Some(field.into()),
+            message,
+            code,
+        },
         other => other,
     }
 }

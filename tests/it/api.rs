@@ -1337,3 +1337,132 @@ async fn deactivate_and_delete_through_the_api() {
     .await;
     assert_eq!((status, user["state"].as_str()), (200, Some("failed")));
 }
+
+/// Issue 14: the API's user create takes the portal add form's desk phone, through the same
+/// rule: a handset of another site, or one someone is logged in to, is refused and adds
+/// nobody; a free one of the number's site gets the line, its login details in the answer.
+#[tokio::test]
+async fn issue_14_user_create_with_a_desk_phone() {
+    use autoprov::admin::{DeviceInput, NumberInput, SiteInput};
+    let server = TestServer::start().await;
+    let t = setup(&server).await;
+    let admin = &server.app.admin;
+    let acme = admin.tenant("Acme").await.unwrap();
+    admin
+        .site_add(
+            acme.id,
+            &SiteInput {
+                name: "Hamburg".into(),
+                time_zone: Some("Europe/Berlin".into()),
+                sip_domain: Some("hh.example.com".into()),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+    admin
+        .number_add(
+            acme.id,
+            &NumberInput {
+                number: "+4930123457".into(),
+                site: Some("Berlin".into()),
+                status: Some("active".into()),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+    let device = |mac: &'static str, site: &'static str| DeviceInput {
+        mac: mac.into(),
+        model: "T54W".into(),
+        site: Some(site.into()),
+    };
+    let berlin = admin
+        .device_add(acme.id, &device("00:15:65:00:01:01", "Berlin"))
+        .await
+        .unwrap();
+    let hamburg = admin
+        .device_add(acme.id, &device("00:15:65:00:01:02", "Hamburg"))
+        .await
+        .unwrap();
+    let create = |handset: String| {
+        json!({ "first_name": "Grace", "last_name": "Hopper",
+                "number": "+4930123457", "handset": handset })
+    };
+    let path = "/api/v1/tenants/Acme/users";
+    // Ada's handset (by MAC): someone is logged in to it.
+    let (status, body) = call(
+        &server,
+        "POST",
+        path,
+        Some(&t.acme_admin),
+        Some(create(crate::support::MAC.into())),
+    )
+    .await;
+    assert_eq!(status, 409, "{body}");
+    assert!(
+        body["detail"]
+            .as_str()
+            .unwrap()
+            .contains("someone is already logged in"),
+        "{body}"
+    );
+    // A handset of another site (by Phone ID).
+    let (status, body) = call(
+        &server,
+        "POST",
+        path,
+        Some(&t.acme_admin),
+        Some(create(hamburg.phone_id.clone())),
+    )
+    .await;
+    assert_eq!(status, 409, "{body}");
+    assert!(
+        body["detail"].as_str().unwrap().contains("at another site"),
+        "{body}"
+    );
+    // Neither added Grace.
+    assert!(admin.user(acme.id, "Grace Hopper").await.is_err());
+    // A handset without a number is refused at the field.
+    let (status, body) = call(
+        &server,
+        "POST",
+        path,
+        Some(&t.acme_admin),
+        Some(json!({ "first_name": "Grace", "last_name": "Hopper", "handset": berlin.phone_id })),
+    )
+    .await;
+    assert_eq!(status, 422, "{body}");
+    assert_eq!(body["errors"][0]["field"], "handset");
+    // A free handset of the number's site, by Phone ID in lower case as typed.
+    let (status, body) = call(
+        &server,
+        "POST",
+        path,
+        Some(&t.acme_admin),
+        Some(create(berlin.phone_id.to_ascii_lowercase())),
+    )
+    .await;
+    assert_eq!(status, 201, "{body}");
+    assert_eq!(body["first_name"], "Grace");
+    assert_eq!(body["state"], "pending");
+    assert_eq!(body["desk_phone"]["phone_id"], berlin.phone_id.as_str());
+    assert_eq!(body["desk_phone"]["number"], "+4930123457");
+    assert!(!body["desk_phone"]["sip_password"]
+        .as_str()
+        .unwrap()
+        .is_empty());
+    let record = server.app.store.device_record(berlin.id).await.unwrap();
+    assert_eq!(record.lines.len(), 1);
+    // Without a handset the answer is the user alone, as before.
+    let (status, body) = call(
+        &server,
+        "POST",
+        path,
+        Some(&t.acme_admin),
+        Some(json!({ "first_name": "Alan", "last_name": "Turing" })),
+    )
+    .await;
+    assert_eq!(status, 201, "{body}");
+    assert!(body.get("desk_phone").is_none(), "{body}");
+}

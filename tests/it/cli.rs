@@ -1174,3 +1174,137 @@ async fn issue_14_bridge_set_and_directory_edit_replace_in_place() {
         "{list}"
     );
 }
+
+/// Issue 14: `user add --handset` logs the new user's number in to their desk phone through
+/// the add form's rule: another site's handset is refused and adds nobody, a free one of the
+/// number's site gets the line and its login details are printed once.
+#[tokio::test]
+async fn issue_14_user_add_with_a_desk_phone() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let setup: &[&[&str]] = &[
+        &["tenant", "add", "Acme"],
+        &[
+            "site",
+            "add",
+            "--tenant",
+            "Acme",
+            "Berlin",
+            "--sip-domain",
+            "sip.example.com",
+        ],
+        &[
+            "site",
+            "add",
+            "--tenant",
+            "Acme",
+            "Hamburg",
+            "--sip-domain",
+            "sip.example.com",
+        ],
+        &[
+            "number",
+            "add",
+            "--tenant",
+            "Acme",
+            "+4930123456",
+            "--site",
+            "Berlin",
+            "--status",
+            "active",
+        ],
+        &[
+            "device",
+            "add",
+            "--tenant",
+            "Acme",
+            "--mac",
+            "00:15:65:00:01:01",
+            "--model",
+            "T54W",
+            "--site",
+            "Berlin",
+        ],
+        &[
+            "device",
+            "add",
+            "--tenant",
+            "Acme",
+            "--mac",
+            "00:15:65:00:01:02",
+            "--model",
+            "T54W",
+            "--site",
+            "Hamburg",
+        ],
+    ];
+    for args in setup {
+        ok(&run(d, args).await);
+    }
+    let add = |handset: &'static str| {
+        vec![
+            "--json",
+            "user",
+            "add",
+            "--tenant",
+            "Acme",
+            "--first",
+            "Ada",
+            "--last",
+            "Lovelace",
+            "--number",
+            "+4930123456",
+            "--handset",
+            handset,
+        ]
+    };
+    let e = err(&run(d, &add("00:15:65:00:01:02")).await);
+    assert!(e.contains("at another site than handset"), "{e}");
+    let out = ok(&run(d, &["user", "list", "--tenant", "Acme"]).await);
+    assert!(!out.contains("Lovelace"), "{out}");
+    let out = ok(&run(d, &add("001565000101")).await);
+    let added: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(added["state"], "pending");
+    assert_eq!(added["desk_phone"]["mac"], "001565000101");
+    assert_eq!(added["desk_phone"]["position"], 1);
+    assert!(!added["desk_phone"]["sip_password"]
+        .as_str()
+        .unwrap()
+        .is_empty());
+    // The handset is taken now: a second new user cannot have it.
+    let out = ok(&run(
+        d,
+        &[
+            "number",
+            "add",
+            "--tenant",
+            "Acme",
+            "+4930123457",
+            "--site",
+            "Berlin",
+            "--status",
+            "active",
+        ],
+    )
+    .await);
+    drop(out);
+    let e = err(&run(
+        d,
+        &[
+            "user",
+            "add",
+            "--tenant",
+            "Acme",
+            "--first",
+            "Grace",
+            "--last",
+            "Hopper",
+            "--number",
+            "+4930123457",
+            "--handset",
+            "00:15:65:00:01:01",
+        ],
+    )
+    .await);
+    assert!(e.contains("someone is already logged in"), "{e}");
+}

@@ -40,6 +40,7 @@ fn parse_phone_id(text: &str) -> Result<String, FieldError> {
         Ok(text.to_ascii_uppercase())
     } else {
         Err(FieldError {
+            code: None,
             field: "phone_id".into(),
             message: format!("{text:?} is not 1 to 16 letters and digits"),
         })

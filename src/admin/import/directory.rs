@@ -46,6 +46,7 @@ impl Kind for Directory {
         let key = (site, entry.name.clone(), entry.number.clone());
         if self.stored.contains(&key) {
             return Err(FieldError {
+                code: None,
                 field: "name".into(),
                 message: format!(
                     "the directory already has {:?} with {}",
@@ -55,6 +56,7 @@ impl Kind for Directory {
         }
         if let Some(first) = seen_before(&mut self.seen, key, row.line) {
             return Err(FieldError {
+                code: None,
                 field: "name".into(),
                 message: format!(
                     "{:?} with {} is also on line {first}",

@@ -332,6 +332,7 @@ fn seen_before<K: std::hash::Hash + Eq>(
 /// The error of a value given twice in the file.
 fn twice(field: &'static str, value: &str, first: u64) -> FieldError {
     FieldError {
+        code: None,
         field: field.into(),
         message: format!("{value} is also on line {first}"),
     }
@@ -342,6 +343,7 @@ fn as_field(field: &'static str, e: Error) -> FieldError {
     match e {
         Error::Invalid(f) => f,
         other => FieldError {
+            code: None,
             field: field.into(),
             message: other.to_string(),
         },

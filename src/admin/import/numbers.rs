@@ -104,6 +104,7 @@ impl Sites {
             Some(name) => self.0.iter().find(|s| s.name == name),
         };
         found.ok_or_else(|| FieldError {
+            code: None,
             field: "site".into(),
             message: match name {
                 None => "the tenant has no site yet: add one with `site add`".into(),
@@ -127,6 +128,7 @@ fn flag(field: &'static str, cell: Option<&str>) -> Result<bool, FieldError> {
         None | Some("no" | "n" | "false" | "0" | "nein") => Ok(false),
         Some("yes" | "y" | "true" | "1" | "ja" | "x") => Ok(true),
         Some(other) => Err(FieldError {
+            code: None,
             field: field.into(),
             message: format!("{other:?} is not yes or no"),
         }),

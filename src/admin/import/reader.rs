@@ -105,6 +105,7 @@ impl Row {
     /// The cell of a required column (the header check made sure the column is there).
     pub fn required(&self, column: &'static str) -> Result<&str, FieldError> {
         self.get(column).ok_or_else(|| FieldError {
+            code: None,
             field: Cow::Borrowed(column),
             message: "is empty".into(),
         })

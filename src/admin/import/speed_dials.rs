@@ -69,6 +69,7 @@ impl Kind for SpeedDials {
                     Some(_) => format!("{key:?} names more than one user: give the e-mail"),
                 };
                 return Err(FieldError {
+                    code: None,
                     field: "user".into(),
                     message,
                 });
@@ -80,6 +81,7 @@ impl Kind for SpeedDials {
         *count += 1;
         if *count as usize > MAX_SPEED_DIALS {
             return Err(FieldError {
+                code: None,
                 field: "user".into(),
                 message: format!("more than {MAX_SPEED_DIALS} speed dials for {key}"),
             });

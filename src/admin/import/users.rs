@@ -209,6 +209,7 @@ impl Users {
             let left = free.entry(*kind).or_default();
             if *left <= 0 {
                 return Err(FieldError {
+                    code: None,
                     field: "licences".into(),
                     message: format!("no {kind} licence available: the tenant's pool is used up"),
                 });
@@ -256,6 +257,7 @@ impl Users {
             .find(|t| t.id.to_string() == key || t.name == key)
             .map(|t| t.id)
             .ok_or_else(|| FieldError {
+                code: None,
                 field: "trunk".into(),
                 message: format!("{key:?} is not a trunk of this tenant"),
             })

@@ -10,7 +10,7 @@ use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use crate::admin::{UserInput, UserLogin, UserUpdate};
+use crate::admin::{UserAdded, UserInput, UserLogin, UserUpdate};
 use crate::app::App;
 use crate::error::Error;
 use crate::model::{LicenceKind, User, UserId};
@@ -47,16 +47,25 @@ async fn users_list(
     ))
 }
 
-/// Creates a user, `pending` until the operator activates them.
+/// Creates a user, `pending` until the operator activates them. With `handset` (Phone ID or
+/// MAC) their number is logged in to it as their desk phone, and the answer's `desk_phone`
+/// holds the line's login details, shown this once; a handset of another site, or one
+/// someone is logged in to, is refused (409) and adds nobody.
 #[utoipa::path(post, path = "/api/v1/tenants/{tenant}/users", tag = "users", request_body = UserInput,
-    responses((status = 201, body = User), (status = 409, body = Problem), (status = 422, body = Problem)))]
+    responses((status = 201, body = UserAdded), (status = 404, body = Problem),
+        (status = 409, body = Problem), (status = 422, body = Problem)))]
 async fn users_create(
     Scoped { caller, tenant, .. }: Scoped<Admins>,
     Body(input): Body<UserInput>,
-) -> Result<(StatusCode, Json<User>), ApiError> {
+) -> Result<(StatusCode, Json<UserAdded>), ApiError> {
     Ok((
         StatusCode::CREATED,
-        Json(caller.admin.user_add(tenant.id, &input).await?),
+        Json(
+            caller
+                .admin
+                .user_add_with_desk_phone(tenant.id, &input)
+                .await?,
+        ),
     ))
 }
 

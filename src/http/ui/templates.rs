@@ -10,6 +10,7 @@ use axum::response::{Html, IntoResponse, Response};
 use minijinja::{Environment, UndefinedBehavior, Value};
 
 use super::pages::{Page, PAGES};
+use crate::error::{Code, Error};
 
 /// The languages, the first the default.
 pub const LANGS: &[Lang] = &[Lang::En, Lang::De];
@@ -74,6 +75,8 @@ struct Registry {
     catalogues: Vec<serde_json::Value>,
     /// The same as template values, converted once rather than on every page.
     values: Vec<Value>,
+    /// Per language, the rules' messages (`RULES_I18N`).
+    rules: Vec<toml::Table>,
 }
 
 /// The shared templates (the base layout and the error page) and catalogues.
@@ -84,6 +87,16 @@ const COMMON_TEMPLATES: &[(&str, &str)] = &[
         include_str!("templates/common/error.html"),
     ),
 ];
+/// The rules' messages (`crate::error::Code`) per language, as `{key: text}` with `{name}`
+/// for each value. Not part of `t`, and not every key in every language: a message without a
+/// text in the page's language is shown as the rule said it, in English. English needs no
+/// entry (the rule's own text is the English one), so `en/rules.toml` holds only those worded
+/// better for the portal than for the API, if any.
+const RULES_I18N: [&str; 2] = [
+    include_str!("i18n/en/rules.toml"),
+    include_str!("i18n/de/rules.toml"),
+];
+
 const COMMON_I18N: [&str; 2] = [
     include_str!("i18n/en/common.toml"),
     include_str!("i18n/de/common.toml"),
@@ -110,10 +123,20 @@ fn registry() -> &'static Registry {
             })
             .collect();
         let values = catalogues.iter().map(Value::from_serialize).collect();
+        let rules = RULES_I18N
+            .iter()
+            .map(|source| {
+                toml::from_str(source).unwrap_or_else(|e| {
+                    tracing::error!(error = %e, "portal rules catalogue does not parse");
+                    toml::Table::new()
+                })
+            })
+            .collect();
         Registry {
             env,
             catalogues,
             values,
+            rules,
         }
     })
 }
@@ -141,6 +164,66 @@ pub(super) fn text(lang: Lang, key: &str) -> Option<&'static str> {
         at = at.get(part)?;
     }
     at.as_str()
+}
+
+/// A rule's refusal as the page says it in `lang`: the text of its code in the language's
+/// rules catalogue with the values put in, or else the rule's own (English) text.
+pub(super) fn rule_text(lang: Lang, code: Option<&Code>, english: String) -> String {
+    let Some(code) = code else {
+        return english;
+    };
+    let Some(text) = registry().rules[index(lang)]
+        .get(code.key)
+        .and_then(|t| t.as_str())
+    else {
+        return english;
+    };
+    fill(text, &code.args)
+}
+
+/// `text` with each `{name}` replaced by its value; an unknown name stays as written.
+fn fill(text: &str, args: &[(&'static str, String)]) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(start) = rest.find('{') {
+        out.push_str(&rest[..start]);
+        let after = &rest[start + 1..];
+        match after.find('}').map(|end| (&after[..end], end)) {
+            Some((name, end)) => {
+                match args.iter().find(|(n, _)| *n == name) {
+                    Some((_, value)) => out.push_str(value),
+                    None => out.push_str(&rest[start..start + end + 2]),
+                }
+                rest = &after[end + 1..];
+            }
+            None => {
+                out.push_str(&rest[start..]);
+                rest = "";
+            }
+        }
+    }
+    out.push_str(rest);
+    out
+}
+
+/// `e` with its message in `lang` (`rule_text`); the field, status and code stay.
+pub(super) fn in_lang(lang: Lang, e: Error) -> Error {
+    match e {
+        Error::Invalid(mut f) => {
+            f.message = rule_text(lang, f.code.as_ref(), f.message);
+            Error::Invalid(f)
+        }
+        Error::Conflict {
+            field,
+            message,
+            code,
+        } => Error::Conflict {
+            field,
+            message: rule_text(lang, code.as_ref(), message),
+            code,
+        },
+        other => other,
+    }
 }
 
 /// Renders `template` in `lang` with the catalogue as `t` and `vars`.
@@ -268,6 +351,40 @@ mod tests {
             }
         }
         assert!(plain.is_empty(), "not styled danger: {plain:#?}");
+    }
+
+    #[test]
+    fn issue_14_rule_texts_fill_their_values() {
+        let args = [
+            ("number", "+4930123456".to_owned()),
+            ("phone_id", "P1".into()),
+        ];
+        assert_eq!(
+            fill("{number} auf {phone_id} {unknown} {", &args),
+            "+4930123456 auf P1 {unknown} {"
+        );
+        let code = Code {
+            key: "handset_taken",
+            args: args.to_vec(),
+        };
+        assert!(rule_text(Lang::De, Some(&code), "english".into()).contains("P1"));
+        assert_eq!(
+            rule_text(Lang::En, Some(&code), "english".into()),
+            "english"
+        );
+        let unknown = Code {
+            key: "no_such_rule",
+            args: vec![],
+        };
+        assert_eq!(
+            rule_text(Lang::De, Some(&unknown), "english".into()),
+            "english"
+        );
+        // Every catalogue parses, and every German text's values are strings.
+        for (i, source) in RULES_I18N.iter().enumerate() {
+            let table: toml::Table = toml::from_str(source).expect("rules catalogue parses");
+            assert!(table.values().all(|v| v.is_str()), "{}", LANGS[i].code());
+        }
     }
 
     #[test]

@@ -467,3 +467,50 @@ async fn issue_14_directory_entries_csv_upload_by_line_and_download() {
         "{csv}"
     );
 }
+
+/// The groups pages say the rules' refusals in the page's language, under their fields.
+#[tokio::test]
+async fn issue_14_hunt_group_errors_in_german() {
+    let p = Portal::start().await;
+    let bob = seed(&p).await;
+    let sess = p.session(ACME_ADMIN).await;
+    let bob_id = bob.id.0.to_string();
+    let ada_id = p.ada.id.0.to_string();
+    let base = [
+        ("csrf", sess.csrf.as_str()),
+        ("name", "Sales"),
+        ("policy", "regular"),
+    ];
+    let german = |form: Vec<(&'static str, String)>| {
+        let req = p
+            .http
+            .post(p.url(&hunt(&p)))
+            .form(&form)
+            .header("cookie", &sess.cookie)
+            .header("accept-language", "de");
+        async move {
+            let resp = req.send().await.unwrap();
+            (resp.status(), resp.text().await.unwrap())
+        }
+    };
+    let with = |extra: &[(&'static str, &str)]| {
+        base.iter()
+            .chain(extra)
+            .map(|(k, v)| (*k, v.to_string()))
+            .collect::<Vec<_>>()
+    };
+    let (status, body) = german(with(&[("extension", "500"), ("agent", &bob_id)])).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+    assert!(
+        body.contains(
+            "id=\"extension-error\">Die Nebenstelle 500 hat schon Bob Builder; bitte eine andere wählen"
+        ),
+        "{body}"
+    );
+    let (status, body) = german(with(&[("extension", "600"), ("agent", &ada_id)])).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+    assert!(
+        body.contains("id=\"agents-error\">Ada Lovelace ist noch nicht aktiviert"),
+        "{body}"
+    );
+}

@@ -839,3 +839,111 @@ async fn issue_14_browser_admins_day() {
     assert!(!file.contains("4930123456"), "{file}");
     b.close().await;
 }
+
+/// `post` with the browser's language German.
+async fn post_de(p: &Portal, s: &Sess, path: &str, form: &[(&str, &str)]) -> (StatusCode, String) {
+    let mut form = form.to_vec();
+    form.push(("csrf", s.csrf.as_str()));
+    let resp = p
+        .http
+        .post(p.url(path))
+        .form(&form)
+        .header("cookie", &s.cookie)
+        .header("accept-language", "de")
+        .send()
+        .await
+        .unwrap();
+    (resp.status(), resp.text().await.unwrap())
+}
+
+/// A rule's refusal is said in the page's language under its field (the rule's code looked
+/// up in the portal's German catalogue); the rule itself, and so the API, says it in English.
+#[tokio::test]
+async fn issue_14_rule_messages_in_german_under_the_field() {
+    let p = Portal::start().await;
+    let phone_id = ada_with_number(&p).await;
+    let a = &p.server.app.admin;
+    let number = a.number(p.acme.id, NUMBER).await.unwrap();
+    let target = autoprov::admin::LoginTarget {
+        handset: phone_id.clone(),
+        additional_line: false,
+    };
+    a.number_login(p.acme.id, &number, &target).await.unwrap();
+    let admin = p.session(ACME_ADMIN).await;
+    let list = format!("/t/{}/users", p.acme.id.0);
+    let long = "A".repeat(24);
+    let form = [("first_name", long.as_str()), ("last_name", "Hopper")];
+    let (status, body) = post_de(&p, &admin, &list, &form).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+    assert!(
+        body.contains("hat 24 Zeichen; höchstens 23 sind erlaubt"),
+        "{body}"
+    );
+    assert!(body.contains("id=\"first_name-error\""), "{body}");
+    assert!(!body.contains("characters; at most"), "{body}");
+    let mobile = [
+        ("first_name", "Grace"),
+        ("last_name", "Hopper"),
+        ("mobile", "abc"),
+    ];
+    let (status, body) = post_de(&p, &admin, &list, &mobile).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+    assert!(body.contains("ist keine E.164-Nummer"), "{body}");
+    // The same form in English says what the rule says.
+    let (_, body) = post(&p, &admin, &list, &form).await;
+    assert!(
+        body.contains("has 24 characters; at most 23 are allowed"),
+        "{body}"
+    );
+    // A number someone has, under the number field.
+    let form = [
+        ("first_name", "Grace"),
+        ("last_name", "Hopper"),
+        ("number", NUMBER),
+    ];
+    let (status, body) = post_de(&p, &admin, &list, &form).await;
+    assert_eq!(status, StatusCode::CONFLICT, "{body}");
+    assert!(
+        body.contains(
+            "id=\"number-error\" role=\"alert\">+4930123456 ist schon Ada Lovelace zugewiesen"
+        ),
+        "{body}"
+    );
+    // Telephony's handset login: someone is logged in already.
+    a.number_add(
+        p.acme.id,
+        &NumberInput {
+            number: "+4930123457".into(),
+            status: Some("active".into()),
+            ..Default::default()
+        },
+    )
+    .await
+    .unwrap();
+    let second = a.number(p.acme.id, "+4930123457").await.unwrap();
+    let (status, body) = post_de(
+        &p,
+        &admin,
+        &format!("/t/{}/telephony/{}/login", p.acme.id.0, second.id.0),
+        &[("handset", &phone_id)],
+    )
+    .await;
+    assert_eq!(status, StatusCode::CONFLICT, "{body}");
+    assert!(
+        body.contains(&format!(
+            "Am Telefon {phone_id} ist schon jemand angemeldet (+4930123456)"
+        )),
+        "{body}"
+    );
+    // The rule's own text, which the API and the CLI answer, stays English.
+    let e = a
+        .number_login(p.acme.id, &second, &target)
+        .await
+        .unwrap_err();
+    assert!(
+        e.to_string()
+            .starts_with("someone is already logged in to handset"),
+        "{e}"
+    );
+    assert_eq!(e.code().map(|c| c.key), Some("handset_taken"));
+}

@@ -160,7 +160,7 @@ fn answer(
     let (entries, total, errors, status) = match found {
         Ok((entries, total)) => (entries, total, BTreeMap::new(), StatusCode::OK),
         Err(e) => {
-            let (errors, status) = refusal(e, "actor")?;
+            let (errors, status) = refusal(view.lang, e, "actor")?;
             (Vec::new(), 0, errors, status)
         }
     };

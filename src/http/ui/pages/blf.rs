@@ -132,7 +132,7 @@ async fn grant(
     match result {
         Ok(_) => Ok(redirect_with(&blf_url(&page.tenant), "blf.granted")),
         Err(e) => {
-            let (errors, status) = refusal(e, "watched")?;
+            let (errors, status) = refusal(view.lang, e, "watched")?;
             render_grants(&view, &page, f, errors, status).await
         }
     }
@@ -228,7 +228,7 @@ async fn monitor_add(
             "blf.monitor_added",
         )),
         Err(e) => {
-            let (errors, status) = refusal(e, "watched")?;
+            let (errors, status) = refusal(view.lang, e, "watched")?;
             let typed = form.fields.watched.as_str();
             render_user(&view, &page, &user, typed, errors, status).await
         }

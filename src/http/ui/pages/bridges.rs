@@ -128,7 +128,7 @@ async fn add(view: View, page: TenantPage, form: Form<Pairs>) -> Result<Response
     match admin.bridge_add(page.tenant.id, &input).await {
         Ok(_) => Ok(redirect_with(&list_url(&page), "bridges.added")),
         Err(e) => {
-            let errors = forms::by_field(e, field_of)?;
+            let errors = forms::by_field(view.lang, e, field_of)?;
             let response = render(&view, &page, &input, errors).await?;
             Ok(forms::unprocessable(response))
         }
@@ -182,7 +182,7 @@ async fn save(
     match admin.bridge_set(page.tenant.id, &current, &input).await {
         Ok(_) => Ok(redirect_with(&list_url(&page), "bridges.saved")),
         Err(e) => {
-            let errors = forms::by_field(e, field_of)?;
+            let errors = forms::by_field(view.lang, e, field_of)?;
             let response = render_edit(&view, &page, &current, &input, errors);
             Ok(forms::unprocessable(response))
         }
@@ -219,7 +219,7 @@ async fn delete(
     match admin.bridge_delete(page.tenant.id, &bridge).await {
         Ok(()) => Ok(redirect_with(&list_url(&page), "bridges.deleted")),
         Err(e) => {
-            let errors = forms::by_field(e, |_| "delete")?;
+            let errors = forms::by_field(view.lang, e, |_| "delete")?;
             let response = render(&view, &page, &BridgeInput::default(), errors).await?;
             Ok(forms::unprocessable(response))
         }

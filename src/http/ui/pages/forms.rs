@@ -9,6 +9,7 @@ use std::collections::BTreeMap;
 use axum::http::StatusCode;
 use axum::response::Response;
 
+use super::super::templates::{in_lang, Lang};
 use super::super::{TenantPage, UiError, View};
 use crate::error::Error;
 use crate::model::Tenant;
@@ -55,13 +56,15 @@ pub(super) fn int(field: &'static str, text: &str) -> Result<Option<i64>, Error>
 /// for the field the conflict names (none: the form's choice), a number or site the
 /// form named that does not exist by that field; other errors stay. (The object of the page
 /// itself is looked up before, so its `NotFound` is the 404 page.)
+/// A rule's text is in `lang` where the portal's catalogue has it.
 pub(super) fn by_field(
+    lang: Lang,
     e: Error,
     conflict_field: impl Fn(Option<&str>) -> &'static str,
 ) -> Result<BTreeMap<String, String>, UiError> {
-    match e {
+    match in_lang(lang, e) {
         Error::Invalid(f) => Ok(BTreeMap::from([(f.field.into_owned(), f.message)])),
-        Error::Conflict { field, message } => Ok(BTreeMap::from([(
+        Error::Conflict { field, message, .. } => Ok(BTreeMap::from([(
             conflict_field(field.as_deref()).to_owned(),
             message,
         )])),

@@ -365,7 +365,7 @@ async fn answer(
             &format!("groups.{flash}"),
         )),
         Err(e) => {
-            let errors = forms::by_field(e, |m| posted.conflict_field(m))?;
+            let errors = forms::by_field(view.lang, e, |m| posted.conflict_field(m))?;
             let response = render(view, page, kind, group, posted, errors).await?;
             Ok(forms::unprocessable(response))
         }

@@ -121,7 +121,12 @@ pub(super) fn state_key(state: crate::admin::DeviceState) -> String {
 }
 
 /// An `Error::Invalid` or `Error::Conflict` as the message by `field`; other errors stay.
-fn by_field(e: Error, field: &str) -> Result<BTreeMap<String, String>, UiError> {
+fn by_field(
+    lang: crate::http::ui::templates::Lang,
+    e: Error,
+    field: &str,
+) -> Result<BTreeMap<String, String>, UiError> {
+    let e = crate::http::ui::templates::in_lang(lang, e);
     match e {
         Error::Invalid(f) => Ok(BTreeMap::from([(f.field.into_owned(), f.message)])),
         Error::Conflict { message, .. } => Ok(BTreeMap::from([(field.to_owned(), message)])),
@@ -170,7 +175,7 @@ async fn add(view: View, page: TenantPage, form: Form<NewHandset>) -> Result<Res
             "handsets.added",
         )),
         Err(e) => {
-            let errors = by_field(e, "mac")?;
+            let errors = by_field(view.lang, e, "mac")?;
             let response = render_list(&view, &page, &Search::default(), f, errors).await?;
             Ok(unprocessable(response))
         }
@@ -367,7 +372,7 @@ async fn replace(
         )),
         Err(Error::NotFound { what, key }) => Err(Error::NotFound { what, key }.into()),
         Err(e) => {
-            let errors = by_field(e, "mac")?;
+            let errors = by_field(view.lang, e, "mac")?;
             let values = Values {
                 mac: form.fields.mac.clone(),
                 ..Values::default()
@@ -413,7 +418,7 @@ async fn update(
             "handsets.updated",
         )),
         Err(e) => {
-            let errors = by_field(e, "model")?;
+            let errors = by_field(view.lang, e, "model")?;
             let values = Values {
                 model: Some(form.fields.model.clone()),
                 site: Some(form.fields.site.clone()),

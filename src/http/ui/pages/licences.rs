@@ -96,7 +96,7 @@ async fn pool_set(
             "licences.pool_set",
         )),
         Err(e) => {
-            let (errors, status) = refusal(e, "total")?;
+            let (errors, status) = refusal(view.lang, e, "total")?;
             // The message belongs to this kind's form.
             let errors = errors.into_values().map(|m| (field.clone(), m)).collect();
             render(&view, &page, &TrunkForm::default(), errors, status).await
@@ -122,7 +122,7 @@ async fn trunk_add(
             "licences.trunk_added",
         )),
         Err(e) => {
-            let (errors, status) = refusal(e, "trunk_name")?;
+            let (errors, status) = refusal(view.lang, e, "trunk_name")?;
             let errors = errors
                 .into_iter()
                 .map(|(k, v)| (if k == "name" { "trunk_name".into() } else { k }, v))

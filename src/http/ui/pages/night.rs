@@ -164,7 +164,16 @@ async fn add_schedule(
     let admin = &page.session.caller().admin;
     match admin.schedule_add(page.tenant.id, &input).await {
         Ok(_) => Ok(redirect_with(&url(&page), "night.schedule_added")),
-        Err(e) => failed(&view, &page, &kind, f, forms::by_field(e, |_| "name")?).await,
+        Err(e) => {
+            failed(
+                &view,
+                &page,
+                &kind,
+                f,
+                forms::by_field(view.lang, e, |_| "name")?,
+            )
+            .await
+        }
     }
 }
 
@@ -207,7 +216,7 @@ async fn set(view: View, page: TenantPage, form: Form<Pairs>) -> Result<Response
     {
         Ok(_) => Ok(redirect_with(&url(&page), "night.set_done")),
         Err(e) => {
-            let errors = forms::by_field(e, |_| "destination")?;
+            let errors = forms::by_field(view.lang, e, |_| "destination")?;
             failed(&view, &page, &format!("night-{site_key}"), f, errors).await
         }
     }
@@ -311,7 +320,7 @@ async fn save_schedule(
     match admin.schedule_set(page.tenant.id, &schedule, &input).await {
         Ok(_) => Ok(redirect_with(&url(&page), "night.schedule_saved")),
         Err(e) => {
-            let errors = forms::by_field(e, |_| "name")?;
+            let errors = forms::by_field(view.lang, e, |_| "name")?;
             let response = render_schedule(&view, &page, &schedule, &form.fields, errors);
             Ok(forms::unprocessable(response))
         }
@@ -347,7 +356,7 @@ async fn delete(
     match admin.schedule_delete(page.tenant.id, &schedule).await {
         Ok(()) => Ok(redirect_with(&url(&page), "night.schedule_deleted")),
         Err(e) => {
-            let (errors, status) = refusal(e, "schedule")?;
+            let (errors, status) = refusal(view.lang, e, "schedule")?;
             let failed = Failed {
                 form: format!("schedule-{}", schedule.id),
                 typed: Pairs::default(),

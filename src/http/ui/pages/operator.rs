@@ -163,7 +163,7 @@ async fn tenant_add(
     match session.caller().admin.tenant_add(&form.fields.name).await {
         Ok(t) => Ok(redirect_with(&tenant_url(&t), "operator.tenant_added")),
         Err(e) => {
-            let (errors, status) = refusal(e, "name")?;
+            let (errors, status) = refusal(view.lang, e, "name")?;
             render_home(&view, &session, &form.fields.name, errors, status).await
         }
     }
@@ -179,7 +179,7 @@ async fn tenant_remove(
     match admin.tenant_remove(&page.tenant.id.0.to_string()).await {
         Ok(()) => Ok(redirect_with("/operator", "operator.tenant_removed")),
         Err(e) => {
-            let (errors, status) = refusal(e, "remove")?;
+            let (errors, status) = refusal(view.lang, e, "remove")?;
             render_home(&view, &page.session, "", errors, status).await
         }
     }
@@ -220,7 +220,7 @@ async fn queue_answer<T>(
     match result {
         Ok(_) => Ok(redirect_with("/operator#queue", flash)),
         Err(e) => {
-            let (errors, status) = refusal(e, "queue")?;
+            let (errors, status) = refusal(view.lang, e, "queue")?;
             render_home(view, &page.session, "", errors, status).await
         }
     }
@@ -353,7 +353,7 @@ async fn tenant_answer<T>(
     match result {
         Ok(_) => Ok(redirect_with(&tenant_url(&page.tenant), flash)),
         Err(e) => {
-            let (errors, status) = refusal(e, conflict_field)?;
+            let (errors, status) = refusal(view.lang, e, conflict_field)?;
             let search = Search::default();
             render_tenant(view, page, &search, new, macs, errors, status).await
         }

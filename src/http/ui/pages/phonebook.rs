@@ -93,7 +93,7 @@ async fn add(view: View, page: TenantPage, form: Form<Pairs>) -> Result<Response
         Err(e) => {
             let parts = Parts {
                 new: form.fields.clone(),
-                errors: forms::by_field(e, |_| "number")?,
+                errors: forms::by_field(view.lang, e, |_| "number")?,
                 report: Outcome::default(),
             };
             let response = render(&view, &page, &Search::default(), parts).await?;
@@ -188,7 +188,7 @@ async fn save(
     match admin.directory_edit(page.tenant.id, &current, &input).await {
         Ok(_) => Ok(redirect_with(&list_url(&page), "phonebook.saved")),
         Err(e) => {
-            let errors = forms::by_field(e, |_| "number")?;
+            let errors = forms::by_field(view.lang, e, |_| "number")?;
             let response = render_edit(&view, &page, &current, &input, errors).await?;
             Ok(forms::unprocessable(response))
         }

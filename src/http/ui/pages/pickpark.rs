@@ -300,7 +300,7 @@ async fn add(
     match posted.write(&page, kind, None).await {
         Ok(()) => Ok(redirect_with(&list_url(&page, kind), "pickpark.added")),
         Err(e) => {
-            let errors = forms::by_field(e, conflict_field)?;
+            let errors = forms::by_field(view.lang, e, conflict_field)?;
             let response = render_list(&view, &page, kind, &posted, errors).await?;
             Ok(forms::unprocessable(response))
         }
@@ -358,7 +358,7 @@ async fn save(
     match posted.write(&page, kind, Some(&group.id.to_string())).await {
         Ok(()) => Ok(redirect_with(&list_url(&page, kind), "pickpark.saved")),
         Err(e) => {
-            let errors = forms::by_field(e, conflict_field)?;
+            let errors = forms::by_field(view.lang, e, conflict_field)?;
             let response = render_edit(&view, &page, kind, &group, &posted, errors).await?;
             Ok(forms::unprocessable(response))
         }

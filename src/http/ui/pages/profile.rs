@@ -203,6 +203,7 @@ async fn answer<T>(
     flash: &str,
     section: &str,
 ) -> std::result::Result<Response, UiError> {
+    let result = result.map_err(|e| crate::http::ui::templates::in_lang(view.lang, e));
     let (field, message, status) = match result {
         Ok(_) => return Ok(redirect_with(&me_url(page), flash)),
         Err(Error::Invalid(f)) => (

@@ -6,15 +6,18 @@ use std::collections::BTreeMap;
 
 use axum::http::StatusCode;
 
+use super::super::templates::{in_lang, Lang};
 use super::super::UiError;
 use crate::error::Error;
 
-/// The errors by field and the status for `e`, or the error page.
+/// The errors by field and the status for `e`, or the error page; a rule's text is in
+/// `lang` where the portal's catalogue has it.
 pub(super) fn refusal(
+    lang: Lang,
     e: Error,
     conflict_field: &str,
 ) -> Result<(BTreeMap<String, String>, StatusCode), UiError> {
-    let (field, message, status) = match e {
+    let (field, message, status) = match in_lang(lang, e) {
         Error::Invalid(f) => (
             f.field.into_owned(),
             f.message,

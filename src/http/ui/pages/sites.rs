@@ -91,7 +91,7 @@ async fn add(view: View, page: TenantPage, form: Form<SiteForm>) -> Result<Respo
     match admin.site_add(page.tenant.id, &input).await {
         Ok(site) => Ok(redirect_with(&site_url(&page.tenant, &site), "sites.added")),
         Err(e) => {
-            let (errors, status) = refusal(e, "name")?;
+            let (errors, status) = refusal(view.lang, e, "name")?;
             let mut response = render_list(&view, &page, f, errors).await?;
             *response.status_mut() = status;
             Ok(response)
@@ -261,7 +261,7 @@ async fn remove(
     {
         Ok(()) => Ok(redirect_with(&sites_url(&page.tenant), "sites.removed")),
         Err(e) => {
-            let (errors, status) = refusal(e, "remove")?;
+            let (errors, status) = refusal(view.lang, e, "remove")?;
             render_site(&view, &page, &site, None, errors, status).await
         }
     }
@@ -281,7 +281,7 @@ async fn answer<T>(
     match result {
         Ok(_) => Ok(redirect_with(&site_url(&page.tenant, site), flash)),
         Err(e) => {
-            let (errors, status) = refusal(e, conflict_field)?;
+            let (errors, status) = refusal(view.lang, e, conflict_field)?;
             render_site(view, page, site, form, errors, status).await
         }
     }

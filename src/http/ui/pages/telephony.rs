@@ -15,6 +15,7 @@ use axum::Router;
 use serde::Deserialize;
 use serde_json::json;
 
+use super::super::templates::in_lang;
 use super::super::{page_links, redirect_with, Form, TenantPage, UiError, View};
 use super::ADMINS;
 use crate::admin::{LoginTarget, NumberQuery};
@@ -436,7 +437,7 @@ async fn answer<T>(
     conflict_field: &str,
     chosen: &Chosen<'_>,
 ) -> Result<Response, UiError> {
-    let (field, message, status) = match result {
+    let (field, message, status) = match result.map_err(|e| in_lang(view.lang, e)) {
         Ok(_) => return Ok(redirect_with(&number_url(&page.tenant, &v.number), flash)),
         Err(Error::Invalid(f)) => (
             f.field.into_owned(),

@@ -15,7 +15,7 @@ use axum::routing::{get, post};
 use axum::Router;
 use serde::Deserialize;
 
-use super::super::templates::text;
+use super::super::templates::{in_lang, rule_text, text};
 use super::super::{page_links, redirect_with, Form, TenantPage, UiError, View};
 use super::ADMINS;
 use crate::admin::UserInput;
@@ -120,6 +120,8 @@ async fn add(
         licences: new.licences.clone(),
         trunk: new.given("trunk"),
         fax_number: new.given("fax_number"),
+        // The desk phone is taken after the add, below.
+        handset: None,
     };
     let admin = &page.session.caller().admin;
     let (field, message, status) = match admin.user_add(page.tenant.id, &input).await {
@@ -136,16 +138,18 @@ async fn add(
         },
         Err(Error::Invalid(f)) => (
             f.field.into_owned(),
-            f.message,
+            rule_text(view.lang, f.code.as_ref(), f.message),
             StatusCode::UNPROCESSABLE_ENTITY,
         ),
-        // A number someone has, or the tenant's pool of a licence used up.
-        Err(Error::Conflict { message, .. }) => {
+        // A number someone has, or the tenant's pool of a licence used up: told apart by the
+        // rule's English text, then said in the page's language.
+        Err(Error::Conflict { message, code, .. }) => {
             let field = if input.number.is_some() && message.contains(" is ") {
                 "number"
             } else {
                 "form"
             };
+            let message = rule_text(view.lang, code.as_ref(), message);
             (field.to_owned(), message, StatusCode::CONFLICT)
         }
         Err(e) => return Err(e.into()),
@@ -191,7 +195,7 @@ async fn device_passwords(
                 .await
         }
     };
-    let message = match result {
+    let message = match result.map_err(|e| in_lang(view.lang, e)) {
         Ok(rows) if !rows.is_empty() => {
             let csv = crate::admin::login_details_csv(&rows)?;
             return Ok((

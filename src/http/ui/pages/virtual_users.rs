@@ -121,7 +121,7 @@ async fn add(view: View, page: TenantPage, form: Form<Pairs>) -> Result<Response
     match admin.virtual_user_add(page.tenant.id, &input).await {
         Ok(_) => Ok(redirect_with(&list_url(&page), "virtual_users.added")),
         Err(e) => {
-            let errors = forms::by_field(e, |_| "extension")?;
+            let errors = forms::by_field(view.lang, e, |_| "extension")?;
             let response = render_list(&view, &page, &input, errors).await?;
             Ok(forms::unprocessable(response))
         }
@@ -179,7 +179,7 @@ async fn save(
     {
         Ok(_) => Ok(redirect_with(&list_url(&page), "virtual_users.saved")),
         Err(e) => {
-            let errors = forms::by_field(e, |_| "extension")?;
+            let errors = forms::by_field(view.lang, e, |_| "extension")?;
             let response = render_edit(&view, &page, &current, &input, errors).await;
             Ok(forms::unprocessable(response))
         }

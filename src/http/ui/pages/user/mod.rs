@@ -21,6 +21,7 @@ mod options;
 
 pub(super) use line::{added_with_desk_phone, details_page, free_handsets, handset};
 
+use super::super::templates::in_lang;
 use super::super::{redirect_with, Form, TenantPage, UiError, View};
 use super::users::{users_url, LICENCES};
 use super::ADMINS;
@@ -229,7 +230,7 @@ pub(super) async fn answer<T>(
     section: &str,
     sent: Option<&Pairs>,
 ) -> std::result::Result<Response, UiError> {
-    let (field, message, status) = match result {
+    let (field, message, status) = match result.map_err(|e| in_lang(view.lang, e)) {
         Ok(_) => return Ok(redirect_with(&user_url(page, user), flash)),
         Err(Error::Invalid(f)) => (
             f.field.into_owned(),
