@@ -193,7 +193,7 @@ fn describe(status: &str) -> &'static str {
         "401" => "No valid bearer token",
         "403" => "The token's role may not do this",
         "404" => "The path names nothing the caller can see (another tenant's objects included)",
-        "409" => "The request collides with the current state",
+        "409" => "The request collides with the current state; `errors` names the field when it is about one (a name taken, an object in use)",
         "415" => "The body is not declared application/json",
         "422" => "Input breaks a rule; `errors` names the field",
         "423" => "Locked after too many failed attempts",

@@ -213,7 +213,21 @@ impl ApiError {
                     "not found",
                     format!("{what} not found: {key}"),
                 ),
-                Error::Conflict { message, .. } => plain(StatusCode::CONFLICT, "conflict", message),
+                // A conflict about one input (a name taken, an object in use) names it, as an
+                // invalid input does, so a client can show it by the field.
+                Error::Conflict { field, message, .. } => (
+                    StatusCode::CONFLICT,
+                    "conflict".to_owned(),
+                    message.clone(),
+                    field
+                        .map(|field| FieldProblem {
+                            line: None,
+                            field: field.into_owned(),
+                            message,
+                        })
+                        .into_iter()
+                        .collect(),
+                ),
                 Error::Locked(message) => plain(StatusCode::LOCKED, "locked", message),
                 Error::Template { .. }
                 | Error::Config(_)

@@ -493,6 +493,13 @@ async fn issue_14_a_bridge_is_replaced_by_the_add_rules() {
     p.put(Admin, "bridges/Team Bridge", taken)
         .await
         .refused(409, "already used by");
+    // A conflict about one input names it in the problem's errors, as an invalid input does.
+    let second = json!({ "name": "Other Bridge", "number": "+4930123461" });
+    p.post(Admin, "bridges", second).await.is(201);
+    let clash = json!({ "name": "Other Bridge", "number": "+4930123462" });
+    let clash = p.put(Admin, "bridges/Team Bridge", clash).await;
+    let body = clash.refused(409, "Other Bridge");
+    assert_eq!(body["errors"][0]["field"], "name", "{body}");
     p.put(
         Ada,
         "bridges/Team Bridge",
