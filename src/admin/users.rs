@@ -481,6 +481,12 @@ impl Admin {
         self.store.user_list(tenant).await
     }
 
+    /// The operator's activation queue: pending users of every tenant, by tenant and name, the
+    /// first `limit`.
+    pub async fn activation_queue(&self, limit: u32) -> Result<Vec<User>> {
+        self.store.pending_users(limit).await
+    }
+
     pub async fn user_page(&self, tenant: TenantId, query: &ListQuery) -> Result<Listed<User>> {
         self.store.user_page(tenant, query).await
     }

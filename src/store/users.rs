@@ -333,6 +333,19 @@ impl Store {
         read_users(&self.pool, tenant).await
     }
 
+    /// The pending users of every tenant (the operator's activation queue), by tenant and
+    /// name, at most `limit` of them: one statement, however many tenants there are.
+    pub async fn pending_users(&self, limit: u32) -> Result<Vec<User>> {
+        let rows = sqlx::query(&format!(
+            "{SELECT} WHERE u.state = 'pending' \
+             ORDER BY u.tenant_id, u.last_name, u.first_name, u.id LIMIT $1"
+        ))
+        .bind(i64::from(limit))
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter().map(user_from).collect()
+    }
+
     pub async fn user_by_extension(
         &self,
         tenant: TenantId,

@@ -174,6 +174,12 @@ async fn issue_14_operator_activation_queue_activates_and_fails_pending_users() 
             .state,
         UserState::Active
     );
+    // The queue holds pending users only: Ada has left it, Bob of the other tenant is there.
+    let (_, _, body) = p.get(Some(&op), "/operator").await;
+    assert!(
+        !body.contains("Ada Lovelace") && body.contains("Bob Other"),
+        "{body}"
+    );
     // Failing an active user: the rule refuses, its message shown.
     let (status, _, body) = p
         .post(Some(&op), &format!("{ada}/fail"), &[("csrf", csrf)])

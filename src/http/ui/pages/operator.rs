@@ -18,7 +18,7 @@ use super::refusal::{given, lines, refusal};
 use crate::admin::{NumberInput, NumberQuery};
 use crate::app::App;
 use crate::error::Error;
-use crate::model::{ListQuery, Role, Tenant, UserState};
+use crate::model::{ListQuery, Role, Tenant};
 
 pub(super) const TEMPLATES: &[(&str, &str)] = &[
     (
@@ -106,6 +106,9 @@ fn tenant_url(tenant: &Tenant) -> String {
     format!("/operator/tenants/{}", tenant.id.0)
 }
 
+/// Pending users the activation queue shows at most (the oldest tenants' first).
+const QUEUE_MAX: u32 = 500;
+
 async fn home(view: View, session: Session) -> Result<Response, UiError> {
     session.require(OPERATOR)?;
     render_home(&view, &session, "", BTreeMap::new(), StatusCode::OK).await
@@ -120,20 +123,22 @@ async fn render_home(
 ) -> Result<Response, UiError> {
     let admin = &session.caller().admin;
     let tenants = admin.tenant_list().await?;
-    let mut queue = Vec::new();
-    for t in &tenants {
-        for u in admin.user_list(t.id).await? {
-            if u.state == UserState::Pending {
-                queue.push(minijinja::context! {
-                    tenant => t.name,
-                    name => u.display_name(),
-                    email => u.email,
-                    number => u.number.as_ref().map(|n| n.as_str().to_owned()),
-                    action => format!("/operator/tenants/{}/users/{}", t.id.0, u.id.0),
-                });
+    let names: std::collections::HashMap<_, _> =
+        tenants.iter().map(|t| (t.id, t.name.as_str())).collect();
+    let queue: Vec<_> = admin
+        .activation_queue(QUEUE_MAX)
+        .await?
+        .iter()
+        .map(|u| {
+            minijinja::context! {
+                tenant => names.get(&u.tenant_id).copied().unwrap_or_default(),
+                name => u.display_name(),
+                email => u.email,
+                number => u.number.as_ref().map(|n| n.as_str().to_owned()),
+                action => format!("/operator/tenants/{}/users/{}", u.tenant_id.0, u.id.0),
             }
-        }
-    }
+        })
+        .collect();
     let tenants: Vec<_> = tenants
         .iter()
         .map(|t| {
