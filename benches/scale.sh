@@ -14,7 +14,7 @@
 #   N_BIG=100000 ROUNDS=3 benches/scale.sh    # 100,000 phones
 #   SKIP_BUILD=1 KEEP=/tmp/scale benches/scale.sh   # KEEP: seeded data kept and reused there
 #
-# Needs wrk and python3. Seeding 1,000,000 phones takes a few minutes and about 1 GB of disk.
+# Needs wrk and python3 (wrk runs benches/scale.lua). Seeding 1,000,000 phones takes a few minutes and about 1 GB of disk.
 set -euo pipefail
 
 N_BIG=${N_BIG:-1000000}
@@ -26,8 +26,8 @@ THREADS=${THREADS:-2}
 CONNECTIONS=${CONNECTIONS:-64}
 SMALL_PORT=${SMALL_PORT:-18090}
 BIG_PORT=${BIG_PORT:-18091}
-# The sample's files must fit the cache: about 4 KB each with the cache's own overhead.
-export AUTOPROV_CACHE__MAX_MIB=${AUTOPROV_CACHE__MAX_MIB:-768}
+# The sample's files (about 2.1 KB each, 100,000 of them) fit the default cache (256 MiB);
+# AUTOPROV_CACHE__MAX_MIB sets another size.
 export AUTOPROV_PROVISIONING__PUBLIC_URL=http://prov.example.com/
 export AUTOPROV_HTTPS=off AUTOPROV_TFTP=off AUTOPROV_ADMIN=off
 
@@ -52,7 +52,7 @@ fi
 
 seed() { # name n percent
   if [ ! -f "$work/$1/out/macs.txt" ]; then
-    rm -rf "$work/$1"
+    rm -rf "$work/$1"; mkdir -p "$work/$1"
     "$target/release/examples/bench_scale" "$work/$1/data" "$work/$1/out" "$2" "$3" | tee "$work/$1/seed.txt"
   fi
   if command -v sqlite3 >/dev/null; then
@@ -88,11 +88,13 @@ import http.client, sys, threading
 lines = [l.split() for l in open(sys.argv[1])]
 port = int(sys.argv[2])
 failed = []
+sizes = []
 def fetch(part):
     c = http.client.HTTPConnection("127.0.0.1", port, timeout=120)
     for mac, colons in part:
         c.request("GET", f"/{mac}.cfg", headers={"User-Agent": f"Yealink SIP-T54W 96.86.0.100 {colons}"})
-        r = c.getresponse(); r.read()
+        r = c.getresponse(); body = r.read()
+        sizes.append(len(body))
         if r.status != 200:
             failed.append((mac, r.status))
 threads = [threading.Thread(target=fetch, args=(lines[i::4],)) for i in range(4)]
@@ -100,6 +102,7 @@ for t in threads: t.start()
 for t in threads: t.join()
 if failed:
     sys.exit(f"{len(failed)} phones were not served, e.g. {failed[:3]}")
+print(f"  {len(sizes)} files, {sum(sizes) / max(len(sizes), 1):.0f} bytes each on average")
 PY
 }
 t0=$(date +%s.%N); warm small "$SMALL_PORT"; t1=$(date +%s.%N)
@@ -116,8 +119,8 @@ printf '%-6s %5s %12s %10s\n' node round "requests/s" "p99 ms"
 for round in $(seq "$ROUNDS"); do
   for s in "small $SMALL_PORT" "big $BIG_PORT"; do
     set -- $s
-    MACS_LUA="$work/$1/out/macs.lua" wrk -t"$THREADS" -c"$CONNECTIONS" -d"$DURATION" --latency \
-      -s "$root/benches/http.lua" "http://127.0.0.1:$2" >"$work/$1.txt"
+    MACS_TXT="$work/$1/out/macs.txt" wrk -t"$THREADS" -c"$CONNECTIONS" -d"$DURATION" --latency \
+      -s "$root/benches/scale.lua" "http://127.0.0.1:$2" >"$work/$1.txt"
     grep -q "Non-2xx\|Socket errors" "$work/$1.txt" && { echo "$1:"; grep "Non-2xx\|Socket errors" "$work/$1.txt"; }
     printf '%-6s %5s %12s %10s\n' "$1" "$round" "$(awk '/^Requests\/sec:/ { print $2 }' "$work/$1.txt")" "$(field "$work/$1.txt" 99%)"
   done
@@ -131,4 +134,4 @@ hwm() { awk '/^VmHWM:/ { printf "%.0f", $2 / 1024 }' "/proc/$1/status"; }
 echo "big node: renders=$renders RSS $(rss "$big_pid") MiB (peak $(hwm "$big_pid") MiB); small node RSS $(rss "$small_pid") MiB"
 printf 'ratio big/small requests/s: %.2f (median of %s; each: %s)\n' "$(median <"$work/ratios")" "$ROUNDS" "$(tr '\n' ' ' <"$work/ratios")"
 printf 'ratio big/small p99 latency: %.2f (median of %s)\n' "$(median <"$work/p99ratios")" "$ROUNDS"
-echo "n_big=$N_BIG n_small=$N_SMALL sample=$SAMPLE% rounds=$ROUNDS duration=$DURATION threads=$THREADS connections=$CONNECTIONS cache_mib=$AUTOPROV_CACHE__MAX_MIB"
+echo "n_big=$N_BIG n_small=$N_SMALL sample=$SAMPLE% rounds=$ROUNDS duration=$DURATION threads=$THREADS connections=$CONNECTIONS cache_mib=${AUTOPROV_CACHE__MAX_MIB:-default}"

@@ -2,8 +2,8 @@
 //! fetch without credentials) and N Yealink T54W phones, each with its number logged in and a
 //! user holding it, by the bulk import (`seed::seed`, 100,000 phones per import). Writes the
 //! phones a benchmark asks for, a sample of `PERCENT` % of them picked by a fixed hash of their
-//! index (the same sample every run), twice: as a Lua table for wrk (`macs.lua`) and one
-//! `mac colon-mac` line each (`macs.txt`, for the warm-up). Prints the seeding time.
+//! index (the same sample every run), one `mac colon-mac` line each (`macs.txt`, read by the
+//! warm-up and by `benches/scale.lua`). Prints the seeding time.
 //!
 //! `cargo run --release --example bench_scale -- DATA_DIR OUT_DIR N PERCENT`
 
@@ -34,21 +34,17 @@ async fn main() -> anyhow::Result<()> {
     std::fs::create_dir_all(&out)?;
     let app = seed::open(data).await?;
     let start = Instant::now();
-    let mut lua = String::from("macs = {\n");
     let mut list = String::new();
     let mut sampled = 0u32;
     let mut i = 0u32;
     seed::seed(&app, n, &["127.0.0.0/8"], |mac| {
         if in_sample(i, percent) {
-            let _ = writeln!(lua, "  {{\"{mac}\", \"{}\"}},", mac.colon());
             let _ = writeln!(list, "{mac} {}", mac.colon());
             sampled += 1;
         }
         i += 1;
     })
     .await?;
-    lua.push_str("}\n");
-    std::fs::write(out.join("macs.lua"), lua)?;
     std::fs::write(out.join("macs.txt"), list)?;
     app.store.close().await;
     println!(
