@@ -11,6 +11,7 @@ use sqlx::any::AnyRow;
 use sqlx::AnyConnection;
 
 use super::devices::{device_from, line_position, COLUMNS};
+use super::import::placeholders;
 use super::lists::by_bytes;
 use super::tenants::{site_from, tenant_from, SITE_COLUMNS};
 use super::users::{user_columns, user_from};
@@ -303,11 +304,7 @@ async fn select(
         return Ok(Vec::new());
     };
     let n = ids.len().next_power_of_two();
-    let list = (1..=n)
-        .map(|i| format!("${i}"))
-        .collect::<Vec<_>>()
-        .join(", ");
-    let sql = format!("{head} {column} IN ({list}) {tail}");
+    let sql = format!("{head} {column} IN ({}) {tail}", placeholders(n, 1));
     let mut query = sqlx::query(&sql);
     for id in ids.iter().chain(std::iter::repeat_n(last, n - ids.len())) {
         query = query.bind(*id);

@@ -192,7 +192,7 @@ impl Import<'_> {
 }
 
 /// `$first, $first+1, …` for `n` values.
-fn placeholders(n: usize, first: usize) -> String {
+pub(super) fn placeholders(n: usize, first: usize) -> String {
     (first..first + n)
         .map(|i| format!("${i}"))
         .collect::<Vec<_>>()
