@@ -293,6 +293,129 @@ async fn issue_14_users_add_with_a_desk_phone_shows_its_login_details_once() {
     assert!(body.contains("is pending"), "{body}");
 }
 
+/// Berlin with `NUMBER` and a T54W (as `free_number_and_handset`), and Zurich with
+/// `ZURICH_NUMBER` and a handset of its own: the Berlin handset's Phone ID, Zurich, and the
+/// Zurich handset's.
+async fn two_sites(p: &Portal) -> (String, autoprov::model::Site, String) {
+    let berlin_phone = free_number_and_handset(p).await;
+    let a = &p.server.app.admin;
+    let zurich = a
+        .site_add(
+            p.acme.id,
+            &autoprov::admin::SiteInput {
+                name: "Zurich".into(),
+                sip_domain: Some("sip.zurich.example".into()),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+    a.number_add(
+        p.acme.id,
+        &NumberInput {
+            number: ZURICH_NUMBER.into(),
+            site: Some("Zurich".into()),
+            status: Some("active".into()),
+            ..Default::default()
+        },
+    )
+    .await
+    .unwrap();
+    let phone_id = a
+        .device_add(
+            p.acme.id,
+            &autoprov::admin::DeviceInput {
+                mac: "001565a1b2c4".into(),
+                model: "T54W".into(),
+                site: Some("Zurich".into()),
+            },
+        )
+        .await
+        .unwrap()
+        .phone_id;
+    (berlin_phone, zurich, phone_id)
+}
+
+const ZURICH_NUMBER: &str = "+41445551234";
+
+/// The add form's `<select>` of `name`, up to its end.
+fn picker<'a>(body: &'a str, name: &str) -> &'a str {
+    let at = body
+        .find(&format!("id=\"new-{name}\""))
+        .expect("the picker");
+    let rest = &body[at..];
+    &rest[..rest.find("</select>").expect("the picker's end")]
+}
+
+/// The add form offers only one site's numbers and handsets, the site picked by a GET form
+/// (no script needed), the first alphabetically by default; a failed add keeps the site.
+#[tokio::test]
+async fn issue_14_users_add_offers_the_numbers_and_handsets_of_the_site_picked() {
+    let p = Portal::start().await;
+    let (berlin_phone, zurich, zurich_phone) = two_sites(&p).await;
+    let admin = p.session(ACME_ADMIN).await;
+    let list = format!("/t/{}/users", p.acme.id.0);
+    let option = |value: &str| format!("<option value=\"{value}\"");
+    // Berlin by default: its number and handset, not Zurich's.
+    let (_, _, body) = p.get(Some(&admin), &list).await;
+    assert!(
+        body.contains("id=\"add-site-select\" name=\"site\""),
+        "{body}"
+    );
+    assert!(
+        body.contains("<button type=\"submit\">Show</button>"),
+        "{body}"
+    );
+    assert!(picker(&body, "number").contains(&option(NUMBER)), "{body}");
+    assert!(body.contains(&option(&berlin_phone)), "{body}");
+    assert!(
+        !picker(&body, "number").contains(&option(ZURICH_NUMBER)),
+        "{body}"
+    );
+    assert!(!body.contains(&option(&zurich_phone)), "{body}");
+    // Zurich picked: only Zurich's, and the add form sends the site along.
+    let (_, _, body) = p
+        .get(Some(&admin), &format!("{list}?site={}", zurich.id.0))
+        .await;
+    assert!(
+        body.contains(&format!(
+            "<option value=\"{}\" selected>Zurich</option>",
+            zurich.id.0
+        )),
+        "{body}"
+    );
+    assert!(
+        picker(&body, "number").contains(&option(ZURICH_NUMBER)),
+        "{body}"
+    );
+    assert!(body.contains(&option(&zurich_phone)), "{body}");
+    assert!(!picker(&body, "number").contains(&option(NUMBER)), "{body}");
+    assert!(!body.contains(&option(&berlin_phone)), "{body}");
+    assert!(
+        body.contains(&format!(
+            "<input type=\"hidden\" name=\"site\" value=\"{}\">",
+            zurich.id.0
+        )),
+        "{body}"
+    );
+    // A refused add is shown again with Zurich's pickers.
+    let zurich_id = zurich.id.0.to_string();
+    let (status, body) = post(
+        &p,
+        &admin,
+        &list,
+        &[
+            ("first_name", ""),
+            ("last_name", "Hopper"),
+            ("site", &zurich_id),
+        ],
+    )
+    .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+    assert!(body.contains(&option(&zurich_phone)), "{body}");
+    assert!(!body.contains(&option(&berlin_phone)), "{body}");
+}
+
 #[tokio::test]
 async fn issue_14_users_add_keeps_the_user_when_the_handset_refuses_the_line() {
     let p = Portal::start().await;
@@ -375,7 +498,7 @@ async fn issue_14_users_add_takes_the_trunk_and_the_fax_number() {
     let (_, _, body) = p.get(Some(&admin), &list).await;
     assert!(
         body.contains(&format!(
-            "<option value=\"{}\">Spare trunk (Berlin)</option>",
+            "<option value=\"{}\">Spare trunk</option>",
             spare.id
         )),
         "{body}"

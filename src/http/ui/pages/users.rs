@@ -1,6 +1,7 @@
 //! A tenant's users (001): the list with each user's state, searched and paged by the store's
-//! `ListQuery`; adding a user (names with their limits, e-mail, number, trunk, desk phone or
-//! "no desk phone", mobile and contract, licences with the e-fax number; the rules' errors
+//! `ListQuery`; adding a user (a site first, by a GET form, whose numbers, trunks and free
+//! handsets are all the form offers; names with their limits, e-mail, number, trunk, desk
+//! phone or "no desk phone", mobile and contract, licences with the e-fax number; the rules' errors
 //! shown by their fields) — with a desk phone, the answer is the line's login details, shown
 //! once, as the user's page shows them —; and new device passwords for the users
 //! ticked in the list (random, or one set value), answered as a CSV download. One user's page
@@ -58,6 +59,8 @@ pub(super) fn routes(router: Router<App>) -> Router<App> {
 struct Search {
     q: Option<String>,
     offset: Option<u32>,
+    /// The add form's site (id or name): its numbers, trunks and handsets are the ones offered.
+    site: Option<String>,
 }
 
 /// The add form as sent: a form of pairs, since the licences' checkboxes repeat a name.
@@ -99,7 +102,8 @@ async fn list(
 ) -> Result<Response, UiError> {
     page.session.require(ADMINS)?;
     let errors = BTreeMap::new();
-    render(&view, &page, &search, &NewUser::default(), errors).await
+    let new = NewUser::default();
+    render(&view, &page, &search, search.site.as_deref(), &new, errors).await
 }
 
 async fn add(
@@ -159,7 +163,9 @@ async fn add(
         false => "form".to_owned(),
     };
     let errors = BTreeMap::from([(field, message)]);
-    let mut response = render(&view, &page, &Search::default(), &new, errors).await?;
+    let site = new.given("site");
+    let search = Search::default();
+    let mut response = render(&view, &page, &search, site.as_deref(), &new, errors).await?;
     *response.status_mut() = status;
     Ok(response)
 }
@@ -220,7 +226,8 @@ async fn device_passwords(
     };
     let errors = BTreeMap::from([("bulk".to_owned(), message)]);
     let search = Search::default();
-    let mut response = render(&view, &page, &search, &NewUser::default(), errors).await?;
+    let new = NewUser::default();
+    let mut response = render(&view, &page, &search, None, &new, errors).await?;
     *response.status_mut() = StatusCode::UNPROCESSABLE_ENTITY;
     Ok(response)
 }
@@ -229,10 +236,15 @@ pub(super) fn users_url(tenant: &Tenant) -> String {
     format!("/t/{}/users", tenant.id.0)
 }
 
+/// The list and the add form; `site` (id or name, default the first alphabetically) is the
+/// add form's site: its numbers, trunks and free handsets are all the form offers, since a
+/// number is logged in only to a handset of its own site (the rule's), and the page works
+/// without the script.
 async fn render(
     view: &View,
     page: &TenantPage,
     search: &Search,
+    site: Option<&str>,
     new: &NewUser,
     errors: BTreeMap<String, String>,
 ) -> Result<Response, UiError> {
@@ -260,21 +272,36 @@ async fn render(
             }
         })
         .collect();
-    let numbers: Vec<String> = admin
-        .numbers_available(page.tenant.id)
-        .await?
-        .into_iter()
+    let sites = admin.site_list(page.tenant.id).await?;
+    let key = site.map(str::trim).filter(|s| !s.is_empty());
+    // No site yet: the form offers no number, trunk or handset.
+    let site = match (key, sites.is_empty()) {
+        (None, true) => None,
+        _ => Some(admin.site(page.tenant.id, key).await?),
+    };
+    let available = admin.numbers_available(page.tenant.id).await?;
+    let numbers: Vec<String> = available
+        .iter()
+        .filter(|n| site.as_ref().is_some_and(|s| s.id == n.site_id))
+        .map(|n| n.e164.as_str().to_owned())
+        .collect();
+    // The fax number may be any available number of the tenant.
+    let fax_numbers: Vec<String> = available
+        .iter()
         .map(|n| n.e164.as_str().to_owned())
         .collect();
     let mut trunks = Vec::new();
-    for site in admin.site_list(page.tenant.id).await? {
+    let mut handsets = Vec::new();
+    if let Some(site) = &site {
         for t in admin.trunks(page.tenant.id, &site.id.0.to_string()).await? {
-            trunks.push(
-                minijinja::context! { id => t.id.to_string(), name => t.name, site => site.name },
-            );
+            trunks.push(minijinja::context! { id => t.id.to_string(), name => t.name });
         }
+        handsets = super::user::free_handsets(page, site.id).await?;
     }
-    let handsets = super::user::free_handsets(page).await?;
+    let sites: Vec<_> = sites
+        .iter()
+        .map(|s| minijinja::context! { id => s.id.0, name => s.name })
+        .collect();
     // Every field of the form, as sent or empty.
     let sent: BTreeMap<&str, String> = ADD_FIELDS.iter().map(|f| (*f, new.text(f))).collect();
     let base = users_url(&page.tenant);
@@ -293,7 +320,10 @@ async fn render(
             q => q.unwrap_or_default(),
             prev => prev,
             next => next,
+            sites => sites,
+            site => site.as_ref().map(|s| minijinja::context! { id => s.id.0, name => s.name }),
             numbers => numbers,
+            fax_numbers => fax_numbers,
             trunks => trunks,
             handsets => handsets,
             licences => LICENCES,

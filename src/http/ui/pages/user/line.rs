@@ -138,10 +138,12 @@ pub(in crate::http::ui::pages) async fn added_with_desk_phone(
     }
 }
 
-/// The tenant's handsets no number is logged in to, for the add form's desk phone picker
-/// (Phone ID with model and MAC, by site): which of them fits the number is the rule's.
+/// The handsets at `site` no number is logged in to, for the add form's desk phone picker
+/// (Phone ID with model and MAC): the handsets that can take a number of that site; whether
+/// one does is still the rule's.
 pub(in crate::http::ui::pages) async fn free_handsets(
     page: &TenantPage,
+    site: crate::model::SiteId,
 ) -> Result<Vec<minijinja::Value>> {
     let admin = &page.session.caller().admin;
     let tenant = page.tenant.id;
@@ -151,20 +153,13 @@ pub(in crate::http::ui::pages) async fn free_handsets(
         .into_iter()
         .map(|l| l.phone_id)
         .collect();
-    let devices = admin.device_list(tenant).await?;
-    let mut handsets = Vec::new();
-    for site in admin.site_list(tenant).await? {
-        let free: Vec<_> = devices
-            .iter()
-            .filter(|d| d.site_id == site.id && !taken.contains(&d.phone_id))
-            .cloned()
-            .map(handset)
-            .collect();
-        if !free.is_empty() {
-            handsets.push(minijinja::context! { site => site.name, handsets => free });
-        }
-    }
-    Ok(handsets)
+    Ok(admin
+        .device_list(tenant)
+        .await?
+        .into_iter()
+        .filter(|d| d.site_id == site && !taken.contains(&d.phone_id))
+        .map(handset)
+        .collect())
 }
 
 /// A handset as the desk phone pickers show it.
