@@ -719,15 +719,18 @@ fn refuse_unless(user: &User, ok: bool, why: &str) -> Result<()> {
 }
 
 /// A number a new user may be given: active, not the site's main number, and not someone
-/// else's already.
+/// else's already. Each refusal names the input field `number`.
 pub(super) fn new_users_number(fresh: &NumberUse) -> Result<()> {
     let number = &fresh.number;
     let e164 = &number.e164;
     if number.status != NumberStatus::Active {
-        return Err(Error::conflict(format!(
-            "{e164} is {}; only an active number can be assigned",
-            number.status
-        ))
+        return Err(Error::conflict_on(
+            "number",
+            format!(
+                "{e164} is {}; only an active number can be assigned",
+                number.status
+            ),
+        )
         .coded(
             "number_not_active",
             [
@@ -737,16 +740,17 @@ pub(super) fn new_users_number(fresh: &NumberUse) -> Result<()> {
         ));
     }
     if number.is_main {
-        return Err(Error::conflict(format!(
-            "{e164} is its site's main number and cannot be assigned to a user"
-        ))
+        return Err(Error::conflict_on(
+            "number",
+            format!("{e164} is its site's main number and cannot be assigned to a user"),
+        )
         .coded("number_is_main", [("number", e164.to_string())]));
     }
     if let Some(holder) = &fresh.holder {
-        return Err(Error::conflict(format!(
-            "{e164} is already assigned to {}",
-            holder.display_name()
-        ))
+        return Err(Error::conflict_on(
+            "number",
+            format!("{e164} is already assigned to {}", holder.display_name()),
+        )
         .coded(
             "number_assigned",
             [
@@ -761,10 +765,13 @@ pub(super) fn new_users_number(fresh: &NumberUse) -> Result<()> {
 /// A number a group, a bridge or someone's e-fax has is nobody's line.
 pub(super) fn owned_elsewhere(fresh: &NumberUse) -> Result<()> {
     match &fresh.owner {
-        Some(owner) => Err(Error::conflict(format!(
-            "{} is the number of {owner}: it cannot be assigned to a user",
-            fresh.number.e164
-        ))),
+        Some(owner) => Err(Error::conflict_on(
+            "number",
+            format!(
+                "{} is the number of {owner}: it cannot be assigned to a user",
+                fresh.number.e164
+            ),
+        )),
         None => Ok(()),
     }
 }

@@ -449,3 +449,48 @@ async fn the_user_life_cycle() {
         .unwrap();
     assert_eq!(again.number.unwrap().as_str(), NUMBER);
 }
+
+/// A new user's number refused (someone's, the site's main number, not active) names the
+/// input field `number`, which the portal places the message by (not by its text).
+#[tokio::test]
+async fn user_add_number_conflicts_name_the_number_field() {
+    let server = TestServer::start().await;
+    walkthrough(&server.app).await;
+    let admin = &server.app.admin;
+    let tenant = admin.tenant("Acme").await.unwrap();
+    for (number, status, main) in [
+        ("+4930123470", "active", true),
+        ("+4930123471", "reserved", false),
+    ] {
+        admin
+            .number_add(
+                tenant.id,
+                &NumberInput {
+                    number: number.into(),
+                    status: Some(status.into()),
+                    main,
+                    ..Default::default()
+                },
+            )
+            .await
+            .unwrap();
+    }
+    for number in [NUMBER, "+4930123470", "+4930123471"] {
+        let e = admin
+            .user_add(
+                tenant.id,
+                &UserInput {
+                    first_name: "Bob".into(),
+                    last_name: "B".into(),
+                    number: Some(number.into()),
+                    ..Default::default()
+                },
+            )
+            .await
+            .unwrap_err();
+        assert!(
+            matches!(e, Error::Conflict { field: Some(ref f), .. } if f == "number"),
+            "{number}: {e:?}"
+        );
+    }
+}

@@ -145,13 +145,18 @@ async fn add(
             rule_text(view.lang, f.code.as_ref(), f.message),
             StatusCode::UNPROCESSABLE_ENTITY,
         ),
-        // A number someone has, or the tenant's pool of a licence used up: told apart by the
-        // rule's English text, then said in the page's language.
-        Err(Error::Conflict { message, code, .. }) => {
-            let field = if input.number.is_some() && message.contains(" is ") {
-                "number"
-            } else {
-                "form"
+        // A conflict by the field the rule names (a number someone has), else above the form
+        // (the tenant's pool of a licence used up); said in the page's language.
+        Err(Error::Conflict {
+            field,
+            message,
+            code,
+        }) => {
+            // The form has no extension of its own: a new user's is their number's default.
+            let field = match field.as_deref() {
+                Some("extension") => "number",
+                Some(f) => f,
+                None => "form",
             };
             let message = rule_text(view.lang, code.as_ref(), message);
             (field.to_owned(), message, StatusCode::CONFLICT)
