@@ -766,7 +766,7 @@ pub(super) fn line_change(number: &NumberUse) -> Result<()> {
 
 /// A new user's first desk phone: a pending holder's number may go into its first handset;
 /// otherwise as `line_change`.
-fn first_line(number: &NumberUse) -> Result<()> {
+pub(super) fn first_line(number: &NumberUse) -> Result<()> {
     match &number.holder {
         Some(user) if user.state == UserState::Pending && number.handset.is_none() => {
             Admin::actionable(&number.number)

@@ -10,7 +10,8 @@ use crate::model::{
     User, UserId, UserState, E164,
 };
 use crate::store::{
-    BlfGrant, ExtensionUse, LicenceFacts, NewUser, NumberUse, Trunk, UserClaim, UserPatch,
+    BlfGrant, ExtensionUse, FirstLine, LicenceFacts, NewUser, NumberUse, Trunk, UserClaim,
+    UserPatch,
 };
 
 /// A new user, as the API takes it (`NewUser`) and the CLI fills it.
@@ -171,10 +172,9 @@ fn parse_app_email(v: &str) -> Result<String> {
 
 impl Admin {
     /// `user_add`, and the new user's number logged in to `input.handset` as their first
-    /// desk phone (`user_first_desk_phone`, the portal add form's). The handset is judged
-    /// before the user is added, so a refusal (another site's handset, someone logged in to
-    /// it) adds nobody; only a login that loses a race after the add leaves the user added
-    /// without one.
+    /// desk phone (`user_first_desk_phone`'s rule), in the add's own transaction: the handset
+    /// is judged before (another site's handset, someone logged in to it) and again inside
+    /// the write, so a refusal — also a login that took the handset in between — adds nobody.
     pub async fn user_add_with_desk_phone(
         &self,
         tenant: TenantId,
@@ -203,19 +203,47 @@ impl Admin {
             handset: handset.to_owned(),
             additional_line: false,
         };
-        self.handset_takes(tenant, &number, &target).await?;
-        let user = self.user_add(tenant, input).await?;
-        let details = self.user_first_desk_phone(tenant, &user, handset).await?;
+        let device = self.handset_takes(tenant, &number, &target).await?;
+        let sip_user = number.e164.digits().to_owned();
+        let password = crate::model::Secret::generate();
+        let line = FirstLine {
+            device: &device,
+            sip_user: &sip_user,
+            sip_password: &password,
+            rule: super::numbers::first_line,
+        };
+        let (user, position) = self.user_create(tenant, input, Some(line)).await?;
+        // The input names a number, so the write logged it in or failed.
+        let position =
+            position.ok_or_else(|| Error::conflict("the desk phone was not logged in"))?;
         Ok(UserAdded {
             user,
-            desk_phone: Some(details),
+            desk_phone: Some(LoginDetails {
+                number: number.e164.clone(),
+                phone_id: device.phone_id.clone(),
+                mac: device.mac,
+                position,
+                sip_user,
+                sip_password: password.expose().to_owned(),
+            }),
         })
     }
 
     /// Creates a user in the `pending` state (can call out, cannot be reached until activated).
-    /// `input.handset` is not this one's: the API and the CLI take it
-    /// through `user_add_with_desk_phone`, the portal as a step of its own after the add.
+    /// `input.handset` is not this one's: `user_add_with_desk_phone` takes it.
     pub async fn user_add(&self, tenant: TenantId, input: &UserInput) -> Result<User> {
+        self.user_create(tenant, input, None)
+            .await
+            .map(|(user, _)| user)
+    }
+
+    /// `user_add`, with `line` logged in in the same write (its slot in the answer).
+    async fn user_create(
+        &self,
+        tenant: TenantId,
+        input: &UserInput,
+        line: Option<FirstLine<'_>>,
+    ) -> Result<(User, Option<u16>)> {
         let first_name = FirstName::parse(&input.first_name)?;
         let last_name = LastName::parse(&input.last_name)?;
         let email = input.email.as_deref().map(parse_email).transpose()?;
@@ -259,7 +287,7 @@ impl Admin {
             super::bridges::licences_fit(&licences, None, facts)
         };
         self.store
-            .user_create(
+            .user_create_with_line(
                 &NewUser {
                     tenant_id: tenant,
                     first_name,
@@ -274,6 +302,7 @@ impl Admin {
                     fax,
                 },
                 rule,
+                line,
             )
             .await
     }

@@ -73,7 +73,7 @@ pub use revisions::Revisions;
 pub use rollout::{Activity, Failure, Refusal};
 pub use schedules::{NightRecord, NightWrite, ScheduleWrite};
 pub use tenants::NewSite;
-pub use users::{NewUser, UserClaim, UserPatch};
+pub use users::{FirstLine, NewUser, UserClaim, UserPatch};
 pub use virtual_users::NewVirtualUser;
 
 use crate::error::{Cause, Error, Result};

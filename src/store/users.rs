@@ -81,6 +81,15 @@ fn extension_taken(extension: Option<&str>) -> String {
     }
 }
 
+/// A new user's first desk phone, logged in with the add (`Store::user_create_with_line`).
+pub struct FirstLine<'a> {
+    pub device: &'a crate::model::Device,
+    pub sip_user: &'a str,
+    pub sip_password: &'a crate::model::Secret,
+    /// Judged on the new user's number as the write reads it, after the user is in.
+    pub rule: fn(&NumberUse) -> Result<()>,
+}
+
 impl Store {
     /// Creates a user, once `rule` holds for what they claim ([`UserClaim`]) as the write
     /// reads it.
@@ -89,6 +98,20 @@ impl Store {
         user: &NewUser,
         rule: impl FnOnce(&UserClaim) -> Result<()> + Send,
     ) -> Result<User> {
+        self.user_create_with_line(user, rule, None)
+            .await
+            .map(|(user, _)| user)
+    }
+
+    /// `user_create`, and with `line` the new user's number logged in to its handset as the
+    /// only line, in the same transaction: a handset someone took meanwhile (or a number the
+    /// line's rule refuses) adds nobody. The line's slot with the user.
+    pub async fn user_create_with_line(
+        &self,
+        user: &NewUser,
+        rule: impl FnOnce(&UserClaim) -> Result<()> + Send,
+        line: Option<FirstLine<'_>>,
+    ) -> Result<(User, Option<u16>)> {
         let mut tx = self.begin_write().await?;
         let key = ((user.number_id, user.extension.clone()), user.fax);
         tx.checked::<UserClaim>(user.tenant_id, key, rule).await?;
@@ -114,9 +137,61 @@ impl Store {
         let licences = &user.licences;
         super::licences::assign_licences(&mut tx, user.tenant_id, UserId(id), licences, user.fax)
             .await?;
+        let mut position = None;
+        if let (Some(line), Some(number)) = (line, user.number_id) {
+            let device = line.device;
+            tx.checked::<NumberUse>(user.tenant_id, number, line.rule)
+                .await?;
+            let next: i64 = sqlx::query_scalar(
+                "SELECT COALESCE(MAX(position), 0) + 1 FROM device_lines WHERE device_id = $1",
+            )
+            .bind(device.id.0)
+            .fetch_one(tx.conn())
+            .await?;
+            if next > 1 {
+                return Err(Error::conflict_on(
+                    "handset",
+                    format!(
+                        "someone is already logged in to handset {}; log them out first",
+                        device.phone_id
+                    ),
+                ));
+            }
+            sqlx::query(
+                "INSERT INTO device_lines (device_id, number_id, position, sip_user, \
+                 sip_password, created_at) VALUES ($1, $2, $3, $4, $5, $6)",
+            )
+            .bind(device.id.0)
+            .bind(number.0)
+            .bind(next)
+            .bind(line.sip_user)
+            .bind(line.sip_password.expose())
+            .bind(now())
+            .execute(tx.conn())
+            .await
+            .map_err(|e| {
+                unique_or_store(e, || {
+                    "the number is already logged in to a handset".to_owned()
+                })
+            })?;
+            // The add's one audit entry shows the desk phone with the user (no secret).
+            let mut after = match super::audit::snapshot(tx.conn(), AuditEntity::User, id).await? {
+                Some(json) => serde_json::from_str(&json).unwrap_or(serde_json::Value::Null),
+                None => serde_json::Value::Null,
+            };
+            if let Some(map) = after.as_object_mut() {
+                map.insert(
+                    "desk_phone".to_owned(),
+                    serde_json::json!({ "device_id": device.id.0, "phone_id": device.phone_id, "position": next }),
+                );
+            }
+            tx.record(None, after);
+            position = Some(super::devices::line_position(next)?);
+        }
         tx.commit(user.tenant_id, AuditEntity::User, id, AuditAction::Create)
             .await?;
-        self.user_get(user.tenant_id, UserId(id)).await
+        let created = self.user_get(user.tenant_id, UserId(id)).await?;
+        Ok((created, position))
     }
 
     /// Applies `patch` in one statement, so a concurrent update of other fields is not lost,

@@ -494,3 +494,85 @@ async fn user_add_number_conflicts_name_the_number_field() {
         );
     }
 }
+
+/// A new user's desk phone is logged in by the add's own write: a handset someone took after
+/// the admin's check (here: taken already, the write given it as the check would have) makes
+/// the write refuse it by the handset field, and nobody is added, nothing written.
+#[tokio::test]
+async fn user_add_with_a_handset_taken_before_the_write_adds_nobody() {
+    let server = TestServer::start().await;
+    walkthrough(&server.app).await;
+    let admin = &server.app.admin;
+    let store = &server.app.store;
+    let tenant = admin.tenant("Acme").await.unwrap();
+    let device = admin
+        .device_add(
+            tenant.id,
+            &DeviceInput {
+                mac: "001565a1b2c9".into(),
+                model: "T54W".into(),
+                site: None,
+            },
+        )
+        .await
+        .unwrap();
+    let free = admin
+        .number_add(
+            tenant.id,
+            &NumberInput {
+                number: "+4930123480".into(),
+                status: Some("active".into()),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+    // The other login wins the handset.
+    let taker = admin
+        .number_add(
+            tenant.id,
+            &NumberInput {
+                number: "+4930123481".into(),
+                status: Some("active".into()),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+    let secret = autoprov::model::Secret::generate();
+    store
+        .device_login(&device, taker.id, "4930123481", &secret, true, |_| Ok(()))
+        .await
+        .unwrap();
+    let users = admin.user_list(tenant.id).await.unwrap().len();
+    let before = store.revisions().global();
+    let grace = autoprov::store::NewUser {
+        tenant_id: tenant.id,
+        first_name: autoprov::model::FirstName::parse("Grace").unwrap(),
+        last_name: autoprov::model::LastName::parse("Hopper").unwrap(),
+        email: None,
+        number_id: Some(free.id),
+        extension: Some("3480".into()),
+        mobile: None,
+        contract_number: None,
+        trunk_id: None,
+        licences: Vec::new(),
+        fax: None,
+    };
+    let line = autoprov::store::FirstLine {
+        device: &device,
+        sip_user: "4930123480",
+        sip_password: &secret,
+        rule: |_| Ok(()),
+    };
+    let e = store
+        .user_create_with_line(&grace, |_| Ok(()), Some(line))
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(e, Error::Conflict { field: Some(ref f), .. } if f == "handset"),
+        "{e:?}"
+    );
+    assert_eq!(admin.user_list(tenant.id).await.unwrap().len(), users);
+    assert_eq!(store.revisions().global(), before, "nothing was written");
+}
