@@ -26,7 +26,8 @@ impl Admin {
             return Err(Error::invalid(
                 "total",
                 format!("{total} is not between 0 and 100000"),
-            ));
+            )
+            .coded("licence_total_range", [("total", total.to_string())]));
         }
         self.store.licence_pool_set(tenant, kind, total).await?;
         self.store.licence_pools(tenant).await

@@ -244,7 +244,8 @@ fn check_stale_days(days: u32) -> Result<()> {
         Err(Error::invalid(
             "stale_days",
             format!("{days} is not between 1 and 3650"),
-        ))
+        )
+        .coded("stale_days", [("days", days.to_string())]))
     }
 }
 

@@ -36,7 +36,8 @@ impl Admin {
             return Err(Error::conflict(format!(
                 "{} is not logged in to this handset",
                 number.e164
-            )));
+            ))
+            .coded("number_not_on_this_handset", [("number", number.e164.to_string())]));
         }
         self.number_logout(device.tenant_id, &number).await?;
         Ok(number.e164)
@@ -51,7 +52,8 @@ impl Admin {
             return Err(Error::invalid(
                 "number",
                 "type the number or extension to sign in with",
-            ));
+            )
+            .coded("signin_needs_number", []));
         }
         if let Some(number) = self
             .store

@@ -156,7 +156,8 @@ impl PbxOptions {
                 return Err(Error::invalid(
                     "teams_uuid",
                     format!("{uuid:?} is not a UUID (8-4-4-4-12 hex digits)"),
-                ));
+                )
+                .coded("uuid_invalid", [("value", format!("{uuid:?}"))]));
             }
         }
         if let Some(n) = &self.displayed_number {
@@ -172,14 +173,16 @@ impl PbxOptions {
                 return Err(Error::invalid(
                     "conference_pin",
                     "4 to 8 digits, not all the same",
-                ));
+                )
+                .coded("conference_pin_rule", []));
             }
         }
         if self.missed_call_email && !has_email {
             return Err(Error::invalid(
                 "missed_call_email",
                 "missed-call e-mails need the user's e-mail address",
-            ));
+            )
+            .coded("missed_call_needs_email", []));
         }
         Ok(())
     }
@@ -193,7 +196,8 @@ fn text_option(field: &'static str, value: Option<&str>, max: usize) -> Result<(
             return Err(Error::invalid(
                 field,
                 format!("{v:?} starts or ends with space"),
-            ));
+            )
+            .coded("text_outer_space", [("value", format!("{v:?}"))]));
         }
     }
     Ok(())

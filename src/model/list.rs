@@ -30,6 +30,10 @@ impl ListQuery {
             Err(Error::invalid(
                 "limit",
                 format!("{limit} is not between 1 and {LIST_MAX}"),
+            )
+            .coded(
+                "list_limit",
+                [("limit", limit.to_string()), ("max", LIST_MAX.to_string())],
             ))
         }
     }
