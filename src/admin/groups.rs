@@ -154,7 +154,10 @@ impl Admin {
                 "skip_after_rings",
                 format!("{skip_after_rings} rings: skip to the next agent after 1 to 20 rings"),
             )
-            .coded("skip_after_rings", [("rings", skip_after_rings.to_string())]));
+            .coded(
+                "skip_after_rings",
+                [("rings", skip_after_rings.to_string())],
+            ));
         }
         let agents = self.agents(tenant, policy, &input.agents).await?;
         let (queue, supervisors) = self.call_centre_parts(tenant, kind, input).await?;
@@ -315,12 +318,10 @@ impl Admin {
             return Ok(ForwardTo::MainNumber);
         }
         if text.starts_with('+') {
-            let number: E164 = text
-                .parse()
-                .map_err(|_| {
-                    Error::invalid(FIELD, format!("{text:?} is not an E.164 number"))
-                        .coded("not_e164", [("value", format!("{text:?}"))])
-                })?;
+            let number: E164 = text.parse().map_err(|_| {
+                Error::invalid(FIELD, format!("{text:?} is not an E.164 number"))
+                    .coded("not_e164", [("value", format!("{text:?}"))])
+            })?;
             number.check_tkg_66k(FIELD)?;
             return Ok(ForwardTo::External { number });
         }
@@ -499,18 +500,18 @@ pub(super) fn own_number(
         ));
     }
     match &fresh.owner {
-        Some(o) if Some((o.owner.kind, o.owner.id)) != me => Err(Error::conflict_on(
-            field,
-            format!("{e164} is already the number of {o}"),
-        )
-        .coded(
-            "number_owned",
-            [
-                ("number", e164.to_string()),
-                ("kind", o.owner.kind.as_str().to_owned()),
-                ("name", o.owner.name.clone()),
-            ],
-        )),
+        Some(o) if Some((o.owner.kind, o.owner.id)) != me => {
+            Err(
+                Error::conflict_on(field, format!("{e164} is already the number of {o}")).coded(
+                    "number_owned",
+                    [
+                        ("number", e164.to_string()),
+                        ("kind", o.owner.kind.as_str().to_owned()),
+                        ("name", o.owner.name.clone()),
+                    ],
+                ),
+            )
+        }
         _ => Ok(()),
     }
 }

@@ -220,12 +220,11 @@ impl Admin {
             .number_release(tenant, number.id, |(fresh, shown)| {
                 let e164 = &fresh.number.e164;
                 if let Some(user) = &fresh.holder {
-                    return Err(
-                        in_use(e164, format!("assigned to {}", user.display_name())).coded(
+                    return Err(in_use(e164, format!("assigned to {}", user.display_name()))
+                        .coded(
                             "release_assigned",
                             [("number", e164.to_string()), ("name", user.display_name())],
-                        ),
-                    );
+                        ));
                 }
                 if let Some(handset) = &fresh.handset {
                     return Err(

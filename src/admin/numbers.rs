@@ -92,7 +92,10 @@ impl Admin {
                 "{} is its site's main number: it is read-only",
                 number.e164
             ))
-            .coded("number_main_read_only", [("number", number.e164.to_string())]));
+            .coded(
+                "number_main_read_only",
+                [("number", number.e164.to_string())],
+            ));
         }
         if number.status != NumberStatus::Active {
             return Err(Error::conflict(format!(
@@ -171,8 +174,10 @@ impl Admin {
             .user_unassign_number(tenant, number.id, &default_pin(), |fresh| {
                 Self::actionable(&fresh.number)?;
                 let user = fresh.holder.as_ref().ok_or_else(|| {
-                    Error::conflict(format!("{} is not assigned", fresh.number.e164))
-                        .coded("number_not_assigned", [("number", fresh.number.e164.to_string())])
+                    Error::conflict(format!("{} is not assigned", fresh.number.e164)).coded(
+                        "number_not_assigned",
+                        [("number", fresh.number.e164.to_string())],
+                    )
                 })?;
                 pending_config_locked(&user.display_name(), user.state)
             })
@@ -503,11 +508,12 @@ impl Admin {
             .number_logout(tenant, number.id, line_change)
             .await?
         {
-            return Err(Error::conflict(format!(
-                "{} is not logged in to a handset",
-                number.e164
-            ))
-            .coded("number_not_logged_in", [("number", number.e164.to_string())]));
+            return Err(
+                Error::conflict(format!("{} is not logged in to a handset", number.e164)).coded(
+                    "number_not_logged_in",
+                    [("number", number.e164.to_string())],
+                ),
+            );
         }
         self.store.number_get(tenant, number.id).await
     }
@@ -687,17 +693,15 @@ pub(super) fn spreadsheet_safe(text: &str) -> String {
 fn status_change(fresh: &NumberUse, shown: &ShownBy, status: NumberStatus) -> Result<()> {
     let number = &fresh.number;
     if number.status == status {
-        return Err(Error::conflict(format!(
-            "{} is already {status}",
-            number.e164
-        ))
-        .coded(
-            "number_already_status",
-            [
-                ("number", number.e164.to_string()),
-                ("status", status.as_str().to_owned()),
-            ],
-        ));
+        return Err(
+            Error::conflict(format!("{} is already {status}", number.e164)).coded(
+                "number_already_status",
+                [
+                    ("number", number.e164.to_string()),
+                    ("status", status.as_str().to_owned()),
+                ],
+            ),
+        );
     }
     if status == NumberStatus::Active {
         return Ok(());
@@ -737,7 +741,10 @@ fn status_change(fresh: &NumberUse, shown: &ShownBy, status: NumberStatus) -> Re
         ))
         .coded(
             "number_shown_by",
-            [("number", number.e164.to_string()), ("name", who.to_string())],
+            [
+                ("number", number.e164.to_string()),
+                ("name", who.to_string()),
+            ],
         ));
     }
     match &fresh.handset {
@@ -878,11 +885,10 @@ fn check_pin(pin: &str, default: &str) -> Result<()> {
         return Err(Error::invalid("pin", "a PIN is 4 to 8 digits").coded("pin_digits", []));
     }
     if pin == default {
-        return Err(Error::invalid(
-            "pin",
-            "the new PIN must differ from the default PIN",
-        )
-        .coded("pin_is_default", []));
+        return Err(
+            Error::invalid("pin", "the new PIN must differ from the default PIN")
+                .coded("pin_is_default", []),
+        );
     }
     let same = digits.windows(2).all(|w| w[0] == w[1]);
     let up = digits.windows(2).all(|w| w[1] == w[0] + 1);

@@ -65,11 +65,10 @@ impl SlotsInput {
         };
         let mut seen = HashSet::new();
         if let Some(twice) = slots.iter().find(|s| !seen.insert(s.as_str())) {
-            return Err(Error::invalid(
-                "slots",
-                format!("extension {twice} is listed twice"),
-            )
-            .coded("slot_twice", [("extension", twice.clone())]));
+            return Err(
+                Error::invalid("slots", format!("extension {twice} is listed twice"))
+                    .coded("slot_twice", [("extension", twice.clone())]),
+            );
         }
         if slots.len() > PARK_SLOTS_MAX {
             return Err(Error::invalid(

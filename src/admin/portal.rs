@@ -84,14 +84,15 @@ impl PortalSession {
 pub fn parse_login(login: &str) -> Result<String> {
     let login = login.trim().to_lowercase();
     if login.is_empty() || login.chars().count() > 254 {
-        return Err(Error::invalid("login", "a login is 1 to 254 characters").coded("login_length", []));
+        return Err(
+            Error::invalid("login", "a login is 1 to 254 characters").coded("login_length", [])
+        );
     }
     if login.chars().any(|c| c.is_whitespace() || c.is_control()) {
-        return Err(Error::invalid(
-            "login",
-            "a login has no spaces or control characters",
-        )
-        .coded("login_characters", []));
+        return Err(
+            Error::invalid("login", "a login has no spaces or control characters")
+                .coded("login_characters", []),
+        );
     }
     Ok(login)
 }
@@ -282,10 +283,8 @@ impl Admin {
             .await
             .unwrap_or(false);
         if !ok {
-            return Err(
-                Error::invalid("current", "the current password is wrong")
-                    .coded("password_current_wrong", []),
-            );
+            return Err(Error::invalid("current", "the current password is wrong")
+                .coded("password_current_wrong", []));
         }
         check_password(new)?;
         if new == current {

@@ -135,11 +135,10 @@ impl Admin {
                 Some(hours.clone().unwrap_or_default().normalized()?)
             }
             (ScheduleKind::Holidays, Some(_)) => {
-                return Err(Error::invalid(
-                    "hours",
-                    "a holiday list holds no opening hours",
+                return Err(
+                    Error::invalid("hours", "a holiday list holds no opening hours")
+                        .coded("holidays_no_hours", []),
                 )
-                .coded("holidays_no_hours", []))
             }
             (ScheduleKind::Holidays, None) => None,
         };

@@ -49,8 +49,10 @@ impl Admin {
     pub async fn tenant_add(&self, name: &str) -> Result<Tenant> {
         let name = parse_label("name", name)?;
         if self.store.tenant_by_name(&name).await?.is_some() {
-            return Err(Error::conflict(format!("a tenant named {name:?} already exists"))
-            .coded("tenant_taken", [("name", name.to_string())]));
+            return Err(
+                Error::conflict(format!("a tenant named {name:?} already exists"))
+                    .coded("tenant_taken", [("name", name.to_string())]),
+            );
         }
         self.store.tenant_create(&name).await
     }
@@ -112,15 +114,19 @@ impl Admin {
             None => self.defaults.sip_transport,
         };
         let port = match input.sip_port {
-            Some(0) => return Err(Error::invalid("sip_port", "0 is not a port").coded("port_zero", [])),
+            Some(0) => {
+                return Err(Error::invalid("sip_port", "0 is not a port").coded("port_zero", []))
+            }
             Some(port) => port,
             None => transport.default_port(),
         };
         let allowed_networks = parse_networks(&input.allowed_networks)?;
         let first_contact_hours = check_hours(input.first_contact_hours.unwrap_or(24))?;
         if self.store.site_by_name(tenant, &name).await?.is_some() {
-            return Err(Error::conflict(format!("this tenant already has a site named {name:?}"))
-            .coded("site_taken", [("name", name.to_string())]));
+            return Err(
+                Error::conflict(format!("this tenant already has a site named {name:?}"))
+                    .coded("site_taken", [("name", name.to_string())]),
+            );
         }
         self.store
             .site_create(&NewSite {

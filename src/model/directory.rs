@@ -103,7 +103,10 @@ pub fn parse_dial_number(input: &str) -> Result<String, Error> {
                     input.trim()
                 ),
             )
-            .coded("number_national", [("value", format!("{:?}", input.trim()))]));
+            .coded(
+                "number_national",
+                [("value", format!("{:?}", input.trim()))],
+            ));
         }
         return Ok(compact);
     }
@@ -119,7 +122,10 @@ fn not_a_number(input: &str) -> Error {
             input.trim()
         ),
     )
-    .coded("entry_number_invalid", [("value", format!("{:?}", input.trim()))])
+    .coded(
+        "entry_number_invalid",
+        [("value", format!("{:?}", input.trim()))],
+    )
 }
 
 #[cfg(test)]

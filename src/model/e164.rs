@@ -74,12 +74,42 @@ impl<'de> serde::Deserialize<'de> for E164 {
 /// Kinds of German numbers that TKG §66k(2) forbids as a displayed caller ID or an added
 /// user-specific number, by their national prefix after +49.
 const TKG_66K: &[(&str, &str, &str, &str)] = &[
-    ("137", "a mass-calling service number (0137)", "mass-calling", "0137"),
-    ("138", "a mass-calling service number (0138)", "mass-calling", "0138"),
-    ("12", "an innovative-service number (012)", "innovative-service", "012"),
-    ("900", "a premium-rate number (0900)", "premium-rate", "0900"),
-    ("190", "a premium-rate number (0190)", "premium-rate", "0190"),
-    ("118", "a directory-enquiry number (118)", "directory-enquiry", "118"),
+    (
+        "137",
+        "a mass-calling service number (0137)",
+        "mass-calling",
+        "0137",
+    ),
+    (
+        "138",
+        "a mass-calling service number (0138)",
+        "mass-calling",
+        "0138",
+    ),
+    (
+        "12",
+        "an innovative-service number (012)",
+        "innovative-service",
+        "012",
+    ),
+    (
+        "900",
+        "a premium-rate number (0900)",
+        "premium-rate",
+        "0900",
+    ),
+    (
+        "190",
+        "a premium-rate number (0190)",
+        "premium-rate",
+        "0190",
+    ),
+    (
+        "118",
+        "a directory-enquiry number (118)",
+        "directory-enquiry",
+        "118",
+    ),
     ("11", "a short-dial number (11x)", "short-dial", "11x"),
 ];
 

@@ -170,11 +170,10 @@ impl PbxOptions {
             let digits =
                 pin.len() >= 4 && pin.len() <= 8 && pin.bytes().all(|b| b.is_ascii_digit());
             if !digits || pin.bytes().all(|b| b == pin.as_bytes()[0]) {
-                return Err(Error::invalid(
-                    "conference_pin",
-                    "4 to 8 digits, not all the same",
-                )
-                .coded("conference_pin_rule", []));
+                return Err(
+                    Error::invalid("conference_pin", "4 to 8 digits, not all the same")
+                        .coded("conference_pin_rule", []),
+                );
             }
         }
         if self.missed_call_email && !has_email {
@@ -193,11 +192,10 @@ impl PbxOptions {
 fn text_option(field: &'static str, value: Option<&str>, max: usize) -> Result<(), Error> {
     if let Some(v) = value {
         if parse_text(field, v, max)? != v {
-            return Err(Error::invalid(
-                field,
-                format!("{v:?} starts or ends with space"),
-            )
-            .coded("text_outer_space", [("value", format!("{v:?}"))]));
+            return Err(
+                Error::invalid(field, format!("{v:?} starts or ends with space"))
+                    .coded("text_outer_space", [("value", format!("{v:?}"))]),
+            );
         }
     }
     Ok(())

@@ -395,11 +395,10 @@ pub fn parse_host(field: &'static str, input: &str) -> Result<String, Error> {
             ));
         }
     }
-    Err(Error::invalid(
-        field,
-        format!("{value:?} is not a host name or address"),
+    Err(
+        Error::invalid(field, format!("{value:?} is not a host name or address"))
+            .coded("host_invalid", [("value", format!("{value:?}"))]),
     )
-    .coded("host_invalid", [("value", format!("{value:?}"))]))
 }
 
 /// An extension: 2–8 digits, unique in its tenant (`admin::extensions` narrows the length

@@ -148,7 +148,12 @@ impl WeeklyHours {
                 if b.0 < a.1 {
                     return Err(Error::invalid(
                         "hours",
-                        format!("{}: {} overlaps {}", WEEKDAYS[i], show_range(a), show_range(b)),
+                        format!(
+                            "{}: {} overlaps {}",
+                            WEEKDAYS[i],
+                            show_range(a),
+                            show_range(b)
+                        ),
                     )
                     .coded(
                         "hours_overlap",
@@ -184,15 +189,12 @@ impl WeeklyHours {
 fn parse_range(day: &str, text: &str) -> Result<(u16, u16), Error> {
     let bad = |why: &str| Error::invalid("hours", format!("{day}: {text:?} {why}"));
     let (day_, value) = (day.to_owned(), format!("{text:?}"));
-    let (a, b) = text
-        .trim()
-        .split_once('-')
-        .ok_or_else(|| {
-            bad("is not a range like 08:00-12:00").coded(
-                "hours_not_range",
-                [("day", day_.clone()), ("value", value.clone())],
-            )
-        })?;
+    let (a, b) = text.trim().split_once('-').ok_or_else(|| {
+        bad("is not a range like 08:00-12:00").coded(
+            "hours_not_range",
+            [("day", day_.clone()), ("value", value.clone())],
+        )
+    })?;
     let minutes = |t: &str| -> Option<u16> {
         let (h, m) = t.trim().split_once(':')?;
         let (h, m): (u16, u16) = (h.parse().ok()?, m.parse().ok()?);
@@ -200,10 +202,8 @@ fn parse_range(day: &str, text: &str) -> Result<(u16, u16), Error> {
         (h <= 24 && m < 60 && total <= 1440).then_some(total)
     };
     let (Some(start), Some(end)) = (minutes(a), minutes(b)) else {
-        return Err(
-            bad("is not a range like 08:00-12:00 (00:00 to 24:00)")
-                .coded("hours_not_range", [("day", day_), ("value", value)]),
-        );
+        return Err(bad("is not a range like 08:00-12:00 (00:00 to 24:00)")
+            .coded("hours_not_range", [("day", day_), ("value", value)]));
     };
     if end <= start {
         return Err(bad("ends before it starts")

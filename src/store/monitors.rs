@@ -112,7 +112,9 @@ impl Store {
         .fetch_one(tx.conn())
         .await?;
         if exists > 0 {
-            return Err(Error::conflict("this permission is already granted").coded("grant_exists", []));
+            return Err(
+                Error::conflict("this permission is already granted").coded("grant_exists", [])
+            );
         }
         let id: i64 = sqlx::query_scalar(
             "INSERT INTO blf_grants (tenant_id, watched_id, watcher_id, created_at) \

@@ -418,7 +418,10 @@ mod tests {
     fn coded_calls() -> Vec<(String, String, Vec<String>)> {
         // Spelt in two halves, so this file's own text is not a call.
         let call = concat!(".cod", "ed(");
-        let mut files = vec![std::path::PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/src"))];
+        let mut files = vec![std::path::PathBuf::from(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/src"
+        ))];
         let mut calls = Vec::new();
         while let Some(path) = files.pop() {
             if path.is_dir() {
@@ -439,7 +442,11 @@ mod tests {
                     panic!("{place}: the key of a coded refusal is a literal");
                 };
                 let (key, rest) = rest.split_once('"').expect("the key's literal ends");
-                let rest = rest.trim_start().strip_prefix(',').unwrap_or(rest).trim_start();
+                let rest = rest
+                    .trim_start()
+                    .strip_prefix(',')
+                    .unwrap_or(rest)
+                    .trim_start();
                 // The values are an array, or a local bound to one before the call.
                 let array = match rest.strip_prefix('[') {
                     Some(array) => array,
@@ -520,7 +527,11 @@ mod tests {
     #[test]
     fn issue_14_every_coded_rule_has_german_and_no_other() {
         let calls = coded_calls();
-        assert!(calls.len() > 24, "the scan found {} coded refusals", calls.len());
+        assert!(
+            calls.len() > 24,
+            "the scan found {} coded refusals",
+            calls.len()
+        );
         let de: toml::Table = toml::from_str(RULES_I18N[index(Lang::De)]).expect("parses");
         let mut wrong = Vec::new();
         for (place, key, names) in &calls {
@@ -530,7 +541,9 @@ mod tests {
             };
             for name in placeholders(text) {
                 if !names.iter().any(|n| n == name) {
-                    wrong.push(format!("{place}: {key} gives no {{{name}}} (gives {names:?})"));
+                    wrong.push(format!(
+                        "{place}: {key} gives no {{{name}}} (gives {names:?})"
+                    ));
                 }
             }
         }
