@@ -69,8 +69,12 @@ pub enum Error {
         code: Option<Code>,
     },
     /// Locked after too many failed attempts, until an admin resets it.
-    #[error("{0}")]
-    Locked(String),
+    #[error("{message}")]
+    Locked {
+        message: String,
+        /// As `FieldError::code`.
+        code: Option<Code>,
+    },
     /// A device template failed to load or render.
     #[error("template {name}: {message}")]
     Template { name: String, message: String },
@@ -138,7 +142,15 @@ impl Error {
         }
     }
 
-    /// This rule's refusal (`Invalid` or `Conflict`) by `key` and its values, so the portal
+    /// Locked after too many failed attempts.
+    pub fn locked(message: impl Into<String>) -> Self {
+        Error::Locked {
+            message: message.into(),
+            code: None,
+        }
+    }
+
+    /// This rule's refusal (`Invalid`, `Conflict` or `Locked`) by `key` and its values, so the portal
     /// can say it in the page's language; other errors stay as they are. The English text is
     /// the one given when it was made.
     pub fn coded<const N: usize>(
@@ -152,7 +164,7 @@ impl Error {
         });
         match &mut self {
             Error::Invalid(f) => f.code = new,
-            Error::Conflict { code, .. } => *code = new,
+            Error::Conflict { code, .. } | Error::Locked { code, .. } => *code = new,
             _ => {}
         }
         self
@@ -162,7 +174,7 @@ impl Error {
     pub fn code(&self) -> Option<&Code> {
         match self {
             Error::Invalid(f) => f.code.as_ref(),
-            Error::Conflict { code, .. } => code.as_ref(),
+            Error::Conflict { code, .. } | Error::Locked { code, .. } => code.as_ref(),
             _ => None,
         }
     }

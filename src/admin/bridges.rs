@@ -102,13 +102,15 @@ impl Admin {
                 Some(_) => Err(Error::invalid(
                     "fax_number",
                     "a fax number comes with the e-fax licence: assign e-fax too",
-                )),
+                )
+                .coded("fax_number_needs_efax", [])),
                 None => Ok(None),
             };
         }
         if let Some(r) = requested {
             let e164: E164 = r.parse().map_err(|_| {
                 Error::invalid("fax_number", format!("{r:?} is not an E.164 number"))
+                    .coded("not_e164", [("value", format!("{r:?}"))])
             })?;
             return Ok(Some(self.store.number_by_e164(tenant, &e164).await?.id));
         }
@@ -120,7 +122,8 @@ impl Admin {
             None => Err(Error::conflict(
                 "the e-fax licence needs a fax number, and the tenant has no available number"
                     .to_owned(),
-            )),
+            )
+            .coded("efax_no_number", [])),
         }
     }
 }
@@ -137,7 +140,8 @@ pub(super) fn licences_fit(
             "MyRoom needs a dial-in number: the tenant has no Collaborate bridge; add one \
              (bridges) before assigning conference-room licences"
                 .to_owned(),
-        ));
+        )
+        .coded("myroom_needs_bridge", []));
     }
     if let Some(fax) = &facts.fax {
         own_number(
@@ -166,7 +170,8 @@ fn last_bridge_kept(facts: &MyRoomFacts) -> Result<()> {
         (1, n) if n > 0 => Err(Error::conflict(format!(
             "this is the tenant's only Collaborate bridge, the dial-in of MyRoom licences \
              (held: {n}): take those licences back first"
-        ))),
+        ))
+        .coded("last_bridge_myroom", [("held", n.to_string())])),
         _ => Ok(()),
     }
 }

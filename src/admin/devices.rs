@@ -79,7 +79,8 @@ impl Admin {
                 Error::NotFound { what: "site", .. } => Error::conflict(format!(
                     "site {:?} was removed while the device was being added: add it to another site",
                     site.name
-                )),
+                ))
+                .coded("site_removed_meanwhile", [("site", site.name.clone())]),
                 e => e,
             })?
             .ok_or_else(|| mac_unavailable(mac))
@@ -107,7 +108,14 @@ impl Admin {
             Some(number) => Err(Error::conflict(format!(
                 "{number} is logged in to handset {}: log it out before moving the handset",
                 device.phone_id
-            ))),
+            ))
+            .coded(
+                "handset_move_logged_in",
+                [
+                    ("number", number.to_string()),
+                    ("phone_id", device.phone_id.clone()),
+                ],
+            )),
             None => Ok(()),
         };
         self.store.device_set_site(&device, site.id, rule).await?;
@@ -124,7 +132,8 @@ impl Admin {
             return Err(Error::invalid(
                 "hours",
                 format!("{hours} is not between 1 and 2160 (90 days)"),
-            ));
+            )
+            .coded("first_contact_hours", [("hours", hours.to_string())]));
         }
         let until = now() + i64::from(hours) * 3600;
         self.store.device_arm(&device, until).await?;
@@ -144,13 +153,15 @@ impl Admin {
             return Err(Error::conflict(format!(
                 "device {} has no credentials yet: it gets them at first contact (see `device arm`)",
                 device.mac
-            )));
+            ))
+            .coded("device_no_credentials", [("mac", device.mac.to_string())]));
         }
         if overlap_hours > 24 * 90 {
             return Err(Error::invalid(
                 "overlap_hours",
                 format!("{overlap_hours} is more than 2160 (90 days)"),
-            ));
+            )
+            .coded("overlap_hours", [("hours", overlap_hours.to_string())]));
         }
         let until = now() + i64::from(overlap_hours) * 3600;
         self.store
@@ -201,6 +212,13 @@ impl Admin {
             return Err(Error::invalid(
                 "macs",
                 format!("{} MACs: give 1 to {MAX_RESERVE}", macs.len()),
+            )
+            .coded(
+                "reserve_count",
+                [
+                    ("count", macs.len().to_string()),
+                    ("max", MAX_RESERVE.to_string()),
+                ],
             ));
         }
         let mut parsed: Vec<Mac> = macs
@@ -210,18 +228,24 @@ impl Admin {
         parsed.sort();
         parsed.dedup();
         if let Err((mac, holder)) = self.store.reservations_add(tenant, &parsed).await? {
-            let (how, other, what) = match holder {
-                MacHolder::Registered(t) => (
-                    "registered in",
-                    t,
-                    "move the device (`device move-tenant`) first",
-                ),
-                MacHolder::Reserved(t) => ("reserved for", t, "release it there first"),
+            let (other, registered) = match holder {
+                MacHolder::Registered(t) => (t, true),
+                MacHolder::Reserved(t) => (t, false),
             };
             let name = self.store.tenant_get(other).await?.name;
-            return Err(Error::conflict(format!(
-                "MAC {mac} is {how} tenant {name:?}: {what}; nothing was reserved"
-            )));
+            let args = [("mac", mac.to_string()), ("tenant", name.clone())];
+            return Err(match registered {
+                true => Error::conflict(format!(
+                    "MAC {mac} is registered in tenant {name:?}: move the device \
+                     (`device move-tenant`) first; nothing was reserved"
+                ))
+                .coded("reserve_registered", args),
+                false => Error::conflict(format!(
+                    "MAC {mac} is reserved for tenant {name:?}: release it there first; \
+                     nothing was reserved"
+                ))
+                .coded("reserve_reserved", args),
+            });
         }
         let all = self.store.reservations(tenant).await?;
         Ok(all
@@ -275,14 +299,22 @@ impl Admin {
             return Err(Error::conflict(format!(
                 "device {mac} is already in tenant {:?}",
                 target.name
-            )));
+            ))
+            .coded(
+                "device_in_tenant",
+                [("mac", mac.to_string()), ("tenant", target.name.clone())],
+            ));
         }
         if let Some(holder) = self.store.reservation_of(mac).await? {
             if holder != to {
                 let name = self.store.tenant_get(holder).await?.name;
                 return Err(Error::conflict(format!(
                     "MAC {mac} is reserved for tenant {name:?}: release it there first"
-                )));
+                ))
+                .coded(
+                    "mac_reserved_elsewhere",
+                    [("mac", mac.to_string()), ("tenant", name.clone())],
+                ));
             }
         }
         let site = self.site(to, site).await?;
@@ -303,6 +335,7 @@ impl Admin {
 /// another tenant, or reserved for another —, so that it tells nobody which.
 pub(super) fn mac_unavailable(mac: Mac) -> Error {
     Error::conflict(format!("a device with MAC {mac} is already registered"))
+        .coded("mac_registered", [("mac", mac.to_string())])
 }
 
 /// A Phone ID: six characters a phone can show and a person can read out without confusing

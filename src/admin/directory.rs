@@ -44,6 +44,7 @@ impl Admin {
                         "site",
                         "the tenant has no site yet: add one with `site add`",
                     )
+                    .coded("tenant_no_site", [])
                 }),
             Some(key) => match as_id(key) {
                 Some(id) => self.store.site_get(tenant, SiteId(id)).await,
@@ -68,7 +69,11 @@ impl Admin {
             1 => Ok(found.remove(0)),
             n => Err(Error::conflict(format!(
                 "{n} users match {key:?}; name the user by id or e-mail"
-            ))),
+            ))
+            .coded(
+                "user_ambiguous",
+                [("count", n.to_string()), ("value", format!("{key:?}"))],
+            )),
         }
     }
 

@@ -33,6 +33,15 @@ pub fn parse(kind: OwnerKind, input: &str) -> Result<String> {
                 range.start(),
                 range.end()
             ),
+        )
+        .coded(
+            "extension_digits",
+            [
+                ("value", format!("{value:?}")),
+                ("kind", kind.as_str().to_owned()),
+                ("min", range.start().to_string()),
+                ("max", range.end().to_string()),
+            ],
         ));
     }
     Ok(value.to_owned())
@@ -53,6 +62,7 @@ pub fn free(me: Option<(OwnerKind, i64)>) -> impl Fn(&ExtensionUse) -> Result<()
             "extension_taken",
             [
                 ("extension", fresh.extension.to_string()),
+                ("kind", owner.kind.as_str().to_owned()),
                 ("name", owner.name.clone()),
             ],
         )),

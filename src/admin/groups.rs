@@ -153,6 +153,10 @@ impl Admin {
             return Err(Error::invalid(
                 "skip_after_rings",
                 format!("{skip_after_rings} rings: skip to the next agent after 1 to 20 rings"),
+            )
+            .coded(
+                "skip_after_rings",
+                [("rings", skip_after_rings.to_string())],
             ));
         }
         let agents = self.agents(tenant, policy, &input.agents).await?;
@@ -194,6 +198,13 @@ impl Admin {
             return Err(Error::invalid(
                 "agents",
                 format!("{} agents; a group has at most {MAX_AGENTS}", input.len()),
+            )
+            .coded(
+                "agents_too_many",
+                [
+                    ("count", input.len().to_string()),
+                    ("max", MAX_AGENTS.to_string()),
+                ],
             ));
         }
         let mut agents: Vec<(UserId, Option<i64>)> = Vec::with_capacity(input.len());
@@ -229,7 +240,8 @@ impl Admin {
                 return Err(Error::invalid(
                     field,
                     "only a call centre has a queue and supervisors",
-                ));
+                )
+                .coded("queue_only_call_centre", []));
             }
             return Ok((None, Vec::new()));
         }
@@ -240,13 +252,15 @@ impl Admin {
             return Err(Error::invalid(
                 "queue.length",
                 format!("{length} callers: a queue holds 1 to 100"),
-            ));
+            )
+            .coded("queue_length", [("length", length.to_string())]));
         }
         if !(10..=3600).contains(&max_wait_secs) {
             return Err(Error::invalid(
                 "queue.max_wait_secs",
                 format!("{max_wait_secs} s: callers wait 10 to 3600 seconds at most"),
-            ));
+            )
+            .coded("queue_max_wait", [("secs", max_wait_secs.to_string())]));
         }
         let announcement = match q.announcement.as_deref().map(str::trim) {
             None | Some("") => None,
@@ -298,14 +312,16 @@ impl Admin {
                 return Err(Error::invalid(
                     FIELD,
                     format!("site {} has no main number to forward to", site.name),
-                ));
+                )
+                .coded("forward_no_main", [("site", site.name.clone())]));
             }
             return Ok(ForwardTo::MainNumber);
         }
         if text.starts_with('+') {
-            let number: E164 = text
-                .parse()
-                .map_err(|_| Error::invalid(FIELD, format!("{text:?} is not an E.164 number")))?;
+            let number: E164 = text.parse().map_err(|_| {
+                Error::invalid(FIELD, format!("{text:?} is not an E.164 number"))
+                    .coded("not_e164", [("value", format!("{text:?}"))])
+            })?;
             number.check_tkg_66k(FIELD)?;
             return Ok(ForwardTo::External { number });
         }
@@ -334,14 +350,16 @@ fn weights_fit(policy: HuntPolicy, agents: &[(UserId, Option<i64>)]) -> Result<(
             false => Err(Error::invalid(
                 "agents",
                 format!("weights are for the weighted policy, not {policy}"),
-            )),
+            )
+            .coded("weights_not_weighted", [("policy", policy.to_string())])),
         };
     }
     if weights.len() != agents.len() || weights.iter().any(|w| !(1..=100).contains(w)) {
         return Err(Error::invalid(
             "agents",
             "the weighted policy needs a weight of 1 to 100 (percent) for every agent",
-        ));
+        )
+        .coded("weights_needed", []));
     }
     let sum: i64 = weights.iter().sum();
     match sum {
@@ -349,7 +367,8 @@ fn weights_fit(policy: HuntPolicy, agents: &[(UserId, Option<i64>)]) -> Result<(
         _ => Err(Error::invalid(
             "agents",
             format!("the agents' weights sum to {sum}%; they must sum to 100%"),
-        )),
+        )
+        .coded("weights_sum", [("sum", sum.to_string())])),
     }
 }
 
@@ -359,9 +378,11 @@ fn voicemail_email(input: &GroupInput) -> Result<Option<String>> {
         Some(_) if !input.voicemail => Err(Error::invalid(
             "voicemail_email",
             "messages are e-mailed from a voicemail box: turn voicemail on",
-        )),
+        )
+        .coded("voicemail_email_needs_voicemail", [])),
         Some(e) => parse_email(e).map(Some).map_err(|_| {
             Error::invalid("voicemail_email", format!("{e:?} is not an e-mail address"))
+                .coded("email_invalid", [("value", format!("{e:?}"))])
         }),
     }
 }
@@ -413,6 +434,7 @@ fn forward_owned(
                 fresh.extension
             ),
         )
+        .coded("forward_nobody", [("extension", fresh.extension.clone())])
     };
     match &fresh.owner {
         Some(o) if Some((o.kind, o.id)) == me => match keeps == Some(fresh.extension.as_str()) {
@@ -429,6 +451,7 @@ fn own_forward(extension: &str) -> Error {
         "forward_to",
         format!("{extension} is this group's own extension: calls would come back to it"),
     )
+    .coded("forward_own", [("extension", extension.to_owned())])
 }
 
 /// A number `me` may own (as `what`: "a group's", "a bridge's", "an e-fax number"): one of
@@ -447,25 +470,48 @@ pub(super) fn own_number(
                 "{e164} is {}; only an active number can be {what}",
                 fresh.number.status
             ),
+        )
+        .coded(
+            "number_not_active",
+            [
+                ("number", e164.to_string()),
+                ("status", fresh.number.status.as_str().to_owned()),
+            ],
         ));
     }
     if fresh.number.is_main {
         return Err(Error::conflict_on(
             field,
             format!("{e164} is its site's main number and cannot be {what}"),
-        ));
+        )
+        .coded("number_is_main_here", [("number", e164.to_string())]));
     }
     if let Some(holder) = &fresh.holder {
         return Err(Error::conflict_on(
             field,
             format!("{e164} is already assigned to {}", holder.display_name()),
+        )
+        .coded(
+            "number_assigned",
+            [
+                ("number", e164.to_string()),
+                ("name", holder.display_name()),
+            ],
         ));
     }
     match &fresh.owner {
-        Some(o) if Some((o.owner.kind, o.owner.id)) != me => Err(Error::conflict_on(
-            field,
-            format!("{e164} is already the number of {o}"),
-        )),
+        Some(o) if Some((o.owner.kind, o.owner.id)) != me => {
+            Err(
+                Error::conflict_on(field, format!("{e164} is already the number of {o}")).coded(
+                    "number_owned",
+                    [
+                        ("number", e164.to_string()),
+                        ("kind", o.owner.kind.as_str().to_owned()),
+                        ("name", o.owner.name.clone()),
+                    ],
+                ),
+            )
+        }
         _ => Ok(()),
     }
 }

@@ -23,10 +23,10 @@ impl Admin {
     ) -> Result<Vec<LicencePool>> {
         let kind: LicenceKind = kind.parse()?;
         if !(0..=100_000).contains(&total) {
-            return Err(Error::invalid(
-                "total",
-                format!("{total} is not between 0 and 100000"),
-            ));
+            return Err(
+                Error::invalid("total", format!("{total} is not between 0 and 100000"))
+                    .coded("licence_total_range", [("total", total.to_string())]),
+            );
         }
         self.store.licence_pool_set(tenant, kind, total).await?;
         self.store.licence_pools(tenant).await

@@ -86,7 +86,8 @@ impl Admin {
             return Err(Error::invalid(
                 "mac",
                 format!("{new} is this handset's MAC already: give the new hardware's"),
-            ));
+            )
+            .coded("replace_same_mac", [("mac", new.to_string())]));
         }
         let site = self.store.site_get(tenant, device.site_id).await?;
         let until = now() + i64::from(site.first_contact_hours) * 3600;
@@ -118,7 +119,16 @@ impl Admin {
                     "{} takes {takes} and {lines} numbers are logged in to handset {}: log \
                      some out first",
                     spec.name, device.phone_id
-                )));
+                ))
+                .coded(
+                    "model_too_few_lines",
+                    [
+                        ("model", spec.name.clone()),
+                        ("accounts", spec.accounts.to_string()),
+                        ("lines", lines.to_string()),
+                        ("phone_id", device.phone_id.clone()),
+                    ],
+                ));
             }
             let family = self.catalog.family(family).manifest.family.clone();
             self.store
@@ -150,6 +160,7 @@ impl Admin {
                 more => format!("did you mean one of {}?", more.join(", ")),
             };
             Error::invalid("model", format!("{input:?} is not a known model; {hint}"))
+                .coded("model_unknown", [("value", format!("{input:?}"))])
         })
     }
 
@@ -178,6 +189,10 @@ impl Admin {
                         "{f:?} is not a family; the families are {}",
                         names.join(", ")
                     ),
+                )
+                .coded(
+                    "family_unknown",
+                    [("value", format!("{f:?}")), ("families", names.join(", "))],
                 ));
             }
         }
@@ -205,16 +220,35 @@ impl Admin {
             .number_release(tenant, number.id, |(fresh, shown)| {
                 let e164 = &fresh.number.e164;
                 if let Some(user) = &fresh.holder {
-                    return Err(in_use(e164, format!("assigned to {}", user.display_name())));
+                    return Err(in_use(e164, format!("assigned to {}", user.display_name()))
+                        .coded(
+                            "release_assigned",
+                            [("number", e164.to_string()), ("name", user.display_name())],
+                        ));
                 }
                 if let Some(handset) = &fresh.handset {
-                    return Err(in_use(e164, format!("logged in to handset {handset}")));
+                    return Err(
+                        in_use(e164, format!("logged in to handset {handset}")).coded(
+                            "release_on_handset",
+                            [("number", e164.to_string()), ("phone_id", handset.clone())],
+                        ),
+                    );
                 }
                 if let Some(owner) = &fresh.owner {
-                    return Err(in_use(e164, format!("the number of {owner}")));
+                    return Err(in_use(e164, format!("the number of {owner}")).coded(
+                        "release_owned",
+                        [
+                            ("number", e164.to_string()),
+                            ("kind", owner.owner.kind.as_str().to_owned()),
+                            ("name", owner.owner.name.clone()),
+                        ],
+                    ));
                 }
                 if let Some(who) = &shown.0 {
-                    return Err(in_use(e164, format!("shown to callers by {who}")));
+                    return Err(in_use(e164, format!("shown to callers by {who}")).coded(
+                        "release_shown",
+                        [("number", e164.to_string()), ("name", who.clone())],
+                    ));
                 }
                 Ok(())
             })
@@ -251,7 +285,7 @@ impl Admin {
             .map(str::parse::<Transport>)
             .transpose()?;
         if update.sip_port == Some(0) {
-            return Err(Error::invalid("sip_port", "0 is not a port"));
+            return Err(Error::invalid("sip_port", "0 is not a port").coded("port_zero", []));
         }
         let patch = SitePatch {
             name,
@@ -282,7 +316,16 @@ impl Admin {
                     Some(what) => Err(Error::conflict(format!(
                         "site {:?} still holds {what}: move or remove them first",
                         site.name
-                    ))),
+                    ))
+                    .coded(
+                        "site_not_empty",
+                        [
+                            ("name", site.name.clone()),
+                            ("numbers", held.numbers.to_string()),
+                            ("devices", held.devices.to_string()),
+                            ("trunk_users", held.trunk_users.to_string()),
+                        ],
+                    )),
                 }
             })
             .await
@@ -305,7 +348,17 @@ impl Admin {
                     Some(what) => Err(Error::conflict(format!(
                         "tenant {:?} still has {what}: remove them first",
                         tenant.name
-                    ))),
+                    ))
+                    .coded(
+                        "tenant_not_empty",
+                        [
+                            ("name", tenant.name.clone()),
+                            ("sites", held.sites.to_string()),
+                            ("numbers", held.numbers.to_string()),
+                            ("users", held.users.to_string()),
+                            ("devices", held.devices.to_string()),
+                        ],
+                    )),
                 }
             })
             .await

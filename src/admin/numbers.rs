@@ -91,13 +91,24 @@ impl Admin {
             return Err(Error::conflict(format!(
                 "{} is its site's main number: it is read-only",
                 number.e164
-            )));
+            ))
+            .coded(
+                "number_main_read_only",
+                [("number", number.e164.to_string())],
+            ));
         }
         if number.status != NumberStatus::Active {
             return Err(Error::conflict(format!(
                 "{} is {}: actions need an active number",
                 number.e164, number.status
-            )));
+            ))
+            .coded(
+                "number_actions_need_active",
+                [
+                    ("number", number.e164.to_string()),
+                    ("status", number.status.as_str().to_owned()),
+                ],
+            ));
         }
         Ok(())
     }
@@ -163,7 +174,10 @@ impl Admin {
             .user_unassign_number(tenant, number.id, &default_pin(), |fresh| {
                 Self::actionable(&fresh.number)?;
                 let user = fresh.holder.as_ref().ok_or_else(|| {
-                    Error::conflict(format!("{} is not assigned", fresh.number.e164))
+                    Error::conflict(format!("{} is not assigned", fresh.number.e164)).coded(
+                        "number_not_assigned",
+                        [("number", fresh.number.e164.to_string())],
+                    )
                 })?;
                 pending_config_locked(&user.display_name(), user.state)
             })
@@ -280,6 +294,7 @@ impl Admin {
                     field,
                     format!("{number} is not one of the tenant's numbers"),
                 )
+                .coded("number_not_tenants", [("number", number.to_string())])
             })?;
         if shown.status != NumberStatus::Active {
             return Err(Error::invalid(
@@ -288,13 +303,21 @@ impl Admin {
                     "{number} is {}: a number shown to callers must be active",
                     shown.status
                 ),
+            )
+            .coded(
+                "shown_number_not_active",
+                [
+                    ("number", number.to_string()),
+                    ("status", shown.status.as_str().to_owned()),
+                ],
             ));
         }
         match chooser {
             Chooser::Admin { site: Some(site) } if shown.site_id != site => Err(Error::invalid(
                 field,
                 format!("{number} must be at the same site as the number that shows it"),
-            )),
+            )
+            .coded("shown_number_other_site", [("number", number.to_string())])),
             Chooser::Admin { .. } => Ok(shown),
             Chooser::User { own, site } => {
                 if shown.id == own || (shown.is_main && shown.site_id == site) {
@@ -305,7 +328,8 @@ impl Admin {
                         format!(
                             "{number} is neither your own number nor your site's main number: only an admin may show another number"
                         ),
-                    ))
+                    )
+                    .coded("shown_number_not_yours", [("number", number.to_string())]))
                 }
             }
         }
@@ -360,7 +384,8 @@ impl Admin {
             PinCheck::Wrong(left) => Err(Error::invalid(
                 "pin",
                 format!("wrong PIN; {left} attempt(s) left before it locks"),
-            )),
+            )
+            .coded("pin_wrong", [("left", left.to_string())])),
             PinCheck::Locked => Err(locked(&number.e164)),
         }
     }
@@ -391,7 +416,8 @@ impl Admin {
             return Err(Error::conflict(format!(
                 "{} has no number to log in to a desk phone",
                 user.display_name()
-            )));
+            ))
+            .coded("desk_phone_needs_number", [("name", user.display_name())]));
         };
         let number = self.store.number_get(tenant, number).await?;
         let target = LoginTarget {
@@ -482,10 +508,12 @@ impl Admin {
             .number_logout(tenant, number.id, line_change)
             .await?
         {
-            return Err(Error::conflict(format!(
-                "{} is not logged in to a handset",
-                number.e164
-            )));
+            return Err(
+                Error::conflict(format!("{} is not logged in to a handset", number.e164)).coded(
+                    "number_not_logged_in",
+                    [("number", number.e164.to_string())],
+                ),
+            );
         }
         self.store.number_get(tenant, number.id).await
     }
@@ -506,6 +534,7 @@ impl Admin {
                 "{} is not logged in to a handset: there are no login details to renew",
                 number.e164
             ))
+            .coded("no_login_details", [("number", number.e164.to_string())])
         })
     }
 
@@ -570,7 +599,8 @@ impl Admin {
                 return Err(Error::invalid(
                     "password",
                     "8 to 64 printable characters without spaces",
-                ));
+                )
+                .coded("line_password_rule", []));
             }
         }
         let mut lines = Vec::new();
@@ -663,10 +693,15 @@ pub(super) fn spreadsheet_safe(text: &str) -> String {
 fn status_change(fresh: &NumberUse, shown: &ShownBy, status: NumberStatus) -> Result<()> {
     let number = &fresh.number;
     if number.status == status {
-        return Err(Error::conflict(format!(
-            "{} is already {status}",
-            number.e164
-        )));
+        return Err(
+            Error::conflict(format!("{} is already {status}", number.e164)).coded(
+                "number_already_status",
+                [
+                    ("number", number.e164.to_string()),
+                    ("status", status.as_str().to_owned()),
+                ],
+            ),
+        );
     }
     if status == NumberStatus::Active {
         return Ok(());
@@ -676,25 +711,54 @@ fn status_change(fresh: &NumberUse, shown: &ShownBy, status: NumberStatus) -> Re
             "{} is assigned to {}: unassign it first",
             number.e164,
             user.display_name()
-        )));
+        ))
+        .coded(
+            "number_assigned_unassign",
+            [
+                ("number", number.e164.to_string()),
+                ("name", user.display_name()),
+            ],
+        ));
     }
     if let Some(owner) = &fresh.owner {
         return Err(Error::conflict(format!(
             "{} is the number of {owner}: give it another number first",
             number.e164
-        )));
+        ))
+        .coded(
+            "number_owned_change",
+            [
+                ("number", number.e164.to_string()),
+                ("kind", owner.owner.kind.as_str().to_owned()),
+                ("name", owner.owner.name.clone()),
+            ],
+        ));
     }
     if let Some(who) = &shown.0 {
         return Err(Error::conflict(format!(
             "{} is shown to callers by {who}: change that first",
             number.e164
-        )));
+        ))
+        .coded(
+            "number_shown_by",
+            [
+                ("number", number.e164.to_string()),
+                ("name", who.to_string()),
+            ],
+        ));
     }
     match &fresh.handset {
         Some(handset) => Err(Error::conflict(format!(
             "{} is logged in to handset {handset}: log it out first",
             number.e164
-        ))),
+        ))
+        .coded(
+            "number_on_handset_logout",
+            [
+                ("number", number.e164.to_string()),
+                ("phone_id", handset.to_string()),
+            ],
+        )),
         None => Ok(()),
     }
 }
@@ -708,13 +772,24 @@ fn assignable(number: &NumberUse, user: &User) -> Result<()> {
             "{} is already assigned to {}",
             number.number.e164,
             holder.display_name()
-        )));
+        ))
+        .coded(
+            "number_assigned",
+            [
+                ("number", number.number.e164.to_string()),
+                ("name", holder.display_name()),
+            ],
+        ));
     }
     if let Some(has) = &user.number {
         return Err(Error::conflict(format!(
             "{} already has a number ({has}); unassign it first",
             user.display_name()
-        )));
+        ))
+        .coded(
+            "user_has_number",
+            [("name", user.display_name()), ("number", has.to_string())],
+        ));
     }
     pending_config_locked(&user.display_name(), user.state)
 }
@@ -798,21 +873,22 @@ pub(super) fn pending_config_locked(name: &str, state: UserState) -> Result<()> 
 }
 
 fn locked(number: &E164) -> Error {
-    Error::Locked(format!(
+    Error::locked(format!(
         "the PIN of {number} is locked after 3 wrong attempts; an admin must reset it"
     ))
+    .coded("pin_locked", [("number", number.to_string())])
 }
 
 fn check_pin(pin: &str, default: &str) -> Result<()> {
     let digits: Vec<u8> = pin.bytes().map(|b| b.wrapping_sub(b'0')).collect();
     if !(4..=8).contains(&pin.len()) || digits.iter().any(|d| *d > 9) {
-        return Err(Error::invalid("pin", "a PIN is 4 to 8 digits"));
+        return Err(Error::invalid("pin", "a PIN is 4 to 8 digits").coded("pin_digits", []));
     }
     if pin == default {
-        return Err(Error::invalid(
-            "pin",
-            "the new PIN must differ from the default PIN",
-        ));
+        return Err(
+            Error::invalid("pin", "the new PIN must differ from the default PIN")
+                .coded("pin_is_default", []),
+        );
     }
     let same = digits.windows(2).all(|w| w[0] == w[1]);
     let up = digits.windows(2).all(|w| w[1] == w[0] + 1);
@@ -821,7 +897,8 @@ fn check_pin(pin: &str, default: &str) -> Result<()> {
         return Err(Error::invalid(
             "pin",
             "too easy to guess: not one digit repeated or a plain run like 1234",
-        ));
+        )
+        .coded("pin_too_easy", []));
     }
     Ok(())
 }

@@ -110,23 +110,23 @@ fn entry_of(input: &DirectoryEntryInput, site: Option<SiteId>) -> Result<NewDire
     let name = match (&first, &last, &company) {
         (Some(f), Some(l), _) => format!("{f} {l}"),
         (Some(_), None, _) => {
-            return Err(Error::invalid(
-                "last_name",
-                "a person needs a last name too",
-            ))
+            return Err(
+                Error::invalid("last_name", "a person needs a last name too")
+                    .coded("entry_needs_last_name", []),
+            )
         }
         (None, Some(_), _) => {
-            return Err(Error::invalid(
-                "first_name",
-                "a person needs a first name too",
-            ))
+            return Err(
+                Error::invalid("first_name", "a person needs a first name too")
+                    .coded("entry_needs_first_name", []),
+            )
         }
         (None, None, Some(c)) => c.clone(),
         (None, None, None) => {
-            return Err(Error::invalid(
-                "name",
-                "give a first and a last name, or a company",
-            ))
+            return Err(
+                Error::invalid("name", "give a first and a last name, or a company")
+                    .coded("entry_needs_name", []),
+            )
         }
     };
     Ok(NewDirectoryEntry {

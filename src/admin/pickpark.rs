@@ -65,10 +65,10 @@ impl SlotsInput {
         };
         let mut seen = HashSet::new();
         if let Some(twice) = slots.iter().find(|s| !seen.insert(s.as_str())) {
-            return Err(Error::invalid(
-                "slots",
-                format!("extension {twice} is listed twice"),
-            ));
+            return Err(
+                Error::invalid("slots", format!("extension {twice} is listed twice"))
+                    .coded("slot_twice", [("extension", twice.clone())]),
+            );
         }
         if slots.len() > PARK_SLOTS_MAX {
             return Err(Error::invalid(
@@ -77,6 +77,13 @@ impl SlotsInput {
                     "{} slots; a park group has at most {PARK_SLOTS_MAX}",
                     slots.len()
                 ),
+            )
+            .coded(
+                "park_slots_too_many",
+                [
+                    ("count", slots.len().to_string()),
+                    ("max", PARK_SLOTS_MAX.to_string()),
+                ],
             ));
         }
         Ok(slots)
@@ -88,6 +95,7 @@ fn bad_slot(text: &str) -> Error {
         "slots",
         format!("{text:?} is not an extension (2 to 8 digits)"),
     )
+    .coded("not_an_extension", [("value", format!("{text:?}"))])
 }
 
 /// `from` to `to`, both extensions of the same length, `to` not below `from`.
@@ -98,6 +106,10 @@ fn range(from: &str, to: &str) -> Result<Vec<String>> {
         return Err(Error::invalid(
             "slots",
             format!("the range {from}-{to} must start and end with extensions of one length"),
+        )
+        .coded(
+            "slot_range_lengths",
+            [("from", from.to_string()), ("to", to.to_string())],
         ));
     }
     let (a, b): (u64, u64) = (from.parse().unwrap_or(0), to.parse().unwrap_or(0));
@@ -105,6 +117,10 @@ fn range(from: &str, to: &str) -> Result<Vec<String>> {
         return Err(Error::invalid(
             "slots",
             format!("the range {from}-{to} ends before it starts"),
+        )
+        .coded(
+            "slot_range_backwards",
+            [("from", from.to_string()), ("to", to.to_string())],
         ));
     }
     if b - a >= PARK_SLOTS_MAX as u64 {
@@ -114,6 +130,15 @@ fn range(from: &str, to: &str) -> Result<Vec<String>> {
                 "the range {from}-{to} has {} slots; a park group has at most {PARK_SLOTS_MAX}",
                 b - a + 1
             ),
+        )
+        .coded(
+            "slot_range_too_long",
+            [
+                ("from", from.to_string()),
+                ("to", to.to_string()),
+                ("count", (b - a + 1).to_string()),
+                ("max", PARK_SLOTS_MAX.to_string()),
+            ],
         ));
     }
     let width = from.len();
@@ -253,6 +278,7 @@ impl Admin {
             let user = self.user(tenant, key).await.map_err(|e| match e {
                 Error::NotFound { .. } => {
                     Error::invalid("members", format!("no user of this tenant is {key:?}"))
+                        .coded("not_a_user", [("value", format!("{key:?}"))])
                 }
                 other => other,
             })?;
@@ -260,7 +286,8 @@ impl Admin {
                 return Err(Error::invalid(
                     "members",
                     format!("{} is listed twice", user.display_name()),
-                ));
+                )
+                .coded("agent_twice", [("name", user.display_name())]));
             }
             ids.push(user.id);
         }
@@ -278,6 +305,13 @@ fn one_pickup_group(seats: &[PickupSeat]) -> Result<()> {
                 seat.user.display_name(),
                 seat.other_group.as_deref().unwrap_or_default()
             ),
+        )
+        .coded(
+            "pickup_group_one",
+            [
+                ("name", seat.user.display_name()),
+                ("group", seat.other_group.clone().unwrap_or_default()),
+            ],
         )),
         None => Ok(()),
     }

@@ -84,13 +84,15 @@ impl PortalSession {
 pub fn parse_login(login: &str) -> Result<String> {
     let login = login.trim().to_lowercase();
     if login.is_empty() || login.chars().count() > 254 {
-        return Err(Error::invalid("login", "a login is 1 to 254 characters"));
+        return Err(
+            Error::invalid("login", "a login is 1 to 254 characters").coded("login_length", [])
+        );
     }
     if login.chars().any(|c| c.is_whitespace() || c.is_control()) {
-        return Err(Error::invalid(
-            "login",
-            "a login has no spaces or control characters",
-        ));
+        return Err(
+            Error::invalid("login", "a login has no spaces or control characters")
+                .coded("login_characters", []),
+        );
     }
     Ok(login)
 }
@@ -102,6 +104,13 @@ pub fn check_password(password: &str) -> Result<()> {
         return Err(Error::invalid(
             "password",
             format!("a password is {PASSWORD_MIN} to {PASSWORD_MAX} characters"),
+        )
+        .coded(
+            "password_length",
+            [
+                ("min", PASSWORD_MIN.to_string()),
+                ("max", PASSWORD_MAX.to_string()),
+            ],
         ));
     }
     Ok(())
@@ -274,14 +283,16 @@ impl Admin {
             .await
             .unwrap_or(false);
         if !ok {
-            return Err(Error::invalid("current", "the current password is wrong"));
+            return Err(Error::invalid("current", "the current password is wrong")
+                .coded("password_current_wrong", []));
         }
         check_password(new)?;
         if new == current {
             return Err(Error::invalid(
                 "password",
                 "the new password must differ from the current one",
-            ));
+            )
+            .coded("password_unchanged", []));
         }
         let hash = self.hasher.hash("password", new.to_owned()).await?;
         self.store

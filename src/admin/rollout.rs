@@ -241,10 +241,10 @@ fn check_stale_days(days: u32) -> Result<()> {
     if (1..=3650).contains(&days) {
         Ok(())
     } else {
-        Err(Error::invalid(
-            "stale_days",
-            format!("{days} is not between 1 and 3650"),
-        ))
+        Err(
+            Error::invalid("stale_days", format!("{days} is not between 1 and 3650"))
+                .coded("stale_days", [("days", days.to_string())]),
+        )
     }
 }
 

@@ -92,6 +92,13 @@ impl Admin {
                     "schedule {:?} holds {}; its kind cannot change",
                     schedule.name, schedule.kind
                 ),
+            )
+            .coded(
+                "schedule_kind_fixed",
+                [
+                    ("name", schedule.name.clone()),
+                    ("kind", schedule.kind.as_str().to_owned()),
+                ],
             ));
         }
         self.schedule_write(tenant, Some(schedule.id), &input).await
@@ -109,7 +116,8 @@ impl Admin {
                 return Err(Error::invalid(
                     "holidays",
                     "a schedule holds opening hours or holidays, not both",
-                ))
+                )
+                .coded("schedule_hours_or_holidays", []))
             }
             (Some(kind), _, _) => kind.parse()?,
             (None, Some(_), _) => ScheduleKind::OpeningHours,
@@ -118,7 +126,8 @@ impl Admin {
                 return Err(Error::invalid(
                     "kind",
                     "give opening hours (hours) or holidays, or the kind of an empty schedule",
-                ))
+                )
+                .coded("schedule_kind_needed", []))
             }
         };
         let hours = match (kind, &input.hours) {
@@ -126,10 +135,10 @@ impl Admin {
                 Some(hours.clone().unwrap_or_default().normalized()?)
             }
             (ScheduleKind::Holidays, Some(_)) => {
-                return Err(Error::invalid(
-                    "hours",
-                    "a holiday list holds no opening hours",
-                ))
+                return Err(
+                    Error::invalid("hours", "a holiday list holds no opening hours")
+                        .coded("holidays_no_hours", []),
+                )
             }
             (ScheduleKind::Holidays, None) => None,
         };
@@ -137,7 +146,8 @@ impl Admin {
             return Err(Error::invalid(
                 "holidays",
                 "opening hours hold no holidays: make a holiday list",
-            ));
+            )
+            .coded("hours_no_holidays", []));
         }
         for holiday in &input.holidays {
             holiday.parse()?;
@@ -197,12 +207,14 @@ impl Admin {
                 return Err(Error::invalid(
                     "destination",
                     "the group voicemail takes no destination; it is for an auto-attendant",
-                ))
+                )
+                .coded("voicemail_no_destination", []))
             }
             (NightTarget::AutoAttendant, None | Some("")) => return Err(Error::invalid(
                 "destination",
                 "an auto-attendant target needs a destination: a number (E.164) or an extension",
-            )),
+            )
+            .coded("attendant_needs_destination", [])),
             (NightTarget::AutoAttendant, Some(d)) => Some(destination(d)?),
         };
         let hours = self
@@ -225,7 +237,8 @@ impl Admin {
             return Err(Error::invalid(
                 "hours",
                 "automatic night service needs an opening-hours schedule (hours)",
-            ));
+            )
+            .coded("automatic_needs_hours", []));
         }
         let write = NightWrite {
             site: site.map(|s| s.id),
@@ -306,6 +319,7 @@ impl Admin {
         let schedule = self.schedule(tenant, key).await.map_err(|e| match e {
             Error::NotFound { .. } => {
                 Error::invalid(field, format!("this tenant has no schedule {key:?}"))
+                    .coded("no_such_schedule", [("value", format!("{key:?}"))])
             }
             other => other,
         })?;
@@ -316,6 +330,14 @@ impl Admin {
                     "schedule {:?} holds {}, not {kind}",
                     schedule.name, schedule.kind
                 ),
+            )
+            .coded(
+                "schedule_wrong_kind",
+                [
+                    ("name", schedule.name.clone()),
+                    ("kind", schedule.kind.as_str().to_owned()),
+                    ("kind_wanted", kind.as_str().to_owned()),
+                ],
             ));
         }
         Ok(Some(schedule))
@@ -336,7 +358,8 @@ fn attendant_owned(fresh: &Option<ExtensionUse>) -> Result<()> {
                 "extension {extension} belongs to nobody in this tenant: an auto-attendant's \
                  extension must be one a user, group, virtual user or bridge has"
             ),
-        )),
+        )
+        .coded("attendant_nobody", [("extension", extension.to_string())])),
         _ => Ok(()),
     }
 }
@@ -346,6 +369,7 @@ fn destination(text: &str) -> Result<String> {
     if text.starts_with('+') {
         let number: E164 = text.parse().map_err(|_| {
             Error::invalid("destination", format!("{text:?} is not an E.164 number"))
+                .coded("not_e164", [("value", format!("{text:?}"))])
         })?;
         number.check_tkg_66k("destination")?;
         return Ok(number.to_string());
@@ -355,6 +379,7 @@ fn destination(text: &str) -> Result<String> {
             "destination",
             format!("{text:?} is neither a number (E.164, +49…) nor an extension (2 to 8 digits)"),
         )
+        .coded("destination_invalid", [("value", format!("{text:?}"))])
     })
 }
 

@@ -36,7 +36,11 @@ impl Admin {
             return Err(Error::conflict(format!(
                 "{} is not logged in to this handset",
                 number.e164
-            )));
+            ))
+            .coded(
+                "number_not_on_this_handset",
+                [("number", number.e164.to_string())],
+            ));
         }
         self.number_logout(device.tenant_id, &number).await?;
         Ok(number.e164)
@@ -48,10 +52,10 @@ impl Admin {
         let key = key.trim();
         let unknown = || Error::not_found("number or extension", key);
         if key.is_empty() || key.len() > 20 {
-            return Err(Error::invalid(
-                "number",
-                "type the number or extension to sign in with",
-            ));
+            return Err(
+                Error::invalid("number", "type the number or extension to sign in with")
+                    .coded("signin_needs_number", []),
+            );
         }
         if let Some(number) = self
             .store

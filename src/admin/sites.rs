@@ -49,9 +49,10 @@ impl Admin {
     pub async fn tenant_add(&self, name: &str) -> Result<Tenant> {
         let name = parse_label("name", name)?;
         if self.store.tenant_by_name(&name).await?.is_some() {
-            return Err(Error::conflict(format!(
-                "a tenant named {name:?} already exists"
-            )));
+            return Err(
+                Error::conflict(format!("a tenant named {name:?} already exists"))
+                    .coded("tenant_taken", [("name", name.to_string())]),
+            );
         }
         self.store.tenant_create(&name).await
     }
@@ -100,7 +101,8 @@ impl Admin {
                 (None, None) => return Err(Error::invalid(
                     "sip_domain",
                     "the site needs a SIP registrar: give --sip-domain, or set defaults.sip_domain",
-                )),
+                )
+                .coded("site_needs_registrar", [])),
             };
         let proxy = input
             .sip_proxy
@@ -112,16 +114,19 @@ impl Admin {
             None => self.defaults.sip_transport,
         };
         let port = match input.sip_port {
-            Some(0) => return Err(Error::invalid("sip_port", "0 is not a port")),
+            Some(0) => {
+                return Err(Error::invalid("sip_port", "0 is not a port").coded("port_zero", []))
+            }
             Some(port) => port,
             None => transport.default_port(),
         };
         let allowed_networks = parse_networks(&input.allowed_networks)?;
         let first_contact_hours = check_hours(input.first_contact_hours.unwrap_or(24))?;
         if self.store.site_by_name(tenant, &name).await?.is_some() {
-            return Err(Error::conflict(format!(
-                "this tenant already has a site named {name:?}"
-            )));
+            return Err(
+                Error::conflict(format!("this tenant already has a site named {name:?}"))
+                    .coded("site_taken", [("name", name.to_string())]),
+            );
         }
         self.store
             .site_create(&NewSite {
@@ -204,6 +209,7 @@ pub(super) fn number_status(text: Option<&str>) -> Result<NumberStatus> {
 /// A site has one main number.
 pub(super) fn main_number_taken(site: &str) -> Error {
     Error::conflict(format!("site {site:?} already has a main number"))
+        .coded("site_has_main_number", [("site", site.to_owned())])
 }
 
 /// `10.1.0.0/16`, `2001:db8::/48`, or a single address (a /32 or /128).
@@ -219,6 +225,7 @@ fn parse_networks(list: &[String]) -> Result<Vec<ipnet::IpNet>> {
                         "allowed_networks",
                         format!("{text:?} is not a network like 192.0.2.0/24 or an address"),
                     )
+                    .coded("network_invalid", [("value", format!("{text:?}"))])
                 })
         })
         .collect()
@@ -231,6 +238,7 @@ fn check_hours(hours: u32) -> Result<u32> {
         Err(Error::invalid(
             "first_contact_hours",
             format!("{hours} is not between 1 and 2160 (90 days)"),
-        ))
+        )
+        .coded("first_contact_hours", [("hours", hours.to_string())]))
     }
 }

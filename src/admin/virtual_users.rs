@@ -34,6 +34,7 @@ impl VirtualUserInput {
                 "number",
                 format!("{text:?} is not the full number: + and the country code, then digits"),
             )
+            .coded("not_full_number", [("value", format!("{text:?}"))])
         })?;
         external.check_tkg_66k("number")?;
         Ok(NewVirtualUser {

@@ -153,7 +153,7 @@ fn refused(device: &Device, error: Error) -> Said {
     let text = match &error {
         Error::Invalid(field) => field.message.clone(),
         Error::NotFound { what, key } => format!("unknown {what}: {key}"),
-        Error::Conflict { message, .. } | Error::Locked(message) => message.clone(),
+        Error::Conflict { message, .. } | Error::Locked { message, .. } => message.clone(),
         Error::Template { .. }
         | Error::Config(_)
         | Error::Store { .. }

@@ -91,7 +91,7 @@ pub fn parse_dial_number(input: &str) -> Result<String, Error> {
         return e164
             .parse::<E164>()
             .map(|n| n.to_string())
-            .map_err(|_| Error::invalid("number", not_a_number(input)));
+            .map_err(|_| not_a_number(input));
     }
     if (2..=8).contains(&compact.len()) && compact.bytes().all(|b| b.is_ascii_digit()) {
         if compact.starts_with('0') {
@@ -102,18 +102,29 @@ pub fn parse_dial_number(input: &str) -> Result<String, Error> {
                      the country code, e.g. +4930123456)",
                     input.trim()
                 ),
+            )
+            .coded(
+                "number_national",
+                [("value", format!("{:?}", input.trim()))],
             ));
         }
         return Ok(compact);
     }
-    Err(Error::invalid("number", not_a_number(input)))
+    Err(not_a_number(input))
 }
 
-fn not_a_number(input: &str) -> String {
-    format!(
-        "{:?} is neither an E.164 number (+ and the country code, e.g. +4930123456) nor an \
-         extension or short number of 2 to 8 digits",
-        input.trim()
+fn not_a_number(input: &str) -> Error {
+    Error::invalid(
+        "number",
+        format!(
+            "{:?} is neither an E.164 number (+ and the country code, e.g. +4930123456) nor an \
+             extension or short number of 2 to 8 digits",
+            input.trim()
+        ),
+    )
+    .coded(
+        "entry_number_invalid",
+        [("value", format!("{:?}", input.trim()))],
     )
 }
 

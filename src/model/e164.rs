@@ -36,6 +36,7 @@ impl FromStr for E164 {
                     "{input:?} is not an E.164 number: it must start with + and the country code"
                 ),
             )
+            .coded("e164_plus", [("value", format!("{input:?}"))])
         })?;
         let ok = (2..=15).contains(&digits.len())
             && digits.bytes().all(|b| b.is_ascii_digit())
@@ -44,7 +45,8 @@ impl FromStr for E164 {
             return Err(Error::invalid(
                 "number",
                 format!("{input:?} is not an E.164 number: + then 2 to 15 digits, the first not 0"),
-            ));
+            )
+            .coded("e164_digits", [("value", format!("{input:?}"))]));
         }
         Ok(E164(input.to_owned()))
     }
@@ -71,14 +73,53 @@ impl<'de> serde::Deserialize<'de> for E164 {
 
 /// Kinds of German numbers that TKG §66k(2) forbids as a displayed caller ID or an added
 /// user-specific number, by their national prefix after +49.
-const TKG_66K: &[(&str, &str)] = &[
-    ("137", "a mass-calling service number (0137)"),
-    ("138", "a mass-calling service number (0138)"),
-    ("12", "an innovative-service number (012)"),
-    ("900", "a premium-rate number (0900)"),
-    ("190", "a premium-rate number (0190)"),
-    ("118", "a directory-enquiry number (118)"),
-    ("11", "a short-dial number (11x)"),
+const TKG_66K: &[(&str, &str, &str, &str)] = &[
+    (
+        "137",
+        "a mass-calling service number (0137)",
+        "mass-calling",
+        "0137",
+    ),
+    (
+        "138",
+        "a mass-calling service number (0138)",
+        "mass-calling",
+        "0138",
+    ),
+    (
+        "12",
+        "an innovative-service number (012)",
+        "innovative-service",
+        "012",
+    ),
+    (
+        "900",
+        "a premium-rate number (0900)",
+        "premium-rate",
+        "0900",
+    ),
+    (
+        "190",
+        "a premium-rate number (0190)",
+        "premium-rate",
+        "0190",
+    ),
+    (
+        "118",
+        "a directory-enquiry number (118)",
+        "directory-enquiry",
+        "118",
+    ),
+    ("11", "a short-dial number (11x)", "short-dial", "11x"),
+];
+
+/// The kinds of number TKG §66k(2) forbids, as a refusal names them (its `kind`).
+pub const TKG_66K_KINDS: &[&str] = &[
+    "mass-calling",
+    "innovative-service",
+    "premium-rate",
+    "directory-enquiry",
+    "short-dial",
 ];
 
 impl E164 {
@@ -91,14 +132,21 @@ impl E164 {
         };
         let kind = TKG_66K
             .iter()
-            .find(|(prefix, _)| national.starts_with(prefix))
-            .map(|(_, kind)| *kind);
+            .find(|(prefix, ..)| national.starts_with(prefix));
         match kind {
-            Some(kind) => Err(Error::invalid(
+            Some((_, kind, word, prefix)) => Err(Error::invalid(
                 field,
                 format!(
                     "{self} is {kind}; TKG \u{a7}66k(2) forbids it as a displayed or user-specific number"
                 ),
+            )
+            .coded(
+                "tkg_66k",
+                [
+                    ("number", self.to_string()),
+                    ("kind", (*word).to_owned()),
+                    ("prefix", (*prefix).to_owned()),
+                ],
             )),
             None => Ok(()),
         }

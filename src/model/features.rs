@@ -156,7 +156,8 @@ impl PbxOptions {
                 return Err(Error::invalid(
                     "teams_uuid",
                     format!("{uuid:?} is not a UUID (8-4-4-4-12 hex digits)"),
-                ));
+                )
+                .coded("uuid_invalid", [("value", format!("{uuid:?}"))]));
             }
         }
         if let Some(n) = &self.displayed_number {
@@ -169,17 +170,18 @@ impl PbxOptions {
             let digits =
                 pin.len() >= 4 && pin.len() <= 8 && pin.bytes().all(|b| b.is_ascii_digit());
             if !digits || pin.bytes().all(|b| b == pin.as_bytes()[0]) {
-                return Err(Error::invalid(
-                    "conference_pin",
-                    "4 to 8 digits, not all the same",
-                ));
+                return Err(
+                    Error::invalid("conference_pin", "4 to 8 digits, not all the same")
+                        .coded("conference_pin_rule", []),
+                );
             }
         }
         if self.missed_call_email && !has_email {
             return Err(Error::invalid(
                 "missed_call_email",
                 "missed-call e-mails need the user's e-mail address",
-            ));
+            )
+            .coded("missed_call_needs_email", []));
         }
         Ok(())
     }
@@ -190,10 +192,10 @@ impl PbxOptions {
 fn text_option(field: &'static str, value: Option<&str>, max: usize) -> Result<(), Error> {
     if let Some(v) = value {
         if parse_text(field, v, max)? != v {
-            return Err(Error::invalid(
-                field,
-                format!("{v:?} starts or ends with space"),
-            ));
+            return Err(
+                Error::invalid(field, format!("{v:?} starts or ends with space"))
+                    .coded("text_outer_space", [("value", format!("{v:?}"))]),
+            );
         }
     }
     Ok(())

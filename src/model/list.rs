@@ -27,10 +27,12 @@ impl ListQuery {
         if (1..=LIST_MAX).contains(&limit) {
             Ok(limit)
         } else {
-            Err(Error::invalid(
-                "limit",
-                format!("{limit} is not between 1 and {LIST_MAX}"),
-            ))
+            Err(
+                Error::invalid("limit", format!("{limit} is not between 1 and {LIST_MAX}")).coded(
+                    "list_limit",
+                    [("limit", limit.to_string()), ("max", LIST_MAX.to_string())],
+                ),
+            )
         }
     }
 

@@ -44,6 +44,7 @@ impl FromStr for Mac {
                     "{input:?} is not a MAC address (use 001565A1B2C3, 00:15:65:a1:b2:c3, 00-15-65-A1-B2-C3 or 0015.65a1.b2c3)"
                 ),
             )
+            .coded("mac_invalid", [("value", format!("{input:?}"))])
         };
         let hex: String = match input.len() {
             12 => input.to_owned(),

@@ -18,7 +18,7 @@ use std::fmt;
 use std::str::FromStr;
 
 pub use directory::{parse_dial_number, DirectoryEntry, DirectoryEntryId, PhoneDirectory};
-pub use e164::E164;
+pub use e164::{E164, TKG_66K_KINDS};
 pub use features::{merge_settings, NumberFeatures, PbxOptions};
 pub use groups::{Bridge, CallGroup, ExtensionOwner, ForwardTo, Member, Queue, VirtualUser};
 pub use ids::{DeviceId, NumberId, SiteId, TenantId, UserId};
@@ -62,6 +62,13 @@ macro_rules! text_enum {
                             "{input:?} is not one of: {}",
                             [$($text),+].join(", ")
                         ),
+                    )
+                    .coded(
+                        "not_one_of",
+                        [
+                            ("value", format!("{input:?}")),
+                            ("choices", [$($text),+].join(", ")),
+                        ],
                     )),
                 }
             }
@@ -99,7 +106,7 @@ mod schedule;
 pub use pickpark::{ParkGroup, PickupGroup};
 pub use schedule::{
     Holiday, HolidayEntry, NightCalendar, NightMode, NightService, NightTarget, Schedule,
-    ScheduleKind, Week, WeeklyHours,
+    ScheduleKind, Week, WeeklyHours, WEEKDAYS,
 };
 
 /// An OpenAPI string schema for a type that serialises as text.
@@ -381,13 +388,17 @@ pub fn parse_host(field: &'static str, input: &str) -> Result<String, Error> {
             return Err(Error::invalid(
                 field,
                 format!("{value:?} has a port: give the host alone ({host}); {setting}"),
+            )
+            .coded(
+                "host_with_port",
+                [("value", format!("{value:?}")), ("host", host.to_owned())],
             ));
         }
     }
-    Err(Error::invalid(
-        field,
-        format!("{value:?} is not a host name or address"),
-    ))
+    Err(
+        Error::invalid(field, format!("{value:?} is not a host name or address"))
+            .coded("host_invalid", [("value", format!("{value:?}"))]),
+    )
 }
 
 /// An extension: 2–8 digits, unique in its tenant (`admin::extensions` narrows the length
@@ -398,7 +409,8 @@ pub fn parse_extension(input: &str) -> Result<String, Error> {
         return Err(Error::invalid(
             "extension",
             format!("{value:?} is not an extension: 2 to 8 digits"),
-        ));
+        )
+        .coded("not_an_extension", [("value", format!("{value:?}"))]));
     }
     Ok(value.to_owned())
 }

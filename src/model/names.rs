@@ -59,7 +59,8 @@ pub fn parse_label(field: &'static str, input: &str) -> Result<String, Error> {
         return Err(Error::invalid(
             field,
             format!("{value:?} is all digits, which is kept for ids"),
-        ));
+        )
+        .coded("name_all_digits", [("value", format!("{value:?}"))]));
     }
     Ok(value)
 }

@@ -72,7 +72,8 @@ pub struct Schedule {
     pub holidays: Vec<HolidayEntry>,
 }
 
-const DAYS: [&str; 7] = [
+/// The days of a week as opening hours name them, Monday first.
+pub const WEEKDAYS: [&str; 7] = [
     "monday",
     "tuesday",
     "wednesday",
@@ -139,7 +140,7 @@ impl WeeklyHours {
         for (i, texts) in self.days().into_iter().enumerate() {
             let mut ranges = texts
                 .iter()
-                .map(|t| parse_range(DAYS[i], t))
+                .map(|t| parse_range(WEEKDAYS[i], t))
                 .collect::<Result<Vec<_>, _>>()?;
             ranges.sort();
             for pair in ranges.windows(2) {
@@ -147,7 +148,20 @@ impl WeeklyHours {
                 if b.0 < a.1 {
                     return Err(Error::invalid(
                         "hours",
-                        format!("{}: {} overlaps {}", DAYS[i], show_range(a), show_range(b)),
+                        format!(
+                            "{}: {} overlaps {}",
+                            WEEKDAYS[i],
+                            show_range(a),
+                            show_range(b)
+                        ),
+                    )
+                    .coded(
+                        "hours_overlap",
+                        [
+                            ("day", WEEKDAYS[i].to_owned()),
+                            ("range", show_range(a)),
+                            ("other", show_range(b)),
+                        ],
                     ));
                 }
             }
@@ -174,10 +188,13 @@ impl WeeklyHours {
 
 fn parse_range(day: &str, text: &str) -> Result<(u16, u16), Error> {
     let bad = |why: &str| Error::invalid("hours", format!("{day}: {text:?} {why}"));
-    let (a, b) = text
-        .trim()
-        .split_once('-')
-        .ok_or_else(|| bad("is not a range like 08:00-12:00"))?;
+    let (day_, value) = (day.to_owned(), format!("{text:?}"));
+    let (a, b) = text.trim().split_once('-').ok_or_else(|| {
+        bad("is not a range like 08:00-12:00").coded(
+            "hours_not_range",
+            [("day", day_.clone()), ("value", value.clone())],
+        )
+    })?;
     let minutes = |t: &str| -> Option<u16> {
         let (h, m) = t.trim().split_once(':')?;
         let (h, m): (u16, u16) = (h.parse().ok()?, m.parse().ok()?);
@@ -185,10 +202,12 @@ fn parse_range(day: &str, text: &str) -> Result<(u16, u16), Error> {
         (h <= 24 && m < 60 && total <= 1440).then_some(total)
     };
     let (Some(start), Some(end)) = (minutes(a), minutes(b)) else {
-        return Err(bad("is not a range like 08:00-12:00 (00:00 to 24:00)"));
+        return Err(bad("is not a range like 08:00-12:00 (00:00 to 24:00)")
+            .coded("hours_not_range", [("day", day_), ("value", value)]));
     };
     if end <= start {
-        return Err(bad("ends before it starts"));
+        return Err(bad("ends before it starts")
+            .coded("hours_backwards", [("day", day_), ("value", value)]));
     }
     Ok((start, end))
 }
@@ -213,6 +232,7 @@ impl HolidayEntry {
                     "holidays",
                     format!("{field} {text:?} is not a date like 2026-12-24"),
                 )
+                .coded("holiday_not_date", [("value", format!("{text:?}"))])
             })
         };
         let from = date("from", &self.from)?;
@@ -224,6 +244,10 @@ impl HolidayEntry {
             return Err(Error::invalid(
                 "holidays",
                 format!("{to} is before {from}: a holiday range ends on or after its first day"),
+            )
+            .coded(
+                "holiday_backwards",
+                [("from", from.to_string()), ("to", to.to_string())],
             ));
         }
         Ok(Holiday {

@@ -28,6 +28,13 @@ pub fn check_text<'a>(field: &'static str, input: &'a str) -> Result<&'a str, Er
                 "{value:?} contains {what} (U+{:04X}), which is not allowed in text",
                 u32::from(c)
             ),
+        )
+        .coded(
+            "text_forbidden_char",
+            [
+                ("value", format!("{value:?}")),
+                ("code_point", format!("U+{:04X}", u32::from(c))),
+            ],
         ));
     }
     if !value.is_empty() && value.chars().all(|c| invisible(c) || c.is_whitespace()) {

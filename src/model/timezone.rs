@@ -58,6 +58,7 @@ impl TimeZoneFacts {
                 "time_zone",
                 format!("{name:?} is not an IANA time zone (e.g. Europe/Berlin)"),
             )
+            .coded("time_zone_unknown", [("value", format!("{name:?}"))])
         })?;
         let mut next = tz.following(now);
         let (first, second) = (next.next(), next.next());

@@ -47,6 +47,7 @@ impl Store {
             unique_on(e, "name", || {
                 format!("a bridge named {} exists already", b.name)
             })
+            .coded("bridge_taken", [("name", b.name.clone())])
         })?;
         tx.commit(b.tenant_id, AuditEntity::Bridge, id, AuditAction::Create)
             .await?;
@@ -83,6 +84,7 @@ impl Store {
             unique_on(e, "name", || {
                 format!("a bridge named {} exists already", b.name)
             })
+            .coded("bridge_taken", [("name", b.name.clone())])
         })?;
         tx.commit(tenant, AuditEntity::Bridge, id, AuditAction::Update)
             .await?;

@@ -120,6 +120,7 @@ impl Store {
                     device.phone_id
                 )
             })
+            .coded("phone_id_taken", [("phone_id", device.phone_id.clone())])
         })?;
         // A new handset is in no other device's file and in no directory.
         tx.device_only(DeviceId(id));
@@ -559,7 +560,8 @@ impl Store {
             return Err(Error::conflict(format!(
                 "someone is already logged in to handset {}; log them out first",
                 device.phone_id
-            )));
+            ))
+            .coded("handset_occupied", [("phone_id", device.phone_id.clone())]));
         }
         sqlx::query(
             "INSERT INTO device_lines (device_id, number_id, position, sip_user, sip_password, \
@@ -577,6 +579,7 @@ impl Store {
             unique_or_store(e, || {
                 "the number is already logged in to a handset".to_owned()
             })
+            .coded("number_on_a_handset", [])
         })?;
         tx.record(
             None,

@@ -109,7 +109,7 @@ impl Store {
         .bind(tenant.0)
         .execute(tx.conn())
         .await
-        .map_err(|e| unique_or_store(e, || DUPLICATE.to_owned()))?;
+        .map_err(|e| unique_or_store(e, || DUPLICATE.to_owned()).coded("entry_duplicate", []))?;
         if done.rows_affected() == 0 {
             return Err(Error::not_found("directory entry", id));
         }
@@ -169,7 +169,7 @@ async fn insert(
     .bind(now())
     .fetch_one(conn)
     .await
-    .map_err(|e| unique_or_store(e, || DUPLICATE.to_owned()))?;
+    .map_err(|e| unique_or_store(e, || DUPLICATE.to_owned()).coded("entry_duplicate", []))?;
     Ok(id)
 }
 

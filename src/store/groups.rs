@@ -159,7 +159,9 @@ impl Store {
         .bind(now())
         .fetch_one(tx.conn())
         .await
-        .map_err(|e| unique_or_store(e, || taken(g)))?;
+        .map_err(|e| {
+            unique_or_store(e, || taken(g)).coded("group_taken", [("name", g.name.clone())])
+        })?;
         write_members(&mut tx, id, g).await?;
         let after = CallGroup::read(tx.conn(), g.tenant_id, id).await?;
         tx.record(
@@ -204,7 +206,9 @@ impl Store {
         .bind(tenant.0)
         .execute(tx.conn())
         .await
-        .map_err(|e| unique_or_store(e, || taken(g)))?;
+        .map_err(|e| {
+            unique_or_store(e, || taken(g)).coded("group_taken", [("name", g.name.clone())])
+        })?;
         write_members(&mut tx, id, g).await?;
         let after = CallGroup::read(tx.conn(), tenant, id).await?;
         let json = |g: &CallGroup| serde_json::to_value(g).map_err(Error::json("a group"));

@@ -75,7 +75,15 @@ impl Store {
         if total < assigned {
             return Err(Error::conflict(format!(
                 "{assigned} {kind} licences are assigned; the pool cannot shrink to {total}"
-            )));
+            ))
+            .coded(
+                "licence_pool_shrink",
+                [
+                    ("assigned", assigned.to_string()),
+                    ("kind", kind.as_str().to_owned()),
+                    ("total", total.to_string()),
+                ],
+            ));
         }
         sqlx::query(
             "INSERT INTO licence_pools (tenant_id, kind, total) VALUES ($1, $2, $3) \
@@ -142,7 +150,10 @@ impl Store {
         .bind(now())
         .fetch_one(tx.conn())
         .await
-        .map_err(|e| unique_or_store(e, || format!("the site has a trunk named {name:?}")))?;
+        .map_err(|e| {
+            unique_or_store(e, || format!("the site has a trunk named {name:?}"))
+                .coded("trunk_taken", [("name", name.to_owned())])
+        })?;
         tx.leaves_directory();
         tx.commit(tenant, AuditEntity::Trunk, id, AuditAction::Create)
             .await?;
@@ -231,7 +242,10 @@ pub(super) async fn assign_licences(
             .bind(user.0)
             .execute(tx.conn())
             .await
-            .map_err(|e| unique_or_store(e, || "the fax number is already someone's".to_owned()))?;
+            .map_err(|e| {
+                unique_or_store(e, || "the fax number is already someone's".to_owned())
+                    .coded("fax_number_taken", [])
+            })?;
     }
     for kind in kinds {
         let row = sqlx::query(

@@ -262,6 +262,10 @@ impl Store {
                             patch.name.clone().unwrap_or_default()
                         )
                     })
+                    .coded(
+                        "site_taken",
+                        [("name", patch.name.clone().unwrap_or_default())],
+                    )
                 })?;
             if n == 0 {
                 return Err(Error::not_found("site", id));

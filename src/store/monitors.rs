@@ -37,7 +37,8 @@ impl Store {
                 format!(
                     "user {watched} may not be monitored by user {user}: an admin must grant it first (blf-grants)"
                 ),
-            ));
+            )
+            .coded("monitor_not_granted", []));
         }
         let position: i64 = sqlx::query_scalar(
             "SELECT COALESCE(MAX(position), 0) + 1 FROM monitors WHERE user_id = $1",
@@ -55,7 +56,10 @@ impl Store {
         .bind(position)
         .execute(tx.conn())
         .await
-        .map_err(|e| unique_or_store(e, || "that user is already on the monitor list".into()))?;
+        .map_err(|e| {
+            unique_or_store(e, || "that user is already on the monitor list".into())
+                .coded("monitor_listed", [])
+        })?;
         tx.leaves_directory();
         tx.commit(tenant, AuditEntity::User, user.0, AuditAction::MonitorAdd)
             .await?;
@@ -108,7 +112,9 @@ impl Store {
         .fetch_one(tx.conn())
         .await?;
         if exists > 0 {
-            return Err(Error::conflict("this permission is already granted"));
+            return Err(
+                Error::conflict("this permission is already granted").coded("grant_exists", [])
+            );
         }
         let id: i64 = sqlx::query_scalar(
             "INSERT INTO blf_grants (tenant_id, watched_id, watcher_id, created_at) \
@@ -120,7 +126,10 @@ impl Store {
         .bind(super::now())
         .fetch_one(tx.conn())
         .await
-        .map_err(|e| unique_or_store(e, || "this permission is already granted".into()))?;
+        .map_err(|e| {
+            unique_or_store(e, || "this permission is already granted".into())
+                .coded("grant_exists", [])
+        })?;
         tx.leaves_directory();
         tx.commit(tenant, AuditEntity::BlfGrant, id, AuditAction::Grant)
             .await?;

@@ -90,6 +90,13 @@ impl Store {
                     format!("{} exists already", number.e164)
                 }
             })
+        })
+        .map_err(|e| {
+            let args = [("number", number.e164.to_string())];
+            match number.is_main {
+                true => e.coded("number_exists_or_main", args),
+                false => e.coded("number_exists", args),
+            }
         })?;
         tx.commit(
             number.tenant_id,

@@ -143,6 +143,7 @@ impl Store {
             .await
             .map_err(|e| {
                 unique_or_store(e, || format!("extension {slot} is already a park slot"))
+                    .coded("slot_taken", [("extension", slot.clone())])
             })?;
         }
         let saved = read_park(tx.conn(), tenant, id).await?;
@@ -309,6 +310,15 @@ async fn members_of(tx: &mut WriteTx<'_>, tenant: TenantId, ids: &[UserId]) -> R
     Ok(users)
 }
 
+/// A taken name's conflict, coded by the kind of group.
+fn group_taken(e: Error, kind: Kind, name: &str) -> Error {
+    let args = [("name", name.to_owned())];
+    match kind {
+        Kind::Pickup => e.coded("pickup_group_taken", args),
+        Kind::Park => e.coded("park_group_taken", args),
+    }
+}
+
 /// Inserts or renames the group and replaces its members; its id.
 async fn write_group(
     tx: &mut WriteTx<'_>,
@@ -333,7 +343,7 @@ async fn write_group(
         .bind(group.name)
         .fetch_one(tx.conn())
         .await
-        .map_err(|e| unique_on(e, "name", taken))?,
+        .map_err(|e| group_taken(unique_on(e, "name", taken), kind, group.name))?,
         Some(id) => {
             tx.snapshot_group(kind, tenant, id).await?;
             sqlx::query(&format!(
@@ -345,7 +355,7 @@ async fn write_group(
             .bind(tenant.0)
             .execute(tx.conn())
             .await
-            .map_err(|e| unique_on(e, "name", taken))?;
+            .map_err(|e| group_taken(unique_on(e, "name", taken), kind, group.name))?;
             id
         }
     };

@@ -69,6 +69,7 @@ impl Store {
         .await?;
         let id = id.ok_or_else(|| {
             Error::conflict_on("login", format!("a portal account {login} exists already"))
+                .coded("portal_login_taken", [("login", login.to_string())])
         })?;
         let after = serde_json::json!({
             "login": login,

@@ -108,7 +108,10 @@ impl Store {
             .bind(at)
             .execute(tx.conn())
             .await
-            .map_err(|e| unique_or_store(e, || format!("MAC {mac} is already reserved")))?;
+            .map_err(|e| {
+                unique_or_store(e, || format!("MAC {mac} is already reserved"))
+                    .coded("mac_reserved", [("mac", mac.to_string())])
+            })?;
             added.push(mac.to_string());
         }
         if added.is_empty() {

@@ -71,7 +71,10 @@ impl Store {
                 .bind(&rules)
                 .fetch_one(tx.conn())
                 .await
-                .map_err(|e| unique_or_store(e, taken))?,
+                .map_err(|e| {
+                    unique_or_store(e, taken)
+                        .coded("schedule_taken", [("name", schedule.name.to_owned())])
+                })?,
                 AuditAction::Create,
             ),
             Some(id) => {
@@ -86,7 +89,10 @@ impl Store {
                 .bind(tenant.0)
                 .execute(tx.conn())
                 .await
-                .map_err(|e| unique_or_store(e, taken))?;
+                .map_err(|e| {
+                    unique_or_store(e, taken)
+                        .coded("schedule_taken", [("name", schedule.name.to_owned())])
+                })?;
                 (id, AuditAction::Update)
             }
         };
@@ -130,6 +136,13 @@ impl Store {
                     before.name,
                     whose.join(" and ")
                 ),
+            )
+            .coded(
+                "schedule_in_use",
+                [
+                    ("name", before.name.clone()),
+                    ("count", whose.len().to_string()),
+                ],
             ));
         }
         sqlx::query("DELETE FROM schedules WHERE id = $1 AND tenant_id = $2")

@@ -56,7 +56,10 @@ impl Store {
         .bind(now())
         .fetch_one(tx.conn())
         .await
-        .map_err(|e| unique_or_store(e, || format!("a tenant named {name:?} already exists")))?;
+        .map_err(|e| {
+            unique_or_store(e, || format!("a tenant named {name:?} already exists"))
+                .coded("tenant_taken", [("name", name.to_owned())])
+        })?;
         let id = TenantId(id);
         tx.commit(id, AuditEntity::Tenant, id.0, AuditAction::Create)
             .await?;
@@ -117,6 +120,7 @@ impl Store {
             unique_or_store(e, || {
                 format!("this tenant already has a site named {:?}", site.name)
             })
+            .coded("site_taken", [("name", site.name.clone())])
         })?;
         tx.commit(site.tenant_id, AuditEntity::Site, id, AuditAction::Create)
             .await?;

@@ -48,7 +48,10 @@ impl Store {
         .bind(now())
         .fetch_one(tx.conn())
         .await
-        .map_err(|e| unique_or_store(e, || taken(&v.extension)))?;
+        .map_err(|e| {
+            unique_or_store(e, || taken(&v.extension))
+                .coded("extension_used", [("extension", v.extension.clone())])
+        })?;
         tx.commit(
             v.tenant_id,
             AuditEntity::VirtualUser,
@@ -84,7 +87,10 @@ impl Store {
         .bind(tenant.0)
         .execute(tx.conn())
         .await
-        .map_err(|e| unique_or_store(e, || taken(&v.extension)))?;
+        .map_err(|e| {
+            unique_or_store(e, || taken(&v.extension))
+                .coded("extension_used", [("extension", v.extension.clone())])
+        })?;
         tx.commit(tenant, AuditEntity::VirtualUser, id, AuditAction::Update)
             .await?;
         self.virtual_user_get(tenant, id).await

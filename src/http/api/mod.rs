@@ -228,7 +228,7 @@ impl ApiError {
                         .into_iter()
                         .collect(),
                 ),
-                Error::Locked(message) => plain(StatusCode::LOCKED, "locked", message),
+                Error::Locked { message, .. } => plain(StatusCode::LOCKED, "locked", message),
                 Error::Template { .. }
                 | Error::Config(_)
                 | Error::Store { .. }

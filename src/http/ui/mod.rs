@@ -101,7 +101,7 @@ impl UiError {
                     Ok((StatusCode::UNPROCESSABLE_ENTITY, "invalid"))
                 }
                 Error::Conflict { .. } => Ok((StatusCode::CONFLICT, "conflict")),
-                Error::Locked(_) => Ok((StatusCode::LOCKED, "conflict")),
+                Error::Locked { .. } => Ok((StatusCode::LOCKED, "conflict")),
                 Error::Template { .. }
                 | Error::Config(_)
                 | Error::Store { .. }

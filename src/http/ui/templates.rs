@@ -172,14 +172,36 @@ pub(super) fn rule_text(lang: Lang, code: Option<&Code>, english: String) -> Str
     let Some(code) = code else {
         return english;
     };
-    let Some(text) = registry().rules[index(lang)]
-        .get(code.key)
-        .and_then(|t| t.as_str())
-    else {
+    let rules = &registry().rules[index(lang)];
+    let Some(text) = rules.get(code.key).and_then(|t| t.as_str()) else {
         return english;
     };
-    fill(text, &code.args)
+    let words: Vec<(&'static str, String)> = code
+        .args
+        .iter()
+        .map(|(name, value)| match word(rules, name, value) {
+            Some(said) => (*name, said.to_owned()),
+            None => (*name, value.clone()),
+        })
+        .collect();
+    fill(text, &words)
 }
+
+/// A value that is a word of the sentence rather than data, as the model spells it: the value
+/// of a `kind` or a `kind_…` (an owner such as `hunt-group`, a schedule's `opening-hours`, a
+/// licence's `e-fax`) is said by the catalogue's `kind_<value>`, a `status`'s by
+/// `status_<value>`, and so on for each of `WORDS`, so a German sentence gets a German word;
+/// another value, or a word the catalogue lacks, is put in as given.
+fn word<'t>(rules: &'t toml::Table, name: &str, value: &str) -> Option<&'t str> {
+    let word = WORDS
+        .iter()
+        .find(|w| name == **w || name.strip_prefix(**w).is_some_and(|r| r.starts_with('_')))?;
+    rules.get(&format!("{word}_{value}"))?.as_str()
+}
+
+/// The values that are words (`word`): a kind, a number's status, a hunt policy and a
+/// weekday (`monday`, as opening hours name it).
+const WORDS: &[&str] = &["kind", "status", "policy", "day"];
 
 /// `text` with each `{name}` replaced by its value; an unknown name stays as written.
 fn fill(text: &str, args: &[(&'static str, String)]) -> String {
@@ -219,6 +241,10 @@ pub(super) fn in_lang(lang: Lang, e: Error) -> Error {
             code,
         } => Error::Conflict {
             field,
+            message: rule_text(lang, code.as_ref(), message),
+            code,
+        },
+        Error::Locked { message, code } => Error::Locked {
             message: rule_text(lang, code.as_ref(), message),
             code,
         },
@@ -385,6 +411,182 @@ mod tests {
             let table: toml::Table = toml::from_str(source).expect("rules catalogue parses");
             assert!(table.values().all(|v| v.is_str()), "{}", LANGS[i].code());
         }
+    }
+
+    /// Each coded refusal in `src/` (a call of `Error::coded` with a literal key and array) as (where, key,
+    /// value names); a key that is not a literal is an error, since nothing could check it.
+    fn coded_calls() -> Vec<(String, String, Vec<String>)> {
+        // Spelt in two halves, so this file's own text is not a call.
+        let call = concat!(".cod", "ed(");
+        let mut files = vec![std::path::PathBuf::from(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/src"
+        ))];
+        let mut calls = Vec::new();
+        while let Some(path) = files.pop() {
+            if path.is_dir() {
+                for entry in std::fs::read_dir(&path).expect("src/ is readable") {
+                    files.push(entry.expect("src/ is readable").path());
+                }
+                continue;
+            }
+            if path.extension().is_none_or(|e| e != "rs") {
+                continue;
+            }
+            let source = std::fs::read_to_string(&path).expect("a source file is readable");
+            for (at, _) in source.match_indices(call) {
+                let line = source[..at].lines().count();
+                let place = format!("{}:{line}", path.display());
+                let rest = source[at + call.len()..].trim_start();
+                let Some(rest) = rest.strip_prefix('"') else {
+                    panic!("{place}: the key of a coded refusal is a literal");
+                };
+                let (key, rest) = rest.split_once('"').expect("the key's literal ends");
+                let rest = rest
+                    .trim_start()
+                    .strip_prefix(',')
+                    .unwrap_or(rest)
+                    .trim_start();
+                // The values are an array, or a local bound to one before the call.
+                let array = match rest.strip_prefix('[') {
+                    Some(array) => array,
+                    None => {
+                        let local: String = rest
+                            .chars()
+                            .take_while(|c| c.is_alphanumeric() || *c == '_')
+                            .collect();
+                        let binding = format!("let {local} = [");
+                        let Some(bound) = source[..at].rfind(&binding) else {
+                            panic!("{place}: the values of {key} are an array or a local one");
+                        };
+                        &source[bound + binding.len()..]
+                    }
+                };
+                calls.push((place, key.to_owned(), value_names(array)));
+            }
+        }
+        calls
+    }
+
+    /// The names of the `(name, value)` pairs of an array's text (after its `[`).
+    fn value_names(array: &str) -> Vec<String> {
+        let mut names = Vec::new();
+        let (mut brackets, mut parens) = (1, 0);
+        let mut chars = array.chars();
+        let mut wants_name = false;
+        while let Some(c) = chars.next() {
+            match c {
+                '"' => {
+                    let mut literal = String::new();
+                    while let Some(c) = chars.next() {
+                        match c {
+                            '\\' => {
+                                chars.next();
+                            }
+                            '"' => break,
+                            c => literal.push(c),
+                        }
+                    }
+                    if wants_name {
+                        names.push(literal);
+                    }
+                }
+                '(' => {
+                    parens += 1;
+                    wants_name = brackets == 1 && parens == 1;
+                    continue;
+                }
+                ')' => parens -= 1,
+                '[' => brackets += 1,
+                ']' => {
+                    brackets -= 1;
+                    if brackets == 0 {
+                        break;
+                    }
+                }
+                c if c.is_whitespace() => continue,
+                _ => {}
+            }
+            wants_name = false;
+        }
+        names
+    }
+
+    /// The `{name}`s of a catalogue's text.
+    fn placeholders(text: &str) -> Vec<&str> {
+        text.split('{')
+            .skip(1)
+            .filter_map(|part| part.split_once('}').map(|(name, _)| name))
+            .collect()
+    }
+
+    /// The German rules catalogue and the coded refusals agree: every key a rule uses has a
+    /// German text, every `{name}` of a text is a value every call of its key gives, and
+    /// every key of the catalogue is used (a word's, `kind_<kind>` and the like, by the value
+    /// it says).
+    #[test]
+    fn issue_14_every_coded_rule_has_german_and_no_other() {
+        let calls = coded_calls();
+        assert!(
+            calls.len() > 24,
+            "the scan found {} coded refusals",
+            calls.len()
+        );
+        let de: toml::Table = toml::from_str(RULES_I18N[index(Lang::De)]).expect("parses");
+        let mut wrong = Vec::new();
+        for (place, key, names) in &calls {
+            let Some(text) = de.get(key).and_then(|t| t.as_str()) else {
+                wrong.push(format!("{place}: {key} has no German text"));
+                continue;
+            };
+            for name in placeholders(text) {
+                if !names.iter().any(|n| n == name) {
+                    wrong.push(format!(
+                        "{place}: {key} gives no {{{name}}} (gives {names:?})"
+                    ));
+                }
+            }
+        }
+        use crate::model::{HuntPolicy, LicenceKind, NumberStatus, OwnerKind, ScheduleKind};
+        let words = |word: &str, values: &[&str]| -> Vec<String> {
+            values.iter().map(|v| format!("{word}_{v}")).collect()
+        };
+        let kinds: Vec<&str> = (OwnerKind::ALL.iter().map(|k| k.as_str()))
+            .chain(ScheduleKind::ALL.iter().map(|k| k.as_str()))
+            .chain(LicenceKind::ALL.iter().map(|k| k.as_str()))
+            .chain(crate::model::TKG_66K_KINDS.iter().copied())
+            .collect();
+        let statuses: Vec<&str> = NumberStatus::ALL.iter().map(|s| s.as_str()).collect();
+        let policies: Vec<&str> = HuntPolicy::ALL.iter().map(|p| p.as_str()).collect();
+        let kinds = [
+            words("kind", &kinds),
+            words("status", &statuses),
+            words("policy", &policies),
+            words("day", &crate::model::WEEKDAYS),
+        ]
+        .concat();
+        for key in de.keys() {
+            if !calls.iter().any(|(_, k, _)| k == key) && !kinds.contains(key) {
+                wrong.push(format!("de/rules.toml: no rule uses {key}"));
+            }
+        }
+        assert!(wrong.is_empty(), "{wrong:#?}");
+    }
+
+    /// A `{kind}` is said by the catalogue's word for it; another value is put in as given.
+    #[test]
+    fn issue_14_owner_kinds_are_words_of_the_language() {
+        let code = Code {
+            key: "extension_taken",
+            args: vec![
+                ("extension", "200".into()),
+                ("kind", "hunt-group".into()),
+                ("name", "Sales".into()),
+            ],
+        };
+        let german = rule_text(Lang::De, Some(&code), "english".into());
+        assert!(german.contains("Sammelgruppe Sales"), "{german}");
+        assert!(!german.contains("hunt-group"), "{german}");
     }
 
     #[test]

@@ -503,7 +503,7 @@ async fn issue_14_hunt_group_errors_in_german() {
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
     assert!(
         body.contains(
-            "id=\"extension-error\">Die Nebenstelle 500 hat schon Bob Builder; bitte eine andere wählen"
+            "id=\"extension-error\">Die Nebenstelle 500 ist schon vergeben (Benutzer Bob Builder); bitte eine andere wählen"
         ),
         "{body}"
     );

@@ -135,6 +135,27 @@ impl Portal {
     }
 
     /// POST a form to `path` with the session's cookie, if any.
+    /// `post` with the session's CSRF token, asking for German.
+    pub async fn post_de(
+        &self,
+        sess: &Sess,
+        path: &str,
+        form: &[(&str, &str)],
+    ) -> (StatusCode, String) {
+        let mut form = form.to_vec();
+        form.push(("csrf", sess.csrf.as_str()));
+        let resp = self
+            .http
+            .post(self.url(path))
+            .form(&form)
+            .header(COOKIE, &sess.cookie)
+            .header("accept-language", "de")
+            .send()
+            .await
+            .unwrap();
+        (resp.status(), resp.text().await.unwrap())
+    }
+
     pub async fn post(
         &self,
         sess: Option<&Sess>,

@@ -305,3 +305,22 @@ async fn issue_14_browser_profile() {
     b.screenshots("profile").await;
     b.close().await;
 }
+
+/// The PIN rules, in German under the PIN field.
+#[tokio::test]
+async fn issue_14_pin_rules_in_german_under_the_field() {
+    let p = Portal::start().await;
+    setup(&p).await;
+    let sess = p.session(ACME_USER).await;
+    let pin = format!("{}/pin", me(&p));
+    let (status, body) = p
+        .post_de(&sess, &pin, &[("pin", "1234"), ("confirm", "1234")])
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+    super::sites::error_by(&body, "pin", "Zu leicht zu erraten");
+    let (status, body) = p
+        .post_de(&sess, &pin, &[("pin", "12a"), ("confirm", "12a")])
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+    super::sites::error_by(&body, "pin", "Eine PIN hat 4 bis 8 Ziffern");
+}

@@ -5,6 +5,7 @@ use autoprov::admin::PickupGroupInput;
 use reqwest::StatusCode;
 
 use super::groups::seed;
+use super::sites::error_by;
 use super::*;
 
 #[tokio::test]
@@ -516,4 +517,69 @@ async fn issue_14_a_conflict_is_shown_by_the_field_it_names() {
         "{body}"
     );
     assert!(!body.contains("id=\"members-error\""), "{body}");
+}
+
+/// A German page says the rules of park slots, pickup groups, schedules and bridges in German,
+/// under their fields, with the words inside them (a weekday, an owner's kind) German too.
+#[tokio::test]
+async fn issue_14_shared_rule_errors_in_german_under_the_field() {
+    let p = Portal::start().await;
+    let bob = seed(&p).await;
+    let admin = &p.server.app.admin;
+    admin
+        .pickup_group_add(
+            p.acme.id,
+            &PickupGroupInput {
+                name: "Front desk".into(),
+                members: vec![bob.id.0.to_string()],
+            },
+        )
+        .await
+        .unwrap();
+    let sess = p.session(ACME_ADMIN).await;
+    let t = p.acme.id.0;
+    let bob_id = bob.id.0.to_string();
+    let form = [("name", "Back office"), ("member", bob_id.as_str())];
+    let (status, body) = p
+        .post_de(&sess, &format!("/t/{t}/pickup-groups"), &form)
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+    error_by(
+        &body,
+        "members",
+        "Bob Builder ist schon in der Pickup-Gruppe Front desk",
+    );
+    let form = [("name", "Lobby"), ("slots", "510-500")];
+    let (status, body) = p
+        .post_de(&sess, &format!("/t/{t}/park-groups"), &form)
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+    error_by(
+        &body,
+        "slots",
+        "Der Bereich 510-500 endet, bevor er beginnt",
+    );
+    let schedules = format!("/t/{t}/night-service/schedules");
+    let form = [
+        ("kind", "opening-hours"),
+        ("name", "Office"),
+        ("monday", "08:00-25:00"),
+    ];
+    let (status, body) = p.post_de(&sess, &schedules, &form).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+    error_by(&body, "hours", "Montag: ");
+    error_by(&body, "hours", "ist kein Zeitraum wie 08:00-12:00");
+    let bridges = format!("/t/{t}/bridges");
+    let form = [("name", "Sales bridge"), ("number", "+4930555002")];
+    let (status, body) = p.post_de(&sess, &bridges, &form).await;
+    assert_eq!(status, StatusCode::SEE_OTHER, "{body}");
+    let form = [("name", "Support bridge"), ("number", "+4930555002")];
+    let (status, body) = p.post_de(&sess, &bridges, &form).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+    error_by(
+        &body,
+        "number",
+        "+4930555002 ist schon vergeben (Konferenzraum Sales bridge)",
+    );
+    assert!(!body.contains("already"), "{body}");
 }

@@ -317,3 +317,23 @@ async fn issue_14_browser_sites_licences_audit_and_blf() {
     b.screenshots("audit-entry").await;
     b.close().await;
 }
+
+/// A taken site name (the rule's conflict), in German under the name field.
+#[tokio::test]
+async fn issue_14_site_errors_in_german_under_the_field() {
+    let p = Portal::start().await;
+    site(&p, p.acme.id, "Berlin").await;
+    let sess = p.session(ACME_ADMIN).await;
+    let form = [
+        ("name", "Berlin"),
+        ("time_zone", "Europe/Berlin"),
+        ("sip_domain", "sip.example.com"),
+    ];
+    let (status, body) = p.post_de(&sess, &sites(&p), &form).await;
+    assert_eq!(status, StatusCode::CONFLICT, "{body}");
+    error_by(
+        &body,
+        "name",
+        "Der Mandant hat schon einen Standort namens Berlin",
+    );
+}

@@ -212,7 +212,7 @@ async fn answer<T>(
             StatusCode::UNPROCESSABLE_ENTITY,
         ),
         Err(Error::Conflict { message: m, .. }) => (section.to_owned(), m, StatusCode::CONFLICT),
-        Err(Error::Locked(m)) => (section.to_owned(), m, StatusCode::LOCKED),
+        Err(Error::Locked { message: m, .. }) => (section.to_owned(), m, StatusCode::LOCKED),
         Err(Error::NotFound { .. }) if section == "monitors" => (
             section.to_owned(),
             "no such colleague".to_owned(),
