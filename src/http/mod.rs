@@ -16,10 +16,11 @@ pub mod ui;
 use std::fmt::Write as _;
 use std::net::SocketAddr;
 use std::sync::atomic::Ordering;
+use std::sync::Arc;
 use std::time::Instant;
 
 use axum::body::Body;
-use axum::extract::{Extension, State};
+use axum::extract::{Extension, FromRef, State};
 use axum::http::{header, HeaderMap, HeaderValue, Method, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{any, get};
@@ -152,6 +153,17 @@ where
     }
 }
 
+/// The phone router's state: axum clones it for every request, and a phone's file is the
+/// request that must cost least, so it is one reference count, not `App`'s dozen.
+#[derive(Clone)]
+struct Phones(Arc<App>);
+
+impl FromRef<Phones> for App {
+    fn from_ref(phones: &Phones) -> App {
+        App::clone(&phones.0)
+    }
+}
+
 /// The phones' listeners (HTTP, HTTPS): phone files, static files, the local CA and the
 /// operations endpoints. No `/api/`: a request for it is nobody's file (the uniform 404).
 pub fn router(app: App) -> Router {
@@ -162,7 +174,7 @@ pub fn router(app: App) -> Router {
         .route(&format!("/{}", crate::certs::CA_FILE), get(local_ca))
         .route("/x/{token}/{mac}/{action}", any(service::phone_service))
         .fallback(phone_file)
-        .with_state(app)
+        .with_state(Phones(Arc::new(app)))
 }
 
 /// The admin listener: the REST API (and the portal next), and the operations endpoints.
@@ -340,7 +352,7 @@ fn not_found() -> Response {
 }
 
 async fn phone_file(
-    State(app): State<App>,
+    State(Phones(app)): State<Phones>,
     Extension(conn): Extension<Conn>,
     method: Method,
     uri: Uri,
@@ -390,7 +402,7 @@ async fn phone_file(
     };
     app.access.served(&access::Served {
         mac: served.mac,
-        file: &served.file,
+        file: served.file,
         status: response.status().as_u16(),
         reason,
         decision: served.decision.map(|d| d.as_str()).unwrap_or(""),

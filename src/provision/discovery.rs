@@ -114,7 +114,7 @@ impl Provisioner {
         if self.served.get(&device.id).as_deref() == Some(etag.as_str()) {
             return Ok(None);
         }
-        self.served.insert(device.id, etag);
+        self.served.insert(device.id, etag.into());
         self.resync_target(device, changed.addr.as_deref())
             .await
             .map(Some)
@@ -125,7 +125,7 @@ impl Provisioner {
     /// file.
     pub async fn note_told(&self, device: &Device, device_revision: i64) -> Result<()> {
         if let Some(etag) = self.current_etag(device, device_revision).await? {
-            self.served.insert(device.id, etag);
+            self.served.insert(device.id, etag.into());
         }
         Ok(())
     }
@@ -156,18 +156,14 @@ impl Provisioner {
         let Some(matched) = self
             .catalog
             .match_file(&name)
-            .into_iter()
+            .iter()
             .find(|m| m.family == family)
+            .cloned()
         else {
             return Ok(None);
         };
         let as_of = self.as_of(device.tenant_id);
-        let key = FileKey::Device {
-            device: device.id,
-            file: name.to_ascii_lowercase(),
-            revision: as_of.tenant,
-            device_revision,
-        };
+        let key = FileKey::device(device.id, &matched, as_of.tenant, device_revision);
         if let Some(hit) = self.files.get(&key) {
             return Ok(Some(hit.etag.clone()));
         }
@@ -200,7 +196,7 @@ impl Provisioner {
             return;
         }
         if name.eq_ignore_ascii_case(&self.device_file_name(family, mac)) {
-            self.served.insert(device, etag.to_owned());
+            self.served.insert(device, etag.into());
         }
     }
 }

@@ -3,6 +3,8 @@
 //! here; a name nobody's manifest claims, or a User-Agent whose MAC contradicts the file's, is
 //! settled at once.
 
+use std::sync::Arc;
+
 use super::{valid_name, FileRequest, Outcome, Provisioner};
 use crate::model::Mac;
 use crate::render::FileMatch;
@@ -32,10 +34,10 @@ pub(super) struct Asked<'a> {
     /// The name the families matched: the last part of the path, or the last two.
     pub(super) name: &'a str,
     /// Every match of the name (only the User-Agent's family, when it names one), shared files
-    /// first.
-    pub(super) matches: Vec<FileMatch>,
+    /// first: the memo's own list when the User-Agent leaves it whole, as it does for a phone.
+    pub(super) matches: Arc<[FileMatch]>,
     /// The firmware version the User-Agent reports.
-    pub(super) firmware: Option<String>,
+    pub(super) firmware: Option<Arc<str>>,
 }
 
 impl Asked<'_> {
@@ -55,13 +57,16 @@ impl Provisioner {
         let ua = request
             .user_agent
             .and_then(|ua| self.catalog.identify_user_agent(ua));
-        let (name, mut matches) = self.match_name(last, request.path);
-        if let Some(ua) = &ua {
-            matches.retain(|m| m.family == ua.family);
-        }
-        // A shared file wins over a device pattern that happens to match too (Poly's
-        // `000000000000.cfg` also looks like a `<mac>.cfg` of MAC 00:00:00:00:00:00).
-        matches.sort_by_key(|m| m.mac.is_some());
+        let (name, matches) = self.match_name(last, request.path);
+        // Shared files come first (`Catalog::match_file`), and filtering keeps the order.
+        let matches = match &ua {
+            Some(ua) if matches.iter().any(|m| m.family != ua.family) => matches
+                .iter()
+                .filter(|m| m.family == ua.family)
+                .cloned()
+                .collect(),
+            _ => matches,
+        };
         let Some(first) = matches.first().cloned() else {
             return Identified::Settled(Outcome::NotFound("no family has this file"), None);
         };
@@ -70,7 +75,7 @@ impl Provisioner {
                 matched: first,
                 name,
                 requester: ua.as_ref().and_then(|ua| ua.mac),
-                model: ua.map(|ua| ua.model),
+                model: ua.map(|ua| ua.model.clone()),
             });
         };
         if let Some(ua_mac) = ua.as_ref().and_then(|ua| ua.mac) {
@@ -89,7 +94,7 @@ impl Provisioner {
             mac,
             name,
             matches,
-            firmware: ua.and_then(|ua| ua.version),
+            firmware: ua.and_then(|ua| ua.version.clone()),
         })
     }
 
@@ -97,7 +102,7 @@ impl Provisioner {
     /// part of the path; a family may name one by its folder too (Grandstream's
     /// `<mac>/phonebook.xml`), so the last two parts are looked at when the last alone is
     /// nobody's.
-    fn match_name<'a>(&self, last: &'a str, path: &'a str) -> (&'a str, Vec<FileMatch>) {
+    fn match_name<'a>(&self, last: &'a str, path: &'a str) -> (&'a str, Arc<[FileMatch]>) {
         let matches = self.catalog.match_file(last);
         if !matches.is_empty() {
             return (last, matches);

@@ -177,13 +177,13 @@ pub enum Outcome {
 }
 
 #[derive(Debug)]
-pub struct Served {
+pub struct Served<'a> {
     pub outcome: Outcome,
     pub mac: Option<Mac>,
     /// How a request for a device's file was classified.
     pub decision: Option<Decision>,
-    /// The file name as requested (without prefix), for the log.
-    pub file: String,
+    /// The file name as requested (without prefix; at most `MAX_NAME` characters), for the log.
+    pub file: &'a str,
 }
 
 /// Settings the provisioning path needs, taken from `Settings` at start.
@@ -260,9 +260,9 @@ pub struct Provisioner {
     /// write a minute per device (unless it moves), so a boot storm does not become a write storm.
     /// The MAC is part of what is compared: a replaced handset's new hardware is recorded at once.
     #[allow(clippy::type_complexity)]
-    seen: Cache<DeviceId, (Mac, IpAddr, Protocol, Option<String>, bool)>,
+    seen: Cache<DeviceId, (Mac, IpAddr, Protocol, Option<Arc<str>>, bool)>,
     /// The ETag of the main file each device was last served or told of (see `discovery`).
-    served: Cache<DeviceId, String>,
+    served: Cache<DeviceId, Arc<str>>,
     /// Tenant directories by (tenant, directory revision), each with the views built of it per
     /// site (see `output::TenantDirectory`).
     directories: Cache<(TenantId, i64), Arc<output::TenantDirectory>>,
@@ -350,7 +350,7 @@ impl Provisioner {
 
     /// Serves one request. Never fails: every refusal is `NotFound` with its reason; a request
     /// no phone file answers gets the static file of its path, where there is one.
-    pub async fn serve(&self, request: &FileRequest<'_>) -> Served {
+    pub async fn serve<'a>(&self, request: &FileRequest<'a>) -> Served<'a> {
         let file = request.path.rsplit('/').next().unwrap_or_default();
         let (result, mac, decision) = match self.identify(file, request) {
             Identified::Settled(outcome, mac) => (Ok(outcome), mac, None),
@@ -398,7 +398,10 @@ impl Provisioner {
             outcome,
             mac,
             decision,
-            file: file.chars().take(MAX_NAME).collect(),
+            file: match file.char_indices().nth(MAX_NAME) {
+                Some((end, _)) => &file[..end],
+                None => file,
+            },
         }
     }
 

@@ -47,9 +47,14 @@ pub(super) struct AsOf {
 
 #[derive(Clone, Hash, PartialEq, Eq)]
 pub(super) enum FileKey {
+    /// A device's file by what its render reads of the request: which of the family's files
+    /// it is, and for a grouped directory which group (the name's letter case, and which of
+    /// a file's names was asked for, change nothing rendered). No text: a hit allocates nothing.
     Device {
         device: DeviceId,
-        file: String,
+        family: usize,
+        file: usize,
+        group: Option<u16>,
         /// The tenant's revision: any write in the tenant but one that changes only a device.
         revision: i64,
         /// The device's own revision: a write that changes only this device.
@@ -63,6 +68,25 @@ pub(super) enum FileKey {
         model: Option<String>,
         requester: Option<Mac>,
     },
+}
+
+impl FileKey {
+    /// The key of `device`'s file `matched` at the tenant's `revision` and its own.
+    pub(super) fn device(
+        device: DeviceId,
+        matched: &FileMatch,
+        revision: i64,
+        device_revision: i64,
+    ) -> FileKey {
+        FileKey::Device {
+            device,
+            family: matched.family,
+            file: matched.file,
+            group: matched.group,
+            revision,
+            device_revision,
+        }
+    }
 }
 
 impl Provisioner {
@@ -84,12 +108,7 @@ impl Provisioner {
         // Read the revisions before loading (see the module docs): the device's was read with
         // `known`, which is loaded again once any write is seen.
         let as_of = self.as_of(device.tenant_id);
-        let key = FileKey::Device {
-            device: device.id,
-            file: asked.name.to_ascii_lowercase(),
-            revision: as_of.tenant,
-            device_revision: known.revision,
-        };
+        let key = FileKey::device(device.id, matched, as_of.tenant, known.revision);
         if let Some(hit) = self.files.get(&key) {
             self.note_served(known.family, device.id, device.mac, asked.name, &hit.etag);
             return Ok(Outcome::Found(hit));
@@ -118,12 +137,8 @@ impl Provisioner {
     /// The tenant's revisions now, read before anything of the tenant is loaded: the directory
     /// revision after the tenant's, so neither can be newer than what is then loaded.
     pub(super) fn as_of(&self, tenant: TenantId) -> AsOf {
-        let revisions = self.store.revisions();
-        let tenant_revision = revisions.tenant(tenant);
-        AsOf {
-            tenant: tenant_revision,
-            directory: revisions.directory(tenant),
-        }
+        let (tenant, directory) = self.store.revisions().tenant_and_directory(tenant);
+        AsOf { tenant, directory }
     }
 
     /// The shared directory of `record`'s site if the file `matched` names shows one, else an
@@ -264,7 +279,7 @@ impl Provisioner {
         &self,
         device: &Device,
         request: &FileRequest<'_>,
-        firmware: Option<String>,
+        firmware: Option<Arc<str>>,
         proven: bool,
     ) {
         let Some(peer) = request.peer else {
@@ -286,7 +301,7 @@ impl Provisioner {
                 (
                     peer.to_string(),
                     request.protocol.as_str(),
-                    firmware,
+                    firmware.map(|f| f.to_string()),
                     proven,
                 ),
             ),

@@ -42,7 +42,8 @@ pub struct Family {
 pub struct UaInfo {
     pub family: usize,
     pub model: String,
-    pub version: Option<String>,
+    /// Shared: each request of the phone carries it on to where it is seen, without a copy.
+    pub version: Option<Arc<str>>,
     pub mac: Option<Mac>,
 }
 
@@ -111,10 +112,11 @@ pub struct Catalog {
     memo: Memo,
 }
 
-/// Bounded: a scanner's random names and User-Agents only push out older entries.
+/// Bounded: a scanner's random names and User-Agents only push out older entries. The values
+/// are shared, so a hit copies nothing.
 struct Memo {
-    user_agents: moka::sync::Cache<Box<str>, Option<UaInfo>>,
-    files: moka::sync::Cache<Box<str>, Vec<FileMatch>>,
+    user_agents: moka::sync::Cache<Box<str>, Option<Arc<UaInfo>>>,
+    files: moka::sync::Cache<Box<str>, Arc<[FileMatch]>>,
 }
 
 /// Entries of each memo: a large site's phones, each with its own User-Agent and file name.
@@ -166,7 +168,7 @@ impl Catalog {
 
     /// Recognises a phone by its User-Agent: the first family (in name order) whose pattern
     /// matches and names a model.
-    pub fn identify_user_agent(&self, user_agent: &str) -> Option<UaInfo> {
+    pub fn identify_user_agent(&self, user_agent: &str) -> Option<Arc<UaInfo>> {
         if let Some(known) = self.memo.user_agents.get(user_agent) {
             return known;
         }
@@ -177,7 +179,7 @@ impl Catalog {
         identified
     }
 
-    fn identify_user_agent_by_patterns(&self, user_agent: &str) -> Option<UaInfo> {
+    fn identify_user_agent_by_patterns(&self, user_agent: &str) -> Option<Arc<UaInfo>> {
         self.patterns
             .user_agents
             .matches(user_agent)
@@ -185,17 +187,18 @@ impl Catalog {
             .find_map(|index| {
                 let family = &self.families[index];
                 let caps = family.user_agent.captures(user_agent)?;
-                Some(UaInfo {
+                Some(Arc::new(UaInfo {
                     family: index,
                     model: caps.name("model")?.as_str().to_owned(),
-                    version: caps.name("version").map(|m| m.as_str().to_owned()),
+                    version: caps.name("version").map(|m| m.as_str().into()),
                     mac: caps.name("mac").and_then(|m| m.as_str().parse().ok()),
-                })
+                }))
             })
     }
 
-    /// Every family's file that `name` matches (several families may share a pattern).
-    pub fn match_file(&self, name: &str) -> Vec<FileMatch> {
+    /// Every family's file that `name` matches (several families may share a pattern), the
+    /// files with no MAC in them first.
+    pub fn match_file(&self, name: &str) -> Arc<[FileMatch]> {
         if let Some(known) = self.memo.files.get(name) {
             return known;
         }
@@ -204,7 +207,7 @@ impl Catalog {
         found
     }
 
-    fn match_file_by_patterns(&self, name: &str) -> Vec<FileMatch> {
+    fn match_file_by_patterns(&self, name: &str) -> Arc<[FileMatch]> {
         let mut found: Vec<FileMatch> = Vec::new();
         // Family-major order, as the set was built: each family's first file that matches.
         for set_index in self.patterns.files.matches(name).into_iter() {
@@ -245,7 +248,11 @@ impl Catalog {
                 group,
             });
         }
-        found
+        // A shared file wins over a device pattern that happens to match too (Poly's
+        // `000000000000.cfg` also looks like a `<mac>.cfg` of MAC 00:00:00:00:00:00); the sort
+        // is stable, so each kind keeps the families' order.
+        found.sort_by_key(|m| m.mac.is_some());
+        found.into()
     }
 
     /// A model by name across all families (case-insensitive): `(family, model)`.

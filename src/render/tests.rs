@@ -522,6 +522,15 @@ fn issue_15_identification_is_remembered_and_the_same_as_the_patterns() {
             assert_eq!(c.match_file(name), c.match_file_by_patterns(name), "{name}");
         }
     }
+    // A hit is the memo's own value, shared, not a copy; shared files come first.
+    let ua = c.identify_user_agent(agents[0]).expect("a Yealink");
+    assert!(Arc::ptr_eq(&ua, &c.identify_user_agent(agents[0]).unwrap()));
+    let first = c.match_file("000000000000.cfg");
+    assert!(Arc::ptr_eq(&first, &c.match_file("000000000000.cfg")));
+    assert!(first.len() > 1 && first[0].mac.is_none(), "{first:?}");
+    assert!(first
+        .windows(2)
+        .all(|w| w[0].mac.is_none() || w[1].mac.is_some()));
     assert!(c.memo.user_agents.contains_key(agents[0]));
     assert!(c.memo.files.contains_key(names[0]));
     assert!(c.identify_user_agent(agents[0]).is_some());

@@ -53,6 +53,13 @@ impl Revisions {
         map.get(&tenant).map(|r| r.1).unwrap_or(0)
     }
 
+    /// [`Revisions::tenant`] and [`Revisions::directory`] as one reading (one lock: a phone's
+    /// request reads both).
+    pub fn tenant_and_directory(&self, tenant: TenantId) -> (i64, i64) {
+        let map = self.tenants.read().unwrap_or_else(|e| e.into_inner());
+        map.get(&tenant).copied().unwrap_or((0, 0))
+    }
+
     /// Observes a tenant's revision and, when the write moved it, its directory revision.
     pub(super) fn observe(&self, tenant: TenantId, revision: i64, directory: Option<i64>) {
         let mut map = self.tenants.write().unwrap_or_else(|e| e.into_inner());

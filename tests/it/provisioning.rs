@@ -263,6 +263,15 @@ async fn cached_files_are_reused_until_the_tenant_changes() {
     let after_first = renders();
     server.fetch("/001565a1b2c3.cfg", Some(UA)).await;
     assert_eq!(renders(), after_first, "second fetch comes from the cache");
+    let (status, _, _) = server
+        .fetch("/some/prefix/001565A1B2C3.cfg", Some(UA))
+        .await;
+    assert_eq!(status, 200);
+    assert_eq!(
+        renders(),
+        after_first,
+        "the name's letter case and prefix are the same file: one cache entry"
+    );
     let admin = &server.app.admin;
     let tenant = admin.tenant("Acme").await.unwrap();
     admin.tenant_add("Other").await.unwrap();
