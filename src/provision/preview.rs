@@ -73,8 +73,9 @@ impl Provisioner {
         let matched = self
             .catalog
             .match_file(name)
-            .into_iter()
+            .iter()
             .find(|m| m.family == family)
+            .cloned()
             .ok_or_else(|| {
                 Error::not_found("file", format!("{name} (no such file for this family)"))
             })?;
