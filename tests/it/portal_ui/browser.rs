@@ -369,7 +369,7 @@ async fn issue_14_browser_login_pages_and_screenshots() {
     let c = &b.client;
     b.type_into("new-first_name", &"A".repeat(24)).await;
     b.type_into("new-last_name", "Long").await;
-    b.click("#add + form button").await;
+    b.click("form[action$='#add'] button[type=submit]").await;
     let error = c
         .find(Locator::Id("first_name-error"))
         .await
@@ -471,14 +471,14 @@ async fn issue_14_browser_csrf_refused_xss_inert_and_a_user_sees_only_my_profile
     b.screenshots("users-xss").await;
     // A form whose CSRF token was tampered with is refused with a clear page.
     c.execute(
-        "document.querySelector('#add + form input[name=csrf]').value = 'forged'",
+        "document.querySelector('form[action$=\"#add\"] input[name=csrf]').value = 'forged'",
         vec![],
     )
     .await
     .unwrap();
     b.type_into("new-first_name", "Eve").await;
     b.type_into("new-last_name", "Forged").await;
-    b.click("#add + form button").await;
+    b.click("form[action$='#add'] button[type=submit]").await;
     assert_eq!(b.heading().await, "Form expired");
     // Another tenant's page.
     b.go(&format!("/t/{}/users", p.other.id.0)).await;

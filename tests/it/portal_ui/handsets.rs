@@ -355,7 +355,7 @@ async fn issue_14_browser_handsets_add_detail_remove_and_rollout() {
     ] {
         b.click(&option).await;
     }
-    b.click("#add + form button[type=submit]").await;
+    b.click("form[action$='#add'] button[type=submit]").await;
     b.wait_for_text("Note these down now").await;
     let password = c
         .find(Locator::Id("sip-password"))
