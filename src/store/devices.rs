@@ -550,37 +550,16 @@ impl Store {
         let mut tx = self.begin_write().await?;
         tx.checked::<NumberUse>(device.tenant_id, number, rule)
             .await?;
-        let position: i64 = sqlx::query_scalar(
-            "SELECT COALESCE(MAX(position), 0) + 1 FROM device_lines WHERE device_id = $1",
+        let position = insert_line(
+            &mut tx,
+            device,
+            number,
+            sip_user,
+            sip_password,
+            only_line,
+            None,
         )
-        .bind(device.id.0)
-        .fetch_one(tx.conn())
         .await?;
-        if only_line && position > 1 {
-            return Err(Error::conflict(format!(
-                "someone is already logged in to handset {}; log them out first",
-                device.phone_id
-            ))
-            .coded("handset_occupied", [("phone_id", device.phone_id.clone())]));
-        }
-        sqlx::query(
-            "INSERT INTO device_lines (device_id, number_id, position, sip_user, sip_password, \
-             created_at) VALUES ($1, $2, $3, $4, $5, $6)",
-        )
-        .bind(device.id.0)
-        .bind(number.0)
-        .bind(position)
-        .bind(sip_user)
-        .bind(sip_password.expose())
-        .bind(now())
-        .execute(tx.conn())
-        .await
-        .map_err(|e| {
-            unique_or_store(e, || {
-                "the number is already logged in to a handset".to_owned()
-            })
-            .coded("number_on_a_handset", [])
-        })?;
         tx.record(
             None,
             serde_json::json!({ "number_id": number.0, "position": position }),
@@ -595,6 +574,56 @@ impl Store {
         .await?;
         line_position(position)
     }
+}
+
+/// Logs `number` in to `device` at the handset's next free position, inside `tx`: that
+/// position. With `only_line`, a handset that has a line already is refused (a conflict on
+/// `field`, when the caller's input names one).
+pub(super) async fn insert_line(
+    tx: &mut super::WriteTx<'_>,
+    device: &Device,
+    number: NumberId,
+    sip_user: &str,
+    sip_password: &Secret,
+    only_line: bool,
+    field: Option<&'static str>,
+) -> Result<i64> {
+    let position: i64 = sqlx::query_scalar(
+        "SELECT COALESCE(MAX(position), 0) + 1 FROM device_lines WHERE device_id = $1",
+    )
+    .bind(device.id.0)
+    .fetch_one(tx.conn())
+    .await?;
+    if only_line && position > 1 {
+        let message = format!(
+            "someone is already logged in to handset {}; log them out first",
+            device.phone_id
+        );
+        let error = match field {
+            Some(field) => Error::conflict_on(field, message),
+            None => Error::conflict(message),
+        };
+        return Err(error.coded("handset_occupied", [("phone_id", device.phone_id.clone())]));
+    }
+    sqlx::query(
+        "INSERT INTO device_lines (device_id, number_id, position, sip_user, sip_password, \
+         created_at) VALUES ($1, $2, $3, $4, $5, $6)",
+    )
+    .bind(device.id.0)
+    .bind(number.0)
+    .bind(position)
+    .bind(sip_user)
+    .bind(sip_password.expose())
+    .bind(now())
+    .execute(tx.conn())
+    .await
+    .map_err(|e| {
+        unique_or_store(e, || {
+            "the number is already logged in to a handset".to_owned()
+        })
+        .coded("number_on_a_handset", [])
+    })?;
+    Ok(position)
 }
 
 pub(super) fn device_from(row: &AnyRow) -> Result<Device> {

@@ -142,38 +142,16 @@ impl Store {
             let device = line.device;
             tx.checked::<NumberUse>(user.tenant_id, number, line.rule)
                 .await?;
-            let next: i64 = sqlx::query_scalar(
-                "SELECT COALESCE(MAX(position), 0) + 1 FROM device_lines WHERE device_id = $1",
+            let next = super::devices::insert_line(
+                &mut tx,
+                device,
+                number,
+                line.sip_user,
+                line.sip_password,
+                true,
+                Some("handset"),
             )
-            .bind(device.id.0)
-            .fetch_one(tx.conn())
             .await?;
-            if next > 1 {
-                return Err(Error::conflict_on(
-                    "handset",
-                    format!(
-                        "someone is already logged in to handset {}; log them out first",
-                        device.phone_id
-                    ),
-                ));
-            }
-            sqlx::query(
-                "INSERT INTO device_lines (device_id, number_id, position, sip_user, \
-                 sip_password, created_at) VALUES ($1, $2, $3, $4, $5, $6)",
-            )
-            .bind(device.id.0)
-            .bind(number.0)
-            .bind(next)
-            .bind(line.sip_user)
-            .bind(line.sip_password.expose())
-            .bind(now())
-            .execute(tx.conn())
-            .await
-            .map_err(|e| {
-                unique_or_store(e, || {
-                    "the number is already logged in to a handset".to_owned()
-                })
-            })?;
             // The add's one audit entry shows the desk phone with the user (no secret).
             let mut after = match super::audit::snapshot(tx.conn(), AuditEntity::User, id).await? {
                 Some(json) => serde_json::from_str(&json).unwrap_or(serde_json::Value::Null),
