@@ -170,6 +170,18 @@ impl Error {
         self
     }
 
+    /// A conflict about no field in particular, placed on `field` (the input that chose the
+    /// object in conflict); other errors stay as they are.
+    pub fn about(mut self, name: &'static str) -> Self {
+        if let Error::Conflict {
+            field: f @ None, ..
+        } = &mut self
+        {
+            *f = Some(Cow::Borrowed(name));
+        }
+        self
+    }
+
     /// The code of a rule's refusal, if it has one.
     pub fn code(&self) -> Option<&Code> {
         match self {

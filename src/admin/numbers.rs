@@ -401,32 +401,6 @@ impl Admin {
         self.login_under(tenant, number, target, line_change).await
     }
 
-    /// The desk phone chosen with a new user (001: the add form's desk phone): their number
-    /// logged in to a handset by Phone ID, one number per handset. Choosing it is part of
-    /// adding the user, not a change of their configuration, so a pending user may get it —
-    /// but only while their number is in no handset yet; any later change waits for the
-    /// activation as `number_login` says.
-    pub async fn user_first_desk_phone(
-        &self,
-        tenant: TenantId,
-        user: &User,
-        handset: &str,
-    ) -> Result<LoginDetails> {
-        let Some(number) = user.number_id else {
-            return Err(Error::conflict(format!(
-                "{} has no number to log in to a desk phone",
-                user.display_name()
-            ))
-            .coded("desk_phone_needs_number", [("name", user.display_name())]));
-        };
-        let number = self.store.number_get(tenant, number).await?;
-        let target = LoginTarget {
-            handset: handset.to_owned(),
-            additional_line: false,
-        };
-        self.login_under(tenant, &number, &target, first_line).await
-    }
-
     /// `number_login` under `rule`, judged on the number's use before and inside the write.
     async fn login_under(
         &self,

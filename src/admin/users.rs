@@ -172,7 +172,9 @@ fn parse_app_email(v: &str) -> Result<String> {
 
 impl Admin {
     /// `user_add`, and the new user's number logged in to `input.handset` as their first
-    /// desk phone (`user_first_desk_phone`'s rule), in the add's own transaction: the handset
+    /// desk phone (001: the add form's desk phone; the rule `numbers::first_line`: choosing
+    /// it is part of adding the user, so a pending user may get it), in the add's own
+    /// transaction: the handset
     /// is judged before (another site's handset, someone logged in to it) and again inside
     /// the write, so a refusal — also a login that took the handset in between — adds nobody.
     pub async fn user_add_with_desk_phone(
@@ -203,7 +205,17 @@ impl Admin {
             handset: handset.to_owned(),
             additional_line: false,
         };
-        let device = self.handset_takes(tenant, &number, &target).await?;
+        // A refusal is the handset field's: the form shows it there.
+        let device = match self.handset_takes(tenant, &number, &target).await {
+            Err(Error::NotFound { .. }) => {
+                return Err(Error::invalid(
+                    "handset",
+                    format!("no handset {handset} in this tenant"),
+                )
+                .coded("handset_unknown", [("handset", handset.to_owned())]))
+            }
+            other => other.map_err(|e| e.about("handset"))?,
+        };
         let sip_user = number.e164.digits().to_owned();
         let password = crate::model::Secret::generate();
         let line = FirstLine {

@@ -19,7 +19,7 @@ use serde::Deserialize;
 use super::super::templates::{in_lang, rule_text, text};
 use super::super::{page_links, redirect_with, Form, TenantPage, UiError, View};
 use super::ADMINS;
-use crate::admin::UserInput;
+use crate::admin::{UserAdded, UserInput};
 use crate::app::App;
 use crate::error::Error;
 use crate::model::{ListQuery, Tenant};
@@ -124,45 +124,47 @@ async fn add(
         licences: new.licences.clone(),
         trunk: new.given("trunk"),
         fax_number: new.given("fax_number"),
-        // The desk phone is taken after the add, below.
-        handset: None,
+        handset: new.given("handset"),
     };
     let admin = &page.session.caller().admin;
-    let (field, message, status) = match admin.user_add(page.tenant.id, &input).await {
-        // The desk phone is the handset login's own operation, after the add: the user is
-        // added whether or not the handset takes the line.
-        Ok(user) => match new.given("handset") {
-            Some(handset) => {
-                return super::user::added_with_desk_phone(&view, &page, &user, &handset).await
-            }
-            None => {
+    // The user and their desk phone in one write: a handset that refuses the line (someone
+    // logged in to it, another site's) adds nobody, and the form says why under its field.
+    let (field, message, status) =
+        match admin.user_add_with_desk_phone(page.tenant.id, &input).await {
+            Ok(UserAdded {
+                user,
+                desk_phone: Some(details),
+            }) => return Ok(super::user::user_details(&view, &page, &user, &details)),
+            Ok(UserAdded {
+                user,
+                desk_phone: None,
+            }) => {
                 let url = format!("{}/{}", users_url(&page.tenant), user.id.0);
                 return Ok(redirect_with(&url, "users.added"));
             }
-        },
-        Err(Error::Invalid(f)) => (
-            f.field.into_owned(),
-            rule_text(view.lang, f.code.as_ref(), f.message),
-            StatusCode::UNPROCESSABLE_ENTITY,
-        ),
-        // A conflict by the field the rule names (a number someone has), else above the form
-        // (the tenant's pool of a licence used up); said in the page's language.
-        Err(Error::Conflict {
-            field,
-            message,
-            code,
-        }) => {
-            // The form has no extension of its own: a new user's is their number's default.
-            let field = match field.as_deref() {
-                Some("extension") => "number",
-                Some(f) => f,
-                None => "form",
-            };
-            let message = rule_text(view.lang, code.as_ref(), message);
-            (field.to_owned(), message, StatusCode::CONFLICT)
-        }
-        Err(e) => return Err(e.into()),
-    };
+            Err(Error::Invalid(f)) => (
+                f.field.into_owned(),
+                rule_text(view.lang, f.code.as_ref(), f.message),
+                StatusCode::UNPROCESSABLE_ENTITY,
+            ),
+            // A conflict by the field the rule names (a number someone has), else above the form
+            // (the tenant's pool of a licence used up); said in the page's language.
+            Err(Error::Conflict {
+                field,
+                message,
+                code,
+            }) => {
+                // The form has no extension of its own: a new user's is their number's default.
+                let field = match field.as_deref() {
+                    Some("extension") => "number",
+                    Some(f) => f,
+                    None => "form",
+                };
+                let message = rule_text(view.lang, code.as_ref(), message);
+                (field.to_owned(), message, StatusCode::CONFLICT)
+            }
+            Err(e) => return Err(e.into()),
+        };
     let field = match ADD_FIELDS.contains(&field.as_str()) {
         true => field,
         false => "form".to_owned(),

@@ -39,7 +39,12 @@ pub(in crate::http::ui::pages) fn details_page(
 }
 
 /// `details_page` for `user`'s line, back to their page.
-fn user_details(view: &View, page: &TenantPage, user: &User, details: &LoginDetails) -> Response {
+pub(in crate::http::ui::pages) fn user_details(
+    view: &View,
+    page: &TenantPage,
+    user: &User,
+    details: &LoginDetails,
+) -> Response {
     details_page(
         view,
         page,
@@ -116,25 +121,6 @@ pub(super) async fn login_details(
     match result {
         Ok(details) => Ok(user_details(&view, &page, &user, &details)),
         Err(e) => answer::<()>(&view, &page, &user, Err(e), "", "desk_phone", None).await,
-    }
-}
-
-/// The desk phone chosen on the add form, for the user just added: the line's login details
-/// shown this once, or — the user is added either way — their page with why the handset
-/// was refused (someone already logged in to it, another site's handset).
-pub(in crate::http::ui::pages) async fn added_with_desk_phone(
-    view: &View,
-    page: &TenantPage,
-    user: &User,
-    handset: &str,
-) -> std::result::Result<Response, UiError> {
-    let admin = &page.session.caller().admin;
-    match admin
-        .user_first_desk_phone(page.tenant.id, user, handset)
-        .await
-    {
-        Ok(details) => Ok(user_details(view, page, user, &details)),
-        Err(e) => answer::<()>(view, page, user, Err(e), "", "desk_phone", None).await,
     }
 }
 

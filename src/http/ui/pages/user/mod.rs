@@ -19,7 +19,7 @@ use serde_json::json;
 mod line;
 mod options;
 
-pub(super) use line::{added_with_desk_phone, details_page, free_handsets, handset};
+pub(super) use line::{details_page, free_handsets, handset, user_details};
 
 use super::super::templates::in_lang;
 use super::super::{redirect_with, Form, TenantPage, UiError, View};
