@@ -22,7 +22,7 @@ pub use reader::{normalise, Column, Encoding, Reader, Row, RowError};
 
 use super::Admin;
 use crate::error::{Error, FieldError, Result};
-use crate::model::TenantId;
+use crate::model::{Role, TenantId};
 use crate::store::{Import, IMPORT_BATCH};
 
 /// Bad rows collected before the rest are only counted (the answer stays small).
@@ -57,9 +57,13 @@ impl KindName {
         }
     }
 
-    /// Whether importing this kind is the operator's alone (numbers come with the contract).
-    pub fn operator_only(self) -> bool {
-        self == KindName::Numbers
+    /// Whether `role` may import this kind: numbers come with the contract, so importing
+    /// them is the platform operator's alone; the rest is any admin's.
+    pub fn may_import(self, role: Role) -> bool {
+        match self {
+            KindName::Numbers => role == Role::PlatformAdmin,
+            _ => matches!(role, Role::PlatformAdmin | Role::TenantAdmin),
+        }
     }
 }
 

@@ -37,6 +37,22 @@ pub enum Encoding {
     Cp1252,
 }
 
+impl Encoding {
+    /// A whole file as text in this encoding (a Windows-1252 file becomes UTF-8); `None`
+    /// when it is not UTF-8 and said to be.
+    pub fn text(self, raw: Vec<u8>) -> Option<String> {
+        match self {
+            Encoding::Utf8 => String::from_utf8(raw).ok(),
+            Encoding::Cp1252 => Some(
+                encoding_rs::WINDOWS_1252
+                    .decode_without_bom_handling(&raw)
+                    .0
+                    .into_owned(),
+            ),
+        }
+    }
+}
+
 impl std::str::FromStr for Encoding {
     type Err = crate::error::Error;
     fn from_str(s: &str) -> crate::error::Result<Encoding> {

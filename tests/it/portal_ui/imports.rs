@@ -174,6 +174,81 @@ async fn issue_14_import_dry_run_shows_bad_rows_then_commits_the_same_file() {
 }
 
 #[tokio::test]
+async fn issue_14_import_reads_a_windows_1252_file_when_told_and_names_the_character_set_otherwise()
+{
+    let p = Portal::start().await;
+    let sess = p.session(ACME_ADMIN).await;
+    let csrf = sess.csrf.as_str();
+    // "Jürgen Müller" as older Excel saves it: ü is the single byte 0xfc.
+    let csv = b"first_name,last_name\nJ\xfcrgen,M\xfcller\n";
+    let body = |encoding: &str| {
+        let mut body = multipart(
+            &[("csrf", csrf), ("kind", "users"), ("encoding", encoding)],
+            None,
+        )
+        .into_bytes();
+        let end = format!("--{BOUNDARY}--\r\n");
+        body.truncate(body.len() - end.len());
+        body.extend_from_slice(
+            format!("--{BOUNDARY}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"users.csv\"\r\nContent-Type: text/csv\r\n\r\n").as_bytes(),
+        );
+        body.extend_from_slice(csv);
+        body.extend_from_slice(format!("\r\n{end}").as_bytes());
+        body
+    };
+    let send = |body: Vec<u8>| {
+        p.http
+            .post(p.url(&format!("/t/{}/import", p.acme.id.0)))
+            .header("cookie", &sess.cookie)
+            .header(
+                "content-type",
+                format!("multipart/form-data; boundary={BOUNDARY}"),
+            )
+            .body(body)
+            .send()
+    };
+    // Read as UTF-8 it is refused, saying how to read it instead.
+    let resp = send(body("utf-8")).await.unwrap();
+    assert_eq!(resp.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let page = resp.text().await.unwrap();
+    assert!(page.contains("id=\"file-error\""), "{page}");
+    assert!(page.contains("choose Windows-1252"), "{page}");
+    // Read as Windows-1252 it passes the dry run, carried on as UTF-8, and commits.
+    let resp = send(body("cp1252")).await.unwrap();
+    assert_eq!(resp.status(), StatusCode::OK);
+    let page = resp.text().await.unwrap();
+    assert!(page.contains("1 rows would be written."), "{page}");
+    assert!(
+        page.contains("<option value=\"cp1252\" selected>"),
+        "{page}"
+    );
+    let carried = hidden_csv(&page);
+    assert_eq!(carried, "first_name,last_name\nJürgen,Müller\n");
+    let (status, page) = upload(
+        &p,
+        &sess,
+        multipart(
+            &[
+                ("csrf", csrf),
+                ("kind", "users"),
+                ("commit", "1"),
+                ("csv", &carried),
+            ],
+            None,
+        ),
+    )
+    .await;
+    assert_eq!(status, 200, "{page}");
+    let users = p.server.app.admin.user_list(p.acme.id).await.unwrap();
+    assert!(
+        users
+            .iter()
+            .any(|u| u.first_name.as_str() == "Jürgen" && u.last_name.as_str() == "Müller"),
+        "{users:?}"
+    );
+}
+
+#[tokio::test]
 async fn issue_14_import_refuses_the_operators_kinds_a_missing_file_and_other_tenants() {
     let p = Portal::start().await;
     let sess = p.session(ACME_ADMIN).await;

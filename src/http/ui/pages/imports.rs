@@ -13,7 +13,7 @@ use axum::Router;
 
 use super::super::{AnySession, TenantPage, UiError, View};
 use super::ADMINS;
-use crate::admin::import::{ImportOptions, KindName};
+use crate::admin::import::{Encoding, ImportOptions, KindName};
 use crate::app::App;
 use crate::error::Error;
 use crate::model::{constant_time_eq, Role};
@@ -27,6 +27,10 @@ pub(super) const TEMPLATES: &[(&str, &str)] = &[
         "imports/report.html",
         include_str!("../templates/imports/report.html"),
     ),
+    (
+        "imports/encoding.html",
+        include_str!("../templates/imports/encoding.html"),
+    ),
 ];
 
 /// The largest upload the page takes (the API and `autoprov import` take larger files).
@@ -36,11 +40,11 @@ pub(super) fn routes(router: Router<App>) -> Router<App> {
     router.route("/t/{tenant}/import", get(page).post(upload))
 }
 
-/// The kinds the session may import: the numbers are the operator's.
+/// The kinds the session may import (`KindName::may_import`).
 fn kinds(role: Role) -> Vec<&'static str> {
     KindName::ALL
         .iter()
-        .filter(|k| !k.operator_only() || role == Role::PlatformAdmin)
+        .filter(|k| k.may_import(role))
         .map(|k| k.as_str())
         .collect()
 }
@@ -59,8 +63,21 @@ pub(super) struct Outcome {
     csv: Option<String>,
     rows: Option<u64>,
     committed: bool,
+    /// The character set the file was read in (`ENCODINGS`).
+    encoding: &'static str,
     bad_rows: Vec<crate::error::RowError>,
     errors: BTreeMap<String, String>,
+}
+
+/// The character sets a file may be in, as the page's picker names them: UTF-8, or
+/// Windows-1252 (what older Excel saves as "CSV" on Windows).
+const ENCODINGS: &[&str] = &["utf-8", "cp1252"];
+
+fn encoding_name(encoding: Encoding) -> &'static str {
+    match encoding {
+        Encoding::Utf8 => ENCODINGS[0],
+        Encoding::Cp1252 => ENCODINGS[1],
+    }
 }
 
 impl Outcome {
@@ -86,6 +103,8 @@ impl Outcome {
             csv => self.csv,
             rows => self.rows,
             committed => self.committed,
+            encoding => self.encoding,
+            encodings => ENCODINGS,
             bad_rows => bad,
             errors => self.errors,
         }
@@ -147,7 +166,13 @@ pub(super) async fn check_or_commit(
             return Ok(outcome);
         }
     };
-    let Ok(text) = String::from_utf8(bytes) else {
+    // The dry run's file in the character set chosen; the commit's is the text it became.
+    let encoding = match commit {
+        true => Encoding::Utf8,
+        false => form.text("encoding").parse().unwrap_or_default(),
+    };
+    outcome.encoding = encoding_name(encoding);
+    let Some(text) = encoding.text(bytes) else {
         outcome.errors.insert("encoding".into(), String::new());
         return Ok(outcome);
     };
