@@ -49,10 +49,11 @@ impl Admin {
     pub async fn tenant_add(&self, name: &str) -> Result<Tenant> {
         let name = parse_label("name", name)?;
         if self.store.tenant_by_name(&name).await?.is_some() {
-            return Err(
-                Error::conflict(format!("a tenant named {name:?} already exists"))
-                    .coded("tenant_taken", [("name", name.to_string())]),
-            );
+            return Err(Error::conflict_on(
+                "name",
+                format!("a tenant named {name:?} already exists"),
+            )
+            .coded("tenant_taken", [("name", name.to_string())]));
         }
         self.store.tenant_create(&name).await
     }
@@ -123,10 +124,11 @@ impl Admin {
         let allowed_networks = parse_networks(&input.allowed_networks)?;
         let first_contact_hours = check_hours(input.first_contact_hours.unwrap_or(24))?;
         if self.store.site_by_name(tenant, &name).await?.is_some() {
-            return Err(
-                Error::conflict(format!("this tenant already has a site named {name:?}"))
-                    .coded("site_taken", [("name", name.to_string())]),
-            );
+            return Err(Error::conflict_on(
+                "name",
+                format!("this tenant already has a site named {name:?}"),
+            )
+            .coded("site_taken", [("name", name.to_string())]));
         }
         self.store
             .site_create(&NewSite {

@@ -4,7 +4,7 @@
 
 use sqlx::AnyConnection;
 
-use super::{get, now, unique_or_store, Fresh, NumberUse, ShownBy, Store, Value};
+use super::{get, now, unique_on, Fresh, NumberUse, ShownBy, Store, Value};
 use crate::error::{Error, Result};
 use crate::model::{AuditAction, AuditEntity, Device, Mac, NumberId, Role, SiteId, TenantId};
 
@@ -256,7 +256,7 @@ impl Store {
                 .update("sites", &sets, &[], id.0, tenant)
                 .await
                 .map_err(|e| {
-                    unique_or_store(e, || {
+                    unique_on(e, "name", || {
                         format!(
                             "this tenant already has a site named {:?}",
                             patch.name.clone().unwrap_or_default()

@@ -3,7 +3,7 @@
 use sqlx::any::AnyRow;
 
 use super::lists::{by_bytes, ListSql};
-use super::{corrupt, get, now, unique_or_store, Store};
+use super::{corrupt, get, now, unique_on, Store};
 use crate::error::{Error, Result};
 use crate::model::{
     AuditAction, AuditEntity, ListQuery, Listed, SipSettings, Site, SiteId, Tenant, TenantId,
@@ -57,8 +57,10 @@ impl Store {
         .fetch_one(tx.conn())
         .await
         .map_err(|e| {
-            unique_or_store(e, || format!("a tenant named {name:?} already exists"))
-                .coded("tenant_taken", [("name", name.to_owned())])
+            unique_on(e, "name", || {
+                format!("a tenant named {name:?} already exists")
+            })
+            .coded("tenant_taken", [("name", name.to_owned())])
         })?;
         let id = TenantId(id);
         tx.commit(id, AuditEntity::Tenant, id.0, AuditAction::Create)
@@ -117,7 +119,7 @@ impl Store {
         .fetch_one(tx.conn())
         .await
         .map_err(|e| {
-            unique_or_store(e, || {
+            unique_on(e, "name", || {
                 format!("this tenant already has a site named {:?}", site.name)
             })
             .coded("site_taken", [("name", site.name.clone())])

@@ -582,4 +582,20 @@ async fn issue_14_shared_rule_errors_in_german_under_the_field() {
         "+4930555002 ist schon vergeben (Konferenzraum Sales bridge)",
     );
     assert!(!body.contains("already"), "{body}");
+    // The owner's kind is a word of the language inside the rule's text.
+    let form = [
+        ("first_name", "Key"),
+        ("last_name", "Supplier"),
+        ("number", "+4940123456"),
+        ("extension", "1234567"),
+    ];
+    let (status, body) = p
+        .post_de(&sess, &format!("/t/{t}/virtual-users"), &form)
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+    error_by(
+        &body,
+        "extension",
+        "ist keine gültige Nebenstelle (virtueller Benutzer): 2 bis 6 Ziffern",
+    );
 }
