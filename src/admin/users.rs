@@ -608,6 +608,24 @@ impl Admin {
     pub async fn monitor_list(&self, tenant: TenantId, user: &User) -> Result<Vec<User>> {
         self.store.monitor_list(tenant, user.id).await
     }
+
+    /// Whom `user` may still add to their monitor list: the colleagues an admin granted to be
+    /// watched by them or by anyone, not on the list yet, by name.
+    pub async fn monitor_choices(&self, tenant: TenantId, user: &User) -> Result<Vec<User>> {
+        let watched = self.store.monitor_list(tenant, user.id).await?;
+        let granted: std::collections::HashSet<UserId> = self
+            .store
+            .blf_grants(tenant)
+            .await?
+            .into_iter()
+            .filter(|g| g.watcher.is_none() || g.watcher == Some(user.id))
+            .map(|g| g.watched)
+            .filter(|w| *w != user.id && !watched.iter().any(|u| u.id == *w))
+            .collect();
+        let mut users = self.store.user_list(tenant).await?;
+        users.retain(|u| granted.contains(&u.id));
+        Ok(users)
+    }
 }
 
 /// Most speed dials a user keeps.

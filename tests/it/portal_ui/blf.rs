@@ -142,3 +142,86 @@ async fn issue_14_blf_roles_and_another_tenants_users_are_404() {
         "nav item: {body}"
     );
 }
+
+/// The admin grants a colleague in the browser, then puts them on a user's monitor list from
+/// the BLF page's link, and takes them off again.
+#[tokio::test]
+async fn issue_14_browser_blf_grant_and_monitor_list() {
+    use super::browser::Browser;
+    use fantoccini::Locator;
+    let Some(b) = Browser::open("blf").await else {
+        return;
+    };
+    let p = &b.portal;
+    let bob = user(p, "Bob", "201").await;
+    let carol = user(p, "Carol", "202").await;
+    b.login_as(ACME_ADMIN).await;
+    b.go(&format!("/t/{}/blf", p.acme.id.0)).await;
+    let c = &b.client;
+    let select = |id: &'static str, value: String| async move {
+        c.find(Locator::Id(id))
+            .await
+            .unwrap()
+            .select_by_value(&value)
+            .await
+            .unwrap();
+    };
+    select("new-watched", carol.id.0.to_string()).await;
+    select("new-watcher", bob.id.0.to_string()).await;
+    b.click("form[action$='#grant'] button[type=submit]").await;
+    b.wait_for_text("The grant has been saved.").await;
+    b.assert_no_console_errors().await;
+    c.find(Locator::LinkText("Bob Test"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    b.wait_for_text("Nobody on this monitor list.").await;
+    // The picker offers the granted colleague only (not Ada, whom nobody granted).
+    let offered = c
+        .find(Locator::Id("new-watched"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert_eq!(offered.trim(), "Carol Test");
+    select("new-watched", carol.id.0.to_string()).await;
+    b.click("form[action$='#add'] button[type=submit]").await;
+    b.wait_for_text("The colleague has been added to the monitor list.")
+        .await;
+    let table = c
+        .find(Locator::Css("tbody"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        table.contains("Carol Test") && table.contains("202"),
+        "{table}"
+    );
+    b.assert_no_console_errors().await;
+    b.screenshots("blf-monitors").await;
+    let names = |list: Vec<User>| {
+        list.into_iter()
+            .map(|u| u.display_name())
+            .collect::<Vec<_>>()
+    };
+    let admin = &p.server.app.admin;
+    assert_eq!(
+        names(admin.monitor_list(p.acme.id, &bob).await.unwrap()),
+        ["Carol Test"]
+    );
+    b.click("button[aria-label='Remove Carol Test']").await;
+    b.wait_for_text("The colleague has been removed from the monitor list.")
+        .await;
+    assert!(admin
+        .monitor_list(p.acme.id, &bob)
+        .await
+        .unwrap()
+        .is_empty());
+    b.assert_no_console_errors().await;
+    b.close().await;
+}

@@ -242,6 +242,22 @@ impl Browser {
     /// as the document (at most `FULL_PAGE_MAX` px) before the shot, then restored.
     pub async fn screenshots(&self, page: &str) {
         const FULL_PAGE_MAX: u64 = 16_384;
+        // Every page shot is also checked for what a screen reader trips on: an id used
+        // twice (a label then names another form's field), a label for no field.
+        let broken = self
+            .client
+            .execute(
+                "const ids = [...document.querySelectorAll('[id]')].map(e => e.id); \
+                 const twice = ids.filter((id, i) => ids.indexOf(id) !== i); \
+                 const lost = [...document.querySelectorAll('label[for]')] \
+                   .map(l => l.htmlFor).filter(f => !document.getElementById(f)); \
+                 return twice.map(id => 'id used twice: ' + id) \
+                   .concat(lost.map(f => 'label for no field: ' + f));",
+                vec![],
+            )
+            .await
+            .unwrap();
+        assert_eq!(broken, json!([]), "{page}: {broken}");
         let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR"))
             .parent()
             .expect("target dir")

@@ -279,6 +279,43 @@ async fn issue_14_browser_groups_walk() {
         b.assert_no_console_errors().await;
         b.screenshots(shot).await;
     }
+    // Opening hours added on the night service page, then edited from its link.
+    b.go(&format!("/t/{t}/night-service")).await;
+    b.type_into("f-name", "Office").await;
+    b.type_into("f-monday", "08:00-17:00").await;
+    b.click("#hours-form button[type=submit]").await;
+    b.wait_for_text("The schedule has been added.").await;
+    c.find(Locator::LinkText("Office"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    b.wait_for_text("Save").await;
+    let monday = c.find(Locator::Id("f-monday")).await.unwrap();
+    assert_eq!(
+        monday.prop("value").await.unwrap().as_deref(),
+        Some("08:00-17:00")
+    );
+    monday.clear().await.unwrap();
+    monday.send_keys("08:00-12:00, 13:00-18:00").await.unwrap();
+    b.type_into("f-friday", "08:00-14:00").await;
+    b.assert_no_console_errors().await;
+    b.screenshots("groups-schedule-edit").await;
+    b.click("#schedule-form button[type=submit]").await;
+    b.wait_for_text("The schedule has been saved.").await;
+    let office = b
+        .portal
+        .server
+        .app
+        .admin
+        .schedule(b.portal.acme.id, "Office")
+        .await
+        .unwrap();
+    let hours = office.hours.unwrap();
+    assert_eq!(hours.monday, ["08:00-12:00", "13:00-18:00"]);
+    assert_eq!(hours.friday, ["08:00-14:00"]);
+    b.assert_no_console_errors().await;
     b.close().await;
 }
 

@@ -264,10 +264,9 @@ async fn render_user(
     let admin = &page.session.caller().admin;
     let list = admin.monitor_list(page.tenant.id, user).await?;
     let colleagues: Vec<_> = admin
-        .user_list(page.tenant.id)
+        .monitor_choices(page.tenant.id, user)
         .await?
         .iter()
-        .filter(|u| u.id != user.id && !list.iter().any(|m| m.id == u.id))
         .map(person)
         .collect();
     let mut response = view.render(

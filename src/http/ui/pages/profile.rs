@@ -17,7 +17,7 @@ use super::super::{redirect_with, Form, TenantPage, UiError, View};
 use crate::admin::{NumberQuery, UserUpdate};
 use crate::app::App;
 use crate::error::{Error, Result};
-use crate::model::{ListQuery, Number, Role, User, UserId, LIST_MAX};
+use crate::model::{ListQuery, Number, Role, User, LIST_MAX};
 
 pub(super) const TEMPLATES: &[(&str, &str)] = &[(
     "profile/profile.html",
@@ -138,26 +138,10 @@ async fn render(
         .into_iter()
         .map(|u| minijinja::context! { id => u.id.0, name => u.shown_name(), extension => u.extension })
         .collect();
-    let watched: Vec<UserId> = admin
-        .monitor_list(tenant, user)
-        .await?
-        .iter()
-        .map(|u| u.id)
-        .collect();
-    // Colleagues an admin granted to be watched by this user (or by anyone), not yet watched.
-    let granted: Vec<UserId> = admin
-        .blf_grants(tenant)
-        .await?
-        .into_iter()
-        .filter(|g| g.watcher.is_none() || g.watcher == Some(user.id))
-        .map(|g| g.watched)
-        .filter(|w| *w != user.id && !watched.contains(w))
-        .collect();
     let colleagues: Vec<_> = admin
-        .user_list(tenant)
+        .monitor_choices(tenant, user)
         .await?
         .into_iter()
-        .filter(|u| granted.contains(&u.id))
         .map(|u| minijinja::context! { id => u.id.0, name => u.shown_name() })
         .collect();
     let mut dials: Vec<_> = admin
