@@ -5,13 +5,11 @@ use super::extensions;
 use super::{Admin, LoginDetails, LoginTarget};
 use crate::error::{Error, Result};
 use crate::model::{
-    merge_settings, parse_email, parse_label, parse_text, FirstName, LastName, LicenceKind,
-    ListQuery, Listed, Number, NumberStatus, OwnerKind, PbxOptions, Principal, Role, TenantId,
-    User, UserId, UserState, E164,
+    merge_settings, parse_email, parse_label, FirstName, LastName, LicenceKind, ListQuery, Listed,
+    Number, NumberStatus, OwnerKind, PbxOptions, Principal, Role, TenantId, User, E164,
 };
 use crate::store::{
-    BlfGrant, ExtensionUse, FirstLine, LicenceFacts, NewUser, NumberUse, Trunk, UserClaim,
-    UserPatch,
+    ExtensionUse, FirstLine, LicenceFacts, NewUser, NumberUse, Trunk, UserClaim, UserPatch,
 };
 
 /// A new user, as the API takes it (`NewUser`) and the CLI fills it.
@@ -117,16 +115,7 @@ impl UserUpdate {
     }
 }
 
-/// Whether `caller` may activate `user`: activating a pending or failed user is the
-/// operator's; reactivating a deactivated one is the tenant admin's too.
-pub fn may_activate(caller: &Principal, user: &User) -> bool {
-    match user.state {
-        UserState::Deactivated => is_admin(caller),
-        _ => caller.role == Role::PlatformAdmin,
-    }
-}
-
-fn is_admin(caller: &Principal) -> bool {
+pub(super) fn is_admin(caller: &Principal) -> bool {
     matches!(caller.role, Role::PlatformAdmin | Role::TenantAdmin)
 }
 
@@ -172,7 +161,7 @@ fn parse_app_email(v: &str) -> Result<String> {
 
 impl Admin {
     /// `user_add`, and the new user's number logged in to `input.handset` as their first
-    /// desk phone (001: the add form's desk phone; the rule `numbers::first_line`: choosing
+    /// desk phone (001: the add form's desk phone; the rule `logins::first_line`: choosing
     /// it is part of adding the user, so a pending user may get it), in the add's own
     /// transaction: the handset
     /// is judged before (another site's handset, someone logged in to it) and again inside
@@ -222,7 +211,7 @@ impl Admin {
             device: &device,
             sip_user: &sip_user,
             sip_password: &password,
-            rule: super::numbers::first_line,
+            rule: super::logins::first_line,
         };
         let (user, position) = self.user_create(tenant, input, Some(line)).await?;
         // The input names a number, so the write logged it in or failed.
@@ -509,15 +498,6 @@ impl Admin {
         ))
     }
 
-    /// Moves a user to `active`: from `pending` or `failed` (the operator's activation) or from
-    /// `deactivated` (reactivation).
-    pub async fn user_activate(&self, tenant: TenantId, current: &User) -> Result<User> {
-        let user = current.id;
-        self.store
-            .user_set_state(tenant, user, UserState::Active, activatable)
-            .await
-    }
-
     pub async fn user_list(&self, tenant: TenantId) -> Result<Vec<User>> {
         self.store.user_list(tenant).await
     }
@@ -539,241 +519,6 @@ impl Admin {
         let number = self.store.number_by_e164(tenant, &e164).await?;
         new_users_number(&self.store.number_use(tenant, number.id).await?)?;
         Ok(number)
-    }
-}
-
-impl Admin {
-    /// Adds `target` to `user`'s monitor list: the phone of `user` gets a BLF key for them.
-    /// Both are the tenant's; a user does not watch themselves; the watched user needs an
-    /// extension or number to be watched by.
-    pub async fn monitor_add(&self, tenant: TenantId, user: &User, target: &User) -> Result<()> {
-        let (user, watched) = (user.id, target.id);
-        if user == watched {
-            return Err(Error::invalid(
-                "watched",
-                "a user cannot monitor themselves",
-            ));
-        }
-        if target.extension.is_none() && target.number.is_none() {
-            return Err(Error::conflict(format!(
-                "{} has no extension or number to monitor",
-                target.display_name()
-            )));
-        }
-        self.store.monitor_add(tenant, user, watched).await
-    }
-
-    /// Grants that `watched` may be monitored by `watcher`, or by anyone with `None`.
-    pub async fn blf_grant(
-        &self,
-        tenant: TenantId,
-        watched: &User,
-        watcher: Option<&User>,
-    ) -> Result<BlfGrant> {
-        let (watched, watcher) = (watched.id, watcher.map(|w| w.id));
-        if watcher == Some(watched) {
-            return Err(Error::invalid(
-                "watcher",
-                "a user cannot monitor themselves",
-            ));
-        }
-        self.store.blf_grant(tenant, watched, watcher).await
-    }
-
-    pub async fn blf_revoke(&self, tenant: TenantId, grant: i64) -> Result<()> {
-        self.store.blf_revoke(tenant, grant).await
-    }
-
-    pub async fn blf_grants(&self, tenant: TenantId) -> Result<Vec<BlfGrant>> {
-        self.store.blf_grants(tenant).await
-    }
-
-    pub async fn blf_grant_page(
-        &self,
-        tenant: TenantId,
-        query: &ListQuery,
-    ) -> Result<Listed<BlfGrant>> {
-        self.store.blf_grant_page(tenant, query).await
-    }
-
-    pub async fn monitor_remove(
-        &self,
-        tenant: TenantId,
-        user: UserId,
-        watched: UserId,
-    ) -> Result<()> {
-        self.store.monitor_remove(tenant, user, watched).await
-    }
-
-    pub async fn monitor_list(&self, tenant: TenantId, user: &User) -> Result<Vec<User>> {
-        self.store.monitor_list(tenant, user.id).await
-    }
-
-    /// Whom `user` may still add to their monitor list: the colleagues an admin granted to be
-    /// watched by them or by anyone, not on the list yet, by name.
-    pub async fn monitor_choices(&self, tenant: TenantId, user: &User) -> Result<Vec<User>> {
-        let watched = self.store.monitor_list(tenant, user.id).await?;
-        let granted: std::collections::HashSet<UserId> = self
-            .store
-            .blf_grants(tenant)
-            .await?
-            .into_iter()
-            .filter(|g| g.watcher.is_none() || g.watcher == Some(user.id))
-            .map(|g| g.watched)
-            .filter(|w| *w != user.id && !watched.iter().any(|u| u.id == *w))
-            .collect();
-        let mut users = self.store.user_list(tenant).await?;
-        users.retain(|u| granted.contains(&u.id));
-        Ok(users)
-    }
-}
-
-/// Most speed dials a user keeps.
-pub(super) const MAX_SPEED_DIALS: usize = 100;
-
-/// A speed dial: a label of 1–32 characters of text (`model::parse_text`), and a number (`+`
-/// and digits) or digits with `*` and `#` (an extension, a feature code) to dial.
-pub(super) fn speed_dial(label: &str, target: &str) -> Result<(String, String)> {
-    let label = parse_text("label", label, 32)?;
-    let target = target.trim();
-    let body = target.strip_prefix('+').unwrap_or(target);
-    let ok = (1..=20).contains(&body.len())
-        && body
-            .chars()
-            .all(|c| c.is_ascii_digit() || c == '*' || c == '#');
-    if !ok {
-        return Err(Error::invalid(
-            "target",
-            format!("{target:?} is not a number, extension or feature code"),
-        ));
-    }
-    Ok((label, target.to_owned()))
-}
-
-impl Admin {
-    /// Replaces `user`'s speed dials: (label, what to dial) in key order. A label is 1–32
-    /// characters of text (`model::parse_text`); a target is a number (`+` and digits) or digits
-    /// with `*` and `#` (an extension, a feature code).
-    pub async fn speed_dials_set(
-        &self,
-        tenant: TenantId,
-        user: &User,
-        dials: &[(String, String)],
-    ) -> Result<()> {
-        let user = user.id;
-        if dials.len() > MAX_SPEED_DIALS {
-            return Err(Error::invalid(
-                "speed_dials",
-                format!("{} speed dials; at most {MAX_SPEED_DIALS}", dials.len()),
-            ));
-        }
-        let clean = dials
-            .iter()
-            .map(|(label, target)| speed_dial(label, target))
-            .collect::<Result<Vec<_>>>()?;
-        self.store.speed_dials_set(tenant, user, &clean).await
-    }
-
-    pub async fn speed_dials(
-        &self,
-        tenant: TenantId,
-        user: &User,
-    ) -> Result<Vec<(String, String)>> {
-        self.store.speed_dials(tenant, user.id).await
-    }
-}
-
-/// How a deactivated user's callers reach the transfer number.
-const TRANSFER_MODES: &[&str] = &["announced", "key-press"];
-
-impl Admin {
-    /// Marks a pending user as failed (the operator could not activate them).
-    pub async fn user_fail(&self, tenant: TenantId, current: &User) -> Result<User> {
-        let user = current.id;
-        self.store
-            .user_set_state(tenant, user, UserState::Failed, failable)
-            .await
-    }
-
-    /// Deactivates an active user: callers hear `announcement` and are transferred to
-    /// `transfer`, announced or on a key press. Group memberships and monitor lists stay.
-    pub async fn user_deactivate(
-        &self,
-        tenant: TenantId,
-        current: &User,
-        announcement: Option<&str>,
-        transfer: Option<&str>,
-        mode: Option<&str>,
-    ) -> Result<User> {
-        let user = current.id;
-        deactivatable(current)?;
-        let announcement = announcement
-            .map(str::trim)
-            .filter(|a| !a.is_empty())
-            .map(|a| parse_text("announcement", a, 200))
-            .transpose()?;
-        let transfer = transfer.map(|t| t.parse::<E164>()).transpose()?;
-        let mode = mode.unwrap_or("announced");
-        if !TRANSFER_MODES.contains(&mode) {
-            return Err(Error::invalid(
-                "transfer_mode",
-                format!("{mode:?} is not one of: {}", TRANSFER_MODES.join(", ")),
-            ));
-        }
-        self.store
-            .user_deactivate(
-                tenant,
-                user,
-                announcement.as_deref(),
-                transfer.as_ref().map(|t| t.as_str()),
-                mode,
-                deactivatable,
-            )
-            .await
-    }
-
-    /// Deletes an active or deactivated user: the number is free at once and logged out of its
-    /// handset, the user leaves every monitor list. A pending (or failed) user cannot be deleted.
-    pub async fn user_delete(&self, tenant: TenantId, current: &User) -> Result<()> {
-        let user = current.id;
-        let pin = super::numbers::default_pin();
-        self.store.user_delete(tenant, user, &pin, deletable).await
-    }
-}
-
-// The life-cycle rules, checked on the user as the write reads them.
-
-fn activatable(user: &User) -> Result<()> {
-    refuse_unless(user, user.state != UserState::Active, "already active")
-}
-
-fn failable(user: &User) -> Result<()> {
-    let why = format!("{}; only a pending user can fail activation", user.state);
-    refuse_unless(user, user.state == UserState::Pending, &why)
-}
-
-fn deactivatable(user: &User) -> Result<()> {
-    let why = format!("{}; only an active user can be deactivated", user.state);
-    refuse_unless(user, user.state == UserState::Active, &why)
-}
-
-fn deletable(user: &User) -> Result<()> {
-    let why = format!(
-        "{}: only active or deactivated users can be deleted",
-        user.state
-    );
-    let ok = matches!(user.state, UserState::Active | UserState::Deactivated);
-    refuse_unless(user, ok, &why)
-}
-
-/// `Ok` when `ok`, else the conflict "user NAME is WHY".
-fn refuse_unless(user: &User, ok: bool, why: &str) -> Result<()> {
-    match ok {
-        true => Ok(()),
-        false => Err(Error::conflict(format!(
-            "user {} is {why}",
-            user.display_name()
-        ))),
     }
 }
 

@@ -8,7 +8,7 @@ use std::collections::{HashMap, HashSet};
 use super::numbers::Sites;
 use super::{as_field, list, seen_before, twice, Column, Kind, Row, RowError};
 use crate::admin::devices::{mac_unavailable, now, phone_id};
-use crate::admin::numbers::{account_free, line_change, same_site};
+use crate::admin::logins::{account_free, line_change, same_site};
 use crate::admin::Admin;
 use crate::error::{Error, FieldError, Result};
 use crate::model::{Mac, Secret, TenantId, E164};

@@ -87,7 +87,7 @@ impl Kind for Directory {
             .into_iter()
             .map(|e| {
                 vec![
-                    crate::admin::numbers::spreadsheet_safe(&e.name),
+                    crate::admin::logins::spreadsheet_safe(&e.name),
                     e.number,
                     e.site_id.map(|s| sites.name(s)).unwrap_or_default(),
                 ]

@@ -5,7 +5,7 @@
 use std::collections::{HashMap, HashSet};
 
 use super::{as_field, Column, Kind, Row, RowError};
-use crate::admin::users::{speed_dial, MAX_SPEED_DIALS};
+use crate::admin::keys::{speed_dial, MAX_SPEED_DIALS};
 use crate::admin::Admin;
 use crate::error::{FieldError, Result};
 use crate::model::{TenantId, User, UserId};
