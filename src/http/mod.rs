@@ -39,6 +39,15 @@ pub struct Conn {
     pub client_mac: Option<Mac>,
 }
 
+/// What a listener serves: its router and, on the phones' listeners, the app whose files a
+/// request for no route of the router is served from directly. A phone's file is the request
+/// that must cost least, so it skips axum's routing, extractors and request extensions.
+#[derive(Clone)]
+pub struct Front {
+    router: Router,
+    phones: Option<Arc<App>>,
+}
+
 /// Request limits.
 const MAX_HEADER_BYTES: usize = 16 * 1024;
 const MAX_TARGET: usize = 1024;
@@ -49,7 +58,7 @@ const HANDSHAKE_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10
 /// connection runs on `tracker`. A failed accept or handshake never stops the loop.
 pub async fn serve(
     listener: tokio::net::TcpListener,
-    router: Router,
+    front: Front,
     tls: Option<std::sync::Arc<tls::TlsState>>,
     shutdown: tokio_util::sync::CancellationToken,
     tracker: tokio_util::task::TaskTracker,
@@ -72,14 +81,14 @@ pub async fn serve(
                 }
             },
         };
-        let router = router.clone();
+        let front = Arc::new(front.clone());
         let tls = tls.clone();
         let stop = shutdown.clone();
         tracker.spawn(async move {
             let _ = stream.set_nodelay(true);
             tokio::select! {
                 _ = stop.cancelled() => {}
-                _ = connection(stream, peer, router, tls) => {}
+                _ = connection(stream, peer, front, tls) => {}
             }
         });
     }
@@ -88,7 +97,7 @@ pub async fn serve(
 async fn connection(
     stream: tokio::net::TcpStream,
     peer: SocketAddr,
-    router: Router,
+    front: Arc<Front>,
     tls: Option<std::sync::Arc<tls::TlsState>>,
 ) {
     match tls {
@@ -98,7 +107,7 @@ async fn connection(
                 tls: false,
                 client_mac: None,
             };
-            http1(hyper_util::rt::TokioIo::new(stream), router, conn).await;
+            http1(hyper_util::rt::TokioIo::new(stream), front, conn).await;
         }
         Some(tls) => {
             let acceptor = tokio_rustls::TlsAcceptor::from(tls.config());
@@ -125,12 +134,12 @@ async fn connection(
                 tls: true,
                 client_mac,
             };
-            http1(hyper_util::rt::TokioIo::new(stream), router, conn).await;
+            http1(hyper_util::rt::TokioIo::new(stream), front, conn).await;
         }
     }
 }
 
-async fn http1<I>(io: I, router: Router, conn: Conn)
+async fn http1<I>(io: I, front: Arc<Front>, conn: Conn)
 where
     I: hyper::rt::Read + hyper::rt::Write + Unpin + Send + 'static,
 {
@@ -138,8 +147,20 @@ where
     let peer = conn.peer;
     let service = hyper::service::service_fn(
         move |mut request: axum::http::Request<hyper::body::Incoming>| {
-            request.extensions_mut().insert(conn.clone());
-            router.clone().oneshot(request.map(Body::new))
+            let (front, conn) = (front.clone(), conn.clone());
+            async move {
+                match &front.phones {
+                    Some(app) if !routed(request.uri().path()) => {
+                        let (method, uri, headers) =
+                            (request.method(), request.uri(), request.headers());
+                        Ok(phone_file(app, &conn, method, uri, headers).await)
+                    }
+                    _ => {
+                        request.extensions_mut().insert(conn);
+                        front.router.clone().oneshot(request.map(Body::new)).await
+                    }
+                }
+            }
         },
     );
     let served = hyper::server::conn::http1::Builder::new()
@@ -166,20 +187,35 @@ impl FromRef<Phones> for App {
 
 /// The phones' listeners (HTTP, HTTPS): phone files, static files, the local CA and the
 /// operations endpoints. No `/api/`: a request for it is nobody's file (the uniform 404).
-pub fn router(app: App) -> Router {
-    Router::new()
+pub fn router(app: App) -> Front {
+    let app = Arc::new(app);
+    let router = Router::new()
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz))
         .route("/metrics", get(metrics))
         .route(&format!("/{}", crate::certs::CA_FILE), get(local_ca))
         .route("/x/{token}/{mac}/{action}", any(service::phone_service))
-        .fallback(phone_file)
-        .with_state(Phones(Arc::new(app)))
+        .fallback(phone_fallback)
+        .with_state(Phones(app.clone()));
+    Front {
+        router,
+        phones: Some(app),
+    }
+}
+
+/// Whether `path` may be one of `router`'s routes; any other is a phone's file, served
+/// without the router.
+fn routed(path: &str) -> bool {
+    match path.strip_prefix('/') {
+        Some("healthz" | "readyz" | "metrics") => true,
+        Some(rest) => rest == crate::certs::CA_FILE || rest.starts_with("x/"),
+        None => false,
+    }
 }
 
 /// The admin listener: the REST API (and the portal next), and the operations endpoints.
-pub fn admin_router(app: App) -> Router {
-    Router::new()
+pub fn admin_router(app: App) -> Front {
+    let router = Router::new()
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz))
         .route("/metrics", get(metrics))
@@ -188,7 +224,11 @@ pub fn admin_router(app: App) -> Router {
         .fallback(|| async { not_found() })
         .route_layer(axum::middleware::from_fn(observe::route))
         .layer(axum::middleware::from_fn(observe::admin))
-        .with_state(app)
+        .with_state(app);
+    Front {
+        router,
+        phones: None,
+    }
 }
 
 async fn healthz() -> &'static str {
@@ -351,12 +391,23 @@ fn not_found() -> Response {
         .into_response()
 }
 
-async fn phone_file(
+/// A path under `/x/` that is no phone service's (another number of segments): a file.
+async fn phone_fallback(
     State(Phones(app)): State<Phones>,
     Extension(conn): Extension<Conn>,
     method: Method,
     uri: Uri,
     headers: HeaderMap,
+) -> Response {
+    phone_file(&app, &conn, &method, &uri, &headers).await
+}
+
+async fn phone_file(
+    app: &App,
+    conn: &Conn,
+    method: &Method,
+    uri: &Uri,
+    headers: &HeaderMap,
 ) -> Response {
     let started = Instant::now();
     let peer = conn.peer;
@@ -387,8 +438,8 @@ async fn phone_file(
     let served = app.provisioner.serve(&request).await;
     let head = method == Method::HEAD;
     let (response, reason) = match served.outcome {
-        Outcome::Found(file) => (rendered_response(&file, head, &headers), ""),
-        Outcome::Static(file) => (static_response(file, head, &headers).await, "static file"),
+        Outcome::Found(file) => (rendered_response(&file, head, headers), ""),
+        Outcome::Static(file) => (static_response(file, head, headers).await, "static file"),
         Outcome::NotFound(reason) => (not_found(), reason),
         Outcome::Elsewhere(url) => (
             (StatusCode::FOUND, [(header::LOCATION, url)]).into_response(),
@@ -610,6 +661,34 @@ fn byte_range(header: &str, len: u64) -> ByteRange {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The operations endpoints, the CA and the phone services go through the router; every
+    /// other path is a file, whatever its prefix.
+    #[test]
+    fn only_the_routers_paths_are_routed() {
+        let ca = format!("/{}", crate::certs::CA_FILE);
+        for path in [
+            "/healthz",
+            "/readyz",
+            "/metrics",
+            &ca,
+            "/x/t/001565a1b2c3/login",
+            "/x/",
+        ] {
+            assert!(routed(path), "{path}");
+        }
+        for path in [
+            "/",
+            "/001565a1b2c3.cfg",
+            "/prov/healthz",
+            "/healthz.cfg",
+            "/xy/001565a1b2c3.cfg",
+            "/api/v1/tenants",
+            "",
+        ] {
+            assert!(!routed(path), "{path}");
+        }
+    }
 
     #[test]
     fn ranges() {
