@@ -15,6 +15,7 @@
 
 pub mod admin;
 pub mod app;
+mod cache;
 pub mod certs;
 pub mod config;
 pub mod error;

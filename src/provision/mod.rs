@@ -39,8 +39,8 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
+use crate::cache::{Cache, Hasher};
 use bytes::Bytes;
-use moka::sync::Cache;
 use sha2::{Digest, Sha256};
 
 use crate::error::Result;
@@ -301,27 +301,29 @@ impl Provisioner {
         settings: ProvisionSettings,
         static_files: StaticFiles,
     ) -> Provisioner {
-        let files = Cache::builder()
+        let files = moka::sync::Cache::builder()
             .max_capacity(settings.cache_max_bytes)
             .weigher(|_key: &FileKey, file: &Arc<RenderedFile>| {
                 u32::try_from(file.body.len() + 64).unwrap_or(u32::MAX)
             })
             .time_to_idle(Duration::from_secs(24 * 3600))
-            .build();
-        let directories = Cache::builder()
+            .build_with_hasher(Hasher::default());
+        let directories = moka::sync::Cache::builder()
             .max_capacity(settings.directory_cache_max_bytes)
             .weigher(|_key: &(TenantId, i64), d: &Arc<output::TenantDirectory>| {
                 // The data, and about as much again for the views built of it.
                 u32::try_from(2 * d.data.weight()).unwrap_or(u32::MAX)
             })
             .time_to_idle(Duration::from_secs(3600))
-            .build();
-        let devices = Cache::builder().max_capacity(200_000).build();
+            .build_with_hasher(Hasher::default());
+        let devices = moka::sync::Cache::builder()
+            .max_capacity(200_000)
+            .build_with_hasher(Hasher::default());
         let metrics = Metrics::default();
-        let seen = Cache::builder()
+        let seen = moka::sync::Cache::builder()
             .max_capacity(200_000)
             .time_to_live(Duration::from_secs(60))
-            .build();
+            .build_with_hasher(Hasher::default());
         Provisioner {
             records: records::Records::new(store.clone(), metrics.record_loads.clone()),
             store,
@@ -329,16 +331,18 @@ impl Provisioner {
             digest: trust::Digest::new(settings.nonce_lifetime),
             throttle: Throttle::new(settings.throttle.clone()),
             unknown_models: std::sync::Mutex::default(),
-            grace: Cache::builder()
+            grace: moka::sync::Cache::builder()
                 .max_capacity(100_000)
                 .time_to_live(Duration::from_secs(30))
-                .build(),
+                .build_with_hasher(Hasher::default()),
             allowed: std::sync::Mutex::new((-1, Arc::default())),
             settings,
             files,
             devices,
             seen,
-            served: Cache::builder().max_capacity(1_000_000).build(),
+            served: moka::sync::Cache::builder()
+                .max_capacity(1_000_000)
+                .build_with_hasher(Hasher::default()),
             seen_queue: std::sync::Mutex::default(),
             failed_queue: std::sync::Mutex::default(),
             queued: std::sync::atomic::AtomicU64::new(0),

@@ -18,8 +18,8 @@ use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
+use crate::cache::{Cache, Hasher};
 use md5::Md5;
-use moka::sync::Cache;
 use sha2::{Digest as _, Sha256};
 
 use crate::model::{constant_time_eq, Secret};
@@ -159,10 +159,10 @@ impl Digest {
                 by_id: vec![(0, rand::random())],
             }),
             lifetime,
-            counts: Cache::builder()
+            counts: moka::sync::Cache::builder()
                 .max_capacity(1_000_000)
                 .time_to_live(lifetime)
-                .build(),
+                .build_with_hasher(Hasher::default()),
         }
     }
 

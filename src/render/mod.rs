@@ -115,8 +115,8 @@ pub struct Catalog {
 /// Bounded: a scanner's random names and User-Agents only push out older entries. The values
 /// are shared, so a hit copies nothing.
 struct Memo {
-    user_agents: moka::sync::Cache<Box<str>, Option<Arc<UaInfo>>>,
-    files: moka::sync::Cache<Box<str>, Arc<[FileMatch]>>,
+    user_agents: crate::cache::Cache<Box<str>, Option<Arc<UaInfo>>>,
+    files: crate::cache::Cache<Box<str>, Arc<[FileMatch]>>,
 }
 
 /// Entries of each memo: a large site's phones, each with its own User-Agent and file name.
@@ -125,8 +125,12 @@ const MEMO_ENTRIES: u64 = 100_000;
 impl Memo {
     fn new() -> Memo {
         Memo {
-            user_agents: moka::sync::Cache::new(MEMO_ENTRIES),
-            files: moka::sync::Cache::new(MEMO_ENTRIES),
+            user_agents: moka::sync::Cache::builder()
+                .max_capacity(MEMO_ENTRIES)
+                .build_with_hasher(crate::cache::Hasher::default()),
+            files: moka::sync::Cache::builder()
+                .max_capacity(MEMO_ENTRIES)
+                .build_with_hasher(crate::cache::Hasher::default()),
         }
     }
 }

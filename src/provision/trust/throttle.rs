@@ -6,7 +6,7 @@ use std::net::IpAddr;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use moka::sync::Cache;
+use crate::cache::{Cache, Hasher};
 use tokio::time::Instant;
 
 use crate::model::source_key;
@@ -63,18 +63,18 @@ impl Throttle {
     pub fn new(limits: ThrottleLimits) -> Throttle {
         let idle = limits.ban.max(Duration::from_secs(600));
         Throttle {
-            addresses: Cache::builder()
+            addresses: moka::sync::Cache::builder()
                 .max_capacity(1_000_000)
                 .time_to_idle(idle)
-                .build(),
-            prefixes: Cache::builder()
+                .build_with_hasher(Hasher::default()),
+            prefixes: moka::sync::Cache::builder()
                 .max_capacity(100_000)
                 .time_to_idle(idle.max(Duration::from_secs(24 * 3600)))
-                .build(),
-            offers: Cache::builder()
+                .build_with_hasher(Hasher::default()),
+            offers: moka::sync::Cache::builder()
                 .max_capacity(100_000)
                 .time_to_idle(Duration::from_secs(120))
-                .build(),
+                .build_with_hasher(Hasher::default()),
             limits,
         }
     }
