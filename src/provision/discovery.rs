@@ -12,10 +12,10 @@
 
 use std::net::IpAddr;
 
-use super::output::FileKey;
-use super::{FileContext, Outcome, Provisioner};
+use super::output::{lock, FileKey};
+use super::{DeviceNote, FileContext, Outcome, Provisioner};
 use crate::error::{Error, Result};
-use crate::model::{Device, DeviceId, Mac};
+use crate::model::{Device, Mac};
 use crate::store::Changed;
 
 /// What a PnP SUBSCRIBE gets.
@@ -111,10 +111,14 @@ impl Provisioner {
         let Some(etag) = self.current_etag(device, changed.revision).await? else {
             return Ok(None);
         };
-        if self.served.get(&device.id).as_deref() == Some(etag.as_str()) {
-            return Ok(None);
+        {
+            let note = self.note(device.id);
+            let mut note = lock(&note);
+            if note.served.as_deref() == Some(etag.as_str()) {
+                return Ok(None);
+            }
+            note.served = Some(etag.into());
         }
-        self.served.insert(device.id, etag.into());
         self.resync_target(device, changed.addr.as_deref())
             .await
             .map(Some)
@@ -125,7 +129,7 @@ impl Provisioner {
     /// file.
     pub async fn note_told(&self, device: &Device, device_revision: i64) -> Result<()> {
         if let Some(etag) = self.current_etag(device, device_revision).await? {
-            self.served.insert(device.id, etag.into());
+            lock(&self.note(device.id)).served = Some(etag.into());
         }
         Ok(())
     }
@@ -181,22 +185,23 @@ impl Provisioner {
         })
     }
 
-    /// Remembers what `device` was served of `name`, when that is its main file: a change that
-    /// leaves the file as it is then tells the phone nothing.
+    /// Remembers in the device's `note` what it was served of `name`, when that is its main
+    /// file: a change that leaves the file as it is then tells the phone nothing.
     pub(super) fn note_served(
         &self,
+        note: &std::sync::Mutex<DeviceNote>,
         family: usize,
-        device: DeviceId,
         mac: Mac,
         name: &str,
         etag: &str,
     ) {
-        // A cache hit repeats what is recorded: a read, not a write (and no name built).
-        if self.served.get(&device).as_deref() == Some(etag) {
+        let mut note = lock(note);
+        // A cache hit repeats what is recorded: nothing to change (and no name built).
+        if note.served.as_deref() == Some(etag) {
             return;
         }
         if name.eq_ignore_ascii_case(&self.device_file_name(family, mac)) {
-            self.served.insert(device, etag.into());
+            note.served = Some(etag.into());
         }
     }
 }

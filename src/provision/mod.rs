@@ -256,13 +256,9 @@ pub struct Provisioner {
     settings: ProvisionSettings,
     files: Cache<FileKey, Arc<RenderedFile>>,
     devices: Cache<Mac, Lookup>,
-    /// Devices whose last-seen record was written lately, with the address written: at most one
-    /// write a minute per device (unless it moves), so a boot storm does not become a write storm.
-    /// The MAC is part of what is compared: a replaced handset's new hardware is recorded at once.
-    #[allow(clippy::type_complexity)]
-    seen: Cache<DeviceId, (Mac, IpAddr, Protocol, Option<Arc<str>>, bool)>,
-    /// The ETag of the main file each device was last served or told of (see `discovery`).
-    served: Cache<DeviceId, Arc<str>>,
+    /// What this node last did for each device (`DeviceNote`): one entry per device, so a
+    /// cached request looks one up for both its sighting and its served file.
+    notes: Cache<DeviceId, Arc<std::sync::Mutex<DeviceNote>>>,
     /// Tenant directories by (tenant, directory revision), each with the views built of it per
     /// site (see `output::TenantDirectory`).
     directories: Cache<(TenantId, i64), Arc<output::TenantDirectory>>,
@@ -290,6 +286,38 @@ pub struct Provisioner {
     static_files: StaticFiles,
     pub metrics: Metrics,
 }
+
+/// What this node last did for a device.
+#[derive(Default)]
+struct DeviceNote {
+    /// The sighting last queued for writing, and when: a request that repeats it within
+    /// `SEEN_EVERY` queues nothing, so a boot storm does not become a write storm. The MAC is
+    /// part of it: a replaced handset's new hardware is recorded at once.
+    seen: Option<(Sighting, std::time::Instant)>,
+    /// The ETag of the main file the device was last served or told of (see `discovery`).
+    served: Option<Arc<str>>,
+}
+
+impl DeviceNote {
+    /// Whether `sighting` at `now` is to be written: it differs from the one last queued, or
+    /// that was `SEEN_EVERY` ago or longer. If so it becomes the one last queued.
+    fn sighting_is_new(&mut self, sighting: Sighting, now: std::time::Instant) -> bool {
+        let repeat = self.seen.as_ref().is_some_and(|(seen, at)| {
+            *seen == sighting && now.saturating_duration_since(*at) < SEEN_EVERY
+        });
+        if !repeat {
+            self.seen = Some((sighting, now));
+        }
+        !repeat
+    }
+}
+
+/// Where and how a device was seen: its MAC, address, protocol, the firmware its User-Agent
+/// reports, and whether it proved itself.
+type Sighting = (Mac, IpAddr, Protocol, Option<Arc<str>>, bool);
+
+/// A device's unchanged sighting is written again after this long (its last-seen time).
+const SEEN_EVERY: Duration = Duration::from_secs(60);
 
 /// Longest file name we look at; anything longer is nobody's file.
 const MAX_NAME: usize = 128;
@@ -320,10 +348,6 @@ impl Provisioner {
             .max_capacity(200_000)
             .build_with_hasher(Hasher::default());
         let metrics = Metrics::default();
-        let seen = moka::sync::Cache::builder()
-            .max_capacity(200_000)
-            .time_to_live(Duration::from_secs(60))
-            .build_with_hasher(Hasher::default());
         Provisioner {
             records: records::Records::new(store.clone(), metrics.record_loads.clone()),
             store,
@@ -339,8 +363,7 @@ impl Provisioner {
             settings,
             files,
             devices,
-            seen,
-            served: moka::sync::Cache::builder()
+            notes: moka::sync::Cache::builder()
                 .max_capacity(1_000_000)
                 .build_with_hasher(Hasher::default()),
             seen_queue: std::sync::Mutex::default(),
@@ -511,6 +534,35 @@ mod tests {
             .expect("the only reference")
             .capacity();
         assert_eq!(held, "account.1.enable = 1\n".len());
+    }
+
+    /// A boot storm is not a write storm: a device's unchanged sighting is written once a
+    /// minute; a new address, protocol, firmware or proof, or new hardware, at once.
+    #[test]
+    fn a_repeated_sighting_is_written_once_a_minute() {
+        let mac: Mac = "001565a1b2c3".parse().unwrap();
+        let ip: IpAddr = "192.0.2.10".parse().unwrap();
+        let seen = |mac, ip| {
+            (
+                mac,
+                ip,
+                Protocol::Http,
+                Some(Arc::<str>::from("66.86.0.15")),
+                false,
+            )
+        };
+        let t0 = std::time::Instant::now();
+        let mut note = DeviceNote::default();
+        assert!(note.sighting_is_new(seen(mac, ip), t0));
+        assert!(!note.sighting_is_new(seen(mac, ip), t0 + Duration::from_secs(59)));
+        assert!(note.sighting_is_new(seen(mac, ip), t0 + SEEN_EVERY));
+        let later = t0 + SEEN_EVERY + Duration::from_secs(1);
+        assert!(note.sighting_is_new(seen(mac, "192.0.2.11".parse().unwrap()), later));
+        assert!(note.sighting_is_new(seen("001565a1b2c4".parse().unwrap(), ip), later));
+        let mut https = seen("001565a1b2c4".parse().unwrap(), ip);
+        https.2 = Protocol::Https;
+        assert!(note.sighting_is_new(https.clone(), later));
+        assert!(!note.sighting_is_new(https, later));
     }
 
     #[test]

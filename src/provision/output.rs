@@ -12,7 +12,8 @@ use super::admit::Known;
 use super::identify::Asked;
 use super::trust::Gate;
 use super::{
-    FileContext, FileRequest, Outcome, Provisioner, RenderedFile, SharedDirectory, StaticFile,
+    DeviceNote, FileContext, FileRequest, Outcome, Provisioner, RenderedFile, SharedDirectory,
+    StaticFile,
 };
 use crate::error::{Error, Result};
 use crate::model::{Device, DeviceId, DeviceRecord, Mac, PhoneDirectory, SiteId, TenantId};
@@ -104,13 +105,14 @@ impl Provisioner {
             return Ok(Outcome::NotFound("file of another family"));
         };
         let device = &known.device;
-        self.record_seen(device, request, asked.firmware.clone(), proven);
+        let note = self.note(device.id);
+        self.record_seen(&note, device, request, asked.firmware.clone(), proven);
         // Read the revisions before loading (see the module docs): the device's was read with
         // `known`, which is loaded again once any write is seen.
         let as_of = self.as_of(device.tenant_id);
         let key = FileKey::device(device.id, matched, as_of.tenant, known.revision);
         if let Some(hit) = self.files.get(&key) {
-            self.note_served(known.family, device.id, device.mac, asked.name, &hit.etag);
+            self.note_served(&note, known.family, device.mac, asked.name, &hit.etag);
             return Ok(Outcome::Found(hit));
         }
         let record = match self.records.get(device.id).await {
@@ -129,7 +131,7 @@ impl Provisioner {
         context.directory_group = matched.group;
         let outcome = self.render(key, matched, &context);
         if let Outcome::Found(file) = &outcome {
-            self.note_served(known.family, device.id, device.mac, asked.name, &file.etag);
+            self.note_served(&note, known.family, device.mac, asked.name, &file.etag);
         }
         Ok(outcome)
     }
@@ -273,10 +275,17 @@ impl Provisioner {
             .flatten()
     }
 
+    /// This node's note of `device` (made empty on first use).
+    pub(super) fn note(&self, device: DeviceId) -> Arc<std::sync::Mutex<DeviceNote>> {
+        self.notes.get_with(device, Default::default)
+    }
+
     /// Records the device's address (and the firmware its User-Agent reports, and whether it
-    /// proved itself) in the background (see `seen`).
+    /// proved itself) in the background, unless its `note` has the same sighting queued less
+    /// than `SEEN_EVERY` ago.
     fn record_seen(
         &self,
+        note: &std::sync::Mutex<DeviceNote>,
         device: &Device,
         request: &FileRequest<'_>,
         firmware: Option<Arc<str>>,
@@ -285,12 +294,11 @@ impl Provisioner {
         let Some(peer) = request.peer else {
             return;
         };
-        let now = (device.mac, peer, request.protocol, firmware.clone(), proven);
-        if self.seen.get(&device.id) == Some(now.clone()) {
+        let sighting = (device.mac, peer, request.protocol, firmware.clone(), proven);
+        if !lock(note).sighting_is_new(sighting, std::time::Instant::now()) {
             return;
         }
         let device = device.id;
-        self.seen.insert(device, now);
         // Queued, and written in batches by `flush_seen`: a boot storm of ten thousand phones
         // becomes a few transactions, not ten thousand, and no request waits for one.
         let order = self.queued.fetch_add(1, Ordering::Relaxed);
@@ -320,7 +328,9 @@ impl Provisioner {
         let Some(peer) = request.peer else {
             return;
         };
-        self.seen.invalidate(&device);
+        if let Some(note) = self.notes.get(&device) {
+            lock(&note).seen = None;
+        }
         let order = self.queued.fetch_add(1, Ordering::Relaxed);
         lock(&self.failed_queue).insert(device, (order, (peer.to_string(), reason)));
     }
@@ -375,7 +385,7 @@ impl Provisioner {
     }
 }
 
-/// A queue's lock; a panic elsewhere while it was held leaves nothing half-done in a map.
-fn lock<T>(m: &std::sync::Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+/// A queue's or a note's lock; a panic elsewhere while it was held leaves nothing half-done.
+pub(super) fn lock<T>(m: &std::sync::Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     m.lock().unwrap_or_else(|e| e.into_inner())
 }
