@@ -466,10 +466,8 @@ async fn phone_file(
 
 /// A phone file: 304 when `If-None-Match` names its ETag; never kept by a shared cache.
 fn rendered_response(file: &RenderedFile, head: bool, headers: &HeaderMap) -> Response {
-    let etag = HeaderValue::from_str(&file.etag).ok();
-    let fresh = etag
-        .as_ref()
-        .is_some_and(|etag| if_none_match(headers, etag));
+    let etag = &file.etag_header;
+    let fresh = if_none_match(headers, etag);
     let mut response = if fresh {
         StatusCode::NOT_MODIFIED.into_response()
     } else {
@@ -484,14 +482,12 @@ fn rendered_response(file: &RenderedFile, head: bool, headers: &HeaderMap) -> Re
             r.headers_mut()
                 .insert(header::CONTENT_LENGTH, HeaderValue::from(file.body.len()));
         }
-        if let Ok(ct) = HeaderValue::from_str(&file.content_type) {
-            r.headers_mut().insert(header::CONTENT_TYPE, ct);
+        if let Some(ct) = &file.content_type_header {
+            r.headers_mut().insert(header::CONTENT_TYPE, ct.clone());
         }
         r
     };
-    if let Some(etag) = etag {
-        response.headers_mut().insert(header::ETAG, etag);
-    }
+    response.headers_mut().insert(header::ETAG, etag.clone());
     // Files carry secrets: no shared cache may keep them; phones revalidate by ETag.
     response.headers_mut().insert(
         header::CACHE_CONTROL,

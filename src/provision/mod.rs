@@ -131,6 +131,10 @@ pub struct RenderedFile {
     /// not make phones download the same bytes again.
     pub etag: String,
     pub content_type: String,
+    /// `etag` and `content_type` as HTTP header values, made once (none for a content type a
+    /// header cannot carry).
+    pub etag_header: http::HeaderValue,
+    pub content_type_header: Option<http::HeaderValue>,
 }
 
 impl RenderedFile {
@@ -140,8 +144,13 @@ impl RenderedFile {
         // would hold four times its bytes, unseen by the cache's weigher, which counts the
         // body's length.
         body.shrink_to_fit();
+        let etag = etag(body.as_bytes());
         Arc::new(RenderedFile {
-            etag: etag(body.as_bytes()),
+            // Quoted hex: always a valid header value.
+            etag_header: http::HeaderValue::from_str(&etag)
+                .unwrap_or_else(|_| http::HeaderValue::from_static("\"\"")),
+            content_type_header: http::HeaderValue::from_str(content_type).ok(),
+            etag,
             body: Bytes::from(body),
             content_type: content_type.to_owned(),
         })
