@@ -42,7 +42,6 @@ pub struct Conn {
 /// What a listener serves: its router and, on the phones' listeners, the app whose files a
 /// request for no route of the router is served from directly. A phone's file is the request
 /// that must cost least, so it skips axum's routing, extractors and request extensions.
-#[derive(Clone)]
 pub struct Front {
     router: Router,
     phones: Option<Arc<App>>,
@@ -63,6 +62,7 @@ pub async fn serve(
     shutdown: tokio_util::sync::CancellationToken,
     tracker: tokio_util::task::TaskTracker,
 ) {
+    let front = Arc::new(front);
     let mut backoff = std::time::Duration::from_millis(5);
     loop {
         let (stream, peer) = tokio::select! {
@@ -81,7 +81,7 @@ pub async fn serve(
                 }
             },
         };
-        let front = Arc::new(front.clone());
+        let front = front.clone();
         let tls = tls.clone();
         let stop = shutdown.clone();
         tracker.spawn(async move {

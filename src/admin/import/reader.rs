@@ -38,17 +38,22 @@ pub enum Encoding {
 }
 
 impl Encoding {
+    pub const ALL: [Encoding; 2] = [Encoding::Utf8, Encoding::Cp1252];
+
+    /// The name `from_str` takes first.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Encoding::Utf8 => "utf-8",
+            Encoding::Cp1252 => "cp1252",
+        }
+    }
+
     /// A whole file as text in this encoding (a Windows-1252 file becomes UTF-8); `None`
     /// when it is not UTF-8 and said to be.
     pub fn text(self, raw: Vec<u8>) -> Option<String> {
         match self {
             Encoding::Utf8 => String::from_utf8(raw).ok(),
-            Encoding::Cp1252 => Some(
-                encoding_rs::WINDOWS_1252
-                    .decode_without_bom_handling(&raw)
-                    .0
-                    .into_owned(),
-            ),
+            Encoding::Cp1252 => decode(&raw, self).ok().map(Cow::into_owned),
         }
     }
 }

@@ -26,6 +26,11 @@ async fn user(p: &Portal, first: &str, extension: &str) -> User {
         .unwrap()
 }
 
+/// A monitor list as its users' names.
+fn names(list: Vec<User>) -> Vec<String> {
+    list.into_iter().map(|u| u.display_name()).collect()
+}
+
 #[tokio::test]
 async fn issue_14_blf_grants_and_monitor_lists_through_the_rule() {
     let p = Portal::start().await;
@@ -84,11 +89,6 @@ async fn issue_14_blf_grants_and_monitor_lists_through_the_rule() {
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
     error_by(&body, "watched", "an admin must grant it first");
     let admin = &p.server.app.admin;
-    let names = |list: Vec<User>| {
-        list.into_iter()
-            .map(|u| u.display_name())
-            .collect::<Vec<_>>()
-    };
     assert_eq!(
         names(admin.monitor_list(p.acme.id, &bob).await.unwrap()),
         ["Carol Test", "Dave Test"]
@@ -204,11 +204,6 @@ async fn issue_14_browser_blf_grant_and_monitor_list() {
     );
     b.assert_no_console_errors().await;
     b.screenshots("blf-monitors").await;
-    let names = |list: Vec<User>| {
-        list.into_iter()
-            .map(|u| u.display_name())
-            .collect::<Vec<_>>()
-    };
     let admin = &p.server.app.admin;
     assert_eq!(
         names(admin.monitor_list(p.acme.id, &bob).await.unwrap()),

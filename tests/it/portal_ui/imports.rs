@@ -10,22 +10,32 @@ pub const BOUNDARY: &str = "----autoprovTestBoundary7MA4YWxk";
 
 /// A multipart body of text fields and, if given, the `file` part.
 pub fn multipart(fields: &[(&str, &str)], file: Option<&str>) -> String {
-    let mut body = String::new();
+    String::from_utf8(multipart_bytes(fields, file.map(str::as_bytes)))
+        .expect("UTF-8 in, UTF-8 out")
+}
+
+/// `multipart` with a file of any bytes (one not in UTF-8).
+pub fn multipart_bytes(fields: &[(&str, &str)], file: Option<&[u8]>) -> Vec<u8> {
+    let mut body = Vec::new();
     for (name, value) in fields {
-        body.push_str(&format!(
-            "--{BOUNDARY}\r\nContent-Disposition: form-data; name=\"{name}\"\r\n\r\n{value}\r\n"
-        ));
+        body.extend_from_slice(
+            format!("--{BOUNDARY}\r\nContent-Disposition: form-data; name=\"{name}\"\r\n\r\n{value}\r\n")
+                .as_bytes(),
+        );
     }
     if let Some(csv) = file {
-        body.push_str(&format!(
-            "--{BOUNDARY}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"phones.csv\"\r\nContent-Type: text/csv\r\n\r\n{csv}\r\n"
-        ));
+        body.extend_from_slice(
+            format!("--{BOUNDARY}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"phones.csv\"\r\nContent-Type: text/csv\r\n\r\n")
+                .as_bytes(),
+        );
+        body.extend_from_slice(csv);
+        body.extend_from_slice(b"\r\n");
     }
-    body.push_str(&format!("--{BOUNDARY}--\r\n"));
+    body.extend_from_slice(format!("--{BOUNDARY}--\r\n").as_bytes());
     body
 }
 
-async fn upload(p: &Portal, sess: &Sess, body: String) -> (StatusCode, String) {
+async fn upload(p: &Portal, sess: &Sess, body: impl Into<reqwest::Body>) -> (StatusCode, String) {
     let resp = p
         .http
         .post(p.url(&format!("/t/{}/import", p.acme.id.0)))
@@ -182,41 +192,17 @@ async fn issue_14_import_reads_a_windows_1252_file_when_told_and_names_the_chara
     // "Jürgen Müller" as older Excel saves it: ü is the single byte 0xfc.
     let csv = b"first_name,last_name\nJ\xfcrgen,M\xfcller\n";
     let body = |encoding: &str| {
-        let mut body = multipart(
-            &[("csrf", csrf), ("kind", "users"), ("encoding", encoding)],
-            None,
-        )
-        .into_bytes();
-        let end = format!("--{BOUNDARY}--\r\n");
-        body.truncate(body.len() - end.len());
-        body.extend_from_slice(
-            format!("--{BOUNDARY}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"users.csv\"\r\nContent-Type: text/csv\r\n\r\n").as_bytes(),
-        );
-        body.extend_from_slice(csv);
-        body.extend_from_slice(format!("\r\n{end}").as_bytes());
-        body
-    };
-    let send = |body: Vec<u8>| {
-        p.http
-            .post(p.url(&format!("/t/{}/import", p.acme.id.0)))
-            .header("cookie", &sess.cookie)
-            .header(
-                "content-type",
-                format!("multipart/form-data; boundary={BOUNDARY}"),
-            )
-            .body(body)
-            .send()
+        let fields = [("csrf", csrf), ("kind", "users"), ("encoding", encoding)];
+        multipart_bytes(&fields, Some(csv))
     };
     // Read as UTF-8 it is refused, saying how to read it instead.
-    let resp = send(body("utf-8")).await.unwrap();
-    assert_eq!(resp.status(), StatusCode::UNPROCESSABLE_ENTITY);
-    let page = resp.text().await.unwrap();
+    let (status, page) = upload(&p, &sess, body("utf-8")).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(page.contains("id=\"file-error\""), "{page}");
     assert!(page.contains("choose Windows-1252"), "{page}");
     // Read as Windows-1252 it passes the dry run, carried on as UTF-8, and commits.
-    let resp = send(body("cp1252")).await.unwrap();
-    assert_eq!(resp.status(), StatusCode::OK);
-    let page = resp.text().await.unwrap();
+    let (status, page) = upload(&p, &sess, body("cp1252")).await;
+    assert_eq!(status, StatusCode::OK);
     assert!(page.contains("1 rows would be written."), "{page}");
     assert!(
         page.contains("<option value=\"cp1252\" selected>"),

@@ -63,21 +63,10 @@ pub(super) struct Outcome {
     csv: Option<String>,
     rows: Option<u64>,
     committed: bool,
-    /// The character set the file was read in (`ENCODINGS`).
+    /// The character set the file was read in (`Encoding::as_str`).
     encoding: &'static str,
     bad_rows: Vec<crate::error::RowError>,
     errors: BTreeMap<String, String>,
-}
-
-/// The character sets a file may be in, as the page's picker names them: UTF-8, or
-/// Windows-1252 (what older Excel saves as "CSV" on Windows).
-const ENCODINGS: &[&str] = &["utf-8", "cp1252"];
-
-fn encoding_name(encoding: Encoding) -> &'static str {
-    match encoding {
-        Encoding::Utf8 => ENCODINGS[0],
-        Encoding::Cp1252 => ENCODINGS[1],
-    }
 }
 
 impl Outcome {
@@ -104,7 +93,8 @@ impl Outcome {
             rows => self.rows,
             committed => self.committed,
             encoding => self.encoding,
-            encodings => ENCODINGS,
+            // UTF-8, or Windows-1252 (what older Excel saves as "CSV" on Windows).
+            encodings => Encoding::ALL.map(Encoding::as_str),
             bad_rows => bad,
             errors => self.errors,
         }
@@ -171,7 +161,7 @@ pub(super) async fn check_or_commit(
         true => Encoding::Utf8,
         false => form.text("encoding").parse().unwrap_or_default(),
     };
-    outcome.encoding = encoding_name(encoding);
+    outcome.encoding = encoding.as_str();
     let Some(text) = encoding.text(bytes) else {
         outcome.errors.insert("encoding".into(), String::new());
         return Ok(outcome);
